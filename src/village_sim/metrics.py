@@ -1,0 +1,124 @@
+"""Poverty, inequality and targeting metrics (../shared/DESIGN.md §5), as pure functions.
+
+Notation: ``y`` is pre-transfer per-capita income over the last 12 months, ``z`` the poverty
+line, ``poor`` is ``y < z``, ``registered`` the register at the time of measurement. FGT and Gini
+are weighted by persons; targeting metrics count households, as Alatas et al. (2012) do. A metric
+that is undefined (an empty group, a zero denominator) is NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "fgt",
+    "gini",
+    "kin_premium",
+    "stratified_difference",
+    "targeting",
+]
+
+NAN = float("nan")
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den > 0 else NAN
+
+
+def fgt(y: np.ndarray, z: float, weights: np.ndarray, alpha: int) -> float:
+    """Foster–Greer–Thorbecke index P_alpha, weighted by ``weights`` (persons).
+
+    P_a = sum_i w_i 1[y_i < z] ((z - y_i) / z)^a / sum_i w_i.
+    """
+    poor = y < z
+    gap = np.where(poor, (z - y) / z, 0.0)
+    terms = poor.astype(np.float64) if alpha == 0 else gap**alpha
+    return _ratio(float(np.sum(weights * terms)), float(np.sum(weights)))
+
+
+def gini(y: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted Gini coefficient (mean absolute difference over twice the mean).
+
+    With unit weights this is the usual ``2 sum_i i y_(i) / (n sum y) - (n + 1) / n``.
+    """
+    order = np.argsort(y, kind="stable")
+    x = y[order]
+    w = weights[order].astype(np.float64)
+    total_w = w.sum()
+    total_income = float(np.sum(w * x))
+    if total_w <= 0 or total_income == 0:
+        return NAN
+    cum_w = np.cumsum(w)
+    return float(2.0 * np.sum(w * x * (cum_w - 0.5 * w)) / (total_w * total_income) - 1.0)
+
+
+def targeting(poor: np.ndarray, registered: np.ndarray) -> dict[str, float]:
+    """Coverage, exclusion and inclusion errors, mistargeting and targeting differential."""
+    n = poor.size
+    n_poor = int(poor.sum())
+    n_reg = int(registered.sum())
+    poor_reg = int(np.sum(poor & registered))
+    nonpoor_reg = n_reg - poor_reg
+    coverage = _ratio(poor_reg, n_poor)
+    inclusion_nonpoor = _ratio(nonpoor_reg, n - n_poor)
+    return {
+        "coverage": coverage,
+        "exclusion_error": 1.0 - coverage,
+        "inclusion_error_leakage": _ratio(nonpoor_reg, n_reg),
+        "inclusion_error_nonpoor": inclusion_nonpoor,
+        "mistargeting": _ratio((n_poor - poor_reg) + nonpoor_reg, n),
+        "targeting_differential": coverage - inclusion_nonpoor,
+    }
+
+
+def stratified_difference(
+    value: np.ndarray, group: np.ndarray, strata: np.ndarray, n_strata: int
+) -> float:
+    """Stratum-size-weighted mean of (mean value in group) - (mean value outside group).
+
+    Strata that lack either group are skipped; NaN when none is left.
+    """
+    if value.size == 0:
+        return NAN
+    g = group.astype(bool)
+    n_in = np.bincount(strata[g], minlength=n_strata)
+    n_out = np.bincount(strata[~g], minlength=n_strata)
+    sum_in = np.bincount(strata[g], weights=value[g], minlength=n_strata)
+    sum_out = np.bincount(strata[~g], weights=value[~g], minlength=n_strata)
+    ok = (n_in > 0) & (n_out > 0)
+    if not ok.any():
+        return NAN
+    size = (n_in + n_out)[ok].astype(np.float64)
+    diff = sum_in[ok] / n_in[ok] - sum_out[ok] / n_out[ok]
+    return float(np.sum(size * diff) / np.sum(size))
+
+
+def income_deciles(y: np.ndarray) -> np.ndarray:
+    """Decile index (0-9) of each entry of ``y``; ties share a decile."""
+    if y.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    edges = np.quantile(y, np.linspace(0.1, 0.9, 9))
+    return np.searchsorted(edges, y, side="right").astype(np.int64)
+
+
+def kin_premium(
+    y: np.ndarray, registered: np.ndarray, cadre_kin: np.ndarray, cadre: np.ndarray
+) -> float:
+    """Registration premium of cadres' kin within income deciles (cadre households excluded).
+
+    kin_premium = sum_s n_s (P(B | kin, s) - P(B | not kin, s)) / sum_s n_s, s = deciles of y.
+    """
+    keep = ~cadre
+    yk = y[keep]
+    return stratified_difference(
+        registered[keep].astype(np.float64), cadre_kin[keep], income_deciles(yk), 10
+    )
+
+
+def amount_kin_premium(
+    y: np.ndarray, registered: np.ndarray, aid: np.ndarray, cadre_kin: np.ndarray,
+    cadre: np.ndarray,
+) -> float:
+    """The kin premium on aid received, among registered non-cadre households (deciles of y)."""
+    keep = registered & ~cadre
+    return stratified_difference(aid[keep], cadre_kin[keep], income_deciles(y[keep]), 10)

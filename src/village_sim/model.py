@@ -1,0 +1,947 @@
+"""VillageModel: allocation of poverty-alleviation resources in a village, month by month.
+
+A step is one month. The phases, in order (../shared/DESIGN.md §3; docs/ODD.md, "Process
+overview and scheduling"):
+
+1. economy — market income from labour, skill, assets, projects and measures; illness and
+   disaster shocks;
+2. kin exchange — households in need draw on kin with surplus (money conserved);
+3. identification (yearly) — quota, committee proposal, team check, democratic appraisal;
+4. allocation (monthly) — budget and mobilized funds, diversion, amount favoritism, audits;
+5. household-specific measures (因户施策) — visits, diagnosis, matched measures;
+6. development projects (yearly) — infrastructure and industry, possibly captured;
+7. re-check (回头看, yearly, mid-year) by a supervising team;
+8. trust — households judge fairness from what they see among kin and friends;
+9. exits (脱贫), wrongful exits (错退), returns to poverty (返贫) (yearly assessment);
+10. the third-party survey (yearly), then data collection.
+
+Randomness: one ``rng`` argument (SPEC 7). Independent streams are spawned from it with
+``numpy.random.SeedSequence`` — village, shocks, committee, team, upper-level audits, helpers,
+villagers, survey, events — so two regimes on the same seed face the same village and the same
+shocks (common random numbers; DESIGN §4). Shock draws have fixed shapes every month, whatever
+the state. Python's ``random`` is never used.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from village_sim import metrics as M
+from village_sim.agents import (
+    Household,
+    VillageCommittee,
+    WorkTeam,
+    _diagnose,
+    lognormal_factor,
+)
+from village_sim.params import Parameters, resolve_parameters
+from village_sim.village import Cause, build_village, cause_of_poverty
+
+__all__ = ["METRIC_NAMES", "LEDGER_FLOWS", "STREAMS", "VillageModel", "metric", "normalize_rng"]
+
+STREAMS = (
+    "village", "shocks", "committee", "team", "upper", "helpers", "villagers", "survey", "events",
+)
+
+LEDGER_FLOWS = (
+    "released", "mobilized", "staff_funding", "carried_in", "recovered",
+    "delivered", "diverted", "measures_spent", "projects_spent", "staff_costs", "carried_over",
+)
+
+METRIC_NAMES = (
+    "poverty_headcount", "poverty_gap", "poverty_severity", "gini",
+    "poverty_headcount_post", "poverty_gap_post", "poverty_severity_post", "gini_post",
+    "coverage", "exclusion_error", "inclusion_error_leakage", "inclusion_error_nonpoor",
+    "mistargeting", "targeting_differential", "kin_premium", "amount_kin_premium",
+    "diverted_share", "missed_poor_rate", "wrongful_exit_rate", "approval", "cost_per_exit",
+    "registered_count", "mean_trust", "team_active", "exits", "wrongful_exits",
+    "returns_to_poverty", "project_capture_share", "detected_diversions",
+) + LEDGER_FLOWS
+
+# decision log vocabulary
+_ACTORS = ("", "committee", "team", "villagers", "helper")
+_OUTCOMES = ("registered", "not registered", "removed", "re-registered", "exited")
+_REASONS = (
+    "estimated poor",
+    "favoured: kin or friend of a cadre",
+    "added by the team",
+    "complaint upheld",
+    "complaint dismissed",
+    "challenged by the team: not poor",
+    "removed after a villagers' report",
+    "report dismissed",
+    "over quota",
+    "re-check: not poor",
+    "re-check: still poor after exit",
+    "assessed above the poverty line",
+    "declared out under exit-target pressure",
+)
+
+
+def normalize_rng(rng: Any) -> Any:
+    """Accept what users pass as a seed: ints, numeric strings (the app's seed box), generators.
+
+    Raises:
+        ValueError: for a string that is not an integer, naming the value.
+    """
+    if isinstance(rng, str):
+        text = rng.strip()
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(
+                f"parameter 'rng': got {rng!r}; allowed: an integer seed, a numeric string, "
+                "a numpy Generator or SeedSequence, or None"
+            ) from None
+    if isinstance(rng, float) and rng.is_integer():
+        return int(rng)
+    if rng is not None and not isinstance(
+        rng, int | np.integer | np.random.Generator | np.random.SeedSequence
+        | np.random.BitGenerator
+    ):
+        raise ValueError(
+            f"parameter 'rng': got {rng!r}; allowed: an integer seed, a numeric string, "
+            "a numpy Generator or SeedSequence, or None"
+        )
+    if isinstance(rng, int | np.integer) and rng < 0:
+        raise ValueError(f"parameter 'rng': got {rng!r}; allowed: a non-negative integer")
+    return rng
+
+
+def metric(model: VillageModel, name: str) -> float:
+    """Model reporter: the value of metric ``name`` at the current step.
+
+    DataCollector reporters are ``functools.partial(metric, name=...)``: named, picklable
+    (lambdas would break multiprocessing and Dask), and all read one cached computation.
+    """
+    return model.metrics()[name]
+
+
+class VillageModel(mesa.Model):
+    """A village of households, its committee and (depending on the regime) a work team.
+
+    Args:
+        rng: Seed (int or numeric string), ``numpy.random.Generator``/``SeedSequence`` or None.
+        regime: A regime name (see :data:`village_sim.params.REGIMES`).
+        panel_every: Record the household frame every ``panel_every`` steps (0: never).
+        **overrides: Any parameter of :data:`village_sim.params.PARAMETERS`.
+
+    Raises:
+        ValueError: for an unknown parameter (with the closest valid name) or a bad value.
+    """
+
+    def __init__(self, rng: Any = None, regime: str | None = None, panel_every: int = 0,
+                 **overrides: Any):
+        rng = normalize_rng(rng)
+        if isinstance(panel_every, bool) or not isinstance(panel_every, int) or panel_every < 0:
+            raise ValueError(
+                f"parameter 'panel_every': got {panel_every!r}; allowed: an integer >= 0"
+            )
+        params = resolve_parameters(regime=regime, **overrides)
+        super().__init__(rng=rng)
+        self.p: Parameters = params
+        self.seed = rng if isinstance(rng, int | np.integer) else None
+        seed_seq = self.rng.bit_generator.seed_seq  # type: ignore[attr-defined]
+        if not isinstance(seed_seq, np.random.SeedSequence):  # pragma: no cover - exotic BitGen
+            seed_seq = np.random.SeedSequence(int(self.rng.integers(2**63)))
+        self.streams: dict[str, np.random.Generator] = {
+            name: np.random.Generator(np.random.PCG64(child))
+            for name, child in zip(STREAMS, seed_seq.spawn(len(STREAMS)), strict=True)
+        }
+        self.panel_every = panel_every
+        self.team_arrives: int = params.team_arrives
+        self.team_leaves: int | None = params.team_leaves
+        self._build()
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(metric, name=name) for name in METRIC_NAMES}
+        )
+        self._panel: list[pd.DataFrame] = []
+        self.datacollector.collect(self)
+        self._record_panel()
+
+    # ------------------------------------------------------------------ construction
+    def _build(self) -> None:
+        p = self.p
+        rng = self.streams["village"]
+        v = build_village(p, rng)
+        n = self.n = p.n_households
+        self.clan, self.persons, self.labour = v.clan, v.persons, v.labour
+        self.skill, self.assets, self.sick = v.skill, v.assets, v.sick
+        self.kin, self.friends = v.kin, v.friends
+        self.network = ((v.kin + v.friends) > 0).astype(np.float64).tocsr()
+        self.network_degree = np.asarray(self.network.sum(axis=1)).ravel()
+        self.cadre = np.zeros(n, dtype=bool)
+        self.cadre[v.cadres] = True
+        self.cadre_kin = (np.asarray(v.kin[v.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
+        cadre_friend = (np.asarray(v.friends[v.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
+        # favoured: cadre households and kin fully, friends half (优亲厚友)
+        self.fav_weight = np.where(
+            self.cadre | self.cadre_kin, 1.0, np.where(cadre_friend, 0.5, 0.0)
+        )
+        self.cadre_friend = cadre_friend
+        self.cadre_kin_lists = [v.kin.indices[v.kin.indptr[c]:v.kin.indptr[c + 1]]
+                                for c in v.cadres]
+
+        self.measure_income = np.zeros(n)
+        self.project_income = np.zeros(n)
+        self.infrastructure = 1.0
+        self.cause = cause_of_poverty(self.sick, self.labour, self.persons, self.skill,
+                                      self.assets)
+        # 12 months of history so that y is defined from the start
+        self.income_hist = np.zeros((12, n))
+        self.aid_hist = np.zeros((12, n))
+        self.other_transfer_hist = np.zeros((12, n))  # diverted money, kin exchange, fines
+        annual = self._annual_capacity()
+        for k in range(12):
+            self.income_hist[k] = annual / 12.0 * lognormal_factor(
+                p.income_volatility, n, rng)
+
+        self.registered = np.zeros(n, dtype=bool)
+        self.aid_received = np.zeros(n)
+        self.diverted_received = np.zeros(n)
+        self.kin_net = np.zeros(n)
+        self.trust = np.clip(rng.normal(0.6, 0.1, size=n), 0.0, 1.0)
+        self.helper = np.full(n, -1, dtype=np.int64)
+        self.n_helpers = 0
+        self.diagnosis = np.zeros(n, dtype=np.int8)  # Cause code; NONE: not diagnosed
+        self.diagnosed_by = np.zeros(n, dtype=np.int8)  # index into _ACTORS
+        self.measure_month = np.full(n, -10_000, dtype=np.int64)
+        self.measures_received = np.zeros(n, dtype=np.int64)
+        self.exit_month = np.full(n, -10_000, dtype=np.int64)
+        self.ever_exited = np.zeros(n, dtype=bool)
+        self.wrongful_exit = np.zeros(n, dtype=bool)
+        self.poor_since_exit = np.zeros(n, dtype=bool)
+        self.returned = np.zeros(n, dtype=bool)
+        self.identified = False
+        self.identifications = 0
+
+        self.committee = VillageCommittee(self, v.cadres, v.cadre_greed, self.streams["committee"])
+        self.team = WorkTeam(self, self.streams["team"])
+        self.households = [Household(self, i) for i in range(n)]
+
+        # money: three funds carried over between months
+        self.cash_fund = 0.0
+        self.measure_fund = 0.0
+        self.project_fund = 0.0
+        self.flows: dict[str, float] = dict.fromkeys(LEDGER_FLOWS, 0.0)
+        self.flow_hist: dict[str, np.ndarray] = {k: np.zeros(12) for k in LEDGER_FLOWS}
+        self.totals: dict[str, float] = dict.fromkeys(LEDGER_FLOWS, 0.0)
+        self.industry_invested = 0.0
+        self.industry_misdirected = 0.0
+        self.detected_diversions = 0
+        self.exits_total = 0
+        self.wrongful_exits_total = 0
+        self.survey: dict[str, float] = {
+            "missed_poor_rate": M.NAN, "wrongful_exit_rate": M.NAN, "approval": M.NAN,
+        }
+        self._log_blocks: list[dict[str, np.ndarray]] = []
+        self._metric_cache: tuple[int, dict[str, float]] | None = None
+
+    def _annual_capacity(self) -> np.ndarray:
+        """Yearly market income each household can earn now (before monthly noise)."""
+        p = self.p
+        labour = self.labour * np.where(self.sick, 0.4, 1.0)
+        base = p.wage * labour * self.skill + p.asset_return * self.assets
+        return base * self.infrastructure + self.measure_income + self.project_income
+
+    # ------------------------------------------------------------------ state queries
+    @property
+    def month(self) -> int:
+        """The current month (the number of steps taken)."""
+        return self.steps
+
+    @property
+    def team_active(self) -> bool:
+        """Whether a work team is in the village this month."""
+        if not self.p.team_present:
+            return False
+        return self.team_window_open
+
+    @property
+    def team_window_open(self) -> bool:
+        """Whether this month lies in [team_arrives, team_leaves), with or without a team."""
+        m = self.steps
+        return m >= self.team_arrives and (self.team_leaves is None or m < self.team_leaves)
+
+    @property
+    def supervising(self) -> bool:
+        """Whether an active team supervises the committee (相互监督)."""
+        return self.team_active and self.p.team_supervision
+
+    def supervision_effect(self) -> float:
+        """Share of amount favoritism and project capture the team prevents this month."""
+        return self.p.supervision_strength * (1.0 - self.p.cooptation) if self.supervising else 0.0
+
+    def per_capita_income(self) -> np.ndarray:
+        """y: pre-transfer per-capita market income over the last 12 months."""
+        return self.income_hist.sum(axis=0) / self.persons
+
+    def per_capita_income_post(self) -> np.ndarray:
+        """Per-capita income over the last 12 months after all transfers."""
+        total = self.income_hist.sum(axis=0) + self.aid_hist.sum(axis=0)
+        return (total + self.other_transfer_hist.sum(axis=0)) / self.persons
+
+    def poor(self) -> np.ndarray:
+        """Households with y below the poverty line."""
+        return self.per_capita_income() < self.p.poverty_line
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        """Advance one month: the phases in order (see the module docstring)."""
+        yearly = self.steps % 12 == 1
+        self.run_economy()
+        self.run_kin_exchange()
+        if yearly:
+            self.run_identification()
+        self.run_allocation()
+        self.run_household_measures()
+        if yearly:
+            self.run_development_projects()
+        if self.steps % 12 == 7:
+            self.run_recheck()
+        self.update_trust()
+        if self.steps % 12 == 0:
+            self.run_exit_assessment()
+            self.run_survey()
+        self.update_returns()
+        self._close_month()
+        self.datacollector.collect(self)
+        self._record_panel()
+
+    def _close_month(self) -> None:
+        """Book the month: funds carried over, 12-month and cumulative flow totals."""
+        f = self.flows
+        f["carried_over"] = self.cash_fund + self.measure_fund + self.project_fund
+        slot = self.steps % 12
+        for k in LEDGER_FLOWS:
+            self.flow_hist[k][slot] = f[k]
+            self.totals[k] += f[k]
+        self._metric_cache = None
+
+    def run_economy(self) -> None:
+        """Phase 1: illness, disaster, and this month's market income.
+
+        The shock stream draws the same arrays every month whatever the state, so every regime
+        meets identical shocks (common random numbers).
+        """
+        p, n, rng = self.p, self.n, self.streams["shocks"]
+        fall_ill = rng.random(n) < p.illness_rate
+        recover = rng.random(n) < p.recovery_rate
+        noise = rng.standard_normal(n)
+        disaster = rng.random() < p.disaster_rate
+        hit = rng.random(n) < 0.5
+        self.sick = np.where(self.sick, ~recover, fall_ill)
+        factor = np.ones(n)
+        if disaster:
+            factor[hit] = 0.5
+            self.assets = np.where(hit, self.assets * 0.8, self.assets)
+        self.cause = cause_of_poverty(self.sick, self.labour, self.persons, self.skill,
+                                      self.assets)
+        sigma = p.income_volatility
+        monthly = self._annual_capacity() / 12.0 * np.exp(sigma * noise - 0.5 * sigma**2) * factor
+        self._slot = self.steps % 12
+        self.income_hist[self._slot] = monthly
+        self.aid_hist[self._slot] = 0.0
+        self.other_transfer_hist[self._slot] = 0.0
+        for k in LEDGER_FLOWS:
+            self.flows[k] = 0.0
+
+    def run_kin_exchange(self) -> None:
+        """Phase 2: households short of this month's needs draw on kin with a surplus.
+
+        Each giver splits ``kin_exchange_rate`` of its surplus (income above 1.5 times needs)
+        among needy kin in proportion to their deficits; receipts are capped at the deficit and
+        givers give exactly what is received, so money is conserved.
+        """
+        if not self.p.kin_exchange:
+            return
+        income = self.income_hist[self._slot]
+        need = self.p.poverty_line / 12.0 * self.persons
+        deficit = np.maximum(0.0, need - income)
+        surplus = np.maximum(0.0, income - 1.5 * need) * self.p.kin_exchange_rate
+        a = self.kin
+        demand = a @ deficit  # total deficit among each giver's kin
+        rate = np.divide(surplus, demand, out=np.zeros_like(surplus), where=demand > 0)
+        offered = deficit * (a @ rate)
+        fill = np.divide(deficit, offered, out=np.zeros_like(offered), where=offered > 0)
+        fill = np.minimum(1.0, fill)
+        received = offered * fill
+        given = rate * (a @ (deficit * fill))
+        net = received - given
+        self.other_transfer_hist[self._slot] += net
+        self.kin_net += net
+
+    # -- identification -------------------------------------------------------------
+    def _quota_count(self) -> int | None:
+        return int(round(self.p.quota * self.n)) if self.p.quota_control else None
+
+    @staticmethod
+    def _lowest(score: np.ndarray, candidates: np.ndarray, k: int | None) -> np.ndarray:
+        """Boolean mask of the ``k`` candidates with the lowest score (all below 1 if k None)."""
+        mask = np.zeros(score.size, dtype=bool)
+        idx = np.flatnonzero(candidates)
+        if k is None:
+            mask[idx[score[idx] < 1.0]] = True
+            return mask
+        k = min(k, idx.size)
+        if k > 0:
+            mask[idx[np.argsort(score[idx], kind="stable")[:k]]] = True
+        return mask
+
+    def run_identification(self) -> None:
+        """Phase 3 (yearly): write a new register (贫困户识别, 建档立卡).
+
+        The committee proposes the quota's worth of households from its noisy local knowledge,
+        biased toward cadres' kin and friends; an active supervising team challenges entries
+        its knowledge says are not poor and proposes replacements; the democratic appraisal
+        and public notice (民主评议, 公示) let villagers complain, and complaints are settled
+        by the team's visits if it supervises, otherwise by the committee. Without committee
+        identification (``team_alone``) the team lists from what it knows itself.
+        """
+        p, z = self.p, self.p.poverty_line
+        y = self.per_capita_income()
+        poor = y < z
+        k = self._quota_count()
+        year = (self.steps - 1) // 12 + 1
+        committee_est = self.committee.estimate_incomes(y)
+        eligible = (self.steps - self.exit_month) > 12  # exited within a year: not re-listed
+        team_on = self.team_active
+        team_lists = team_on and not p.committee_identifies
+        n = self.n
+        proposed_by = np.zeros(n, dtype=np.int8)
+        challenged_by = np.zeros(n, dtype=np.int8)
+        reason = np.full(n, -1, dtype=np.int8)
+
+        if team_lists:
+            team_est = self.team.knowledge(None)
+            score = team_est / z
+            listed = self._lowest(score, eligible, k)
+            proposed_by[listed] = _ACTORS.index("team")
+            reason[listed] = _REASONS.index("estimated poor")
+        else:
+            score = self.committee.biased_score()
+            listed = self._lowest(score, eligible, k)
+            honest = self._lowest(committee_est / z, eligible, k)
+            proposed_by[listed] = _ACTORS.index("committee")
+            reason[listed & honest] = _REASONS.index("estimated poor")
+            reason[listed & ~honest] = _REASONS.index("favoured: kin or friend of a cadre")
+            if team_on and p.team_supervision:
+                team_est = self.team.knowledge(committee_est)
+                goes_along = self.team.stream.random(n) < p.cooptation
+                challenged = listed & (team_est >= z) & ~goes_along
+                challenged_by[challenged] = _ACTORS.index("team")
+                reason[challenged] = _REASONS.index("challenged by the team: not poor")
+                listed &= ~challenged
+                refill_score = team_est / z
+                if k is not None:
+                    room = k - int(listed.sum())
+                    added = self._lowest(refill_score, eligible & ~listed & ~challenged, room)
+                else:
+                    added = self._lowest(refill_score, eligible & ~listed & ~challenged, None)
+                proposed_by[added & (proposed_by == 0)] = _ACTORS.index("team")
+                reason[added] = _REASONS.index("added by the team")
+                listed |= added
+
+        if p.democratic_appraisal:
+            listed = self._appraisal(listed, poor, y, committee_est, k, eligible,
+                                     challenged_by, reason)
+        over = (proposed_by > 0) & ~listed & (reason == _REASONS.index("estimated poor"))
+        reason[over] = _REASONS.index("over quota")
+
+        self.registered = listed
+        self.identified = True
+        self.identifications += 1
+        self._assign_helpers()
+        touched = (proposed_by > 0) | (challenged_by > 0) | listed | (reason >= 0)
+        outcome = np.where(listed, _OUTCOMES.index("registered"), _OUTCOMES.index("not registered"))
+        self._log(touched, year, proposed_by, challenged_by, outcome, reason)
+
+    def _appraisal(self, listed: np.ndarray, poor: np.ndarray, y: np.ndarray,
+                   committee_est: np.ndarray, k: int | None, eligible: np.ndarray,
+                   challenged_by: np.ndarray, reason: np.ndarray) -> np.ndarray:
+        """Democratic appraisal and public notice: complaints, and who settles them.
+
+        A poor household left off complains with probability ``complaint_rate * 2 (1 - trust)``;
+        a listed household that is not poor is reported by neighbours with the same formula on
+        village mean trust. A supervising team settles complaints by visiting (it then knows the
+        truth; it goes along with the committee with probability ``cooptation``). Otherwise
+        the committee settles them with its own estimate, and shields kin and friends with
+        probability ``favoritism * weight``.
+        """
+        p, z, n = self.p, self.p.poverty_line, self.n
+        rng = self.streams["villagers"]
+        u_self, u_report = rng.random(n), rng.random(n)
+        p_self = np.minimum(1.0, p.complaint_rate * 2.0 * (1.0 - self.trust))
+        p_report = min(1.0, p.complaint_rate * 2.0 * (1.0 - float(self.trust.mean())))
+        complain = ~listed & poor & eligible & (u_self < p_self)
+        report = listed & ~poor & (u_report < p_report)
+        if self.supervising:
+            investigated = np.flatnonzero(complain | report)
+            self.team.visit_month[investigated] = self.steps
+            self.team.visit_estimate[investigated] = y[investigated] * lognormal_factor(
+                0.05, investigated.size, self.team.stream)
+            acts = self.team.stream.random(n) >= p.cooptation
+            upheld_add = complain & acts
+            upheld_remove = report & acts
+            score = self.team.knowledge(committee_est) / z
+        else:
+            shield = self.committee.stream.random(n) < p.favoritism * self.fav_weight
+            score = self.committee.biased_score()
+            upheld_add = complain & (score < 1.0)
+            upheld_remove = report & (committee_est >= z) & ~shield
+        new = (listed & ~upheld_remove) | upheld_add
+        if k is not None and new.sum() > k:
+            # keep the quota: the settler keeps its k best-ranked entries
+            new = self._lowest(score, new, k)
+        challenged_by[complain | report] = _ACTORS.index("villagers")
+        reason[complain & new] = _REASONS.index("complaint upheld")
+        reason[complain & ~new] = _REASONS.index("complaint dismissed")
+        reason[report & ~new] = _REASONS.index("removed after a villagers' report")
+        reason[report & new] = _REASONS.index("report dismissed")
+        return new
+
+    def _assign_helpers(self) -> None:
+        """Give each registered household a responsible helper (帮扶责任人)."""
+        self.helper[:] = -1
+        self.n_helpers = 0
+        if not self.p.helpers:
+            return
+        reg = np.flatnonzero(self.registered)
+        if reg.size == 0:
+            return
+        rng = self.streams["helpers"]
+        order = rng.permutation(reg)
+        self.n_helpers = math.ceil(reg.size / self.p.helper_ratio)
+        self.helper[order] = np.arange(order.size) % self.n_helpers
+        # helpers have no local interests and diagnose well (阮荣平 2021)
+        undiagnosed = reg[self.diagnosis[reg] == Cause.NONE]
+        self.diagnosis[undiagnosed] = _diagnose(self.cause[undiagnosed], 0.75, rng)
+        self.diagnosed_by[undiagnosed] = _ACTORS.index("helper")
+
+    def _log(self, mask: np.ndarray, year: int, proposed_by: np.ndarray,
+             challenged_by: np.ndarray, outcome: np.ndarray | int,
+             reason: np.ndarray | int) -> None:
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
+            return
+
+        def pick(a: np.ndarray | int) -> np.ndarray:
+            return a[idx] if isinstance(a, np.ndarray) else np.full(idx.size, a, dtype=np.int8)
+
+        self._log_blocks.append({
+            "household_id": idx, "year": np.full(idx.size, year),
+            "month": np.full(idx.size, self.steps),
+            "proposed_by": pick(proposed_by), "challenged_by": pick(challenged_by),
+            "outcome": pick(outcome), "reason": pick(reason),
+        })
+
+    # -- allocation -----------------------------------------------------------------
+    def run_allocation(self) -> None:
+        """Phase 4 (monthly): release the budget, let cadres divert, pay the register, audit.
+
+        Diverted money goes half to the cadre's household and half to its kin. Upper-level
+        audits (every regime) and a supervising team detect and sanction: restitution plus a
+        fine of ``sanction`` times the amount found, paid by the cadre's household back into
+        the programme's cash fund.
+        """
+        p, n, f = self.p, self.n, self.flows
+        f["carried_in"] = self.cash_fund + self.measure_fund + self.project_fund
+        base = p.budget_per_household * n / 12.0
+        mobilized = p.mobilization * base if p.resource_mobilization and self.team_window_open \
+            else 0.0
+        released = base + mobilized
+        staff = (p.team_cost * self.team.size if self.team_active else 0.0) + (
+            p.helper_cost * self.n_helpers)
+        measure_in = p.measure_share * released if p.household_measures else 0.0
+        project_in = p.project_share * released if p.development_projects else 0.0
+        self.measure_fund += measure_in
+        self.project_fund += project_in
+        pool = self.cash_fund + released - measure_in - project_in
+        f.update(released=released, mobilized=mobilized, staff_funding=staff, staff_costs=staff)
+
+        cadres = self.committee.cadres
+        upper = self.streams["upper"]
+        audit_now = upper.random() < p.audit_probability
+        audit_finds = upper.random(cadres.size) < p.detection
+        team_catch = p.supervision_strength * (1.0 - p.cooptation) if self.supervising else 0.0
+        team_finds = self.team.stream.random(cadres.size) < team_catch
+        ring = self.committee.diverted_ring
+        ring[self._slot] = 0.0
+
+        reg = np.flatnonzero(self.registered)
+        if reg.size > 0 and pool > 0:
+            share = self.committee.diversion_fractions(team_catch)
+            diverted_by = pool / cadres.size * share
+            diverted = float(diverted_by.sum())
+            ring[self._slot] = diverted_by
+            gain = np.zeros(n)
+            np.add.at(gain, cadres, 0.5 * diverted_by)
+            for c, kin in enumerate(self.cadre_kin_lists):
+                if kin.size:
+                    gain[kin] += 0.5 * diverted_by[c] / kin.size
+                else:
+                    gain[cadres[c]] += 0.5 * diverted_by[c]
+            self.other_transfer_hist[self._slot] += gain
+            self.diverted_received += gain
+            rest = pool - diverted
+            fav = p.amount_favoritism * (1.0 - self.supervision_effect())
+            w = 1.0 + fav * self.fav_weight[reg]
+            aid = rest * w / w.sum()
+            self.aid_hist[self._slot, reg] += aid
+            self.aid_received[reg] += aid
+            f["diverted"], f["delivered"] = diverted, rest
+            self.cash_fund = 0.0
+        else:
+            self.cash_fund = pool
+
+        # detection: a supervising team catches this month's diversion; an audit, the year's
+        caught = np.zeros(cadres.size)
+        if self.supervising:
+            caught += np.where(team_finds, ring[self._slot], 0.0)
+            ring[self._slot] = np.where(team_finds, 0.0, ring[self._slot])
+        if p.upper_audits and audit_now:
+            found = np.where(audit_finds, ring.sum(axis=0), 0.0)
+            caught += found
+            ring[:, audit_finds] = 0.0
+        if caught.any():
+            penalty = caught * (1.0 + p.sanction)
+            np.add.at(self.other_transfer_hist[self._slot], cadres, -penalty)
+            np.add.at(self.diverted_received, cadres, -penalty)
+            self.committee.greed[caught > 0] *= 0.5  # a sanctioned cadre is deterred
+            self.committee.times_caught[caught > 0] += 1
+            self.detected_diversions += int((caught > 0).sum())
+            f["recovered"] = float(penalty.sum())
+            self.cash_fund += f["recovered"]
+
+    # -- measures -------------------------------------------------------------------
+    def run_household_measures(self) -> None:
+        """Phase 5: team visits, diagnosis of causes, household-specific measures (因户施策).
+
+        A measure matched to the true cause adds ``matched_return`` yuan of yearly earnings
+        per yuan spent (and cures an illness); a mismatched one adds ``mismatched_return``.
+        A household with a helper has its measure carried through; without one, the measure
+        is carried through with probability 0.6 (otherwise it works as a mismatched one).
+        Diagnosis accuracy: team visit 0.9, helper 0.75, committee 0.35.
+        """
+        p = self.p
+        y = self.per_capita_income()
+        if self.team_active and p.team_visits_per_month > 0:
+            stale = ~self.team.recently_visited()
+            priority = np.where(self.registered & stale, 0, np.where(stale, 1, 2))
+            visited = self.team.visit(y, priority.astype(np.float64) * 2.0)
+            self.diagnosis[visited] = self.team.diagnose(visited, 0.9)
+            self.diagnosed_by[visited] = _ACTORS.index("team")
+        if not p.household_measures:
+            return
+        eligible = np.flatnonzero(self.registered & (self.steps - self.measure_month >= 12))
+        affordable = int(self.measure_fund // p.measure_cost)
+        if eligible.size == 0 or affordable == 0:
+            return
+        rng = self.committee.stream
+        chosen = rng.permutation(eligible)[:affordable]
+        missing = chosen[self.diagnosis[chosen] == Cause.NONE]
+        self.diagnosis[missing] = self.committee.diagnose(missing, 0.35)
+        self.diagnosed_by[missing] = _ACTORS.index("committee")
+        carried_through = (self.helper[chosen] >= 0) | (rng.random(chosen.size) < 0.6)
+        matched = (self.diagnosis[chosen] == self.cause[chosen]) & carried_through
+        ret = np.where(matched, p.matched_return, p.mismatched_return)
+        self.measure_income[chosen] += ret * p.measure_cost
+        cured = chosen[matched & (self.cause[chosen] == Cause.ILLNESS)]
+        self.sick[cured] = False
+        self.measure_month[chosen] = self.steps
+        self.measures_received[chosen] += 1
+        self.diagnosis[chosen] = Cause.NONE  # next year's measure needs a new diagnosis
+        spent = chosen.size * p.measure_cost
+        self.measure_fund -= spent
+        self.flows["measures_spent"] = spent
+
+    # -- projects -------------------------------------------------------------------
+    def run_development_projects(self) -> None:
+        """Phase 6 (yearly): spend the project fund on infrastructure and an industry project.
+
+        Infrastructure raises every household's earnings by ``project_return`` per yuan,
+        spread in proportion to earnings. The industry project goes to the clan with the most
+        poor households as the planner sees them (the team if present, else the committee),
+        unless captured: with probability ``project_capture`` (less what a supervising team
+        prevents) it is sited in a cadre's clan.
+        """
+        p = self.p
+        if not p.development_projects or self.project_fund <= 0:
+            return
+        fund = self.project_fund
+        infra, industry = fund / 2.0, fund / 2.0
+        capacity = float(self._annual_capacity().sum())
+        if capacity > 0:
+            self.infrastructure *= 1.0 + p.project_return * infra / capacity
+        est = self.committee.estimate
+        if self.team_active:
+            est = self.team.knowledge(est)
+        n_clans = int(self.clan.max()) + 1
+        planned_poor = np.bincount(self.clan[est < p.poverty_line], minlength=n_clans)
+        neediest = int(np.argmax(planned_poor))
+        capture = p.project_capture * (1.0 - self.supervision_effect())
+        rng = self.committee.stream
+        captured = rng.random() < capture
+        cadre_clan = int(self.clan[rng.choice(self.committee.cadres)])
+        site = cadre_clan if captured else neediest
+        members = np.flatnonzero(self.clan == site)
+        self.project_income[members] += p.project_return * industry / members.size
+        self.industry_invested += industry
+        if site != neediest:
+            self.industry_misdirected += industry
+        self.project_fund = 0.0
+        self.flows["projects_spent"] = fund
+
+    # -- re-check -------------------------------------------------------------------
+    def run_recheck(self) -> None:
+        """Phase 7 (yearly, month 7): the supervising team's re-check (回头看).
+
+        It visits ``recheck_share`` of the register and of households exited in the last
+        year: listed households found not poor are removed, exited ones found poor are put
+        back on the register — each unless the team goes along (``cooptation``).
+        """
+        p, z = self.p, self.p.poverty_line
+        if not (self.supervising and p.recheck and self.identified):
+            return
+        rng = self.team.stream
+        recently_exited = (self.steps - self.exit_month <= 12) & ~self.registered
+        pool = np.flatnonzero(self.registered | recently_exited)
+        u = rng.random(pool.size)
+        sample = pool[u < p.recheck_share]
+        if sample.size == 0:
+            return
+        y = self.per_capita_income()
+        self.team.visit_month[sample] = self.steps
+        self.team.visit_estimate[sample] = y[sample] * lognormal_factor(0.05, sample.size, rng)
+        acts = rng.random(sample.size) >= p.cooptation
+        est = self.team.visit_estimate[sample]
+        remove = sample[self.registered[sample] & (est >= z) & acts]
+        restore = sample[~self.registered[sample] & (est < z) & acts]
+        self.registered[remove] = False
+        self.registered[restore] = True
+        self.returned[restore] = True
+        self.exit_month[restore] = -10_000
+        year = (self.steps - 1) // 12 + 1
+        mask = np.zeros(self.n, dtype=bool)
+        outcome = np.zeros(self.n, dtype=np.int8)
+        reason = np.zeros(self.n, dtype=np.int8)
+        mask[remove] = mask[restore] = True
+        outcome[remove], reason[remove] = _OUTCOMES.index("removed"), _REASONS.index(
+            "re-check: not poor")
+        outcome[restore], reason[restore] = _OUTCOMES.index("re-registered"), _REASONS.index(
+            "re-check: still poor after exit")
+        self._log(mask, year, 0, _ACTORS.index("team"), outcome, reason)
+        self._assign_helpers()
+
+    # -- trust, exits, survey ---------------------------------------------------------
+    def update_trust(self) -> None:
+        """Phase 8: trust follows fairness as seen among kin and friends.
+
+        Unfairness a household sees: the share of its ties who are registered but not poor, the
+        share who received diverted money in the last year, and (half weight) being poor and
+        left off the register itself. Trust moves ``trust_rate`` of the way toward fairness.
+        """
+        poor = self.poor()
+        leak = (self.registered & ~poor).astype(np.float64)
+        got_diverted = (self.other_transfer_hist.sum(axis=0) > 0) & (
+            self.cadre | self.cadre_kin) & (self.committee.diverted_ring.sum() > 0)
+        deg = np.maximum(self.network_degree, 1.0)
+        seen = (self.network @ leak + self.network @ got_diverted.astype(np.float64)) / deg
+        unfair = np.minimum(1.0, seen + 0.5 * (poor & ~self.registered & self.identified))
+        self.trust += self.p.trust_rate * ((1.0 - unfair) - self.trust)
+
+    def run_exit_assessment(self) -> None:
+        """Phase 9 (yearly, month 12): exits (脱贫) and wrongful exits (错退).
+
+        The certifier (the team if present, else the committee) measures each registered
+        household; those it sees above the line exit. Under exit-target pressure (数字脱贫),
+        a share ``exit_pressure`` of those it sees within a quarter of the line below it are
+        declared out too.
+        """
+        if not self.identified:
+            return
+        p, z = self.p, self.p.poverty_line
+        y = self.per_capita_income()
+        committee_est = self.committee.estimate_incomes(y)
+        if self.team_active:
+            est, rng = self.team.knowledge(committee_est), self.team.stream
+        else:
+            est, rng = committee_est, self.committee.stream
+        reg = self.registered
+        above = reg & (est >= z)
+        pressed = reg & ~above & (est >= 0.75 * z) & (rng.random(self.n) < p.exit_pressure)
+        out = above | pressed
+        self.registered = reg & ~out
+        self.exit_month[out] = self.steps
+        self.ever_exited |= out
+        self.wrongful_exit[out] = y[out] < z
+        self.poor_since_exit[out] = False
+        self.exits_total += int(out.sum())
+        self.wrongful_exits_total += int((out & (y < z)).sum())
+        year = (self.steps - 1) // 12 + 1
+        outcome = _OUTCOMES.index("exited")
+        reason = np.where(above, _REASONS.index("assessed above the poverty line"),
+                          _REASONS.index("declared out under exit-target pressure"))
+        actor = _ACTORS.index("team") if self.team_active else _ACTORS.index("committee")
+        self._log(out, year, 0, actor, outcome, reason)
+        self.helper[out] = -1
+
+    def update_returns(self) -> None:
+        """Track exited households that fall back below the line (返贫)."""
+        exited = self.ever_exited & ~self.registered
+        poor = self.poor()
+        newly = exited & poor & ~self.poor_since_exit & ~self.wrongful_exit
+        self.returned |= newly
+        self.poor_since_exit |= exited & poor
+
+    def run_survey(self) -> None:
+        """Phase 10 (yearly): a third-party survey on its own random stream (三率一度).
+
+        A sample of ``survey_sample`` of households, drawn the same way whatever the state:
+        missed-poor rate (漏评率) = poor among sampled non-registered; wrongful-exit rate
+        (错退率) = still poor among sampled households exited in the last year; approval
+        (认可度) = share of sampled households whose trust is at least 0.5.
+        """
+        rng = self.streams["survey"]
+        order = rng.permutation(self.n)
+        m = max(1, int(round(self.p.survey_sample * self.n)))
+        sample = order[:m]
+        poor = self.poor()[sample]
+        reg = self.registered[sample]
+        exited = (self.steps - self.exit_month[sample] < 12) & ~reg
+        self.survey = {
+            "missed_poor_rate": M._ratio(np.sum(poor & ~reg), np.sum(~reg)),
+            "wrongful_exit_rate": M._ratio(np.sum(poor & exited), np.sum(exited)),
+            "approval": float(np.mean(self.trust[sample] >= 0.5)),
+        }
+
+    # ------------------------------------------------------------------ observation
+    def metrics(self) -> dict[str, float]:
+        """Every metric of DESIGN §5 at the current step (computed once per step)."""
+        if self._metric_cache is not None and self._metric_cache[0] == self.steps:
+            return self._metric_cache[1]
+        z = self.p.poverty_line
+        y = self.per_capita_income()
+        post = self.per_capita_income_post()
+        w = self.persons
+        out: dict[str, float] = {}
+        for suffix, inc in (("", y), ("_post", post)):
+            out["poverty_headcount" + suffix] = M.fgt(inc, z, w, 0)
+            out["poverty_gap" + suffix] = M.fgt(inc, z, w, 1)
+            out["poverty_severity" + suffix] = M.fgt(inc, z, w, 2)
+            out["gini" + suffix] = M.gini(inc, w)
+        poor = y < z
+        if self.identified:
+            out.update(M.targeting(poor, self.registered))
+            out["kin_premium"] = M.kin_premium(y, self.registered, self.cadre_kin, self.cadre)
+            out["amount_kin_premium"] = M.amount_kin_premium(
+                y, self.registered, self.aid_hist.sum(axis=0), self.cadre_kin, self.cadre)
+        else:
+            for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
+                         "inclusion_error_nonpoor", "mistargeting", "targeting_differential",
+                         "kin_premium", "amount_kin_premium"):
+                out[name] = M.NAN
+        released_12 = float(self.flow_hist["released"].sum())
+        out["diverted_share"] = M._ratio(float(self.flow_hist["diverted"].sum()), released_12)
+        out.update(self.survey)
+        spent = sum(self.totals[k] for k in (
+            "delivered", "diverted", "measures_spent", "projects_spent", "staff_costs"))
+        sustained = self.ever_exited & ~self.registered & ~self.poor_since_exit & (
+            self.steps - self.exit_month >= 12)
+        out["cost_per_exit"] = M._ratio(spent, int(sustained.sum()))
+        out["registered_count"] = float(self.registered.sum())
+        out["mean_trust"] = float(self.trust.mean())
+        out["team_active"] = float(self.team_active)
+        out["exits"] = float(self.exits_total)
+        out["wrongful_exits"] = float(self.wrongful_exits_total)
+        out["returns_to_poverty"] = float(self.returned.sum())
+        out["project_capture_share"] = M._ratio(self.industry_misdirected, self.industry_invested)
+        out["detected_diversions"] = float(self.detected_diversions)
+        out.update({k: float(v) for k, v in self.flows.items()})
+        self._metric_cache = (self.steps, out)
+        return out
+
+    def _record_panel(self) -> None:
+        if self.panel_every and self.steps % self.panel_every == 0:
+            frame = self.household_frame()
+            frame.insert(0, "step", self.steps)
+            self._panel.append(frame)
+
+    def ledger_balance(self) -> float:
+        """This month's inflows minus outflows (zero up to rounding: money is conserved)."""
+        f = self.flows
+        inflow = f["released"] + f["staff_funding"] + f["carried_in"] + f["recovered"]
+        outflow = (f["delivered"] + f["diverted"] + f["measures_spent"] + f["projects_spent"]
+                   + f["staff_costs"] + f["carried_over"])
+        return inflow - outflow
+
+    def household_frame(self) -> pd.DataFrame:
+        """One row per household: identity, income, status and institutional ties."""
+        y = self.per_capita_income()
+        return pd.DataFrame({
+            "household_id": np.arange(self.n),
+            "clan": self.clan,
+            "persons": self.persons,
+            "labour": self.labour,
+            "per_capita_income": y,
+            "per_capita_income_post": self.per_capita_income_post(),
+            "poor": y < self.p.poverty_line,
+            "registered": self.registered.copy(),
+            "aid_received": self.aid_received.copy(),
+            "diverted_received": self.diverted_received.copy(),
+            "cadre": self.cadre,
+            "cadre_kin": self.cadre_kin,
+            "cadre_friend": self.cadre_friend,
+            "helper": self.helper.copy(),
+            "trust": self.trust.copy(),
+            "cause": pd.Categorical.from_codes(self.cause, [c.name.lower() for c in Cause]),
+            "sick": self.sick.copy(),
+            "measures_received": self.measures_received.copy(),
+            "team_visited": self.team.visit_month > -10_000,
+            "exited": self.ever_exited & ~self.registered,
+            "wrongful_exit": self.wrongful_exit & self.ever_exited,
+        })
+
+    def household_panel(self) -> pd.DataFrame:
+        """The household frames recorded every ``panel_every`` steps, stacked."""
+        if not self._panel:
+            return pd.DataFrame()
+        return pd.concat(self._panel, ignore_index=True)
+
+    def decision_log(self) -> pd.DataFrame:
+        """Every registration decision, one row each.
+
+        Columns: household, year, month, who proposed it, who challenged it, the outcome and
+        the reason.
+        """
+        cols = ["household_id", "year", "month", "proposed_by", "challenged_by", "outcome",
+                "reason"]
+        if not self._log_blocks:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        merged = {c: np.concatenate([b[c] for b in self._log_blocks]) for c in cols}
+        reasons = np.array(("",) + _REASONS, dtype=object)
+        return pd.DataFrame({
+            "household_id": merged["household_id"],
+            "year": merged["year"],
+            "month": merged["month"],
+            "proposed_by": np.array(_ACTORS, dtype=object)[merged["proposed_by"]],
+            "challenged_by": np.array(_ACTORS, dtype=object)[merged["challenged_by"]],
+            "outcome": np.array(_OUTCOMES, dtype=object)[merged["outcome"]],
+            "reason": reasons[merged["reason"].astype(np.int64) + 1],
+        })
+
+    def kinship_graph(self) -> Any:
+        """The kinship network as a networkx Graph (built on request; nodes carry clan)."""
+        import networkx as nx
+
+        g = nx.from_scipy_sparse_array(sp.triu(self.kin, k=1).tocsr())
+        nx.set_node_attributes(g, {i: int(c) for i, c in enumerate(self.clan)}, "clan")
+        return g
+
