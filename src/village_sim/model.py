@@ -62,7 +62,7 @@ METRIC_NAMES = (
     "mistargeting", "targeting_differential", "kin_premium", "amount_kin_premium",
     "diverted_share", "missed_poor_rate", "wrongful_exit_rate", "approval", "cost_per_exit",
     "registered_count", "mean_trust", "team_active", "exits", "wrongful_exits",
-    "returns_to_poverty", "project_capture_share", "detected_diversions",
+    "returns_to_poverty", "project_capture_share", "matched_measure_share", "detected_diversions",
 ) + LEDGER_FLOWS
 
 # decision log vocabulary
@@ -176,7 +176,8 @@ class VillageModel(mesa.Model):
         self.skill, self.assets, self.sick = v.skill, v.assets, v.sick
         self.kin, self.friends = v.kin, v.friends
         self.network = ((v.kin + v.friends) > 0).astype(np.float64).tocsr()
-        self.network_degree = np.asarray(self.network.sum(axis=1)).ravel()
+        coo = self.network.tocoo()
+        self._edges = (coo.row.astype(np.int64), coo.col.astype(np.int64))
         self.cadre = np.zeros(n, dtype=bool)
         self.cadre[v.cadres] = True
         self.cadre_kin = (np.asarray(v.kin[v.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
@@ -234,6 +235,8 @@ class VillageModel(mesa.Model):
         self.flow_hist: dict[str, np.ndarray] = {k: np.zeros(12) for k in LEDGER_FLOWS}
         self.totals: dict[str, float] = dict.fromkeys(LEDGER_FLOWS, 0.0)
         self.industry_invested = 0.0
+        self.measures_given = 0
+        self.measures_matched = 0
         self.industry_misdirected = 0.0
         self.detected_diversions = 0
         self.exits_total = 0
@@ -469,33 +472,39 @@ class VillageModel(mesa.Model):
         """Democratic appraisal and public notice: complaints, and who settles them.
 
         A poor household left off complains with probability ``complaint_rate * 2 (1 - trust)``;
-        a listed household that is not poor is reported by neighbours with the same formula on
-        village mean trust. A supervising team settles complaints by visiting (it then knows the
-        truth; it goes along with the committee with probability ``cooptation``). Otherwise
-        the committee settles them with its own estimate, and shields kin and friends with
-        probability ``favoritism * weight``.
+        a listed household that is not poor is objected to at the public notice with probability
+        ``complaint_rate``. A complaint is public, so it brings the villagers' knowledge in:
+        the appraisal meeting sees the household's income with 10% error. A supervising team
+        settles complaints by visiting (5% error), and goes along with the committee with
+        probability ``cooptation``. Otherwise the committee settles them on the meeting's
+        evidence, but shields its kin and friends with probability ``favoritism * weight``.
+        With a quota, the settler keeps its ``k`` best-ranked entries.
         """
         p, z, n = self.p, self.p.poverty_line, self.n
         rng = self.streams["villagers"]
         u_self, u_report = rng.random(n), rng.random(n)
+        meeting = y * lognormal_factor(0.1, n, rng)
         p_self = np.minimum(1.0, p.complaint_rate * 2.0 * (1.0 - self.trust))
-        p_report = min(1.0, p.complaint_rate * 2.0 * (1.0 - float(self.trust.mean())))
+        p_report = p.complaint_rate
         complain = ~listed & poor & eligible & (u_self < p_self)
         report = listed & ~poor & (u_report < p_report)
+        involved = complain | report
         if self.supervising:
-            investigated = np.flatnonzero(complain | report)
+            investigated = np.flatnonzero(involved)
             self.team.visit_month[investigated] = self.steps
             self.team.visit_estimate[investigated] = y[investigated] * lognormal_factor(
                 0.05, investigated.size, self.team.stream)
             acts = self.team.stream.random(n) >= p.cooptation
-            upheld_add = complain & acts
-            upheld_remove = report & acts
-            score = self.team.knowledge(committee_est) / z
+            evidence = self.team.knowledge(committee_est)
+            upheld_add = complain & acts & (evidence < z)
+            upheld_remove = report & acts & (evidence >= z)
+            score = evidence / z
         else:
             shield = self.committee.stream.random(n) < p.favoritism * self.fav_weight
-            score = self.committee.biased_score()
-            upheld_add = complain & (score < 1.0)
-            upheld_remove = report & (committee_est >= z) & ~shield
+            evidence = np.where(involved, meeting, committee_est)
+            upheld_add = complain & (evidence < z)
+            upheld_remove = report & (evidence >= z) & ~shield
+            score = evidence / z - p.favoritism * self.fav_weight
         new = (listed & ~upheld_remove) | upheld_add
         if k is not None and new.sum() > k:
             # keep the quota: the settler keeps its k best-ranked entries
@@ -657,6 +666,8 @@ class VillageModel(mesa.Model):
         self.sick[cured] = False
         self.measure_month[chosen] = self.steps
         self.measures_received[chosen] += 1
+        self.measures_matched += int(matched.sum())
+        self.measures_given += int(chosen.size)
         self.diagnosis[chosen] = Cause.NONE  # next year's measure needs a new diagnosis
         spent = chosen.size * p.measure_cost
         self.measure_fund -= spent
@@ -744,18 +755,20 @@ class VillageModel(mesa.Model):
     def update_trust(self) -> None:
         """Phase 8: trust follows fairness as seen among kin and friends.
 
-        Unfairness a household sees: the share of its ties who are registered but not poor, the
-        share who received diverted money in the last year, and (half weight) being poor and
-        left off the register itself. Trust moves ``trust_rate`` of the way toward fairness.
+        A household compares itself with its ties. Each tie that is on the register while
+        richer than the household (which is not), and each tie that received diverted money in
+        the last year, is a grievance; being poor and left off is one too. Fairness is
+        ``1 - min(1, grievances / 3)``, and trust moves ``trust_rate`` of the way toward it.
         """
-        poor = self.poor()
-        leak = (self.registered & ~poor).astype(np.float64)
-        got_diverted = (self.other_transfer_hist.sum(axis=0) > 0) & (
-            self.cadre | self.cadre_kin) & (self.committee.diverted_ring.sum() > 0)
-        deg = np.maximum(self.network_degree, 1.0)
-        seen = (self.network @ leak + self.network @ got_diverted.astype(np.float64)) / deg
-        unfair = np.minimum(1.0, seen + 0.5 * (poor & ~self.registered & self.identified))
-        self.trust += self.p.trust_rate * ((1.0 - unfair) - self.trust)
+        y = self.per_capita_income()
+        rows, cols = self._edges
+        richer_listed = self.registered[cols] & ~self.registered[rows] & (y[cols] > y[rows])
+        got_diverted = (self.diverted_received > 0) & (self.committee.diverted_ring.sum() > 0)
+        grievances = np.bincount(rows, weights=richer_listed + got_diverted[cols].astype(float),
+                                 minlength=self.n)
+        grievances += (y < self.p.poverty_line) & ~self.registered & self.identified
+        fairness = 1.0 - np.minimum(1.0, grievances / 3.0)
+        self.trust += self.p.trust_rate * (fairness - self.trust)
 
     def run_exit_assessment(self) -> None:
         """Phase 9 (yearly, month 12): exits (脱贫) and wrongful exits (错退).
@@ -863,6 +876,7 @@ class VillageModel(mesa.Model):
         out["wrongful_exits"] = float(self.wrongful_exits_total)
         out["returns_to_poverty"] = float(self.returned.sum())
         out["project_capture_share"] = M._ratio(self.industry_misdirected, self.industry_invested)
+        out["matched_measure_share"] = M._ratio(self.measures_matched, self.measures_given)
         out["detected_diversions"] = float(self.detected_diversions)
         out.update({k: float(v) for k, v in self.flows.items()})
         self._metric_cache = (self.steps, out)

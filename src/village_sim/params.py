@@ -149,7 +149,7 @@ PARAMETERS: tuple[Param, ...] = (
        "modelling assumption", 1, 10_000),
     _P("clan_concentration", "float", 1.0, "", "Zipf exponent of clan sizes: 0 gives equal clans, "
        "larger values one dominant clan", "modelling assumption", 0.0, 5.0),
-    _P("kin_degree", "float", 4.0, "ties per household", "mean kinship ties to households of the "
+    _P("kin_degree", "float", 8.0, "ties per household", "mean kinship ties to households of the "
        "same clan", "modelling assumption", 0.0, 50.0),
     _P("marriage_rate", "float", 0.5, "ties per household", "mean kinship ties by marriage to "
        "households of other clans", "modelling assumption", 0.0, 10.0),
@@ -162,7 +162,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("poverty_line", "float", 4000.0, "yuan per person per year", "poverty line z on "
        "pre-transfer per-capita income", "national line, 2,300 yuan (2010 prices), about 4,000 "
        "in 2020", 0.0, None, True),
-    _P("wage", "float", 9000.0, "yuan per labourer per year", "market earnings of one labourer "
+    _P("wage", "float", 9500.0, "yuan per labourer per year", "market earnings of one labourer "
        "of average skill", "modelling assumption (rural wage in a poor county)", 0.0, None),
     _P("asset_return", "float", 0.12, "per year", "market return on productive assets",
        "modelling assumption", 0.0, 2.0),
@@ -175,7 +175,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("income_volatility", "float", 0.25, "", "sigma of monthly log-income noise",
        "modelling assumption", 0.0, 2.0),
     # --- budget -------------------------------------------------------------------------------
-    _P("budget_per_household", "float", 600.0, "yuan per resident household per year",
+    _P("budget_per_household", "float", 1500.0, "yuan per resident household per year",
        "poverty-alleviation budget released from above, paid monthly", "modelling assumption",
        0.0, None, group="budget"),
     _P("resource_mobilization", "bool", True, "", "switch: the team brings extra resources while "
@@ -238,7 +238,7 @@ PARAMETERS: tuple[Param, ...] = (
        POLICY, group="team"),
     _P("team_size", "int", 3, "members", "members of the team", "2017 guideline (at least 3)",
        1, 100, group="team"),
-    _P("team_visits_per_month", "int", 8, "households per member per month", "household visits "
+    _P("team_visits_per_month", "int", 4, "households per member per month", "household visits "
        "one member makes in a month", "2014 survey of 75 villages (low visit rates)", 0, 1000,
        group="team"),
     _P("team_noise", "float", 0.8, "coefficient of variation", "error of the team's income "

@@ -1,0 +1,560 @@
+"""Paired-seed experiments: run regimes on common random numbers, summarise, plot, save.
+
+The functions here are what ``village-sim compare`` and ``village-sim run`` are made of, kept
+free of argument parsing and printing so that the app and sweeps can reuse them:
+
+* :func:`replicate_seeds` derives one integer seed per replicate from a root seed;
+* :func:`run_model` / :func:`run_one` run one regime on one seed;
+* :func:`run_paired` runs every regime on the *same* replicate seeds (common random numbers,
+  ../shared/DESIGN.md §4), so regimes face the same villages and the same shocks;
+* :func:`summarise` turns the time series into one value per seed — the mean over the final
+  ``window`` months (the measurement window) — and then into means with 95% t confidence
+  intervals over seeds, and paired differences against the first regime;
+* :func:`plot_metrics` draws the metrics over time, one line per regime;
+* :func:`write_compare_outputs` and the ``write_*`` helpers save files atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
+
+if TYPE_CHECKING:
+    from village_sim.model import VillageModel
+
+__all__ = [
+    "DEFAULT_REGIMES",
+    "KEY_METRICS",
+    "PLOT_METRICS",
+    "WINDOW",
+    "atomic_path",
+    "check_overrides",
+    "check_regimes",
+    "format_toml",
+    "plot_metrics",
+    "replicate_seeds",
+    "run_model",
+    "run_one",
+    "run_paired",
+    "summarise",
+    "timeseries",
+    "window_bounds",
+    "write_compare_outputs",
+    "write_csv",
+    "write_parquet",
+    "write_text",
+]
+
+DEFAULT_REGIMES: tuple[str, ...] = ("committee_only", "team_and_committee")
+"""Regimes ``compare`` runs by default; the first is the baseline of the differences."""
+
+WINDOW = 12
+"""Length of the measurement window in months: the final year of a run."""
+
+KEY_METRICS: tuple[str, ...] = (
+    "poverty_headcount",
+    "poverty_gap",
+    "gini",
+    "coverage",
+    "exclusion_error",
+    "inclusion_error_nonpoor",
+    "mistargeting",
+    "kin_premium",
+    "amount_kin_premium",
+    "diverted_share",
+    "missed_poor_rate",
+    "approval",
+    "mean_trust",
+    "cost_per_exit",
+)
+"""Metrics summarised by ``compare`` (DESIGN §5)."""
+
+PLOT_METRICS: tuple[str, ...] = (
+    "poverty_headcount",
+    "poverty_gap",
+    "gini",
+    "coverage",
+    "inclusion_error_nonpoor",
+    "kin_premium",
+    "diverted_share",
+    "approval",
+    "mean_trust",
+)
+"""Metrics drawn in ``metrics.png`` (a 3 x 3 grid)."""
+
+ID_COLUMNS: tuple[str, ...] = ("regime", "seed", "replicate", "step")
+
+
+# ---------------------------------------------------------------------------- seeds, checks
+def replicate_seeds(root: int, n: int) -> list[int]:
+    """Derive ``n`` independent integer seeds from a root seed.
+
+    Each replicate gets ``SeedSequence(root).spawn(n)[i].generate_state(1)[0]``, so the list
+    depends only on ``root`` and ``i`` (a longer list extends a shorter one).
+
+    Args:
+        root: Root seed, a non-negative integer.
+        n: Number of replicates, at least 0.
+
+    Returns:
+        One seed (a 32-bit non-negative integer) per replicate.
+
+    Raises:
+        ValueError: for a negative root or count.
+    """
+    if isinstance(root, bool) or not isinstance(root, int | np.integer) or root < 0:
+        raise ValueError(f"root seed: got {root!r}; allowed: a non-negative integer")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"number of seeds: got {n!r}; allowed: a non-negative integer")
+    children = np.random.SeedSequence(int(root)).spawn(int(n))
+    return [int(child.generate_state(1)[0]) for child in children]
+
+
+def check_regimes(names: Sequence[str]) -> list[str]:
+    """Validate a list of regime names (non-empty, known, no repeats).
+
+    Raises:
+        ValueError: naming the bad regime, with the closest valid name and the allowed ones.
+    """
+    names = list(names)
+    if not names:
+        raise ValueError("no regimes given; allowed: " + ", ".join(REGIMES))
+    for name in names:
+        if name not in REGIMES:
+            close = difflib.get_close_matches(name, list(REGIMES), n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"unknown regime {name!r}{hint} (allowed: {', '.join(REGIMES)})"
+            )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"regime {repeated[0]!r} is given more than once")
+    return names
+
+
+def check_overrides(regimes: Sequence[str], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate parameter overrides under every regime before anything runs.
+
+    Args:
+        regimes: Regime names the overrides will be combined with.
+        overrides: Parameter values (``regime`` excluded).
+
+    Returns:
+        The overrides converted to their parameters' types (e.g. ``3.0`` -> ``3`` for an
+        integer parameter), in the order given.
+
+    Raises:
+        ValueError: naming the parameter, the value and what is allowed.
+    """
+    if "regime" in overrides:
+        raise ValueError("'regime' is not an override here; choose regimes separately")
+    values: dict[str, Any] = {}
+    checked: list[str | None] = [*regimes] or [None]
+    for regime in checked:
+        values = resolve_parameters(regime=regime, **overrides).as_dict()
+    return {name: values[name] for name in overrides}
+
+
+# ---------------------------------------------------------------------------- running
+def run_model(
+    regime: str, seed: int, steps: int, overrides: Mapping[str, Any] | None = None,
+    panel_every: int = 0,
+) -> VillageModel:
+    """Build a model and advance it ``steps`` months.
+
+    Args:
+        regime: Regime name.
+        seed: Integer seed (the model's ``rng``).
+        steps: Months to run (at least 0).
+        overrides: Parameter overrides (``regime`` excluded).
+        panel_every: Record the household frame every ``panel_every`` months (0: never).
+
+    Returns:
+        The model after ``steps`` steps.
+
+    Raises:
+        ValueError: for a bad regime, parameter, seed or step count.
+    """
+    from village_sim.model import VillageModel
+
+    overrides = dict(overrides or {})
+    if "regime" in overrides:
+        raise ValueError("pass the regime as the 'regime' argument, not as an override")
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps: got {steps!r}; allowed: an integer >= 0 (months)")
+    model = VillageModel(rng=seed, regime=regime, panel_every=panel_every, **overrides)
+    for _ in range(int(steps)):
+        model.step()
+    return model
+
+
+def timeseries(model: VillageModel) -> pd.DataFrame:
+    """The model's collected metrics with a ``step`` column first (row 0 is month 0)."""
+    from village_sim.model import METRIC_NAMES
+
+    frame = model.datacollector.get_model_vars_dataframe()
+    frame = frame.reset_index(drop=True).loc[:, list(METRIC_NAMES)].astype(float)
+    frame.insert(0, "step", np.arange(len(frame), dtype=np.int64))
+    return frame
+
+
+def run_one(
+    regime: str, seed: int, steps: int, overrides: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """Run one regime on one seed and return its time series.
+
+    Args:
+        regime: Regime name.
+        seed: Integer seed.
+        steps: Months to run.
+        overrides: Parameter overrides (``regime`` excluded).
+
+    Returns:
+        ``steps + 1`` rows (months 0..steps): ``step`` then every metric of ``METRIC_NAMES``.
+    """
+    return timeseries(run_model(regime, seed, steps, overrides))
+
+
+def run_paired(
+    regimes: Sequence[str],
+    seeds: Sequence[int],
+    steps: int,
+    overrides: Mapping[str, Any] | None = None,
+    progress: bool | None = False,
+) -> pd.DataFrame:
+    """Run every regime on every seed (common random numbers) and stack the time series.
+
+    Args:
+        regimes: Regime names; the first is the baseline of :func:`summarise`'s differences.
+        seeds: One integer seed per replicate (e.g. from :func:`replicate_seeds`); every regime
+            uses the same ones, so differences are paired.
+        steps: Months per run.
+        overrides: Parameter overrides applied to every run (``regime`` excluded).
+        progress: Show a tqdm progress bar: True always, False never, None only on a terminal.
+
+    Returns:
+        Columns ``regime, seed, replicate, step`` and every metric; rows ordered by regime (in
+        the order given), replicate and step.
+    """
+    from tqdm import tqdm
+
+    regimes = check_regimes(regimes)
+    overrides = dict(overrides or {})
+    frames: dict[tuple[int, int], pd.DataFrame] = {}
+    total = len(regimes) * len(seeds)
+    disable = None if progress is None else not progress
+    with tqdm(total=total, desc="runs", unit="run", disable=disable, leave=False) as bar:
+        for rep, seed in enumerate(seeds):
+            for r, regime in enumerate(regimes):
+                bar.set_postfix_str(f"{regime}, seed {seed}", refresh=False)
+                frame = run_one(regime, int(seed), steps, overrides)
+                frame.insert(0, "replicate", rep)
+                frame.insert(0, "seed", int(seed))
+                frame.insert(0, "regime", regime)
+                frames[(r, rep)] = frame
+                bar.update(1)
+    if not frames:
+        from village_sim.model import METRIC_NAMES
+
+        return pd.DataFrame(columns=[*ID_COLUMNS, *METRIC_NAMES])
+    ordered = [frames[key] for key in sorted(frames)]
+    return pd.concat(ordered, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------- summary
+def window_bounds(last_step: int, window: int = WINDOW) -> tuple[int, int]:
+    """First and last month of the measurement window of a run that ended at ``last_step``.
+
+    The window is the final ``window`` months, never month 0 (the state before any step)
+    unless the run has no steps at all.
+    """
+    first = max(last_step - window + 1, min(1, last_step))
+    return first, last_step
+
+
+def _ci(values: np.ndarray) -> tuple[float, float, float, int]:
+    """Mean and 95% t confidence interval of the finite values; NaN where undefined."""
+    finite = values[np.isfinite(values)]
+    n = int(finite.size)
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean = float(finite.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, n
+    sem = float(finite.std(ddof=1)) / math.sqrt(n)
+    half = float(stats.t.ppf(0.975, n - 1)) * sem
+    return mean, mean - half, mean + half, n
+
+
+def per_seed_values(df: pd.DataFrame, metrics: Sequence[str], window: int = WINDOW) -> pd.DataFrame:
+    """Each run's mean over the measurement window, ignoring NaN months.
+
+    Returns:
+        Index (regime, replicate); one column per metric; NaN where a metric was undefined in
+        every month of the window.
+    """
+    first, _ = window_bounds(int(df["step"].max()), window)
+    in_window = df.loc[df["step"] >= first]
+    grouped = in_window.groupby(["regime", "replicate"], sort=False)[list(metrics)]
+    return grouped.mean()  # pandas skips NaN; an all-NaN group gives NaN
+
+
+def summarise(
+    df: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS, window: int = WINDOW
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Means over seeds with 95% CIs, and paired differences against the first regime.
+
+    Each seed's value of a metric is its mean over the final ``window`` months (ignoring NaN
+    months); a seed where the metric is undefined throughout the window is left out. The CI is
+    ``mean ± t(0.975, n-1) · sd / sqrt(n)`` over the n seeds where the metric is defined (NaN
+    for n < 2). Differences are per seed (other regime minus the first, on the same seed),
+    over seeds where both are defined.
+
+    Args:
+        df: Output of :func:`run_paired` (needs ``regime``, ``replicate``, ``step``).
+        metrics: Metric columns to summarise.
+        window: Length of the measurement window in months.
+
+    Returns:
+        ``(summary, differences)``. ``summary`` columns: metric, regime, mean, ci_low, ci_high,
+        n. ``differences`` columns: metric, regime, baseline, mean, ci_low, ci_high, n — one
+        row per metric and non-baseline regime.
+
+    Raises:
+        ValueError: for unknown metrics or an empty frame.
+    """
+    missing = [m for m in metrics if m not in df.columns]
+    if missing:
+        raise ValueError(f"unknown metrics {missing}; the frame has {list(df.columns)}")
+    if df.empty:
+        raise ValueError("no runs to summarise")
+    if window < 1:
+        raise ValueError(f"window: got {window!r}; allowed: an integer >= 1 (months)")
+    regimes = list(dict.fromkeys(df["regime"]))
+    values = per_seed_values(df, metrics, window)
+    summary_rows: list[dict[str, Any]] = []
+    diff_rows: list[dict[str, Any]] = []
+    base = regimes[0]
+    for metric in metrics:
+        table = values[metric].unstack("regime")  # rows: replicate, columns: regime
+        for regime in regimes:
+            mean, lo, hi, n = _ci(table[regime].to_numpy(dtype=float))
+            summary_rows.append(
+                {"metric": metric, "regime": regime, "mean": mean, "ci_low": lo, "ci_high": hi,
+                 "n": n}
+            )
+        for regime in regimes[1:]:
+            diff = (table[regime] - table[base]).to_numpy(dtype=float)
+            mean, lo, hi, n = _ci(diff)
+            diff_rows.append(
+                {"metric": metric, "regime": regime, "baseline": base, "mean": mean,
+                 "ci_low": lo, "ci_high": hi, "n": n}
+            )
+    summary = pd.DataFrame(summary_rows, columns=["metric", "regime", "mean", "ci_low",
+                                                  "ci_high", "n"])
+    diffs = pd.DataFrame(diff_rows, columns=["metric", "regime", "baseline", "mean", "ci_low",
+                                             "ci_high", "n"])
+    return summary, diffs
+
+
+# ---------------------------------------------------------------------------- plotting
+def plot_metrics(
+    df: pd.DataFrame, path: str | Path, metrics: Sequence[str] = PLOT_METRICS,
+    window: int = WINDOW,
+) -> Path:
+    """Draw each metric over time: one line per regime (mean over seeds), 95% band shaded.
+
+    Uses Matplotlib's Agg canvas directly (no pyplot, no display needed). The measurement
+    window is shaded grey. The file is written atomically.
+
+    Args:
+        df: Output of :func:`run_paired`.
+        path: PNG file to write.
+        metrics: Metrics to draw, one panel each.
+        window: Length of the measurement window in months (for the shading).
+
+    Returns:
+        The path written.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    metrics = list(metrics)
+    ncols = min(3, max(1, len(metrics)))
+    nrows = max(1, math.ceil(len(metrics) / ncols))
+    fig = Figure(figsize=(4.0 * ncols, 2.9 * nrows + 0.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    regimes = list(dict.fromkeys(df["regime"]))
+    last = int(df["step"].max()) if not df.empty else 0
+    first, _ = window_bounds(last, window)
+    colours = [f"C{i}" for i in range(len(regimes))]
+    for k, ax in enumerate(axes.flat):
+        if k >= len(metrics):
+            ax.set_visible(False)
+            continue
+        metric = metrics[k]
+        for regime, colour in zip(regimes, colours, strict=True):
+            sub = df.loc[df["regime"] == regime]
+            stat = sub.groupby("step")[metric].agg(["mean", "std", "count"])
+            steps = stat.index.to_numpy(dtype=float)
+            mean = stat["mean"].to_numpy(dtype=float)
+            count = stat["count"].to_numpy(dtype=float)
+            sd = stat["std"].to_numpy(dtype=float)
+            dof = np.where(count >= 2, count - 1, np.nan)
+            tq = stats.t.ppf(0.975, dof)
+            half = tq * sd / np.sqrt(np.where(count >= 1, count, np.nan))
+            ax.plot(steps, mean, color=colour, lw=1.4, label=regime)
+            ax.fill_between(steps, mean - half, mean + half, color=colour, alpha=0.2, lw=0)
+        ax.axvspan(first, last, color="0.85", alpha=0.5, lw=0, zorder=0)
+        ax.set_title(metric, fontsize=10)
+        ax.set_xlabel("month")
+        ax.set_xlim(0, max(last, 1))
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5),
+                   frameon=False)
+    fig.suptitle(
+        f"mean over seeds with 95% band; grey: measurement window (months {first}-{last})",
+        fontsize=10,
+    )
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    return path
+
+
+# ---------------------------------------------------------------------------- files
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s directory; move it onto ``path`` on success.
+
+    Readers never see a half-written file; on an error the temporary file is removed and
+    ``path`` is left as it was.
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write UTF-8 text atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a DataFrame as CSV (no index) atomically."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
+    return Path(path)
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a DataFrame as Parquet (no index) atomically."""
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
+    return Path(path)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        text = repr(float(value))
+        if not math.isfinite(float(value)):
+            raise ValueError(f"cannot write {value!r} to TOML")
+        return text
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
+    raise ValueError(f"cannot write {value!r} to TOML")
+
+
+def format_toml(overrides: Mapping[str, Any], header: Sequence[str] = ()) -> str:
+    """Render parameter overrides as a TOML file that ``--params`` reads back.
+
+    ``None`` values (e.g. ``team_leaves``: the team stays) have no TOML form; they are the
+    default of every parameter that allows them, so they are written as comments.
+
+    Args:
+        overrides: Parameter values.
+        header: Comment lines to put first (without the ``#``).
+
+    Returns:
+        The file's text.
+    """
+    lines = [f"# {line}" if line else "#" for line in header]
+    if header:
+        lines.append("")
+    if not overrides:
+        lines.append("# no overrides: every parameter has its default (see docs/parameters.md)")
+    for name, value in overrides.items():
+        if value is None:
+            lines.append(f"# {name} = none (the default; TOML has no null)")
+            continue
+        unit = PARAM_BY_NAME[name].unit if name in PARAM_BY_NAME else ""
+        comment = f"  # {unit}" if unit else ""
+        lines.append(f"{name} = {_toml_value(value)}{comment}")
+    return "\n".join(lines) + "\n"
+
+
+def write_compare_outputs(
+    out: str | Path,
+    df: pd.DataFrame,
+    summary: pd.DataFrame,
+    diffs: pd.DataFrame,
+    overrides: Mapping[str, Any],
+    header: Sequence[str] = (),
+    plot: Sequence[str] = PLOT_METRICS,
+    window: int = WINDOW,
+) -> list[Path]:
+    """Save a paired comparison: time series, summary, differences, parameters and plot.
+
+    Args:
+        out: Output directory (created if needed).
+        df: Output of :func:`run_paired`.
+        summary: First output of :func:`summarise`.
+        diffs: Second output of :func:`summarise`.
+        overrides: Parameter overrides used (written to ``parameters.toml``).
+        header: Comment lines for ``parameters.toml`` (e.g. the command to repeat the run).
+        plot: Metrics drawn in ``metrics.png``.
+        window: Measurement window in months (for the plot shading).
+
+    Returns:
+        The files written.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        write_csv(df, out / "timeseries.csv"),
+        write_csv(summary, out / "summary.csv"),
+        write_csv(diffs, out / "differences.csv"),
+        write_text(format_toml(overrides, header), out / "parameters.toml"),
+        plot_metrics(df, out / "metrics.png", plot, window),
+    ]
+    return written
