@@ -130,3 +130,29 @@ def test_intensity_moves_its_metric(regime: str, name: str, low: float, high: fl
                                     metric: str) -> None:
     diff = paired(metric, (regime, {name: low}), (regime, {name: high}), steps=60)
     assert_direction(diff, +1)
+
+
+# --- the team's dates, and money versus governance -----------------------------------------
+def test_favoritism_returns_after_the_team_leaves() -> None:
+    # Team leaves at month 24; the window (months 37-48) holds the identification of month 37.
+    diff = paired("kin_premium", ("team_and_committee", {}),
+                  ("team_and_committee", {"team_leaves": 24}), steps=48)
+    assert_direction(diff, +1)
+
+
+def test_a_late_team_changes_nothing_before_it_arrives() -> None:
+    early = window_mean("team_and_committee", 3, 12, (("team_arrives", 13),))
+    never = window_mean("committee_plus_mobilization", 3, 12, (("team_arrives", 13),))
+    for name in ("kin_premium", "diverted_share", "mistargeting", "poverty_headcount"):
+        assert early[name] == pytest.approx(never[name], nan_ok=True), name
+
+
+def test_mobilization_alone_brings_money_not_better_targeting() -> None:
+    released = paired("released", ("committee_plus_mobilization", {}),
+                      ("team_and_committee", {}))
+    assert np.allclose(released, 0.0), released
+    diff = paired("kin_premium", ("committee_plus_mobilization", {}), ("team_and_committee", {}))
+    assert_direction(diff, -1)
+    more_money = paired("poverty_headcount_post", ("committee_only", {}),
+                        ("committee_plus_mobilization", {}))
+    assert_direction(more_money, -1)

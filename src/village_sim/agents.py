@@ -216,9 +216,10 @@ class WorkTeam(mesa.Agent):
 
 
 def _diagnose(true_cause: np.ndarray, accuracy: float, rng: np.random.Generator) -> np.ndarray:
-    """A diagnosis that is right with probability ``accuracy``, else a random other cause."""
+    """A diagnosis that is right with probability ``accuracy``, else one of the other causes."""
     right = rng.random(true_cause.size) < accuracy
-    guess = rng.integers(1, N_CAUSES + 1, size=true_cause.size).astype(np.int8)
     # a household that is not poor for any reason is diagnosed by its most visible trait
     truth = np.where(true_cause == Cause.NONE, Cause.LACK_OF_CAPITAL, true_cause).astype(np.int8)
-    return np.where(right, truth, guess).astype(np.int8)
+    shift = rng.integers(1, N_CAUSES, size=true_cause.size)  # 1..N_CAUSES-1: never the truth
+    other = ((truth - 1 + shift) % N_CAUSES + 1).astype(np.int8)
+    return np.where(right, truth, other).astype(np.int8)

@@ -6,14 +6,16 @@ overview and scheduling"):
 1. economy — market income from labour, skill, assets, projects and measures; illness and
    disaster shocks;
 2. kin exchange — households in need draw on kin with surplus (money conserved);
-3. identification (yearly) — quota, committee proposal, team check, democratic appraisal;
+3. yearly review (months 1, 13, 25, …): first the exit assessment of the register that ends —
+   exits (脱贫) and wrongful exits (错退) — then identification: quota, committee proposal,
+   team check, democratic appraisal, the new register;
 4. allocation (monthly) — budget and mobilized funds, diversion, amount favoritism, audits;
 5. household-specific measures (因户施策) — visits, diagnosis, matched measures;
-6. development projects (yearly) — infrastructure and industry, possibly captured;
-7. re-check (回头看, yearly, mid-year) by a supervising team;
+6. development projects (yearly, after identification) — infrastructure and industry;
+7. re-check (回头看, yearly, months 7, 19, …) by a supervising team;
 8. trust — households judge fairness from what they see among kin and friends;
-9. exits (脱贫), wrongful exits (错退), returns to poverty (返贫) (yearly assessment);
-10. the third-party survey (yearly), then data collection.
+9. returns to poverty (返贫) tracked monthly;
+10. the third-party survey (yearly, months 12, 24, …), then data collection.
 
 Randomness: one ``rng`` argument (SPEC 7). Independent streams are spawned from it with
 ``numpy.random.SeedSequence`` — village, shocks, committee, team, upper-level audits, helpers,
@@ -44,7 +46,15 @@ from village_sim.agents import (
 from village_sim.params import Parameters, resolve_parameters
 from village_sim.village import Cause, build_village, cause_of_poverty
 
-__all__ = ["METRIC_NAMES", "LEDGER_FLOWS", "STREAMS", "VillageModel", "metric", "normalize_rng"]
+__all__ = [
+    "LEDGER_FLOWS",
+    "METRIC_NAMES",
+    "STREAMS",
+    "VillageModel",
+    "metric",
+    "normalize_rng",
+    "root_seed_sequence",
+]
 
 STREAMS = (
     "village", "shocks", "committee", "team", "upper", "helpers", "villagers", "survey", "events",
@@ -112,7 +122,27 @@ def normalize_rng(rng: Any) -> Any:
         )
     if isinstance(rng, int | np.integer) and rng < 0:
         raise ValueError(f"parameter 'rng': got {rng!r}; allowed: a non-negative integer")
+    if isinstance(rng, np.integer):
+        return int(rng)
     return rng
+
+
+def root_seed_sequence(rng: Any) -> np.random.SeedSequence:
+    """The SeedSequence all of a model's streams are spawned from.
+
+    An int, None or a SeedSequence is a *seed*: the same one gives the same model every time
+    (a SeedSequence is copied, so passing one object to two regimes gives both the same
+    village). A Generator or BitGenerator is a *stream*: the model draws its entropy from it,
+    so it is consumed, as SPEC 7 expects.
+    """
+    if isinstance(rng, np.random.SeedSequence):
+        return np.random.SeedSequence(rng.entropy, spawn_key=rng.spawn_key,
+                                      pool_size=rng.pool_size)
+    if isinstance(rng, np.random.BitGenerator):
+        rng = np.random.Generator(rng)
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence([int(x) for x in rng.integers(2**63, size=4)])
+    return np.random.SeedSequence(rng)
 
 
 def metric(model: VillageModel, name: str) -> float:
@@ -145,15 +175,18 @@ class VillageModel(mesa.Model):
                 f"parameter 'panel_every': got {panel_every!r}; allowed: an integer >= 0"
             )
         params = resolve_parameters(regime=regime, **overrides)
-        super().__init__(rng=rng)
+        seed_seq = root_seed_sequence(rng)
+        children = seed_seq.spawn(len(STREAMS) + 1)
+        # Mesa's own rng (and its stdlib ``random``) come from a child stream too
+        super().__init__(rng=np.random.Generator(np.random.PCG64(children[-1])))
         self.p: Parameters = params
-        self.seed = rng if isinstance(rng, int | np.integer) else None
-        seed_seq = self.rng.bit_generator.seed_seq  # type: ignore[attr-defined]
-        if not isinstance(seed_seq, np.random.SeedSequence):  # pragma: no cover - exotic BitGen
-            seed_seq = np.random.SeedSequence(int(self.rng.integers(2**63)))
+        self.seed = rng if isinstance(rng, int) else None
+        # what reproduces this run, whatever form ``rng`` took (SPEC 7: record the seed)
+        self.seed_entropy = seed_seq.entropy
+        self.seed_spawn_key = tuple(seed_seq.spawn_key)
         self.streams: dict[str, np.random.Generator] = {
             name: np.random.Generator(np.random.PCG64(child))
-            for name, child in zip(STREAMS, seed_seq.spawn(len(STREAMS)), strict=True)
+            for name, child in zip(STREAMS, children[:-1], strict=True)
         }
         self.panel_every = panel_every
         self.team_arrives: int = params.team_arrives
@@ -199,10 +232,12 @@ class VillageModel(mesa.Model):
         self.income_hist = np.zeros((12, n))
         self.aid_hist = np.zeros((12, n))
         self.other_transfer_hist = np.zeros((12, n))  # diverted money, kin exchange, fines
+        self.diverted_hist = np.zeros((12, n))  # diverted money received (what kin can see)
         annual = self._annual_capacity()
+        sigma = p.income_volatility
         for k in range(12):
-            self.income_hist[k] = annual / 12.0 * lognormal_factor(
-                p.income_volatility, n, rng)
+            self.income_hist[k] = annual / 12.0 * np.exp(
+                sigma * rng.standard_normal(n) - 0.5 * sigma**2)
 
         self.registered = np.zeros(n, dtype=bool)
         self.aid_received = np.zeros(n)
@@ -220,6 +255,7 @@ class VillageModel(mesa.Model):
         self.wrongful_exit = np.zeros(n, dtype=bool)
         self.poor_since_exit = np.zeros(n, dtype=bool)
         self.returned = np.zeros(n, dtype=bool)
+        self.restored_at_recheck = np.zeros(n, dtype=bool)
         self.identified = False
         self.identifications = 0
 
@@ -302,6 +338,7 @@ class VillageModel(mesa.Model):
         self.run_economy()
         self.run_kin_exchange()
         if yearly:
+            self.run_exit_assessment()
             self.run_identification()
         self.run_allocation()
         self.run_household_measures()
@@ -310,10 +347,9 @@ class VillageModel(mesa.Model):
         if self.steps % 12 == 7:
             self.run_recheck()
         self.update_trust()
-        if self.steps % 12 == 0:
-            self.run_exit_assessment()
-            self.run_survey()
         self.update_returns()
+        if self.steps % 12 == 0:
+            self.run_survey()
         self._close_month()
         self.datacollector.collect(self)
         self._record_panel()
@@ -353,6 +389,7 @@ class VillageModel(mesa.Model):
         self.income_hist[self._slot] = monthly
         self.aid_hist[self._slot] = 0.0
         self.other_transfer_hist[self._slot] = 0.0
+        self.diverted_hist[self._slot] = 0.0
         for k in LEDGER_FLOWS:
             self.flows[k] = 0.0
 
@@ -373,8 +410,8 @@ class VillageModel(mesa.Model):
         demand = a @ deficit  # total deficit among each giver's kin
         rate = np.divide(surplus, demand, out=np.zeros_like(surplus), where=demand > 0)
         offered = deficit * (a @ rate)
-        fill = np.divide(deficit, offered, out=np.zeros_like(offered), where=offered > 0)
-        fill = np.minimum(1.0, fill)
+        # receipts are capped at the deficit: scale offers down where they exceed it
+        fill = np.divide(deficit, offered, out=np.ones_like(offered), where=offered > deficit)
         received = offered * fill
         given = rate * (a @ (deficit * fill))
         net = received - given
@@ -414,7 +451,7 @@ class VillageModel(mesa.Model):
         k = self._quota_count()
         year = (self.steps - 1) // 12 + 1
         committee_est = self.committee.estimate_incomes(y)
-        eligible = (self.steps - self.exit_month) > 12  # exited within a year: not re-listed
+        eligible = (self.steps - self.exit_month) >= 12  # exited within a year: not re-listed
         team_on = self.team_active
         team_lists = team_on and not p.committee_identifies
         n = self.n
@@ -534,8 +571,8 @@ class VillageModel(mesa.Model):
         self.diagnosis[undiagnosed] = _diagnose(self.cause[undiagnosed], 0.75, rng)
         self.diagnosed_by[undiagnosed] = _ACTORS.index("helper")
 
-    def _log(self, mask: np.ndarray, year: int, proposed_by: np.ndarray,
-             challenged_by: np.ndarray, outcome: np.ndarray | int,
+    def _log(self, mask: np.ndarray, year: int, proposed_by: np.ndarray | int,
+             challenged_by: np.ndarray | int, outcome: np.ndarray | int,
              reason: np.ndarray | int) -> None:
         idx = np.flatnonzero(mask)
         if idx.size == 0:
@@ -598,6 +635,7 @@ class VillageModel(mesa.Model):
                 else:
                     gain[cadres[c]] += 0.5 * diverted_by[c]
             self.other_transfer_hist[self._slot] += gain
+            self.diverted_hist[self._slot] = gain
             self.diverted_received += gain
             rest = pool - diverted
             fav = p.amount_favoritism * (1.0 - self.supervision_effect())
@@ -716,7 +754,8 @@ class VillageModel(mesa.Model):
 
         It visits ``recheck_share`` of the register and of households exited in the last
         year: listed households found not poor are removed, exited ones found poor are put
-        back on the register — each unless the team goes along (``cooptation``).
+        back on the register (within the quota, poorest first) — each unless the team goes
+        along (``cooptation``).
         """
         p, z = self.p, self.p.poverty_line
         if not (self.supervising and p.recheck and self.identified):
@@ -736,8 +775,13 @@ class VillageModel(mesa.Model):
         remove = sample[self.registered[sample] & (est >= z) & acts]
         restore = sample[~self.registered[sample] & (est < z) & acts]
         self.registered[remove] = False
+        k = self._quota_count()
+        if k is not None:  # the quota still caps the register: the poorest come back first
+            room = max(0, k - int(self.registered.sum()))
+            poorest = np.argsort(self.team.visit_estimate[restore], kind="stable")[:room]
+            restore = restore[poorest]
         self.registered[restore] = True
-        self.returned[restore] = True
+        self.restored_at_recheck[restore] = True
         self.exit_month[restore] = -10_000
         year = (self.steps - 1) // 12 + 1
         mask = np.zeros(self.n, dtype=bool)
@@ -763,7 +807,7 @@ class VillageModel(mesa.Model):
         y = self.per_capita_income()
         rows, cols = self._edges
         richer_listed = self.registered[cols] & ~self.registered[rows] & (y[cols] > y[rows])
-        got_diverted = (self.diverted_received > 0) & (self.committee.diverted_ring.sum() > 0)
+        got_diverted = self.diverted_hist.sum(axis=0) > 0
         grievances = np.bincount(rows, weights=richer_listed + got_diverted[cols].astype(float),
                                  minlength=self.n)
         grievances += (y < self.p.poverty_line) & ~self.registered & self.identified
@@ -771,10 +815,12 @@ class VillageModel(mesa.Model):
         self.trust += self.p.trust_rate * (fairness - self.trust)
 
     def run_exit_assessment(self) -> None:
-        """Phase 9 (yearly, month 12): exits (脱贫) and wrongful exits (错退).
+        """Yearly exit assessment (脱贫), just before the new register is written (months 13, 25…).
 
-        The certifier (the team if present, else the committee) measures each registered
-        household; those it sees above the line exit. Under exit-target pressure (数字脱贫),
+        Exits and wrongful exits (错退) are decided on the register of the year that ends, so the
+        register never stands half-empty between assessment and identification. The certifier
+        (the team if present, else the committee) measures each registered household; those it
+        sees above the line exit. Under exit-target pressure (数字脱贫),
         a share ``exit_pressure`` of those it sees within a quarter of the line below it are
         declared out too.
         """
@@ -815,7 +861,7 @@ class VillageModel(mesa.Model):
         self.poor_since_exit |= exited & poor
 
     def run_survey(self) -> None:
-        """Phase 10 (yearly): a third-party survey on its own random stream (三率一度).
+        """Phase 10 (yearly, month 12): a third-party survey on its own random stream (三率一度).
 
         A sample of ``survey_sample`` of households, drawn the same way whatever the state:
         missed-poor rate (漏评率) = poor among sampled non-registered; wrongful-exit rate
@@ -830,8 +876,8 @@ class VillageModel(mesa.Model):
         reg = self.registered[sample]
         exited = (self.steps - self.exit_month[sample] < 12) & ~reg
         self.survey = {
-            "missed_poor_rate": M._ratio(np.sum(poor & ~reg), np.sum(~reg)),
-            "wrongful_exit_rate": M._ratio(np.sum(poor & exited), np.sum(exited)),
+            "missed_poor_rate": M._ratio(float(np.sum(poor & ~reg)), float(np.sum(~reg))),
+            "wrongful_exit_rate": M._ratio(float(np.sum(poor & exited)), float(np.sum(exited))),
             "approval": float(np.mean(self.trust[sample] >= 0.5)),
         }
 
@@ -915,7 +961,8 @@ class VillageModel(mesa.Model):
             "cadre_friend": self.cadre_friend,
             "helper": self.helper.copy(),
             "trust": self.trust.copy(),
-            "cause": pd.Categorical.from_codes(self.cause, [c.name.lower() for c in Cause]),
+            "cause": pd.Categorical.from_codes(
+                self.cause.astype(np.int64), categories=pd.Index([c.name.lower() for c in Cause])),
             "sick": self.sick.copy(),
             "measures_received": self.measures_received.copy(),
             "team_visited": self.team.visit_month > -10_000,

@@ -93,8 +93,8 @@ class Param:
             if isinstance(value, str) and value in self.choices:
                 return value
             raise bad
-        if self.kind == "optional_int" and value is None:
-            return None
+        if self.kind == "optional_int" and (value is None or value in ("none", "None")):
+            return None  # TOML has no null: "none" is how a file says "never"
         if isinstance(value, bool) or not _is_number(value):
             raise bad
         number = float(value)
@@ -217,7 +217,8 @@ PARAMETERS: tuple[Param, ...] = (
     _P("quota", "float", 0.3, "share of households", "registered share of households",
        ALATAS + " (about a third poor)", 0.0, 1.0, group="identification"),
     _P("committee_identifies", "bool", True, "", "switch: the committee proposes the list "
-       "from local knowledge (off: the team lists alone)", "DESIGN §3",
+       "from local knowledge (off: an active team lists alone; with no team in the village "
+       "the committee still lists)", "DESIGN §3",
        group="identification"),
     _P("committee_noise", "float", 0.35, "coefficient of variation", "error of the committee's "
        "income estimate (local knowledge)", ALATAS + " (community arm)", 0.0, 5.0,
@@ -308,7 +309,8 @@ REGIMES: dict[str, dict[str, Any]] = {
         "team_cooperation": True,
         "team_supervision": True,
     },
-    # A co-opted team: cooperates, does not check.
+    # A team that cooperates but does not check (co-opted in the broad sense; the
+    # ``cooptation`` parameter is the partial version of this failure).
     "team_without_supervision": {
         "team_present": True,
         "resource_mobilization": True,
@@ -445,8 +447,12 @@ def load_overrides(path: str | Path) -> dict[str, Any]:
                 f"{str(path)!r}: keys {sorted(extra)} sit beside [parameters]; put them inside it"
             )
         data = data["parameters"]
+    # names and single values are checked here; combinations once all overrides are merged
     try:
-        resolve_parameters(**data)
+        for name, value in data.items():
+            if name not in PARAM_BY_NAME:
+                raise _unknown(name)
+            data[name] = PARAM_BY_NAME[name].validate(value)
     except ValueError as err:
         raise ValueError(f"{str(path)!r}: {err}") from None
     return dict(data)
