@@ -141,7 +141,7 @@ def test_values_inside_the_range_are_stored_unchanged(p):
     "name, value",
     [("quota", 1.0), ("quota", 0.0), ("favoritism", 1.0), ("sanction", 100.0),
      ("committee_noise", 5.0), ("cooptation", 1.0), ("exit_pressure", 1.0),
-     ("team_visits_per_month", 0), ("poverty_line", 1e-3), ("team_arrives", 50)],
+     ("team_visits_per_month", 0), ("poverty_line", 100.0), ("team_arrives", 50)],
 )
 def test_model_stores_edge_values_unclamped(name, value):
     model = VillageModel(rng=3, **SMALL, **{name: value})
@@ -165,10 +165,12 @@ def test_cross_parameter_rules_are_refused_not_repaired():
 # ---------------------------------------------------------------------------- types
 @pytest.mark.parametrize("p", FLOATS, ids=lambda p: p.name)
 def test_float_parameters_refuse_strings_none_and_bools(p):
-    for bad in (str(p.default), None, True, float("nan"), [p.default]):
+    for bad in (str(p.default), None, True, float("nan"), float("inf"), [p.default]):
         with pytest.raises(ValueError, match="allowed") as err:
             resolve_parameters(**{p.name: bad})
         assert p.name in str(err.value)
+    with pytest.raises(ValueError, match=f"{p.name}.*allowed"):
+        VillageModel(rng=1, **{p.name: str(p.default)})
 
 
 @pytest.mark.parametrize("p", INTS, ids=lambda p: p.name)
@@ -180,6 +182,8 @@ def test_int_parameters_refuse_fractions_and_strings(p):
         with pytest.raises(ValueError, match="allowed") as err:
             resolve_parameters(**{p.name: bad})
         assert p.name in str(err.value)
+    with pytest.raises(ValueError, match=f"{p.name}.*allowed"):
+        VillageModel(rng=1, **{p.name: bads[0]})
 
 
 def test_optional_int_accepts_none():
@@ -192,14 +196,15 @@ def test_bool_parameters_refuse_strings_and_numbers(p):
         with pytest.raises(ValueError, match="allowed") as err:
             resolve_parameters(**{p.name: bad})
         assert p.name in str(err.value)
+    with pytest.raises(ValueError, match=f"{p.name}.*allowed"):
+        VillageModel(rng=1, **{p.name: "true"})
     for good in (True, False, np.bool_(True)):
         assert getattr(resolve_parameters(**{p.name: good}), p.name) is bool(good)
 
 
 def test_regime_refuses_unknown_names_and_non_strings():
-    for bad in ("Committee_only", "committee only", "", None, 1):
-        if bad is None:  # None means "the default regime"
-            continue
+    assert resolve_parameters(regime=None).regime == BY_NAME["regime"].default
+    for bad in ("Committee_only", "committee only", "", 1):
         with pytest.raises(ValueError, match="regime.*allowed"):
             resolve_parameters(regime=bad)
         with pytest.raises(ValueError, match="regime"):

@@ -161,9 +161,9 @@ PARAMETERS: tuple[Param, ...] = (
        "household", "village committees have 3-7 members", 1, 50),
     _P("poverty_line", "float", 4000.0, "yuan per person per year", "poverty line z on "
        "pre-transfer per-capita income", "national line, 2,300 yuan (2010 prices), about 4,000 "
-       "in 2020", 0.0, None, True),
+       "in 2020", 100.0, 1e6),
     _P("wage", "float", 9500.0, "yuan per labourer per year", "market earnings of one labourer "
-       "of average skill", "modelling assumption (rural wage in a poor county)", 0.0, None),
+       "of average skill", "modelling assumption (rural wage in a poor county)", 0.0, 1e7),
     _P("asset_return", "float", 0.12, "per year", "market return on productive assets",
        "modelling assumption", 0.0, 2.0),
     _P("illness_rate", "float", 0.004, "per household per month", "probability that a healthy "
@@ -177,7 +177,7 @@ PARAMETERS: tuple[Param, ...] = (
     # --- budget -------------------------------------------------------------------------------
     _P("budget_per_household", "float", 1500.0, "yuan per resident household per year",
        "poverty-alleviation budget released from above, paid monthly", "modelling assumption",
-       0.0, None, group="budget"),
+       0.0, 1e6, group="budget"),
     _P("resource_mobilization", "bool", True, "", "switch: the team brings extra resources while "
        "the team window is open", POLICY + ", effect 2", group="budget"),
     _P("mobilization", "float", 0.5, "fraction of the base budget", "extra budget the team "
@@ -187,7 +187,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("measure_share", "float", 0.3, "fraction of released money", "share of the money spent "
        "on household-specific measures", "modelling assumption", 0.0, 1.0, group="budget"),
     _P("measure_cost", "float", 2000.0, "yuan", "cost of one household-specific measure",
-       "modelling assumption", 0.0, None, True, group="budget"),
+       "modelling assumption", 1.0, 1e7, group="budget"),
     _P("matched_return", "float", 0.6, "per year", "yearly earnings a matched measure adds per "
        "yuan spent", "modelling assumption; 阮荣平 2021 (better-matched measures)", 0.0, 5.0,
        group="budget"),
@@ -204,9 +204,9 @@ PARAMETERS: tuple[Param, ...] = (
     _P("helper_ratio", "float", 5.5, "registered households per helper", "households one "
        "helper follows", RUAN + " (one per 5-6 households in 2019)", 1.0, 1000.0, group="budget"),
     _P("helper_cost", "float", 300.0, "yuan per helper per month", "cost of a helper, paid by "
-       "the sending agency", "modelling assumption", 0.0, None, group="budget"),
+       "the sending agency", "modelling assumption", 0.0, 1e6, group="budget"),
     _P("team_cost", "float", 1500.0, "yuan per member per month", "cost of a team member, paid "
-       "by the sending agency", "modelling assumption", 0.0, None, group="budget"),
+       "by the sending agency", "modelling assumption", 0.0, 1e6, group="budget"),
     _P("kin_exchange", "bool", True, "", "switch: households in need draw on kin with surplus",
        "modelling assumption", group="budget"),
     _P("kin_exchange_rate", "float", 0.2, "fraction of surplus", "share of a surplus a household "
