@@ -11,7 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "amount_kin_premium",
     "fgt",
+    "fgt_all",
+    "income_deciles",
     "gini",
     "kin_premium",
     "stratified_difference",
@@ -36,12 +39,24 @@ def fgt(y: np.ndarray, z: float, weights: np.ndarray, alpha: int) -> float:
     return _ratio(float(np.sum(weights * terms)), float(np.sum(weights)))
 
 
+def fgt_all(y: np.ndarray, z: float, weights: np.ndarray) -> tuple[float, float, float]:
+    """P_0, P_1 and P_2 (headcount, gap, severity) in one pass; see :func:`fgt`."""
+    total = float(np.sum(weights))
+    gap = np.where(y < z, (z - y) / z, 0.0)
+    wg = weights * gap
+    return (
+        _ratio(float(np.sum(weights * (y < z))), total),
+        _ratio(float(np.sum(wg)), total),
+        _ratio(float(np.sum(wg * gap)), total),
+    )
+
+
 def gini(y: np.ndarray, weights: np.ndarray) -> float:
     """Weighted Gini coefficient (mean absolute difference over twice the mean).
 
     With unit weights this is the usual ``2 sum_i i y_(i) / (n sum y) - (n + 1) / n``.
     """
-    order = np.argsort(y, kind="stable")
+    order = np.argsort(y)  # the sum below does not depend on the order within ties
     x = y[order]
     w = weights[order].astype(np.float64)
     total_w = w.sum()

@@ -209,8 +209,6 @@ class VillageModel(mesa.Model):
         self.skill, self.assets, self.sick = v.skill, v.assets, v.sick
         self.kin, self.friends = v.kin, v.friends
         self.network = ((v.kin + v.friends) > 0).astype(np.float64).tocsr()
-        coo = self.network.tocoo()
-        self._edges = (coo.row.astype(np.int64), coo.col.astype(np.int64))
         self.cadre = np.zeros(n, dtype=bool)
         self.cadre[v.cadres] = True
         self.cadre_kin = (np.asarray(v.kin[v.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
@@ -226,8 +224,10 @@ class VillageModel(mesa.Model):
         self.measure_income = np.zeros(n)
         self.project_income = np.zeros(n)
         self.infrastructure = 1.0
-        self.cause = cause_of_poverty(self.sick, self.labour, self.persons, self.skill,
-                                      self.assets)
+        self._skill_median = float(np.median(self.skill))  # skill never changes
+        self._asset_median = float(np.median(self.assets))  # changes only in disasters
+        self.cause = self._causes()
+        self._y: np.ndarray | None = None  # y, cached until income_hist changes
         # 12 months of history so that y is defined from the start
         self.income_hist = np.zeros((12, n))
         self.aid_hist = np.zeros((12, n))
@@ -319,8 +319,18 @@ class VillageModel(mesa.Model):
         return self.p.supervision_strength * (1.0 - self.p.cooptation) if self.supervising else 0.0
 
     def per_capita_income(self) -> np.ndarray:
-        """y: pre-transfer per-capita market income over the last 12 months."""
-        return self.income_hist.sum(axis=0) / self.persons
+        """y: pre-transfer per-capita market income over the last 12 months (read-only view).
+
+        Computed once per month: phases, metrics and every ``Household`` view share it.
+        """
+        if self._y is None:
+            self._y = self.income_hist.sum(axis=0) / self.persons
+            self._y.flags.writeable = False
+        return self._y
+
+    def _causes(self) -> np.ndarray:
+        return cause_of_poverty(self.sick, self.labour, self.persons, self.skill, self.assets,
+                                self._skill_median, self._asset_median)
 
     def per_capita_income_post(self) -> np.ndarray:
         """Per-capita income over the last 12 months after all transfers."""
@@ -381,12 +391,13 @@ class VillageModel(mesa.Model):
         if disaster:
             factor[hit] = 0.5
             self.assets = np.where(hit, self.assets * 0.8, self.assets)
-        self.cause = cause_of_poverty(self.sick, self.labour, self.persons, self.skill,
-                                      self.assets)
+            self._asset_median = float(np.median(self.assets))
+        self.cause = self._causes()
         sigma = p.income_volatility
         monthly = self._annual_capacity() / 12.0 * np.exp(sigma * noise - 0.5 * sigma**2) * factor
         self._slot = self.steps % 12
         self.income_hist[self._slot] = monthly
+        self._y = None
         self.aid_hist[self._slot] = 0.0
         self.other_transfer_hist[self._slot] = 0.0
         self.diverted_hist[self._slot] = 0.0
@@ -805,11 +816,16 @@ class VillageModel(mesa.Model):
         ``1 - min(1, grievances / 3)``, and trust moves ``trust_rate`` of the way toward it.
         """
         y = self.per_capita_income()
-        rows, cols = self._edges
-        richer_listed = self.registered[cols] & ~self.registered[rows] & (y[cols] > y[rows])
+        reg = np.flatnonzero(self.registered)
+        # only ties out of registered households can be grievances: walk those rows alone
+        sub = self.network[reg]
+        src = np.repeat(reg, np.diff(sub.indptr))
+        dst = sub.indices
+        richer_listed = ~self.registered[dst] & (y[src] > y[dst])
+        grievances = np.bincount(dst[richer_listed], minlength=self.n).astype(np.float64)
         got_diverted = self.diverted_hist.sum(axis=0) > 0
-        grievances = np.bincount(rows, weights=richer_listed + got_diverted[cols].astype(float),
-                                 minlength=self.n)
+        if got_diverted.any():
+            grievances += self.network @ got_diverted.astype(np.float64)
         grievances += (y < self.p.poverty_line) & ~self.registered & self.identified
         fairness = 1.0 - np.minimum(1.0, grievances / 3.0)
         self.trust += self.p.trust_rate * (fairness - self.trust)
@@ -892,9 +908,10 @@ class VillageModel(mesa.Model):
         w = self.persons
         out: dict[str, float] = {}
         for suffix, inc in (("", y), ("_post", post)):
-            out["poverty_headcount" + suffix] = M.fgt(inc, z, w, 0)
-            out["poverty_gap" + suffix] = M.fgt(inc, z, w, 1)
-            out["poverty_severity" + suffix] = M.fgt(inc, z, w, 2)
+            p0, p1, p2 = M.fgt_all(inc, z, w)
+            out["poverty_headcount" + suffix] = p0
+            out["poverty_gap" + suffix] = p1
+            out["poverty_severity" + suffix] = p2
             out["gini" + suffix] = M.gini(inc, w)
         poor = y < z
         if self.identified:
@@ -950,7 +967,7 @@ class VillageModel(mesa.Model):
             "clan": self.clan,
             "persons": self.persons,
             "labour": self.labour,
-            "per_capita_income": y,
+            "per_capita_income": y.copy(),
             "per_capita_income_post": self.per_capita_income_post(),
             "poor": y < self.p.poverty_line,
             "registered": self.registered.copy(),

@@ -144,17 +144,18 @@ def build_village(params: Parameters, rng: np.random.Generator) -> Village:
 
 def cause_of_poverty(
     sick: np.ndarray, labour: np.ndarray, persons: np.ndarray, skill: np.ndarray,
-    assets: np.ndarray,
+    assets: np.ndarray, skill_median: float | None = None, asset_median: float | None = None,
 ) -> np.ndarray:
     """Return each household's binding constraint as a :class:`Cause` code.
 
     Illness first (因病致贫), then too few workers for the mouths to feed, then whichever of
-    skill and capital is lower relative to the village.
+    skill and capital is lower relative to the village median (medians may be passed in when
+    the caller knows them, to save the work).
     """
     cause = np.full(sick.size, Cause.LACK_OF_CAPITAL, dtype=np.int8)
-    skill_rank = skill / np.median(skill)
-    asset_rank = assets / np.median(assets)
-    cause[skill_rank < asset_rank] = Cause.LACK_OF_SKILLS
+    med_skill = float(np.median(skill)) if skill_median is None else skill_median
+    med_assets = float(np.median(assets)) if asset_median is None else asset_median
+    cause[skill * med_assets < assets * med_skill] = Cause.LACK_OF_SKILLS
     cause[labour < 0.34 * persons] = Cause.LACK_OF_LABOUR
     cause[sick] = Cause.ILLNESS
     return cause
