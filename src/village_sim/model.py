@@ -43,6 +43,7 @@ from village_sim.agents import (
     _diagnose,
     lognormal_factor,
 )
+from village_sim.events import BUDGET_CUT_FACTOR, OUTBREAK_PROBABILITY, Event, parse_events
 from village_sim.params import Parameters, resolve_parameters
 from village_sim.village import Cause, build_village, cause_of_poverty
 
@@ -161,6 +162,8 @@ class VillageModel(mesa.Model):
         rng: Seed (int or numeric string), ``numpy.random.Generator``/``SeedSequence`` or None.
         regime: A regime name (see :data:`village_sim.params.REGIMES`).
         panel_every: Record the household frame every ``panel_every`` steps (0: never).
+        events: Scheduled events, e.g. ``[{"month": 14, "kind": "flood"}]`` (see
+            :mod:`village_sim.events`); an instructor adds more with :meth:`trigger`.
         **overrides: Any parameter of :data:`village_sim.params.PARAMETERS`.
 
     Raises:
@@ -168,13 +171,14 @@ class VillageModel(mesa.Model):
     """
 
     def __init__(self, rng: Any = None, regime: str | None = None, panel_every: int = 0,
-                 **overrides: Any):
+                 events: Any = None, **overrides: Any):
         rng = normalize_rng(rng)
         if isinstance(panel_every, bool) or not isinstance(panel_every, int) or panel_every < 0:
             raise ValueError(
                 f"parameter 'panel_every': got {panel_every!r}; allowed: an integer >= 0"
             )
         params = resolve_parameters(regime=regime, **overrides)
+        scheduled = parse_events(events)
         seed_seq = root_seed_sequence(rng)
         children = seed_seq.spawn(len(STREAMS) + 1)
         # Mesa's own rng (and its stdlib ``random``) come from a child stream too
@@ -191,6 +195,11 @@ class VillageModel(mesa.Model):
         self.panel_every = panel_every
         self.team_arrives: int = params.team_arrives
         self.team_leaves: int | None = params.team_leaves
+        self.events: list[Event] = scheduled
+        self.events_applied: list[Event] = []
+        self.budget_factor = 1.0
+        self._force_disaster = False
+        self._force_audit = False
         self._build()
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(metric, name=name) for name in METRIC_NAMES}
@@ -345,6 +354,7 @@ class VillageModel(mesa.Model):
     def step(self) -> None:
         """Advance one month: the phases in order (see the module docstring)."""
         yearly = self.steps % 12 == 1
+        self.apply_events()
         self.run_economy()
         self.run_kin_exchange()
         if yearly:
@@ -374,6 +384,45 @@ class VillageModel(mesa.Model):
             self.totals[k] += f[k]
         self._metric_cache = None
 
+    def trigger(self, kind: str, month: int | None = None) -> Event:
+        """Schedule an event for ``month`` (default: the next month to be stepped).
+
+        Raises:
+            ValueError: for an unknown kind or a month already past.
+        """
+        when = self.steps + 1 if month is None else month
+        if isinstance(when, int) and not isinstance(when, bool) and when <= self.steps:
+            raise ValueError(
+                f"event {kind!r}: month got {when!r}; allowed: a month after the current "
+                f"month ({self.steps})")
+        event = Event(when, kind)
+        self.events = sorted([*self.events, event])
+        return event
+
+    def apply_events(self) -> None:
+        """Apply the events due this month (before the economy phase)."""
+        due = [e for e in self.events if e.month == self.steps]
+        if not due:
+            return
+        self.events = [e for e in self.events if e.month != self.steps]
+        for event in due:
+            if event.kind == "flood":
+                self._force_disaster = True
+            elif event.kind == "illness_outbreak":
+                onset = self.streams["events"].random(self.n) < OUTBREAK_PROBABILITY
+                self.sick = self.sick | onset
+            elif event.kind == "audit_now":
+                self._force_audit = True
+            elif event.kind == "team_arrives":
+                self.team_arrives = self.steps
+                if self.team_leaves is not None and self.team_leaves <= self.steps:
+                    self.team_leaves = None
+            elif event.kind == "team_leaves":
+                self.team_leaves = self.steps
+            elif event.kind == "budget_cut":
+                self.budget_factor *= BUDGET_CUT_FACTOR
+            self.events_applied.append(event)
+
     def run_economy(self) -> None:
         """Phase 1: illness, disaster, and this month's market income.
 
@@ -384,8 +433,9 @@ class VillageModel(mesa.Model):
         fall_ill = rng.random(n) < p.illness_rate
         recover = rng.random(n) < p.recovery_rate
         noise = rng.standard_normal(n)
-        disaster = rng.random() < p.disaster_rate
+        disaster = (rng.random() < p.disaster_rate) or self._force_disaster
         hit = rng.random(n) < 0.5
+        self._force_disaster = False
         self.sick = np.where(self.sick, ~recover, fall_ill)
         factor = np.ones(n)
         if disaster:
@@ -610,7 +660,7 @@ class VillageModel(mesa.Model):
         """
         p, n, f = self.p, self.n, self.flows
         f["carried_in"] = self.cash_fund + self.measure_fund + self.project_fund
-        base = p.budget_per_household * n / 12.0
+        base = p.budget_per_household * n / 12.0 * self.budget_factor
         mobilized = p.mobilization * base if p.resource_mobilization and self.team_window_open \
             else 0.0
         released = base + mobilized
@@ -625,7 +675,10 @@ class VillageModel(mesa.Model):
 
         cadres = self.committee.cadres
         upper = self.streams["upper"]
-        audit_now = upper.random() < p.audit_probability
+        # an instructor's "audit now" happens even where routine audits are switched off
+        audit_draw = upper.random()  # drawn every month, whatever the switches (CRN)
+        audit_now = (p.upper_audits and audit_draw < p.audit_probability) or self._force_audit
+        self._force_audit = False
         audit_finds = upper.random(cadres.size) < p.detection
         team_catch = p.supervision_strength * (1.0 - p.cooptation) if self.supervising else 0.0
         team_finds = self.team.stream.random(cadres.size) < team_catch
@@ -664,7 +717,7 @@ class VillageModel(mesa.Model):
         if self.supervising:
             caught += np.where(team_finds, ring[self._slot], 0.0)
             ring[self._slot] = np.where(team_finds, 0.0, ring[self._slot])
-        if p.upper_audits and audit_now:
+        if audit_now:
             found = np.where(audit_finds, ring.sum(axis=0), 0.0)
             caught += found
             ring[:, audit_finds] = 0.0
