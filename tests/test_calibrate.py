@@ -122,3 +122,14 @@ def test_the_worked_example_file_is_valid() -> None:
     targets = load_targets(path)
     assert set(targets.free) == {"committee_noise", "quota"}
     assert targets.base["favoritism"] is not None
+
+
+def test_cli_refuses_a_bad_targets_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from village_sim.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(GOOD.replace("[free.quota]", "[free.qota]"), encoding="utf-8")
+    assert main(["calibrate", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "did you mean 'quota'" in err
+    assert not (tmp_path / "out").exists()

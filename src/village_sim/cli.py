@@ -1,10 +1,11 @@
-"""Command-line interface: ``village-sim compare | run | params``.
+"""Command-line interface: ``village-sim compare | run | params | sweep | report | viz``.
 
 This module only parses arguments, checks them and prints; the experiment logic lives in
 :mod:`village_sim.experiment`. Every input is checked before anything runs; a bad input ends
 with a one-line ``error: ...`` message on stderr and exit code 2 (no traceback).
 
-Exit codes: 0 success, 2 bad input, 130 interrupted (Ctrl-C).
+Exit codes: 0 success, 2 bad input, 130 interrupted (Ctrl-C); ``sweep`` also exits 1 when
+some runs failed or are missing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from village_sim import teaching_cli
 from village_sim.params import (
     PARAM_BY_NAME,
     PARAMETERS,
@@ -280,8 +282,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         f"  {command}",
     ]
     ex.write_compare_outputs(out, df, summary, diffs, overrides, header, ex.PLOT_METRICS,
-                             ex.WINDOW)
-    if not args.quiet:
+                             ex.WINDOW, lang=args.lang)
+    if not args.quiet and args.lang is not None:  # translated table (teaching_cli)
+        from village_sim.teaching_cli import print_compare
+
+        print_compare(summary, diffs, regimes, args, overrides, elapsed,
+                      len(regimes) * len(seeds), ex.WINDOW)
+    elif not args.quiet:
         print(format_compare_table(summary, diffs, regimes, args.seeds, args.seed, args.steps,
                                    ex.WINDOW, overrides))
         print()
@@ -295,6 +302,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from village_sim import experiment as ex
 
+    if args.scenario is not None or args.lang is not None:  # teaching scenario, translation
+        from village_sim.teaching_cli import cmd_run
+
+        return cmd_run(args)
+    if args.steps is None:
+        args.steps = DEFAULT_STEPS
     if args.regime is not None:
         _one_regime(args.regime, "--regime")
     overrides = _collect_overrides(args, allow_regime=True)
@@ -392,6 +405,76 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    # Pin BLAS threads before anything imports numpy: this process (serial engine) and every
+    # process it starts inherit the setting (DESIGN §7).
+    from village_sim.sweep.threads import pin_blas_threads
+
+    pin_blas_threads()
+    from village_sim.sweep.engines import make_engine, run_sweep
+    from village_sim.sweep.spec import SpecError, load_spec
+    from village_sim.sweep.store import SweepDirError
+
+    engine = args.engine or "dask"
+    try:
+        make_engine(engine, args.workers, args.scheduler, args.max_in_flight)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    try:
+        spec = load_spec(args.spec)
+    except SpecError as err:
+        raise InputError(str(err)) from None
+    if args.dry_run:
+        from village_sim.sweep.design import design_points, plan_runs
+
+        design = design_points(spec)
+        plan = plan_runs(spec, design)
+        print(f"sweep {spec.name!r} (spec hash {spec.spec_hash}): design {spec.design}, "
+              f"{len(design.points)} points x {len(spec.regimes)} regimes x {spec.replicates} "
+              f"replicates = {len(plan)} runs ({plan['run_id'].nunique()} distinct), "
+              f"{spec.steps} months each; regimes: {', '.join(spec.regimes)}; swept: "
+              f"{', '.join(spec.axis_names) or 'nothing'}.")
+        return 0
+    try:
+        summary = run_sweep(spec, args.out, engine=engine, workers=args.workers,
+                            scheduler=args.scheduler, max_in_flight=args.max_in_flight,
+                            retry_failed=args.retry_failed,
+                            progress=False if args.quiet else (True if args.progress else None))
+    except (SweepDirError, ConnectionError) as err:
+        raise InputError(str(err)) from None
+    for note in summary.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for run_id, regime, replicate, last in summary.failures[:5]:
+        print(f"failed: run {run_id} ({regime}, replicate {replicate}): {last}", file=sys.stderr)
+    if len(summary.failures) > 5:
+        print(f"failed: ... and {len(summary.failures) - 5} more", file=sys.stderr)
+    for line in summary.lost_errors[:5]:
+        print(f"lost: {line}", file=sys.stderr)
+    print(summary.line())
+    if summary.stored_failed:
+        print(f"Failed runs: status and traceback in {summary.out / 'run_table.parquet'} and "
+              f"{summary.out / 'records'}/<run_id>.json; --retry-failed runs them again.")
+    if summary.missing or summary.interrupted:
+        print("Rerun the same command to resume: only the missing runs will run.")
+    print(summary.out)
+    return summary.exit_code
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from village_sim.sweep.report import build_report
+    from village_sim.sweep.store import SweepDirError
+
+    try:
+        written = build_report(args.dir, window=args.window)
+    except SweepDirError as err:
+        raise InputError(str(err)) from None
+    if not args.quiet:
+        print("Wrote " + ", ".join(str(p) for p in written.documents) + f" and "
+              f"{len(written.figures)} figures in {written.figure_dir}.")
+    print(written.documents[0])
+    return 0
+
+
 # ---------------------------------------------------------------------------- parser
 def _add_param_options(p: argparse.ArgumentParser, regime_note: str) -> None:
     p.add_argument(
@@ -410,7 +493,7 @@ def _add_param_options(p: argparse.ArgumentParser, regime_note: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the ``village-sim`` argument parser (subcommands compare, run, params)."""
+    """Build the ``village-sim`` argument parser (compare, run, params, sweep, report)."""
     parser = _Parser(
         prog=PROG,
         description="Agent-based simulation of poverty-aid allocation in a village: "
@@ -421,7 +504,10 @@ def build_parser() -> argparse.ArgumentParser:
                f"  {PROG} compare --seeds 50 --set quota=0.2\n"
                f"  {PROG} run --regime team_alone --steps 36\n"
                f"  {PROG} params --markdown > docs/parameters.md\n"
-               "Exit codes: 0 success, 2 bad input, 130 interrupted.",
+               f"  {PROG} sweep experiments/supervision/spec.toml --out sweeps/supervision\n"
+               f"  {PROG} report sweeps/supervision\n"
+               "Exit codes: 0 success, 1 sweep runs failed or missing, 2 bad input, "
+               "130 interrupted.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
@@ -470,6 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="no progress bar and no table; print only the output directory. Default: off "
              "(the progress bar shows only on a terminal).",
     )
+    teaching_cli.add_lang_option(c)
     c.set_defaults(func=_cmd_compare)
 
     # -- run
@@ -488,8 +575,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", metavar="S", type=_int_at_least(0, "seed"), default=0,
                    help="seed of the run (the model's rng), >= 0. Default: 0.")
     r.add_argument(
-        "--steps", metavar="MONTHS", type=_int_at_least(1, "months"), default=DEFAULT_STEPS,
-        help=f"months to simulate, >= 1. Default: {DEFAULT_STEPS}.",
+        "--steps", metavar="MONTHS", type=_int_at_least(1, "months"), default=None,
+        help=f"months to simulate, >= 1. Default: {DEFAULT_STEPS} (with --scenario: the "
+             "scenario's length).",
     )
     _add_param_options(r, "The file may set 'regime'.")
     r.add_argument(
@@ -502,6 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="record every household every K months (month 0 included) and write "
              "household_panel.parquet; 0: do not. Default: 0.",
     )
+    teaching_cli.add_run_options(r)
     r.set_defaults(func=_cmd_run)
 
     # -- params
@@ -518,7 +607,147 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"show the values under this regime's preset (changed ones marked *). "
                         f"Allowed: {regimes}. Default: none (plain defaults).")
     p.set_defaults(func=_cmd_params)
+
+    # -- sweep
+    s = sub.add_parser(
+        "sweep", help="run a parameter sweep from a TOML spec (resumable; serial, processes "
+                      "or Dask)",
+        description="Run the sweep a TOML spec describes (docs/sweeps.md): every design point, "
+                    "every regime on the same replicate seeds. Each finished run is written at "
+                    "once to DIR (a Parquet dataset, one file per run, written atomically); "
+                    "rerunning the same command resumes, running only the missing runs. A "
+                    "failing run is recorded with its traceback and the sweep goes on. Exit "
+                    "codes: 0 every run ok, 1 some runs failed or are missing, 2 bad input, "
+                    "130 interrupted.",
+    )
+    s.add_argument("spec", metavar="SPEC", help="the sweep spec, a TOML file (docs/sweeps.md)")
+    s.add_argument("--out", metavar="DIR", required=True,
+                   help="sweep directory: created, or reopened to resume the same spec (a "
+                        "different spec is refused). Required.")
+    s.add_argument("--engine", choices=("serial", "processes", "dask"), default=None,
+                   help="serial: this process; processes: a local process pool; dask: Dask "
+                        "distributed, a LocalCluster or --scheduler. Default: dask.")
+    s.add_argument("--workers", metavar="N", type=_int_at_least(1, "workers"), default=None,
+                   help="worker processes for processes and the Dask LocalCluster (one thread "
+                        "each). Default: the number of CPUs.")
+    s.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, or "
+                        "a scheduler file (*.json); implies --engine dask (docs/cluster.md). "
+                        "Default: none (start a LocalCluster).")
+    s.add_argument("--max-in-flight", metavar="K", type=_int_at_least(1, "runs"), default=None,
+                   help="runs submitted but not yet collected (a sliding window keeps the "
+                        "client's memory flat). Default: twice the workers (Dask: twice the "
+                        "cluster's threads, at least 4).")
+    s.add_argument("--retry-failed", action="store_true",
+                   help="run again the runs stored as failed. Default: off (a failed run is "
+                        "a result; resuming runs only missing runs).")
+    s.add_argument("--dry-run", action="store_true",
+                   help="check the spec and print the plan (points, runs) without running.")
+    s.add_argument("--progress", action="store_true",
+                   help="always show the progress bar with ETA (on stderr). Default: only on a "
+                        "terminal.")
+    s.add_argument("--quiet", action="store_true",
+                   help="no progress bar; print the summary and the directory only.")
+    s.set_defaults(func=_cmd_sweep)
+
+    # -- report
+    rp = sub.add_parser(
+        "report", help="analyse a sweep directory: tables, figures, sensitivity indices",
+        description="Write DIR/report.md and DIR/report.html (figures in DIR/report/): per "
+                    "design point and regime, means over replicates with 95% confidence "
+                    f"intervals of each run's mean over the final {WINDOW} months; paired "
+                    "regime differences on the same seeds; metrics against each swept "
+                    "parameter; Sobol indices (sobol designs) or Morris elementary effects "
+                    "(morris designs).",
+    )
+    rp.add_argument("dir", metavar="DIR", help="the --out directory of a sweep")
+    rp.add_argument("--window", metavar="MONTHS", type=_int_at_least(1, "months"),
+                    default=WINDOW,
+                    help=f"measurement window: each run's value is its mean over its final "
+                         f"MONTHS months. Default: {WINDOW}.")
+    rp.add_argument("--quiet", action="store_true", help="print only the report's path.")
+    rp.set_defaults(func=_cmd_report)
+
+    # -- viz
+    v = sub.add_parser(
+        "viz", help="start the live app (Solara) on 127.0.0.1 and print its URL",
+        description="Start the live app: the kinship network by clan, coloured by status, "
+                    "metric charts, one regime or two side by side on the same village and "
+                    "seed, and a household inspector. The server listens on 127.0.0.1 only "
+                    "and needs no internet (every asset is served locally). Open the printed "
+                    "URL in a browser; Ctrl-C stops the server. Same as 'solara run "
+                    "village_sim.app'.",
+    )
+    v.add_argument("--port", metavar="N", type=_int_at_least(1, "TCP port"), default=8765,
+                   help="TCP port on 127.0.0.1, 1-65535. Default: 8765.")
+    v.set_defaults(func=_cmd_viz)
+
+    # -- calibrate
+    cb = sub.add_parser(
+        "calibrate", help="fit free parameters to target metrics (simulated method of moments)",
+        description="Fit the free parameters of a targets file (TOML: [free.NAME] low/high "
+                    "bounds, [[arms]] with parameter overrides and [[arms.targets]] metric/"
+                    "value/weight/step, optional [[contrasts]] between two arms) by the "
+                    "simulated method of moments, with the same replicate seeds for every "
+                    "candidate (common random numbers), using SciPy's differential evolution; "
+                    "each generation is evaluated in parallel on the chosen engine. Writes "
+                    "fitted.toml (a --params file for run, compare and sweep), fit_table.csv/"
+                    ".md (targets against simulated values on fresh seeds, with 95%% CIs) and "
+                    "convergence.csv/.png. Example: experiments/calibration/alatas2012.toml.",
+    )
+    cb.add_argument("targets", metavar="TARGETS.toml", help="the targets file")
+    cb.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    cb.add_argument("--engine", choices=("serial", "processes", "dask"), default="processes",
+                    help="where candidates are evaluated. Default: processes.")
+    cb.add_argument("--workers", metavar="N", type=_int_at_least(1, "workers"), default=None,
+                    help="worker processes (processes, local dask). Default: one per core.")
+    cb.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                    help="address of an existing Dask scheduler (implies --engine dask).")
+    cb.add_argument("--quiet", action="store_true", help="print only the output directory.")
+    cb.set_defaults(func=_cmd_calibrate)
+
+    # -- scenarios, handout, bundle (teaching; village_sim.teaching_cli)
+    teaching_cli.add_commands(sub)
     return parser
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from village_sim.calibrate import calibrate, load_targets, write_outputs
+
+    try:
+        targets = load_targets(args.targets)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    engine = "dask" if args.scheduler else args.engine
+
+    def progress(generation: int, best: float) -> None:
+        if not args.quiet:
+            print(f"generation {generation}: best objective {best:.5g}", flush=True)
+
+    result = calibrate(targets, engine=engine, workers=args.workers, scheduler=args.scheduler,
+                       progress=progress)
+    write_outputs(result, args.out)
+    if not args.quiet:
+        fitted = ", ".join(f"{k} = {v:.4g}" for k, v in result.fitted.items())
+        print(f"fitted: {fitted} (objective {result.objective:.4g}, {result.evaluations} "
+              f"evaluations, {result.seconds:.0f} s)")
+        print(result.fit_table.to_string(index=False))
+        for name, (low, high) in targets.free.items():
+            value = result.fitted[name]
+            if min(value - low, high - value) < 0.01 * (high - low):
+                print(f"warning: {name} = {value:.4g} is at its bound [{low}, {high}]: the "
+                      "targets may lie outside what the model can reach")
+    print(args.out)
+    return 0
+
+
+def _cmd_viz(args: argparse.Namespace) -> int:
+    from village_sim.viz.server import serve
+
+    try:
+        return serve(args.port)
+    except ValueError as err:
+        raise InputError(str(err)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -373,7 +373,7 @@ def summarise(
 # ---------------------------------------------------------------------------- plotting
 def plot_metrics(
     df: pd.DataFrame, path: str | Path, metrics: Sequence[str] = PLOT_METRICS,
-    window: int = WINDOW,
+    window: int = WINDOW, lang: str | None = None,
 ) -> Path:
     """Draw each metric over time: one line per regime (mean over seeds), 95% band shaded.
 
@@ -385,14 +385,29 @@ def plot_metrics(
         path: PNG file to write.
         metrics: Metrics to draw, one panel each.
         window: Length of the measurement window in months (for the shading).
+        lang: Language of titles, legend and axis labels (``zh``, ``vi``, ``en``; see
+            :mod:`village_sim.i18n`), drawn with the package's fonts. ``None``: metric and
+            regime names as in the code.
 
     Returns:
         The path written.
     """
+    if lang is not None:
+        from village_sim.fonts import use_fonts
+
+        with use_fonts():
+            return _plot_metrics(df, path, list(metrics), window, lang)
+    return _plot_metrics(df, path, list(metrics), window, None)
+
+
+def _plot_metrics(df: pd.DataFrame, path: str | Path, metrics: list[str], window: int,
+                  lang: str | None) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    metrics = list(metrics)
+    from village_sim.i18n import Catalog
+
+    cat = Catalog(lang)
     ncols = min(3, max(1, len(metrics)))
     nrows = max(1, math.ceil(len(metrics) / ncols))
     fig = Figure(figsize=(4.0 * ncols, 2.9 * nrows + 0.6), layout="constrained")
@@ -417,20 +432,22 @@ def plot_metrics(
             dof = np.where(count >= 2, count - 1, np.nan)
             tq = stats.t.ppf(0.975, dof)
             half = tq * sd / np.sqrt(np.where(count >= 1, count, np.nan))
-            ax.plot(steps, mean, color=colour, lw=1.4, label=regime)
+            ax.plot(steps, mean, color=colour, lw=1.4,
+                    label=regime if lang is None else cat.regime(regime))
             ax.fill_between(steps, mean - half, mean + half, color=colour, alpha=0.2, lw=0)
         ax.axvspan(first, last, color="0.85", alpha=0.5, lw=0, zorder=0)
-        ax.set_title(metric, fontsize=10)
-        ax.set_xlabel("month")
+        ax.set_title(metric if lang is None else cat.metric(metric), fontsize=10)
+        ax.set_xlabel("month" if lang is None else cat("chart.month"))
         ax.set_xlim(0, max(last, 1))
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5),
-                   frameon=False)
+        fig.legend(handles, labels, loc="outside lower center",
+                   ncols=min(len(labels), 5 if lang is None else 2), frameon=False)
     fig.suptitle(
-        f"mean over seeds with 95% band; grey: measurement window (months {first}-{last})",
+        f"mean over seeds with 95% band; grey: measurement window (months {first}-{last})"
+        if lang is None else cat("chart.compare_suptitle", first=first, last=last),
         fontsize=10,
     )
     path = Path(path)
@@ -453,6 +470,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -532,6 +552,7 @@ def write_compare_outputs(
     header: Sequence[str] = (),
     plot: Sequence[str] = PLOT_METRICS,
     window: int = WINDOW,
+    lang: str | None = None,
 ) -> list[Path]:
     """Save a paired comparison: time series, summary, differences, parameters and plot.
 
@@ -544,6 +565,7 @@ def write_compare_outputs(
         header: Comment lines for ``parameters.toml`` (e.g. the command to repeat the run).
         plot: Metrics drawn in ``metrics.png``.
         window: Measurement window in months (for the plot shading).
+        lang: Language of the plot's labels (``None``: names as in the code).
 
     Returns:
         The files written.
@@ -555,6 +577,6 @@ def write_compare_outputs(
         write_csv(summary, out / "summary.csv"),
         write_csv(diffs, out / "differences.csv"),
         write_text(format_toml(overrides, header), out / "parameters.toml"),
-        plot_metrics(df, out / "metrics.png", plot, window),
+        plot_metrics(df, out / "metrics.png", plot, window, lang=lang),
     ]
     return written

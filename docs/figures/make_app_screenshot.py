@@ -1,0 +1,107 @@
+"""The README's screenshot of the live app: docs/figures/app.png.
+
+Starts the app's server on a free loopback port (the command ``village-sim viz`` runs), opens it
+in headless Chromium (Debian's ``/usr/bin/chromium`` or ``$CHROMIUM_PATH``) with every
+non-loopback request blocked, turns on side by side (committee alone | committee and team, the
+same village and seed), steps 25 months, clicks a household to open the inspector, and saves
+the page.
+
+Usage (from the repository root)::
+
+    uv run python docs/figures/make_app_screenshot.py [--out docs/figures/app.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+from playwright.sync_api import sync_playwright
+
+from village_sim.viz.controller import Controller, Settings
+from village_sim.viz.server import solara_command, solara_environment
+
+ROOT = Path(__file__).resolve().parents[2]
+MONTHS = 25
+
+
+def main() -> int:
+    """Make the screenshot; exit 1 if the page tried to reach beyond 127.0.0.1."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "figures" / "app.png"))
+    args = parser.parse_args()
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(solara_command(port), env=solara_environment(), cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    blocked: list[str] = []
+    try:
+        for _ in range(360):
+            try:
+                urllib.request.urlopen(url + "readyz", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium, headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+            page = browser.new_page(viewport={"width": 1600, "height": 1850})
+            page.set_default_timeout(120_000)
+
+            def route(r: object) -> None:
+                request = r.request  # type: ignore[attr-defined]
+                if urlparse(request.url).hostname not in ("127.0.0.1", "localhost"):
+                    blocked.append(request.url)
+                    r.abort()  # type: ignore[attr-defined]
+                else:
+                    r.continue_()  # type: ignore[attr-defined]
+
+            page.route("**/*", route)
+            page.goto(url)
+            page.wait_for_selector("img[data-testid='network-0']")
+            page.get_by_text("side by side: a second regime").click()
+            page.wait_for_selector("img[data-testid='network-1']")
+            for month in range(1, MONTHS + 1):
+                page.get_by_role("button", name="Step", exact=True).click()
+                page.wait_for_function(
+                    "m => document.querySelector(\"[data-testid='month']\").textContent"
+                    " === 'month ' + m", arg=month)
+            # click a household the committee registered: same village in this process
+            reference = Controller(Settings(side_by_side=True))
+            reference.step(MONTHS)
+            run = reference.runs[0]
+            log = run.model.decision_log()
+            household = int(log.loc[(log["reason"] == "favoured: kin or friend of a cadre"),
+                                    "household_id"].iloc[-1])
+            width, height = run.picture.fig.size()
+            x, y = run.picture.ax.transData.transform(run.layout.xy[household])
+            image = page.locator("img[data-testid='network-0']")
+            box = image.bounding_box()
+            assert box is not None
+            image.click(position={"x": x / width * box["width"],
+                                  "y": (1 - y / height) * box["height"]})
+            page.wait_for_selector("img[data-testid='household-chart']")
+            time.sleep(1.0)
+            page.screenshot(path=args.out)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    print(f"wrote {args.out}; blocked non-loopback requests: {len(blocked)}")
+    return 0 if not blocked else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

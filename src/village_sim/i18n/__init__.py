@@ -1,0 +1,206 @@
+"""Message catalogs: every user-facing label in Chinese, Vietnamese and English.
+
+Translations live in one TOML file per language beside this module (``zh.toml``, ``vi.toml``,
+``en.toml``), with the same keys in each: ``section.name``, e.g. ``metric.kin_premium``,
+``regime.team_and_committee``, ``param.quota``, ``event.flood``, ``chart.month``. Metric,
+regime, parameter and event keys use the names of the code
+(:data:`village_sim.model.METRIC_NAMES`, :data:`village_sim.params.REGIMES`,
+:data:`village_sim.params.PARAMETERS`, :data:`village_sim.events.EVENT_KINDS`), so that a
+caller holding a name can always find its label. ``tests/test_i18n.py`` fails on a key missing
+in any language, on an extra key and on a key that no code uses.
+
+Terms follow the glossary of DESIGN.md §2 and the source article's own wording in both
+languages (驻村工作队 / đội công tác đóng tại làng; 优亲厚友 / ưu đãi người thân, bạn bè;
+既相互配合，又相互监督 / vừa phối hợp với nhau, lại giám sát lẫn nhau); the Vietnamese catalog
+uses Vietnamese institutional terms (bình xét hộ nghèo, niêm yết công khai, rà soát lại).
+
+Use::
+
+    from village_sim.i18n import Catalog, t
+
+    t("metric.kin_premium", "zh")                       # '识别中的亲属溢价'
+    t("chart.compare_suptitle", "vi", first=25, last=36)
+    _ = Catalog("vi")
+    _.metric("kin_premium"), _.regime("team_alone"), _.event("flood"), _("app.play")
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "APP_KEYS",
+    "DEFAULT_LANG",
+    "LANGUAGES",
+    "Catalog",
+    "check_lang",
+    "language_names",
+    "messages",
+    "t",
+]
+
+LANGUAGES: tuple[str, ...] = ("zh", "vi", "en")
+"""Language codes, in the order the app's language switch shows them."""
+
+DEFAULT_LANG = "en"
+"""The reference catalog: every other catalog has exactly its keys."""
+
+_ALIASES = {
+    "zh": "zh", "zh-cn": "zh", "zh_cn": "zh", "zh-hans": "zh", "cn": "zh", "chinese": "zh",
+    "中文": "zh",
+    "vi": "vi", "vi-vn": "vi", "vi_vn": "vi", "vn": "vi", "vietnamese": "vi",
+    "tiếng việt": "vi",
+    "en": "en", "en-us": "en", "en_us": "en", "en-gb": "en", "en_gb": "en", "english": "en",
+}
+
+APP_KEYS: tuple[str, ...] = (
+    "app.title", "app.language", "app.scenario", "app.no_scenario", "app.load_scenario",
+    "app.story", "app.objectives", "app.watch", "app.questions", "app.village_and_regimes",
+    "app.second_regime", "app.side_by_side", "app.seed", "app.seed_help", "app.parameters",
+    "app.parameters_help", "app.restart", "app.step", "app.play", "app.pause", "app.reset",
+    "app.speed", "app.instructor_events", "app.team_arrives_now", "app.team_leaves_now",
+    "app.status", "app.kinship_network", "app.metrics_over_time", "app.now",
+    "app.household_inspector", "app.pick_household", "app.truth", "app.committee_sees",
+    "app.income_per_person", "app.aid_received", "app.poor", "app.not_poor", "app.registered",
+    "app.not_registered", "app.cadre", "app.cadre_kin",
+)
+"""Labels of the live app (``village_sim.app``), declared here for the app to use.
+
+They are translated like every other key; this list is what counts them as used until the app
+itself calls ``t("app....", lang)`` for each (then the list can shrink)."""
+
+
+def check_lang(lang: str | None) -> str:
+    """Return the language code for ``lang`` (``zh``, ``vi`` or ``en``; aliases accepted).
+
+    ``None`` gives :data:`DEFAULT_LANG`. Aliases: ``zh-CN``, ``zh-Hans``, ``cn``, ``中文``;
+    ``vi-VN``, ``vn``, ``Tiếng Việt``; ``en-US``, ``en-GB``, ``english`` (any case).
+
+    Raises:
+        ValueError: naming the value and the allowed languages.
+    """
+    if lang is None:
+        return DEFAULT_LANG
+    code = _ALIASES.get(str(lang).strip().lower())
+    if code is None:
+        allowed = ", ".join(f"{c} ({_names()[c]})" for c in LANGUAGES)
+        raise ValueError(f"language: got {lang!r}; allowed: {allowed}")
+    return code
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, name + "."))
+        elif isinstance(value, str):
+            out[name] = value
+        else:
+            raise ValueError(f"message {name!r}: got {value!r}; allowed: a string")
+    return out
+
+
+@cache
+def _catalog(lang: str) -> dict[str, str]:
+    text = resources.files(__name__).joinpath(f"{lang}.toml").read_text(encoding="utf-8")
+    return _flatten(tomllib.loads(text))
+
+
+def _names() -> dict[str, str]:
+    return {c: _catalog(DEFAULT_LANG)[f"lang.{c}"] for c in LANGUAGES}
+
+
+def messages(lang: str) -> dict[str, str]:
+    """Every message of one language, as a new dict ``{key: text}`` (e.g. for a web page)."""
+    return dict(_catalog(check_lang(lang)))
+
+
+def language_names() -> dict[str, str]:
+    """Each language's own name: ``{"zh": "中文", "vi": "Tiếng Việt", "en": "English"}``."""
+    return _names()
+
+
+def t(key: str, lang: str | None = DEFAULT_LANG, /, **values: Any) -> str:
+    """The message ``key`` in language ``lang``, with ``{name}`` fields filled from ``values``.
+
+    A key missing from a language falls back to English (the tests keep the catalogs complete,
+    so this only protects a user's half-finished catalog).
+
+    Args:
+        key: ``section.name``, e.g. ``"metric.kin_premium"``.
+        lang: ``"zh"``, ``"vi"`` or ``"en"`` (aliases as :func:`check_lang`).
+        **values: Values for the message's ``{fields}``.
+
+    Raises:
+        KeyError: for a key that is in no catalog.
+        ValueError: for an unknown language.
+    """
+    code = check_lang(lang)
+    text = _catalog(code).get(key)
+    if text is None:
+        text = _catalog(DEFAULT_LANG).get(key)
+        if text is None:
+            raise KeyError(f"no message {key!r} (add it to src/village_sim/i18n/*.toml)")
+    return text.format(**values) if values else text
+
+
+class Catalog:
+    """The messages of one language, with helpers for the names used in code.
+
+    Args:
+        lang: ``"zh"``, ``"vi"`` or ``"en"`` (aliases as :func:`check_lang`).
+
+    Example::
+
+        _ = Catalog("zh")
+        _("chart.month"), _.metric("kin_premium"), _.regime("committee_only")
+    """
+
+    __slots__ = ("lang",)
+
+    def __init__(self, lang: str | None = DEFAULT_LANG):
+        self.lang = check_lang(lang)
+
+    def __repr__(self) -> str:
+        return f"Catalog({self.lang!r})"
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        """The message ``key`` (see :func:`t`)."""
+        return t(key, self.lang, **values)
+
+    def metric(self, name: str) -> str:
+        """Label of a metric of ``METRIC_NAMES``."""
+        return self(f"metric.{name}")
+
+    def metric_help(self, name: str) -> str:
+        """One-sentence explanation of a metric."""
+        return self(f"metric_help.{name}")
+
+    def regime(self, name: str) -> str:
+        """Label of a regime."""
+        return self(f"regime.{name}")
+
+    def param(self, name: str) -> str:
+        """Label of a parameter."""
+        return self(f"param.{name}")
+
+    def event(self, kind: str) -> str:
+        """Label of an event kind."""
+        return self(f"event.{kind}")
+
+    def direction(self, direction: str) -> str:
+        """``higher`` or ``lower``, translated."""
+        return self(f"direction.{direction}")
+
+    def language_name(self, code: str) -> str:
+        """A language's own name (``中文``, ``Tiếng Việt``, ``English``)."""
+        return self(f"lang.{check_lang(code)}")
+
+    def messages(self) -> dict[str, str]:
+        """Every message of this language (a new dict)."""
+        return messages(self.lang)

@@ -1,0 +1,443 @@
+"""Engines that run a sweep — serial, local processes, Dask distributed — and :func:`run_sweep`.
+
+Every engine runs the same :func:`~village_sim.sweep.runner.execute_run` on the same
+:class:`~village_sim.sweep.runner.RunTask` objects, so the stored results are identical
+whatever the engine (DESIGN §7; a test says so). The parallel engines keep a bounded number of
+runs in flight — a sliding window: submit ``max_in_flight`` runs, then one more each time one
+finishes (``concurrent.futures.wait`` for processes, ``distributed.as_completed`` for Dask) —
+so the client holds a few results at a time and its memory stays flat however many runs a
+sweep has (benchmarks/README.md, "Sweeps").
+
+* ``serial``: in this process.
+* ``processes``: ``concurrent.futures.ProcessPoolExecutor`` with the ``spawn`` start method
+  (fresh interpreters that inherit the pinned BLAS variables).
+* ``dask``: ``distributed.LocalCluster(n_workers=N, threads_per_worker=1, processes=True)``, or
+  ``distributed.Client(ADDRESS)`` for an existing scheduler (a SLURM cluster from
+  dask-jobqueue, ``dask scheduler`` + ``dask worker`` by hand; docs/cluster.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from village_sim.params import resolve_parameters
+from village_sim.sweep.design import design_points, iter_tasks, plan_runs
+from village_sim.sweep.runner import RunResult, RunTask, execute_run, warm_up
+from village_sim.sweep.spec import SweepSpec
+from village_sim.sweep.store import SweepStore, package_version, write_run_table
+from village_sim.sweep.threads import pin_blas_threads, pinned_environ, process_initializer
+
+__all__ = [
+    "ENGINES",
+    "DaskEngine",
+    "ProcessEngine",
+    "SerialEngine",
+    "SweepSummary",
+    "make_engine",
+    "run_sweep",
+]
+
+ENGINES = ("serial", "processes", "dask")
+
+LOST_ABORT = 5
+"""Stop a sweep once this many runs were lost (engine errors) before any run came back."""
+
+Outcome = RunResult | BaseException
+"""A run's result, or the engine's exception when the run never came back (lost)."""
+
+
+# ---------------------------------------------------------------------------- engines
+def _started(_: int) -> int:
+    """A no-op task: returns the worker's process id once its initializer has run."""
+    return os.getpid()
+
+
+class SerialEngine:
+    """Runs every task in this process, one after the other."""
+
+    name = "serial"
+
+    def __init__(self) -> None:
+        self.description = "serial (this process)"
+
+    def __enter__(self) -> SerialEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def results(self, tasks: Iterator[RunTask]) -> Iterator[tuple[RunTask, Outcome]]:
+        """Yield each task with its result, in order."""
+        for task in tasks:
+            yield task, execute_run(task)
+
+
+class ProcessEngine:
+    """A ``ProcessPoolExecutor`` (spawn) with a sliding window of in-flight runs.
+
+    Args:
+        workers: Worker processes.
+        max_in_flight: Runs submitted but not yet collected (default: twice ``workers``).
+    """
+
+    name = "processes"
+
+    def __init__(self, workers: int, max_in_flight: int | None = None):
+        self.workers = workers
+        self.window = max_in_flight or 2 * workers
+        self.description = f"processes ({workers} workers, spawn)"
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ProcessEngine:
+        pin_blas_threads()  # children inherit the environment at spawn
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=process_initializer,
+        )
+        # start every worker now (each imports the model in its initializer), so that start-up
+        # is not charged to the first runs
+        list(self._pool.map(_started, range(self.workers)))
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=exc_type is None, cancel_futures=True)
+
+    def results(self, tasks: Iterator[RunTask]) -> Iterator[tuple[RunTask, Outcome]]:
+        """Yield tasks with their results as they finish (any order)."""
+        assert self._pool is not None, "use the engine as a context manager"
+        pending: dict[Future[RunResult], RunTask] = {}
+        broken = False
+
+        def refill() -> None:
+            nonlocal broken
+            while not broken and len(pending) < self.window:
+                task = next(tasks, None)
+                if task is None:
+                    return
+                try:
+                    pending[self._pool.submit(execute_run, task)] = task  # type: ignore[union-attr]
+                except BrokenProcessPool:
+                    broken = True  # the rest stay missing; a rerun resumes them
+
+        refill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                error = future.exception()
+                yield task, (error if error is not None else future.result())
+                if isinstance(error, BrokenProcessPool):
+                    broken = True
+            refill()
+
+
+class DaskEngine:
+    """Dask distributed: a ``LocalCluster`` or an existing scheduler, with a sliding window.
+
+    Args:
+        workers: Worker processes of the ``LocalCluster`` (ignored with ``scheduler``).
+        scheduler: Address of an existing scheduler (e.g. ``tcp://10.0.0.5:8786``), or a
+            scheduler file path (``*.json``) as written by ``dask scheduler --scheduler-file``.
+        max_in_flight: Runs submitted but not yet collected (default: twice the cluster's
+            threads, at least 4; followed as the cluster scales).
+    """
+
+    name = "dask"
+
+    def __init__(self, workers: int, scheduler: str | None = None,
+                 max_in_flight: int | None = None):
+        self.workers = workers
+        self.scheduler = scheduler
+        self.max_in_flight = max_in_flight
+        self.client: Any = None
+        self.cluster: Any = None
+        self.description = ""
+        self._threads = 0
+        self._threads_checked = 0.0
+
+    def __enter__(self) -> DaskEngine:
+        import dask
+        from distributed import Client, LocalCluster
+
+        from village_sim.sweep.dask_plugin import PinThreadsPlugin
+
+        pin_blas_threads()
+        if self.scheduler:
+            try:
+                if self.scheduler.endswith(".json"):
+                    self.client = Client(scheduler_file=self.scheduler, timeout="30s")
+                else:
+                    self.client = Client(self.scheduler, timeout="30s")
+            except (OSError, TimeoutError, ValueError) as err:
+                raise ConnectionError(
+                    f"--scheduler {self.scheduler}: cannot connect to a Dask scheduler: {err}"
+                ) from None
+            self.description = f"dask (scheduler {self.client.scheduler.address})"
+        else:
+            environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}),
+                       **pinned_environ()}
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                self.cluster = LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True,
+                    dashboard_address=None, silence_logs=logging.ERROR,
+                    # no dashboard; the scheduler's small HTTP server (health checks) on a
+                    # free port rather than 8787, which another cluster may hold
+                    scheduler_kwargs={"dashboard_address": ":0"},
+                )
+            self.client = Client(self.cluster)
+            self.description = f"dask (LocalCluster, {self.workers} workers x 1 thread)"
+        self.client.register_plugin(PinThreadsPlugin(), name=PinThreadsPlugin.name)
+        self.client.run(warm_up)  # workers import the model now, in parallel
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def window(self) -> int:
+        """Runs to keep in flight now."""
+        if self.max_in_flight:
+            return self.max_in_flight
+        now = time.monotonic()
+        if now - self._threads_checked > 5.0:
+            self._threads = sum(self.client.nthreads().values())
+            self._threads_checked = now
+        return max(4, 2 * self._threads)
+
+    def results(self, tasks: Iterator[RunTask]) -> Iterator[tuple[RunTask, Outcome]]:
+        """Yield tasks with their results as they finish (any order)."""
+        from distributed import as_completed
+
+        session = uuid.uuid4().hex[:8]
+        in_flight: dict[str, RunTask] = {}
+        pending = as_completed()
+
+        def refill() -> None:
+            limit = self.window()
+            while len(in_flight) < limit:
+                task = next(tasks, None)
+                if task is None:
+                    return
+                key = f"village-sim-run-{task.run_id}-{session}"
+                in_flight[key] = task
+                pending.add(self.client.submit(execute_run, task, key=key, pure=False))
+
+        refill()
+        for future in pending:
+            task = in_flight.pop(future.key)
+            outcome: Outcome
+            try:
+                outcome = future.result()
+            except BaseException as err:  # noqa: BLE001 - a lost run (worker died, cancelled)
+                if isinstance(err, KeyboardInterrupt):
+                    raise
+                outcome = err
+            future.release()
+            yield task, outcome
+            refill()
+
+
+def make_engine(engine: str, workers: int | None = None, scheduler: str | None = None,
+                max_in_flight: int | None = None) -> SerialEngine | ProcessEngine | DaskEngine:
+    """Build an engine by name (``serial``, ``processes``, ``dask``).
+
+    Raises:
+        ValueError: for an unknown engine, a bad worker count, or ``scheduler`` without dask.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"--engine: got {engine!r}; allowed: {', '.join(ENGINES)}")
+    if scheduler and engine != "dask":
+        raise ValueError("--scheduler connects to a Dask scheduler: use it with --engine dask")
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n < 1:
+        raise ValueError(f"--workers: got {n}; allowed: an integer >= 1")
+    if max_in_flight is not None and max_in_flight < 1:
+        raise ValueError(f"--max-in-flight: got {max_in_flight}; allowed: an integer >= 1")
+    if engine == "serial":
+        return SerialEngine()
+    if engine == "processes":
+        return ProcessEngine(n, max_in_flight)
+    return DaskEngine(n, scheduler, max_in_flight)
+
+
+# ---------------------------------------------------------------------------- sweeps
+@dataclass
+class SweepSummary:
+    """What a sweep did, and what its directory now holds.
+
+    Attributes:
+        name: Sweep name.
+        out: The sweep directory.
+        spec_hash: Hash of the spec.
+        engine: Description of the engine used.
+        planned: Distinct runs the spec asks for.
+        already_stored: Runs found stored when the sweep started (not run again).
+        ok: Runs that succeeded in this session.
+        failed: Runs that raised in this session (recorded with their traceback).
+        lost: Runs the engine lost in this session (not stored; a rerun retries them).
+        stored_ok: Runs stored as ``ok`` at the end.
+        stored_failed: Runs stored as ``failed`` at the end.
+        elapsed_s: Wall time of this session.
+        startup_s: Part of ``elapsed_s`` spent starting the engine (processes, cluster).
+        interrupted: Whether the session was interrupted (Ctrl-C).
+        notes: Warnings worth printing.
+        failures: ``(run id, regime, replicate, last line of the error)`` of failed runs.
+        lost_errors: One line per lost run.
+    """
+
+    name: str
+    out: Path
+    spec_hash: str
+    engine: str = ""
+    planned: int = 0
+    already_stored: int = 0
+    ok: int = 0
+    failed: int = 0
+    lost: int = 0
+    stored_ok: int = 0
+    stored_failed: int = 0
+    elapsed_s: float = 0.0
+    startup_s: float = 0.0
+    interrupted: bool = False
+    notes: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str, int, str]] = field(default_factory=list)
+    lost_errors: list[str] = field(default_factory=list)
+
+    @property
+    def missing(self) -> int:
+        """Planned runs with no stored result."""
+        return self.planned - self.stored_ok - self.stored_failed
+
+    @property
+    def exit_code(self) -> int:
+        """0: every run stored ok; 1: some failed or missing; 130: interrupted."""
+        if self.interrupted:
+            return 130
+        return 1 if self.stored_failed or self.missing else 0
+
+    def line(self) -> str:
+        """The one-line summary printed at the end of a sweep."""
+        ran = self.ok + self.failed
+        running = self.elapsed_s - self.startup_s
+        rate = (f" (engine start {self.startup_s:.1f} s, then {ran / running:.2f} runs/s)"
+                if ran and running > 0 else "")
+        head = "interrupted" if self.interrupted else "done"
+        return (
+            f"sweep {self.name!r} {head}: {self.planned} runs planned, {self.already_stored} "
+            f"already stored; this session ran {ran} in {self.elapsed_s:.1f} s{rate} on "
+            f"{self.engine}: {self.ok} ok, {self.failed} failed, {self.lost} lost. Stored: "
+            f"{self.stored_ok} ok, {self.stored_failed} failed, {self.missing} missing."
+        )
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: str | Path,
+    engine: str = "dask",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    max_in_flight: int | None = None,
+    retry_failed: bool = False,
+    progress: bool | None = None,
+) -> SweepSummary:
+    """Run (or resume) a sweep into ``out``.
+
+    Runs already stored in ``out`` are skipped (failed ones too, unless ``retry_failed``);
+    each finished run is stored at once. A failing run is recorded and the sweep goes on.
+
+    Args:
+        spec: The sweep spec.
+        out: The sweep directory (created, or reopened to resume the same spec).
+        engine: ``"serial"``, ``"processes"`` or ``"dask"``.
+        workers: Worker processes for ``processes`` and a ``LocalCluster`` (default: CPUs).
+        scheduler: Address of an existing Dask scheduler (``engine="dask"`` only).
+        max_in_flight: Bound on runs in flight (default: twice the workers or threads).
+        retry_failed: Run again the runs stored as failed.
+        progress: tqdm progress bar with ETA: True always, False never, None on a terminal.
+
+    Returns:
+        The summary (its :attr:`~SweepSummary.exit_code` is the command's exit code).
+
+    Raises:
+        ValueError: for a bad engine option.
+        SweepDirError: if ``out`` holds another spec or is not a sweep directory.
+        ConnectionError: if the Dask scheduler cannot be reached.
+    """
+    from tqdm import tqdm
+
+    pin_blas_threads()
+    runner = make_engine(engine, workers, scheduler, max_in_flight)
+    store = SweepStore.open(out, spec)
+    stored_version = store.manifest().get("package_version")
+    summary = SweepSummary(name=spec.name, out=store.root, spec_hash=spec.spec_hash)
+    if stored_version != package_version():
+        summary.notes.append(f"the directory was created by village-sim {stored_version}; this "
+                             f"is {package_version()}: runs stored earlier were computed by it")
+
+    design = design_points(spec)
+    plan = plan_runs(spec, design)
+    store.write_plan(design.frame(), plan)
+    planned = set(plan["run_id"])
+    summary.planned = len(planned)
+    statuses = store.statuses()
+    skip = {rid for rid, status in statuses.items()
+            if rid in planned and (status == "ok" or not retry_failed)}
+    summary.already_stored = len(skip)
+    del plan, statuses
+
+    started = time.perf_counter()
+    disable = None if progress is None else not progress
+    bar = tqdm(total=summary.planned, initial=len(skip), desc=f"sweep {spec.name}", unit="run",
+               disable=disable, smoothing=0.1)
+    try:
+        with runner as active:
+            summary.startup_s = time.perf_counter() - started
+            summary.engine = active.description
+            for task, outcome in active.results(iter_tasks(spec, design, skip)):
+                if isinstance(outcome, RunResult):
+                    parameters = resolve_parameters(regime=task.regime,
+                                                    **task.overrides).as_dict()
+                    store.commit(task, outcome, parameters)
+                    if outcome.status == "ok":
+                        summary.ok += 1
+                    else:
+                        summary.failed += 1
+                        last = (outcome.error.strip().splitlines() or ["?"])[-1]
+                        summary.failures.append((task.run_id, task.regime, task.replicate, last))
+                else:
+                    summary.lost += 1
+                    summary.lost_errors.append(
+                        f"{task.run_id}: {type(outcome).__name__}: {outcome}".strip())
+                    if summary.lost >= LOST_ABORT and summary.ok + summary.failed == 0:
+                        summary.notes.append(
+                            f"stopped: the first {summary.lost} runs were all lost by the "
+                            f"engine ({summary.lost_errors[0]}); is village_sim installed on "
+                            "the workers?")
+                        break
+                bar.update(1)
+                if summary.failed or summary.lost:
+                    bar.set_postfix_str(f"failed {summary.failed}, lost {summary.lost}",
+                                        refresh=False)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        bar.close()
+        summary.elapsed_s = time.perf_counter() - started
+    final = store.statuses()
+    summary.stored_ok = sum(1 for rid, s in final.items() if rid in planned and s == "ok")
+    summary.stored_failed = sum(1 for rid, s in final.items() if rid in planned and s != "ok")
+    write_run_table(store.root)
+    return summary

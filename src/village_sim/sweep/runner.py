@@ -1,0 +1,239 @@
+"""What runs on a worker: one simulation, its time series and panel as Parquet bytes.
+
+:func:`execute_run` is the only function the engines send to workers. It never raises for a
+failing simulation: the exception's traceback comes back in the :class:`RunResult` with status
+``"failed"``, so one bad run cannot stop a sweep. It returns the tables already encoded as
+Parquet, so the client only writes bytes to disk (its memory stays flat).
+
+The simulation itself is a *run function*, by default :func:`run_village`. A spec can name
+another (``run_function = "package.module:function"``, docs/sweeps.md, "Extension hook"): a
+function taking a :class:`RunTask` and returning a :class:`RunOutput` — for example a model
+variant, or the test suite's function that fails for one replicate.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from village_sim.sweep.threads import blas_threads_setting
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+__all__ = [
+    "ID_COLUMNS",
+    "RunOutput",
+    "RunResult",
+    "RunTask",
+    "execute_run",
+    "run_village",
+    "series_schema",
+    "warm_up",
+]
+
+ID_COLUMNS = ("run_id", "regime", "replicate", "seed", "step")
+"""Columns that identify a row of the time-series table, before the metrics."""
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs to run one simulation (picklable).
+
+    Attributes:
+        run_id: The run's identity (see :func:`village_sim.sweep.design.run_id_for`).
+        regime: Regime name.
+        replicate: Replicate index.
+        seed: The replicate's seed (the model's ``rng``).
+        overrides: Parameter overrides: base parameters and the design point.
+        steps: Months to run.
+        record_every: Keep every ``record_every``-th month (and the first and last).
+        metrics: Metric columns to keep.
+        panel_every: Household frame every ``panel_every`` months (0: none).
+        run_function: ``"module:function"`` that runs the simulation.
+        spec_hash: Hash of the sweep spec (recorded with the run).
+    """
+
+    run_id: str
+    regime: str
+    replicate: int
+    seed: int
+    overrides: dict[str, Any]
+    steps: int
+    record_every: int
+    metrics: tuple[str, ...]
+    panel_every: int
+    run_function: str
+    spec_hash: str
+
+
+class RunOutput(NamedTuple):
+    """What a run function returns.
+
+    Attributes:
+        series: One row per month: a ``step`` column and (at least) every requested metric.
+        panel: The household frames with a ``step`` column, or ``None``.
+    """
+
+    series: pd.DataFrame
+    panel: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one run, as sent back to the client.
+
+    Attributes:
+        run_id: The run's identity.
+        status: ``"ok"`` or ``"failed"``.
+        error: The traceback of a failed run, else ``""``.
+        duration_s: Wall time of the run, seconds.
+        cpu_s: CPU time of the worker process during the run, seconds (``cpu_s`` well below
+            ``duration_s`` means the run waited for a core).
+        started: Start time (UTC, ISO 8601).
+        finished: End time (UTC, ISO 8601).
+        worker: ``host:pid`` of the process that ran it.
+        blas_threads: ``OPENBLAS_NUM_THREADS`` as the worker saw it.
+        series: The stored time series as Parquet bytes (``None`` if failed).
+        panel: The household panel as Parquet bytes, or ``None``.
+        rows: Rows in the stored time series.
+    """
+
+    run_id: str
+    status: str
+    error: str
+    duration_s: float
+    cpu_s: float
+    started: str
+    finished: str
+    worker: str
+    blas_threads: str
+    series: bytes | None = None
+    panel: bytes | None = None
+    rows: int = 0
+
+
+def run_village(task: RunTask) -> RunOutput:
+    """The default run function: a :class:`~village_sim.model.VillageModel` run.
+
+    Builds the model with ``rng=task.seed``, the regime and the overrides, advances it
+    ``task.steps`` months, and returns every collected metric by month (month 0 included) and,
+    if ``task.panel_every`` > 0, the household panel.
+    """
+    from village_sim import experiment
+
+    model = experiment.run_model(task.regime, task.seed, task.steps, task.overrides,
+                                 panel_every=task.panel_every)
+    panel = model.household_panel() if task.panel_every else None
+    return RunOutput(experiment.timeseries(model), panel)
+
+
+def warm_up() -> str:
+    """Import the model (and Mesa) now, so that a worker's first run is not charged for it.
+
+    Returns:
+        The worker's ``OPENBLAS_NUM_THREADS`` setting.
+    """
+    import village_sim.experiment  # noqa: F401
+    import village_sim.model  # noqa: F401
+
+    return blas_threads_setting()
+
+
+def series_schema(metrics: tuple[str, ...] | list[str]) -> pa.Schema:
+    """The Arrow schema of every time-series file (identical across runs and engines)."""
+    import pyarrow as pa
+
+    fields = [
+        pa.field("run_id", pa.string()), pa.field("regime", pa.string()),
+        pa.field("replicate", pa.int64()), pa.field("seed", pa.int64()),
+        pa.field("step", pa.int64()),
+    ]
+    fields += [pa.field(m, pa.float64()) for m in metrics]
+    return pa.schema(fields)
+
+
+def _series_table(task: RunTask, series: pd.DataFrame) -> pa.Table:
+    import numpy as np
+    import pyarrow as pa
+
+    missing = [c for c in ("step", *task.metrics) if c not in series.columns]
+    if missing:
+        raise ValueError(f"run function {task.run_function!r} returned no column(s) {missing}")
+    step = series["step"].to_numpy(dtype=np.int64)
+    last = int(step.max()) if step.size else 0
+    keep = (step % task.record_every == 0) | (step == last)
+    n = int(keep.sum())
+    columns: list[Any] = [
+        pa.array([task.run_id] * n, pa.string()), pa.array([task.regime] * n, pa.string()),
+        pa.array(np.full(n, task.replicate, dtype=np.int64)),
+        pa.array(np.full(n, task.seed, dtype=np.int64)), pa.array(step[keep]),
+    ]
+    columns += [pa.array(series[m].to_numpy(dtype=np.float64)[keep]) for m in task.metrics]
+    return pa.Table.from_arrays(columns, schema=series_schema(task.metrics))
+
+
+def _panel_table(task: RunTask, panel: pd.DataFrame) -> pa.Table:
+    import pyarrow as pa
+
+    frame = panel.copy()
+    frame.insert(0, "seed", task.seed)
+    frame.insert(0, "replicate", task.replicate)
+    frame.insert(0, "regime", task.regime)
+    frame.insert(0, "run_id", task.run_id)
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def execute_run(task: RunTask) -> RunResult:
+    """Run one simulation and encode its outputs; a failure is returned, never raised.
+
+    Args:
+        task: The run.
+
+    Returns:
+        ``status="ok"`` with the time series (and panel) as Parquet bytes, or
+        ``status="failed"`` with the traceback in ``error``.
+    """
+    from village_sim.sweep.spec import resolve_run_function
+
+    started, t0, c0 = _now(), time.perf_counter(), time.process_time()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    series: bytes | None = None
+    panel: bytes | None = None
+    try:
+        run_function = resolve_run_function(task.run_function)
+        output = run_function(task)
+        table = _series_table(task, output.series)
+        rows = table.num_rows
+        series = _parquet_bytes(table)
+        if task.panel_every and output.panel is not None and len(output.panel):
+            panel = _parquet_bytes(_panel_table(task, output.panel))
+        status, error = "ok", ""
+    except Exception:  # noqa: BLE001 - any failure of a run is recorded, not raised
+        series = panel = None
+        rows = 0
+        status, error = "failed", traceback.format_exc()
+    return RunResult(
+        run_id=task.run_id, status=status, error=error,
+        duration_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0, started=started,
+        finished=_now(), worker=worker,
+        blas_threads=blas_threads_setting(), series=series, panel=panel, rows=rows,
+    )

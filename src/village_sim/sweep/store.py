@@ -1,0 +1,394 @@
+"""The sweep directory: a Parquet dataset written run by run, atomically, and resumable.
+
+Layout of ``DIR`` (docs/sweeps.md, "Outputs")::
+
+    manifest.json            spec (normalised), spec hash, package version, counts
+    spec.toml                the spec file as given
+    design.parquet           one row per design point (sampled designs: SALib coordinates too)
+    plan.parquet             one row per (point, regime, replicate): seed and run id
+    runs/<run_id>.parquet    the time series of one finished run (the Parquet dataset)
+    records/<run_id>.json    the run's record: status, traceback, parameters, duration, ...
+    panels/<run_id>.parquet  household panels (if the spec asks for them)
+    run_table.parquet        every record in one table (rebuilt at the end of a sweep and by
+                             :func:`run_table`)
+
+Every file is written to a temporary name in its directory and moved into place with
+``os.replace``, so a reader (or a resumed sweep) never sees half a file. A run's files are
+written in the order series, panel, record: the record is the commit mark, and a run counts as
+done only once its record exists. A sweep killed at any moment (``kill -9`` included) leaves
+only complete runs and, at worst, a series without a record — which the resumed sweep runs
+again and replaces. Runs are keyed by run id, so nothing can be stored twice.
+
+Atomicity holds against a killed process; against a power cut it also needs the file system
+to keep the rename's order (ext4 and xfs do by default).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from village_sim.sweep.spec import SpecError, SweepSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from village_sim.sweep.runner import RunResult, RunTask
+
+__all__ = [
+    "ENVIRONMENT_COLUMNS",
+    "FORMAT",
+    "SweepDirError",
+    "SweepStore",
+    "load_panels",
+    "load_timeseries",
+    "run_table",
+    "run_table_schema",
+    "write_run_table",
+]
+
+FORMAT = 1
+"""Version of the directory layout."""
+
+MANIFEST = "manifest.json"
+SPEC_COPY = "spec.toml"
+RUNS = "runs"
+RECORDS = "records"
+PANELS = "panels"
+RUN_TABLE = "run_table.parquet"
+PLAN = "plan.parquet"
+DESIGN = "design.parquet"
+
+ENVIRONMENT_COLUMNS = ("duration_s", "cpu_s", "started", "finished", "worker", "blas_threads")
+"""Run-table columns that describe where and when a run ran, not what it computed."""
+
+
+class SweepDirError(ValueError):
+    """An output directory that cannot hold this sweep (another spec, not a sweep dir, ...)."""
+
+
+def package_version() -> str:
+    """The installed village-sim version (``"unknown"`` from a bare source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("village-sim")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    from village_sim.experiment import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    _write_bytes(path, (text + "\n").encode("utf-8"))
+
+
+def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    keys = sorted(set(old) | set(new))
+    return [k for k in keys if old.get(k) != new.get(k)]
+
+
+class SweepStore:
+    """Reads and writes one sweep directory (see the module docstring for the layout).
+
+    Args:
+        root: The directory.
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.runs = self.root / RUNS
+        self.records = self.root / RECORDS
+        self.panels = self.root / PANELS
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, root: str | Path, spec: SweepSpec) -> SweepStore:
+        """Create the directory for ``spec``, or reopen it to resume the same spec.
+
+        Raises:
+            SweepDirError: if the directory holds another spec (naming what differs), or
+                exists, is not empty and is not a sweep directory.
+        """
+        store = cls(root)
+        manifest_path = store.root / MANIFEST
+        if manifest_path.is_file():
+            manifest = store.manifest()
+            if manifest.get("spec_hash") != spec.spec_hash:
+                old = manifest.get("spec", {})
+                changed = _differences({k: old.get(k) for k in spec.canonical()},
+                                       spec.canonical())
+                raise SweepDirError(
+                    f"--out {str(store.root)!r} holds the sweep {old.get('name')!r} of another "
+                    f"spec (spec hash {manifest.get('spec_hash')}; this spec: "
+                    f"{spec.spec_hash}; they differ in: {', '.join(changed) or 'format'}). "
+                    "Use a new --out directory, or rerun the original spec "
+                    f"({str(store.root / SPEC_COPY)!r}) to resume it"
+                )
+            store.clean_temporary()
+            return store
+        if store.root.exists():
+            if not store.root.is_dir():
+                raise SweepDirError(f"--out {str(store.root)!r} is not a directory")
+            if any(store.root.iterdir()):
+                raise SweepDirError(
+                    f"--out {str(store.root)!r} exists, is not empty and holds no sweep (no "
+                    f"{MANIFEST}); choose a new or empty directory"
+                )
+        try:
+            for path in (store.root, store.runs, store.records):
+                path.mkdir(parents=True, exist_ok=True)
+            if spec.panel_every:
+                store.panels.mkdir(exist_ok=True)
+        except OSError as err:
+            raise SweepDirError(f"--out: cannot create {str(store.root)!r}: {err}") from None
+        _write_bytes(store.root / SPEC_COPY, spec.text.encode("utf-8"))
+        _write_json(manifest_path, {
+            "format": FORMAT,
+            "tool": "village-sim sweep",
+            "package_version": package_version(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "spec_file": spec.source,
+            "spec_hash": spec.spec_hash,
+            "spec": spec.to_record(),
+        })
+        return store
+
+    @classmethod
+    def existing(cls, root: str | Path) -> tuple[SweepStore, SweepSpec]:
+        """Open a sweep directory for reading; return it and its spec.
+
+        Raises:
+            SweepDirError: if ``root`` holds no sweep.
+        """
+        store = cls(root)
+        if not (store.root / MANIFEST).is_file():
+            raise SweepDirError(f"{str(store.root)!r} holds no sweep (no {MANIFEST}); give the "
+                                "--out directory of a 'village-sim sweep'")
+        manifest = store.manifest()
+        try:
+            spec = SweepSpec.from_record(manifest["spec"], source=str(store.root / MANIFEST))
+        except (KeyError, TypeError, SpecError) as err:
+            raise SweepDirError(f"{str(store.root / MANIFEST)!r} is not a readable sweep "
+                                f"manifest: {err}") from None
+        return store, spec
+
+    def manifest(self) -> dict[str, Any]:
+        """The parsed ``manifest.json``."""
+        try:
+            data = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise SweepDirError(f"cannot read {str(self.root / MANIFEST)!r}: {err}") from None
+        if not isinstance(data, dict):
+            raise SweepDirError(f"{str(self.root / MANIFEST)!r} is not a sweep manifest")
+        return data
+
+    def clean_temporary(self) -> int:
+        """Remove temporary files left by a killed writer; return how many."""
+        removed = 0
+        for folder in (self.root, self.runs, self.records, self.panels):
+            if folder.is_dir():
+                for tmp in folder.glob(".*.tmp"):
+                    tmp.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    # ------------------------------------------------------------------ plan and design
+    def write_plan(self, design: pd.DataFrame, plan: pd.DataFrame) -> None:
+        """Store the design points and the run plan (both follow from the spec alone)."""
+        from village_sim.experiment import write_parquet
+
+        write_parquet(design, self.root / DESIGN)
+        write_parquet(plan, self.root / PLAN)
+
+    def plan(self) -> pd.DataFrame:
+        """The stored run plan (see :func:`village_sim.sweep.design.plan_runs`)."""
+        import pandas as pd
+
+        return pd.read_parquet(self.root / PLAN)
+
+    def design(self) -> pd.DataFrame:
+        """The stored design points."""
+        import pandas as pd
+
+        return pd.read_parquet(self.root / DESIGN)
+
+    # ------------------------------------------------------------------ runs
+    def statuses(self) -> dict[str, str]:
+        """Run id -> status (``"ok"``/``"failed"``) of every committed run."""
+        out: dict[str, str] = {}
+        for path in self.records.glob("*.json"):
+            try:
+                out[path.stem] = json.loads(path.read_text(encoding="utf-8"))["status"]
+            except (OSError, json.JSONDecodeError, KeyError, TypeError):
+                continue  # unreadable record: the run counts as missing and runs again
+        return out
+
+    def commit(self, task: RunTask, result: RunResult, parameters: Mapping[str, Any]) -> None:
+        """Store one finished run: series, then panel, then the record (the commit mark).
+
+        Args:
+            task: The run.
+            result: What the worker returned.
+            parameters: The run's full parameter set (for the run table).
+        """
+        if result.series is not None:
+            _write_bytes(self.runs / f"{task.run_id}.parquet", result.series)
+        if result.panel is not None:
+            self.panels.mkdir(exist_ok=True)
+            _write_bytes(self.panels / f"{task.run_id}.parquet", result.panel)
+        record = {
+            "run_id": task.run_id,
+            "regime": task.regime,
+            "replicate": task.replicate,
+            "seed": task.seed,
+            "status": result.status,
+            "error": result.error,
+            "rows": result.rows,
+            "duration_s": round(result.duration_s, 6),
+            "cpu_s": round(result.cpu_s, 6),
+            "started": result.started,
+            "finished": result.finished,
+            "worker": result.worker,
+            "blas_threads": result.blas_threads,
+            "package_version": package_version(),
+            "spec_hash": task.spec_hash,
+            "parameters": {k: v for k, v in parameters.items() if k != "regime"},
+        }
+        _write_json(self.records / f"{task.run_id}.json", record)
+
+
+# ---------------------------------------------------------------------------- reading
+RECORD_COLUMNS = ("run_id", "regime", "replicate", "seed", "status")
+TRAILING_COLUMNS = ("error", "rows", *ENVIRONMENT_COLUMNS, "package_version", "spec_hash")
+
+
+def run_table_schema() -> pa.Schema:
+    """The Arrow schema of the run table: identity, every parameter (typed), then the rest."""
+    import pyarrow as pa
+
+    from village_sim.params import PARAMETERS
+
+    kinds = {"int": pa.int64(), "optional_int": pa.int64(), "float": pa.float64(),
+             "bool": pa.bool_(), "choice": pa.string()}
+    fields = [pa.field("run_id", pa.string()), pa.field("regime", pa.string()),
+              pa.field("replicate", pa.int64()), pa.field("seed", pa.int64()),
+              pa.field("status", pa.string())]
+    fields += [pa.field(p.name, kinds[p.kind]) for p in PARAMETERS if p.name != "regime"]
+    fields += [pa.field("error", pa.string()), pa.field("rows", pa.int64()),
+               pa.field("duration_s", pa.float64()), pa.field("cpu_s", pa.float64()),
+               pa.field("started", pa.string()), pa.field("finished", pa.string()),
+               pa.field("worker", pa.string()), pa.field("blas_threads", pa.string()),
+               pa.field("package_version", pa.string()), pa.field("spec_hash", pa.string())]
+    return pa.schema(fields)
+
+
+def _record_batches(root: Path, batch: int) -> Iterator[pa.Table]:
+    """The run records, sorted by run id, as Arrow tables of at most ``batch`` rows."""
+    import pyarrow as pa
+
+    schema = run_table_schema()
+    names = set(schema.names)
+    rows: list[dict[str, Any]] = []
+    for path in sorted((root / RECORDS).glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        flat = {**record.pop("parameters", {}), **record}
+        rows.append({k: v for k, v in flat.items() if k in names})
+        if len(rows) >= batch:
+            yield pa.Table.from_pylist(rows, schema=schema)
+            rows = []
+    if rows:
+        yield pa.Table.from_pylist(rows, schema=schema)
+
+
+def write_run_table(root: str | Path, batch: int = 1000) -> Path:
+    """Consolidate the run records into ``DIR/run_table.parquet``, ``batch`` records at a time.
+
+    Streaming: memory does not grow with the number of runs. Written atomically.
+    """
+    import pyarrow.parquet as pq
+
+    from village_sim.experiment import atomic_path
+
+    root = Path(root)
+    path = root / RUN_TABLE
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, run_table_schema()) as writer:
+        for table in _record_batches(root, batch):
+            writer.write_table(table)
+    return path
+
+
+def run_table(root: str | Path, write: bool = True) -> pd.DataFrame:
+    """Every run record in one table (and, by default, ``run_table.parquet`` rewritten).
+
+    Args:
+        root: The sweep directory.
+        write: Rewrite ``DIR/run_table.parquet`` from the records first (streaming).
+
+    Returns:
+        One row per stored run, sorted by run id: ``run_id, regime, replicate, seed, status``,
+        every parameter, then ``error`` (traceback of a failed run), ``rows``, the environment
+        columns (:data:`ENVIRONMENT_COLUMNS`), ``package_version`` and ``spec_hash``.
+    """
+    import pyarrow as pa
+
+    root = Path(root)
+    if write:
+        import pyarrow.parquet as pq
+
+        return pq.read_table(write_run_table(root)).to_pandas()
+    tables = list(_record_batches(root, 1000))
+    table = pa.concat_tables(tables) if tables else run_table_schema().empty_table()
+    return table.to_pandas()
+
+
+def load_timeseries(root: str | Path, ok_only: bool = True) -> pd.DataFrame:
+    """Read the time-series dataset (``DIR/runs``) into one DataFrame.
+
+    Args:
+        root: The sweep directory.
+        ok_only: Keep only runs whose record says ``ok`` (a series written just before a
+            kill, without its record, is left out).
+
+    Returns:
+        Columns ``run_id, regime, replicate, seed, step`` and the spec's metrics, sorted by
+        (run_id, step).
+    """
+    import pyarrow.dataset as ds
+
+    store = SweepStore(root)
+    files = sorted(store.runs.glob("*.parquet"))
+    if ok_only:
+        statuses = store.statuses()
+        files = [f for f in files if statuses.get(f.stem) == "ok"]
+    if not files:
+        _, spec = SweepStore.existing(root)
+        from village_sim.sweep.runner import series_schema
+
+        return series_schema(spec.metrics).empty_table().to_pandas()
+    table = ds.dataset([str(f) for f in files], format="parquet").to_table()
+    frame = table.to_pandas()
+    return frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
+
+
+def load_panels(root: str | Path) -> pd.DataFrame:
+    """Read the household panels (``DIR/panels``) of the runs that have one."""
+    import pandas as pd
+
+    files = sorted((Path(root) / PANELS).glob("*.parquet"))
+    if not files:
+        return pd.DataFrame()
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)

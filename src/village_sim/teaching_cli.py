@@ -1,0 +1,440 @@
+"""Teaching commands of the CLI: scenarios, handouts, bundles, and ``--lang``.
+
+``scenarios``, ``handout`` and ``bundle`` are subcommands; ``run`` gains ``--scenario`` and
+``--lang``, ``compare`` gains ``--lang``.
+
+:mod:`village_sim.cli` stays the one entry point; it calls :func:`add_commands` to add the
+teaching subcommands, :func:`add_lang_option` and :func:`add_run_options` to add options to
+``compare`` and ``run``, and hands over to :func:`cmd_run` and :func:`print_compare` when
+those options are used (``compare``'s figure is translated by
+:func:`village_sim.experiment.plot_metrics` itself). Errors follow the CLI's convention: a
+one-line ``error: ...`` and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from village_sim.i18n import LANGUAGES, Catalog, check_lang
+
+__all__ = [
+    "add_commands",
+    "add_lang_option",
+    "add_run_options",
+    "cmd_run",
+    "format_compare_table",
+    "print_compare",
+]
+
+LANG_HELP = ("language of printed labels and figure titles: zh (中文), vi (Tiếng Việt) or en "
+             "(English). Default: none (metric names as in the code, English text).")
+
+
+def _input_error(message: str) -> Exception:
+    from village_sim.cli import InputError
+
+    return InputError(message)
+
+
+def _lang(text: str) -> str:
+    try:
+        return check_lang(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _width(text: str) -> int:
+    """Columns a string takes on a terminal (Chinese characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _ljust(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _rjust(text: str, width: int) -> str:
+    return " " * max(0, width - _width(text)) + text
+
+
+def _utf8() -> None:
+    from village_sim.cli import _utf8_stdout
+
+    _utf8_stdout()
+
+
+# ---------------------------------------------------------------------------- options
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--lang`` (printed labels and figure titles) to an existing command."""
+    parser.add_argument("--lang", metavar="L", type=_lang, default=None, help=LANG_HELP)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--scenario`` and ``--lang`` to ``run``."""
+    parser.add_argument(
+        "--scenario", metavar="ID", default=None,
+        help="run a teaching scenario: its parameters, its events and its length (see "
+             "'village-sim scenarios'); an id or the path of a scenario .toml file. --regime, "
+             "--params, --set and --steps still override it. Writes also metrics.png and "
+             "scenario.toml. Default: none.")
+    add_lang_option(parser)
+
+
+# ---------------------------------------------------------------------------- compare
+def _metric_label(metric: str, lang: str | None) -> str:
+    return metric if lang is None else Catalog(lang).metric(metric)
+
+
+def format_compare_table(summary: Any, diffs: Any, regimes: Sequence[str], n_seeds: int,
+                         root: int, steps: int, window: int, overrides: dict[str, Any],
+                         lang: str) -> str:
+    """The table ``compare`` prints, with translated headers, metric and regime names."""
+    from village_sim.cli import _cell, _decimals
+    from village_sim.experiment import window_bounds
+    from village_sim.params import resolve_parameters
+
+    _ = Catalog(lang)
+    first, last = window_bounds(steps, window)
+    base = regimes[0]
+    title = _("cli.compare_title", n_regimes=len(regimes), n_seeds=n_seeds, root=root,
+              steps=steps, households=resolve_parameters(**overrides).n_households)
+    if overrides:
+        title += "; " + _("cli.compare_overrides", overrides=", ".join(
+            f"{_.param(k)}={v!r}" for k, v in overrides.items()))
+    lines = [
+        title,
+        _("cli.compare_window", window=window, first=first, last=last),
+        _("cli.compare_cells"),
+        _("cli.compare_diff", base=_.regime(base)),
+        _("cli.compare_n"),
+        "",
+        *[f"[{k + 1}] {r}: {_.regime(r)}" for k, r in enumerate(regimes)],
+        "",
+    ]
+    header = [_("cli.col_metric"), *[f"[{k + 1}]" for k in range(len(regimes))],
+              *[_("cli.col_diff", regime=f"[{k + 2}]") for k in range(len(regimes) - 1)],
+              _("cli.col_n")]
+    rows: list[list[str]] = []
+    for metric in dict.fromkeys(summary["metric"]):
+        s = summary.loc[summary["metric"] == metric].set_index("regime")
+        d = diffs.loc[diffs["metric"] == metric].set_index("regime")
+        digits = _decimals([float(s.at[r, "mean"]) for r in regimes])
+
+        def cell(frame: Any, regime: str, signed: bool = False, _digits: int = digits) -> str:
+            text = _cell(float(frame.at[regime, "mean"]), float(frame.at[regime, "ci_low"]),
+                         float(frame.at[regime, "ci_high"]), _digits, signed=signed)
+            return _("cli.undefined") if text == "undefined" else text
+
+        row = [_.metric(metric), *[cell(s, r) for r in regimes],
+               *[cell(d, r, signed=True) for r in regimes[1:]]]
+        ns = [int(s.at[r, "n"]) for r in regimes]
+        paired = [int(d.at[r, "n"]) for r in regimes[1:]]
+        if len(set(ns + paired)) == 1:
+            row.append(str(ns[0]))
+        else:
+            row.append("/".join(map(str, ns)) + (f" {_('cli.paired')} "
+                                                 + "/".join(map(str, paired)) if paired else ""))
+        rows.append(row)
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def fmt(row: list[str]) -> str:
+        return "  ".join(_ljust(c, w) if i == 0 else _rjust(c, w)
+                         for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+
+    lines.append(fmt(header))
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [fmt(r) for r in rows]
+    return "\n".join(lines)
+
+
+def print_compare(summary: Any, diffs: Any, regimes: Sequence[str], args: argparse.Namespace,
+                  overrides: dict[str, Any], elapsed: float, n_runs: int, window: int) -> None:
+    """Print ``compare``'s table and closing lines in ``args.lang``."""
+    _ = Catalog(args.lang)
+    _utf8()
+    print(format_compare_table(summary, diffs, regimes, args.seeds, args.seed, args.steps,
+                               window, overrides, args.lang))
+    print()
+    print(_("cli.runs_done", runs=n_runs, seconds=f"{elapsed:.1f}"))
+    print(_("cli.wrote", files="timeseries.csv, summary.csv, differences.csv, "
+                               "parameters.toml, metrics.png"))
+
+
+# ---------------------------------------------------------------------------- run
+def _scenario(ref: str) -> Any:
+    from village_sim.scenario import load_scenario
+
+    try:
+        return load_scenario(ref)
+    except ValueError as err:
+        raise _input_error(f"--scenario: {err}") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``village-sim run`` with ``--scenario`` and/or ``--lang``."""
+    from village_sim import experiment as ex
+    from village_sim.cli import (
+        DEFAULT_STEPS,
+        PROG,
+        _cell,
+        _collect_overrides,
+        _decimals,
+        _one_regime,
+        _output_dir,
+        _version,
+    )
+    from village_sim.params import resolve_parameters
+
+    scenario = _scenario(args.scenario) if args.scenario is not None else None
+    if args.regime is not None:
+        _one_regime(args.regime, "--regime")
+    overrides: dict[str, Any] = dict(scenario.parameters) if scenario is not None else {}
+    overrides.update(_collect_overrides(args, allow_regime=True))
+    regime = args.regime if args.regime is not None else overrides.get("regime")
+    overrides.pop("regime", None)
+    try:
+        regime = resolve_parameters(regime=regime).regime
+        overrides = ex.check_overrides([regime], overrides)
+    except ValueError as err:
+        raise _input_error(str(err)) from None
+    steps = args.steps if args.steps is not None else (
+        scenario.steps if scenario is not None else DEFAULT_STEPS)
+    events = list(scenario.events) if scenario is not None else []
+    late = [e for e in events if e.month > steps]
+    if late:
+        print(f"note: --steps {steps} ends before the scenario's event "
+              f"{late[0].kind!r} in month {late[0].month}", file=sys.stderr)
+    out = _output_dir(args.out, "run")
+
+    from village_sim.model import VillageModel
+
+    started = time.perf_counter()
+    model = VillageModel(rng=args.seed, regime=regime, panel_every=args.households_every,
+                         events=events, **overrides)
+    for _step in range(steps):
+        model.step()
+    elapsed = time.perf_counter() - started
+    ts = ex.timeseries(model)
+    ts.insert(0, "seed", args.seed)
+    ts.insert(0, "regime", regime)
+    written = [
+        ex.write_csv(ts, out / "timeseries.csv"),
+        ex.write_csv(model.household_frame(), out / "households.csv"),
+        ex.write_csv(model.decision_log(), out / "decisions.csv"),
+    ]
+    if args.households_every:
+        written.append(ex.write_parquet(model.household_panel(), out / "household_panel.parquet"))
+    command = f"{PROG} run --seed {args.seed} --steps {steps} --params parameters.toml"
+    if scenario is not None:
+        command += " --scenario scenario.toml"
+        assert scenario.path is not None
+        written.append(ex.write_text(scenario.path.read_text(encoding="utf-8"),
+                                     out / "scenario.toml"))
+    if args.households_every:
+        command += f" --households-every {args.households_every}"
+    header = [f"Parameters of a village-sim run (village-sim {_version()}).",
+              "Repeat it from this directory with:", f"  {command}"]
+    written.append(ex.write_text(ex.format_toml({"regime": regime, **overrides}, header),
+                                 out / "parameters.toml"))
+    lang = args.lang
+    if scenario is not None:
+        from village_sim.experiment import atomic_path
+        from village_sim.fonts import use_fonts
+        from village_sim.teaching import run_figure
+
+        path = out / "metrics.png"
+        with use_fonts(), atomic_path(path) as tmp:
+            run_figure(ts, scenario, args.seed, lang).savefig(tmp, format="png", dpi=110)
+        written.append(path)
+
+    _ = Catalog(lang)
+    _utf8()
+    first, last = ex.window_bounds(steps, ex.WINDOW)
+    final = ts.loc[ts["step"] >= first, list(ex.KEY_METRICS)].mean()
+    if scenario is not None:
+        print(_("cli.run_scenario", title=scenario.text(_.lang).title, id=scenario.id))
+        shown = [_("handout.month_event", month=e.month, event=_.event(e.kind))
+                 for e in events]
+        print(_("cli.run_events", events="; ".join(shown) if shown else _("cli.no_events")))
+    print(_("cli.run_title", regime=regime if lang is None else _.regime(regime),
+            seed=args.seed, steps=steps, seconds=f"{elapsed:.1f}"))
+    print(_("cli.final_year", first=first, last=last))
+    labels = {m: _metric_label(m, lang) for m in ex.KEY_METRICS}
+    width = max(_width(v) for v in labels.values())
+    for metric in ex.KEY_METRICS:
+        value = float(final[metric])
+        text = _cell(value, math.nan, math.nan, _decimals([value]))
+        text = _("cli.undefined") if text == "undefined" else text
+        print(f"  {_ljust(labels[metric], width)}  {text}")
+    if scenario is not None:
+        from village_sim.scenario import ScenarioError, load_control
+        from village_sim.teaching import claim_sentence
+
+        try:
+            claim = claim_sentence(scenario, load_control(scenario), lang)
+        except ScenarioError:
+            claim = ""
+        if claim:
+            print(_("cli.claim_hint", claim=claim, id=scenario.id, lang=_.lang))
+    print(_("cli.wrote", files=", ".join(p.name for p in written)))
+    print(out)
+    return 0
+
+
+# ---------------------------------------------------------------------------- scenarios
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from village_sim.scenario import list_scenarios, load_scenario
+
+    _ = Catalog(args.lang)
+    _utf8()
+    if args.id is not None:
+        try:
+            scenario = load_scenario(args.id)
+        except ValueError as err:
+            raise _input_error(str(err)) from None
+        text = scenario.text(_.lang)
+        print(f"{text.title} ({scenario.id})")
+        print()
+        for paragraph in text.paragraphs():
+            print(paragraph)
+            print()
+        for key, items in (("handout.objectives", text.objectives),
+                           ("handout.watch", text.watch)):
+            print(_(key))
+            for item in items:
+                print(f"  - {item}")
+            print()
+        print(_("handout.questions"))
+        for k, question in enumerate(text.questions, start=1):
+            print(f"  {k}. {question}")
+            if args.answers and text.answers:
+                print(f"     → {text.answers[k - 1]}")
+        return 0
+    scenarios = list_scenarios()
+    print(_("cli.scenarios_header", n=len(scenarios), lang=_.lang))
+    print()
+    width = max(len(s.id) for s in scenarios)
+    for k, s in enumerate(scenarios, start=1):
+        text = s.text(_.lang)
+        print(f"{k:2d}. {s.id.ljust(width)}  {text.title}")
+        print(f"    {' ' * width}  {text.summary}")
+        print(f"    {' ' * width}  ({_('cli.compared_with', id=s.control)})")
+    return 0
+
+
+# ---------------------------------------------------------------------------- handout
+def _cmd_handout(args: argparse.Namespace) -> int:
+    from village_sim.cli import PROG
+    from village_sim.handout import make_handout
+    from village_sim.scenario import load_scenario
+
+    try:
+        scenario = load_scenario(args.id)
+    except ValueError as err:
+        raise _input_error(str(err)) from None
+    lang = args.lang
+    fmt = args.format
+    if fmt is None and args.out is not None:
+        suffix = Path(args.out).suffix.lower().lstrip(".")
+        fmt = suffix if suffix in ("html", "pdf") else None
+    fmt = fmt or "html"
+    out = Path(args.out) if args.out is not None else Path(
+        f"handout-{scenario.id}-{lang}.{fmt}")
+    if out.parent and not out.parent.exists():
+        raise _input_error(f"--out: directory {str(out.parent)!r} does not exist")
+    command = (f"{PROG} handout {args.id} --lang {lang} --format {fmt} --seeds {args.seeds} "
+               f"--seed {args.seed}" + (" --answers" if args.answers else ""))
+    path = make_handout(scenario.path or args.id, lang, out, fmt, seeds=args.seeds,
+                        root=args.seed, answers=args.answers, command=command)
+    print(path)
+    return 0
+
+
+# ---------------------------------------------------------------------------- bundle
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    from village_sim.bundle import BundleError, build_bundle
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    try:
+        out = build_bundle(args.dir, args.platform, args.arch, args.python, progress=progress)
+    except BundleError as err:
+        raise _input_error(str(err)) from None
+    print(out)
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``scenarios``, ``handout`` and ``bundle`` to the CLI's subparsers."""
+    from village_sim.bundle import ARCHES, PLATFORMS
+    from village_sim.cli import _int_at_least
+
+    langs = ", ".join(LANGUAGES)
+    sc = sub.add_parser(
+        "scenarios", help="list the teaching scenarios (or show one in full)",
+        description="List the teaching scenarios shipped with the package: id, title and the "
+                    "first sentence of the story, in the chosen language. With an ID, print "
+                    "that scenario's story, objectives, what to watch and questions. Run one "
+                    "with 'village-sim run --scenario ID'; print it with 'village-sim handout "
+                    "ID'.")
+    sc.add_argument("id", metavar="ID", nargs="?", default=None,
+                    help="show this scenario in full (an id or a .toml file). Default: list "
+                         "all.")
+    sc.add_argument("--lang", metavar="L", type=_lang, default="en",
+                    help=f"language: {langs}. Default: en.")
+    sc.add_argument("--answers", action="store_true",
+                    help="with an ID: also print the instructor's answers. Default: off.")
+    sc.set_defaults(func=_cmd_scenarios)
+
+    h = sub.add_parser(
+        "handout", help="write a printable handout of a scenario (HTML or PDF)",
+        description="Run the scenario and its control on the same paired seeds, then write a "
+                    "printable handout: story, objectives, what to watch, settings, a figure "
+                    "of the scenario against its control, the measured claim, and the "
+                    "discussion questions with room to write. HTML is one self-contained file "
+                    "(figure embedded); PDF is A4 with the fonts embedded. No internet needed.")
+    h.add_argument("id", metavar="ID", help="scenario id (see 'village-sim scenarios') or the "
+                                            "path of a scenario .toml file")
+    h.add_argument("--lang", metavar="L", type=_lang, default="en",
+                   help=f"language: {langs}. Default: en.")
+    h.add_argument("--out", metavar="FILE", default=None,
+                   help="file to write. Default: handout-ID-LANG.FORMAT in the current "
+                        "directory.")
+    h.add_argument("--format", choices=("html", "pdf"), default=None,
+                   help="html or pdf. Default: from --out's suffix, else html.")
+    h.add_argument("--seeds", metavar="N", type=_int_at_least(2, "paired villages"),
+                   default=10, help="paired villages (seeds) for the figure and the claim, "
+                                    ">= 2. Default: 10.")
+    h.add_argument("--seed", metavar="ROOT", type=_int_at_least(0, "root seed"), default=0,
+                   help="root seed of the replicate seeds (as in compare). Default: 0.")
+    h.add_argument("--answers", action="store_true",
+                   help="add the instructor's answers on a last page. Default: off.")
+    h.set_defaults(func=_cmd_handout)
+
+    b = sub.add_parser(
+        "bundle", help="write an offline install bundle (wheels) for a classroom laptop",
+        description="Write DIR with every wheel needed to install village-sim on a laptop "
+                    "with no internet (the exact versions of uv.lock, for the chosen platform "
+                    "and Python; the app's assets come in the solara-assets wheel), "
+                    "INSTALL.txt with the one-line install 'pip install --no-index "
+                    "--find-links wheels village-sim' and the Python it needs, and install "
+                    "scripts. Needs a source checkout, uv and internet access to PyPI.")
+    b.add_argument("dir", metavar="DIR", help="directory to write (created)")
+    b.add_argument("--platform", choices=PLATFORMS, default=None,
+                   help="operating system of the laptop. Default: this machine's.")
+    b.add_argument("--arch", metavar="ARCH", default=None,
+                   help="processor: " + "; ".join(f"{p}: {', '.join(a)}"
+                                                  for p, a in ARCHES.items())
+                        + ". Default: this machine's, else the first listed.")
+    b.add_argument("--python", metavar="X.Y", default=None,
+                   help="Python version on the laptop (>= 3.12). Default: this Python's.")
+    b.add_argument("--quiet", action="store_true", help="print only the bundle's path.")
+    b.set_defaults(func=_cmd_bundle)

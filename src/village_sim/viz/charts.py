@@ -1,0 +1,157 @@
+"""Charts of the key metrics over time, one small PNG per chart, one line per regime.
+
+Each chart keeps its matplotlib figure between months. Axes, ticks, grid, title and legend are
+the cached background; they are redrawn only when an axis range grows (the time axis grows a
+year at a time). The lines and the "now" marker are drawn each month
+(:class:`~village_sim.viz.figure.BlitFigure`). Undefined values (NaN, e.g. targeting metrics
+before the first identification in month 1, the survey's approval before month 12) leave gaps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from village_sim.viz.figure import BlitFigure
+
+__all__ = ["CHARTS", "REGIME_COLORS", "ChartSpec", "MetricChart", "Series"]
+
+REGIME_COLORS = ("#0072B2", "#E69F00")
+"""Line colour of the first (left) and second (right) regime."""
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """One chart: the metrics it draws and how.
+
+    Attributes:
+        key: Identifier (used in the page, e.g. ``chart-kin_premium``).
+        title: Title shown above the chart.
+        metrics: Metric names of :data:`village_sim.model.METRIC_NAMES`; the first is drawn
+            as a line, a second (if any) as dots in the months of the yearly survey
+            (12, 24, ...), since it holds its value between surveys.
+        ylim: The smallest y range shown (widened if the data leave it).
+    """
+
+    key: str
+    title: str
+    metrics: tuple[str, ...]
+    ylim: tuple[float, float] = (0.0, 1.0)
+
+
+CHARTS: tuple[ChartSpec, ...] = (
+    ChartSpec("kin_premium", "Kin premium (registration)", ("kin_premium",),
+              ylim=(-0.1, 0.5)),
+    ChartSpec("diverted_share", "Diverted share (12 months)", ("diverted_share",),
+              ylim=(0.0, 0.3)),
+    ChartSpec("exclusion_error", "Exclusion error (1 − coverage)", ("exclusion_error",)),
+    ChartSpec("mistargeting", "Mistargeting", ("mistargeting",), ylim=(0.0, 0.5)),
+    ChartSpec("poverty_headcount", "Poverty headcount (pre-transfer)",
+              ("poverty_headcount",), ylim=(0.0, 0.5)),
+    ChartSpec("approval", "Trust (line), approval (dots: survey)", ("mean_trust", "approval")),
+)
+"""The charts of the app, in page order."""
+
+
+@dataclass(frozen=True)
+class Series:
+    """One regime's values of the metrics of a chart.
+
+    Attributes:
+        label: Legend text (the regime).
+        values: Metric name -> values by month (month 0 first).
+    """
+
+    label: str
+    values: dict[str, Sequence[float]]
+
+
+def _nice_limit(value: float, up: bool) -> float:
+    """Round a limit outward to a tenth of a power of ten."""
+    if value == 0 or not math.isfinite(value):
+        return 0.0
+    step = 10.0 ** math.floor(math.log10(abs(value))) / 2.0
+    return (math.ceil if up else math.floor)(value / step) * step
+
+
+class MetricChart:
+    """One chart of :data:`CHARTS`, redrawn each month as PNG bytes.
+
+    Args:
+        spec: What the chart shows.
+        regimes: The regimes drawn, in order (one or two).
+        width_px: Width of the image in pixels.
+        height_px: Height of the image in pixels.
+    """
+
+    def __init__(self, spec: ChartSpec, regimes: Sequence[str], width_px: int = 420,
+                 height_px: int = 250):
+        self.spec = spec
+        self.regimes = tuple(regimes)
+        self.fig = BlitFigure(width_px, height_px)
+        fig = self.fig.figure
+        ax = self.ax = fig.add_axes((0.12, 0.14, 0.84, 0.66))
+        fig.text(0.02, 0.97, spec.title, ha="left", va="top", fontsize=9, fontweight="bold")
+        ax.set_xlabel("month", fontsize=8, labelpad=1)
+        ax.tick_params(labelsize=8, length=3, pad=2)
+        ax.grid(True, color="#e6e6e6", linewidth=0.6)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        self._lines = []
+        for r, regime in enumerate(self.regimes):
+            color = REGIME_COLORS[r % len(REGIME_COLORS)]
+            for m, metric in enumerate(spec.metrics):
+                if m == 0:
+                    (line,) = ax.plot([], [], color=color, linewidth=1.8, label=regime)
+                else:
+                    (line,) = ax.plot([], [], color=color, linestyle="", marker="o",
+                                      markersize=5, markeredgecolor="white")
+                self._lines.append((r, metric, line))
+        self.now = ax.axvline(0.0, color="#555555", linewidth=0.8, linestyle=":")
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=7.5,
+                  frameon=False, borderaxespad=0.2, handlelength=1.6)
+        self.fig.animate([line for _, _, line in self._lines] + [self.now])
+        self._xmax = -1.0
+        self._ylim = spec.ylim
+        self._set_limits(12.0, spec.ylim)
+
+    def _set_limits(self, xmax: float, ylim: tuple[float, float]) -> None:
+        self.ax.set_xlim(0.0, xmax)
+        self.ax.set_ylim(*ylim)
+        self.ax.set_xticks(np.arange(0.0, xmax + 1.0, 12.0 if xmax <= 72 else 24.0))
+        self._xmax, self._ylim = xmax, ylim
+        self.fig.invalidate()
+
+    def render(self, series: Sequence[Series], month: int) -> bytes:
+        """Draw the chart up to ``month`` and return PNG bytes.
+
+        Args:
+            series: One :class:`Series` per regime, in the order given at construction.
+            month: The current month (the "now" marker).
+        """
+        lo, hi = self.spec.ylim
+        for r, metric, line in self._lines:
+            if r >= len(series):
+                line.set_data([], [])
+                continue
+            values = np.asarray(series[r].values[metric], dtype=np.float64)
+            x = np.arange(values.size, dtype=np.float64)
+            if metric != self.spec.metrics[0]:  # yearly survey: dots in survey months
+                keep = np.isfinite(values) & (x % 12 == 0) & (x > 0)
+                x, values = x[keep], values[keep]
+            line.set_data(x, values)
+            finite = values[np.isfinite(values)]
+            if finite.size:
+                lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+        ylim = (_nice_limit(lo, up=False), _nice_limit(hi, up=True)) if (
+            (lo, hi) != self.spec.ylim) else self.spec.ylim
+        ylim = (min(ylim[0], self._ylim[0]), max(ylim[1], self._ylim[1]))
+        xmax = 12.0 * max(1, math.ceil(month / 12.0))
+        if xmax != self._xmax or ylim != self._ylim:
+            self._set_limits(xmax, ylim)
+        self.now.set_xdata([month, month])
+        return self.fig.render()

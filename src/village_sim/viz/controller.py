@@ -1,0 +1,638 @@
+"""The live app's state: the model(s), their history, settings validation, stepping, pictures.
+
+Pure Python, no Solara: the page (:mod:`village_sim.app`) only calls a :class:`Controller`
+and shows what it returns, so everything here is tested without a browser, and
+``benchmarks/bench_app.py`` times exactly what a step costs the server.
+
+Side by side, the two regimes are two :class:`~village_sim.model.VillageModel` built from the
+same seed: the same village and the same shocks (common random numbers, ../shared/DESIGN.md
+§4), so every difference between the pictures is governance. They share one clan layout, so a
+household sits at the same place in both, and they step together under one lock.
+
+"What the committee sees": the committee's income estimates (``model.committee.estimate``,
+refreshed at each yearly review) against the poverty line, and the list it proposed at the
+last identification (from ``model.decision_log()``). The truth: pre-transfer income y against
+the line, and the register.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from village_sim.model import VillageModel, normalize_rng
+from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
+from village_sim.village import Cause
+from village_sim.viz.charts import CHARTS, MetricChart, Series
+from village_sim.viz.figure import BlitFigure
+from village_sim.viz.network import ClanLayout, NetworkPicture, Status, clan_layout, status_codes
+
+__all__ = [
+    "APP_PARAMETERS",
+    "MAX_APP_HOUSEHOLDS",
+    "SIZE_BY",
+    "TABLE_METRICS",
+    "VIEWS",
+    "Controller",
+    "Frame",
+    "HouseholdStory",
+    "Run",
+    "Settings",
+    "SettingsError",
+    "parse_settings",
+    "parse_value",
+]
+
+APP_PARAMETERS: tuple[str, ...] = (
+    "n_households",
+    "favoritism",
+    "amount_favoritism",
+    "diversion_propensity",
+    "quota",
+    "committee_noise",
+    "audit_probability",
+    "sanction",
+    "team_visits_per_month",
+    "cooptation",
+    "exit_pressure",
+    "budget_per_household",
+)
+"""The parameters the app offers (others keep their defaults; the CLI takes them all)."""
+
+MAX_APP_HOUSEHOLDS = 2000
+"""The live app draws every household; larger villages belong to the command line."""
+
+VIEWS = ("truth", "committee")
+SIZE_BY = ("income", "aid")
+
+TABLE_METRICS: tuple[tuple[str, str], ...] = (
+    ("kin_premium", "kin premium (registration)"),
+    ("amount_kin_premium", "kin premium (aid amount, yuan)"),
+    ("diverted_share", "diverted share (12 months)"),
+    ("coverage", "coverage of the poor"),
+    ("exclusion_error", "exclusion error"),
+    ("inclusion_error_leakage", "leakage: registered not poor"),
+    ("mistargeting", "mistargeting"),
+    ("poverty_headcount", "poverty headcount"),
+    ("approval", "approval (yearly survey)"),
+    ("mean_trust", "mean trust"),
+    ("registered_count", "registered households"),
+    ("team_active", "work team in the village"),
+)
+"""Rows of the table of current values: metric name and label."""
+
+
+class SettingsError(ValueError):
+    """Bad settings: ``messages`` holds one line per bad input (all of them, not the first)."""
+
+    def __init__(self, messages: Sequence[str]):
+        super().__init__("; ".join(messages))
+        self.messages = list(messages)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user typed or chose: regimes, seed and parameter texts.
+
+    Attributes:
+        regime: The regime shown (left when side by side).
+        compare_regime: The second regime (right), used when ``side_by_side``.
+        side_by_side: Run two regimes on the same village and seed.
+        seed: The seed as typed (a whole number).
+        parameters: Parameter name -> text as typed; missing or blank means the default.
+    """
+
+    regime: str = "committee_only"
+    compare_regime: str = "team_and_committee"
+    side_by_side: bool = False
+    seed: str = "1"
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+
+def parse_value(name: str, text: str) -> Any:
+    """Turn the text typed for parameter ``name`` into a validated value.
+
+    Raises:
+        ValueError: naming the parameter, the value and the allowed range (params.py's
+            format), or for a village too large to draw live.
+    """
+    param = PARAM_BY_NAME[name]
+    raw = text.strip()
+    value: Any = raw
+    if param.kind == "optional_int" and raw.lower() in ("", "none"):
+        value = None
+    elif param.kind == "bool":
+        value = {"true": True, "false": False}.get(raw.lower(), raw)
+    else:
+        for convert in (int, float):
+            try:
+                value = convert(raw)
+                break
+            except ValueError:
+                continue
+    value = param.validate(value)
+    if name == "n_households" and value > MAX_APP_HOUSEHOLDS:
+        raise ValueError(
+            f"parameter 'n_households': got {value!r}; allowed in the live app: at most "
+            f"{MAX_APP_HOUSEHOLDS} (it draws every household; use 'village-sim run' for more)"
+        )
+    return value
+
+
+def parse_settings(settings: Settings) -> tuple[list[str], int, dict[str, Any]]:
+    """Validate settings: the regimes to run, the seed and the parameter overrides.
+
+    Returns:
+        (regimes, seed, overrides).
+
+    Raises:
+        SettingsError: listing every bad input, each message naming the input, the value and
+            what is allowed.
+    """
+    errors: list[str] = []
+    regimes = [settings.regime]
+    if settings.side_by_side:
+        regimes.append(settings.compare_regime)
+    for regime in regimes:
+        if regime not in REGIMES:
+            errors.append(f"regime: got {regime!r}; allowed: one of " + ", ".join(REGIMES))
+    seed = 0
+    try:
+        parsed = normalize_rng(settings.seed)
+        # normalize_rng checks the sign of ints but returns a numeric string's int unchecked
+        if not isinstance(parsed, int) or parsed < 0:
+            raise ValueError(f"parameter 'rng': got {parsed!r}; allowed: a whole number >= 0")
+        seed = parsed
+    except ValueError as err:
+        errors.append(f"seed: {err}")
+    overrides: dict[str, Any] = {}
+    for name, text in settings.parameters.items():
+        if name not in PARAM_BY_NAME:
+            errors.append(f"unknown parameter {name!r}")
+            continue
+        if not text.strip() and PARAM_BY_NAME[name].kind != "optional_int":
+            continue  # blank: the default
+        try:
+            overrides[name] = parse_value(name, text)
+        except ValueError as err:
+            errors.append(str(err))
+    if not errors:
+        for regime in dict.fromkeys(regimes):
+            try:
+                resolve_parameters(regime=regime, **overrides)
+            except ValueError as err:
+                errors.append(str(err))
+                break
+    if errors:
+        raise SettingsError(errors)
+    return regimes, seed, overrides
+
+
+# ---------------------------------------------------------------------------- one regime
+@dataclass
+class HouseholdStory:
+    """Everything the inspector shows about one household under one regime.
+
+    Attributes:
+        regime: The regime.
+        facts: Label -> value (text), in display order.
+        decisions: Its registration decisions (household_id dropped).
+        cadre_ties: Cadre households it is tied to by kinship.
+        income: Its pre-transfer per-capita income y by month (yuan per person per year).
+        aid: Aid it received each month (yuan).
+    """
+
+    regime: str
+    facts: dict[str, str]
+    decisions: pd.DataFrame
+    cadre_ties: list[int]
+    income: np.ndarray
+    aid: np.ndarray
+
+
+class Run:
+    """One regime on one village: the model, what it has been through, and its picture.
+
+    Args:
+        regime: A regime name.
+        seed: The seed (the same seed gives the same village and shocks in every regime).
+        overrides: Parameter overrides (validated).
+        layout: A layout to share (the other regime's); computed if None.
+    """
+
+    def __init__(self, regime: str, seed: int, overrides: Mapping[str, Any],
+                 layout: ClanLayout | None = None):
+        self.regime = regime
+        self.model = model = VillageModel(rng=seed, regime=regime, **overrides)
+        self.layout = layout if layout is not None else clan_layout(
+            model.clan, model.cadre, model.cadre_kin)
+        self.picture = NetworkPicture(self.layout, model.kin, model.cadre, model.cadre_kin,
+                                      team_size=model.p.team_size)
+        # per-household history, recorded by the app (the model keeps only 12 months)
+        self.income: list[np.ndarray] = [model.per_capita_income().copy()]
+        self.aid: list[np.ndarray] = [np.zeros(model.n)]
+        self._aid_total = model.aid_received.copy()
+        self._log: tuple[int, pd.DataFrame] | None = None
+
+    @property
+    def month(self) -> int:
+        """Months simulated."""
+        return int(self.model.steps)
+
+    def step(self) -> None:
+        """Advance one month and record each household's income and aid."""
+        model = self.model
+        model.step()
+        self.income.append(model.per_capita_income().copy())
+        self.aid.append(model.aid_received - self._aid_total)
+        self._aid_total = model.aid_received.copy()
+
+    def history(self) -> dict[str, list[float]]:
+        """Metric name -> values by month (month 0 first), from the model's DataCollector."""
+        return self.model.datacollector.model_vars
+
+    def decision_log(self) -> pd.DataFrame:
+        """The model's decision log, built at most once a month."""
+        if self._log is None or self._log[0] != self.month:
+            self._log = (self.month, self.model.decision_log())
+        return self._log[1]
+
+    def committee_list(self) -> np.ndarray | None:
+        """Households the committee proposed at the last identification (None: it proposed none).
+
+        The committee proposes nobody before month 1, and never when the team lists alone
+        (``team_alone``).
+        """
+        if not self.model.identified:
+            return None
+        log = self.decision_log()
+        last = 12 * ((self.month - 1) // 12) + 1  # identification months: 1, 13, 25, ...
+        rows = log[(log["month"] == last) & (log["proposed_by"] == "committee")]
+        if rows.empty:
+            return None
+        listed = np.zeros(self.model.n, dtype=bool)
+        listed[rows["household_id"].to_numpy(dtype=np.int64)] = True
+        return listed
+
+    def status(self, view: str) -> np.ndarray:
+        """The :class:`~village_sim.viz.network.Status` of each household in a view.
+
+        ``"truth"``: y against the line, and the register. ``"committee"``: the committee's
+        estimate against the line, and the list it proposed (the register if it proposed none);
+        everybody is "not assessed" before the first yearly review.
+        """
+        model = self.model
+        z = model.p.poverty_line
+        if view == "truth":
+            return status_codes(model.per_capita_income() < z, model.registered)
+        if not model.identified:
+            return np.full(model.n, Status.UNKNOWN, dtype=np.int8)
+        listed = self.committee_list()
+        if listed is None:
+            listed = model.registered
+        return status_codes(model.committee.estimate < z, listed)
+
+    def sizes(self, size_by: str) -> np.ndarray:
+        """Relative marker sizes: income per person, or aid received (1 = typical)."""
+        model = self.model
+        if size_by == "aid":
+            aid = model.aid_received
+            top = float(aid.max())
+            return 0.45 + 1.15 * np.sqrt(aid / top) if top > 0 else np.full(model.n, 0.45)
+        y = model.per_capita_income()
+        typical = float(np.median(y)) or 1.0
+        return np.sqrt(np.maximum(y, 0.0) / typical)
+
+    def team_state(self) -> str:
+        """``"active"``, ``"left"``, ``"not yet"`` (arrives later) or ``"absent"`` (no team)."""
+        model = self.model
+        if not model.p.team_present:
+            return "absent"
+        if model.team_active:
+            return "active"
+        return "not yet" if model.steps < model.team_arrives else "left"
+
+    def counts(self, status: np.ndarray) -> dict[int, int]:
+        """Households in each status."""
+        return {s: int(np.sum(status == s)) for s in range(len(Status))}
+
+    def render(self, view: str, size_by: str, selected: int | None) -> bytes:
+        """The network picture this month, as PNG bytes."""
+        status = self.status(view)
+        c = self.counts(status)
+        if view == "truth":
+            subtitle = (f"registered {int(self.model.registered.sum())} · poor missed "
+                        f"{c[Status.POOR_MISSED]} · registered but not poor "
+                        f"{c[Status.NOT_POOR_LISTED]}")
+        elif c[Status.UNKNOWN]:
+            subtitle = "the committee assesses incomes at the first identification (month 1)"
+        else:
+            truth = self.status("truth")
+            parted = int(np.sum(truth != status))
+            subtitle = (f"what the committee sees · it and the truth part on {parted} "
+                        f"households")
+        return self.picture.render(
+            status, self.sizes(size_by), view=view,
+            size_label="aid received" if size_by == "aid" else "income per person",
+            team_state=self.team_state(), selected=selected,
+            title=f"{self.regime} — month {self.month}", subtitle=subtitle)
+
+    def story(self, household: int) -> HouseholdStory:
+        """What happened to one household under this regime (see :class:`HouseholdStory`)."""
+        model = self.model
+        i = int(household)
+        kin = model.kin
+        ties = kin.indices[kin.indptr[i]:kin.indptr[i + 1]]
+        cadre_ties = [int(j) for j in ties if model.cadre[j]]
+        if model.cadre[i]:
+            role = "cadre household (on the committee)"
+        elif model.cadre_kin[i]:
+            role = "kin of a cadre"
+        elif model.cadre_friend[i]:
+            role = "friend of a cadre"
+        else:
+            role = "no tie to a cadre"
+        helper = int(model.helper[i])
+        visited = int(model.team.visit_month[i])
+        y = float(model.per_capita_income()[i])
+        facts = {
+            "clan": str(int(model.clan[i]) + 1),
+            "persons": str(int(model.persons[i])),
+            "ties": role,
+            "income per person (y, 12 months)": f"{y:,.0f} yuan",
+            "poor (y below the line)": "yes" if y < model.p.poverty_line else "no",
+            "registered now": "yes" if model.registered[i] else "no",
+            "aid received (total)": f"{float(model.aid_received[i]):,.0f} yuan",
+            "diverted money received (net)": f"{float(model.diverted_received[i]):,.0f} yuan",
+            "cause of poverty (truth)": Cause(int(model.cause[i])).name.lower().replace("_", " "),
+            "responsible helper": f"helper {helper + 1}" if helper >= 0 else "none",
+            "last team visit": f"month {visited}" if visited > -10_000 else "never",
+            "household-specific measures": str(int(model.measures_received[i])),
+            "trust in the committee": f"{float(model.trust[i]):.2f}",
+        }
+        log = self.decision_log()
+        decisions = log[log["household_id"] == i].drop(columns="household_id")
+        return HouseholdStory(
+            regime=self.regime, facts=facts, decisions=decisions.reset_index(drop=True),
+            cadre_ties=cadre_ties, income=np.array([h[i] for h in self.income]),
+            aid=np.array([a[i] for a in self.aid]),
+        )
+
+
+# ---------------------------------------------------------------------------- the app state
+@dataclass(frozen=True)
+class Frame:
+    """What the page shows after a month: pictures and the table.
+
+    Attributes:
+        month: Months simulated.
+        networks: One network PNG per regime.
+        charts: Chart key -> PNG.
+        table: Rows (label, value per regime[, difference]).
+        header: Column titles of the table.
+    """
+
+    month: int
+    networks: list[bytes]
+    charts: dict[str, bytes]
+    table: list[list[str]]
+    header: list[str]
+
+
+def _fmt(metric: str, value: float) -> str:
+    if not math.isfinite(value):
+        return "undefined"
+    if metric == "registered_count":
+        return f"{value:.0f}"
+    if metric == "team_active":
+        return "yes" if value else "no"
+    if metric == "amount_kin_premium":
+        return f"{value:+,.0f}"
+    return f"{value:.3f}"
+
+
+class Controller:
+    """The app's state for one browser session (or one notebook cell).
+
+    Every method that reads or changes the models holds :attr:`lock`, so a play loop in a
+    thread and the page's events can call it concurrently.
+
+    Args:
+        settings: Initial settings (default: ``Settings()``).
+
+    Attributes:
+        runs: One :class:`Run` per regime, left to right.
+        charts: The metric charts (one figure each, shared by the regimes).
+        settings: The settings in force (the last that validated).
+        seed: Their seed, as an int.
+        overrides: Their parameter overrides, validated.
+        version: Incremented at every change (step, event, new settings); pictures are
+            cached until it changes.
+        village: Incremented whenever a new village is built.
+
+    Raises:
+        SettingsError: if the initial settings are bad.
+    """
+
+    def __init__(self, settings: Settings | None = None):
+        self.lock = threading.RLock()
+        self.runs: list[Run] = []
+        self.charts: list[MetricChart] = []
+        self.version = 0
+        self.village = 0
+        self._frame: tuple[tuple[Any, ...], Frame] | None = None
+        self._story_chart: BlitFigure | None = None
+        self._story_png: tuple[tuple[int, int], bytes] | None = None
+        self.apply(settings or Settings())
+
+    # ------------------------------------------------------------------ settings
+    def apply(self, settings: Settings) -> None:
+        """Validate settings and start over with them (a new village from the seed).
+
+        Raises:
+            SettingsError: listing every bad input; the running simulation is kept.
+        """
+        regimes, seed, overrides = parse_settings(settings)
+        with self.lock:
+            first = Run(regimes[0], seed, overrides)
+            runs = [first] + [Run(r, seed, overrides, layout=first.layout) for r in regimes[1:]]
+            self.runs = runs
+            self.charts = [MetricChart(spec, regimes) for spec in CHARTS]
+            self.settings = settings
+            self.seed = seed
+            self.overrides = overrides
+            self._frame = None
+            self.version += 1
+            self.village += 1
+
+    def reset(self) -> None:
+        """Start over with the current settings."""
+        self.apply(self.settings)
+
+    @property
+    def month(self) -> int:
+        """Months simulated."""
+        return self.runs[0].month
+
+    @property
+    def n_households(self) -> int:
+        """Households in the village."""
+        return int(self.runs[0].model.n)
+
+    @property
+    def regimes(self) -> list[str]:
+        """The regimes running, left to right."""
+        return [run.regime for run in self.runs]
+
+    # ------------------------------------------------------------------ time
+    def step(self, months: int = 1) -> None:
+        """Advance every regime by ``months`` months, together."""
+        with self.lock:
+            for _ in range(months):
+                for run in self.runs:
+                    run.step()
+            self.version += 1
+
+    def team_leaves_now(self) -> None:
+        """Event: the work team leaves after this month (every regime with a team window)."""
+        with self.lock:
+            for run in self.runs:
+                model = run.model
+                if model.team_window_open:
+                    model.team_leaves = model.steps + 1
+            self.version += 1
+
+    def team_arrives_now(self) -> None:
+        """Event: the work team arrives next month and stays (every regime)."""
+        with self.lock:
+            for run in self.runs:
+                model = run.model
+                if not model.team_window_open:
+                    model.team_arrives = model.steps + 1
+                    model.team_leaves = None
+            self.version += 1
+
+    # ------------------------------------------------------------------ pictures
+    def frame(self, view: str = "truth", size_by: str = "income",
+              selected: int | None = None) -> Frame:
+        """The pictures and table of this month (cached until something changes).
+
+        Args:
+            view: ``"truth"`` or ``"committee"``.
+            size_by: ``"income"`` or ``"aid"``.
+            selected: The household ringed in the network, or None.
+        """
+        if view not in VIEWS:
+            raise ValueError(f"view: got {view!r}; allowed: one of {', '.join(VIEWS)}")
+        if size_by not in SIZE_BY:
+            raise ValueError(f"size_by: got {size_by!r}; allowed: one of {', '.join(SIZE_BY)}")
+        with self.lock:
+            key = (self.version, view, size_by, selected)
+            if self._frame is not None and self._frame[0] == key:
+                return self._frame[1]
+            networks = [run.render(view, size_by, selected) for run in self.runs]
+            histories = [run.history() for run in self.runs]
+            charts = {}
+            for chart in self.charts:
+                series = [Series(run.regime, {m: h[m] for m in chart.spec.metrics})
+                          for run, h in zip(self.runs, histories, strict=True)]
+                charts[chart.spec.key] = chart.render(series, self.month)
+            header, table = self.table()
+            frame = Frame(self.month, networks, charts, table, header)
+            self._frame = (key, frame)
+            return frame
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """The current value of each metric of :data:`TABLE_METRICS`, per regime.
+
+        Returns:
+            (header, rows); side by side, a last column holds right minus left.
+        """
+        values = [run.model.metrics() for run in self.runs]
+        header = ["metric", *self.regimes]
+        if len(self.runs) == 2:
+            header.append("difference")
+        rows = []
+        for metric, label in TABLE_METRICS:
+            row = [label] + [_fmt(metric, v[metric]) for v in values]
+            if len(values) == 2 and metric != "team_active":
+                diff = values[1][metric] - values[0][metric]
+                text = _fmt(metric, diff)
+                row.append(text if text == "undefined" or text.startswith(("+", "-"))
+                           else ("+" + text if diff >= 0 else text))
+            elif len(values) == 2:
+                row.append("")
+            rows.append(row)
+        return header, rows
+
+    def household_at(self, run_index: int, x_fraction: float, y_fraction: float) -> int | None:
+        """The household under a click on a network picture (fractions of its size)."""
+        with self.lock:
+            return self.runs[run_index].picture.household_at(x_fraction, y_fraction)
+
+    # ------------------------------------------------------------------ inspector
+    def household_label(self, household: int) -> str:
+        """A one-line label of a household, for the picker."""
+        model = self.runs[0].model
+        i = int(household)
+        tag = " · cadre" if model.cadre[i] else (" · cadre's kin" if model.cadre_kin[i] else "")
+        return f"#{i} · clan {int(model.clan[i]) + 1}{tag}"
+
+    def stories(self, household: int) -> list[HouseholdStory]:
+        """The household's story under each regime."""
+        if not 0 <= int(household) < self.n_households:
+            raise ValueError(f"household: got {household!r}; allowed: 0 to "
+                             f"{self.n_households - 1}")
+        with self.lock:
+            return [run.story(household) for run in self.runs]
+
+    def story_chart(self, household: int) -> bytes:
+        """The household's income per person and its aid, month by month, per regime (PNG)."""
+        from village_sim.viz.charts import REGIME_COLORS
+
+        key = (self.version, int(household))
+        if self._story_png is not None and self._story_png[0] == key:
+            return self._story_png[1]
+        stories = self.stories(household)
+        with self.lock:
+            if self._story_chart is None:
+                self._story_chart = BlitFigure(560, 300)
+            fig = self._story_chart.figure
+            fig.clear()
+            top = fig.add_axes((0.11, 0.55, 0.86, 0.36))
+            bottom = fig.add_axes((0.11, 0.13, 0.86, 0.3), sharex=top)
+            z = self.runs[0].model.p.poverty_line
+            for r, story in enumerate(stories):
+                color = REGIME_COLORS[r % len(REGIME_COLORS)]
+                x = np.arange(story.income.size)
+                top.plot(x, story.income, color=color, linewidth=1.8, label=story.regime)
+                width = 0.8 / len(stories)
+                bottom.bar(x + (r - (len(stories) - 1) / 2) * width, story.aid, width=width,
+                           color=color, label=story.regime)
+            top.axhline(z, color="#D55E00", linestyle="--", linewidth=1.0, label="poverty line")
+            top.set_ylim(bottom=0)
+            top_aid = max(float(max(story.aid.max() for story in stories)), 1.0)
+            bottom.set_ylim(0, top_aid * 1.1)
+            fig.text(0.02, 0.98, f"Household #{int(household)}: income per person (y, 12 "
+                     "months, yuan/year)", ha="left", va="top", fontsize=9, fontweight="bold")
+            fig.text(0.02, 0.5, "aid received each month (yuan)", ha="left", va="top",
+                     fontsize=9, fontweight="bold")
+            top.legend(fontsize=7, frameon=False, loc="lower left", ncol=3)
+            bottom.set_xlabel("month", fontsize=8, labelpad=1)
+            for ax in (top, bottom):
+                ax.tick_params(labelsize=8, length=3, pad=2)
+                ax.grid(True, color="#e6e6e6", linewidth=0.6)
+                ax.set_axisbelow(True)
+                for side in ("top", "right"):
+                    ax.spines[side].set_visible(False)
+            top.set_xlim(-0.5, max(12, self.month) + 0.5)
+            self._story_chart.invalidate()
+            png = self._story_chart.render()
+            self._story_png = (key, png)
+            return png

@@ -1,0 +1,96 @@
+"""A matplotlib figure redrawn many times a second: static background cached, PNG out.
+
+The live app redraws the network and the charts after every month. Redrawing a whole figure
+(every kin tie, every tick label) costs tens of milliseconds; most of it never changes. A
+:class:`BlitFigure` draws the static part once, keeps its pixels, and per frame restores them
+and draws only the *animated* artists on top (matplotlib's blitting, used here on the Agg
+canvas without a GUI), then encodes the pixels as PNG at a fast compression level.
+Nothing here needs a display or a network: the Agg backend is used explicitly.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterable
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["BlitFigure", "png_bytes"]
+
+PNG_COMPRESS_LEVEL = 1
+"""zlib level of the PNGs: level 1 files are within a few percent of level 6, and faster."""
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+
+def png_bytes(rgba: np.ndarray, width: int, height: int) -> bytes:
+    """Encode an RGBA pixel buffer (as Agg's ``buffer_rgba``) as a PNG (8-bit RGB).
+
+    Written out directly (every row with filter type 0, one zlib stream): for these
+    flat-coloured plots it is smaller than Pillow's adaptive filtering and takes about 60% of
+    its time, which matters at several pictures per month.
+    """
+    pixels = np.asarray(rgba, dtype=np.uint8).reshape(height, width, 4)
+    raw = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # a 0 byte starts each row
+    raw[:, 1:] = pixels[:, :, :3].reshape(height, 3 * width)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return (_PNG_SIGNATURE + _chunk(b"IHDR", header)
+            + _chunk(b"IDAT", zlib.compress(raw.tobytes(), PNG_COMPRESS_LEVEL))
+            + _chunk(b"IEND", b""))
+
+
+class BlitFigure:
+    """A figure whose static background is drawn once and whose animated artists are redrawn.
+
+    Args:
+        width_px: Width of the image in pixels.
+        height_px: Height of the image in pixels.
+        dpi: Dots per inch (fonts are sized in points, so this sets their size in pixels).
+
+    Attributes:
+        figure: The matplotlib ``Figure`` (Agg canvas); build the picture on it.
+    """
+
+    def __init__(self, width_px: int, height_px: int, dpi: int = 100):
+        self.figure = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.figure.patch.set_facecolor("white")
+        self._animated: list[Artist] = []
+        self._background: object | None = None
+
+    def animate(self, artists: Iterable[Artist]) -> None:
+        """Mark artists as animated: drawn every frame, left out of the cached background."""
+        for artist in artists:
+            artist.set_animated(True)
+            self._animated.append(artist)
+
+    def invalidate(self) -> None:
+        """Redraw the background at the next frame (after a change to a static artist)."""
+        self._background = None
+
+    def size(self) -> tuple[int, int]:
+        """Width and height of the image in pixels."""
+        width, height = self.canvas.get_width_height()
+        return int(width), int(height)
+
+    def render(self) -> bytes:
+        """Draw the frame and return it as PNG bytes."""
+        if self._background is None:
+            self.canvas.draw()  # animated artists are skipped by a full draw
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self._background)
+        for artist in self._animated:
+            if artist.get_visible():
+                self.figure.draw_artist(artist)
+        width, height = self.size()
+        return png_bytes(np.asarray(self.canvas.buffer_rgba()), width, height)

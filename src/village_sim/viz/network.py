@@ -1,0 +1,392 @@
+"""The kinship network, drawn for a class: clans as circles, households inside, status colours.
+
+Layout (../shared/DESIGN.md §6: never a force-directed layout of the whole graph). The layout is
+computed once per village, in microseconds per household, from the clan of each household:
+
+- clans are circles whose area is proportional to their size; up to 12 clans sit on a ring
+  (the ring is widened until neighbours do not overlap), more clans are packed in rows;
+- households fill their clan's circle on a sunflower (Vogel) spiral, cadres at the centre,
+  then cadres' kin, then everybody else, so that favoritism shows as a cluster around the
+  cadres.
+
+Two regimes run on the same seed live in the same village, so they share one layout and a
+household sits at the same place in both pictures.
+
+Drawing: :class:`NetworkPicture` keeps one matplotlib figure per village and view. Kin ties,
+clan circles, labels and the legend are the cached background; households, cadres, the team
+and the selection are redrawn each month (:class:`~village_sim.viz.figure.BlitFigure`).
+Colours are the Okabe–Ito palette, readable by colour-blind students and on a projector.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import scipy.sparse as sp
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba_array
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
+
+from village_sim.viz.figure import BlitFigure
+
+__all__ = [
+    "STATUS_COLORS",
+    "STATUS_LABELS",
+    "ClanLayout",
+    "NetworkPicture",
+    "Status",
+    "clan_layout",
+    "status_codes",
+]
+
+
+class Status(IntEnum):
+    """How a household stands against the poverty line and the list, as one colour."""
+
+    NOT_POOR = 0
+    POOR_LISTED = 1
+    POOR_MISSED = 2
+    NOT_POOR_LISTED = 3
+    UNKNOWN = 4  # the committee has not assessed anybody yet (before month 1)
+
+
+STATUS_COLORS = ("#d4d4d4", "#009E73", "#D55E00", "#9B59B6", "#ffffff")
+"""Colour of each :class:`Status`: grey, bluish green, vermilion, purple, white."""
+
+STATUS_LABELS: dict[str, tuple[str, ...]] = {
+    "truth": (
+        "not poor",
+        "poor, registered",
+        "poor, missed",
+        "not poor, but registered",
+        "",
+    ),
+    "committee": (
+        "looks not poor to the committee",
+        "looks poor, on its list",
+        "looks poor, left off its list",
+        "looks not poor, yet on its list",
+        "not assessed yet",
+    ),
+}
+"""Legend text of each status in each view (the truth, or what the committee sees)."""
+
+_STATUS_RGBA = to_rgba_array(STATUS_COLORS)
+TEAM_COLOR = "#0072B2"
+SELECT_COLOR = "#000000"
+TIE_COLOR = "#8a8a8a"
+CADRE_TIE_COLOR = "#444444"
+MAX_RING_CLANS = 12
+
+
+def status_codes(poor: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """The :class:`Status` of each household from "poor" and "on the list" (boolean arrays)."""
+    code = np.where(poor, Status.POOR_MISSED, Status.NOT_POOR).astype(np.int8)
+    code[poor & listed] = Status.POOR_LISTED
+    code[~poor & listed] = Status.NOT_POOR_LISTED
+    return code
+
+
+@dataclass(frozen=True)
+class ClanLayout:
+    """Where every household and clan is drawn (data coordinates; one unit = one spacing).
+
+    Attributes:
+        xy: (N, 2) positions of the households.
+        centers: (K, 2) centres of the clan circles.
+        radii: (K,) radii of the clan circles.
+        extent: (xmin, xmax, ymin, ymax) of everything drawn, margins included.
+    """
+
+    xy: np.ndarray
+    centers: np.ndarray
+    radii: np.ndarray
+    extent: tuple[float, float, float, float]
+
+    def nearest(self, x: float, y: float, max_distance: float = 1.5) -> int | None:
+        """The household drawn nearest to (x, y), or None if none lies within max_distance."""
+        d2 = (self.xy[:, 0] - x) ** 2 + (self.xy[:, 1] - y) ** 2
+        i = int(np.argmin(d2))
+        return i if d2[i] <= max_distance**2 else None
+
+
+_GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
+_SPIRAL = 0.56  # Vogel spiral constant: neighbours about one unit apart
+_GAP = 1.6  # space between clan circles
+
+
+def _ring(radii: np.ndarray) -> np.ndarray:
+    """Centres of circles on a ring, in order, each given an arc proportional to its width."""
+    k = radii.size
+    if k == 1:
+        return np.zeros((1, 2))
+    width = 2.0 * radii + _GAP
+    angle = 2.0 * math.pi * (np.cumsum(width) - width / 2.0) / width.sum()
+    ring = width.sum() / (2.0 * math.pi)
+    nxt = np.roll(np.arange(k), -1)
+    need = radii + radii[nxt] + _GAP
+    step = np.mod(angle[nxt] - angle, 2.0 * math.pi)
+    # the arc is longer than the chord: widen the ring until every neighbour pair fits
+    for _ in range(200):
+        chord = 2.0 * ring * np.sin(step / 2.0)
+        if np.all(chord >= need):
+            break
+        ring *= 1.05
+    return np.column_stack([ring * np.cos(angle), ring * np.sin(angle)])
+
+
+def _rows(radii: np.ndarray) -> np.ndarray:
+    """Centres of many circles packed in rows (largest first), about as wide as tall."""
+    order = np.argsort(-radii, kind="stable")
+    diam = 2.0 * radii + _GAP
+    row_width = math.sqrt(float(np.sum(diam**2))) * 1.1
+    centers = np.zeros((radii.size, 2))
+    x = y = row_height = 0.0
+    for c in order:
+        if x > 0 and x + diam[c] > row_width:
+            y -= row_height
+            x = row_height = 0.0
+        centers[c] = (x + diam[c] / 2.0, y - diam[c] / 2.0)
+        x += diam[c]
+        row_height = max(row_height, diam[c])
+    return centers
+
+
+def clan_layout(clan: np.ndarray, cadre: np.ndarray | None = None,
+                cadre_kin: np.ndarray | None = None) -> ClanLayout:
+    """Lay out a village by clan: no graph layout, just geometry (see the module docstring).
+
+    Args:
+        clan: Clan index of each household (0..K-1).
+        cadre: Households with a cadre (drawn at the centre of their clan), optional.
+        cadre_kin: Households tied by kinship to a cadre (drawn next), optional.
+
+    Returns:
+        The layout; the same arrays give the same layout.
+    """
+    clan = np.asarray(clan, dtype=np.int64)
+    n = clan.size
+    k = int(clan.max()) + 1 if n else 0
+    cadre = np.zeros(n, dtype=bool) if cadre is None else np.asarray(cadre, dtype=bool)
+    cadre_kin = np.zeros(n, dtype=bool) if cadre_kin is None else np.asarray(cadre_kin, bool)
+    sizes = np.bincount(clan, minlength=k)
+    radii = _SPIRAL * np.sqrt(np.maximum(sizes, 1)) + 0.9
+    centers = _ring(radii) if k <= MAX_RING_CLANS else _rows(radii)
+
+    # within a clan: cadres first, then their kin, then the rest, each by household id
+    rank_key = np.where(cadre, 0, np.where(cadre_kin, 1, 2))
+    order = np.lexsort((np.arange(n), rank_key, clan))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n) - np.repeat(starts, sizes)
+    r = _SPIRAL * np.sqrt(position + 0.5)
+    theta = position * _GOLDEN_ANGLE
+    xy = centers[clan] + np.column_stack([r * np.cos(theta), r * np.sin(theta)])
+
+    if k:
+        lo = (centers - radii[:, None]).min(axis=0) - 1.0
+        hi = (centers + radii[:, None]).max(axis=0) + 1.0
+    else:
+        lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
+    extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+    return ClanLayout(xy=xy, centers=centers, radii=radii, extent=extent)
+
+
+def _segments(adjacency: sp.spmatrix, xy: np.ndarray,
+              rows: Sequence[int] | np.ndarray | None = None) -> list[np.ndarray]:
+    """Line segments (each a 2 x 2 array) of the ties of an undirected adjacency, each once.
+
+    With ``rows``, only the ties of those households.
+    """
+    if rows is None:
+        upper = sp.triu(adjacency, k=1).tocoo()
+        src, dst = upper.row, upper.col
+    else:
+        sub = sp.csr_matrix(adjacency)[rows].tocoo()
+        src, dst = np.asarray(rows)[sub.row], sub.col
+    return list(np.stack([xy[src], xy[dst]], axis=1))
+
+
+class NetworkPicture:
+    """The kinship network of one village, one regime, redrawn each month as PNG bytes.
+
+    Args:
+        layout: Where households and clans are drawn (shared by the regimes of one village).
+        kin: The kinship adjacency (N x N, symmetric).
+        cadre: Boolean array: households with a cadre.
+        cadre_kin: Boolean array: households tied by kinship to a cadre.
+        team_size: Members of the work team (drawn beside the village while it is active).
+        width_px: Width of the image in pixels.
+        height_px: Height of the image in pixels.
+    """
+
+    def __init__(self, layout: ClanLayout, kin: sp.spmatrix, cadre: np.ndarray,
+                 cadre_kin: np.ndarray, team_size: int = 3, width_px: int = 640,
+                 height_px: int = 600):
+        self.layout = layout
+        self.kin = sp.csr_matrix(kin)
+        self.cadre = np.asarray(cadre, dtype=bool)
+        self.cadre_kin = np.asarray(cadre_kin, dtype=bool)
+        self.team_size = team_size
+        self.fig = BlitFigure(width_px, height_px)
+        fig = self.fig.figure
+        ax = self.ax = fig.add_axes((0.01, 0.17, 0.98, 0.76))
+        ax.set_axis_off()
+        xmin, xmax, ymin, ymax = layout.extent
+        # room at the top right for the work team, and an equal aspect without distortion
+        ymax += 0.09 * (ymax - ymin)
+        ax.set_xlim(xmin, xmax)
+        ax.set_ylim(ymin, ymax)
+        ax.set_aspect("equal", adjustable="box")
+        self._team_anchor = (xmax, ymax)
+
+        xy = layout.xy
+        for c, ((cx, cy), r) in enumerate(zip(layout.centers, layout.radii, strict=True)):
+            ax.add_patch(Circle((cx, cy), r, facecolor="#f6f3ea", edgecolor="#b9ae94",
+                                linewidth=0.8, zorder=0))
+            if layout.radii.size <= 40:
+                ax.text(cx, cy + r + 0.25, f"clan {c + 1}", ha="center", va="bottom",
+                        fontsize=8, color="#6d6350", zorder=1)
+        cadre_idx = np.flatnonzero(self.cadre)
+        ax.add_collection(LineCollection(_segments(self.kin, xy), colors=TIE_COLOR,
+                                         linewidths=0.35, alpha=0.35, zorder=1))
+        ax.add_collection(LineCollection(_segments(self.kin, xy, cadre_idx),
+                                         colors=CADRE_TIE_COLOR, linewidths=0.7, alpha=0.7,
+                                         zorder=1))
+
+        # spacing of households in pixels sets the marker size (points^2)
+        fig.canvas.draw()
+        to_px = ax.transData.transform
+        unit_px = float(np.hypot(*(to_px((1.0, 0.0)) - to_px((0.0, 0.0)))))
+        self._unit_pt = unit_px * 72.0 / fig.dpi
+        other = ~self.cadre
+        self._other = np.flatnonzero(other)
+        self._cadres = cadre_idx
+        self.nodes = ax.scatter(xy[other, 0], xy[other, 1], s=10.0, marker="o", zorder=3,
+                                edgecolors=np.where(self.cadre_kin[other], "#000000",
+                                                    "#ffffff").tolist(),
+                                linewidths=np.where(self.cadre_kin[other], 0.9, 0.3).tolist())
+        self.cadre_nodes = ax.scatter(xy[cadre_idx, 0], xy[cadre_idx, 1], s=40.0, marker="s",
+                                      edgecolors="#000000", linewidths=1.6, zorder=4)
+        self.selection = ax.scatter([], [], s=(2.2 * self._unit_pt) ** 2, facecolors="none",
+                                    edgecolors=SELECT_COLOR, linewidths=2.2, zorder=5)
+        self.selection_ties = LineCollection([], colors=SELECT_COLOR, linewidths=1.2, zorder=2)
+        ax.add_collection(self.selection_ties)
+        tx, ty = self._team_anchor
+        spread = 1.4 * max(1.0, (layout.extent[1] - layout.extent[0]) / 40.0)
+        drawn = min(team_size, 10)  # a large team is drawn as ten, the label gives the size
+        team_x = tx - spread * (np.arange(drawn) + 0.5)
+        self.team = ax.scatter(team_x, np.full(drawn, ty - spread), s=70.0, marker="^",
+                               color=TEAM_COLOR, edgecolors="#003a5c", linewidths=0.8, zorder=5,
+                               clip_on=False)
+        # the label sits left of the members, on their row; alone at the corner without them
+        self._team_label_at = (float(team_x.min()) - 0.8 * spread, ty - spread)
+        self.team_text = ax.text(tx, ty - spread, "", ha="right", va="center", fontsize=9,
+                                 color=TEAM_COLOR)
+        self.title = fig.text(0.02, 0.985, "", ha="left", va="top", fontsize=12,
+                              fontweight="bold")
+        self.subtitle = fig.text(0.02, 0.945, "", ha="left", va="top", fontsize=9,
+                                 color="#333333")
+        self.fig.animate([self.selection_ties, self.nodes, self.cadre_nodes, self.selection,
+                          self.team, self.team_text, self.title, self.subtitle])
+        self._legend: Legend | None = None
+        self._legend_key: tuple[str, tuple[int, ...], str] = ("", (), "")
+
+    # ------------------------------------------------------------------ legend
+    def _set_legend(self, view: str, statuses: tuple[int, ...], size_label: str) -> None:
+        """(Re)build the legend if the view, statuses or size label changed.
+
+        The legend is part of the cached background, so a change redraws the background.
+        """
+        key = (view, statuses, size_label)
+        if key == self._legend_key:
+            return
+        if self._legend is not None:
+            self._legend.remove()
+        labels = STATUS_LABELS[view]
+        handles: list[Line2D] = []
+        for s in statuses:
+            handles.append(Line2D([], [], marker="o", linestyle="", markersize=8,
+                                  markerfacecolor=STATUS_COLORS[s], markeredgecolor="#777777",
+                                  label=labels[s]))
+        handles += [
+            Line2D([], [], marker="s", linestyle="", markersize=8, markerfacecolor="#ffffff",
+                   markeredgecolor="#000000", markeredgewidth=1.6, label="cadre household"),
+            Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor="#ffffff",
+                   markeredgecolor="#000000", markeredgewidth=1.0, label="kin of a cadre"),
+            Line2D([], [], marker="^", linestyle="", markersize=8, color=TEAM_COLOR,
+                   label="work team member"),
+            Line2D([], [], color=CADRE_TIE_COLOR, linewidth=1.0, label="kin tie (to a cadre)"),
+        ]
+        self._legend = self.fig.figure.legend(
+            handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False,
+            bbox_to_anchor=(0.5, 0.0), handletextpad=0.4, columnspacing=1.2,
+            title=f"marker size: {size_label}", title_fontsize=8,
+        )
+        self._legend_key = key
+        self.fig.invalidate()
+
+    # ------------------------------------------------------------------ frame
+    def render(self, status: np.ndarray, size: np.ndarray, *, view: str = "truth",
+               size_label: str = "income per person", team_state: str = "absent",
+               selected: int | None = None, title: str = "", subtitle: str = "") -> bytes:
+        """Draw one month and return PNG bytes.
+
+        Args:
+            status: :class:`Status` code of each household.
+            size: Relative marker size of each household (1 = typical; clipped to 0.45-1.6).
+            view: ``"truth"`` or ``"committee"`` (legend wording).
+            size_label: What marker size shows (legend title).
+            team_state: ``"active"`` (team drawn), ``"left"``, ``"not yet"`` or ``"absent"``.
+            selected: A household to ring and whose kin ties to draw, or None.
+            title: Title line (regime, month).
+            subtitle: Second line (counts).
+        """
+        unknown = bool(np.any(status == Status.UNKNOWN))
+        statuses = (0, 1, 2, 3, 4) if unknown else (0, 1, 2, 3)
+        self._set_legend(view, statuses, size_label)
+        colors = _STATUS_RGBA[status]
+        diameter = np.clip(size, 0.45, 1.6) * 0.75 * self._unit_pt
+        self.nodes.set_facecolor(colors[self._other])
+        self.nodes.set_sizes(diameter[self._other] ** 2)
+        self.cadre_nodes.set_facecolor(colors[self._cadres])
+        self.cadre_nodes.set_sizes((np.maximum(diameter[self._cadres], 0.9 * self._unit_pt)
+                                    * 1.15) ** 2)
+        if selected is not None:
+            self.selection.set_offsets(self.layout.xy[[selected]])
+            self.selection_ties.set_segments(_segments(self.kin, self.layout.xy, [selected]))
+        else:
+            self.selection.set_offsets(np.zeros((0, 2)))
+            self.selection_ties.set_segments([])
+        self.team.set_visible(team_state == "active")
+        self.team_text.set_position(self._team_label_at if team_state == "active"
+                                    else (self._team_anchor[0], self._team_label_at[1]))
+        self.team_text.set_text({
+            "active": "work team in the village" + (
+                f" ({self.team_size})" if self.team_size > 10 else ""),
+            "left": "the work team has left",
+            "not yet": "no work team yet",
+        }.get(team_state, "no work team"))
+        self.title.set_text(title)
+        self.subtitle.set_text(subtitle)
+        return self.fig.render()
+
+    def household_at(self, x_fraction: float, y_fraction: float) -> int | None:
+        """The household under a click, given as fractions of the image width and height.
+
+        Args:
+            x_fraction: 0 at the left edge of the image, 1 at the right.
+            y_fraction: 0 at the top edge of the image, 1 at the bottom.
+        """
+        if not (0.0 <= x_fraction <= 1.0 and 0.0 <= y_fraction <= 1.0):
+            return None
+        width, height = self.fig.size()
+        x, y = self.ax.transData.inverted().transform(
+            (x_fraction * width, (1.0 - y_fraction) * height))
+        return self.layout.nearest(float(x), float(y), max_distance=1.5)

@@ -1,0 +1,84 @@
+"""Start the live app: ``solara run village_sim.app`` on a loopback address, offline.
+
+``village-sim viz`` calls :func:`serve`. The server runs in a child process (Solara's own
+command line, with this interpreter), in production mode, without Solara's version check or
+usage statistics (both would try the internet), and without opening a browser: the URL is
+printed for the trainer to open (or to project).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+__all__ = ["DEFAULT_PORT", "port_is_free", "serve", "solara_command", "solara_environment"]
+
+DEFAULT_PORT = 8765
+"""Solara's own default port."""
+
+HOST = "127.0.0.1"
+
+
+def solara_command(port: int, host: str = HOST) -> list[str]:
+    """The command that runs the app's server (this Python, Solara's command line)."""
+    return [
+        sys.executable, "-m", "solara", "run", "village_sim.app",
+        "--host", host, "--port", str(port), "--production", "--no-open",
+        "--no-check-version",
+    ]
+
+
+def solara_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment of the server: usage statistics off (nothing leaves the machine)."""
+    env = dict(os.environ if base is None else base)
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    env["SOLARA_THEME_SHOW_BANNER"] = "false"  # the "runs on Solara" badge covers the page
+    return env
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether a server could listen on ``host:port`` now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def serve(port: int = DEFAULT_PORT, host: str = HOST, out: TextIO | None = None) -> int:
+    """Run the app's server until it stops or Ctrl-C; return an exit code.
+
+    Args:
+        port: TCP port (1-65535) on ``host``.
+        host: Address to listen on (loopback by default: the app is not exposed to the LAN).
+        out: Where to print the URL (default: standard output).
+
+    Returns:
+        The server's exit code, or 130 after Ctrl-C.
+
+    Raises:
+        ValueError: if the port is out of range or already in use.
+    """
+    if not 1 <= port <= 65535:
+        raise ValueError(f"--port: got {port}; allowed: an integer in [1, 65535]")
+    if not port_is_free(port, host):
+        raise ValueError(f"--port: {host}:{port} is already in use; choose another with "
+                         "--port N")
+    out = sys.stdout if out is None else out
+    print(f"village-sim live app: http://{host}:{port}/  (Ctrl-C to stop)", file=out,
+          flush=True)
+    process = subprocess.Popen(solara_command(port, host), env=solara_environment())
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        return 130

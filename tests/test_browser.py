@@ -1,0 +1,321 @@
+"""The live app in a real browser: headless Chromium through Playwright, offline.
+
+A module fixture starts ``solara run village_sim.app`` (the command ``village-sim viz`` runs) on
+a free loopback port and stops it afterwards. Every page is loaded with each request to a
+non-loopback address blocked and counted: there must be none. The server's CDN address is
+pointed at a closed loopback port, so an asset missing from the local ``solara-assets`` copy
+would fail loudly (a console error) instead of being fetched from the internet. Any console
+error (a missing favicon aside) fails the test. Screenshots go to ``$ARTIFACTS_DIR`` (default
+``tests/artifacts/``).
+
+Without Chromium these tests skip, saying why; with ``REQUIRE_BROWSER=1`` (set by ``.ci/run``,
+DESIGN §8) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from village_sim.app import _packaged_cjk_font
+from village_sim.viz.charts import CHARTS
+from village_sim.viz.controller import Controller, Settings
+from village_sim.viz.server import solara_command, solara_environment
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR") or ROOT / "tests" / "artifacts")
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+TIMEOUT_MS = 90_000
+CHART_IDS = [f"chart-{spec.key}" for spec in CHARTS]
+
+
+def find_chromium() -> str | None:
+    """A Chromium executable: $CHROMIUM_PATH, Debian's /usr/bin/chromium, or one on PATH."""
+    candidates = [os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium",
+                  shutil.which("chromium"), shutil.which("chromium-browser"),
+                  shutil.which("google-chrome")]
+    for path in candidates:
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def _missing_browser(reason: str) -> None:
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(f"browser tests skipped: {reason} (install Debian's chromium, or set "
+                "CHROMIUM_PATH; CI sets REQUIRE_BROWSER=1 so that they never skip there)")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = find_chromium()
+    if path is None:
+        _missing_browser("no Chromium executable found ($CHROMIUM_PATH, /usr/bin/chromium, "
+                         "chromium on PATH)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing_browser("the Python package playwright is not installed")
+    assert path is not None
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(chromium: str) -> Iterator[str]:
+    """The app's server on a free loopback port, as ``village-sim viz`` starts it."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    env = solara_environment()
+    # a CDN nobody answers: an asset missing locally must fail, never come from the internet
+    env["SOLARA_ASSETS_CDN"] = "http://127.0.0.1:9/"
+    env["MPLBACKEND"] = "Agg"
+    log_path = ARTIFACTS / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(solara_command(port), env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, cwd=ROOT)
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 180
+        try:
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"the app's server exited with {process.returncode}:\n"
+                                + log_path.read_text(errors="replace")[-3000:])
+                try:
+                    with urllib.request.urlopen(url + "readyz", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail("the app's server was not ready within 180 s:\n"
+                                + log_path.read_text(errors="replace")[-3000:])
+                time.sleep(0.5)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    text = log_path.read_text(errors="replace")
+    assert "Could not load URL" not in text, "the server tried to fetch an asset from a CDN"
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@dataclass
+class Session:
+    """A page of the app, with what it tried to fetch and what it complained about."""
+
+    page: Any
+    url: str
+    blocked: list[str] = field(default_factory=list)
+    requested: list[str] = field(default_factory=list)
+    websockets: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    caught_on_purpose: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        """No request left the machine; no console error (a missing favicon aside)."""
+        assert self.blocked == [], f"{len(self.blocked)} non-loopback requests: {self.blocked}"
+        for ws in self.websockets:
+            assert urlparse(ws).hostname in LOOPBACK, ws
+        assert self.errors == [], "\n".join(self.errors)
+
+    def src(self, testid: str) -> str:
+        return str(self.page.get_attribute(f"img[data-testid='{testid}']", "src"))
+
+    def month(self) -> str:
+        return self.page.inner_text("[data-testid='month']")
+
+    def wait_month(self, month: int) -> None:
+        self.page.wait_for_function(
+            "m => { const e = document.querySelector(\"[data-testid='month']\");"
+            " return e && e.textContent === 'month ' + m; }", arg=month, timeout=TIMEOUT_MS)
+
+    def step(self, months: int = 1) -> None:
+        for _ in range(months):
+            current = int(self.month().split()[1])
+            self.page.get_by_role("button", name="Step", exact=True).click()
+            self.wait_month(current + 1)
+
+
+@pytest.fixture
+def session(server: str, browser: Any, request: pytest.FixtureRequest) -> Iterator[Session]:
+    context = browser.new_context(viewport={"width": 1600, "height": 1200})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    s = Session(page, server)
+
+    def route(route: Any) -> None:
+        url = route.request.url
+        s.requested.append(url)
+        host = urlparse(url).hostname
+        if url.startswith(("http:", "https:", "ws:", "wss:")) and host not in LOOPBACK:
+            s.blocked.append(url)
+            route.abort()
+        else:
+            route.continue_()
+
+    def console(message: Any) -> None:
+        if message.type == "error" and "favicon" not in message.text:
+            s.errors.append(f"console error: {message.text}")
+
+    def response(resp: Any) -> None:
+        if resp.status >= 400 and not resp.url.endswith("favicon.ico"):
+            s.errors.append(f"HTTP {resp.status} for {resp.url}")
+
+    page.route("**/*", route)
+    page.on("console", console)
+    page.on("pageerror", lambda error: s.errors.append(f"page error: {error}"))
+    page.on("response", response)
+    page.on("websocket", lambda ws: s.websockets.append(ws.url))
+    page.goto(server)
+    page.wait_for_selector("img[data-testid='network-0']")
+    for testid in CHART_IDS:
+        page.wait_for_selector(f"img[data-testid='{testid}']")
+    s.wait_month(0)
+    yield s
+    page.screenshot(path=str(ARTIFACTS / f"browser-{request.node.name}.png"), full_page=True)
+    with (ARTIFACTS / "requests.txt").open("a", encoding="utf-8") as log:
+        log.write(f"{request.node.name}: {len(s.requested)} requests routed, "
+                  f"{len(s.blocked)} non-loopback blocked (+{len(s.caught_on_purpose)} "
+                  f"made on purpose by the test), websockets {s.websockets}\n")
+    context.close()
+
+
+def test_page_loads_offline(session: Session) -> None:
+    page = session.page
+    assert page.title().startswith("village_sim")
+    assert any(urlparse(u).hostname in LOOPBACK for u in session.requested)
+    assert session.websockets, "no websocket: the page is not live"
+    for testid in ["network-0", *CHART_IDS]:
+        assert session.src(testid).startswith("data:image/png;base64,")
+        box = page.locator(f"img[data-testid='{testid}']").bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 100, testid
+    assert "kin premium" in page.inner_text("[data-testid='metric-table']")
+    if _packaged_cjk_font() is not None:
+        # Chinese renders where no CJK font is installed: the packaged one, from this server
+        loaded = page.evaluate(
+            "async () => (await document.fonts.load(\"15px 'VillageSim CJK SC'\", "
+            "'优亲厚友')).length")
+        assert loaded >= 1, "the packaged CJK font was not served"
+        assert any("/static/assets/VillageSimCJKSC" in u for u in session.requested)
+    session.check()
+
+
+def test_ten_steps_change_the_network_and_every_chart(session: Session) -> None:
+    before = {testid: session.src(testid) for testid in ["network-0", *CHART_IDS]}
+    session.step(10)
+    assert session.month() == "month 10"
+    for testid, src in before.items():
+        assert session.src(testid) != src, f"{testid} did not change in 10 months"
+    session.check()
+
+
+def test_play_pause_and_side_by_side(session: Session) -> None:
+    page = session.page
+    page.get_by_text("side by side: a second regime").click()
+    page.wait_for_selector("img[data-testid='network-1']")
+    assert session.src("network-0") != session.src("network-1")
+    header = page.inner_text("[data-testid='metric-table'] thead")
+    assert "committee_only" in header and "team_and_committee" in header
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(
+        "() => { const e = document.querySelector(\"[data-testid='month']\");"
+        " return e && parseInt(e.textContent.split(' ')[1]) >= 3; }", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for()
+    time.sleep(1.0)
+    stopped = session.month()
+    time.sleep(1.0)
+    assert session.month() == stopped, "the village kept stepping after Pause"
+    session.step(1)
+    session.check()
+
+
+def test_inspect_a_household_by_clicking_the_network(session: Session) -> None:
+    page = session.page
+    session.step(2)
+    # the same settings give the same village and picture geometry in this process
+    reference = Controller(Settings())
+    reference.step(2)
+    run = reference.runs[0]
+    log = run.model.decision_log()
+    household = int(log.loc[(log["proposed_by"] == "committee")
+                            & (log["outcome"] == "registered"), "household_id"].iloc[0])
+    width, height = run.picture.fig.size()
+    x, y = run.picture.ax.transData.transform(run.layout.xy[household])
+    image = page.locator("img[data-testid='network-0']")
+    box = image.bounding_box()
+    assert box is not None
+    image.click(position={"x": x / width * box["width"], "y": (1 - y / height) * box["height"]})
+    page.wait_for_selector("img[data-testid='household-chart']")
+    facts = page.inner_text("[data-testid='household-facts']")
+    assert "responsible helper" in facts and "registered now" in facts
+    assert f"#{household} · clan" in page.inner_text(".vs-household-select .v-select__selection")
+    decisions = page.inner_text("[data-testid='household-decisions']")
+    assert "registered" in decisions and "committee" in decisions
+    before = session.src("household-chart")
+    session.step(1)
+    page.wait_for_function(
+        "old => document.querySelector(\"img[data-testid='household-chart']\").src !== old",
+        arg=before, timeout=TIMEOUT_MS)
+    session.check()
+
+
+def test_bad_parameter_is_refused_in_the_page(session: Session) -> None:
+    page = session.page
+    field = page.get_by_label("favoritism", exact=True)
+    field.fill("7")
+    field.press("Enter")
+    page.get_by_text("parameter 'favoritism': got 7; allowed: a number in [0, 1]").first \
+        .wait_for()
+    page.get_by_role("button", name="Restart with these settings").click()
+    page.locator(".v-alert").first.wait_for()
+    assert "parameter 'favoritism': got 7" in page.inner_text(".v-alert")
+    session.step(1)  # still running
+    session.check()
+
+
+def test_the_offline_check_would_catch_a_request(session: Session) -> None:
+    """The blocking and counting are not vacuous: a request to the internet is caught."""
+    session.page.evaluate("() => fetch('https://cdn.jsdelivr.net/npm/vega@5').catch(() => 0)")
+    session.page.wait_for_timeout(500)
+    assert session.blocked == ["https://cdn.jsdelivr.net/npm/vega@5"]
+    session.caught_on_purpose, session.blocked = session.blocked, []
+    session.errors = [e for e in session.errors if "cdn.jsdelivr.net" not in e
+                      and "ERR_FAILED" not in e]
+    session.check()
