@@ -7,6 +7,9 @@ Run from the repository root::
 
 What is measured (benchmarks/README.md, "Sweeps", explains why):
 
+0. The machine's parallel ceiling: two busy pure-Python processes at once against one alone
+   (2.0 on an idle 2-core machine; less when other work shares the cores), measured before
+   and after the throughput runs. No 2-worker engine can beat it.
 1. Throughput: the same runs — 10,000-household villages for 120 months, a second or more
    each — through ``village-sim sweep``'s serial engine, its processes engine (2 workers) and
    its Dask engine (a LocalCluster of 2 single-threaded worker processes), and through
@@ -129,6 +132,27 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+LOOP = "x = 0\nfor i in range(12_000_000):\n    x += i * i\n"
+
+
+def parallel_ceiling() -> float:
+    """How much two processes get done at once, relative to one alone, right now.
+
+    Two pure-Python loops in two interpreters, against one alone: 2.0 on an idle 2-core
+    machine, less when other work competes for the cores. It bounds any 2-worker speed-up.
+    """
+    def timed(n: int) -> float:
+        started = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", LOOP]) for _ in range(n)]
+        for proc in procs:
+            proc.wait()
+        return time.perf_counter() - started
+
+    one = timed(1)
+    two = timed(2)
+    return 2.0 * one / two
+
+
 def loadavg() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -163,6 +187,7 @@ def main() -> None:
         n_heavy = len(REGIMES) * heavy_reps
         print(f"1. Throughput: {n_heavy} runs of {HEAVY['n_households']:,} households x "
               f"{heavy_steps} months (2 regimes x {heavy_reps} replicates)")
+        print(f"   parallel ceiling now (2 busy processes vs 1): {parallel_ceiling():.2f}x")
         results: dict[str, dict[str, Any]] = {}
         for label, config in [
             ("serial", {"kind": "sweep", "engine": "serial"}),
@@ -176,6 +201,8 @@ def main() -> None:
             results[label] = measure(config)
             r = results[label]
             print(f"   {label}: {r['elapsed_s']:.1f} s end to end (load {loadavg()})")
+        ceiling = parallel_ceiling()
+        print(f"   parallel ceiling now (2 busy processes vs 1): {ceiling:.2f}x")
         serial = results["serial"]
         serial_rate = serial["runs"] / (serial["elapsed_s"] - serial["startup_s"])
         print()
@@ -198,7 +225,7 @@ def main() -> None:
         verdict = "met" if dask_rate / serial_rate >= SPEEDUP_TARGET else "NOT met"
         print(f"\nTarget dask >= {SPEEDUP_TARGET}x serial (runs/s after start): {verdict} "
               f"({dask_rate / serial_rate:.2f}x; median run {serial['median_run_s']:.2f} s "
-              "serial)")
+              f"serial); the machine's parallel ceiling at the time: {ceiling:.2f}x")
 
         # -- 2. client memory
         print(f"\n2. Client peak memory (VmHWM of the driving process), runs of "

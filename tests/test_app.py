@@ -22,6 +22,7 @@ from village_sim.params import PARAM_BY_NAME, REGIMES
 from village_sim.viz.charts import CHARTS
 from village_sim.viz.controller import (
     APP_PARAMETERS,
+    EVENT_LABELS,
     MAX_APP_HOUSEHOLDS,
     Controller,
     Settings,
@@ -201,9 +202,17 @@ def test_team_events_move_the_team_window() -> None:
     controller.step()
     assert run.team_state() == "left" and not run.model.team_active
     controller.team_arrives_now()
-    assert run.team_state() == "not yet"
+    assert run.team_state() == "left"  # events apply at the start of their month
+    assert "team arrives (month 4)" in controller.events_text()
     controller.step()
     assert run.team_state() == "active"
+    assert controller.events_text() == (
+        "happened: team leaves (month 3), team arrives (month 4)")
+    controller.trigger("flood")
+    controller.step()
+    assert [e.kind for e in run.model.events_applied][-1] == "flood"
+    with pytest.raises(ValueError, match="event"):
+        controller.trigger("earthquake")
     alone = Controller(Settings(regime="committee_only", parameters=SMALL))
     alone.team_arrives_now()
     alone.step()
@@ -311,8 +320,8 @@ def test_page_shows_network_charts_table_and_controls(app) -> None:
     assert shown["network-0"] == data_url(frame.networks[0])
     for key, png in frame.charts.items():
         assert shown[f"chart-{key}"] == data_url(png)
-    for label in ("Step", "Play", "Reset", "Team leaves now", "Team arrives now",
-                  "Restart with these settings"):
+    for label in ("Step", "Play", "Reset", "Restart with these settings",
+                  *EVENT_LABELS.values()):
         rc.find(v.Btn, children=[label]).assert_single()
     for name in APP_PARAMETERS:
         rc.find(v.TextField, label=name).assert_single()
@@ -429,16 +438,22 @@ def test_click_on_network_opens_the_inspector(app) -> None:
     assert pictures(rc)["household-chart"] == data_url(controller.story_chart(3))
 
 
-def test_team_event_buttons(app) -> None:
+def test_instructor_event_buttons(app) -> None:
     rc, controller = app
     rc.find(v.Select, label="regime").widget.v_model = "team_and_committee"
     click(rc, "Step")
-    click(rc, "Team leaves now")
+    click(rc, "team leaves")
     click(rc, "Step")
     assert controller.runs[0].team_state() == "left"
-    click(rc, "Team arrives now")
+    click(rc, "team arrives")
     click(rc, "Step")
     assert controller.runs[0].team_state() == "active"
+    click(rc, "flood")
+    texts = html_texts(rc)
+    assert any("coming: flood (month 4)" in t for t in texts)
+    click(rc, "Step")
+    assert any("happened: team leaves (month 2), team arrives (month 3), flood (month 4)" in t
+               for t in html_texts(rc))
 
 
 # ---------------------------------------------------------------------------- notebook

@@ -34,6 +34,7 @@ from village_sim.params import PARAM_BY_NAME, REGIMES
 from village_sim.viz.charts import CHARTS, REGIME_COLORS
 from village_sim.viz.controller import (
     APP_PARAMETERS,
+    EVENT_LABELS,
     MAX_APP_HOUSEHOLDS,
     Controller,
     Frame,
@@ -224,13 +225,11 @@ def Toolbar(controller: Controller, frame: Frame, playing: solara.Reactive[bool]
         controller.step()
         on_changed()
 
-    def leave() -> None:
-        controller.team_leaves_now()
-        on_changed()
-
-    def arrive() -> None:
-        controller.team_arrives_now()
-        on_changed()
+    def trigger(kind: str) -> Callable[[], None]:
+        def handler() -> None:
+            controller.trigger(kind)
+            on_changed()
+        return handler
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "6px"}):
         solara.Button("Step", on_click=step, disabled=playing.value, color="primary")
@@ -241,11 +240,19 @@ def Toolbar(controller: Controller, frame: Frame, playing: solara.Reactive[bool]
         solara.Button("Reset", on_click=on_reset, outlined=True)
         solara.Select(label="speed (months per second)", values=list(SPEEDS),
                       value=speed.value, on_value=speed.set, style={"max-width": "190px"})
-        solara.Button("Team leaves now", on_click=leave, outlined=True, small=True)
-        solara.Button("Team arrives now", on_click=arrive, outlined=True, small=True)
         solara.HTML(tag="span", unsafe_innerHTML=(
             f"<b data-testid='month'>month {frame.month}</b> · "
             f"{controller.n_households} households · seed {controller.seed}"))
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "4px"}):
+        solara.Text("Instructor's events, next month, in every regime:",
+                    style={"font-size": "13px"})
+        for kind, label in EVENT_LABELS.items():
+            solara.Button(label, on_click=trigger(kind), outlined=True, small=True,
+                          color="secondary")
+    events = controller.events_text()
+    if events:
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape("Events — " + events),
+                    attributes={"data-testid": "events"}, style="font-size: 13px")
 
 
 @solara.component

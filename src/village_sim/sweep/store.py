@@ -314,7 +314,7 @@ def _record_batches(root: Path, batch: int) -> Iterator[pa.Table]:
         yield pa.Table.from_pylist(rows, schema=schema)
 
 
-def write_run_table(root: str | Path, batch: int = 1000) -> Path:
+def write_run_table(root: str | Path, batch: int = 256) -> Path:
     """Consolidate the run records into ``DIR/run_table.parquet``, ``batch`` records at a time.
 
     Streaming: memory does not grow with the number of runs. Written atomically.

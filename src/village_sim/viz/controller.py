@@ -35,6 +35,7 @@ from village_sim.viz.network import ClanLayout, NetworkPicture, Status, clan_lay
 
 __all__ = [
     "APP_PARAMETERS",
+    "EVENT_LABELS",
     "MAX_APP_HOUSEHOLDS",
     "SIZE_BY",
     "TABLE_METRICS",
@@ -67,6 +68,16 @@ APP_PARAMETERS: tuple[str, ...] = (
 
 MAX_APP_HOUSEHOLDS = 2000
 """The live app draws every household; larger villages belong to the command line."""
+
+EVENT_LABELS: dict[str, str] = {
+    "team_leaves": "team leaves",
+    "team_arrives": "team arrives",
+    "flood": "flood",
+    "illness_outbreak": "illness outbreak",
+    "audit_now": "audit now",
+    "budget_cut": "budget halved",
+}
+"""The instructor's events (village_sim.events.EVENT_KINDS) and their button labels."""
 
 VIEWS = ("truth", "committee")
 SIZE_BY = ("income", "aid")
@@ -391,6 +402,8 @@ class Frame:
     """What the page shows after a month: pictures and the table.
 
     Attributes:
+        version: The controller's version it shows (frames of different versions differ,
+            even when the pictures are the same, e.g. after an event is scheduled).
         month: Months simulated.
         networks: One network PNG per regime.
         charts: Chart key -> PNG.
@@ -398,6 +411,7 @@ class Frame:
         header: Column titles of the table.
     """
 
+    version: int
     month: int
     networks: list[bytes]
     charts: dict[str, bytes]
@@ -499,24 +513,39 @@ class Controller:
                     run.step()
             self.version += 1
 
-    def team_leaves_now(self) -> None:
-        """Event: the work team leaves after this month (every regime with a team window)."""
+    def trigger(self, kind: str) -> None:
+        """An instructor's event, next month, in every regime alike (``VillageModel.trigger``).
+
+        Raises:
+            ValueError: for an unknown kind (one of :data:`EVENT_LABELS`).
+        """
+        if kind not in EVENT_LABELS:
+            raise ValueError(f"event: got {kind!r}; allowed: one of {', '.join(EVENT_LABELS)}")
         with self.lock:
             for run in self.runs:
-                model = run.model
-                if model.team_window_open:
-                    model.team_leaves = model.steps + 1
+                run.model.trigger(kind)
             self.version += 1
+
+    def team_leaves_now(self) -> None:
+        """Event: the work team leaves next month (every regime)."""
+        self.trigger("team_leaves")
 
     def team_arrives_now(self) -> None:
         """Event: the work team arrives next month and stays (every regime)."""
-        with self.lock:
-            for run in self.runs:
-                model = run.model
-                if not model.team_window_open:
-                    model.team_arrives = model.steps + 1
-                    model.team_leaves = None
-            self.version += 1
+        self.trigger("team_arrives")
+
+    def events_text(self) -> str:
+        """The instructor's events so far: applied ones and those still to come (one line)."""
+        model = self.runs[0].model
+        done = [f"{EVENT_LABELS.get(e.kind, e.kind)} (month {e.month})"
+                for e in model.events_applied]
+        due = [f"{EVENT_LABELS.get(e.kind, e.kind)} (month {e.month})" for e in model.events]
+        parts = []
+        if done:
+            parts.append("happened: " + ", ".join(done[-4:]))
+        if due:
+            parts.append("coming: " + ", ".join(due))
+        return "; ".join(parts)
 
     # ------------------------------------------------------------------ pictures
     def frame(self, view: str = "truth", size_by: str = "income",
@@ -544,7 +573,7 @@ class Controller:
                           for run, h in zip(self.runs, histories, strict=True)]
                 charts[chart.spec.key] = chart.render(series, self.month)
             header, table = self.table()
-            frame = Frame(self.month, networks, charts, table, header)
+            frame = Frame(self.version, self.month, networks, charts, table, header)
             self._frame = (key, frame)
             return frame
 
