@@ -114,6 +114,8 @@ class VillageCommittee(mesa.Agent):
         self.greed = greed.copy()
         self.stream = rng
         self.estimate = np.zeros(model.n)
+        # the list the committee proposed at the last identification (before any check)
+        self.proposed = np.zeros(model.n, dtype=bool)
         # diversion per cadre in each of the last 12 months (what an audit can find)
         self.diverted_ring = np.zeros((12, cadres.size))
         self.times_caught = np.zeros(cadres.size, dtype=np.int64)

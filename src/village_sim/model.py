@@ -100,32 +100,35 @@ def normalize_rng(rng: Any) -> Any:
     """Accept what users pass as a seed: ints, numeric strings (the app's seed box), generators.
 
     Raises:
-        ValueError: for a string that is not an integer, naming the value.
+        ValueError: for anything else (a non-numeric string, a negative or fractional number, a
+            bool), naming the value and what is allowed.
     """
+    bad = ValueError(
+        f"parameter 'rng': got {rng!r}; allowed: a non-negative integer seed, a numeric "
+        "string, a numpy Generator or SeedSequence, or None"
+    )
+    if isinstance(rng, bool):
+        raise bad
     if isinstance(rng, str):
-        text = rng.strip()
         try:
-            return int(text)
+            rng = int(rng.strip())
         except ValueError:
-            raise ValueError(
-                f"parameter 'rng': got {rng!r}; allowed: an integer seed, a numeric string, "
-                "a numpy Generator or SeedSequence, or None"
-            ) from None
-    if isinstance(rng, float) and rng.is_integer():
-        return int(rng)
-    if rng is not None and not isinstance(
-        rng, int | np.integer | np.random.Generator | np.random.SeedSequence
-        | np.random.BitGenerator
-    ):
-        raise ValueError(
-            f"parameter 'rng': got {rng!r}; allowed: an integer seed, a numeric string, "
-            "a numpy Generator or SeedSequence, or None"
-        )
-    if isinstance(rng, int | np.integer) and rng < 0:
-        raise ValueError(f"parameter 'rng': got {rng!r}; allowed: a non-negative integer")
+            raise bad from None
+    if isinstance(rng, float):
+        if not rng.is_integer():
+            raise bad
+        rng = int(rng)
     if isinstance(rng, np.integer):
-        return int(rng)
-    return rng
+        rng = int(rng)
+    if isinstance(rng, int):
+        if rng < 0:
+            raise bad
+        return rng
+    if rng is None or isinstance(
+        rng, np.random.Generator | np.random.SeedSequence | np.random.BitGenerator
+    ):
+        return rng
+    raise bad
 
 
 def root_seed_sequence(rng: Any) -> np.random.SeedSequence:
@@ -556,6 +559,7 @@ class VillageModel(mesa.Model):
         over = (proposed_by > 0) & ~listed & (reason == _REASONS.index("estimated poor"))
         reason[over] = _REASONS.index("over quota")
 
+        self.committee.proposed = proposed_by == _ACTORS.index("committee")
         self.registered = listed
         self.identified = True
         self.identifications += 1
