@@ -17,9 +17,13 @@ import numpy as np
 import pytest
 import solara
 
+import village_sim
 from village_sim.app import VillageApp, data_url
+from village_sim.events import Event
+from village_sim.i18n import APP_KEYS, LANGUAGES, language_names, t
 from village_sim.params import PARAM_BY_NAME, REGIMES
-from village_sim.viz.charts import CHARTS
+from village_sim.scenario import list_scenarios, load_control, load_scenario
+from village_sim.viz.charts import CHARTS, chart_title
 from village_sim.viz.controller import (
     APP_PARAMETERS,
     EVENT_LABELS,
@@ -29,6 +33,7 @@ from village_sim.viz.controller import (
     SettingsError,
     parse_settings,
     parse_value,
+    scenario_settings,
 )
 from village_sim.viz.network import Status, clan_layout, status_codes
 
@@ -88,7 +93,7 @@ def test_parse_settings_accepts_texts() -> None:
 
 @pytest.mark.parametrize(("settings", "expected"), [
     (Settings(seed="abc"), ["seed: parameter 'rng': got 'abc'"]),
-    (Settings(seed="-3"), ["seed: parameter 'rng': got -3"]),
+    (Settings(seed="-3"), ["seed: parameter 'rng': got '-3'"]),
     (Settings(seed="1.5"), ["seed: parameter 'rng': got '1.5'"]),
     (Settings(parameters={"favoritism": "2"}),
      ["parameter 'favoritism': got 2; allowed: a number in [0, 1]"]),
@@ -139,8 +144,8 @@ def test_controller_steps_and_pictures_change() -> None:
         assert later.charts[key] != first.charts[key], key
     assert len(controller.runs[0].income) == 11
     header, rows = controller.table()
-    assert header == ["metric", "committee_only"]
-    assert [r[0] for r in rows][0] == "kin premium (registration)"
+    assert header == ["metric", t("regime.committee_only", "en")]
+    assert [r[0] for r in rows][0] == t("metric.kin_premium", "en")
 
 
 def test_side_by_side_shares_village_layout_and_shocks() -> None:
@@ -159,7 +164,7 @@ def test_side_by_side_shares_village_layout_and_shocks() -> None:
     frame = controller.frame()
     assert len(frame.networks) == 2 and frame.networks[0] != frame.networks[1]
     assert frame.header[-1] == "difference"
-    team_row = [r for r in frame.table if r[0] == "work team in the village"][0]
+    team_row = [r for r in frame.table if r[0] == t("metric.team_active", "en")][0]
     assert team_row[1:3] == ["no", "yes"]
 
 
@@ -203,11 +208,11 @@ def test_team_events_move_the_team_window() -> None:
     assert run.team_state() == "left" and not run.model.team_active
     controller.team_arrives_now()
     assert run.team_state() == "left"  # events apply at the start of their month
-    assert "team arrives (month 4)" in controller.events_text()
+    assert "Work team arrives (month 4)" in controller.events_text()
     controller.step()
     assert run.team_state() == "active"
     assert controller.events_text() == (
-        "happened: team leaves (month 3), team arrives (month 4)")
+        "happened: Work team leaves (month 3), Work team arrives (month 4)")
     controller.trigger("flood")
     controller.step()
     assert [e.kind for e in run.model.events_applied][-1] == "flood"
@@ -321,14 +326,14 @@ def test_page_shows_network_charts_table_and_controls(app) -> None:
     for key, png in frame.charts.items():
         assert shown[f"chart-{key}"] == data_url(png)
     for label in ("Step", "Play", "Reset", "Restart with these settings",
-                  *EVENT_LABELS.values()):
+                  *(t(f"event.{kind}", "en") for kind in EVENT_LABELS)):
         rc.find(v.Btn, children=[label]).assert_single()
     for name in APP_PARAMETERS:
-        rc.find(v.TextField, label=name).assert_single()
+        rc.find(v.TextField, label=t(f"param.{name}", "en")).assert_single()
     rc.find(v.TextField, label="seed").assert_single()
     assert month_shown(rc) == "month 0"
     tables = [t for t in html_texts(rc) if "data-testid='metric-table'" in t]
-    assert len(tables) == 1 and "kin premium" in tables[0]
+    assert len(tables) == 1 and "Kin premium in registration" in tables[0]
 
 
 def test_step_button_changes_every_picture(app) -> None:
@@ -368,7 +373,8 @@ def test_side_by_side_switch_adds_a_second_network(app) -> None:
     shown = pictures(rc)
     assert {"network-0", "network-1"} <= set(shown)
     assert shown["network-0"] != shown["network-1"]
-    rc.find(v.Select, label="second regime (right)").widget.v_model = "team_alone"
+    rc.find(v.Select, label="second regime (right)").widget.v_model = \
+        t("regime.team_alone", "en")
     assert controller.regimes == ["committee_only", "team_alone"]
     click(rc, "Step")
     assert controller.month == 1 and month_shown(rc) == "month 1"
@@ -378,11 +384,12 @@ def test_views_and_sizes_change_the_network(app) -> None:
     rc, controller = app
     click(rc, "Step")
     truth = pictures(rc)["network-0"]
-    rc.find(v.BtnToggle).widgets[0].v_model = 1  # "what the committee sees"
+    # toggles: language, view, size
+    rc.find(v.BtnToggle).widgets[1].v_model = 1  # "what the committee sees"
     committee = pictures(rc)["network-0"]
     assert committee != truth
     assert committee == data_url(controller.frame(view="committee").networks[0])
-    rc.find(v.BtnToggle).widgets[1].v_model = 1  # size by aid received
+    rc.find(v.BtnToggle).widgets[2].v_model = 1  # size by aid received
     assert pictures(rc)["network-0"] == data_url(
         controller.frame(view="committee", size_by="aid").networks[0])
 
@@ -390,10 +397,11 @@ def test_views_and_sizes_change_the_network(app) -> None:
 def test_bad_parameter_shows_an_error_and_keeps_running(app) -> None:
     rc, controller = app
     click(rc, "Step")
-    field = rc.find(v.TextField, label="favoritism").widget
+    label = t("param.favoritism", "en")
+    field = rc.find(v.TextField, label=label).widget
     field.v_model = "3"
     field.fire_event("focusout", None)
-    field = rc.find(v.TextField, label="favoritism").widget
+    field = rc.find(v.TextField, label=label).widget
     assert field.error is True
     assert field.messages == ["parameter 'favoritism': got 3; allowed: a number in [0, 1]"]
     seed = rc.find(v.TextField, label="seed").widget
@@ -440,20 +448,140 @@ def test_click_on_network_opens_the_inspector(app) -> None:
 
 def test_instructor_event_buttons(app) -> None:
     rc, controller = app
-    rc.find(v.Select, label="regime").widget.v_model = "team_and_committee"
+    rc.find(v.Select, label="regime").widget.v_model = t("regime.team_and_committee", "en")
+    assert controller.regimes == ["team_and_committee"]
     click(rc, "Step")
-    click(rc, "team leaves")
+    click(rc, "Work team leaves")
     click(rc, "Step")
     assert controller.runs[0].team_state() == "left"
-    click(rc, "team arrives")
+    click(rc, "Work team arrives")
     click(rc, "Step")
     assert controller.runs[0].team_state() == "active"
-    click(rc, "flood")
+    click(rc, "Flood")
     texts = html_texts(rc)
-    assert any("coming: flood (month 4)" in t for t in texts)
+    assert any("coming: Flood (month 4)" in t for t in texts)
     click(rc, "Step")
-    assert any("happened: team leaves (month 2), team arrives (month 3), flood (month 4)" in t
-               for t in html_texts(rc))
+    assert any("happened: Work team leaves (month 2), Work team arrives (month 3), Flood "
+               "(month 4)" in t for t in html_texts(rc))
+
+
+# ---------------------------------------------------------------------------- languages, scenarios
+def test_app_keys_are_exactly_the_keys_the_app_uses() -> None:
+    import re
+
+    package = Path(village_sim.__file__).parent
+    sources = [package / "app.py", *sorted((package / "viz").glob("*.py"))]
+    used = set()
+    for path in sources:
+        used |= set(re.findall(r"""["'](app\.[a-z0-9_]+)["']""", path.read_text("utf-8")))
+    assert used == set(APP_KEYS), (sorted(used - set(APP_KEYS)), sorted(set(APP_KEYS) - used))
+
+
+def test_language_switch_redraws_charts_table_and_texts() -> None:
+    controller = Controller(Settings(parameters=SMALL, side_by_side=True))
+    controller.step(2)
+    controller.trigger("flood")
+    english = controller.frame()
+    assert english.table[0][0] == t("metric.kin_premium", "en")
+    assert controller.charts[0].fig.figure.texts[0].get_text() == "Kin premium (registration)"
+    for lang in ("zh", "vi"):
+        controller.set_lang(lang)
+        frame = controller.frame()
+        assert controller.month == 2  # the village and its history are kept
+        title = controller.charts[0].fig.figure.texts[0].get_text()
+        assert title == chart_title("kin_premium", lang) == t("app.chart_kin_premium", lang)
+        assert title != "Kin premium (registration)"
+        labels = [text.get_text() for text in controller.charts[0].ax.get_legend().get_texts()]
+        assert labels == [t("regime.committee_only", lang),
+                          t("regime.team_and_committee", lang)]
+        assert [row[0] for row in frame.table] == [t(f"metric.{m}", lang)
+                                                   for m in ("kin_premium",
+                                                             "amount_kin_premium",
+                                                             "diverted_share", "coverage",
+                                                             "exclusion_error",
+                                                             "inclusion_error_leakage",
+                                                             "mistargeting",
+                                                             "poverty_headcount", "approval",
+                                                             "mean_trust", "registered_count",
+                                                             "team_active")]
+        assert frame.header == [t("app.metric", lang), t("regime.committee_only", lang),
+                                t("regime.team_and_committee", lang), t("app.difference", lang)]
+        for key, png in frame.charts.items():
+            assert png != english.charts[key], (lang, key)
+        assert frame.networks[0] != english.networks[0]
+        assert t("event.flood", lang) in controller.events_text()
+    with pytest.raises(ValueError, match="language"):
+        controller.set_lang("fr")
+
+
+def test_scenario_sets_parameters_regimes_and_events() -> None:
+    scenario = load_scenario("clan_village")
+    settings = scenario_settings("clan_village")
+    assert settings.regime == scenario.regime
+    assert settings.compare_regime == load_control(scenario).regime
+    controller = Controller(Settings(parameters=SMALL))
+    controller.load_scenario("clan_village", side_by_side=True)
+    for run in controller.runs:
+        for name, value in scenario.overrides().items():
+            assert getattr(run.model.p, name) == value, name
+    assert controller.regimes == [scenario.regime, load_control(scenario).regime]
+    floods = load_scenario("floods_and_illness")
+    controller.load_scenario("floods_and_illness")
+    assert controller.settings.scenario == "floods_and_illness"
+    assert controller.runs[0].model.events == list(floods.events) != []
+    assert controller.runs[1].model.events == list(floods.events)  # same shocks on the right
+    controller.step(14)
+    assert Event(14, "flood") in controller.runs[0].model.events_applied
+    assert all(scenario_settings(s.id).scenario == s.id for s in list_scenarios())
+
+
+def test_language_switch_and_scenario_picker_in_the_page(app) -> None:
+    rc, controller = app
+    before = pictures(rc)
+
+    def heading(key: str) -> str:
+        return next(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+                    if (w.attributes or {}).get("data-testid") == f"chart-title-{key}")
+
+    assert heading("kin_premium") == t("app.chart_kin_premium", "en")
+    names = language_names()
+    toggle = rc.find(v.BtnToggle).widgets[0]  # the language switch: 中文, Tiếng Việt, English
+    assert [names[c] for c in LANGUAGES] == ["中文", "Tiếng Việt", "English"]
+    toggle.v_model = LANGUAGES.index("zh")
+    assert controller.lang == "zh"
+    assert heading("kin_premium") == t("app.chart_kin_premium", "zh")
+    for kind in EVENT_LABELS:
+        rc.find(v.Btn, children=[t(f"event.{kind}", "zh")]).assert_single()
+    for key in ("app.step", "app.play", "app.reset", "app.restart"):
+        rc.find(v.Btn, children=[t(key, "zh")]).assert_single()
+    table = next(x for x in html_texts(rc) if "data-testid='metric-table'" in x)
+    assert t("metric.kin_premium", "zh") in table and t("metric.mean_trust", "zh") in table
+    after = pictures(rc)
+    for key in before:
+        assert after[key] != before[key], key
+    click(rc, t("app.step", "zh"))
+    assert month_shown(rc) == t("app.month", "zh", month=1)
+    # pick a scenario, by its Chinese title
+    scenario = load_scenario("floods_and_illness")
+    rc.find(v.Select, label=t("app.scenario", "zh")).widget.v_model = scenario.text("zh").title
+    assert controller.settings.scenario == scenario.id and controller.month == 0
+    assert controller.runs[0].model.events == list(scenario.events)
+    assert controller.regimes == [scenario.regime]
+    text = next(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+                if (w.attributes or {}).get("data-testid") == "scenario-text")
+    zh = scenario.text("zh")
+    import html as html_module
+
+    for part in (zh.title, zh.story, *zh.objectives, *zh.watch, *zh.questions):
+        assert html_module.escape(part) in text
+    toggle.v_model = LANGUAGES.index("vi")
+    text = next(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+                if (w.attributes or {}).get("data-testid") == "scenario-text")
+    assert html_module.escape(scenario.text("vi").questions[0]) in text
+    assert heading("kin_premium") == t("app.chart_kin_premium", "vi")
+    # back to free play
+    rc.find(v.Select, label=t("app.scenario", "vi")).widget.v_model = t("app.no_scenario", "vi")
+    assert controller.settings.scenario is None and controller.runs[0].model.events == []
 
 
 # ---------------------------------------------------------------------------- notebook
@@ -481,7 +609,7 @@ def test_notebook_renders_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                     in o.get("data", {})]
     assert widget_views, "the page was not displayed as a widget"
     assert any("image/png" in o.get("data", {}) for o in outputs)
-    assert any("kin premium" in o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert any("Kin premium" in o.get("data", {}).get("text/plain", "") for o in outputs)
     assert os.environ.get("JUPYTER_PATH") == str(tmp_path / "jupyter")
 
 

@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 import pytest
 
 from village_sim.app import _packaged_cjk_font
+from village_sim.i18n import language_names, t
 from village_sim.viz.charts import CHARTS
 from village_sim.viz.controller import Controller, Settings
 from village_sim.viz.server import solara_command, solara_environment
@@ -225,7 +226,7 @@ def test_page_loads_offline(session: Session) -> None:
         assert session.src(testid).startswith("data:image/png;base64,")
         box = page.locator(f"img[data-testid='{testid}']").bounding_box()
         assert box is not None and box["width"] > 200 and box["height"] > 100, testid
-    assert "kin premium" in page.inner_text("[data-testid='metric-table']")
+    assert "Kin premium" in page.inner_text("[data-testid='metric-table']")
     if _packaged_cjk_font() is not None:
         # Chinese renders where no CJK font is installed: the packaged one, from this server
         loaded = page.evaluate(
@@ -251,7 +252,8 @@ def test_play_pause_and_side_by_side(session: Session) -> None:
     page.wait_for_selector("img[data-testid='network-1']")
     assert session.src("network-0") != session.src("network-1")
     header = page.inner_text("[data-testid='metric-table'] thead")
-    assert "committee_only" in header and "team_and_committee" in header
+    assert t("regime.committee_only", "en") in header
+    assert t("regime.team_and_committee", "en") in header
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function(
         "() => { const e = document.querySelector(\"[data-testid='month']\");"
@@ -298,7 +300,7 @@ def test_inspect_a_household_by_clicking_the_network(session: Session) -> None:
 
 def test_bad_parameter_is_refused_in_the_page(session: Session) -> None:
     page = session.page
-    field = page.get_by_label("favoritism", exact=True)
+    field = page.get_by_label(t("param.favoritism", "en"), exact=True)
     field.fill("7")
     field.press("Enter")
     page.get_by_text("parameter 'favoritism': got 7; allowed: a number in [0, 1]").first \
@@ -307,6 +309,40 @@ def test_bad_parameter_is_refused_in_the_page(session: Session) -> None:
     page.locator(".v-alert").first.wait_for()
     assert "parameter 'favoritism': got 7" in page.inner_text(".v-alert")
     session.step(1)  # still running
+    session.check()
+
+
+def test_language_switch_translates_chart_titles_and_metric_names(session: Session) -> None:
+    """English first; then Chinese, then Vietnamese: headings, table, buttons and pictures."""
+    page = session.page
+    heading = "[data-testid='chart-title-kin_premium']"
+    table = "[data-testid='metric-table']"
+
+    def texts(lang: str) -> tuple[str, str]:
+        return t("app.chart_kin_premium", lang), t("metric.kin_premium", lang)
+
+    title, metric = texts("en")
+    assert page.inner_text(heading) == title
+    assert metric in page.inner_text(table)
+    assert page.get_attribute("img[data-testid='chart-kin_premium']", "alt") == title
+    previous = {testid: session.src(testid) for testid in ["network-0", *CHART_IDS]}
+    for lang in ("zh", "vi"):
+        page.get_by_role("button", name=language_names()[lang], exact=True).click()
+        title, metric = texts(lang)
+        page.wait_for_function(
+            "([sel, text]) => { const e = document.querySelector(sel);"
+            " return e && e.textContent === text; }", arg=[heading, title], timeout=TIMEOUT_MS)
+        assert title != texts("en")[0] and metric != texts("en")[1]
+        assert metric in page.inner_text(table)
+        assert texts("en")[1] not in page.inner_text(table)
+        assert page.get_attribute("img[data-testid='chart-kin_premium']", "alt") == title
+        page.get_by_role("button", name=t("app.step", lang), exact=True).wait_for()
+        page.get_by_role("button", name=t("event.flood", lang), exact=True).wait_for()
+        now = {testid: session.src(testid) for testid in previous}
+        for testid, src in now.items():  # the PNGs are drawn anew in the new language
+            assert src != previous[testid], (lang, testid)
+        previous = now
+    page.screenshot(path=str(ARTIFACTS / "browser-language-vi.png"))
     session.check()
 
 

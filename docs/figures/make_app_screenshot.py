@@ -9,6 +9,13 @@ the page.
 Usage (from the repository root)::
 
     uv run python docs/figures/make_app_screenshot.py [--out docs/figures/app.png]
+
+With ``--lang zh --scenario team_arrives`` it first switches the page to that language and
+picks that teaching scenario (its control's regime on the right), e.g. for
+docs/figures/app_zh.png::
+
+    uv run python docs/figures/make_app_screenshot.py --lang zh --scenario team_arrives \
+        --out docs/figures/app_zh.png
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import sync_playwright
 
-from village_sim.viz.controller import Controller, Settings
+from village_sim.i18n import language_names, t
+from village_sim.scenario import load_scenario
+from village_sim.viz.controller import Controller, Settings, scenario_settings
 from village_sim.viz.server import solara_command, solara_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +45,10 @@ def main() -> int:
     """Make the screenshot; exit 1 if the page tried to reach beyond 127.0.0.1."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "figures" / "app.png"))
+    parser.add_argument("--lang", default="en", choices=["en", "zh", "vi"])
+    parser.add_argument("--scenario", default=None, help="a teaching scenario's id")
     args = parser.parse_args()
+    lang = args.lang
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -71,15 +83,27 @@ def main() -> int:
             page.route("**/*", route)
             page.goto(url)
             page.wait_for_selector("img[data-testid='network-0']")
-            page.get_by_text("side by side: a second regime").click()
+            settings = Settings(side_by_side=True)
+            if lang != "en":
+                page.get_by_role("button", name=language_names()[lang], exact=True).click()
+                page.wait_for_function(
+                    "text => document.querySelector(\"[data-testid='chart-title-kin_premium']\")"
+                    ".textContent === text", arg=t("app.chart_kin_premium", lang))
+            page.get_by_text(t("app.side_by_side", lang)).click()
             page.wait_for_selector("img[data-testid='network-1']")
+            if args.scenario:
+                title = load_scenario(args.scenario).text(lang).title
+                page.locator(".vs-scenario-select").click()
+                page.get_by_role("option", name=title, exact=True).click()
+                page.wait_for_selector("[data-testid='scenario-text']")
+                settings = scenario_settings(args.scenario, side_by_side=True)
             for month in range(1, MONTHS + 1):
-                page.get_by_role("button", name="Step", exact=True).click()
+                page.get_by_role("button", name=t("app.step", lang), exact=True).click()
                 page.wait_for_function(
                     "m => document.querySelector(\"[data-testid='month']\").textContent"
-                    " === 'month ' + m", arg=month)
+                    " === m", arg=t("app.month", lang, month=month))
             # click a household the committee registered: same village in this process
-            reference = Controller(Settings(side_by_side=True))
+            reference = Controller(settings)
             reference.step(MONTHS)
             run = reference.runs[0]
             log = run.model.decision_log()

@@ -30,8 +30,10 @@ from typing import Any
 
 import solara
 
+from village_sim.i18n import LANGUAGES, Catalog, language_names
 from village_sim.params import PARAM_BY_NAME, REGIMES
-from village_sim.viz.charts import CHARTS, REGIME_COLORS
+from village_sim.scenario import list_scenarios
+from village_sim.viz.charts import CHARTS, REGIME_COLORS, chart_note, chart_title
 from village_sim.viz.controller import (
     APP_PARAMETERS,
     EVENT_LABELS,
@@ -42,6 +44,7 @@ from village_sim.viz.controller import (
     Settings,
     SettingsError,
     parse_value,
+    scenario_settings,
 )
 
 __all__ = ["Page", "VillageApp"]
@@ -69,18 +72,9 @@ if "solara.server.settings" in sys.modules:  # under `solara run`
         _server_settings.assets.extra_locations.append("village_sim.fonts")
 
 
-VIEW_LABELS = {"the truth": "truth", "what the committee sees": "committee"}
-SIZE_LABELS = {"income per person": "income", "aid received": "aid"}
+VIEW_KEYS = {"truth": "app.truth", "committee": "app.committee_sees"}
+SIZE_KEYS = {"income": "app.income_per_person", "aid": "app.aid_received"}
 SPEEDS = (1, 2, 5, 10)
-CHART_NOTES = {
-    "kin_premium": "how much more likely cadres' kin are registered than non-kin of the same "
-                   "income decile (0: no favoritism)",
-    "diverted_share": "share of the released money that cadres diverted, last 12 months",
-    "exclusion_error": "share of poor households that are not registered",
-    "mistargeting": "share of households wrongly treated (poor missed + non-poor registered)",
-    "poverty_headcount": "share of people below the poverty line, before any transfer",
-    "approval": "mean trust in the committee (monthly); approval from the yearly survey",
-}
 
 
 def _default_text(name: str) -> str:
@@ -145,8 +139,10 @@ def Table(header: list[str], rows: list[list[str]], testid: str = "") -> None:
 
 
 @solara.component
-def ParameterInput(name: str, text: str, on_text: Callable[[str], None]) -> None:
+def ParameterInput(name: str, text: str, on_text: Callable[[str], None],
+                   lang: str = "en") -> None:
     """A text box for one parameter, with its unit and allowed range, checked as typed."""
+    _ = Catalog(lang)
     param = PARAM_BY_NAME[name]
     error = ""
     if text.strip():
@@ -154,25 +150,32 @@ def ParameterInput(name: str, text: str, on_text: Callable[[str], None]) -> None
             parse_value(name, text)
         except ValueError as err:
             error = str(err)
-    hint = param.allowed() + (f" · {param.unit}" if param.unit else "")
+    hint = f"{name} · " + param.allowed() + (f" · {param.unit}" if param.unit else "")
     if name == "n_households":
-        hint += f" · at most {MAX_APP_HOUSEHOLDS} live"
-    solara.InputText(label=name, value=text, on_value=on_text, error=error or False,
+        hint += " · " + _("app.at_most_live", n=MAX_APP_HOUSEHOLDS)
+    solara.InputText(label=_.param(name), value=text, on_value=on_text, error=error or False,
                      message=error or hint, continuous_update=False)
 
 
 @solara.component
 def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reactive[list[str]],
-             on_applied: Callable[[], None]) -> None:
-    """Regimes, seed and parameters; regime changes start over at once, texts on Restart."""
+             on_applied: Callable[[], None], lang: str = "en") -> None:
+    """Scenario, regimes, seed and parameters.
+
+    A scenario or regime change starts over at once, typed texts on Restart.
+    """
+    _ = Catalog(lang)
 
     def apply(**changes: Any) -> None:
         for key, value in changes.items():
             form[key].set(value)
+        scenario = form["scenario"].value
         settings = Settings(
             regime=form["regime"].value, compare_regime=form["compare_regime"].value,
             side_by_side=form["side_by_side"].value, seed=form["seed"].value,
             parameters=dict(form["parameters"].value),
+            events=scenario_settings(scenario).events if scenario else (),
+            scenario=scenario,
         )
         try:
             controller.apply(settings)
@@ -182,24 +185,44 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
         errors.set([])
         on_applied()
 
-    regimes = list(REGIMES)
-    with solara.Card("Village and regimes", margin=0, style={"margin-bottom": "8px"}):
-        solara.Select(label="regime" + (" (left)" if form["side_by_side"].value else ""),
-                      values=regimes, value=form["regime"].value,
-                      on_value=lambda v: apply(regime=v))
-        solara.Switch(label="side by side: a second regime, same village and seed",
+    def pick_scenario(title: str | None) -> None:
+        scenario = titles.get(title or "")
+        if scenario is None:  # free play: the defaults, no scheduled events
+            apply(scenario=None, parameters={n: _default_text(n) for n in APP_PARAMETERS})
+            return
+        settings = scenario_settings(scenario)
+        apply(scenario=scenario, regime=settings.regime,
+              compare_regime=settings.compare_regime,
+              parameters={**{n: _default_text(n) for n in APP_PARAMETERS},
+                          **settings.parameters})
+
+    # regimes and scenarios are shown by their names in the chosen language
+    regime_names = {_.regime(r): r for r in REGIMES}
+    titles = {s.text(lang).title: s.id for s in list_scenarios()}
+    scenario_title = next((t for t, i in titles.items() if i == form["scenario"].value),
+                          _("app.no_scenario"))
+    with solara.Card(_("app.scenario"), margin=0, style={"margin-bottom": "8px"}):
+        solara.Select(label=_("app.scenario"), values=[_("app.no_scenario"), *titles],
+                      value=scenario_title, on_value=pick_scenario,
+                      classes=["vs-scenario-select"])
+    if form["scenario"].value is not None:
+        ScenarioPanel(controller, lang)
+    with solara.Card(_("app.village_and_regimes"), margin=0, style={"margin-bottom": "8px"}):
+        solara.Select(label=_("app.regime_left") if form["side_by_side"].value
+                      else _("app.regime"),
+                      values=list(regime_names), value=_.regime(form["regime"].value),
+                      on_value=lambda v: apply(regime=regime_names[v]))
+        solara.Switch(label=_("app.side_by_side"),
                       value=form["side_by_side"].value,
                       on_value=lambda v: apply(side_by_side=v))
         if form["side_by_side"].value:
-            solara.Select(label="second regime (right)", values=regimes,
-                          value=form["compare_regime"].value,
-                          on_value=lambda v: apply(compare_regime=v))
-        solara.InputText(label="seed", value=form["seed"], continuous_update=False,
-                         message="a whole number ≥ 0: same seed, same village and shocks")
-    with solara.Card("Parameters", margin=0, style={"margin-bottom": "8px"}):
-        solara.Text("Typed values take effect when you press Restart (blank: the default). "
-                    "Under each box: the allowed range and the unit.",
-                    style={"font-size": "12px"})
+            solara.Select(label=_("app.second_regime"), values=list(regime_names),
+                          value=_.regime(form["compare_regime"].value),
+                          on_value=lambda v: apply(compare_regime=regime_names[v]))
+        solara.InputText(label=_("app.seed"), value=form["seed"], continuous_update=False,
+                         message=_("app.seed_help"))
+    with solara.Card(_("app.parameters"), margin=0, style={"margin-bottom": "8px"}):
+        solara.Text(_("app.parameters_help"), style={"font-size": "12px"})
         texts = form["parameters"]
 
         def setter(name: str) -> Callable[[str], None]:
@@ -208,9 +231,8 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
             return set_text
 
         for name in APP_PARAMETERS:
-            ParameterInput(name, texts.value[name], setter(name))
-        solara.Button("Restart with these settings", color="primary", on_click=apply,
-                      block=True)
+            ParameterInput(name, texts.value[name], setter(name), lang)
+        solara.Button(_("app.restart"), color="primary", on_click=apply, block=True)
     for message in errors.value:
         solara.Error(message, dense=True)
 
@@ -218,8 +240,9 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
 @solara.component
 def Toolbar(controller: Controller, frame: Frame, playing: solara.Reactive[bool],
             speed: solara.Reactive[int], on_changed: Callable[[], None],
-            on_reset: Callable[[], None]) -> None:
+            on_reset: Callable[[], None], lang: str = "en") -> None:
     """Step, play, pause, reset, speed, and the instructor's events."""
+    _ = Catalog(lang)
 
     def step() -> None:
         controller.step()
@@ -232,32 +255,34 @@ def Toolbar(controller: Controller, frame: Frame, playing: solara.Reactive[bool]
         return handler
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "6px"}):
-        solara.Button("Step", on_click=step, disabled=playing.value, color="primary")
+        solara.Button(_("app.step"), on_click=step, disabled=playing.value, color="primary")
         if playing.value:
-            solara.Button("Pause", on_click=lambda: playing.set(False), color="warning")
+            solara.Button(_("app.pause"), on_click=lambda: playing.set(False), color="warning")
         else:
-            solara.Button("Play", on_click=lambda: playing.set(True), color="success")
-        solara.Button("Reset", on_click=on_reset, outlined=True)
-        solara.Select(label="speed (months per second)", values=list(SPEEDS),
+            solara.Button(_("app.play"), on_click=lambda: playing.set(True), color="success")
+        solara.Button(_("app.reset"), on_click=on_reset, outlined=True)
+        solara.Select(label=_("app.speed"), values=list(SPEEDS),
                       value=speed.value, on_value=speed.set, style={"max-width": "190px"})
         solara.HTML(tag="span", unsafe_innerHTML=(
-            f"<b data-testid='month'>month {frame.month}</b> · "
-            f"{controller.n_households} households · seed {controller.seed}"))
+            f"<b data-testid='month'>{html.escape(_('app.month', month=frame.month))}</b> · "
+            + html.escape(_("app.status", households=controller.n_households,
+                            seed=controller.seed))))
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "4px"}):
-        solara.Text("Instructor's events, next month, in every regime:",
-                    style={"font-size": "13px"})
-        for kind, label in EVENT_LABELS.items():
-            solara.Button(label, on_click=trigger(kind), outlined=True, small=True,
+        solara.Text(_("app.instructor_events"), style={"font-size": "13px"})
+        for kind in EVENT_LABELS:
+            solara.Button(_.event(kind), on_click=trigger(kind), outlined=True, small=True,
                           color="secondary")
     events = controller.events_text()
     if events:
-        solara.HTML(tag="div", unsafe_innerHTML=html.escape("Events — " + events),
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(_("app.events", events=events)),
                     attributes={"data-testid": "events"}, style="font-size: 13px")
 
 
 @solara.component
-def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None]) -> None:
+def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None],
+             lang: str = "en") -> None:
     """One network picture per regime; a click picks the household under it."""
+    _ = Catalog(lang)
 
     def clicked(index: int) -> Callable[[dict[str, float]], None]:
         def handler(where: dict[str, float]) -> None:
@@ -268,42 +293,54 @@ def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None
 
     with solara.Columns([1] * len(frame.networks)):
         for index, png in enumerate(frame.networks):
-            Picture(src=data_url(png), alt=f"kinship network, {controller.regimes[index]}",
+            regime = _.regime(controller.regimes[index])
+            Picture(src=data_url(png), alt=_("app.kinship_network", regime=regime),
                     testid=f"network-{index}", clickable=True, maxwidth="720px",
                     event_clicked=clicked(index))
 
 
 @solara.component
-def Charts(controller: Controller, frame: Frame, columns: int) -> None:
-    """The metric charts, every regime on the same axes."""
+def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en") -> None:
+    """The metric charts, every regime on the same axes.
+
+    Each chart's title (drawn in its picture) is also a heading above it, for screen readers.
+    """
+    _ = Catalog(lang)
     key = " · ".join(
-        f"<span style='color:{REGIME_COLORS[i]};font-weight:bold'>━ {html.escape(r)}</span>"
-        for i, r in enumerate(controller.regimes))
-    solara.HTML(tag="div", unsafe_innerHTML=f"Metrics over time: {key}",
+        f"<span style='color:{REGIME_COLORS[i]};font-weight:bold'>━ "
+        f"{html.escape(_.regime(r))}</span>" for i, r in enumerate(controller.regimes))
+    solara.HTML(tag="div", unsafe_innerHTML=_("app.metrics_over_time", regimes=key),
                 style="margin: 6px 0")
     with solara.GridFixed(columns=columns):
         for spec in CHARTS:
+            title = chart_title(spec.key, lang)
             with solara.Column(gap="0px"):
-                Picture(src=data_url(frame.charts[spec.key]), alt=spec.title,
+                solara.HTML(tag="h4", unsafe_innerHTML=html.escape(title),
+                            attributes={"data-testid": f"chart-title-{spec.key}"},
+                            style="margin: 4px 0 0 0; font-size: 13px")
+                Picture(src=data_url(frame.charts[spec.key]), alt=title,
                         testid=f"chart-{spec.key}", maxwidth="480px")
-                solara.Text(CHART_NOTES[spec.key], style={"font-size": "11px", "color": "#555"})
+                solara.Text(chart_note(spec.key, lang),
+                            style={"font-size": "11px", "color": "#555"})
 
 
 @solara.component
-def CurrentValues(frame: Frame) -> None:
+def CurrentValues(frame: Frame, lang: str = "en") -> None:
     """The table of current values (side by side: and the difference)."""
-    solara.HTML(tag="div", unsafe_innerHTML=f"<b>Now (month {frame.month})</b>",
+    now = html.escape(Catalog(lang)("app.now", month=frame.month))
+    solara.HTML(tag="div", unsafe_innerHTML=f"<b>{now}</b>",
                 style="margin-top: 8px")
     Table(frame.header, frame.table, testid="metric-table")
 
 
 @solara.component
 def Inspector(controller: Controller, frame: Frame,
-              selected: solara.Reactive[int | None]) -> None:
+              selected: solara.Reactive[int | None], lang: str = "en") -> None:
     """Pick a household (list or click) and read its story under each regime."""
+    _ = Catalog(lang)
     labels = solara.use_memo(
         lambda: [controller.household_label(i) for i in range(controller.n_households)],
-        [controller.village],
+        [controller.village, lang],
     )
     current = labels[selected.value] if selected.value is not None and \
         selected.value < len(labels) else None
@@ -311,33 +348,33 @@ def Inspector(controller: Controller, frame: Frame,
     def pick(label: str | None) -> None:
         selected.set(None if label is None else labels.index(label))
 
-    with solara.Card("Household inspector", margin=0):
-        solara.Text("Pick a household here, or click one in the network.",
-                    style={"font-size": "12px"})
-        solara.Select(label="household", values=labels, value=current, on_value=pick,
+    with solara.Card(_("app.household_inspector"), margin=0):
+        solara.Text(_("app.pick_household"), style={"font-size": "12px"})
+        solara.Select(label=_("app.household"), values=labels, value=current, on_value=pick,
                       style={"max-width": "320px"}, classes=["vs-household-select"])
         if current is None:
             return
         household = int(selected.value)  # type: ignore[arg-type]
         stories = controller.stories(household)
         Picture(src=data_url(controller.story_chart(household)),
-                alt=f"income and aid of household {household}", testid="household-chart",
+                alt=_("app.household_chart_alt", id=household), testid="household-chart",
                 maxwidth="640px")
         with solara.Columns([1] * len(stories)):
             for story in stories:
-                StoryPanel(story)
+                StoryPanel(story, lang)
 
 
 @solara.component
-def StoryPanel(story: HouseholdStory) -> None:
+def StoryPanel(story: HouseholdStory, lang: str = "en") -> None:
     """One regime's account of a household: facts, kin ties to cadres, decisions."""
+    _ = Catalog(lang)
     with solara.Column(gap="4px"):
-        solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(story.regime)}</b>")
+        solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(_.regime(story.regime))}</b>")
         Table(["", ""], [[k, v] for k, v in story.facts.items()], testid="household-facts")
-        ties = ", ".join(f"#{c}" for c in story.cadre_ties) or "none"
-        solara.Text(f"kin ties to cadre households: {ties}", style={"font-size": "13px"})
+        ties = ", ".join(f"#{c}" for c in story.cadre_ties) or _("app.none")
+        solara.Text(_("app.kin_ties", ties=ties), style={"font-size": "13px"})
         if story.decisions.empty:
-            solara.Text("registration decisions: none yet", style={"font-size": "13px"})
+            solara.Text(_("app.no_decisions"), style={"font-size": "13px"})
         else:
             rows = [[str(v) for v in row] for row in story.decisions.itertuples(index=False)]
             header = [c.replace("_", " ") for c in story.decisions.columns]
@@ -346,7 +383,7 @@ def StoryPanel(story: HouseholdStory) -> None:
 
 @solara.component
 def VillageApp(settings: Settings | None = None, controller: Controller | None = None) -> None:
-    """The whole page: controls, networks, charts, table and inspector.
+    """The whole page: language, scenario, controls, networks, charts, table and inspector.
 
     Args:
         settings: Initial settings (default: ``Settings()``, one regime, seed 1); ignored if
@@ -357,6 +394,7 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     given = controller
     controller = solara.use_memo(lambda: given or Controller(settings or Settings()), [])
     initial = controller.settings
+    lang = solara.use_reactive(controller.lang)
     version = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(5)
@@ -367,9 +405,21 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
         "compare_regime": solara.use_reactive(initial.compare_regime),
         "side_by_side": solara.use_reactive(initial.side_by_side),
         "seed": solara.use_reactive(initial.seed),
+        "scenario": solara.use_reactive(initial.scenario),
         "parameters": solara.use_reactive(
-            {name: initial.parameters.get(name, _default_text(name)) for name in APP_PARAMETERS}),
+            {**{name: _default_text(name) for name in APP_PARAMETERS},
+             **initial.parameters}),
     }
+    _ = Catalog(lang.value)
+    names = language_names()
+    codes = {names[code]: code for code in LANGUAGES}
+
+    def switch_language(name: str | None) -> None:
+        if name is None:
+            return
+        controller.set_lang(codes[name])
+        lang.set(controller.lang)
+        changed()
 
     def changed() -> None:
         version.set(version.value + 1)
@@ -395,47 +445,102 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
 
     solara.use_thread(play_loop, dependencies=[playing.value])
 
-    solara.Title("village_sim: who gets the poverty aid?")
+    solara.Title(_("app.title"))
     css = page_css()
     if css:
         solara.Style(css)
     with solara.Column(style={"padding": "10px", "max-width": "1900px"}, classes=["vs-page"]):
-        solara.HTML(tag="div", unsafe_innerHTML=(
-            "<h2 style='margin:0'>Who gets the poverty aid? "
-            "<span style='font-weight:normal;font-size:15px'>favoritism (优亲厚友) under the "
-            "village committee alone and with a resident work team (驻村工作队)</span></h2>"))
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
+            solara.HTML(tag="div", unsafe_innerHTML=(
+                f"<h2 style='margin:0'>{html.escape(_('app.heading'))} "
+                "<span style='font-weight:normal;font-size:15px'>"
+                f"{html.escape(_('app.subheading'))}</span></h2>"))
+            solara.Text(_("app.language") + ":", style={"font-size": "13px"})
+            solara.ToggleButtonsSingle(value=names[lang.value],
+                                       values=[names[code] for code in LANGUAGES],
+                                       on_value=switch_language, dense=True,
+                                       classes=["vs-language"])
         with solara.Columns([1, 4]):
             with solara.Column():
-                Controls(controller, form, errors, applied)
+                Controls(controller, form, errors, applied, lang.value)
             with solara.Column():
-                LiveView(controller, version, playing, speed, selected, changed, reset)
+                LiveView(controller, version, playing, speed, selected, changed, reset,
+                         lang.value)
+
+
+@solara.component
+def ScenarioPanel(controller: Controller, lang: str = "en") -> None:
+    """The teaching scenario in force: story, objectives, what to watch, questions."""
+    _ = Catalog(lang)
+    scenario = controller.scenario()
+    if scenario is None:
+        return
+    text = scenario.text(lang)
+    control = scenario.text(lang).title
+    try:
+        from village_sim.scenario import load_control
+
+        control = load_control(scenario).text(lang).title
+    except ValueError:
+        pass
+
+    def items(values: tuple[str, ...]) -> str:
+        return "<ul style='margin:2px 0 6px 18px;padding:0'>" + "".join(
+            f"<li>{html.escape(v)}</li>" for v in values) + "</ul>"
+
+    events = ", ".join(_("app.event_month", event=_.event(e.kind), month=e.month)
+                       for e in scenario.events)
+    body = (
+        f"<h3 style='margin:0 0 4px 0'>{html.escape(text.title)}</h3>"
+        "<div style='font-size:12px;color:#555'>"
+        + html.escape(_("app.scenario_loaded", title=scenario.id, months=scenario.steps,
+                        control=control)) +
+        "</div>"
+        f"<h4 style='margin:6px 0 2px 0'>{html.escape(_('app.story'))}</h4>"
+        f"<p style='margin:0'>{html.escape(text.story)}</p>"
+        f"<h4 style='margin:6px 0 2px 0'>{html.escape(_('app.objectives'))}</h4>"
+        + items(text.objectives)
+        + f"<h4 style='margin:6px 0 2px 0'>{html.escape(_('app.watch'))}</h4>"
+        + items(text.watch)
+        + f"<h4 style='margin:6px 0 2px 0'>{html.escape(_('app.questions'))}</h4>"
+        + items(text.questions)
+        + (f"<div style='font-size:12px'>{html.escape(_('app.scheduled_events', events=events))}"
+           "</div>" if events else "")
+    )
+    with solara.Card(margin=0, style={"margin-bottom": "8px"}):
+        solara.HTML(tag="div", unsafe_innerHTML=body, attributes={"data-testid": "scenario-text"},
+                    style="font-size: 13px")
 
 
 @solara.component
 def LiveView(controller: Controller, version: solara.Reactive[int],
              playing: solara.Reactive[bool], speed: solara.Reactive[int],
              selected: solara.Reactive[int | None], on_changed: Callable[[], None],
-             on_reset: Callable[[], None]) -> None:
+             on_reset: Callable[[], None], lang: str = "en") -> None:
     """Everything that changes with the months: re-rendered alone when the village steps."""
-    view = solara.use_reactive("the truth")
-    size_by = solara.use_reactive("income per person")
-    _ = version.value  # subscribe: re-render whenever the controller changed
-    frame = controller.frame(VIEW_LABELS[view.value], SIZE_LABELS[size_by.value],
-                             selected.value)
-    Toolbar(controller, frame, playing, speed, on_changed, on_reset)
+    _ = Catalog(lang)
+    view = solara.use_reactive("truth")
+    size_by = solara.use_reactive("income")
+    _version = version.value  # subscribe: re-render whenever the controller changed
+    frame = controller.frame(view.value, size_by.value, selected.value)
+    Toolbar(controller, frame, playing, speed, on_changed, on_reset, lang)
+    views = {_(key): code for code, key in VIEW_KEYS.items()}
+    sizes = {_(key): code for code, key in SIZE_KEYS.items()}
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.ToggleButtonsSingle(value=view, values=list(VIEW_LABELS), dense=True)
-        solara.ToggleButtonsSingle(value=size_by, values=list(SIZE_LABELS), dense=True)
+        solara.ToggleButtonsSingle(value=_(VIEW_KEYS[view.value]), values=list(views),
+                                   on_value=lambda v: view.set(views[v]), dense=True)
+        solara.ToggleButtonsSingle(value=_(SIZE_KEYS[size_by.value]), values=list(sizes),
+                                   on_value=lambda v: size_by.set(sizes[v]), dense=True)
     if len(frame.networks) == 1:  # network and charts side by side
         with solara.Columns([5, 6]):
-            Networks(controller, frame, selected.set)
-            Charts(controller, frame, columns=2)
+            Networks(controller, frame, selected.set, lang)
+            Charts(controller, frame, columns=2, lang=lang)
     else:
-        Networks(controller, frame, selected.set)
-        Charts(controller, frame, columns=3)
+        Networks(controller, frame, selected.set, lang)
+        Charts(controller, frame, columns=3, lang=lang)
     with solara.Columns([1, 1]):
-        CurrentValues(frame)
-        Inspector(controller, frame, selected)
+        CurrentValues(frame, lang)
+        Inspector(controller, frame, selected, lang)
 
 
 @solara.component

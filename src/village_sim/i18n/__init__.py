@@ -58,20 +58,32 @@ _ALIASES = {
 }
 
 APP_KEYS: tuple[str, ...] = (
-    "app.title", "app.language", "app.scenario", "app.no_scenario", "app.load_scenario",
-    "app.story", "app.objectives", "app.watch", "app.questions", "app.village_and_regimes",
-    "app.second_regime", "app.side_by_side", "app.seed", "app.seed_help", "app.parameters",
-    "app.parameters_help", "app.restart", "app.step", "app.play", "app.pause", "app.reset",
-    "app.speed", "app.instructor_events", "app.team_arrives_now", "app.team_leaves_now",
-    "app.status", "app.kinship_network", "app.metrics_over_time", "app.now",
-    "app.household_inspector", "app.pick_household", "app.truth", "app.committee_sees",
-    "app.income_per_person", "app.aid_received", "app.poor", "app.not_poor", "app.registered",
-    "app.not_registered", "app.cadre", "app.cadre_kin",
+    "app.title", "app.heading", "app.subheading", "app.language", "app.scenario",
+    "app.no_scenario", "app.scenario_loaded", "app.story", "app.objectives", "app.watch",
+    "app.questions", "app.scheduled_events", "app.village_and_regimes", "app.regime",
+    "app.regime_left", "app.second_regime", "app.side_by_side", "app.seed", "app.seed_help",
+    "app.parameters", "app.parameters_help", "app.at_most_live", "app.restart", "app.step",
+    "app.play", "app.pause", "app.reset", "app.speed", "app.month", "app.status",
+    "app.instructor_events", "app.events", "app.happened", "app.coming", "app.event_month",
+    "app.truth", "app.committee_sees", "app.income_per_person", "app.aid_received",
+    "app.kinship_network", "app.metrics_over_time", "app.chart_kin_premium",
+    "app.chart_diverted_share", "app.chart_exclusion_error", "app.chart_mistargeting",
+    "app.chart_poverty_headcount", "app.chart_approval", "app.note_kin_premium",
+    "app.note_diverted_share", "app.note_exclusion_error", "app.note_mistargeting",
+    "app.note_poverty_headcount", "app.note_approval", "app.now", "app.metric",
+    "app.difference", "app.yes", "app.no", "app.undefined", "app.household_inspector",
+    "app.pick_household", "app.household", "app.household_label", "app.cadre", "app.cadre_kin",
+    "app.household_chart_alt", "app.story_income_title", "app.story_aid_title",
+    "app.poverty_line", "app.kin_ties", "app.none", "app.no_decisions", "app.clan",
+    "app.status_truth_0", "app.status_truth_1", "app.status_truth_2", "app.status_truth_3",
+    "app.status_committee_0", "app.status_committee_1", "app.status_committee_2",
+    "app.status_committee_3", "app.status_committee_4", "app.legend_cadre",
+    "app.legend_cadre_kin", "app.legend_team_member", "app.legend_kin_tie", "app.marker_size",
+    "app.team_in_village", "app.team_left", "app.team_not_yet", "app.team_none",
+    "app.network_title", "app.subtitle_truth", "app.subtitle_unknown", "app.subtitle_committee",
 )
-"""Labels of the live app (``village_sim.app``), declared here for the app to use.
-
-They are translated like every other key; this list is what counts them as used until the app
-itself calls ``t("app....", lang)`` for each (then the list can shrink)."""
+"""Labels of the live app (``village_sim.app`` and ``village_sim.viz``), exactly the ``app.*``
+keys it uses (``tests/test_app.py`` checks both ways)."""
 
 
 def check_lang(lang: str | None) -> str:

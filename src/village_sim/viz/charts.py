@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from village_sim.i18n import Catalog
 from village_sim.viz.figure import BlitFigure
 
-__all__ = ["CHARTS", "REGIME_COLORS", "ChartSpec", "MetricChart", "Series"]
+__all__ = ["CHARTS", "CHART_NOTE_KEYS", "CHART_TITLE_KEYS", "REGIME_COLORS", "ChartSpec",
+           "MetricChart", "Series", "chart_note", "chart_title"]
 
 REGIME_COLORS = ("#0072B2", "#E69F00")
 """Line colour of the first (left) and second (right) regime."""
@@ -53,7 +55,37 @@ CHARTS: tuple[ChartSpec, ...] = (
               ("poverty_headcount",), ylim=(0.0, 0.5)),
     ChartSpec("approval", "Trust (line), approval (dots: survey)", ("mean_trust", "approval")),
 )
-"""The charts of the app, in page order."""
+"""The charts of the app, in page order (``title``: the English title)."""
+
+CHART_TITLE_KEYS: dict[str, str] = {
+    "kin_premium": "app.chart_kin_premium",
+    "diverted_share": "app.chart_diverted_share",
+    "exclusion_error": "app.chart_exclusion_error",
+    "mistargeting": "app.chart_mistargeting",
+    "poverty_headcount": "app.chart_poverty_headcount",
+    "approval": "app.chart_approval",
+}
+"""Message key of each chart's title (``village_sim.i18n``)."""
+
+CHART_NOTE_KEYS: dict[str, str] = {
+    "kin_premium": "app.note_kin_premium",
+    "diverted_share": "app.note_diverted_share",
+    "exclusion_error": "app.note_exclusion_error",
+    "mistargeting": "app.note_mistargeting",
+    "poverty_headcount": "app.note_poverty_headcount",
+    "approval": "app.note_approval",
+}
+"""Message key of the one-line note under each chart."""
+
+
+def chart_title(key: str, lang: str = "en") -> str:
+    """The title of chart ``key`` in ``lang`` (as drawn in its PNG and shown above it)."""
+    return Catalog(lang)(CHART_TITLE_KEYS[key])
+
+
+def chart_note(key: str, lang: str = "en") -> str:
+    """The note under chart ``key`` in ``lang``."""
+    return Catalog(lang)(CHART_NOTE_KEYS[key])
 
 
 @dataclass(frozen=True)
@@ -85,17 +117,22 @@ class MetricChart:
         regimes: The regimes drawn, in order (one or two).
         width_px: Width of the image in pixels.
         height_px: Height of the image in pixels.
+        lang: Language of the title, axis label and legend (``zh``, ``vi`` or ``en``).
     """
 
     def __init__(self, spec: ChartSpec, regimes: Sequence[str], width_px: int = 420,
-                 height_px: int = 250):
+                 height_px: int = 250, lang: str = "en"):
+        _ = Catalog(lang)
+        self.lang = _.lang
+        self.title = chart_title(spec.key, self.lang)
         self.spec = spec
         self.regimes = tuple(regimes)
         self.fig = BlitFigure(width_px, height_px)
         fig = self.fig.figure
-        ax = self.ax = fig.add_axes((0.12, 0.14, 0.84, 0.66))
-        fig.text(0.02, 0.97, spec.title, ha="left", va="top", fontsize=9, fontweight="bold")
-        ax.set_xlabel("month", fontsize=8, labelpad=1)
+        # two regimes: two legend rows above the axes, under the title
+        ax = self.ax = fig.add_axes((0.12, 0.14, 0.84, 0.66 if len(self.regimes) < 2 else 0.58))
+        fig.text(0.02, 0.97, self.title, ha="left", va="top", fontsize=9, fontweight="bold")
+        ax.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
         ax.tick_params(labelsize=8, length=3, pad=2)
         ax.grid(True, color="#e6e6e6", linewidth=0.6)
         ax.set_axisbelow(True)
@@ -106,13 +143,13 @@ class MetricChart:
             color = REGIME_COLORS[r % len(REGIME_COLORS)]
             for m, metric in enumerate(spec.metrics):
                 if m == 0:
-                    (line,) = ax.plot([], [], color=color, linewidth=1.8, label=regime)
+                    (line,) = ax.plot([], [], color=color, linewidth=1.8, label=_.regime(regime))
                 else:
                     (line,) = ax.plot([], [], color=color, linestyle="", marker="o",
                                       markersize=5, markeredgecolor="white")
                 self._lines.append((r, metric, line))
         self.now = ax.axvline(0.0, color="#555555", linewidth=0.8, linestyle=":")
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=7.5,
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=1, fontsize=7.5,
                   frameon=False, borderaxespad=0.2, handlelength=1.6)
         self.fig.animate([line for _, _, line in self._lines] + [self.now])
         self._xmax = -1.0

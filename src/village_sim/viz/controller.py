@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from village_sim.events import Event
+from village_sim.i18n import Catalog
 from village_sim.model import VillageModel, normalize_rng
 from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
 from village_sim.village import Cause
@@ -48,6 +50,7 @@ __all__ = [
     "SettingsError",
     "parse_settings",
     "parse_value",
+    "scenario_settings",
 ]
 
 APP_PARAMETERS: tuple[str, ...] = (
@@ -96,7 +99,8 @@ TABLE_METRICS: tuple[tuple[str, str], ...] = (
     ("registered_count", "registered households"),
     ("team_active", "work team in the village"),
 )
-"""Rows of the table of current values: metric name and label."""
+"""Rows of the table of current values: metric name and English label (the page shows the
+metric's name from ``village_sim.i18n`` in the chosen language)."""
 
 
 class SettingsError(ValueError):
@@ -117,6 +121,8 @@ class Settings:
         side_by_side: Run two regimes on the same village and seed.
         seed: The seed as typed (a whole number).
         parameters: Parameter name -> text as typed; missing or blank means the default.
+        events: Scheduled events (e.g. a scenario's), in every regime alike.
+        scenario: The teaching scenario these settings came from (its id), or None.
     """
 
     regime: str = "committee_only"
@@ -124,6 +130,37 @@ class Settings:
     side_by_side: bool = False
     seed: str = "1"
     parameters: Mapping[str, str] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+    scenario: str | None = None
+
+
+def parameter_text(value: Any) -> str:
+    """A parameter value as the app's text boxes show it (``parse_value`` reads it back)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def scenario_settings(ref: str, side_by_side: bool = False, seed: str = "1") -> Settings:
+    """The settings of a teaching scenario (``village_sim.scenario``).
+
+    Its regime, parameter overrides and scheduled events; its control's regime is the second
+    regime (side by side, on the same village, seed, parameters and events).
+
+    Raises:
+        village_sim.scenario.ScenarioError: for an unknown scenario.
+    """
+    from village_sim.scenario import load_control, load_scenario
+
+    scenario = load_scenario(ref)
+    control = load_control(scenario)
+    return Settings(
+        regime=scenario.regime, compare_regime=control.regime, side_by_side=side_by_side,
+        seed=seed, parameters={k: parameter_text(v) for k, v in scenario.overrides().items()},
+        events=tuple(scenario.events), scenario=scenario.id,
+    )
 
 
 def parse_value(name: str, text: str) -> Any:
@@ -235,21 +272,31 @@ class Run:
         seed: The seed (the same seed gives the same village and shocks in every regime).
         overrides: Parameter overrides (validated).
         layout: A layout to share (the other regime's); computed if None.
+        events: Scheduled events.
+        lang: Language of the picture.
     """
 
     def __init__(self, regime: str, seed: int, overrides: Mapping[str, Any],
-                 layout: ClanLayout | None = None):
+                 layout: ClanLayout | None = None, events: Sequence[Event] = (),
+                 lang: str = "en"):
         self.regime = regime
-        self.model = model = VillageModel(rng=seed, regime=regime, **overrides)
+        self.model = model = VillageModel(rng=seed, regime=regime, events=list(events),
+                                          **overrides)
         self.layout = layout if layout is not None else clan_layout(
             model.clan, model.cadre, model.cadre_kin)
-        self.picture = NetworkPicture(self.layout, model.kin, model.cadre, model.cadre_kin,
-                                      team_size=model.p.team_size)
+        self.set_lang(lang)
         # per-household history, recorded by the app (the model keeps only 12 months)
         self.income: list[np.ndarray] = [model.per_capita_income().copy()]
         self.aid: list[np.ndarray] = [np.zeros(model.n)]
         self._aid_total = model.aid_received.copy()
         self._log: tuple[int, pd.DataFrame] | None = None
+
+    def set_lang(self, lang: str) -> None:
+        """Draw the network picture in ``lang`` from now on (a new figure)."""
+        model = self.model
+        self._ = Catalog(lang)
+        self.picture = NetworkPicture(self.layout, model.kin, model.cadre, model.cadre_kin,
+                                      team_size=model.p.team_size, lang=self._.lang)
 
     @property
     def month(self) -> int:
@@ -335,24 +382,23 @@ class Run:
 
     def render(self, view: str, size_by: str, selected: int | None) -> bytes:
         """The network picture this month, as PNG bytes."""
+        _ = self._
         status = self.status(view)
         c = self.counts(status)
         if view == "truth":
-            subtitle = (f"registered {int(self.model.registered.sum())} · poor missed "
-                        f"{c[Status.POOR_MISSED]} · registered but not poor "
-                        f"{c[Status.NOT_POOR_LISTED]}")
+            subtitle = _("app.subtitle_truth", registered=int(self.model.registered.sum()),
+                         missed=c[Status.POOR_MISSED], wrong=c[Status.NOT_POOR_LISTED])
         elif c[Status.UNKNOWN]:
-            subtitle = "the committee assesses incomes at the first identification (month 1)"
+            subtitle = _("app.subtitle_unknown")
         else:
             truth = self.status("truth")
-            parted = int(np.sum(truth != status))
-            subtitle = (f"what the committee sees · it and the truth part on {parted} "
-                        f"households")
+            subtitle = _("app.subtitle_committee", parted=int(np.sum(truth != status)))
         return self.picture.render(
             status, self.sizes(size_by), view=view,
-            size_label="aid received" if size_by == "aid" else "income per person",
+            size_label=_("app.aid_received") if size_by == "aid" else _("app.income_per_person"),
             team_state=self.team_state(), selected=selected,
-            title=f"{self.regime} — month {self.month}", subtitle=subtitle)
+            title=_("app.network_title", regime=_.regime(self.regime), month=self.month),
+            subtitle=subtitle)
 
     def story(self, household: int) -> HouseholdStory:
         """What happened to one household under this regime (see :class:`HouseholdStory`)."""
@@ -419,13 +465,13 @@ class Frame:
     header: list[str]
 
 
-def _fmt(metric: str, value: float) -> str:
+def _fmt(metric: str, value: float, lang: str = "en") -> str:
     if not math.isfinite(value):
-        return "undefined"
+        return Catalog(lang)("app.undefined")
     if metric == "registered_count":
         return f"{value:.0f}"
     if metric == "team_active":
-        return "yes" if value else "no"
+        return Catalog(lang)("app.yes" if value else "app.no")
     if metric == "amount_kin_premium":
         return f"{value:+,.0f}"
     return f"{value:.3f}"
@@ -439,6 +485,7 @@ class Controller:
 
     Args:
         settings: Initial settings (default: ``Settings()``).
+        lang: Language of the pictures, the table and the texts (``zh``, ``vi`` or ``en``).
 
     Attributes:
         runs: One :class:`Run` per regime, left to right.
@@ -449,12 +496,14 @@ class Controller:
         version: Incremented at every change (step, event, new settings); pictures are
             cached until it changes.
         village: Incremented whenever a new village is built.
+        lang: The language in force (see :meth:`set_lang`).
 
     Raises:
         SettingsError: if the initial settings are bad.
     """
 
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, lang: str = "en"):
+        self.lang = Catalog(lang).lang
         self.lock = threading.RLock()
         self.runs: list[Run] = []
         self.charts: list[MetricChart] = []
@@ -473,11 +522,13 @@ class Controller:
             SettingsError: listing every bad input; the running simulation is kept.
         """
         regimes, seed, overrides = parse_settings(settings)
+        events = tuple(settings.events)
         with self.lock:
-            first = Run(regimes[0], seed, overrides)
-            runs = [first] + [Run(r, seed, overrides, layout=first.layout) for r in regimes[1:]]
+            first = Run(regimes[0], seed, overrides, events=events, lang=self.lang)
+            runs = [first] + [Run(r, seed, overrides, layout=first.layout, events=events,
+                                  lang=self.lang) for r in regimes[1:]]
             self.runs = runs
-            self.charts = [MetricChart(spec, regimes) for spec in CHARTS]
+            self.charts = [MetricChart(spec, regimes, lang=self.lang) for spec in CHARTS]
             self.settings = settings
             self.seed = seed
             self.overrides = overrides
@@ -488,6 +539,49 @@ class Controller:
     def reset(self) -> None:
         """Start over with the current settings."""
         self.apply(self.settings)
+
+    def load_scenario(self, ref: str, side_by_side: bool | None = None) -> Settings:
+        """Start over with a teaching scenario (see :func:`scenario_settings`).
+
+        Its regime, parameters and scheduled events; the seed is kept, and side by side unless
+        given.
+
+        Returns:
+            The settings now in force.
+        """
+        settings = scenario_settings(
+            ref, self.settings.side_by_side if side_by_side is None else side_by_side,
+            self.settings.seed)
+        self.apply(settings)
+        return settings
+
+    def scenario(self) -> Any:
+        """The teaching scenario in force (``village_sim.scenario.Scenario``), or None."""
+        if self.settings.scenario is None:
+            return None
+        from village_sim.scenario import load_scenario
+
+        return load_scenario(self.settings.scenario)
+
+    def set_lang(self, lang: str) -> None:
+        """Show everything in ``lang`` (``zh``, ``vi`` or ``en``) from now on.
+
+        The pictures are drawn anew; the village and its history are kept.
+
+        Raises:
+            ValueError: for an unknown language.
+        """
+        code = Catalog(lang).lang
+        with self.lock:
+            if code == self.lang:
+                return
+            self.lang = code
+            for run in self.runs:
+                run.set_lang(code)
+            self.charts = [MetricChart(spec, self.regimes, lang=code) for spec in CHARTS]
+            self._frame = None
+            self._story_png = None
+            self.version += 1
 
     @property
     def month(self) -> int:
@@ -536,15 +630,16 @@ class Controller:
 
     def events_text(self) -> str:
         """The instructor's events so far: applied ones and those still to come (one line)."""
+        _ = Catalog(self.lang)
         model = self.runs[0].model
-        done = [f"{EVENT_LABELS.get(e.kind, e.kind)} (month {e.month})"
+        done = [_("app.event_month", event=_.event(e.kind), month=e.month)
                 for e in model.events_applied]
-        due = [f"{EVENT_LABELS.get(e.kind, e.kind)} (month {e.month})" for e in model.events]
+        due = [_("app.event_month", event=_.event(e.kind), month=e.month) for e in model.events]
         parts = []
         if done:
-            parts.append("happened: " + ", ".join(done[-4:]))
+            parts.append(_("app.happened", events=", ".join(done[-4:])))
         if due:
-            parts.append("coming: " + ", ".join(due))
+            parts.append(_("app.coming", events=", ".join(due)))
         return "; ".join(parts)
 
     # ------------------------------------------------------------------ pictures
@@ -562,7 +657,7 @@ class Controller:
         if size_by not in SIZE_BY:
             raise ValueError(f"size_by: got {size_by!r}; allowed: one of {', '.join(SIZE_BY)}")
         with self.lock:
-            key = (self.version, view, size_by, selected)
+            key = (self.version, self.lang, view, size_by, selected)
             if self._frame is not None and self._frame[0] == key:
                 return self._frame[1]
             networks = [run.render(view, size_by, selected) for run in self.runs]
@@ -583,17 +678,19 @@ class Controller:
         Returns:
             (header, rows); side by side, a last column holds right minus left.
         """
+        _ = Catalog(self.lang)
         values = [run.model.metrics() for run in self.runs]
-        header = ["metric", *self.regimes]
+        header = [_("app.metric"), *(_.regime(r) for r in self.regimes)]
         if len(self.runs) == 2:
-            header.append("difference")
+            header.append(_("app.difference"))
         rows = []
-        for metric, label in TABLE_METRICS:
-            row = [label] + [_fmt(metric, v[metric]) for v in values]
+        undefined = _("app.undefined")
+        for metric, _label in TABLE_METRICS:
+            row = [_.metric(metric)] + [_fmt(metric, v[metric], self.lang) for v in values]
             if len(values) == 2 and metric != "team_active":
                 diff = values[1][metric] - values[0][metric]
-                text = _fmt(metric, diff)
-                row.append(text if text == "undefined" or text.startswith(("+", "-"))
+                text = _fmt(metric, diff, self.lang)
+                row.append(text if text == undefined or text.startswith(("+", "-"))
                            else ("+" + text if diff >= 0 else text))
             elif len(values) == 2:
                 row.append("")
@@ -608,10 +705,12 @@ class Controller:
     # ------------------------------------------------------------------ inspector
     def household_label(self, household: int) -> str:
         """A one-line label of a household, for the picker."""
+        _ = Catalog(self.lang)
         model = self.runs[0].model
         i = int(household)
-        tag = " · cadre" if model.cadre[i] else (" · cadre's kin" if model.cadre_kin[i] else "")
-        return f"#{i} · clan {int(model.clan[i]) + 1}{tag}"
+        tag = (" · " + _("app.cadre")) if model.cadre[i] else (
+            (" · " + _("app.cadre_kin")) if model.cadre_kin[i] else "")
+        return _("app.household_label", id=i, clan=int(model.clan[i]) + 1) + tag
 
     def stories(self, household: int) -> list[HouseholdStory]:
         """The household's story under each regime."""
@@ -625,6 +724,7 @@ class Controller:
         """The household's income per person and its aid, month by month, per regime (PNG)."""
         from village_sim.viz.charts import REGIME_COLORS
 
+        _ = Catalog(self.lang)
         key = (self.version, int(household))
         if self._story_png is not None and self._story_png[0] == key:
             return self._story_png[1]
@@ -640,20 +740,22 @@ class Controller:
             for r, story in enumerate(stories):
                 color = REGIME_COLORS[r % len(REGIME_COLORS)]
                 x = np.arange(story.income.size)
-                top.plot(x, story.income, color=color, linewidth=1.8, label=story.regime)
+                top.plot(x, story.income, color=color, linewidth=1.8,
+                         label=_.regime(story.regime))
                 width = 0.8 / len(stories)
                 bottom.bar(x + (r - (len(stories) - 1) / 2) * width, story.aid, width=width,
-                           color=color, label=story.regime)
-            top.axhline(z, color="#D55E00", linestyle="--", linewidth=1.0, label="poverty line")
+                           color=color, label=_.regime(story.regime))
+            top.axhline(z, color="#D55E00", linestyle="--", linewidth=1.0,
+                        label=_("app.poverty_line"))
             top.set_ylim(bottom=0)
             top_aid = max(float(max(story.aid.max() for story in stories)), 1.0)
             bottom.set_ylim(0, top_aid * 1.1)
-            fig.text(0.02, 0.98, f"Household #{int(household)}: income per person (y, 12 "
-                     "months, yuan/year)", ha="left", va="top", fontsize=9, fontweight="bold")
-            fig.text(0.02, 0.5, "aid received each month (yuan)", ha="left", va="top",
+            fig.text(0.02, 0.98, _("app.story_income_title", id=int(household)), ha="left",
+                     va="top", fontsize=9, fontweight="bold")
+            fig.text(0.02, 0.5, _("app.story_aid_title"), ha="left", va="top",
                      fontsize=9, fontweight="bold")
             top.legend(fontsize=7, frameon=False, loc="lower left", ncol=3)
-            bottom.set_xlabel("month", fontsize=8, labelpad=1)
+            bottom.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
             for ax in (top, bottom):
                 ax.tick_params(labelsize=8, length=3, pad=2)
                 ax.grid(True, color="#e6e6e6", linewidth=0.6)

@@ -13,11 +13,18 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Iterable
+from typing import Any, cast
 
+import matplotlib
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from village_sim.fonts import rc_params
+
+# the app's figures draw Chinese and Vietnamese with the fonts shipped in the package
+matplotlib.rcParams.update(cast(Any, rc_params()))
 
 __all__ = ["BlitFigure", "png_bytes"]
 

@@ -33,10 +33,12 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
+from village_sim.i18n import Catalog
 from village_sim.viz.figure import BlitFigure
 
 __all__ = [
     "STATUS_COLORS",
+    "STATUS_KEYS",
     "STATUS_LABELS",
     "ClanLayout",
     "NetworkPicture",
@@ -75,7 +77,15 @@ STATUS_LABELS: dict[str, tuple[str, ...]] = {
         "not assessed yet",
     ),
 }
-"""Legend text of each status in each view (the truth, or what the committee sees)."""
+"""Legend text of each status in each view (the truth, or what the committee sees), English."""
+
+STATUS_KEYS: dict[str, tuple[str, ...]] = {
+    "truth": ("app.status_truth_0", "app.status_truth_1", "app.status_truth_2",
+              "app.status_truth_3", ""),
+    "committee": ("app.status_committee_0", "app.status_committee_1", "app.status_committee_2",
+                  "app.status_committee_3", "app.status_committee_4"),
+}
+"""Message keys of :data:`STATUS_LABELS` (``village_sim.i18n``)."""
 
 _STATUS_RGBA = to_rgba_array(STATUS_COLORS)
 TEAM_COLOR = "#0072B2"
@@ -224,11 +234,14 @@ class NetworkPicture:
         team_size: Members of the work team (drawn beside the village while it is active).
         width_px: Width of the image in pixels.
         height_px: Height of the image in pixels.
+        lang: Language of the labels and legend (``zh``, ``vi`` or ``en``).
     """
 
     def __init__(self, layout: ClanLayout, kin: sp.spmatrix, cadre: np.ndarray,
                  cadre_kin: np.ndarray, team_size: int = 3, width_px: int = 640,
-                 height_px: int = 600):
+                 height_px: int = 600, lang: str = "en"):
+        self._ = Catalog(lang)
+        self.lang = self._.lang
         self.layout = layout
         self.kin = sp.csr_matrix(kin)
         self.cadre = np.asarray(cadre, dtype=bool)
@@ -251,7 +264,7 @@ class NetworkPicture:
             ax.add_patch(Circle((cx, cy), r, facecolor="#f6f3ea", edgecolor="#b9ae94",
                                 linewidth=0.8, zorder=0))
             if layout.radii.size <= 40:
-                ax.text(cx, cy + r + 0.25, f"clan {c + 1}", ha="center", va="bottom",
+                ax.text(cx, cy + r + 0.25, self._("app.clan", n=c + 1), ha="center", va="bottom",
                         fontsize=8, color="#6d6350", zorder=1)
         cadre_idx = np.flatnonzero(self.cadre)
         ax.add_collection(LineCollection(_segments(self.kin, xy), colors=TIE_COLOR,
@@ -309,7 +322,7 @@ class NetworkPicture:
             return
         if self._legend is not None:
             self._legend.remove()
-        labels = STATUS_LABELS[view]
+        labels = [self._(k) if k else "" for k in STATUS_KEYS[view]]
         handles: list[Line2D] = []
         for s in statuses:
             handles.append(Line2D([], [], marker="o", linestyle="", markersize=8,
@@ -317,17 +330,20 @@ class NetworkPicture:
                                   label=labels[s]))
         handles += [
             Line2D([], [], marker="s", linestyle="", markersize=8, markerfacecolor="#ffffff",
-                   markeredgecolor="#000000", markeredgewidth=1.6, label="cadre household"),
+                   markeredgecolor="#000000", markeredgewidth=1.6,
+                   label=self._("app.legend_cadre")),
             Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor="#ffffff",
-                   markeredgecolor="#000000", markeredgewidth=1.0, label="kin of a cadre"),
+                   markeredgecolor="#000000", markeredgewidth=1.0,
+                   label=self._("app.legend_cadre_kin")),
             Line2D([], [], marker="^", linestyle="", markersize=8, color=TEAM_COLOR,
-                   label="work team member"),
-            Line2D([], [], color=CADRE_TIE_COLOR, linewidth=1.0, label="kin tie (to a cadre)"),
+                   label=self._("app.legend_team_member")),
+            Line2D([], [], color=CADRE_TIE_COLOR, linewidth=1.0,
+                   label=self._("app.legend_kin_tie")),
         ]
         self._legend = self.fig.figure.legend(
             handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False,
             bbox_to_anchor=(0.5, 0.0), handletextpad=0.4, columnspacing=1.2,
-            title=f"marker size: {size_label}", title_fontsize=8,
+            title=self._("app.marker_size", what=size_label), title_fontsize=8,
         )
         self._legend_key = key
         self.fig.invalidate()
@@ -368,11 +384,11 @@ class NetworkPicture:
         self.team_text.set_position(self._team_label_at if team_state == "active"
                                     else (self._team_anchor[0], self._team_label_at[1]))
         self.team_text.set_text({
-            "active": "work team in the village" + (
+            "active": self._("app.team_in_village") + (
                 f" ({self.team_size})" if self.team_size > 10 else ""),
-            "left": "the work team has left",
-            "not yet": "no work team yet",
-        }.get(team_state, "no work team"))
+            "left": self._("app.team_left"),
+            "not yet": self._("app.team_not_yet"),
+        }.get(team_state, self._("app.team_none")))
         self.title.set_text(title)
         self.subtitle.set_text(subtitle)
         return self.fig.render()
