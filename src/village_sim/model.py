@@ -76,6 +76,9 @@ METRIC_NAMES = (
     "returns_to_poverty", "project_capture_share", "matched_measure_share", "detected_diversions",
 ) + LEDGER_FLOWS
 
+# Amounts below this are not material: they neither count as a detection nor as a grievance.
+MATERIAL_YUAN = 1.0
+
 # decision log vocabulary
 _ACTORS = ("", "committee", "team", "villagers", "helper")
 _OUTCOMES = ("registered", "not registered", "removed", "re-registered", "exited")
@@ -729,9 +732,12 @@ class VillageModel(mesa.Model):
             penalty = caught * (1.0 + p.sanction)
             np.add.at(self.other_transfer_hist[self._slot], cadres, -penalty)
             np.add.at(self.diverted_received, cadres, -penalty)
-            self.committee.greed[caught > 0] *= 0.5  # a sanctioned cadre is deterred
-            self.committee.times_caught[caught > 0] += 1
-            self.detected_diversions += int((caught > 0).sum())
+            # a material finding (at least one yuan) is a detection: it is counted, and the
+            # sanctioned cadre is deterred (greed halves); trifles are recovered all the same
+            material = caught >= MATERIAL_YUAN
+            self.committee.greed[material] *= 0.5
+            self.committee.times_caught[material] += 1
+            self.detected_diversions += int(material.sum())
             f["recovered"] = float(penalty.sum())
             self.cash_fund += f["recovered"]
 
@@ -880,7 +886,7 @@ class VillageModel(mesa.Model):
         dst = sub.indices
         richer_listed = ~self.registered[dst] & (y[src] > y[dst])
         grievances = np.bincount(dst[richer_listed], minlength=self.n).astype(np.float64)
-        got_diverted = self.diverted_hist.sum(axis=0) > 0
+        got_diverted = self.diverted_hist.sum(axis=0) >= MATERIAL_YUAN
         if got_diverted.any():
             grievances += self.network @ got_diverted.astype(np.float64)
         grievances += (y < self.p.poverty_line) & ~self.registered & self.identified
