@@ -177,35 +177,12 @@ def _version() -> str:
 
 
 # ---------------------------------------------------------------------------- formatting
-def _decimals(values: Sequence[float]) -> int:
-    finite = [abs(v) for v in values if math.isfinite(v)]
-    big = max(finite, default=0.0)
-    if big >= 100:
-        return 0
-    if big >= 10:
-        return 1
-    if big >= 1:
-        return 2
-    return 3
-
-
-def _cell(mean: float, lo: float, hi: float, digits: int, signed: bool = False) -> str:
-    if not math.isfinite(mean):
-        return "undefined"
-    sign = "+" if signed else ""
-    text = f"{mean:{sign},.{digits}f}"
-    if math.isfinite(lo) and math.isfinite(hi):
-        text += f" [{lo:{sign},.{digits}f}, {hi:{sign},.{digits}f}]"
-        if signed and (lo > 0 or hi < 0):
-            text += " *"
-    return text
-
-
 def format_compare_table(
     summary: Any, diffs: Any, regimes: Sequence[str], n_seeds: int, root: int, steps: int,
     window: int, overrides: dict[str, Any],
 ) -> str:
     """The table ``compare`` prints: per-regime means with CIs, paired differences, n."""
+    from village_sim import experiment as ex
     from village_sim.experiment import window_bounds
 
     first, last = window_bounds(steps, window)
@@ -230,11 +207,11 @@ def format_compare_table(
     for metric in dict.fromkeys(summary["metric"]):
         s = summary.loc[summary["metric"] == metric].set_index("regime")
         d = diffs.loc[diffs["metric"] == metric].set_index("regime")
-        digits = _decimals([float(s.at[r, "mean"]) for r in regimes])
+        digits = ex.decimals([float(s.at[r, "mean"]) for r in regimes])
         row = [metric]
-        row += [_cell(float(s.at[r, "mean"]), float(s.at[r, "ci_low"]),
+        row += [ex.format_cell(float(s.at[r, "mean"]), float(s.at[r, "ci_low"]),
                       float(s.at[r, "ci_high"]), digits) for r in regimes]
-        row += [_cell(float(d.at[r, "mean"]), float(d.at[r, "ci_low"]),
+        row += [ex.format_cell(float(d.at[r, "mean"]), float(d.at[r, "ci_low"]),
                       float(d.at[r, "ci_high"]), digits, signed=True) for r in regimes[1:]]
         ns = [int(s.at[r, "n"]) for r in regimes]
         paired = [int(d.at[r, "n"]) for r in regimes[1:]]
@@ -353,7 +330,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     width = max(len(m) for m in ex.KEY_METRICS)
     for metric in ex.KEY_METRICS:
         value = float(final[metric])
-        text = _cell(value, math.nan, math.nan, _decimals([value]))
+        text = ex.format_cell(value, math.nan, math.nan, ex.decimals([value]))
         print(f"  {metric.ljust(width)}  {text}")
     print("Wrote " + ", ".join(p.name for p in written) + " to:")
     print(out)

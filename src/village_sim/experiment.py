@@ -285,18 +285,42 @@ def window_bounds(last_step: int, window: int = WINDOW) -> tuple[int, int]:
     return first, last_step
 
 
-def _ci(values: np.ndarray) -> tuple[float, float, float, int]:
-    """Mean and 95% t confidence interval of the finite values; NaN where undefined."""
-    finite = values[np.isfinite(values)]
+def mean_ci(values: np.ndarray | Sequence[float]) -> tuple[float, float, float, int]:
+    """Mean and 95% t confidence interval of the finite values (NaN where undefined).
+
+    Returns:
+        ``(mean, low, high, n)``; the interval is NaN for n < 2, everything NaN for n = 0.
+    """
+    arr = np.asarray(values, dtype=float)
+    finite = arr[np.isfinite(arr)]
     n = int(finite.size)
     if n == 0:
         return math.nan, math.nan, math.nan, 0
     mean = float(finite.mean())
     if n < 2:
         return mean, math.nan, math.nan, n
-    sem = float(finite.std(ddof=1)) / math.sqrt(n)
-    half = float(stats.t.ppf(0.975, n - 1)) * sem
+    half = float(stats.t.ppf(0.975, n - 1)) * float(finite.std(ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half, n
+
+
+def decimals(values: Sequence[float]) -> int:
+    """Decimals to print for numbers of this size (0 from 100 up, 3 below 1)."""
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    big = max(finite, default=0.0)
+    return 0 if big >= 100 else 1 if big >= 10 else 2 if big >= 1 else 3
+
+
+def format_cell(mean: float, lo: float, hi: float, digits: int, signed: bool = False) -> str:
+    """``mean [lo, hi]`` for tables; a signed interval that excludes 0 is starred."""
+    if not math.isfinite(mean):
+        return "undefined"
+    sign = "+" if signed else ""
+    text = f"{mean:{sign},.{digits}f}"
+    if math.isfinite(lo) and math.isfinite(hi):
+        text += f" [{lo:{sign},.{digits}f}, {hi:{sign},.{digits}f}]"
+        if signed and (lo > 0 or hi < 0):
+            text += " *"
+    return text
 
 
 def per_seed_values(df: pd.DataFrame, metrics: Sequence[str], window: int = WINDOW) -> pd.DataFrame:
@@ -351,14 +375,14 @@ def summarise(
     for metric in metrics:
         table = values[metric].unstack("regime")  # rows: replicate, columns: regime
         for regime in regimes:
-            mean, lo, hi, n = _ci(table[regime].to_numpy(dtype=float))
+            mean, lo, hi, n = mean_ci(table[regime].to_numpy(dtype=float))
             summary_rows.append(
                 {"metric": metric, "regime": regime, "mean": mean, "ci_low": lo, "ci_high": hi,
                  "n": n}
             )
         for regime in regimes[1:]:
             diff = (table[regime] - table[base]).to_numpy(dtype=float)
-            mean, lo, hi, n = _ci(diff)
+            mean, lo, hi, n = mean_ci(diff)
             diff_rows.append(
                 {"metric": metric, "regime": regime, "baseline": base, "mean": mean,
                  "ci_low": lo, "ci_high": hi, "n": n}

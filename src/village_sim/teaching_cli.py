@@ -95,7 +95,8 @@ def format_compare_table(summary: Any, diffs: Any, regimes: Sequence[str], n_see
                          root: int, steps: int, window: int, overrides: dict[str, Any],
                          lang: str) -> str:
     """The table ``compare`` prints, with translated headers, metric and regime names."""
-    from village_sim.cli import _cell, _decimals
+    from village_sim.experiment import decimals as _decimals
+    from village_sim.experiment import format_cell as _cell
     from village_sim.experiment import window_bounds
     from village_sim.params import resolve_parameters
 
@@ -182,9 +183,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from village_sim.cli import (
         DEFAULT_STEPS,
         PROG,
-        _cell,
         _collect_overrides,
-        _decimals,
         _one_regime,
         _output_dir,
         _version,
@@ -269,7 +268,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     width = max(_width(v) for v in labels.values())
     for metric in ex.KEY_METRICS:
         value = float(final[metric])
-        text = _cell(value, math.nan, math.nan, _decimals([value]))
+        text = ex.format_cell(value, math.nan, math.nan, ex.decimals([value]))
         text = _("cli.undefined") if text == "undefined" else text
         print(f"  {_ljust(labels[metric], width)}  {text}")
     if scenario is not None:

@@ -29,9 +29,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from village_sim.experiment import WINDOW, atomic_path, window_bounds, write_csv, write_text
+from village_sim.experiment import (
+    WINDOW,
+    atomic_path,
+    mean_ci,
+    window_bounds,
+    write_csv,
+    write_text,
+)
+from village_sim.experiment import decimals as _digits
+from village_sim.experiment import format_cell as _cell
 from village_sim.sweep.spec import SweepSpec
 from village_sim.sweep.store import SweepStore, load_timeseries, run_table
 
@@ -66,24 +74,6 @@ class ReportFiles:
 
 
 # ---------------------------------------------------------------------------- statistics
-def mean_ci(values: np.ndarray | Sequence[float]) -> tuple[float, float, float, int]:
-    """Mean and 95% t confidence interval of the finite values (NaN where undefined).
-
-    Returns:
-        ``(mean, low, high, n)``; the interval is NaN for n < 2, everything NaN for n = 0.
-    """
-    arr = np.asarray(values, dtype=float)
-    finite = arr[np.isfinite(arr)]
-    n = int(finite.size)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    mean = float(finite.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, n
-    half = float(stats.t.ppf(0.975, n - 1)) * float(finite.std(ddof=1)) / math.sqrt(n)
-    return mean, mean - half, mean + half, n
-
-
 def run_values(series: pd.DataFrame, metrics: Sequence[str], steps: int,
                window: int = WINDOW) -> pd.DataFrame:
     """Each run's mean of each metric over its final ``window`` months (NaN months ignored).
@@ -177,24 +167,6 @@ def _paired(frame: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- formatting
-def _digits(values: Sequence[float]) -> int:
-    finite = [abs(v) for v in values if math.isfinite(v)]
-    big = max(finite, default=0.0)
-    return 0 if big >= 100 else 1 if big >= 10 else 2 if big >= 1 else 3
-
-
-def _cell(mean: float, lo: float, hi: float, digits: int, signed: bool = False) -> str:
-    if not math.isfinite(mean):
-        return "undefined"
-    sign = "+" if signed else ""
-    text = f"{mean:{sign},.{digits}f}"
-    if math.isfinite(lo) and math.isfinite(hi):
-        text += f" [{lo:{sign},.{digits}f}, {hi:{sign},.{digits}f}]"
-        if signed and (lo > 0 or hi < 0):
-            text += " *"
-    return text
-
-
 def _table_cell(table: pd.DataFrame, row: str, digits: int, signed: bool = False) -> str:
     values = table.loc[row, ["mean", "ci_low", "ci_high"]].to_numpy(dtype=float)
     return _cell(float(values[0]), float(values[1]), float(values[2]), digits, signed)
