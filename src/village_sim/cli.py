@@ -11,7 +11,6 @@ some runs failed or are missing.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 import tomllib
@@ -277,64 +276,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from village_sim import experiment as ex
+    # One implementation serves plain runs, teaching scenarios and translated output.
+    from village_sim.teaching_cli import cmd_run
 
-    if args.scenario is not None or args.lang is not None:  # teaching scenario, translation
-        from village_sim.teaching_cli import cmd_run
-
-        return cmd_run(args)
-    if args.steps is None:
-        args.steps = DEFAULT_STEPS
-    if args.regime is not None:
-        _one_regime(args.regime, "--regime")
-    overrides = _collect_overrides(args, allow_regime=True)
-    regime = args.regime if args.regime is not None else overrides.get("regime")
-    overrides.pop("regime", None)
-    try:
-        regime = resolve_parameters(regime=regime).regime
-        overrides = ex.check_overrides([regime], overrides)
-    except ValueError as err:
-        raise InputError(str(err)) from None
-    out = _output_dir(args.out, "run")
-
-    started = time.perf_counter()
-    model = ex.run_model(regime, args.seed, args.steps, overrides,
-                         panel_every=args.households_every)
-    elapsed = time.perf_counter() - started
-    ts = ex.timeseries(model)
-    ts.insert(0, "seed", args.seed)
-    ts.insert(0, "regime", regime)
-    written = [
-        ex.write_csv(ts, out / "timeseries.csv"),
-        ex.write_csv(model.household_frame(), out / "households.csv"),
-        ex.write_csv(model.decision_log(), out / "decisions.csv"),
-    ]
-    if args.households_every:
-        written.append(ex.write_parquet(model.household_panel(), out / "household_panel.parquet"))
-    command = f"{PROG} run --seed {args.seed} --steps {args.steps} --params parameters.toml"
-    if args.households_every:
-        command += f" --households-every {args.households_every}"
-    header = [
-        f"Parameters of a village-sim run (village-sim {_version()}).",
-        "Repeat it from this directory with:",
-        f"  {command}",
-    ]
-    written.append(ex.write_text(ex.format_toml({"regime": regime, **overrides}, header),
-                                 out / "parameters.toml"))
-
-    first, last = ex.window_bounds(args.steps, ex.WINDOW)
-    final = ts.loc[ts["step"] >= first, list(ex.KEY_METRICS)].mean()
-    print(f"Run: regime {regime}, seed {args.seed}, {args.steps} months "
-          f"({elapsed:.1f} s).")
-    print(f"Final-year means (months {first}-{last}, ignoring undefined months):")
-    width = max(len(m) for m in ex.KEY_METRICS)
-    for metric in ex.KEY_METRICS:
-        value = float(final[metric])
-        text = ex.format_cell(value, math.nan, math.nan, ex.decimals([value]))
-        print(f"  {metric.ljust(width)}  {text}")
-    print("Wrote " + ", ".join(p.name for p in written) + " to:")
-    print(out)
-    return 0
+    return cmd_run(args)
 
 
 def _utf8_stdout() -> None:

@@ -178,7 +178,7 @@ def _scenario(ref: str) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``village-sim run`` with ``--scenario`` and/or ``--lang``."""
+    """``village-sim run``: one regime on one seed, optionally a teaching scenario, translated."""
     from village_sim import experiment as ex
     from village_sim.cli import (
         DEFAULT_STEPS,
