@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from village_sim import VillageModel
 from village_sim.agents import Household
+from village_sim.mechanisms import recheck
 from village_sim.params import PARAMETERS, REGIMES
 
 # Metrics undefined before the first identification (month 1): DESIGN §5.
@@ -199,7 +200,7 @@ def test_recheck_keeps_the_register_within_the_quota(regime):
     exited = order[k]
     model.exit_month[exited] = model.steps - 1
     model.ever_exited[exited] = True
-    model.run_recheck()
+    recheck.run(model)
     assert model.registered.sum() <= k, (int(model.registered.sum()), k)
 
 

@@ -18,17 +18,14 @@ Source: the policy text ../shared/000_9f0cd288a9baeeef.txt (驻村帮扶, effect
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import mesa
 import numpy as np
 
 from village_sim.village import N_CAUSES, Cause
 
-if TYPE_CHECKING:
-    from village_sim.model import VillageModel
-
-__all__ = ["Household", "VillageCommittee", "WorkTeam", "lognormal_factor"]
+__all__ = ["Household", "VillageCommittee", "WorkTeam", "diagnose", "lognormal_factor"]
 
 
 def lognormal_factor(cv: float, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -42,9 +39,9 @@ def lognormal_factor(cv: float, size: int, rng: np.random.Generator) -> np.ndarr
 class Household(mesa.Agent):
     """A household: a thin view on row ``index`` of the model's household columns."""
 
-    model: VillageModel
+    model: Any  # a VillageState (typed loosely: state.py imports this module)
 
-    def __init__(self, model: VillageModel, index: int):
+    def __init__(self, model: Any, index: int):
         super().__init__(model)
         self.index = index
 
@@ -105,9 +102,9 @@ class Household(mesa.Agent):
 class VillageCommittee(mesa.Agent):
     """The village committee (村委会): cadres who live in the village and have kin there."""
 
-    model: VillageModel
+    model: Any  # a VillageState (typed loosely: state.py imports this module)
 
-    def __init__(self, model: VillageModel, cadres: np.ndarray, greed: np.ndarray,
+    def __init__(self, model: Any, cadres: np.ndarray, greed: np.ndarray,
                  rng: np.random.Generator):
         super().__init__(model)
         self.cadres = cadres
@@ -152,15 +149,15 @@ class VillageCommittee(mesa.Agent):
 
     def diagnose(self, households: np.ndarray, accuracy: float) -> np.ndarray:
         """Name a cause for each household; right with probability ``accuracy``."""
-        return _diagnose(self.model.cause[households], accuracy, self.stream)
+        return diagnose(self.model.cause[households], accuracy, self.stream)
 
 
 class WorkTeam(mesa.Agent):
     """The resident work team (驻村工作队): outsiders, no kin edges in the village."""
 
-    model: VillageModel
+    model: Any  # a VillageState (typed loosely: state.py imports this module)
 
-    def __init__(self, model: VillageModel, rng: np.random.Generator):
+    def __init__(self, model: Any, rng: np.random.Generator):
         super().__init__(model)
         self.stream = rng
         self.size = model.p.team_size
@@ -214,10 +211,10 @@ class WorkTeam(mesa.Agent):
 
     def diagnose(self, households: np.ndarray, accuracy: float) -> np.ndarray:
         """Name a cause for each household; right with probability ``accuracy``."""
-        return _diagnose(self.model.cause[households], accuracy, self.stream)
+        return diagnose(self.model.cause[households], accuracy, self.stream)
 
 
-def _diagnose(true_cause: np.ndarray, accuracy: float, rng: np.random.Generator) -> np.ndarray:
+def diagnose(true_cause: np.ndarray, accuracy: float, rng: np.random.Generator) -> np.ndarray:
     """A diagnosis that is right with probability ``accuracy``, else one of the other causes."""
     right = rng.random(true_cause.size) < accuracy
     # a household that is not poor for any reason is diagnosed by its most visible trait

@@ -17,6 +17,7 @@ __all__ = [
     "income_deciles",
     "gini",
     "kin_premium",
+    "ratio",
     "stratified_difference",
     "targeting",
 ]
@@ -24,7 +25,8 @@ __all__ = [
 NAN = float("nan")
 
 
-def _ratio(num: float, den: float) -> float:
+def ratio(num: float, den: float) -> float:
+    """Num / den, or NaN when den is not positive (an undefined metric)."""
     return float(num) / float(den) if den > 0 else NAN
 
 
@@ -36,7 +38,7 @@ def fgt(y: np.ndarray, z: float, weights: np.ndarray, alpha: int) -> float:
     poor = y < z
     gap = np.where(poor, (z - y) / z, 0.0)
     terms = poor.astype(np.float64) if alpha == 0 else gap**alpha
-    return _ratio(float(np.sum(weights * terms)), float(np.sum(weights)))
+    return ratio(float(np.sum(weights * terms)), float(np.sum(weights)))
 
 
 def fgt_all(y: np.ndarray, z: float, weights: np.ndarray) -> tuple[float, float, float]:
@@ -45,9 +47,9 @@ def fgt_all(y: np.ndarray, z: float, weights: np.ndarray) -> tuple[float, float,
     gap = np.where(y < z, (z - y) / z, 0.0)
     wg = weights * gap
     return (
-        _ratio(float(np.sum(weights * (y < z))), total),
-        _ratio(float(np.sum(wg)), total),
-        _ratio(float(np.sum(wg * gap)), total),
+        ratio(float(np.sum(weights * (y < z))), total),
+        ratio(float(np.sum(wg)), total),
+        ratio(float(np.sum(wg * gap)), total),
     )
 
 
@@ -74,14 +76,14 @@ def targeting(poor: np.ndarray, registered: np.ndarray) -> dict[str, float]:
     n_reg = int(registered.sum())
     poor_reg = int(np.sum(poor & registered))
     nonpoor_reg = n_reg - poor_reg
-    coverage = _ratio(poor_reg, n_poor)
-    inclusion_nonpoor = _ratio(nonpoor_reg, n - n_poor)
+    coverage = ratio(poor_reg, n_poor)
+    inclusion_nonpoor = ratio(nonpoor_reg, n - n_poor)
     return {
         "coverage": coverage,
         "exclusion_error": 1.0 - coverage,
-        "inclusion_error_leakage": _ratio(nonpoor_reg, n_reg),
+        "inclusion_error_leakage": ratio(nonpoor_reg, n_reg),
         "inclusion_error_nonpoor": inclusion_nonpoor,
-        "mistargeting": _ratio((n_poor - poor_reg) + nonpoor_reg, n),
+        "mistargeting": ratio((n_poor - poor_reg) + nonpoor_reg, n),
         "targeting_differential": coverage - inclusion_nonpoor,
     }
 

@@ -1,0 +1,60 @@
+"""Exits (脱贫), wrongful exits (错退) and returns to poverty (返贫). ODD §7.8."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim.codes import Actor, Outcome, Reason
+
+if TYPE_CHECKING:
+    from village_sim.state import VillageState
+
+
+def assess(s: VillageState) -> None:
+    """Yearly exit assessment (脱贫), just before the new register is written (months 13, 25…).
+
+    Exits and wrongful exits (错退) are decided on the register of the year that ends, so the
+    register never stands half-empty between assessment and identification. The certifier
+    (the team if present, else the committee) measures each registered household; those it
+    sees above the line exit. Under exit-target pressure (数字脱贫),
+    a share ``exit_pressure`` of those it sees within a quarter of the line below it are
+    declared out too.
+    """
+    if not s.identified:
+        return
+    p, z = s.p, s.p.poverty_line
+    y = s.per_capita_income()
+    committee_est = s.committee.estimate_incomes(y)
+    if s.team_active:
+        est, rng = s.team.knowledge(committee_est), s.team.stream
+    else:
+        est, rng = committee_est, s.committee.stream
+    reg = s.registered
+    above = reg & (est >= z)
+    pressed = reg & ~above & (est >= 0.75 * z) & (rng.random(s.n) < p.exit_pressure)
+    out = above | pressed
+    s.registered = reg & ~out
+    s.exit_month[out] = s.steps
+    s.ever_exited |= out
+    s.wrongful_exit[out] = y[out] < z
+    s.poor_since_exit[out] = False
+    s.exits_total += int(out.sum())
+    s.wrongful_exits_total += int((out & (y < z)).sum())
+    year = (s.steps - 1) // 12 + 1
+    outcome = Outcome.EXITED
+    reason = np.where(above, Reason.ASSESSED_ABOVE_LINE,
+                      Reason.EXIT_PRESSURE)
+    actor = Actor.TEAM if s.team_active else Actor.COMMITTEE
+    s.log(out, year, 0, actor, outcome, reason)
+    s.helper[out] = -1
+
+
+def track_returns(s: VillageState) -> None:
+    """Track exited households that fall back below the line (返贫)."""
+    exited = s.ever_exited & ~s.registered
+    poor = s.poor()
+    newly = exited & poor & ~s.poor_since_exit & ~s.wrongful_exit
+    s.returned |= newly
+    s.poor_since_exit |= exited & poor

@@ -1,0 +1,36 @@
+"""Kin exchange (phase 2): households short of needs draw on kin with a surplus. ODD §7.2."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from village_sim.state import VillageState
+
+
+def run(s: VillageState) -> None:
+    """Phase 2: households short of this month's needs draw on kin with a surplus.
+
+    Each giver splits ``kin_exchange_rate`` of its surplus (income above 1.5 times needs)
+    among needy kin in proportion to their deficits; receipts are capped at the deficit and
+    givers give exactly what is received, so money is conserved.
+    """
+    if not s.p.kin_exchange:
+        return
+    income = s.income_hist[s.slot]
+    need = s.p.poverty_line / 12.0 * s.persons
+    deficit = np.maximum(0.0, need - income)
+    surplus = np.maximum(0.0, income - 1.5 * need) * s.p.kin_exchange_rate
+    a = s.kin
+    demand = a @ deficit  # total deficit among each giver's kin
+    rate = np.divide(surplus, demand, out=np.zeros_like(surplus), where=demand > 0)
+    offered = deficit * (a @ rate)
+    # receipts are capped at the deficit: scale offers down where they exceed it
+    fill = np.divide(deficit, offered, out=np.ones_like(offered), where=offered > deficit)
+    received = offered * fill
+    given = rate * (a @ (deficit * fill))
+    net = received - given
+    s.other_transfer_hist[s.slot] += net
+    s.kin_net += net

@@ -1,0 +1,81 @@
+"""Seeds and random streams (SPEC 7; ../shared/DESIGN.md §4).
+
+One ``rng`` argument per model. :func:`normalize_rng` accepts what users pass;
+:func:`root_seed_sequence` turns it into the ``SeedSequence`` from which the model spawns one
+independent stream per purpose (:data:`STREAMS`), so that two regimes on the same seed face the
+same village and the same shocks (common random numbers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["STREAMS", "normalize_rng", "root_seed_sequence", "spawn_streams"]
+
+STREAMS = (
+    "village", "shocks", "committee", "team", "upper", "helpers", "villagers", "survey", "events",
+)
+
+
+def normalize_rng(rng: Any) -> Any:
+    """Accept what users pass as a seed: ints, numeric strings (the app's seed box), generators.
+
+    Raises:
+        ValueError: for anything else (a non-numeric string, a negative or fractional number, a
+            bool), naming the value and what is allowed.
+    """
+    bad = ValueError(
+        f"parameter 'rng': got {rng!r}; allowed: a non-negative integer seed, a numeric "
+        "string, a numpy Generator or SeedSequence, or None"
+    )
+    if isinstance(rng, bool):
+        raise bad
+    if isinstance(rng, str):
+        try:
+            rng = int(rng.strip())
+        except ValueError:
+            raise bad from None
+    if isinstance(rng, float):
+        if not rng.is_integer():
+            raise bad
+        rng = int(rng)
+    if isinstance(rng, np.integer):
+        rng = int(rng)
+    if isinstance(rng, int):
+        if rng < 0:
+            raise bad
+        return rng
+    if rng is None or isinstance(
+        rng, np.random.Generator | np.random.SeedSequence | np.random.BitGenerator
+    ):
+        return rng
+    raise bad
+
+
+def root_seed_sequence(rng: Any) -> np.random.SeedSequence:
+    """The SeedSequence all of a model's streams are spawned from.
+
+    An int, None or a SeedSequence is a *seed*: the same one gives the same model every time
+    (a SeedSequence is copied, so passing one object to two regimes gives both the same
+    village). A Generator or BitGenerator is a *stream*: the model draws its entropy from it,
+    so it is consumed, as SPEC 7 expects.
+    """
+    if isinstance(rng, np.random.SeedSequence):
+        return np.random.SeedSequence(rng.entropy, spawn_key=rng.spawn_key,
+                                      pool_size=rng.pool_size)
+    if isinstance(rng, np.random.BitGenerator):
+        rng = np.random.Generator(rng)
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence([int(x) for x in rng.integers(2**63, size=4)])
+    return np.random.SeedSequence(rng)
+
+
+def spawn_streams(seed_seq: np.random.SeedSequence) -> tuple[dict[str, np.random.Generator],
+                                                              np.random.Generator]:
+    """One generator per purpose in :data:`STREAMS`, and one more for Mesa's own ``rng``."""
+    children = seed_seq.spawn(len(STREAMS) + 1)
+    streams = {name: np.random.Generator(np.random.PCG64(child))
+               for name, child in zip(STREAMS, children[:-1], strict=True)}
+    return streams, np.random.Generator(np.random.PCG64(children[-1]))

@@ -1,0 +1,251 @@
+"""The village's state: household columns, institutions' records and the money ledger.
+
+Household state lives in numpy columns (../shared/DESIGN.md §6). :class:`VillageState` holds
+them and the queries every mechanism shares (y, who is poor, whether a team is present, the
+decision log, the ledger); the mechanisms in :mod:`village_sim.mechanisms` read and change it,
+and :class:`village_sim.model.VillageModel` adds Mesa's scheduling, agents and data collection
+on top. Nothing here draws a random number except construction, from the ``village`` stream.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim import metrics as M
+from village_sim.events import Event
+from village_sim.params import Parameters
+from village_sim.village import build_village, cause_of_poverty
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from village_sim.agents import VillageCommittee, WorkTeam
+
+__all__ = ["LEDGER_FLOWS", "MATERIAL_YUAN", "VillageState"]
+
+LEDGER_FLOWS = (
+    "released", "mobilized", "staff_funding", "carried_in", "recovered",
+    "delivered", "diverted", "measures_spent", "projects_spent", "staff_costs", "carried_over",
+)
+
+# Amounts below this are not material: they neither count as a detection nor as a grievance.
+MATERIAL_YUAN = 1.0
+
+
+class VillageState:
+    """Household columns, institutions and money of one village (see the module docstring).
+
+    Subclasses provide ``steps`` (months stepped), ``streams`` (one generator per purpose,
+    :data:`village_sim.rng.STREAMS`) and the two institutions ``committee`` and ``team``.
+    """
+
+    p: Parameters
+    steps: int
+    streams: dict[str, np.random.Generator]
+    committee: VillageCommittee
+    team: WorkTeam
+    n: int
+    kin: sp.csr_matrix
+    friends: sp.csr_matrix
+    network: sp.csr_matrix
+    team_arrives: int
+    team_leaves: int | None
+    events: list[Event]
+    events_applied: list[Event]
+
+    def build_state(self) -> np.ndarray:
+        """Build the village from the ``village`` stream; return the cadres' greed.
+
+        Returns:
+            The cadres' greed (handed to the committee by the caller, with the cadres).
+        """
+        p = self.p
+        rng = self.streams["village"]
+        v = build_village(p, rng)
+        n = self.n = p.n_households
+        self.clan, self.persons, self.labour = v.clan, v.persons, v.labour
+        self.skill, self.assets, self.sick = v.skill, v.assets, v.sick
+        self.kin, self.friends = v.kin, v.friends
+        self.network = ((v.kin + v.friends) > 0).astype(np.float64).tocsr()
+        self.cadres = v.cadres
+        self.cadre = np.zeros(n, dtype=bool)
+        self.cadre[v.cadres] = True
+        self.cadre_kin = (np.asarray(v.kin[v.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
+        cadre_friend = (np.asarray(v.friends[v.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
+        # favoured: cadre households and kin fully, friends half (优亲厚友)
+        self.fav_weight = np.where(
+            self.cadre | self.cadre_kin, 1.0, np.where(cadre_friend, 0.5, 0.0)
+        )
+        self.cadre_friend = cadre_friend
+        self.cadre_kin_lists = [v.kin.indices[v.kin.indptr[c]:v.kin.indptr[c + 1]]
+                                for c in v.cadres]
+
+        self.measure_income = np.zeros(n)
+        self.project_income = np.zeros(n)
+        self.infrastructure = 1.0
+        self.skill_median = float(np.median(self.skill))  # skill never changes
+        self.asset_median = float(np.median(self.assets))  # changes only in disasters
+        self.cause = self.causes()
+        self._y: np.ndarray | None = None  # y, cached until income_hist changes
+        # 12 months of history so that y is defined from the start
+        self.income_hist = np.zeros((12, n))
+        self.aid_hist = np.zeros((12, n))
+        self.other_transfer_hist = np.zeros((12, n))  # diverted money, kin exchange, fines
+        self.diverted_hist = np.zeros((12, n))  # diverted money received (what kin can see)
+        annual = self.annual_capacity()
+        sigma = p.income_volatility
+        for k in range(12):
+            self.income_hist[k] = annual / 12.0 * np.exp(
+                sigma * rng.standard_normal(n) - 0.5 * sigma**2)
+
+        self.registered = np.zeros(n, dtype=bool)
+        self.aid_received = np.zeros(n)
+        self.diverted_received = np.zeros(n)
+        self.kin_net = np.zeros(n)
+        self.trust = np.clip(rng.normal(0.6, 0.1, size=n), 0.0, 1.0)
+        self.helper = np.full(n, -1, dtype=np.int64)
+        self.n_helpers = 0
+        self.diagnosis = np.zeros(n, dtype=np.int8)  # Cause code; NONE: not diagnosed
+        self.diagnosed_by = np.zeros(n, dtype=np.int8)  # an Actor code
+        self.measure_month = np.full(n, -10_000, dtype=np.int64)
+        self.measures_received = np.zeros(n, dtype=np.int64)
+        self.exit_month = np.full(n, -10_000, dtype=np.int64)
+        self.ever_exited = np.zeros(n, dtype=bool)
+        self.wrongful_exit = np.zeros(n, dtype=bool)
+        self.poor_since_exit = np.zeros(n, dtype=bool)
+        self.returned = np.zeros(n, dtype=bool)
+        self.restored_at_recheck = np.zeros(n, dtype=bool)
+        self.identified = False
+        self.identifications = 0
+
+        self.budget_factor = 1.0
+        self.force_disaster = False
+        self.force_audit = False
+        # money: three funds carried over between months
+        self.cash_fund = 0.0
+        self.measure_fund = 0.0
+        self.project_fund = 0.0
+        self.flows: dict[str, float] = dict.fromkeys(LEDGER_FLOWS, 0.0)
+        self.flow_hist: dict[str, np.ndarray] = {k: np.zeros(12) for k in LEDGER_FLOWS}
+        self.totals: dict[str, float] = dict.fromkeys(LEDGER_FLOWS, 0.0)
+        self.industry_invested = 0.0
+        self.measures_given = 0
+        self.measures_matched = 0
+        self.industry_misdirected = 0.0
+        self.detected_diversions = 0
+        self.exits_total = 0
+        self.wrongful_exits_total = 0
+        self.survey: dict[str, float] = {
+            "missed_poor_rate": M.NAN, "wrongful_exit_rate": M.NAN, "approval": M.NAN,
+        }
+        self._log_blocks: list[dict[str, np.ndarray]] = []
+        self.slot = 0
+        return v.cadre_greed
+
+    # ------------------------------------------------------------------ queries
+    def annual_capacity(self) -> np.ndarray:
+        """Yearly market income each household can earn now (before monthly noise)."""
+        p = self.p
+        labour = self.labour * np.where(self.sick, 0.4, 1.0)
+        base = p.wage * labour * self.skill + p.asset_return * self.assets
+        return base * self.infrastructure + self.measure_income + self.project_income
+
+    def causes(self) -> np.ndarray:
+        """Each household's binding constraint (致贫原因) as things stand."""
+        return cause_of_poverty(self.sick, self.labour, self.persons, self.skill, self.assets,
+                                self.skill_median, self.asset_median)
+
+    @property
+    def month(self) -> int:
+        """The current month (the number of steps taken)."""
+        return self.steps
+
+    @property
+    def team_active(self) -> bool:
+        """Whether a work team is in the village this month."""
+        if not self.p.team_present:
+            return False
+        return self.team_window_open
+
+    @property
+    def team_window_open(self) -> bool:
+        """Whether this month lies in [team_arrives, team_leaves), with or without a team."""
+        m = self.steps
+        return m >= self.team_arrives and (self.team_leaves is None or m < self.team_leaves)
+
+    @property
+    def supervising(self) -> bool:
+        """Whether an active team supervises the committee (相互监督)."""
+        return self.team_active and self.p.team_supervision
+
+    def supervision_effect(self) -> float:
+        """Share of amount favoritism and project capture the team prevents this month."""
+        return self.p.supervision_strength * (1.0 - self.p.cooptation) if self.supervising \
+            else 0.0
+
+    def per_capita_income(self) -> np.ndarray:
+        """y: pre-transfer per-capita market income over the last 12 months (read-only view).
+
+        Computed once per month: phases, metrics and every ``Household`` view share it.
+        """
+        if self._y is None:
+            self._y = self.income_hist.sum(axis=0) / self.persons
+            self._y.flags.writeable = False
+        return self._y
+
+    def income_changed(self) -> None:
+        """Forget the cached y: this month's income has been written."""
+        self._y = None
+
+    def per_capita_income_post(self) -> np.ndarray:
+        """Per-capita income over the last 12 months after all transfers."""
+        total = self.income_hist.sum(axis=0) + self.aid_hist.sum(axis=0)
+        return (total + self.other_transfer_hist.sum(axis=0)) / self.persons
+
+    def poor(self) -> np.ndarray:
+        """Households with y below the poverty line."""
+        return self.per_capita_income() < self.p.poverty_line
+
+    # ------------------------------------------------------------------ records
+    def log(self, mask: np.ndarray, year: int, proposed_by: np.ndarray | int,
+            challenged_by: np.ndarray | int, outcome: np.ndarray | int,
+            reason: np.ndarray | int) -> None:
+        """Append registration decisions (codes of :mod:`village_sim.codes`) for ``mask``."""
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
+            return
+
+        def pick(a: np.ndarray | int) -> np.ndarray:
+            return a[idx] if isinstance(a, np.ndarray) else np.full(idx.size, a, dtype=np.int8)
+
+        self._log_blocks.append({
+            "household_id": idx, "year": np.full(idx.size, year),
+            "month": np.full(idx.size, self.steps),
+            "proposed_by": pick(proposed_by), "challenged_by": pick(challenged_by),
+            "outcome": pick(outcome), "reason": pick(reason),
+        })
+
+    def open_month(self) -> None:
+        """Start the month's books: this month's history slot, flows at zero."""
+        self.slot = self.steps % 12
+        for k in LEDGER_FLOWS:
+            self.flows[k] = 0.0
+
+    def close_month(self) -> None:
+        """Book the month: funds carried over, 12-month and cumulative flow totals."""
+        f = self.flows
+        f["carried_over"] = self.cash_fund + self.measure_fund + self.project_fund
+        slot = self.steps % 12
+        for k in LEDGER_FLOWS:
+            self.flow_hist[k][slot] = f[k]
+            self.totals[k] += f[k]
+
+    def ledger_balance(self) -> float:
+        """This month's inflows minus outflows (zero up to rounding: money is conserved)."""
+        f = self.flows
+        inflow = f["released"] + f["staff_funding"] + f["carried_in"] + f["recovered"]
+        outflow = (f["delivered"] + f["diverted"] + f["measures_spent"] + f["projects_spent"]
+                   + f["staff_costs"] + f["carried_over"])
+        return inflow - outflow
