@@ -6,12 +6,12 @@ one agent per household. The two institutions hold their own knowledge and make 
 decisions with their own random streams:
 
 - :class:`VillageCommittee` — cadres are village households, with kin (优亲厚友 is possible).
-  It knows incomes well (local knowledge) and proposes the register; it handles the cash and
-  may divert some of it, weighing the expected penalty.
-- :class:`WorkTeam` — outsiders with no kin (驻村工作队), sent from higher-level agencies. It
-  sees a household well only after visiting it, verifies and challenges the committee's list,
-  re-checks (回头看), diagnoses causes of poverty, and can fail: co-opted, overloaded, or pushed
-  by exit targets (数字脱贫).
+  Its decisions (whom to propose, how much to take) are policies in
+  :mod:`village_sim.mechanisms.policies`; this agent holds its cadres, their greed and the
+  audit trail.
+- :class:`WorkTeam` — outsiders with no kin (驻村工作队), sent from higher-level agencies. What
+  it knows and does lives in :mod:`village_sim.mechanisms.visits`; this agent holds its size
+  and its random stream.
 
 Source: the policy text ../shared/000_9f0cd288a9baeeef.txt (驻村帮扶, effects 1–3).
 """
@@ -110,42 +110,18 @@ class VillageCommittee(mesa.Agent):
         self.cadres = cadres
         self.greed = greed.copy()
         self.stream = rng
-        self.estimate = np.zeros(model.n)
         # the list the committee proposed at the last identification (before any check)
         self.proposed = np.zeros(model.n, dtype=bool)
         # diversion per cadre in each of the last 12 months (what an audit can find)
         self.diverted_ring = np.zeros((12, cadres.size))
         self.times_caught = np.zeros(cadres.size, dtype=np.int64)
 
-    def estimate_incomes(self, y: np.ndarray) -> np.ndarray:
-        """Observe everybody's income with small noise (local knowledge)."""
-        self.estimate = y * lognormal_factor(self.model.p.committee_noise, y.size, self.stream)
-        return self.estimate
-
-    def biased_score(self) -> np.ndarray:
-        """The committee's ranking score: estimated income in poverty lines, minus favoritism.
-
-        Registration favoritism: a cadre's kin or friend looks ``favoritism * weight`` poverty
-        lines poorer than the committee's own estimate says (Han & Gao 2019: elite capture
-        through close relatives).
+    @property
+    def estimate(self) -> np.ndarray:
+        """The committee's private income estimates (read by the committee's own decisions
+        and by observers such as the app; never by another actor of the model).
         """
-        m = self.model
-        return self.estimate / m.p.poverty_line - m.p.favoritism * m.fav_weight
-
-    def diversion_fractions(self, team_catch: float) -> np.ndarray:
-        """Share of the cash each cadre diverts this month, after deterrence.
-
-        A cadre who diverts a yuan now is caught if the team catches it this month or an audit
-        finds it in the next 12 months: P = 1 - (1 - team_catch) (1 - a d)^12. The expected
-        cost is P (1 + sanction) per yuan (restitution plus fine). The chosen share falls
-        smoothly, linearly in P, to zero when the expected cost reaches the gain:
-        ``propensity * greed * max(0, 1 - P (1 + sanction))``.
-        """
-        p = self.model.p
-        audit = p.audit_probability * p.detection if p.upper_audits else 0.0
-        caught = 1.0 - (1.0 - team_catch) * (1.0 - audit) ** 12
-        deterrence = max(0.0, 1.0 - caught * (1.0 + p.sanction))
-        return np.minimum(1.0, p.diversion_propensity * self.greed * deterrence)
+        return np.asarray(self.model.committee_estimate)
 
     def diagnose(self, households: np.ndarray, accuracy: float) -> np.ndarray:
         """Name a cause for each household; right with probability ``accuracy``."""
@@ -161,53 +137,20 @@ class WorkTeam(mesa.Agent):
         super().__init__(model)
         self.stream = rng
         self.size = model.p.team_size
-        self.visit_month = np.full(model.n, -10_000, dtype=np.int64)
-        self.visit_estimate = np.zeros(model.n)
-        self.visits_made = 0
+
+    @property
+    def visit_month(self) -> np.ndarray:
+        """Month of each household's last team visit (-10000: never)."""
+        return np.asarray(self.model.team_last_visit)
+
+    @property
+    def visits_made(self) -> int:
+        """Household visits made since the run began."""
+        return int(self.model.team_visits_total)
 
     def capacity(self) -> int:
         """Household visits the whole team makes in a month."""
         return self.size * self.model.p.team_visits_per_month
-
-    def recently_visited(self) -> np.ndarray:
-        """Households visited in the last 12 months (whose income the team knows)."""
-        return self.model.steps - self.visit_month < 12
-
-    def visit(self, y: np.ndarray, priority: np.ndarray) -> np.ndarray:
-        """Visit up to capacity households, lowest ``priority`` first (ties at random).
-
-        A visit measures the household's income well (5% error) and diagnoses its cause.
-
-        Returns:
-            The visited households' ids.
-        """
-        cap = min(self.capacity(), y.size)
-        if cap <= 0:
-            return np.zeros(0, dtype=np.int64)
-        key = priority + self.stream.random(y.size)  # priority classes are integers
-        chosen = np.argpartition(key, cap - 1)[:cap] if cap < y.size else np.arange(y.size)
-        self.visit_month[chosen] = self.model.steps
-        self.visit_estimate[chosen] = y[chosen] * lognormal_factor(0.05, chosen.size, self.stream)
-        self.visits_made += chosen.size
-        return chosen
-
-    def knowledge(self, committee_estimate: np.ndarray | None) -> np.ndarray:
-        """The team's income estimate for every household.
-
-        Visited in the last 12 months: the visit's measurement (if verification is on).
-        Otherwise, with cooperation (相互配合), what the committee knows; without it, an
-        outsider's guess with coefficient of variation ``team_noise``.
-        """
-        p = self.model.p
-        y = self.model.per_capita_income()
-        if committee_estimate is not None and p.team_cooperation:
-            est = committee_estimate.copy()
-        else:
-            est = y * lognormal_factor(p.team_noise, y.size, self.stream)
-        if p.team_verification:
-            known = self.recently_visited()
-            est[known] = self.visit_estimate[known]
-        return est
 
     def diagnose(self, households: np.ndarray, accuracy: float) -> np.ndarray:
         """Name a cause for each household; right with probability ``accuracy``."""

@@ -50,7 +50,10 @@ from village_sim.mechanisms import (
     scheduled_events,
     survey,
     trust,
+    visits,
 )
+from village_sim.mechanisms.deterrence import perceived_risk
+from village_sim.mechanisms.policies import resolve_policies
 from village_sim.params import Parameters, resolve_parameters
 from village_sim.rng import STREAMS, normalize_rng, root_seed_sequence, spawn_streams
 from village_sim.state import LEDGER_FLOWS, MATERIAL_YUAN, VillageState
@@ -75,7 +78,10 @@ METRIC_NAMES = (
     "diverted_share", "missed_poor_rate", "wrongful_exit_rate", "approval", "cost_per_exit",
     "registered_count", "mean_trust", "team_active", "exits", "wrongful_exits",
     "returns_to_poverty", "project_capture_share", "matched_measure_share", "detected_diversions",
-) + LEDGER_FLOWS
+) + LEDGER_FLOWS + (
+    "missing_funds_share", "team_visits_demanded", "team_visits_done", "team_known_share",
+    "divertible", "perceived_detection", "registration_favoritism_dared",
+)
 
 
 def metric(model: VillageModel, name: str) -> float:
@@ -96,6 +102,8 @@ class VillageModel(mesa.Model, VillageState):
         panel_every: Record the household frame every ``panel_every`` steps (0: never).
         events: Scheduled events, e.g. ``[{"month": 14, "kind": "flood"}]`` (see
             :mod:`village_sim.events`); an instructor adds more with :meth:`trigger`.
+        policies: Replacements for the actors' decisions, ``{"proposal": fn, ...}``: each
+            ``fn(observation, rng) -> action`` (see :mod:`village_sim.mechanisms.policies`).
         **overrides: Any parameter of :data:`village_sim.params.PARAMETERS`.
 
     Raises:
@@ -103,7 +111,7 @@ class VillageModel(mesa.Model, VillageState):
     """
 
     def __init__(self, rng: Any = None, regime: str | None = None, panel_every: int = 0,
-                 events: Any = None, **overrides: Any):
+                 events: Any = None, policies: Any = None, **overrides: Any):
         rng = normalize_rng(rng)
         if isinstance(panel_every, bool) or not isinstance(panel_every, int) or panel_every < 0:
             raise ValueError(
@@ -111,6 +119,7 @@ class VillageModel(mesa.Model, VillageState):
             )
         params = resolve_parameters(regime=regime, **overrides)
         scheduled = parse_events(events)
+        chosen_policies = resolve_policies(policies)
         seed_seq = root_seed_sequence(rng)
         streams, mesa_rng = spawn_streams(seed_seq)
         # Mesa's own rng (and its stdlib ``random``) come from a child stream too
@@ -121,6 +130,7 @@ class VillageModel(mesa.Model, VillageState):
         self.seed_entropy = seed_seq.entropy
         self.seed_spawn_key = tuple(seed_seq.spawn_key)
         self.streams = streams
+        self.policies = chosen_policies
         self.panel_every = panel_every
         self.team_arrives = params.team_arrives
         self.team_leaves = params.team_leaves
@@ -146,9 +156,11 @@ class VillageModel(mesa.Model, VillageState):
         economy.run(self)
         kin_exchange.run(self)
         if yearly:
+            identification.review(self)
             exits.assess(self)
             identification.run(self)
         allocation.run(self)
+        visits.run(self)
         measures.run(self)
         if yearly:
             projects.run(self)
@@ -204,8 +216,10 @@ class VillageModel(mesa.Model, VillageState):
                          "inclusion_error_nonpoor", "mistargeting", "targeting_differential",
                          "kin_premium", "amount_kin_premium"):
                 out[name] = M.NAN
-        released_12 = float(self.flow_hist["released"].sum())
-        out["diverted_share"] = M.ratio(float(self.flow_hist["diverted"].sum()), released_12)
+        diverted_12 = float(self.flow_hist["diverted"].sum())
+        out["diverted_share"] = M.ratio(diverted_12, float(self.flow_hist["divertible"].sum()))
+        out["missing_funds_share"] = M.ratio(
+            diverted_12, float(self.flow_hist["reported_spent"].sum()))
         out.update(self.survey)
         spent = sum(self.totals[k] for k in (
             "delivered", "diverted", "measures_spent", "projects_spent", "staff_costs"))
@@ -222,6 +236,12 @@ class VillageModel(mesa.Model, VillageState):
         out["matched_measure_share"] = M.ratio(self.measures_matched, self.measures_given)
         out["detected_diversions"] = float(self.detected_diversions)
         out.update({k: float(v) for k, v in self.flows.items()})
+        out["divertible"] = float(self.memo["divertible"])
+        out["team_visits_demanded"] = float(self.team_visits_demanded)
+        out["team_visits_done"] = float(self.team_visits_done)
+        out["team_known_share"] = float(self.team_knows().mean()) if self.team_active else 0.0
+        out["perceived_detection"] = float(np.mean(perceived_risk(self, "diversion")))
+        out["registration_favoritism_dared"] = float(self.favoritism_now)
         self._metric_cache = (self.steps, out)
         return out
 

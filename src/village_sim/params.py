@@ -220,6 +220,9 @@ PARAMETERS: tuple[Param, ...] = (
        "from local knowledge (off: an active team lists alone; with no team in the village "
        "the committee still lists)", "DESIGN §3",
        group="identification"),
+    _P("committee_error_persistence", "float", 0.7, "", "year-to-year correlation of the "
+       "committee's error about a household (a misjudged household stays misjudged)",
+       "modelling assumption", 0.0, 1.0, group="identification"),
     _P("committee_noise", "float", 0.35, "coefficient of variation", "error of the committee's "
        "income estimate (local knowledge)", ALATAS + " (community arm)", 0.0, 5.0,
        group="identification"),
@@ -242,25 +245,54 @@ PARAMETERS: tuple[Param, ...] = (
     _P("team_visits_per_month", "int", 4, "households per member per month", "household visits "
        "one member makes in a month", "2014 survey of 75 villages (low visit rates)", 0, 1000,
        group="team"),
-    _P("team_noise", "float", 0.8, "coefficient of variation", "error of the team's income "
-       "estimate for a household it has not visited", "modelling assumption (outsiders)",
-       0.0, 5.0, group="team"),
+    _P("team_noise", "float", 0.15, "coefficient of variation", "error of one team visit's "
+       "measurement of a household's income; repeated visits average it down",
+       "modelling assumption (a visit sees the house, the fields and the accounts)", 0.0, 5.0,
+       group="team"),
+    _P("team_confidence", "float", 1.0, "standard errors", "how sure the team must be of its own "
+       "measurement before it challenges, adds or restores a household: the distance to the "
+       "line in standard errors of its estimate", "modelling assumption", 0.0, 10.0,
+       group="team"),
+    _P("team_memory", "int", 12, "months", "how long what a visit learned stays current; "
+       "older findings are forgotten", "modelling assumption (incomes change within a year)",
+       1, 120, group="team"),
+    _P("visit_strategy", "choice", "lowest_estimate_first", "", "whom the team visits first "
+       "once queued requests (oldest first) are served", "modelling assumption",
+       choices=("random", "lowest_estimate_first", "complaints_first", "cadre_kin_first"),
+       group="team"),
+    _P("report_rate", "float", 0.05, "per wronged household per month", "probability that "
+       "villagers report a wrongly listed or wrongly missed household to the team, when every "
+       "household has met the team in the last year (scaled by the share that has)",
+       "modelling assumption", 0.0, 1.0, group="team"),
+    _P("team_detection", "float", 0.05, "probability per visit", "probability that one visit "
+       "to a registered household uncovers a cadre's skimming or an excess payment to kin",
+       "modelling assumption", 0.0, 1.0, group="team"),
     _P("team_verification", "bool", True, "", "switch: the team verifies households by visits",
        POLICY + ", effect 1", group="team"),
-    _P("team_cooperation", "bool", True, "", "switch: team and committee pool what they know "
-       "(相互配合)", POLICY + ", effect 1", group="team"),
-    _P("team_supervision", "bool", True, "", "switch: the team checks the committee: challenges "
-       "entries, watches money and project siting (相互监督)", POLICY + ", effect 1",
+    _P("team_cooperation", "bool", True, "", "switch: the committee shows the team its list and "
+       "stated estimates, which order the team's visits (相互配合)", POLICY + ", effect 1",
        group="team"),
-    _P("supervision_strength", "float", 0.8, "", "share of amount favoritism and project capture "
-       "a supervising team prevents, and its monthly chance of catching a diversion",
-       "modelling assumption", 0.0, 1.0, group="team"),
+    _P("team_shares_findings", "bool", True, "", "switch: the team tells the committee what its "
+       "visits found, which the committee uses in its next ranking (相互配合)",
+       POLICY + ", effect 1", group="team"),
+    _P("team_supervision", "bool", True, "", "switch: the team acts on what its visits find: "
+       "challenges entries, adds missed poor households, reports payments (相互监督)",
+       POLICY + ", effect 1", group="team"),
     _P("cooptation", "float", 0.0, "", "probability that the team goes along with the committee "
        "instead of checking (a failure mode)", "modelling assumption", 0.0, 1.0, group="team"),
     _P("recheck", "bool", True, "", "switch: yearly re-check (回头看) of the register and of exits "
        "by the supervising team", "policy (回头看)", group="team"),
     _P("recheck_share", "float", 0.5, "share of the register", "share of registered and exited "
        "households the re-check visits", "modelling assumption", 0.0, 1.0, group="team"),
+    _P("upper_recheck", "bool", True, "", "switch: upper levels re-check (回头看) a sample of "
+       "the register and of recent exits every year, in every regime", "policy (回头看)",
+       group="team"),
+    _P("upper_recheck_share", "float", 0.1, "share of the register", "share of registered and "
+       "recently exited households the upper levels' re-check visits", "modelling assumption",
+       0.0, 1.0, group="team"),
+    _P("upper_recheck_noise", "float", 0.1, "coefficient of variation", "error of an "
+       "upper-level re-check visit's measurement of income", "modelling assumption", 0.0, 5.0,
+       group="team"),
     _P("team_arrives", "int", 0, "month", "month the team arrives (and mobilization starts)",
        "DESIGN §3", 0, 10_000, group="team"),
     _P("team_leaves", "optional_int", None, "month", "month the team leaves; none: it stays",
@@ -274,12 +306,22 @@ PARAMETERS: tuple[Param, ...] = (
        "cadre's clan instead of by need", "modelling assumption", 0.0, 1.0, group="deterrence"),
     _P("upper_audits", "bool", True, "", "switch: audits by upper levels (every regime)",
        "DESIGN §3", group="deterrence"),
-    _P("audit_probability", "float", 0.02, "per month", "probability of an upper-level audit in "
-       "a month", "modelling assumption", 0.0, 1.0, group="deterrence"),
+    _P("audit_probability", "float", 0.2, "per year", "probability that upper levels audit a "
+       "given year's accounts of the village (drawn in a random month of each year)",
+       "DESIGN §3 (yearly audits); modelling assumption", 0.0, 1.0, group="deterrence"),
     _P("detection", "float", 0.6, "probability", "probability that an audit finds a diversion",
        "modelling assumption", 0.0, 1.0, group="deterrence"),
-    _P("sanction", "float", 2.0, "multiple of the amount found", "fine on top of restitution",
+    _P("sanction", "float", 2.0, "multiple of the amount found", "fine on top of restitution, "
+       "paid from the cadre household's income and assets (never more than it has)",
        "modelling assumption", 0.0, 100.0, group="deterrence"),
+    _P("detection_scale", "float", 0.1, "share of a cadre's cash share", "size of a diversion "
+       "at which checks are half as likely to notice it as a large one: small takings hide "
+       "better", "modelling assumption", 0.001, 10.0, group="deterrence"),
+    _P("perception_noise", "float", 0.3, "", "sigma of the log of each cadre's misperception "
+       "of the detection risk", "modelling assumption", 0.0, 3.0, group="deterrence"),
+    _P("recovered_to_village", "bool", False, "", "switch: restitution recovered by audits and "
+       "checks returns to the village's cash fund (off: it goes to the upper level); fines "
+       "always leave the village", "modelling assumption", group="deterrence"),
     # --- observation --------------------------------------------------------------------------
     _P("survey_sample", "float", 0.3, "share of households", "share sampled by the yearly "
        "third-party survey", "exit assessment (三率一度)", 0.0, 1.0, True, group="observation"),

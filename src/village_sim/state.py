@@ -9,7 +9,7 @@ on top. Nothing here draws a random number except construction, from the ``villa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,12 +23,36 @@ if TYPE_CHECKING:
 
     from village_sim.agents import VillageCommittee, WorkTeam
 
-__all__ = ["LEDGER_FLOWS", "MATERIAL_YUAN", "VillageState"]
+__all__ = ["CHANNELS", "LEDGER_FLOWS", "MEMO_FLOWS", "MATERIAL_YUAN", "NO_REQUEST",
+           "Purpose", "VillageState"]
 
+# Money through the programme's funds. Inflows: released (base budget and mobilized funds),
+# staff funding, carried in, restitution returned to the village; outflows: delivered, diverted,
+# measures, projects, staff, carried over. ``recovered`` (restitution) and ``fines`` are paid by
+# cadre households to the upper level: their own flows, outside the funds' identity unless
+# ``recovered_to_village`` returns the restitution (then it is ``returned_to_village``).
 LEDGER_FLOWS = (
     "released", "mobilized", "staff_funding", "carried_in", "recovered",
     "delivered", "diverted", "measures_spent", "projects_spent", "staff_costs", "carried_over",
+    "fines", "returned_to_village",
 )
+# Memo items (not money movements): what could be diverted, and what the books report spent.
+MEMO_FLOWS = ("divertible", "reported_spent", "diverted_projects")
+
+# The committee's favoritism channels, each with its own deterrence (ODD §7.4).
+CHANNELS = ("registration", "amount", "diversion", "project")
+
+# ``pending_since`` of a household nobody has asked the team to visit.
+NO_REQUEST = 1 << 40
+
+
+class Purpose:
+    """Why a team visit was requested (bits of ``pending_purpose``)."""
+
+    VERIFY = 1  # an entry on the committee's list the team has not seen
+    COMPLAINT = 2  # a complaint at the democratic appraisal or public notice
+    REPORT = 4  # villagers told the team
+    RECHECK = 8  # the re-check (回头看) sample
 
 # Amounts below this are not material: they neither count as a detection nor as a grievance.
 MATERIAL_YUAN = 1.0
@@ -54,6 +78,7 @@ class VillageState:
     team_leaves: int | None
     events: list[Event]
     events_applied: list[Event]
+    policies: dict[str, Any]
 
     def build_state(self) -> np.ndarray:
         """Build the village from the ``village`` stream; return the cadres' greed.
@@ -120,6 +145,35 @@ class VillageState:
         self.identified = False
         self.identifications = 0
 
+        # --- what each institution knows (ODD §7.3): the committee's private estimate, with a
+        # household-specific log-error that persists from year to year, and what it shows
+        self.committee_error = np.zeros(n)
+        self.committee_estimate = np.zeros(n)
+        self.committee_shown = np.zeros(n)
+        self.committee_estimated = False
+        self.favoritism_now = p.favoritism
+        # the team's findings: the sum and count of its visits' measurements, and when
+        self.team_signal_sum = np.zeros(n)
+        self.team_signal_count = np.zeros(n)
+        self.team_last_visit = np.full(n, -10_000, dtype=np.int64)
+        self.pending_since = np.full(n, NO_REQUEST, dtype=np.int64)
+        self.pending_purpose = np.zeros(n, dtype=np.int8)
+        self.team_visits_done = 0
+        self.team_visits_demanded = 0
+        self.team_visits_total = 0
+        # --- deterrence (ODD §7.4): each cadre's misperception of risk, and what was seen
+        n_cadres = v.cadres.size
+        self.risk_perception = np.exp(
+            p.perception_noise * rng.standard_normal(n_cadres) - 0.5 * p.perception_noise**2)
+        self.detections_ring = {c: np.zeros(12) for c in CHANNELS}
+        self.exposure_ring = {c: np.zeros(12) for c in CHANNELS}
+        self.detections_by_channel = dict.fromkeys(CHANNELS, 0)
+        self.diversion_share = np.zeros(n_cadres)
+        self.channel_intensity = dict.fromkeys(CHANNELS, 1.0)
+        self.fines_paid = np.zeros(n)
+        self.registration_removed_favoured = 0
+        self.audit_month_due = False
+
         self.budget_factor = 1.0
         self.force_disaster = False
         self.force_audit = False
@@ -128,7 +182,9 @@ class VillageState:
         self.measure_fund = 0.0
         self.project_fund = 0.0
         self.flows: dict[str, float] = dict.fromkeys(LEDGER_FLOWS, 0.0)
-        self.flow_hist: dict[str, np.ndarray] = {k: np.zeros(12) for k in LEDGER_FLOWS}
+        self.flow_hist: dict[str, np.ndarray] = {
+            k: np.zeros(12) for k in LEDGER_FLOWS + MEMO_FLOWS}
+        self.memo: dict[str, float] = dict.fromkeys(MEMO_FLOWS, 0.0)
         self.totals: dict[str, float] = dict.fromkeys(LEDGER_FLOWS, 0.0)
         self.industry_invested = 0.0
         self.measures_given = 0
@@ -180,10 +236,21 @@ class VillageState:
         """Whether an active team supervises the committee (相互监督)."""
         return self.team_active and self.p.team_supervision
 
-    def supervision_effect(self) -> float:
-        """Share of amount favoritism and project capture the team prevents this month."""
-        return self.p.supervision_strength * (1.0 - self.p.cooptation) if self.supervising \
-            else 0.0
+    def eligible_to_list(self) -> np.ndarray:
+        """Households that may be listed: not declared out of poverty in the last 12 months."""
+        return (self.steps - self.exit_month) >= 12
+
+    def team_knows(self) -> np.ndarray:
+        """Households the team has visited within ``team_memory`` months (while present)."""
+        return (self.steps - self.team_last_visit < self.p.team_memory) & (
+            self.team_signal_count > 0)
+
+    def team_estimate(self) -> np.ndarray:
+        """The team's income estimate from its own visits (NaN where it knows nothing)."""
+        known = self.team_knows()
+        est = np.full(self.n, np.nan)
+        est[known] = self.team_signal_sum[known] / self.team_signal_count[known]
+        return est
 
     def per_capita_income(self) -> np.ndarray:
         """y: pre-transfer per-capita market income over the last 12 months (read-only view).
@@ -232,6 +299,11 @@ class VillageState:
         self.slot = self.steps % 12
         for k in LEDGER_FLOWS:
             self.flows[k] = 0.0
+        for k in MEMO_FLOWS:
+            self.memo[k] = 0.0
+        for c in CHANNELS:
+            self.detections_ring[c][self.slot] = 0.0
+            self.exposure_ring[c][self.slot] = 0.0
 
     def close_month(self) -> None:
         """Book the month: funds carried over, 12-month and cumulative flow totals."""
@@ -241,11 +313,13 @@ class VillageState:
         for k in LEDGER_FLOWS:
             self.flow_hist[k][slot] = f[k]
             self.totals[k] += f[k]
+        for k in MEMO_FLOWS:
+            self.flow_hist[k][slot] = self.memo[k]
 
     def ledger_balance(self) -> float:
         """This month's inflows minus outflows (zero up to rounding: money is conserved)."""
         f = self.flows
-        inflow = f["released"] + f["staff_funding"] + f["carried_in"] + f["recovered"]
+        inflow = f["released"] + f["staff_funding"] + f["carried_in"] + f["returned_to_village"]
         outflow = (f["delivered"] + f["diverted"] + f["measures_spent"] + f["projects_spent"]
                    + f["staff_costs"] + f["carried_over"])
         return inflow - outflow

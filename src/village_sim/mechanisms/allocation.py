@@ -6,19 +6,53 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from village_sim.state import MATERIAL_YUAN
+from village_sim.mechanisms import deterrence
 
 if TYPE_CHECKING:
     from village_sim.state import VillageState
 
 
+def pay_out_takings(s: VillageState, taken_by: np.ndarray) -> None:
+    """Diverted money goes half to each cadre's household and half to its kin (income to them).
+
+    It is booked in the audit trail (the committee's ring of the last 12 months).
+    """
+    cadres = s.committee.cadres
+    s.committee.diverted_ring[s.slot] += taken_by
+    gain = np.zeros(s.n)
+    np.add.at(gain, cadres, 0.5 * taken_by)
+    for c, kin in enumerate(s.cadre_kin_lists):
+        if kin.size:
+            gain[kin] += 0.5 * taken_by[c] / kin.size
+        else:
+            gain[cadres[c]] += 0.5 * taken_by[c]
+    s.other_transfer_hist[s.slot] += gain
+    s.diverted_hist[s.slot] += gain
+    s.diverted_received += gain
+
+
+def choose_diversion(s: VillageState) -> np.ndarray:
+    """Each cadre's share of the cash through its hands to take (ODD §7.4, deterrence).
+
+    The interior choice of :func:`village_sim.mechanisms.deterrence.optimal_share` at
+    inclination ``diversion_propensity * greed`` and the cadre's own perceived risk.
+    """
+    p = s.p
+    risk = deterrence.perceived_risk(s, "diversion")
+    return deterrence.optimal_share(p.diversion_propensity * s.committee.greed, risk,
+                                    p.sanction, p.detection_scale)
+
+
 def run(s: VillageState) -> None:
     """Phase 4 (monthly): release the budget, let cadres divert, pay the register, audit.
 
-    Diverted money goes half to the cadre's household and half to its kin. Upper-level
-    audits (every regime) and a supervising team detect and sanction: restitution plus a
-    fine of ``sanction`` times the amount found, paid by the cadre's household back into
-    the programme's cash fund.
+    The cash (what is left after the measure and project funds take their shares) passes
+    through the cadres' hands in equal parts; each takes the share it chooses (deterrence).
+    The rest is paid to registered households, cadres' kin and friends weighted up by the
+    amount favoritism the committee dares this month. At the end of each year upper levels
+    audit the year's accounts with probability ``audit_probability`` (an instructor's "audit
+    now" forces one): each cadre's takings of the last 12 months are found with probability
+    ``detection`` (less for small takings), repaid and fined (deterrence.punish).
     """
     p, n, f = s.p, s.n, s.flows
     f["carried_in"] = s.cash_fund + s.measure_fund + s.project_fund
@@ -37,61 +71,37 @@ def run(s: VillageState) -> None:
 
     cadres = s.committee.cadres
     upper = s.streams["upper"]
-    # an instructor's "audit now" happens even where routine audits are switched off
     audit_draw = upper.random()  # drawn every month, whatever the switches (CRN)
-    audit_now = (p.upper_audits and audit_draw < p.audit_probability) or s.force_audit
-    s.force_audit = False
-    audit_finds = upper.random(cadres.size) < p.detection
-    team_catch = p.supervision_strength * (1.0 - p.cooptation) if s.supervising else 0.0
-    team_finds = s.team.stream.random(cadres.size) < team_catch
-    ring = s.committee.diverted_ring
-    ring[s.slot] = 0.0
+    audit_u = upper.random(cadres.size)
+    s.committee.diverted_ring[s.slot] = 0.0
+    s.diversion_share = choose_diversion(s)
+    s.channel_intensity["amount"] = deterrence.channel_realisation(s, "amount")
 
     reg = np.flatnonzero(s.registered)
     if reg.size > 0 and pool > 0:
-        share = s.committee.diversion_fractions(team_catch)
-        diverted_by = pool / cadres.size * share
-        diverted = float(diverted_by.sum())
-        ring[s.slot] = diverted_by
-        gain = np.zeros(n)
-        np.add.at(gain, cadres, 0.5 * diverted_by)
-        for c, kin in enumerate(s.cadre_kin_lists):
-            if kin.size:
-                gain[kin] += 0.5 * diverted_by[c] / kin.size
-            else:
-                gain[cadres[c]] += 0.5 * diverted_by[c]
-        s.other_transfer_hist[s.slot] += gain
-        s.diverted_hist[s.slot] = gain
-        s.diverted_received += gain
+        taken_by = pool / cadres.size * s.diversion_share
+        diverted = float(taken_by.sum())
+        pay_out_takings(s, taken_by)
         rest = pool - diverted
-        fav = p.amount_favoritism * (1.0 - s.supervision_effect())
+        fav = p.amount_favoritism * s.channel_intensity["amount"]
         w = 1.0 + fav * s.fav_weight[reg]
         aid = rest * w / w.sum()
         s.aid_hist[s.slot, reg] += aid
         s.aid_received[reg] += aid
         f["diverted"], f["delivered"] = diverted, rest
+        s.memo["divertible"] += pool
+        s.memo["reported_spent"] += pool
         s.cash_fund = 0.0
     else:
         s.cash_fund = pool
 
-    # detection: a supervising team catches this month's diversion; an audit, the year's
-    caught = np.zeros(cadres.size)
-    if s.supervising:
-        caught += np.where(team_finds, ring[s.slot], 0.0)
-        ring[s.slot] = np.where(team_finds, 0.0, ring[s.slot])
-    if audit_now:
-        found = np.where(audit_finds, ring.sum(axis=0), 0.0)
-        caught += found
-        ring[:, audit_finds] = 0.0
-    if caught.any():
-        penalty = caught * (1.0 + p.sanction)
-        np.add.at(s.other_transfer_hist[s.slot], cadres, -penalty)
-        np.add.at(s.diverted_received, cadres, -penalty)
-        # a material finding (at least one yuan) is a detection: it is counted, and the
-        # sanctioned cadre is deterred (greed halves); trifles are recovered all the same
-        material = caught >= MATERIAL_YUAN
-        s.committee.greed[material] *= 0.5
-        s.committee.times_caught[material] += 1
-        s.detected_diversions += int(material.sum())
-        f["recovered"] = float(penalty.sum())
-        s.cash_fund += f["recovered"]
+    # the year's audit, at the end of each year (months 12, 24, ...); "audit now" at once
+    year_end = s.steps % 12 == 0
+    audit = (p.upper_audits and year_end and audit_draw < p.audit_probability) or s.force_audit
+    s.force_audit = False
+    if audit:
+        held = s.committee.diverted_ring.sum(axis=0)
+        p_find = p.detection * deterrence.size_factor(
+            np.maximum(s.diversion_share, 1e-12), p.detection_scale)
+        found = (audit_u < p_find) & (held > 0)
+        deterrence.punish(s, found, held, by_check=False)

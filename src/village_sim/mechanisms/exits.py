@@ -11,6 +11,9 @@ from village_sim.codes import Actor, Outcome, Reason
 if TYPE_CHECKING:
     from village_sim.state import VillageState
 
+# Exit-target pressure acts on households seen within this fraction of the line below it.
+EXIT_BAND = 0.75
+
 
 def assess(s: VillageState) -> None:
     """Yearly exit assessment (脱贫), just before the new register is written (months 13, 25…).
@@ -26,14 +29,16 @@ def assess(s: VillageState) -> None:
         return
     p, z = s.p, s.p.poverty_line
     y = s.per_capita_income()
-    committee_est = s.committee.estimate_incomes(y)
+    est = s.committee_shown.copy()
     if s.team_active:
-        est, rng = s.team.knowledge(committee_est), s.team.stream
-    else:
-        est, rng = committee_est, s.committee.stream
+        known = s.team_knows()
+        est[known] = s.team_signal_sum[known] / s.team_signal_count[known]
+    # the pressure's draw comes from the committee's stream in every regime (common random
+    # numbers): exit targets press on whoever certifies
+    rng = s.committee.stream
     reg = s.registered
     above = reg & (est >= z)
-    pressed = reg & ~above & (est >= 0.75 * z) & (rng.random(s.n) < p.exit_pressure)
+    pressed = reg & ~above & (est >= EXIT_BAND * z) & (rng.random(s.n) < p.exit_pressure)
     out = above | pressed
     s.registered = reg & ~out
     s.exit_month[out] = s.steps

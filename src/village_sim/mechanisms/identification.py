@@ -1,4 +1,24 @@
-"""Identification (贫困户识别, 建档立卡): who goes on the register. ODD §7.3."""
+"""Identification (贫困户识别, 建档立卡): who goes on the register. ODD §7.3.
+
+Sources: the policy text (民主评议, 公示, 驻村工作队 verification); Alatas et al. 2012 (community
+knowledge: the committee knows incomes with error); Han & Gao 2019 (elite capture of the
+register through cadres' close relatives).
+
+Each yearly review the committee updates what it knows (:func:`review`): its estimate of each
+household carries a log-error that persists from year to year (``committee_error_persistence``)
+plus fresh noise, and it takes in the team's findings where the team shares them. What it
+*shows* others — the list it proposes and the estimates it states for it — follows its biased
+ranking: a cadre's kin or friend is stated ``favoritism * weight`` poverty lines poorer. The
+committee dares only part of that favoritism: the share its cadres' perceived risk of being
+caught leaves (deterrence, channel ``registration``).
+
+:func:`run` then writes the register. The committee proposes (policy ``proposal``); with a
+supervising team present the team challenges the entries its *own visits* found not poor, adds
+households its visits found poor, and asks to verify the entries it has not seen (visits, within
+its budget); the democratic appraisal lets villagers complain. A team listing alone
+(``committee_identifies = false``) lists from its own visits (policy ``team_listing``). The
+committee never shows its private estimate to anyone.
+"""
 
 from __future__ import annotations
 
@@ -7,70 +27,88 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim.codes import Actor, Outcome, Reason
-from village_sim.mechanisms import appraisal, responsible_helpers
+from village_sim.mechanisms import appraisal, deterrence, policies, responsible_helpers, visits
 from village_sim.mechanisms.register import lowest, quota_count
+from village_sim.state import Purpose
 
 if TYPE_CHECKING:
     from village_sim.state import VillageState
 
+__all__ = ["review", "run"]
+
+
+def review(s: VillageState) -> None:
+    """The committee's yearly look at the village: new estimates, what it will state.
+
+    The log-error ``e`` follows ``e' = rho e + sqrt(1 - rho^2) sigma eps`` (stationary
+    variance ``sigma^2``, ``sigma^2 = log(1 + committee_noise^2)``); the estimate is
+    ``y exp(e - sigma^2 / 2)``. Where the team shares its findings, the committee adopts the
+    team's measurement of the households the team knows.
+    """
+    p = s.p
+    rng = s.committee.stream
+    y = s.per_capita_income()
+    sigma2 = float(np.log1p(p.committee_noise**2))
+    sigma = float(np.sqrt(sigma2))
+    eps = rng.standard_normal(s.n)
+    rho = p.committee_error_persistence if s.committee_estimated else 0.0
+    s.committee_error = rho * s.committee_error + np.sqrt(1.0 - rho * rho) * sigma * eps
+    estimate = y * np.exp(s.committee_error - 0.5 * sigma2)
+    if s.team_active and p.team_shares_findings:
+        known = s.team_knows()
+        estimate[known] = s.team_signal_sum[known] / s.team_signal_count[known]
+    s.committee_estimate = estimate
+    s.committee_estimated = True
+    s.channel_intensity["registration"] = deterrence.channel_realisation(s, "registration")
+    s.favoritism_now = p.favoritism * s.channel_intensity["registration"]
+    stated = estimate - s.favoritism_now * s.fav_weight * p.poverty_line
+    s.committee_shown = np.maximum(stated, 0.0)
+
 
 def run(s: VillageState) -> None:
-    """Phase 3 (yearly): write a new register (贫困户识别, 建档立卡).
-
-    The committee proposes the quota's worth of households from its noisy local knowledge,
-    biased toward cadres' kin and friends; an active supervising team challenges entries
-    its knowledge says are not poor and proposes replacements; the democratic appraisal
-    and public notice (民主评议, 公示) let villagers complain, and complaints are settled
-    by the team's visits if it supervises, otherwise by the committee. Without committee
-    identification (``team_alone``) the team lists from what it knows itself.
-    """
+    """Phase 3 (yearly): write a new register (see the module docstring)."""
     p, z = s.p, s.p.poverty_line
     y = s.per_capita_income()
     poor = y < z
     k = quota_count(s)
     year = (s.steps - 1) // 12 + 1
-    committee_est = s.committee.estimate_incomes(y)
-    eligible = (s.steps - s.exit_month) >= 12  # exited within a year: not re-listed
+    eligible = s.eligible_to_list()
     team_on = s.team_active
     team_lists = team_on and not p.committee_identifies
     n = s.n
     proposed_by = np.zeros(n, dtype=np.int8)
     challenged_by = np.zeros(n, dtype=np.int8)
     reason = np.full(n, -1, dtype=np.int8)
+    committee_rng = s.committee.stream
+    team_rng = s.team.stream
+    favoured_listed = np.zeros(n, dtype=bool)
 
     if team_lists:
-        team_est = s.team.knowledge(None)
-        score = team_est / z
-        listed = lowest(score, eligible, k)
+        view_t = policies.TeamListingView(
+            estimate=s.team_estimate(),
+            shown=s.committee_shown.copy() if p.team_cooperation else None,
+            eligible=eligible.copy(), quota=k, poverty_line=z)
+        listed = policies.check_mask("team_listing", s.policies["team_listing"](view_t, team_rng),
+                                     n, allowed=eligible, at_most=k)
         proposed_by[listed] = Actor.TEAM
         reason[listed] = Reason.ESTIMATED_POOR
     else:
-        score = s.committee.biased_score()
-        listed = lowest(score, eligible, k)
-        honest = lowest(committee_est / z, eligible, k)
+        view = policies.ProposalView(
+            estimate=s.committee_estimate.copy(), fav_weight=s.fav_weight, eligible=eligible.copy(),
+            quota=k, poverty_line=z, favoritism=s.favoritism_now)
+        listed = policies.check_mask("proposal", s.policies["proposal"](view, committee_rng), n,
+                                     allowed=eligible, at_most=k)
+        honest = lowest(s.committee_estimate / z, eligible, k)
         proposed_by[listed] = Actor.COMMITTEE
         reason[listed & honest] = Reason.ESTIMATED_POOR
         reason[listed & ~honest] = Reason.FAVOURED
+        favoured_listed = listed & ~honest & (s.fav_weight > 0)
         if team_on and p.team_supervision:
-            team_est = s.team.knowledge(committee_est)
-            goes_along = s.team.stream.random(n) < p.cooptation
-            challenged = listed & (team_est >= z) & ~goes_along
-            challenged_by[challenged] = Actor.TEAM
-            reason[challenged] = Reason.CHALLENGED_NOT_POOR
-            listed &= ~challenged
-            refill_score = team_est / z
-            if k is not None:
-                room = k - int(listed.sum())
-                added = lowest(refill_score, eligible & ~listed & ~challenged, room)
-            else:
-                added = lowest(refill_score, eligible & ~listed & ~challenged, None)
-            proposed_by[added & (proposed_by == 0)] = Actor.TEAM
-            reason[added] = Reason.ADDED_BY_TEAM
-            listed |= added
+            listed = _team_checks_proposal(s, listed, eligible, k, proposed_by, challenged_by,
+                                           reason)
 
     if p.democratic_appraisal:
-        listed = appraisal.run(s, listed, poor, y, committee_est, k, eligible,
-                                 challenged_by, reason)
+        listed = appraisal.run(s, listed, poor, y, k, eligible, challenged_by, reason)
     over = (proposed_by > 0) & ~listed & (reason == Reason.ESTIMATED_POOR)
     reason[over] = Reason.OVER_QUOTA
 
@@ -78,7 +116,62 @@ def run(s: VillageState) -> None:
     s.registered = listed
     s.identified = True
     s.identifications += 1
+    # what the cadres risk in this channel: each favoured entry is one exposure for a year
+    deterrence.record_detections(s, "registration", 0, float(np.sum(favoured_listed & listed)))
+    if team_on and p.team_supervision and p.committee_identifies:
+        unseen = np.flatnonzero(listed & ~s.team_knows())
+        visits.request(s, unseen, Purpose.VERIFY)
     responsible_helpers.assign(s)
     touched = (proposed_by > 0) | (challenged_by > 0) | listed | (reason >= 0)
     outcome = np.where(listed, Outcome.REGISTERED, Outcome.NOT_REGISTERED)
     s.log(touched, year, proposed_by, challenged_by, outcome, reason)
+
+
+def _team_checks_proposal(s: VillageState, listed: np.ndarray, eligible: np.ndarray,
+                          k: int | None, proposed_by: np.ndarray, challenged_by: np.ndarray,
+                          reason: np.ndarray) -> np.ndarray:
+    """The team acts on the proposal with what its own visits found (nothing else).
+
+    Entries it measured not poor are challenged; households it measured poor are added,
+    poorest first; the committee fills any room left from its own ranking (the next names on
+    the list it would show). Each act is the ``challenge`` policy's (co-optation).
+    """
+    z = s.p.poverty_line
+    known = np.flatnonzero(s.team_knows())
+    if known.size == 0:
+        return listed
+    est = s.team_signal_sum[known] / s.team_signal_count[known]
+    view = policies.ChallengeView(
+        households=known, estimate=est, registered=listed[known].copy(),
+        purpose=np.zeros(known.size, dtype=np.int8), eligible=eligible[known],
+        recently_exited=np.zeros(known.size, dtype=bool), poverty_line=z,
+        cooptation=s.p.cooptation)
+    acts = policies.check_mask("challenge", s.policies["challenge"](view, s.team.stream),
+                               known.size)
+    above, below = visits.confident_side(s, est, s.team_signal_count[known])
+    challenged = known[listed[known] & above & acts]
+    removed_favoured = int(np.sum(s.fav_weight[challenged] > 0))
+    s.registration_removed_favoured += removed_favoured
+    deterrence.record_detections(s, "registration", removed_favoured, 0.0)
+    challenged_by[challenged] = Actor.TEAM
+    reason[challenged] = Reason.CHALLENGED_NOT_POOR
+    listed = listed.copy()
+    listed[challenged] = False
+    poor_found = known[~listed[known] & eligible[known] & below & acts]
+    poor_found = poor_found[np.argsort(s.team_signal_sum[poor_found]
+                                       / s.team_signal_count[poor_found], kind="stable")]
+    if k is not None:
+        poor_found = poor_found[: max(0, k - int(listed.sum()))]
+    listed[poor_found] = True
+    proposed_by[poor_found] = np.where(proposed_by[poor_found] == 0, Actor.TEAM,
+                                       proposed_by[poor_found])
+    reason[poor_found] = Reason.ADDED_BY_TEAM
+    if k is not None and challenged.size:
+        room = k - int(listed.sum())
+        pool = eligible & ~listed
+        pool[challenged] = False
+        refill = lowest(s.committee_shown / z, pool, room)
+        listed |= refill
+        proposed_by[refill] = Actor.COMMITTEE
+        reason[refill] = Reason.ESTIMATED_POOR
+    return listed

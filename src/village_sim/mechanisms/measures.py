@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 
 def run(s: VillageState) -> None:
-    """Phase 5: team visits, diagnosis of causes, household-specific measures (因户施策).
+    """Phase 5: diagnosis of causes and household-specific measures (因户施策).
+
+    The team diagnoses the households it visits (mechanisms.visits, accuracy 0.9); helpers
+    diagnose the households they are given; the committee diagnoses the rest.
 
     A measure matched to the true cause adds ``matched_return`` yuan of yearly earnings
     per yuan spent (and cures an illness); a mismatched one adds ``mismatched_return``.
@@ -23,13 +26,6 @@ def run(s: VillageState) -> None:
     Diagnosis accuracy: team visit 0.9, helper 0.75, committee 0.35.
     """
     p = s.p
-    y = s.per_capita_income()
-    if s.team_active and p.team_visits_per_month > 0:
-        stale = ~s.team.recently_visited()
-        priority = np.where(s.registered & stale, 0, np.where(stale, 1, 2))
-        visited = s.team.visit(y, priority.astype(np.float64) * 2.0)
-        s.diagnosis[visited] = s.team.diagnose(visited, 0.9)
-        s.diagnosed_by[visited] = Actor.TEAM
     if not p.household_measures:
         return
     eligible = np.flatnonzero(s.registered & (s.steps - s.measure_month >= 12))
@@ -55,3 +51,4 @@ def run(s: VillageState) -> None:
     spent = chosen.size * p.measure_cost
     s.measure_fund -= spent
     s.flows["measures_spent"] = spent
+    s.memo["reported_spent"] += spent

@@ -1,0 +1,201 @@
+"""Deterrence: how much each cadre takes through each channel, and what a detection costs.
+
+ODD §7.4 ("Deterrence"); DESIGN §3 and §10. Sources: Becker 1968 (crime as a choice weighing
+gain against expected penalty); Allingham & Sandmo 1972 and the tax-compliance ABMs that
+follow them (an interior evasion choice under audit probability and fine); Hammond 2000
+(corruption spreading through what agents see of detections); Olken 2007 (audits reduce, but
+do not abolish, missing expenditures).
+
+The choice. A cadre with inclination ``g`` (its greed times the channel's base propensity)
+chooses the share ``f`` of what passes through its hands to take. Per yuan it gains ``f``;
+checks find a taking with a probability that grows with its size, ``P * f / (f + kappa)``
+(small takings hide better; ``kappa`` is ``detection_scale``), and a finding costs restitution
+plus ``sanction`` times the amount; a moral and social cost ``f**2 / (2 g)`` rises with the
+amount. The best share solves
+
+    1 - P (1 + sanction) (f**2 + 2 f kappa) / (f + kappa)**2 - f / g = 0,
+
+so it is ``g`` when nothing is watched, falls smoothly as ``P`` or ``sanction`` rise, and stays
+positive for every ``P < 1``-world unless ``g = 0``: no cliff at which diversion stops.
+
+Perceived risk. ``P`` is each cadre's own belief, for the year ahead: the announced audit rule
+(``audit_probability * detection``, misperceived by a cadre-specific factor with log-sigma
+``perception_noise``) combined with what the cadre has *seen* in the last 12 months: how
+often takings in the village were found by checks other than audits (the team's visits,
+re-checks, complaints), per cadre-month of taking. A team that never finds anything raises
+nobody's perceived risk, whatever its presence.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim.state import CHANNELS, MATERIAL_YUAN
+
+if TYPE_CHECKING:
+    from village_sim.state import VillageState
+
+__all__ = [
+    "CHANNELS",
+    "channel_realisation",
+    "optimal_share",
+    "perceived_risk",
+    "record_detections",
+    "size_factor",
+]
+
+# Pseudo-exposure with nothing found that a cadre's learning starts from, so that one early
+# detection does not read as certainty: 12 cadre-months for the monthly channels (diversion,
+# amount), 2 entry- or project-years for the yearly ones. Documented in ODD §7.4.
+PRIOR_EXPOSURE = {"diversion": 12.0, "amount": 12.0, "registration": 2.0, "project": 2.0}
+MONTHLY_CHANNELS = ("diversion", "amount")
+
+
+def size_factor(share: np.ndarray | float, scale: float) -> np.ndarray:
+    """How much easier a taking of ``share`` is to find than a very large one: f / (f + kappa)."""
+    f = np.asarray(share, dtype=np.float64)
+    return f / (f + scale)
+
+
+def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float,
+                  scale: float) -> np.ndarray:
+    """The share each cadre takes: the root of the first-order condition in the docstring.
+
+    Args:
+        inclination: ``g`` per cadre (>= 0); 0 takes nothing.
+        risk: Perceived probability ``P`` (0-1) that a large taking is found within a year.
+        sanction: Fine as a multiple of the amount found (restitution comes on top).
+        scale: ``kappa`` (> 0), the size at which a taking is half as findable as a large one.
+
+    Returns:
+        Shares in [0, 1], one per cadre.
+    """
+    g = np.asarray(inclination, dtype=np.float64)
+    cost = np.broadcast_to(np.asarray(risk, dtype=np.float64) * (1.0 + sanction), g.shape)
+
+    def marginal(f: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            moral = np.where(g > 0, f / np.where(g > 0, g, 1.0), np.inf)
+        return 1.0 - cost * (f * f + 2.0 * f * scale) / (f + scale) ** 2 - moral
+
+    # the marginal value falls in f: bisection on [0, 1] (50 halvings: below 1e-15)
+    lo = np.zeros_like(g)
+    hi = np.ones_like(g)
+    at_one = marginal(hi) >= 0.0
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        up = marginal(mid) > 0.0
+        lo = np.where(up, mid, lo)
+        hi = np.where(up, hi, mid)
+    share = np.where(at_one, 1.0, 0.5 * (lo + hi))
+    return np.where(g > 0, share, 0.0)
+
+
+def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
+    """Each cadre's perceived probability that a large taking in ``channel`` is found this year.
+
+    Audits look at the cash accounts and project books (channels ``diversion`` and
+    ``project``); every channel is also watched by the checks whose findings the cadres saw in
+    the last 12 months.
+    """
+    p = s.p
+    audit = 0.0
+    if channel in ("diversion", "project") and p.upper_audits:
+        audit = p.audit_probability * p.detection
+    audit_seen = np.minimum(1.0, audit * s.risk_perception)
+    found = float(s.detections_ring[channel].sum())
+    exposure = float(s.exposure_ring[channel].sum())
+    hazard = min(1.0, found / (exposure + PRIOR_EXPOSURE[channel]))
+    learned = 1.0 - (1.0 - hazard) ** 12 if channel in MONTHLY_CHANNELS else hazard
+    learned_seen = np.minimum(1.0, learned * s.risk_perception)
+    return 1.0 - (1.0 - audit_seen) * (1.0 - learned_seen)
+
+
+def channel_realisation(s: VillageState, channel: str) -> float:
+    """Share (0-1) of the committee's undeterred inclination in ``channel`` that it acts on.
+
+    Used for the committee's collective channels (registration favoritism, amount favoritism,
+    project capture): each cadre's optimal share at inclination ``greed`` over ``greed``,
+    averaged over cadres.
+    """
+    greed = s.committee.greed
+    risk = perceived_risk(s, channel)
+    g = np.maximum(greed, 1e-12)
+    share = optimal_share(g, risk, s.p.sanction, s.p.detection_scale)
+    return float(np.mean(np.minimum(1.0, share / g)))
+
+
+def record_detections(s: VillageState, channel: str, found: int, exposed: float) -> None:
+    """Add this month's material findings by checks and the cadre-months exposed to them."""
+    s.detections_ring[channel][s.slot] += found
+    s.exposure_ring[channel][s.slot] += exposed
+
+
+def collect(s: VillageState, cadres: np.ndarray, amounts: np.ndarray) -> tuple[float, float]:
+    """Recover ``amounts`` from cadre households and fine them ``sanction`` times as much.
+
+    Paid first from the household's post-transfer income of the last 12 months (never below
+    0), then from its assets (never below 0): a fine never exceeds what the household has.
+    Restitution is collected before the fine.
+
+    Returns:
+        (recovered, fined) in yuan.
+    """
+    due_back = np.asarray(amounts, dtype=np.float64)
+    due_fine = due_back * s.p.sanction
+    slot = s.slot
+    recovered = fined = 0.0
+    for c, back, fine in zip(cadres, due_back, due_fine, strict=True):
+        income_room = max(0.0, float(s.income_hist[:, c].sum() + s.aid_hist[:, c].sum()
+                                     + s.other_transfer_hist[:, c].sum()))
+        room = income_room + float(s.assets[c])
+        paid_back = min(back, room)
+        paid_fine = min(fine, room - paid_back)
+        total = paid_back + paid_fine
+        from_income = min(total, income_room)
+        s.other_transfer_hist[slot, c] -= from_income
+        s.assets[c] -= total - from_income
+        s.diverted_received[c] -= paid_back
+        s.fines_paid[c] += paid_fine
+        recovered += paid_back
+        fined += paid_fine
+    if fined + recovered > 0:
+        s.asset_median = float(np.median(s.assets))
+    return recovered, fined
+
+
+def punish(s: VillageState, found: np.ndarray, amounts: np.ndarray, by_check: bool) -> None:
+    """Cadres whose takings were found repay them and are fined; the findings are booked.
+
+    Args:
+        s: The village.
+        found: One flag per cadre.
+        amounts: What was found per cadre (yuan): restitution is due on it.
+        by_check: Whether a check other than an upper-level audit found it (cadres learn from
+            those; the audit risk they know from the announced rule).
+    """
+    cadres = s.committee.cadres
+    idx = np.flatnonzero(found & (amounts > 0))
+    if idx.size == 0:
+        return
+    recovered, fined = collect(s, cadres[idx], amounts[idx])
+    s.flows["recovered"] += recovered
+    s.flows["fines"] += fined
+    if s.p.recovered_to_village:
+        s.flows["returned_to_village"] += recovered
+        s.cash_fund += recovered
+    s.committee.diverted_ring[:, idx] = 0.0
+    hit = idx[material(amounts[idx])]
+    s.committee.greed[hit] *= 0.5
+    s.committee.times_caught[hit] += 1
+    s.detected_diversions += int(hit.size)
+    s.detections_by_channel["diversion"] += int(hit.size)
+    if by_check:
+        record_detections(s, "diversion", int(hit.size), 0.0)
+
+
+def material(amounts: np.ndarray) -> np.ndarray:
+    """Findings of at least one yuan count as detections; trifles are recovered all the same."""
+    return np.asarray(amounts) >= MATERIAL_YUAN

@@ -1,0 +1,267 @@
+"""Decisions as replaceable policies: ``decide(observation, rng) -> action``.
+
+DESIGN §10; ODD §7.12. Each decision an actor makes is a function of an *observation* that
+holds only what that role may know, and the model's own rule is the default. A researcher
+passes another callable (a module-level function or a ``functools.partial``, so that runs
+stay picklable for processes and Dask) through ``VillageModel(policies={...})``; the classroom
+mode will let a person decide from the same observation. The model checks every action
+before it commits it and refuses one that breaks the rules (a list over the quota, a share
+outside [0, 1], a visit plan over the budget), naming the policy.
+
+| decision | who | observation | action |
+|---|---|---|---|
+| ``proposal`` | committee | its own estimates, who is whose kin, the quota | whom to list |
+| ``diversion`` | each cadre | its inclination, perceived risk, the sanction | share to take |
+| ``visits`` | work team | its queue, what it knows, what the committee shows | whom to visit |
+| ``challenge`` | work team | its own measurements of the visited | which to act on |
+| ``complaint`` | households | own income, own status, trust | who complains |
+| ``audit`` | upper level | the village's reported accounts | whether to audit |
+| ``team_listing`` | work team (listing alone) | its own measurements | whom to list |
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from village_sim.mechanisms.register import lowest
+from village_sim.state import NO_REQUEST, Purpose
+
+__all__ = [
+    "DEFAULT_POLICIES",
+    "AuditView",
+    "ChallengeView",
+    "ComplaintView",
+    "DiversionView",
+    "ProposalView",
+    "TeamListingView",
+    "VisitView",
+    "check_mask",
+    "resolve_policies",
+]
+
+
+# ---------------------------------------------------------------------------- observations
+@dataclass(frozen=True)
+class ProposalView:
+    """What the committee knows when it proposes the register (its own estimates)."""
+
+    estimate: np.ndarray  # the committee's private income estimates (yuan per person-year)
+    fav_weight: np.ndarray  # 1: a cadre's household or kin, 0.5: a cadre's friend, 0: neither
+    eligible: np.ndarray  # may be listed (not declared out in the last 12 months)
+    quota: int | None  # the most households the register may hold (None: no quota)
+    poverty_line: float
+    favoritism: float  # the registration favoritism the committee dares this year
+
+
+@dataclass(frozen=True)
+class TeamListingView:
+    """What a team listing alone knows: its own visits' measurements (NaN: never measured)."""
+
+    estimate: np.ndarray
+    shown: np.ndarray | None  # what the committee shows, with cooperation; else None
+    eligible: np.ndarray
+    quota: int | None
+    poverty_line: float
+
+
+@dataclass(frozen=True)
+class DiversionView:
+    """What each cadre weighs (one entry per cadre)."""
+
+    inclination: np.ndarray  # base propensity times the cadre's greed
+    risk: np.ndarray  # the cadre's perceived probability that a large taking is found
+    sanction: float
+    detection_scale: float
+
+
+@dataclass(frozen=True)
+class VisitView:
+    """What the team knows when it plans the month's visits."""
+
+    capacity: int  # visits it can make this month
+    pending_since: np.ndarray  # month each household's oldest request was made (huge: none)
+    pending_purpose: np.ndarray  # bits of village_sim.state.Purpose
+    known: np.ndarray  # visited within team_memory
+    last_visit: np.ndarray  # month of each household's last visit (-10000: never)
+    registered: np.ndarray  # the register is public
+    shown: np.ndarray | None  # the committee's stated estimates, with cooperation
+    kin_of_cadre: np.ndarray  # who is whose kin is common knowledge in a village
+    poverty_line: float
+    strategy: str
+
+
+@dataclass(frozen=True)
+class ChallengeView:
+    """The team's own measurements of the households it just visited (aligned arrays)."""
+
+    households: np.ndarray
+    estimate: np.ndarray
+    registered: np.ndarray
+    purpose: np.ndarray
+    eligible: np.ndarray
+    recently_exited: np.ndarray
+    poverty_line: float
+    cooptation: float
+
+
+@dataclass(frozen=True)
+class ComplaintView:
+    """What households know at the democratic appraisal and public notice."""
+
+    own_income: np.ndarray  # each household knows its own income (its neighbours roughly)
+    listed: np.ndarray  # the proposed list is posted (公示)
+    trust: np.ndarray
+    eligible: np.ndarray
+    poverty_line: float
+    complaint_rate: float
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """What upper levels see of the village when deciding to audit its accounts."""
+
+    month: int
+    reported_spent_12: float  # yuan the village's books report spent over 12 months
+    audit_probability: float
+
+
+# ---------------------------------------------------------------------------- default rules
+def committee_proposal(view: ProposalView, rng: np.random.Generator) -> np.ndarray:
+    """The committee lists the lowest scores: estimate in poverty lines minus favoritism."""
+    score = view.estimate / view.poverty_line - view.favoritism * view.fav_weight
+    return lowest(score, view.eligible, view.quota)
+
+
+def team_listing(view: TeamListingView, rng: np.random.Generator) -> np.ndarray:
+    """A team listing alone: households it measured poor, poorest first, then the rest of the
+    quota from what the committee shows (with cooperation) or at random (no information).
+    """
+    z = view.poverty_line
+    known = ~np.isnan(view.estimate)
+    prior = view.shown / z if view.shown is not None else 1.0 + rng.random(known.size)
+    # known poor first (score < 1), then the unknown by prior (score in [2, 3)), known
+    # non-poor last
+    score = np.where(known, np.where(view.estimate < z, view.estimate / z, 10.0),
+                     2.0 + np.clip(prior, 0.0, 0.999))
+    if view.quota is None:
+        return lowest(np.where(score < 1.0, score, 2.0), view.eligible, None)
+    return lowest(score, view.eligible, view.quota)
+
+
+def cadre_diversion(view: DiversionView, rng: np.random.Generator) -> np.ndarray:
+    """The interior choice of deterrence.optimal_share (imported lazily: no cycle)."""
+    from village_sim.mechanisms.deterrence import optimal_share
+
+    return optimal_share(view.inclination, view.risk, view.sanction, view.detection_scale)
+
+
+def team_visits(view: VisitView, rng: np.random.Generator) -> np.ndarray:
+    """Queued requests oldest first; then registered households it does not know; then the
+    rest it does not know; within each, the order of ``strategy`` (ties at random).
+    """
+    n = view.known.size
+    tie = rng.random(n)
+    if view.strategy == "lowest_estimate_first" and view.shown is not None:
+        key = np.floor(4.0 * view.shown / view.poverty_line) + tie
+    elif view.strategy == "complaints_first":
+        flagged = (view.pending_purpose & (Purpose.COMPLAINT | Purpose.REPORT)) > 0
+        key = np.where(flagged, 0.0, 1.0) + tie
+    elif view.strategy == "cadre_kin_first":
+        key = np.where(view.kin_of_cadre, 0.0, 1.0) + tie
+    else:
+        key = tie
+    waiting = view.pending_since < NO_REQUEST
+    pending = np.flatnonzero(waiting)
+    unknown = ~view.known & ~waiting
+    wanted = np.flatnonzero(unknown & view.registered)
+    other = np.flatnonzero(unknown & ~view.registered)
+    # what is left revisits households it knows, the longest unseen first (knowledge ages)
+    known = np.flatnonzero(view.known & ~waiting)
+    order = np.concatenate([
+        pending[np.lexsort((key[pending], view.pending_since[pending]))],
+        wanted[np.argsort(key[wanted], kind="stable")],
+        other[np.argsort(key[other], kind="stable")],
+        known[np.lexsort((key[known], view.last_visit[known]))],
+    ])
+    return order[: view.capacity]
+
+
+def team_challenge(view: ChallengeView, rng: np.random.Generator) -> np.ndarray:
+    """Act (True) on each visited household unless the team goes along with the committee."""
+    return rng.random(view.households.size) >= view.cooptation
+
+
+def household_complaints(view: ComplaintView, rng: np.random.Generator) -> np.ndarray:
+    """A poor household left off complains with probability ``complaint_rate * 2 (1 - trust)``."""
+    u = rng.random(view.listed.size)
+    p_self = np.minimum(1.0, view.complaint_rate * 2.0 * (1.0 - view.trust))
+    poor = view.own_income < view.poverty_line
+    return ~view.listed & poor & view.eligible & (u < p_self)
+
+
+def upper_audit(view: AuditView, rng: np.random.Generator) -> bool:
+    """Audit the year's accounts with probability ``audit_probability`` at each year's end."""
+    draw = float(rng.random())
+    return view.month % 12 == 0 and draw < view.audit_probability
+
+
+DEFAULT_POLICIES: dict[str, Callable[..., Any]] = {
+    "proposal": committee_proposal,
+    "team_listing": team_listing,
+    "diversion": cadre_diversion,
+    "visits": team_visits,
+    "challenge": team_challenge,
+    "complaint": household_complaints,
+    "audit": upper_audit,
+}
+
+
+def resolve_policies(policies: Mapping[str, Any] | None) -> dict[str, Callable[..., Any]]:
+    """The defaults, with the given decisions replaced (each must be callable).
+
+    Raises:
+        ValueError: for an unknown decision name (with the closest one) or a non-callable.
+    """
+    out = dict(DEFAULT_POLICIES)
+    if policies is None:
+        return out
+    if not isinstance(policies, Mapping):
+        raise ValueError(
+            f"parameter 'policies': got {policies!r}; allowed: a mapping of decision names "
+            f"({', '.join(DEFAULT_POLICIES)}) to callables")
+    for name, fn in policies.items():
+        if name not in DEFAULT_POLICIES:
+            close = difflib.get_close_matches(str(name), list(DEFAULT_POLICIES), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"policies: unknown decision {name!r}{hint}; allowed: "
+                             + ", ".join(DEFAULT_POLICIES))
+        if not callable(fn):
+            raise ValueError(f"policies[{name!r}]: got {fn!r}; allowed: a callable "
+                             "decide(observation, rng) -> action")
+        out[name] = fn
+    return out
+
+
+def check_mask(name: str, action: Any, n: int, allowed: np.ndarray | None = None,
+               at_most: int | None = None) -> np.ndarray:
+    """Validate a policy's boolean-mask action: shape, only allowed entries, a cap.
+
+    Raises:
+        ValueError: naming the policy and what was wrong.
+    """
+    mask = np.asarray(action)
+    if mask.shape != (n,) or mask.dtype != bool:
+        raise ValueError(f"policy {name!r} returned {mask.dtype} of shape {mask.shape}; "
+                         f"allowed: a boolean array of shape ({n},)")
+    if allowed is not None and bool(np.any(mask & ~allowed)):
+        bad = int(np.sum(mask & ~allowed))
+        raise ValueError(f"policy {name!r} chose {bad} households it may not choose")
+    if at_most is not None and int(mask.sum()) > at_most:
+        raise ValueError(f"policy {name!r} chose {int(mask.sum())} households; "
+                         f"allowed: at most {at_most}")
+    return mask

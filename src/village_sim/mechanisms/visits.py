@@ -1,0 +1,238 @@
+"""The work team's visits: one budget a month, a queue, a strategy, and what visits find.
+
+ODD §7.5 ("The team's information and visits"); DESIGN §3, §10. Sources: the policy text
+(驻村工作队 verify households by visits, 入户核查); the 2014 survey of 75 villages (teams present
+but visit rates low, so capacity binds); 阮荣平 2021 (outsiders without local interests
+identify needs better).
+
+The team knows a household only from its own visits: each visit measures the household's
+income with error ``team_noise`` (coefficient of variation); repeated visits within
+``team_memory`` months are averaged, older findings are forgotten. It never reads the
+committee's private estimate.
+
+One budget: ``team_size * team_visits_per_month`` visits a month cover every purpose —
+verifying entries on the committee's list, investigating complaints and villagers' reports,
+the re-check (回头看) sample, and routine visits to households it does not yet know. Requests
+wait in a queue, oldest first; what the month cannot serve carries over. Remaining visits go
+to routine visits in the order ``visit_strategy`` sets.
+
+What a visit does (with ``team_supervision``, each act unless the team goes along with the
+committee, probability ``cooptation``), on the households it was asked to visit (to verify an
+entry, investigate a complaint or report, re-check): one found not poor is challenged and
+removed; one found poor is put on the register within the quota, poorest first. Routine
+visits only gather knowledge, which the team uses at the next yearly review; a visit to a registered household checks its
+payments and can uncover a cadre's skimming (``team_detection`` per visit, more likely for
+larger takings) or an excess payment to a cadre's kin. Every visit also diagnoses the cause of
+poverty (因户施策). Zero visits: no finding, no act, no detection.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim.agents import diagnose, lognormal_factor
+from village_sim.codes import Actor, Outcome, Reason
+from village_sim.mechanisms import deterrence, policies, responsible_helpers
+from village_sim.mechanisms.register import quota_count
+from village_sim.state import NO_REQUEST, Purpose
+
+if TYPE_CHECKING:
+    from village_sim.state import VillageState
+
+__all__ = ["capacity", "request", "run"]
+
+TEAM_DIAGNOSIS_ACCURACY = 0.9
+
+
+def capacity(s: VillageState) -> int:
+    """Household visits the whole team can make this month (0 when no team is present)."""
+    return s.p.team_size * s.p.team_visits_per_month if s.team_active else 0
+
+
+def request(s: VillageState, households: np.ndarray, purpose: int) -> None:
+    """Queue visits (an earlier request keeps its place in the queue)."""
+    if not s.team_active or households.size == 0:
+        return
+    s.pending_since[households] = np.minimum(s.pending_since[households], s.steps)
+    s.pending_purpose[households] |= purpose
+
+
+def _villagers_report(s: VillageState, rng: np.random.Generator) -> None:
+    """Villagers tell the team about wrongly listed or missed households.
+
+    They do so more where the team is known: the rate is ``report_rate`` times the share of
+    households the team has visited in its memory. A team that visits nobody hears nothing.
+    """
+    u = rng.random(s.n)  # drawn every month a team is present, whatever the state
+    if not (s.supervising and s.identified and s.p.report_rate > 0):
+        return
+    visibility = float(s.team_knows().mean())
+    poor = s.poor()
+    wronged = (s.registered & ~poor) | (~s.registered & poor & s.eligible_to_list())
+    reported = np.flatnonzero(wronged & (u < s.p.report_rate * visibility))
+    request(s, reported, Purpose.REPORT)
+
+
+def run(s: VillageState) -> None:
+    """This month's visits, after allocation (so payment checks see this month's payments)."""
+    if not s.team_active:
+        s.pending_since[:] = NO_REQUEST  # a team that leaves takes its queue with it
+        s.pending_purpose[:] = 0
+        s.team_visits_done = s.team_visits_demanded = 0
+        return
+    rng = s.team.stream
+    _villagers_report(s, rng)
+    cap = capacity(s)
+    known = s.team_knows()
+    waiting = s.pending_since < NO_REQUEST
+    s.team_visits_demanded = int(np.sum(waiting | (~known & s.registered)))
+    view = policies.VisitView(
+        capacity=cap, pending_since=s.pending_since.copy(),
+        pending_purpose=s.pending_purpose.copy(), known=known,
+        last_visit=s.team_last_visit.copy(), registered=s.registered.copy(),
+        shown=s.committee_shown.copy() if (s.p.team_cooperation and s.committee_estimated)
+        else None,
+        kin_of_cadre=s.fav_weight > 0, poverty_line=s.p.poverty_line,
+        strategy=s.p.visit_strategy)
+    chosen = np.asarray(s.policies["visits"](view, rng), dtype=np.int64)
+    if chosen.size > cap or np.unique(chosen).size != chosen.size or (
+            chosen.size and (chosen.min() < 0 or chosen.max() >= s.n)):
+        raise ValueError(f"policy 'visits' returned {chosen.size} households (capacity {cap}); "
+                         "allowed: distinct household ids, at most the month's capacity")
+    s.team_visits_done = int(chosen.size)
+    s.team_visits_total += int(chosen.size)
+    if chosen.size == 0:
+        return
+    _measure(s, chosen, rng)
+    purpose = s.pending_purpose[chosen].copy()
+    s.pending_since[chosen] = NO_REQUEST
+    s.pending_purpose[chosen] = 0
+    s.diagnosis[chosen] = diagnose(s.cause[chosen], TEAM_DIAGNOSIS_ACCURACY, rng)
+    s.diagnosed_by[chosen] = Actor.TEAM
+    if not (s.supervising and s.identified):
+        return
+    est = s.team_signal_sum[chosen] / s.team_signal_count[chosen]
+    challenge = policies.ChallengeView(
+        households=chosen, estimate=est, registered=s.registered[chosen].copy(),
+        purpose=purpose, eligible=s.eligible_to_list()[chosen],
+        recently_exited=(s.steps - s.exit_month[chosen] <= 12) & ~s.registered[chosen],
+        poverty_line=s.p.poverty_line, cooptation=s.p.cooptation)
+    acts = policies.check_mask("challenge", s.policies["challenge"](challenge, rng),
+                               chosen.size)
+    _check_payments(s, chosen, acts, rng)
+    _act_on_register(s, chosen, purpose, acts)
+
+
+def _measure(s: VillageState, chosen: np.ndarray, rng: np.random.Generator) -> None:
+    """Each visit measures income with error ``team_noise``; what it knew before fades.
+
+    Earlier measurements keep a weight falling linearly to 0 over ``team_memory`` months, so
+    repeated visits sharpen the estimate and old ones stop counting.
+    """
+    y = s.per_capita_income()
+    age = s.steps - s.team_last_visit[chosen]
+    keep = np.clip(1.0 - age / s.p.team_memory, 0.0, 1.0)
+    s.team_signal_sum[chosen] *= keep
+    s.team_signal_count[chosen] *= keep
+    s.team_signal_sum[chosen] += y[chosen] * lognormal_factor(s.p.team_noise, chosen.size, rng)
+    s.team_signal_count[chosen] += 1.0
+    s.team_last_visit[chosen] = s.steps
+
+
+def confident_side(s: VillageState, estimate: np.ndarray,
+                   count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether the team's measurement puts a household above or below the line with confidence.
+
+    The team knows its own error: it acts only where the log distance to the line exceeds
+    ``team_confidence`` standard errors of its estimate (``sqrt(log(1 + team_noise^2) / n)``
+    after ``n`` visits), so repeated visits make it more decisive.
+    """
+    se = np.sqrt(np.log1p(s.p.team_noise**2) / np.maximum(count, 1e-12))
+    with np.errstate(divide="ignore"):
+        distance = np.log(np.maximum(estimate, 1e-300) / s.p.poverty_line)
+    margin = s.p.team_confidence * se
+    return distance > margin, distance < -margin
+
+
+def _act_on_register(s: VillageState, chosen: np.ndarray, purpose: np.ndarray,
+                     acts: np.ndarray) -> None:
+    """Challenge entries found not poor; list households found poor that asked or were named."""
+    z = s.p.poverty_line
+    est = s.team_signal_sum[chosen] / s.team_signal_count[chosen]
+    above, below = confident_side(s, est, s.team_signal_count[chosen])
+    listed = s.registered[chosen]
+    # routine visits only gather knowledge (used at the next yearly review); requested ones act
+    asked = purpose > 0
+    acts = acts & asked
+    remove = chosen[listed & above & acts]
+    recheck = (purpose & Purpose.RECHECK) > 0
+    flagged = (purpose & (Purpose.COMPLAINT | Purpose.REPORT)) > 0
+    recently_exited = (s.steps - s.exit_month[chosen] <= 12) & ~listed
+    restore_pool = chosen[recheck & recently_exited & below & acts]
+    eligible = s.eligible_to_list()[chosen]
+    add_pool = chosen[~listed & eligible & below & acts]
+    if remove.size == 0 and restore_pool.size == 0 and add_pool.size == 0:
+        return
+    s.registered[remove] = False
+    favoured = int(np.sum(s.fav_weight[remove] > 0))
+    s.registration_removed_favoured += favoured
+    deterrence.record_detections(s, "registration", favoured, 0.0)
+    candidates = np.concatenate([restore_pool, add_pool])
+    k = quota_count(s)
+    if k is not None:  # the quota still caps the register: the poorest found come first
+        room = max(0, k - int(s.registered.sum()))
+        est_c = s.team_signal_sum[candidates] / s.team_signal_count[candidates]
+        candidates = candidates[np.argsort(est_c, kind="stable")[:room]]
+    restore = np.intersect1d(candidates, restore_pool)
+    add = np.intersect1d(candidates, add_pool)
+    s.registered[restore] = True
+    s.registered[add] = True
+    s.restored_at_recheck[restore] = True
+    s.exit_month[restore] = -10_000
+    year = (s.steps - 1) // 12 + 1
+    mask = np.zeros(s.n, dtype=bool)
+    outcome = np.zeros(s.n, dtype=np.int8)
+    reason = np.zeros(s.n, dtype=np.int8)
+    mask[remove] = mask[restore] = mask[add] = True
+    purpose_of = np.zeros(s.n, dtype=np.int8)
+    purpose_of[chosen] = purpose
+    recheck_remove = remove[(purpose_of[remove] & Purpose.RECHECK) > 0]
+    outcome[remove], reason[remove] = Outcome.REMOVED, Reason.CHALLENGED_NOT_POOR
+    reason[recheck_remove] = Reason.RECHECK_NOT_POOR
+    outcome[restore], reason[restore] = Outcome.RE_REGISTERED, Reason.RECHECK_STILL_POOR
+    outcome[add], reason[add] = Outcome.REGISTERED, Reason.ADDED_BY_TEAM
+    complained = add[(purpose_of[add] & Purpose.COMPLAINT) > 0]
+    reason[complained] = Reason.COMPLAINT_UPHELD
+    s.log(mask, year, 0, Actor.TEAM, outcome, reason)
+    responsible_helpers.assign(s)
+
+
+def _check_payments(s: VillageState, chosen: np.ndarray, acts: np.ndarray,
+                    rng: np.random.Generator) -> None:
+    """Visits to registered households check their payments (skimming, excess to kin)."""
+    cadres = s.committee.cadres
+    u_skim = rng.random(cadres.size)
+    u_excess = rng.random(chosen.size)
+    checked = chosen[s.registered[chosen] & acts]
+    taking = s.committee.diverted_ring[s.slot]
+    exposed = deterrence.material(taking)
+    deterrence.record_detections(s, "diversion", 0, float(exposed.sum()))
+    if checked.size:
+        # each check independently uncovers a cadre's skimming, more easily when it is large
+        per_visit = s.p.team_detection * deterrence.size_factor(
+            s.diversion_share, s.p.detection_scale)
+        p_found = 1.0 - (1.0 - per_visit) ** checked.size
+        found = exposed & (u_skim < p_found)
+        if found.any():
+            amounts = s.committee.diverted_ring.sum(axis=0) * found
+            deterrence.punish(s, found, amounts, by_check=True)
+    # excess payments to cadres' kin and friends (amount favoritism): one exposure-month when
+    # favoured households were paid extra, found when a visit to one of them notices it
+    intensity = s.channel_intensity["amount"] * s.p.amount_favoritism
+    if intensity > 0 and bool(np.any(s.registered & (s.fav_weight > 0))):
+        favoured = s.registered[chosen] & (s.fav_weight[chosen] > 0) & acts
+        excess = favoured & (u_excess < s.p.team_detection * float(
+            deterrence.size_factor(intensity, s.p.detection_scale)))
+        deterrence.record_detections(s, "amount", int(excess.any()), 1.0)
