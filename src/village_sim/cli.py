@@ -4,6 +4,11 @@ This module only parses arguments, checks them and prints; the experiment logic 
 :mod:`village_sim.experiment`. Every input is checked before anything runs; a bad input ends
 with a one-line ``error: ...`` message on stderr and exit code 2 (no traceback).
 
+The teaching commands and ``run`` live in :mod:`village_sim.teaching_cli`; what both modules
+share (:class:`~village_sim.cli_common.InputError`, argument checks, the output directory)
+lives in :mod:`village_sim.cli_common`, so imports point one way: cli -> teaching_cli ->
+cli_common.
+
 Exit codes: 0 success, 2 bad input, 130 interrupted (Ctrl-C); ``sweep`` also exits 1 when
 some runs failed or are missing.
 """
@@ -13,33 +18,35 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import tomllib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 from village_sim import teaching_cli
+from village_sim.cli_common import (
+    DEFAULT_STEPS,
+    PROG,
+    InputError,
+    collect_overrides,
+    int_at_least,
+    one_regime,
+    output_dir,
+    package_version,
+    parse_assignment,
+    utf8_stdout,
+)
 from village_sim.params import (
     PARAM_BY_NAME,
     PARAMETERS,
     REGIMES,
-    load_overrides,
     parameters_markdown,
     resolve_parameters,
 )
 
 __all__ = ["build_parser", "main", "parse_assignment"]
 
-PROG = "village-sim"
-OUTPUT_ROOT = Path("village_sim_output")
 DEFAULT_REGIMES = "committee_only,team_and_committee"  # = experiment.DEFAULT_REGIMES
 DEFAULT_SEEDS = 20
-DEFAULT_STEPS = 60
 WINDOW = 12  # = experiment.WINDOW (kept here so --help does not import the model)
-
-
-class InputError(ValueError):
-    """A bad command-line input: reported as ``error: ...`` with exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,84 +54,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
-
-
-# ---------------------------------------------------------------------------- argument types
-def _int_at_least(low: int, what: str) -> Any:
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"got {text!r}; allowed: an integer >= {low} ({what})"
-            ) from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"got {value}; allowed: an integer >= {low} ({what})")
-        return value
-
-    return convert
-
-
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """Parse one ``--set NAME=VALUE``.
-
-    The value is read as a TOML value (``0.2``, ``3``, ``true``, ``"text"``), so numbers and
-    booleans work; anything else is kept as a string. ``none`` gives ``None`` for parameters
-    that allow it (``team_leaves``).
-
-    Raises:
-        InputError: for a missing ``=`` or an empty name.
-    """
-    name, sep, raw = text.partition("=")
-    name, raw = name.strip(), raw.strip()
-    if not sep or not name:
-        raise InputError(f"--set {text!r}: expected NAME=VALUE, e.g. --set quota=0.2")
-    param = PARAM_BY_NAME.get(name)
-    if param is not None and param.kind == "optional_int" and raw.lower() in ("none", "null"):
-        return name, None
-    try:
-        parsed = tomllib.loads(f"v = {raw}")
-    except tomllib.TOMLDecodeError:
-        return name, raw
-    return name, parsed["v"] if set(parsed) == {"v"} else raw
-
-
-def _set_overrides(items: Sequence[str]) -> dict[str, Any]:
-    """Parse and check every ``--set`` (names and single values; combinations come later)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        name, value = parse_assignment(item)
-        try:
-            if name not in PARAM_BY_NAME:
-                resolve_parameters(**{name: value})  # raises, suggesting the closest name
-            # only the value here: combinations are checked once every override is known
-            value = PARAM_BY_NAME[name].validate(value)
-        except ValueError as err:
-            raise InputError(f"--set {item}: {err}") from None
-        out[name] = value
-    return out
-
-
-def _collect_overrides(args: argparse.Namespace, allow_regime: bool) -> dict[str, Any]:
-    """Overrides from ``--params FILE`` then ``--set`` (later wins), checked one by one."""
-    overrides: dict[str, Any] = {}
-    if args.params is not None:
-        try:
-            overrides.update(load_overrides(args.params))
-        except ValueError as err:
-            raise InputError(str(err)) from None
-        if "regime" in overrides and not allow_regime:
-            raise InputError(
-                f"--params {args.params}: the file sets regime = {overrides['regime']!r}, but "
-                "compare runs the regimes chosen with --regimes; remove 'regime' from the file"
-            )
-    from_set = _set_overrides(args.set or [])
-    if "regime" in from_set and not allow_regime:
-        raise InputError(
-            "--set regime=...: compare runs the regimes chosen with --regimes; use --regimes"
-        )
-    overrides.update(from_set)
-    return overrides
 
 
 def _regime_list(text: str) -> list[str]:
@@ -135,44 +64,6 @@ def _regime_list(text: str) -> list[str]:
         return check_regimes(names)
     except ValueError as err:
         raise InputError(f"--regimes: {err}") from None
-
-
-def _one_regime(name: str, option: str) -> str:
-    from village_sim.experiment import check_regimes
-
-    try:
-        return check_regimes([name])[0]
-    except ValueError as err:
-        raise InputError(f"{option}: {err}") from None
-
-
-def _output_dir(out: str | None, kind: str) -> Path:
-    """The output directory: ``--out`` or ``village_sim_output/KIND-YYYYmmdd-HHMMSS``."""
-    if out is not None:
-        path = Path(out)
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = OUTPUT_ROOT / f"{kind}-{stamp}"
-        k = 2
-        while path.exists():  # two runs in the same second
-            path = OUTPUT_ROOT / f"{kind}-{stamp}-{k}"
-            k += 1
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InputError(f"--out: cannot create directory {str(path)!r}: {err}") from None
-    if not path.is_dir():
-        raise InputError(f"--out: {str(path)!r} is not a directory")
-    return path
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("village-sim")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -237,12 +128,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from village_sim import experiment as ex
 
     regimes = _regime_list(args.regimes)
-    overrides = _collect_overrides(args, allow_regime=False)
+    overrides = collect_overrides(args, allow_regime=False)
     try:
         overrides = ex.check_overrides(regimes, overrides)
     except ValueError as err:
         raise InputError(str(err)) from None
-    out = _output_dir(args.out, "compare")
+    out = output_dir(args.out, "compare")
 
     seeds = ex.replicate_seeds(args.seed, args.seeds)
     started = time.perf_counter()
@@ -253,17 +144,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     command = (f"{PROG} compare --regimes {','.join(regimes)} --seeds {args.seeds} "
                f"--seed {args.seed} --steps {args.steps} --params parameters.toml")
     header = [
-        f"Parameter overrides of a village-sim compare run (village-sim {_version()}).",
+        f"Parameter overrides of a village-sim compare run (village-sim {package_version()}).",
         "Repeat it from this directory with:",
         f"  {command}",
     ]
     ex.write_compare_outputs(out, df, summary, diffs, overrides, header, ex.PLOT_METRICS,
                              ex.WINDOW, lang=args.lang)
     if not args.quiet and args.lang is not None:  # translated table (teaching_cli)
-        from village_sim.teaching_cli import print_compare
-
-        print_compare(summary, diffs, regimes, args, overrides, elapsed,
-                      len(regimes) * len(seeds), ex.WINDOW)
+        teaching_cli.print_compare(summary, diffs, regimes, args, overrides, elapsed,
+                                   len(regimes) * len(seeds), ex.WINDOW)
     elif not args.quiet:
         print(format_compare_table(summary, diffs, regimes, args.seeds, args.seed, args.steps,
                                    ex.WINDOW, overrides))
@@ -277,30 +166,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     # One implementation serves plain runs, teaching scenarios and translated output.
-    from village_sim.teaching_cli import cmd_run
-
-    return cmd_run(args)
-
-
-def _utf8_stdout() -> None:
-    """Parameter text holds Chinese terms: write UTF-8 whatever the console's code page."""
-    reconfigure = getattr(sys.stdout, "reconfigure", None)
-    if reconfigure is not None:
-        try:
-            reconfigure(encoding="utf-8")
-        except (ValueError, OSError):  # pragma: no cover - stream already in use
-            pass
+    return teaching_cli.cmd_run(args)
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
     if args.markdown and args.regime is not None:
         raise InputError("--markdown prints the full reference; it cannot take --regime")
-    _utf8_stdout()
+    utf8_stdout()
     if args.markdown:
         sys.stdout.write(parameters_markdown())
         return 0
     if args.regime is not None and args.regime not in REGIMES:
-        _one_regime(args.regime, "--regime")  # raises, naming the allowed regimes
+        one_regime(args.regime, "--regime")  # raises, naming the allowed regimes
     preset = REGIMES.get(args.regime, {}) if args.regime else {}
     values = resolve_parameters(regime=args.regime).as_dict()
     value_head = f"value ({args.regime})" if args.regime else "default"
@@ -453,17 +330,17 @@ def build_parser() -> argparse.ArgumentParser:
              f"differences. Allowed: {regimes}. Default: {DEFAULT_REGIMES}.",
     )
     c.add_argument(
-        "--seeds", metavar="N", type=_int_at_least(1, "replicates"), default=DEFAULT_SEEDS,
+        "--seeds", metavar="N", type=int_at_least(1, "replicates"), default=DEFAULT_SEEDS,
         help=f"number of replicates (seeds) per regime, >= 1; CIs need >= 2. "
              f"Default: {DEFAULT_SEEDS}.",
     )
     c.add_argument(
-        "--seed", metavar="ROOT", type=_int_at_least(0, "root seed"), default=0,
+        "--seed", metavar="ROOT", type=int_at_least(0, "root seed"), default=0,
         help="root seed, >= 0: replicate i uses "
              "SeedSequence(ROOT).spawn(N)[i].generate_state(1)[0]. Default: 0.",
     )
     c.add_argument(
-        "--steps", metavar="MONTHS", type=_int_at_least(1, "months"), default=DEFAULT_STEPS,
+        "--steps", metavar="MONTHS", type=int_at_least(1, "months"), default=DEFAULT_STEPS,
         help=f"months to simulate per run, >= 1 (identification runs in month 1 and then "
              f"yearly). Default: {DEFAULT_STEPS}.",
     )
@@ -494,10 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"regime to run; overrides a 'regime' in --params or --set. Allowed: {regimes}. "
              f"Default: the file's regime, else {PARAM_BY_NAME['regime'].default}.",
     )
-    r.add_argument("--seed", metavar="S", type=_int_at_least(0, "seed"), default=0,
+    r.add_argument("--seed", metavar="S", type=int_at_least(0, "seed"), default=0,
                    help="seed of the run (the model's rng), >= 0. Default: 0.")
     r.add_argument(
-        "--steps", metavar="MONTHS", type=_int_at_least(1, "months"), default=None,
+        "--steps", metavar="MONTHS", type=int_at_least(1, "months"), default=None,
         help=f"months to simulate, >= 1. Default: {DEFAULT_STEPS} (with --scenario: the "
              "scenario's length).",
     )
@@ -508,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
              "village_sim_output/run-YYYYmmdd-HHMMSS in the current directory.",
     )
     r.add_argument(
-        "--households-every", metavar="K", type=_int_at_least(0, "months"), default=0,
+        "--households-every", metavar="K", type=int_at_least(0, "months"), default=0,
         help="record every household every K months (month 0 included) and write "
              "household_panel.parquet; 0: do not. Default: 0.",
     )
@@ -549,14 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--engine", choices=("serial", "processes", "dask"), default=None,
                    help="serial: this process; processes: a local process pool; dask: Dask "
                         "distributed, a LocalCluster or --scheduler. Default: dask.")
-    s.add_argument("--workers", metavar="N", type=_int_at_least(1, "workers"), default=None,
+    s.add_argument("--workers", metavar="N", type=int_at_least(1, "workers"), default=None,
                    help="worker processes for processes and the Dask LocalCluster (one thread "
                         "each). Default: the number of CPUs.")
     s.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, or "
                         "a scheduler file (*.json); implies --engine dask (docs/cluster.md). "
                         "Default: none (start a LocalCluster).")
-    s.add_argument("--max-in-flight", metavar="K", type=_int_at_least(1, "runs"), default=None,
+    s.add_argument("--max-in-flight", metavar="K", type=int_at_least(1, "runs"), default=None,
                    help="runs submitted but not yet collected (a sliding window keeps the "
                         "client's memory flat). Default: twice the workers (Dask: twice the "
                         "cluster's threads, at least 4).")
@@ -583,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(morris designs).",
     )
     rp.add_argument("dir", metavar="DIR", help="the --out directory of a sweep")
-    rp.add_argument("--window", metavar="MONTHS", type=_int_at_least(1, "months"),
+    rp.add_argument("--window", metavar="MONTHS", type=int_at_least(1, "months"),
                     default=WINDOW,
                     help=f"measurement window: each run's value is its mean over its final "
                          f"MONTHS months. Default: {WINDOW}.")
@@ -600,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "URL in a browser; Ctrl-C stops the server. Same as 'solara run "
                     "village_sim.app'.",
     )
-    v.add_argument("--port", metavar="N", type=_int_at_least(1, "TCP port"), default=8765,
+    v.add_argument("--port", metavar="N", type=int_at_least(1, "TCP port"), default=8765,
                    help="TCP port on 127.0.0.1, 1-65535. Default: 8765.")
     v.set_defaults(func=_cmd_viz)
 
@@ -621,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--out", metavar="DIR", required=True, help="output directory")
     cb.add_argument("--engine", choices=("serial", "processes", "dask"), default="processes",
                     help="where candidates are evaluated. Default: processes.")
-    cb.add_argument("--workers", metavar="N", type=_int_at_least(1, "workers"), default=None,
+    cb.add_argument("--workers", metavar="N", type=int_at_least(1, "workers"), default=None,
                     help="worker processes (processes, local dask). Default: one per core.")
     cb.add_argument("--scheduler", metavar="ADDRESS", default=None,
                     help="address of an existing Dask scheduler (implies --engine dask).")

@@ -9,6 +9,9 @@ teaching subcommands, :func:`add_lang_option` and :func:`add_run_options` to add
 those options are used (``compare``'s figure is translated by
 :func:`village_sim.experiment.plot_metrics` itself). Errors follow the CLI's convention: a
 one-line ``error: ...`` and exit code 2.
+
+This module never imports :mod:`village_sim.cli`: what both need (:class:`InputError`, the
+argument checks, the output directory) lives in :mod:`village_sim.cli_common`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from village_sim.cli_common import (
+    DEFAULT_STEPS,
+    PROG,
+    InputError,
+    collect_overrides,
+    int_at_least,
+    one_regime,
+    output_dir,
+    package_version,
+    utf8_stdout,
+)
 from village_sim.i18n import LANGUAGES, Catalog, check_lang
 
 __all__ = [
@@ -35,12 +49,6 @@ __all__ = [
 
 LANG_HELP = ("language of printed labels and figure titles: zh (中文), vi (Tiếng Việt) or en "
              "(English). Default: none (metric names as in the code, English text).")
-
-
-def _input_error(message: str) -> Exception:
-    from village_sim.cli import InputError
-
-    return InputError(message)
 
 
 def _lang(text: str) -> str:
@@ -61,12 +69,6 @@ def _ljust(text: str, width: int) -> str:
 
 def _rjust(text: str, width: int) -> str:
     return " " * max(0, width - _width(text)) + text
-
-
-def _utf8() -> None:
-    from village_sim.cli import _utf8_stdout
-
-    _utf8_stdout()
 
 
 # ---------------------------------------------------------------------------- options
@@ -158,7 +160,7 @@ def print_compare(summary: Any, diffs: Any, regimes: Sequence[str], args: argpar
                   overrides: dict[str, Any], elapsed: float, n_runs: int, window: int) -> None:
     """Print ``compare``'s table and closing lines in ``args.lang``."""
     _ = Catalog(args.lang)
-    _utf8()
+    utf8_stdout()
     print(format_compare_table(summary, diffs, regimes, args.seeds, args.seed, args.steps,
                                window, overrides, args.lang))
     print()
@@ -174,34 +176,26 @@ def _scenario(ref: str) -> Any:
     try:
         return load_scenario(ref)
     except ValueError as err:
-        raise _input_error(f"--scenario: {err}") from None
+        raise InputError(f"--scenario: {err}") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``village-sim run``: one regime on one seed, optionally a teaching scenario, translated."""
     from village_sim import experiment as ex
-    from village_sim.cli import (
-        DEFAULT_STEPS,
-        PROG,
-        _collect_overrides,
-        _one_regime,
-        _output_dir,
-        _version,
-    )
     from village_sim.params import resolve_parameters
 
     scenario = _scenario(args.scenario) if args.scenario is not None else None
     if args.regime is not None:
-        _one_regime(args.regime, "--regime")
+        one_regime(args.regime, "--regime")
     overrides: dict[str, Any] = dict(scenario.parameters) if scenario is not None else {}
-    overrides.update(_collect_overrides(args, allow_regime=True))
+    overrides.update(collect_overrides(args, allow_regime=True))
     regime = args.regime if args.regime is not None else overrides.get("regime")
     overrides.pop("regime", None)
     try:
         regime = resolve_parameters(regime=regime).regime
         overrides = ex.check_overrides([regime], overrides)
     except ValueError as err:
-        raise _input_error(str(err)) from None
+        raise InputError(str(err)) from None
     steps = args.steps if args.steps is not None else (
         scenario.steps if scenario is not None else DEFAULT_STEPS)
     events = list(scenario.events) if scenario is not None else []
@@ -209,7 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if late:
         print(f"note: --steps {steps} ends before the scenario's event "
               f"{late[0].kind!r} in month {late[0].month}", file=sys.stderr)
-    out = _output_dir(args.out, "run")
+    out = output_dir(args.out, "run")
 
     from village_sim.model import VillageModel
 
@@ -237,7 +231,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                      out / "scenario.toml"))
     if args.households_every:
         command += f" --households-every {args.households_every}"
-    header = [f"Parameters of a village-sim run (village-sim {_version()}).",
+    header = [f"Parameters of a village-sim run (village-sim {package_version()}).",
               "Repeat it from this directory with:", f"  {command}"]
     written.append(ex.write_text(ex.format_toml({"regime": regime, **overrides}, header),
                                  out / "parameters.toml"))
@@ -253,7 +247,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         written.append(path)
 
     _ = Catalog(lang)
-    _utf8()
+    utf8_stdout()
     first, last = ex.window_bounds(steps, ex.WINDOW)
     final = ts.loc[ts["step"] >= first, list(ex.KEY_METRICS)].mean()
     if scenario is not None:
@@ -291,12 +285,12 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     from village_sim.scenario import list_scenarios, load_scenario
 
     _ = Catalog(args.lang)
-    _utf8()
+    utf8_stdout()
     if args.id is not None:
         try:
             scenario = load_scenario(args.id)
         except ValueError as err:
-            raise _input_error(str(err)) from None
+            raise InputError(str(err)) from None
         text = scenario.text(_.lang)
         print(f"{text.title} ({scenario.id})")
         print()
@@ -329,14 +323,13 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- handout
 def _cmd_handout(args: argparse.Namespace) -> int:
-    from village_sim.cli import PROG
     from village_sim.handout import make_handout
     from village_sim.scenario import load_scenario
 
     try:
         scenario = load_scenario(args.id)
     except ValueError as err:
-        raise _input_error(str(err)) from None
+        raise InputError(str(err)) from None
     lang = args.lang
     fmt = args.format
     if fmt is None and args.out is not None:
@@ -346,7 +339,7 @@ def _cmd_handout(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else Path(
         f"handout-{scenario.id}-{lang}.{fmt}")
     if out.parent and not out.parent.exists():
-        raise _input_error(f"--out: directory {str(out.parent)!r} does not exist")
+        raise InputError(f"--out: directory {str(out.parent)!r} does not exist")
     command = (f"{PROG} handout {args.id} --lang {lang} --format {fmt} --seeds {args.seeds} "
                f"--seed {args.seed}" + (" --answers" if args.answers else ""))
     path = make_handout(scenario.path or args.id, lang, out, fmt, seeds=args.seeds,
@@ -366,7 +359,7 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
     try:
         out = build_bundle(args.dir, args.platform, args.arch, args.python, progress=progress)
     except BundleError as err:
-        raise _input_error(str(err)) from None
+        raise InputError(str(err)) from None
     print(out)
     return 0
 
@@ -374,7 +367,6 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
 def add_commands(sub: Any) -> None:
     """Add ``scenarios``, ``handout`` and ``bundle`` to the CLI's subparsers."""
     from village_sim.bundle import ARCHES, PLATFORMS
-    from village_sim.cli import _int_at_least
 
     langs = ", ".join(LANGUAGES)
     sc = sub.add_parser(
@@ -409,10 +401,10 @@ def add_commands(sub: Any) -> None:
                         "directory.")
     h.add_argument("--format", choices=("html", "pdf"), default=None,
                    help="html or pdf. Default: from --out's suffix, else html.")
-    h.add_argument("--seeds", metavar="N", type=_int_at_least(2, "paired villages"),
+    h.add_argument("--seeds", metavar="N", type=int_at_least(2, "paired villages"),
                    default=10, help="paired villages (seeds) for the figure and the claim, "
                                     ">= 2. Default: 10.")
-    h.add_argument("--seed", metavar="ROOT", type=_int_at_least(0, "root seed"), default=0,
+    h.add_argument("--seed", metavar="ROOT", type=int_at_least(0, "root seed"), default=0,
                    help="root seed of the replicate seeds (as in compare). Default: 0.")
     h.add_argument("--answers", action="store_true",
                    help="add the instructor's answers on a last page. Default: off.")

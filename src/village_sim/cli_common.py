@@ -1,0 +1,175 @@
+"""What the CLI's two command modules share: the error type, argument checks and helpers.
+
+:mod:`village_sim.cli` (the entry point) and :mod:`village_sim.teaching_cli` (the teaching
+commands and ``run``) both import from here; this module imports neither of them, so imports
+between the three point one way (``cli`` -> ``teaching_cli`` -> ``cli_common``).
+
+Kept light, like :mod:`village_sim.cli`: importing it loads only :mod:`village_sim.params`
+(``--help`` does not import the model); the experiment helpers are imported where used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from village_sim.params import PARAM_BY_NAME, load_overrides, resolve_parameters
+
+__all__ = [
+    "DEFAULT_STEPS",
+    "OUTPUT_ROOT",
+    "PROG",
+    "InputError",
+    "collect_overrides",
+    "int_at_least",
+    "one_regime",
+    "output_dir",
+    "package_version",
+    "parse_assignment",
+    "utf8_stdout",
+]
+
+PROG = "village-sim"
+OUTPUT_ROOT = Path("village_sim_output")
+DEFAULT_STEPS = 60
+
+
+class InputError(ValueError):
+    """A bad command-line input: reported as ``error: ...`` with exit code 2."""
+
+
+# ---------------------------------------------------------------------------- argument types
+def int_at_least(low: int, what: str) -> Any:
+    """An argparse ``type``: an integer ``>= low``; ``what`` names it in the error message."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"got {text!r}; allowed: an integer >= {low} ({what})"
+            ) from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"got {value}; allowed: an integer >= {low} ({what})")
+        return value
+
+    return convert
+
+
+# ---------------------------------------------------------------------------- parameter overrides
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse one ``--set NAME=VALUE``.
+
+    The value is read as a TOML value (``0.2``, ``3``, ``true``, ``"text"``), so numbers and
+    booleans work; anything else is kept as a string. ``none`` gives ``None`` for parameters
+    that allow it (``team_leaves``).
+
+    Raises:
+        InputError: for a missing ``=`` or an empty name.
+    """
+    name, sep, raw = text.partition("=")
+    name, raw = name.strip(), raw.strip()
+    if not sep or not name:
+        raise InputError(f"--set {text!r}: expected NAME=VALUE, e.g. --set quota=0.2")
+    param = PARAM_BY_NAME.get(name)
+    if param is not None and param.kind == "optional_int" and raw.lower() in ("none", "null"):
+        return name, None
+    try:
+        parsed = tomllib.loads(f"v = {raw}")
+    except tomllib.TOMLDecodeError:
+        return name, raw
+    return name, parsed["v"] if set(parsed) == {"v"} else raw
+
+
+def _set_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """Parse and check every ``--set`` (names and single values; combinations come later)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        name, value = parse_assignment(item)
+        try:
+            if name not in PARAM_BY_NAME:
+                resolve_parameters(**{name: value})  # raises, suggesting the closest name
+            # only the value here: combinations are checked once every override is known
+            value = PARAM_BY_NAME[name].validate(value)
+        except ValueError as err:
+            raise InputError(f"--set {item}: {err}") from None
+        out[name] = value
+    return out
+
+
+def collect_overrides(args: argparse.Namespace, allow_regime: bool) -> dict[str, Any]:
+    """Overrides from ``--params FILE`` then ``--set`` (later wins), checked one by one."""
+    overrides: dict[str, Any] = {}
+    if args.params is not None:
+        try:
+            overrides.update(load_overrides(args.params))
+        except ValueError as err:
+            raise InputError(str(err)) from None
+        if "regime" in overrides and not allow_regime:
+            raise InputError(
+                f"--params {args.params}: the file sets regime = {overrides['regime']!r}, but "
+                "compare runs the regimes chosen with --regimes; remove 'regime' from the file"
+            )
+    from_set = _set_overrides(args.set or [])
+    if "regime" in from_set and not allow_regime:
+        raise InputError(
+            "--set regime=...: compare runs the regimes chosen with --regimes; use --regimes"
+        )
+    overrides.update(from_set)
+    return overrides
+
+
+def one_regime(name: str, option: str) -> str:
+    """Check one regime name given with ``option``; raise :class:`InputError` naming the allowed."""
+    from village_sim.experiment import check_regimes
+
+    try:
+        return check_regimes([name])[0]
+    except ValueError as err:
+        raise InputError(f"{option}: {err}") from None
+
+
+# ---------------------------------------------------------------------------- output
+def output_dir(out: str | None, kind: str) -> Path:
+    """The output directory: ``--out`` or ``village_sim_output/KIND-YYYYmmdd-HHMMSS``."""
+    if out is not None:
+        path = Path(out)
+    else:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = OUTPUT_ROOT / f"{kind}-{stamp}"
+        k = 2
+        while path.exists():  # two runs in the same second
+            path = OUTPUT_ROOT / f"{kind}-{stamp}-{k}"
+            k += 1
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(f"--out: cannot create directory {str(path)!r}: {err}") from None
+    if not path.is_dir():
+        raise InputError(f"--out: {str(path)!r} is not a directory")
+    return path
+
+
+def package_version() -> str:
+    """The installed village-sim version (``unknown`` when running from a source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("village-sim")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def utf8_stdout() -> None:
+    """Parameter text holds Chinese terms: write UTF-8 whatever the console's code page."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(encoding="utf-8")
+        except (ValueError, OSError):  # pragma: no cover - stream already in use
+            pass
