@@ -297,6 +297,9 @@ def test_diverted_share_is_over_the_last_twelve_months():
     assert frame["diverted"].sum() > 0
     for step in (1, 6, 12, 13, 24, 30):
         window = frame.loc[max(0, step - 11):step]
-        expected = window["diverted"].sum() / window["released"].sum()
+        # diverted from the divertible funds (cash paid out, project funds) over those funds;
+        # before Model 2 the denominator was all money released (docs/validation.md)
+        expected = window["diverted"].sum() / window["divertible"].sum()
         assert frame.loc[step, "diverted_share"] == pytest.approx(expected), step
+        assert 0.0 <= frame.loc[step, "diverted_share"] <= 1.0
     assert math.isnan(frame.loc[0, "diverted_share"])

@@ -86,7 +86,7 @@ def test_parameter_names_are_unique_and_cover_design_units():
         assert name in BY_NAME, name
     assert "yuan" in BY_NAME["poverty_line"].unit and "person" in BY_NAME["poverty_line"].unit
     assert "household" in BY_NAME["budget_per_household"].unit
-    assert "month" in BY_NAME["audit_probability"].unit
+    assert "year" in BY_NAME["audit_probability"].unit  # DESIGN §3: per year (was per month)
     assert "member" in BY_NAME["team_visits_per_month"].unit
 
 

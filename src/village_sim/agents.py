@@ -118,8 +118,10 @@ class VillageCommittee(mesa.Agent):
 
     @property
     def estimate(self) -> np.ndarray:
-        """The committee's private income estimates (read by the committee's own decisions
-        and by observers such as the app; never by another actor of the model).
+        """The committee's private income estimates.
+
+        Read by the committee's own decisions and by observers such as the app; never by
+        another actor of the model.
         """
         return np.asarray(self.model.committee_estimate)
 

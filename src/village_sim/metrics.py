@@ -12,6 +12,7 @@ import numpy as np
 
 __all__ = [
     "amount_kin_premium",
+    "amount_kin_ratio",
     "fgt",
     "fgt_all",
     "income_deciles",
@@ -19,6 +20,7 @@ __all__ = [
     "kin_premium",
     "ratio",
     "stratified_difference",
+    "stratified_ratio",
     "targeting",
 ]
 
@@ -130,6 +132,38 @@ def kin_premium(
     return stratified_difference(
         registered[keep].astype(np.float64), cadre_kin[keep], income_deciles(yk), 10
     )
+
+
+def stratified_ratio(
+    value: np.ndarray, group: np.ndarray, strata: np.ndarray, n_strata: int
+) -> float:
+    """sum_s n_s (mean value in group, s) / sum_s n_s (mean value outside group, s).
+
+    Over strata holding both groups (n_s = households in the stratum); NaN when none is left
+    or the denominator is 0. 1 means no difference.
+    """
+    if value.size == 0:
+        return NAN
+    g = group.astype(bool)
+    n_in = np.bincount(strata[g], minlength=n_strata)
+    n_out = np.bincount(strata[~g], minlength=n_strata)
+    sum_in = np.bincount(strata[g], weights=value[g], minlength=n_strata)
+    sum_out = np.bincount(strata[~g], weights=value[~g], minlength=n_strata)
+    ok = (n_in > 0) & (n_out > 0)
+    if not ok.any():
+        return NAN
+    size = (n_in + n_out)[ok].astype(np.float64)
+    return ratio(float(np.sum(size * sum_in[ok] / n_in[ok])),
+                 float(np.sum(size * sum_out[ok] / n_out[ok])))
+
+
+def amount_kin_ratio(
+    y: np.ndarray, registered: np.ndarray, aid: np.ndarray, cadre_kin: np.ndarray,
+    cadre: np.ndarray,
+) -> float:
+    """Aid per registered household, cadres' kin over others, within deciles of y (1: none)."""
+    keep = registered & ~cadre
+    return stratified_ratio(aid[keep], cadre_kin[keep], income_deciles(y[keep]), 10)
 
 
 def amount_kin_premium(

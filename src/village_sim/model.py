@@ -41,10 +41,12 @@ from village_sim.events import Event, parse_events
 from village_sim.mechanisms import (
     allocation,
     economy,
+    elections,
     exits,
     identification,
     kin_exchange,
     measures,
+    norms,
     projects,
     recheck,
     scheduled_events,
@@ -81,6 +83,7 @@ METRIC_NAMES = (
 ) + LEDGER_FLOWS + (
     "missing_funds_share", "team_visits_demanded", "team_visits_done", "team_known_share",
     "divertible", "perceived_detection", "registration_favoritism_dared",
+    "amount_kin_premium_yuan", "cadre_replacements", "failed_assessments",
 )
 
 
@@ -156,6 +159,8 @@ class VillageModel(mesa.Model, VillageState):
         economy.run(self)
         kin_exchange.run(self)
         if yearly:
+            elections.hold_election(self)
+            norms.internalise(self)
             identification.review(self)
             exits.assess(self)
             identification.run(self)
@@ -170,6 +175,7 @@ class VillageModel(mesa.Model, VillageState):
         exits.track_returns(self)
         if self.steps % 12 == 0:
             survey.run(self)
+            elections.after_survey(self)
         self.close_month()
         self._metric_cache = None
         self.datacollector.collect(self)
@@ -209,12 +215,15 @@ class VillageModel(mesa.Model, VillageState):
         if self.identified:
             out.update(M.targeting(poor, self.registered))
             out["kin_premium"] = M.kin_premium(y, self.registered, self.cadre_kin, self.cadre)
-            out["amount_kin_premium"] = M.amount_kin_premium(
-                y, self.registered, self.aid_hist.sum(axis=0), self.cadre_kin, self.cadre)
+            aid = self.aid_hist.sum(axis=0)
+            out["amount_kin_premium"] = M.amount_kin_ratio(
+                y, self.registered, aid, self.cadre_kin, self.cadre)
+            out["amount_kin_premium_yuan"] = M.amount_kin_premium(
+                y, self.registered, aid, self.cadre_kin, self.cadre)
         else:
             for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
                          "inclusion_error_nonpoor", "mistargeting", "targeting_differential",
-                         "kin_premium", "amount_kin_premium"):
+                         "kin_premium", "amount_kin_premium", "amount_kin_premium_yuan"):
                 out[name] = M.NAN
         diverted_12 = float(self.flow_hist["diverted"].sum())
         out["diverted_share"] = M.ratio(diverted_12, float(self.flow_hist["divertible"].sum()))
@@ -242,6 +251,8 @@ class VillageModel(mesa.Model, VillageState):
         out["team_known_share"] = float(self.team_knows().mean()) if self.team_active else 0.0
         out["perceived_detection"] = float(np.mean(perceived_risk(self, "diversion")))
         out["registration_favoritism_dared"] = float(self.favoritism_now)
+        out["cadre_replacements"] = float(self.cadre_replacements)
+        out["failed_assessments"] = float(self.failed_assessments)
         self._metric_cache = (self.steps, out)
         return out
 

@@ -314,14 +314,43 @@ PARAMETERS: tuple[Param, ...] = (
     _P("sanction", "float", 2.0, "multiple of the amount found", "fine on top of restitution, "
        "paid from the cadre household's income and assets (never more than it has)",
        "modelling assumption", 0.0, 100.0, group="deterrence"),
+    _P("exposure_cost", "float", 0.5, "multiple of the gain", "what being found favouring kin "
+       "(on the register, in amounts, in project siting) costs a cadre: a reprimand, lost "
+       "standing", "modelling assumption", 0.0, 100.0, group="deterrence"),
     _P("detection_scale", "float", 0.1, "share of a cadre's cash share", "size of a diversion "
        "at which checks are half as likely to notice it as a large one: small takings hide "
        "better", "modelling assumption", 0.001, 10.0, group="deterrence"),
     _P("perception_noise", "float", 0.3, "", "sigma of the log of each cadre's misperception "
        "of the detection risk", "modelling assumption", 0.0, 3.0, group="deterrence"),
+    _P("channel_substitution", "bool", False, "", "switch: what deterrence holds back in one "
+       "favoritism channel (registration, amount, diversion, project siting) pushes the others",
+       "modelling assumption (displacement of corruption: Olken 2007; Yang 2008)",
+       group="deterrence"),
     _P("recovered_to_village", "bool", False, "", "switch: restitution recovered by audits and "
        "checks returns to the village's cash fund (off: it goes to the upper level); fines "
        "always leave the village", "modelling assumption", group="deterrence"),
+    _P("internalisation_rate", "float", 0.0, "per cadre per watched year", "probability that a "
+       "cadre watched by a team for a whole year lowers its greed for good (halves it)",
+       "modelling assumption (off by default: deterrence lasts as long as what cadres saw)",
+       0.0, 1.0, group="deterrence"),
+    # --- cadre turnover -----------------------------------------------------------------------
+    _P("elections", "bool", True, "", "switch: committee elections every term_years years",
+       "村民委员会组织法", group="turnover"),
+    _P("term_years", "int", 3, "years", "length of the committee's term",
+       "村民委员会组织法 (3 years; 5 since 2018)", 1, 50, group="turnover"),
+    _P("election_turnover", "float", 0.3, "per cadre per election", "probability that a cadre "
+       "is replaced at an election when mean trust is 0.5 (times 2 (1 - mean trust))",
+       "modelling assumption", 0.0, 1.0, group="turnover"),
+    _P("survey_consequences", "bool", True, "", "switch: a village over the exit assessment's "
+       "thresholds has cadres replaced (问责)", "exit assessment (三率一度)", group="turnover"),
+    _P("missed_poor_threshold", "float", 0.02, "share", "missed-poor rate (漏评率) above which "
+       "the yearly survey fails the village", "exit assessment (三率一度): below 2%", 0.0, 1.0,
+       group="turnover"),
+    _P("wrongful_exit_threshold", "float", 0.02, "share", "wrongful-exit rate (错退率) above "
+       "which the yearly survey fails the village", "exit assessment (三率一度): below 2%", 0.0,
+       1.0, group="turnover"),
+    _P("survey_replacement", "float", 0.2, "per cadre", "probability that a cadre of a failed "
+       "village is replaced", "modelling assumption", 0.0, 1.0, group="turnover"),
     # --- observation --------------------------------------------------------------------------
     _P("survey_sample", "float", 0.3, "share of households", "share sampled by the yearly "
        "third-party survey", "exit assessment (三率一度)", 0.0, 1.0, True, group="observation"),

@@ -94,18 +94,7 @@ class VillageState:
         self.skill, self.assets, self.sick = v.skill, v.assets, v.sick
         self.kin, self.friends = v.kin, v.friends
         self.network = ((v.kin + v.friends) > 0).astype(np.float64).tocsr()
-        self.cadres = v.cadres
-        self.cadre = np.zeros(n, dtype=bool)
-        self.cadre[v.cadres] = True
-        self.cadre_kin = (np.asarray(v.kin[v.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
-        cadre_friend = (np.asarray(v.friends[v.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
-        # favoured: cadre households and kin fully, friends half (优亲厚友)
-        self.fav_weight = np.where(
-            self.cadre | self.cadre_kin, 1.0, np.where(cadre_friend, 0.5, 0.0)
-        )
-        self.cadre_friend = cadre_friend
-        self.cadre_kin_lists = [v.kin.indices[v.kin.indptr[c]:v.kin.indptr[c + 1]]
-                                for c in v.cadres]
+        self.set_cadres(v.cadres)
 
         self.measure_income = np.zeros(n)
         self.project_income = np.zeros(n)
@@ -169,9 +158,16 @@ class VillageState:
         self.exposure_ring = {c: np.zeros(12) for c in CHANNELS}
         self.detections_by_channel = dict.fromkeys(CHANNELS, 0)
         self.diversion_share = np.zeros(n_cadres)
+        self.diversion_inclination = np.zeros(n_cadres)
+        self.diversion_risk = np.zeros(n_cadres)
         self.channel_intensity = dict.fromkeys(CHANNELS, 1.0)
         self.fines_paid = np.zeros(n)
         self.registration_removed_favoured = 0
+        self.cadre_replacements = 0
+        self.failed_assessments = 0
+        self.internalised = 0
+        self.team_months_last_year = 0
+        self.team_month_ring = np.zeros(12, dtype=bool)
         self.audit_month_due = False
 
         self.budget_factor = 1.0
@@ -199,6 +195,24 @@ class VillageState:
         self._log_blocks: list[dict[str, np.ndarray]] = []
         self.slot = 0
         return v.cadre_greed
+
+    def set_cadres(self, cadres: np.ndarray) -> None:
+        """Seat the cadres: who is a cadre, a cadre's kin or friend, and how favoured.
+
+        Favoured (优亲厚友): cadre households and their kin fully, their friends half.
+        """
+        n = self.n
+        self.cadres = np.sort(cadres)
+        self.cadre = np.zeros(n, dtype=bool)
+        self.cadre[self.cadres] = True
+        self.cadre_kin = (np.asarray(self.kin[self.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
+        cadre_friend = (np.asarray(self.friends[self.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
+        self.fav_weight = np.where(
+            self.cadre | self.cadre_kin, 1.0, np.where(cadre_friend, 0.5, 0.0)
+        )
+        self.cadre_friend = cadre_friend
+        self.cadre_kin_lists = [self.kin.indices[self.kin.indptr[c]:self.kin.indptr[c + 1]]
+                                for c in self.cadres]
 
     # ------------------------------------------------------------------ queries
     def annual_capacity(self) -> np.ndarray:
@@ -315,6 +329,8 @@ class VillageState:
             self.totals[k] += f[k]
         for k in MEMO_FLOWS:
             self.flow_hist[k][slot] = self.memo[k]
+        self.team_month_ring[slot] = self.team_active
+        self.team_months_last_year = int(self.team_month_ring.sum())
 
     def ledger_balance(self) -> float:
         """This month's inflows minus outflows (zero up to rounding: money is conserved)."""

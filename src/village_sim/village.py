@@ -20,7 +20,8 @@ import scipy.sparse as sp
 
 from village_sim.params import Parameters
 
-__all__ = ["Cause", "Village", "build_village", "cause_of_poverty", "symmetric_adjacency"]
+__all__ = ["Cause", "Village", "build_village", "cadre_weight", "cause_of_poverty", "draw_greed",
+           "symmetric_adjacency"]
 
 
 class Cause(IntEnum):
@@ -134,12 +135,23 @@ def build_village(params: Parameters, rng: np.random.Generator) -> Village:
     friends = symmetric_adjacency(n, fs, fd)
 
     # Cadres come disproportionately from big clans and better-off households.
-    weight = sizes[clan].astype(np.float64) * np.sqrt(assets * (0.5 + skill))
+    weight = cadre_weight(clan, assets, skill)
     cadres = rng.choice(n, size=params.committee_size, replace=False, p=weight / weight.sum())
     cadres.sort()
     # Honesty varies between cadres: greed in (0, 2), mean 1.
-    cadre_greed = 2.0 * rng.beta(2.0, 2.0, size=params.committee_size)
+    cadre_greed = draw_greed(params.committee_size, rng)
     return Village(clan, persons, labour, skill, assets, sick, kin, friends, cadres, cadre_greed)
+
+
+def cadre_weight(clan: np.ndarray, assets: np.ndarray, skill: np.ndarray) -> np.ndarray:
+    """Chance weight of becoming a cadre: larger clans and better-off households weigh more."""
+    sizes = np.bincount(clan)
+    return sizes[clan].astype(np.float64) * np.sqrt(assets * (0.5 + skill))
+
+
+def draw_greed(size: int, rng: np.random.Generator) -> np.ndarray:
+    """Cadres' greed: honesty varies between cadres, greed in (0, 2) with mean 1."""
+    return 2.0 * rng.beta(2.0, 2.0, size=size)
 
 
 def cause_of_poverty(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from village_sim.mechanisms import deterrence
+from village_sim.mechanisms import deterrence, policies
 
 if TYPE_CHECKING:
     from village_sim.state import VillageState
@@ -29,18 +29,6 @@ def pay_out_takings(s: VillageState, taken_by: np.ndarray) -> None:
     s.other_transfer_hist[s.slot] += gain
     s.diverted_hist[s.slot] += gain
     s.diverted_received += gain
-
-
-def choose_diversion(s: VillageState) -> np.ndarray:
-    """Each cadre's share of the cash through its hands to take (ODD §7.4, deterrence).
-
-    The interior choice of :func:`village_sim.mechanisms.deterrence.optimal_share` at
-    inclination ``diversion_propensity * greed`` and the cadre's own perceived risk.
-    """
-    p = s.p
-    risk = deterrence.perceived_risk(s, "diversion")
-    return deterrence.optimal_share(p.diversion_propensity * s.committee.greed, risk,
-                                    p.sanction, p.detection_scale)
 
 
 def run(s: VillageState) -> None:
@@ -74,8 +62,15 @@ def run(s: VillageState) -> None:
     audit_draw = upper.random()  # drawn every month, whatever the switches (CRN)
     audit_u = upper.random(cadres.size)
     s.committee.diverted_ring[s.slot] = 0.0
-    s.diversion_share = choose_diversion(s)
-    s.channel_intensity["amount"] = deterrence.channel_realisation(s, "amount")
+    deterrence.update_channels(s)
+    view = policies.DiversionView(inclination=s.diversion_inclination.copy(),
+                                  risk=np.asarray(s.diversion_risk).copy(), sanction=p.sanction,
+                                  detection_scale=p.detection_scale)
+    share = np.asarray(s.policies["diversion"](view, s.committee.stream), dtype=np.float64)
+    if share.shape != (cadres.size,) or not bool(np.all((share >= 0.0) & (share <= 1.0))):
+        raise ValueError(f"policy 'diversion' returned {share!r}; allowed: one share in "
+                         f"[0, 1] per cadre ({cadres.size})")
+    s.diversion_share = share
 
     reg = np.flatnonzero(s.registered)
     if reg.size > 0 and pool > 0:

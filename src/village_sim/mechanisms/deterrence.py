@@ -39,11 +39,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHANNELS",
-    "channel_realisation",
     "optimal_share",
     "perceived_risk",
     "record_detections",
     "size_factor",
+    "update_channels",
 ]
 
 # Pseudo-exposure with nothing found that a cadre's learning starts from, so that one early
@@ -59,32 +59,35 @@ def size_factor(share: np.ndarray | float, scale: float) -> np.ndarray:
     return f / (f + scale)
 
 
-def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float,
+def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float | np.ndarray,
                   scale: float) -> np.ndarray:
     """The share each cadre takes: the root of the first-order condition in the docstring.
 
     Args:
         inclination: ``g`` per cadre (>= 0); 0 takes nothing.
         risk: Perceived probability ``P`` (0-1) that a large taking is found within a year.
-        sanction: Fine as a multiple of the amount found (restitution comes on top).
+        sanction: Fine as a multiple of the amount found (restitution comes on top); one
+            number or one per entry.
         scale: ``kappa`` (> 0), the size at which a taking is half as findable as a large one.
 
     Returns:
         Shares in [0, 1], one per cadre.
     """
     g = np.asarray(inclination, dtype=np.float64)
-    cost = np.broadcast_to(np.asarray(risk, dtype=np.float64) * (1.0 + sanction), g.shape)
+    cost = np.broadcast_to(np.asarray(risk, dtype=np.float64)
+                           * (1.0 + np.asarray(sanction, dtype=np.float64)), g.shape)
+    inv_g = np.divide(1.0, g, out=np.full(g.shape, np.inf), where=g > 0)
+    k2 = scale * scale
 
     def marginal(f: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            moral = np.where(g > 0, f / np.where(g > 0, g, 1.0), np.inf)
-        return 1.0 - cost * (f * f + 2.0 * f * scale) / (f + scale) ** 2 - moral
+        # (f^2 + 2 f kappa) / (f + kappa)^2 = 1 - kappa^2 / (f + kappa)^2
+        return 1.0 - cost * (1.0 - k2 / ((f + scale) * (f + scale))) - f * inv_g
 
-    # the marginal value falls in f: bisection on [0, 1] (50 halvings: below 1e-15)
+    # the marginal value falls in f: bisection on [0, 1] (45 halvings: below 1e-13)
     lo = np.zeros_like(g)
     hi = np.ones_like(g)
     at_one = marginal(hi) >= 0.0
-    for _ in range(50):
+    for _ in range(45):
         mid = 0.5 * (lo + hi)
         up = marginal(mid) > 0.0
         lo = np.where(up, mid, lo)
@@ -96,13 +99,13 @@ def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float,
 def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
     """Each cadre's perceived probability that a large taking in ``channel`` is found this year.
 
-    Audits look at the cash accounts and project books (channels ``diversion`` and
-    ``project``); every channel is also watched by the checks whose findings the cadres saw in
-    the last 12 months.
+    Audits look at the books (channel ``diversion``: skimming of cash and project funds);
+    every channel is also watched by the checks whose findings the cadres saw in the last
+    12 months.
     """
     p = s.p
     audit = 0.0
-    if channel in ("diversion", "project") and p.upper_audits:
+    if channel == "diversion" and p.upper_audits:
         audit = p.audit_probability * p.detection
     audit_seen = np.minimum(1.0, audit * s.risk_perception)
     found = float(s.detections_ring[channel].sum())
@@ -113,18 +116,48 @@ def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
     return 1.0 - (1.0 - audit_seen) * (1.0 - learned_seen)
 
 
-def channel_realisation(s: VillageState, channel: str) -> float:
-    """Share (0-1) of the committee's undeterred inclination in ``channel`` that it acts on.
+def update_channels(s: VillageState) -> None:
+    """This month's deterrence in every channel.
 
-    Used for the committee's collective channels (registration favoritism, amount favoritism,
-    project capture): each cadre's optimal share at inclination ``greed`` over ``greed``,
-    averaged over cadres.
+    Each cadre's diversion share (the default rule; the ``diversion`` policy decides the
+    shares actually taken), and, for the committee's collective channels (registration,
+    amount, project siting), the share of its inclination it acts on: each cadre's optimal
+    share at inclination ``greed`` over ``greed``, averaged over cadres. What exposure costs
+    in those channels is ``exposure_cost`` (no money is taken, so no restitution or fine: a
+    reprimand, lost standing), not ``sanction``.
+
+    With ``channel_substitution``, what deterrence holds back in one channel pushes the
+    others: each channel's inclination is multiplied by ``1 + mean shortfall of the other
+    channels`` (the shortfall of a channel is 1 minus the share of its inclination acted on).
     """
-    greed = s.committee.greed
-    risk = perceived_risk(s, channel)
-    g = np.maximum(greed, 1e-12)
-    share = optimal_share(g, risk, s.p.sanction, s.p.detection_scale)
-    return float(np.mean(np.minimum(1.0, share / g)))
+    p = s.p
+    greed = np.maximum(s.committee.greed, 0.0)
+    m = greed.size
+    base_div = p.diversion_propensity * greed
+    risks = {c: perceived_risk(s, c) for c in CHANNELS}
+    collective = ("registration", "amount", "project")
+    inclination = np.concatenate([base_div] + [greed] * 3)
+    risk = np.concatenate([risks["diversion"]] + [risks[c] for c in collective])
+    cost = np.concatenate([np.full(m, p.sanction), np.full(3 * m, p.exposure_cost)])
+    shares = optimal_share(inclination, risk, cost, p.detection_scale)
+    acted = np.ones_like(shares)
+    np.divide(shares, inclination, out=acted, where=inclination > 0)
+    acted = np.minimum(1.0, acted)
+    realised = {c: float(np.mean(acted[i * m:(i + 1) * m]))
+                for i, c in enumerate(("diversion",) + collective)}
+    s.diversion_inclination = base_div
+    if p.channel_substitution:
+        boost = {c: 1.0 + float(np.mean([1.0 - realised[d] for d in CHANNELS if d != c]))
+                 for c in CHANNELS}
+        s.diversion_inclination = base_div * boost["diversion"]
+        shares[:m] = optimal_share(s.diversion_inclination, risks["diversion"], p.sanction,
+                                   p.detection_scale)
+        for channel in collective:
+            realised[channel] *= boost[channel]
+    s.diversion_risk = risks["diversion"]
+    s.diversion_share = shares[:m]
+    for channel in CHANNELS:
+        s.channel_intensity[channel] = realised[channel]
 
 
 def record_detections(s: VillageState, channel: str, found: int, exposed: float) -> None:
@@ -156,7 +189,7 @@ def collect(s: VillageState, cadres: np.ndarray, amounts: np.ndarray) -> tuple[f
         total = paid_back + paid_fine
         from_income = min(total, income_room)
         s.other_transfer_hist[slot, c] -= from_income
-        s.assets[c] -= total - from_income
+        s.assets[c] = max(0.0, float(s.assets[c]) - (total - from_income))
         s.diverted_received[c] -= paid_back
         s.fines_paid[c] += paid_fine
         recovered += paid_back
@@ -188,7 +221,6 @@ def punish(s: VillageState, found: np.ndarray, amounts: np.ndarray, by_check: bo
         s.cash_fund += recovered
     s.committee.diverted_ring[:, idx] = 0.0
     hit = idx[material(amounts[idx])]
-    s.committee.greed[hit] *= 0.5
     s.committee.times_caught[hit] += 1
     s.detected_diversions += int(hit.size)
     s.detections_by_channel["diversion"] += int(hit.size)

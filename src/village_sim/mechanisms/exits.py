@@ -19,9 +19,11 @@ def assess(s: VillageState) -> None:
     """Yearly exit assessment (脱贫), just before the new register is written (months 13, 25…).
 
     Exits and wrongful exits (错退) are decided on the register of the year that ends, so the
-    register never stands half-empty between assessment and identification. The certifier
-    (the team if present, else the committee) measures each registered household; those it
-    sees above the line exit. Under exit-target pressure (数字脱贫),
+    register never stands half-empty between assessment and identification. The committee
+    certifies from the estimates it states (so its kin and friends look poorer and stay on);
+    a supervising team certifies the households its own visits measured, from that
+    measurement (a team that does not check the committee signs what it is shown). Those
+    seen above the line exit. Under exit-target pressure (数字脱贫),
     a share ``exit_pressure`` of those it sees within a quarter of the line below it are
     declared out too.
     """
@@ -30,7 +32,7 @@ def assess(s: VillageState) -> None:
     p, z = s.p, s.p.poverty_line
     y = s.per_capita_income()
     est = s.committee_shown.copy()
-    if s.team_active:
+    if s.supervising:
         known = s.team_knows()
         est[known] = s.team_signal_sum[known] / s.team_signal_count[known]
     # the pressure's draw comes from the committee's stream in every regime (common random

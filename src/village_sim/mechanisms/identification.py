@@ -59,7 +59,7 @@ def review(s: VillageState) -> None:
         estimate[known] = s.team_signal_sum[known] / s.team_signal_count[known]
     s.committee_estimate = estimate
     s.committee_estimated = True
-    s.channel_intensity["registration"] = deterrence.channel_realisation(s, "registration")
+    deterrence.update_channels(s)
     s.favoritism_now = p.favoritism * s.channel_intensity["registration"]
     stated = estimate - s.favoritism_now * s.fav_weight * p.poverty_line
     s.committee_shown = np.maximum(stated, 0.0)

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from village_sim.mechanisms.deterrence import optimal_share
 from village_sim.mechanisms.register import lowest
 from village_sim.state import NO_REQUEST, Purpose
 
@@ -138,8 +139,10 @@ def committee_proposal(view: ProposalView, rng: np.random.Generator) -> np.ndarr
 
 
 def team_listing(view: TeamListingView, rng: np.random.Generator) -> np.ndarray:
-    """A team listing alone: households it measured poor, poorest first, then the rest of the
-    quota from what the committee shows (with cooperation) or at random (no information).
+    """A team listing alone: households it measured poor, poorest first, then the rest.
+
+    The rest of the quota comes from what the committee shows (with cooperation) or at random
+    (no information).
     """
     z = view.poverty_line
     known = ~np.isnan(view.estimate)
@@ -154,15 +157,16 @@ def team_listing(view: TeamListingView, rng: np.random.Generator) -> np.ndarray:
 
 
 def cadre_diversion(view: DiversionView, rng: np.random.Generator) -> np.ndarray:
-    """The interior choice of deterrence.optimal_share (imported lazily: no cycle)."""
-    from village_sim.mechanisms.deterrence import optimal_share
-
+    """The interior choice of :func:`village_sim.mechanisms.deterrence.optimal_share`."""
     return optimal_share(view.inclination, view.risk, view.sanction, view.detection_scale)
 
 
 def team_visits(view: VisitView, rng: np.random.Generator) -> np.ndarray:
-    """Queued requests oldest first; then registered households it does not know; then the
-    rest it does not know; within each, the order of ``strategy`` (ties at random).
+    """Queued requests oldest first, then households the team does not know, then revisits.
+
+    Registered households it does not know come before the others; within each group the
+    order of ``strategy`` decides (ties at random). Visits left over go to households it
+    knows, the longest unseen first, so that what it knows stays current.
     """
     n = view.known.size
     tie = rng.random(n)

@@ -50,8 +50,7 @@ def run(s: VillageState) -> None:
     n_clans = int(s.clan.max()) + 1
     planned_poor = np.bincount(s.clan[est < p.poverty_line], minlength=n_clans)
     neediest = int(np.argmax(planned_poor))
-    s.channel_intensity["project"] = deterrence.channel_realisation(s, "project")
-    capture = p.project_capture * s.channel_intensity["project"]
+    capture = min(1.0, p.project_capture * s.channel_intensity["project"])
     rng = s.committee.stream
     captured = rng.random() < capture
     cadre_clan = int(s.clan[rng.choice(cadres)])

@@ -20,9 +20,10 @@ What a visit does (with ``team_supervision``, each act unless the team goes alon
 committee, probability ``cooptation``), on the households it was asked to visit (to verify an
 entry, investigate a complaint or report, re-check): one found not poor is challenged and
 removed; one found poor is put on the register within the quota, poorest first. Routine
-visits only gather knowledge, which the team uses at the next yearly review; a visit to a registered household checks its
-payments and can uncover a cadre's skimming (``team_detection`` per visit, more likely for
-larger takings) or an excess payment to a cadre's kin. Every visit also diagnoses the cause of
+visits only gather knowledge, which the team uses at the next yearly review. A visit to a
+registered household checks its payments and can uncover a cadre's skimming
+(``team_detection`` per visit, more likely for larger takings) or an excess payment to a
+cadre's kin. Every visit also diagnoses the cause of
 poverty (因户施策). Zero visits: no finding, no act, no detection.
 """
 
@@ -159,7 +160,6 @@ def confident_side(s: VillageState, estimate: np.ndarray,
 def _act_on_register(s: VillageState, chosen: np.ndarray, purpose: np.ndarray,
                      acts: np.ndarray) -> None:
     """Challenge entries found not poor; list households found poor that asked or were named."""
-    z = s.p.poverty_line
     est = s.team_signal_sum[chosen] / s.team_signal_count[chosen]
     above, below = confident_side(s, est, s.team_signal_count[chosen])
     listed = s.registered[chosen]
@@ -168,7 +168,6 @@ def _act_on_register(s: VillageState, chosen: np.ndarray, purpose: np.ndarray,
     acts = acts & asked
     remove = chosen[listed & above & acts]
     recheck = (purpose & Purpose.RECHECK) > 0
-    flagged = (purpose & (Purpose.COMPLAINT | Purpose.REPORT)) > 0
     recently_exited = (s.steps - s.exit_month[chosen] <= 12) & ~listed
     restore_pool = chosen[recheck & recently_exited & below & acts]
     eligible = s.eligible_to_list()[chosen]

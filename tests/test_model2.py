@@ -1,0 +1,268 @@
+"""Model 2: the team's effect must come from what it learns, can do and costs (DESIGN §10).
+
+Tests that would fail if a result were built into the rules: no capacity, no effect; more
+capacity, more effect, saturating; deterrence that falls smoothly with audits and never drops
+off a cliff; checks run by upper levels in every regime; decisions that a researcher can
+replace; and a team that never reads the committee's private estimate.
+
+Statistics: paired seeds (common random numbers). "Equivalent within m" means the 90% CI of the
+paired mean difference lies inside [-m, m]; "raises/lowers" means a one-sided paired t above
+the 95% critical value for its degrees of freedom. Each claim is measured over the final 12
+months of a 60-month run (months 49-60, which hold the identification of month 49).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from village_sim import VillageModel
+from village_sim.mechanisms import policies
+
+STEPS = 60
+SEEDS = tuple(range(20))
+
+
+def _run(args: tuple[str, int, tuple[tuple[str, object], ...], int]) -> dict[str, float]:
+    regime, seed, overrides, steps = args
+    model = VillageModel(rng=seed, regime=regime, **dict(overrides))
+    for _ in range(steps):
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe().iloc[-12:]
+    return {k: float(np.nanmean(frame[k])) if frame[k].notna().any() else float("nan")
+            for k in frame.columns}
+
+
+@cache
+def window(regime: str, overrides: tuple[tuple[str, object], ...] = (),
+           seeds: tuple[int, ...] = SEEDS, steps: int = STEPS) -> tuple[dict[str, float], ...]:
+    """Window means per seed (cached; two processes)."""
+    tasks = [(regime, s, overrides, steps) for s in seeds]
+    with ProcessPoolExecutor(2) as pool:
+        return tuple(pool.map(_run, tasks))
+
+
+def diff(metric: str, a: tuple[str, dict], b: tuple[str, dict],
+         seeds: tuple[int, ...] = SEEDS) -> np.ndarray:
+    """Per-seed difference b - a."""
+    ra = window(a[0], tuple(sorted(a[1].items())), seeds)
+    rb = window(b[0], tuple(sorted(b[1].items())), seeds)
+    return np.array([y[metric] - x[metric] for x, y in zip(ra, rb, strict=True)])
+
+
+def ci90(d: np.ndarray) -> tuple[float, float]:
+    d = d[~np.isnan(d)]
+    half = stats.t.ppf(0.95, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    return float(d.mean() - half), float(d.mean() + half)
+
+
+def assert_equivalent(d: np.ndarray, margin: float) -> None:
+    lo, hi = ci90(d)
+    assert -margin <= lo and hi <= margin, f"90% CI [{lo:+.4f}, {hi:+.4f}] not within ±{margin}"
+
+
+def assert_direction(d: np.ndarray, sign: int) -> None:
+    d = d[~np.isnan(d)]
+    se = d.std(ddof=1) / np.sqrt(d.size)
+    t = d.mean() / se if se > 0 else np.inf * np.sign(d.mean())
+    crit = stats.t.ppf(0.95, d.size - 1)
+    assert sign * t > crit, f"mean {d.mean():+.4f}, t {t:+.2f}, need {sign:+d} × t > {crit:.2f}"
+
+
+# ------------------------------------------------------------------ no capacity, no effect
+@pytest.mark.slow
+@pytest.mark.parametrize(("metric", "margin"), [
+    ("kin_premium", 0.02), ("exclusion_error", 0.02), ("diverted_share", 0.01)])
+def test_a_team_that_makes_no_visits_changes_nothing(metric: str, margin: float) -> None:
+    d = diff(metric, ("committee_plus_mobilization", {}),
+             ("team_and_committee", {"team_visits_per_month": 0}))
+    assert_equivalent(d, margin)
+
+
+# Capacities: visits a month for the whole team (one member, so size x visits = capacity).
+CAPACITIES = (0, 3, 12, 48, 400)  # 400 > any demand in a 300-household village
+DOSE_SEEDS = tuple(range(40))
+
+
+def reduction(metric: str, capacity: int) -> float:
+    d = diff(metric, ("committee_plus_mobilization", {}),
+             ("team_and_committee", {"team_size": 1, "team_visits_per_month": capacity}),
+             DOSE_SEEDS)
+    return float(-np.nanmean(d))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("metric", ["kin_premium", "diverted_share", "exclusion_error"])
+def test_the_team_effect_grows_with_capacity_and_saturates(metric: str) -> None:
+    levels = [reduction(metric, c) for c in CAPACITIES]
+    assert levels[0] == 0.0, levels  # capacity 0: exactly the committee's village
+    assert levels[-1] > 0.0, levels
+    top = diff(metric, ("committee_plus_mobilization", {}),
+               ("team_and_committee", {"team_size": 1, "team_visits_per_month": CAPACITIES[-1]}),
+               DOSE_SEEDS)
+    assert_direction(top, -1)
+    for before, after in zip(levels, levels[1:]):
+        assert after >= before - 0.01, levels
+    first, last = levels[1] - levels[0], levels[-1] - levels[-2]
+    assert last <= 0.5 * max(first, 0.0) + 1e-12 or last <= 0.01, levels
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("metric", ["kin_premium", "diverted_share", "exclusion_error"])
+def test_team_size_and_visits_trade_one_for_one(metric: str) -> None:
+    d = diff(metric, ("team_and_committee", {"team_size": 2, "team_visits_per_month": 6}),
+             ("team_and_committee", {"team_size": 6, "team_visits_per_month": 2}))
+    assert_equivalent(d, 0.02 if metric != "diverted_share" else 0.01)
+
+
+def test_an_overloaded_team_leaves_demand_unmet() -> None:
+    model = VillageModel(rng=3, regime="team_and_committee", team_size=1,
+                         team_visits_per_month=3)
+    for _ in range(40):
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert (frame["team_visits_done"] <= 3).all()
+    identification_months = [1, 13, 25, 37]
+    for m in identification_months:
+        assert frame.loc[m, "team_visits_done"] == 3, m
+        assert frame.loc[m, "team_visits_demanded"] > frame.loc[m, "team_visits_done"], m
+
+
+# ------------------------------------------------------------------ deterrence without a cliff
+AUDIT_VALUES = tuple(np.round(np.linspace(0.0, 1.0, 11), 2))
+
+
+@pytest.mark.slow
+def test_diversion_falls_smoothly_with_audits_and_never_to_zero() -> None:
+    shares = [np.nanmean([r["diverted_share"] for r in window(
+        "committee_only", (("audit_probability", float(a)),))]) for a in AUDIT_VALUES]
+    for before, after in zip(shares, shares[1:]):
+        assert after <= before + 0.005, shares
+    assert shares[0] - shares[-1] >= 0.25 * shares[0], shares
+    for value in shares[:-1]:
+        assert value > 0.01 * shares[0], shares
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("metric", ["amount_kin_premium", "project_capture_share"])
+def test_watching_one_channel_pushes_the_others_only_with_substitution(metric: str) -> None:
+    on = diff(metric, ("committee_only", {"channel_substitution": True, "audit_probability": 0.0}),
+              ("committee_only", {"channel_substitution": True, "audit_probability": 0.5}))
+    assert_direction(on, +1)
+    off = diff(metric, ("committee_only", {"audit_probability": 0.0}),
+               ("committee_only", {"audit_probability": 0.5}))
+    assert_equivalent(off, 0.02)
+
+
+@pytest.mark.slow
+def test_upper_level_recheck_alone_lowers_the_kin_premium() -> None:
+    d = diff("kin_premium", ("committee_only", {"upper_recheck": False}),
+             ("committee_only", {"upper_recheck": True}))
+    assert_direction(d, -1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("metric", "margin"), [("kin_premium", 0.02), ("diverted_share", 0.01)])
+def test_gains_vanish_after_the_team_leaves_without_internalisation(metric: str,
+                                                                   margin: float) -> None:
+    d = diff(metric, ("committee_only", {}),
+             ("team_and_committee", {"team_leaves": 24, "internalisation_rate": 0.0}))
+    assert_equivalent(d, margin)
+
+
+@pytest.mark.slow
+def test_internalisation_keeps_part_of_the_gain_after_the_team_leaves() -> None:
+    d = diff("diverted_share", ("team_and_committee", {"team_leaves": 24}),
+             ("team_and_committee", {"team_leaves": 24, "internalisation_rate": 0.5}))
+    assert_direction(d, -1)
+
+
+# ------------------------------------------------------------------ money and shares
+def test_fines_are_bounded_and_leave_the_village() -> None:
+    model = VillageModel(rng=5, regime="committee_only", n_households=120, sanction=100.0,
+                         diversion_propensity=1.0, events=[{"month": 12, "kind": "audit_now"},
+                                                           {"month": 24, "kind": "audit_now"}])
+    for _ in range(36):
+        assets_before = model.assets.copy()
+        model.step()
+        f = model.flows
+        assert abs(model.ledger_balance()) < 1e-6 * max(1.0, f["released"] + f["carried_in"])
+        assert f["returned_to_village"] == 0.0
+        assert (model.assets >= 0).all() and (model.assets <= assets_before + 1e-9).all()
+        assert (model.per_capita_income_post() >= -1e-9).all()
+        row = model.metrics()
+        for share in ("diverted_share", "missing_funds_share"):
+            assert np.isnan(row[share]) or 0.0 <= row[share] <= 1.0, (share, row[share])
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert frame["fines"].sum() > 0 and frame["recovered"].sum() > 0
+
+
+# ------------------------------------------------------------------ replaceable decisions
+def list_nobody(view: policies.ProposalView, rng: np.random.Generator) -> np.ndarray:
+    return np.zeros(view.estimate.size, dtype=bool)
+
+
+def take_nothing(view: policies.DiversionView, rng: np.random.Generator) -> np.ndarray:
+    return np.zeros(view.inclination.size)
+
+
+def visit_nobody(view: policies.VisitView, rng: np.random.Generator) -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
+def never_act(view: policies.ChallengeView, rng: np.random.Generator) -> np.ndarray:
+    return np.zeros(view.households.size, dtype=bool)
+
+
+def nobody_complains(view: policies.ComplaintView, rng: np.random.Generator) -> np.ndarray:
+    return np.zeros(view.listed.size, dtype=bool)
+
+
+def list_too_many(view: policies.ProposalView, rng: np.random.Generator) -> np.ndarray:
+    return view.eligible.copy()
+
+
+def test_custom_policies_replace_each_decision() -> None:
+    def run(**policy):
+        m = VillageModel(rng=2, regime="team_and_committee", n_households=120, policies=policy,
+                         upper_recheck=False)
+        for _ in range(14):
+            m.step()
+        return m
+
+    assert run(proposal=list_nobody, complaint=nobody_complains).registered.sum() == 0
+    assert run(diversion=take_nothing).datacollector.get_model_vars_dataframe()[
+        "diverted"].sum() == 0
+    assert run(visits=visit_nobody).datacollector.get_model_vars_dataframe()[
+        "team_visits_done"].sum() == 0
+    quiet = run(challenge=never_act).decision_log()
+    assert not (quiet["challenged_by"] == "team").any()
+    with pytest.raises(ValueError, match="policy 'proposal'"):
+        run(proposal=list_too_many)
+    with pytest.raises(ValueError, match="unknown decision 'proposl'.*'proposal'"):
+        VillageModel(rng=1, policies={"proposl": list_nobody})
+
+
+def test_the_team_never_reads_the_committees_private_estimate() -> None:
+    """Poison test: overwrite the committee's private estimate with NaN once it has acted."""
+    def run(poison: bool) -> VillageModel:
+        m = VillageModel(rng=9, regime="team_and_committee", n_households=150)
+        for month in range(1, 25):
+            m.step()
+            if poison and month % 12 == 1:  # right after each identification
+                m.committee_estimate[:] = np.nan
+        return m
+
+    clean, poisoned = run(False), run(True)
+    np.testing.assert_array_equal(clean.registered, poisoned.registered)
+    np.testing.assert_array_equal(clean.team_last_visit, poisoned.team_last_visit)
+    np.testing.assert_array_equal(clean.team_signal_sum, poisoned.team_signal_sum)
+    log_a, log_b = clean.decision_log(), poisoned.decision_log()
+    team_a = log_a[(log_a["challenged_by"] == "team") | (log_a["proposed_by"] == "team")]
+    team_b = log_b[(log_b["challenged_by"] == "team") | (log_b["proposed_by"] == "team")]
+    assert len(team_a) > 0
+    assert team_a.reset_index(drop=True).equals(team_b.reset_index(drop=True))
