@@ -104,10 +104,33 @@ ABLATIONS = [
 ]
 
 
+# Model 2 (docs/validation.md, "Tests changed by Model 2"): where an effect now passes
+# through visits, learning and a budget it is smaller than when it was written into the rules,
+# so these ablations use more seeds, a longer run or the setting the mechanism acts in:
+# switch -> (base overrides, switches turned off, metric, seeds, steps)
+MODEL2_ABLATIONS: dict[str, tuple[dict, tuple[str, ...], str, tuple[int, ...], int]] = {
+    # kin premium per village is noisy (about 20 cadre-kin households): 20 seeds
+    "team_present": ({}, ("team_present",), "kin_premium", tuple(range(20)), STEPS),
+    # cooperation is two-way, one switch per direction (committee -> team: what it states;
+    # team -> committee: what visits found); together they move exclusion error
+    "team_cooperation": ({}, ("team_cooperation", "team_shares_findings"), "exclusion_error",
+                         tuple(range(40)), STEPS),
+    # upper levels now re-check every village: the team's own re-check shows where it is the
+    # only one
+    "recheck": ({"upper_recheck": False}, ("recheck",), "inclusion_error_nonpoor",
+                tuple(range(20)), 60),
+}
+
+
 @pytest.mark.parametrize(("regime", "switch", "metric", "sign"), ABLATIONS,
                          ids=[a[1] for a in ABLATIONS])
 def test_switch_is_live(regime: str, switch: str, metric: str, sign: int) -> None:
-    diff = paired(metric, (regime, {}), (regime, {switch: False}))
+    if switch in MODEL2_ABLATIONS:
+        base, switches, metric, seeds, steps = MODEL2_ABLATIONS[switch]
+        diff = paired(metric, (regime, base), (regime, {**base, **dict.fromkeys(switches, False)}),
+                      seeds=seeds, steps=steps)
+    else:
+        diff = paired(metric, (regime, {}), (regime, {switch: False}))
     assert_direction(diff, sign)
 
 
@@ -128,7 +151,10 @@ INTENSITIES = [
                          ids=[i[1] for i in INTENSITIES])
 def test_intensity_moves_its_metric(regime: str, name: str, low: float, high: float,
                                     metric: str) -> None:
-    diff = paired(metric, (regime, {name: low}), (regime, {name: high}), steps=60)
+    # Model 2: the co-opted team's effect on the kin premium is measured on 20 seeds (it now
+    # passes through visits and learned deterrence; docs/validation.md)
+    seeds = tuple(range(20)) if name == "cooptation" else SEEDS
+    diff = paired(metric, (regime, {name: low}), (regime, {name: high}), seeds=seeds, steps=60)
     assert_direction(diff, +1)
 
 
@@ -151,7 +177,10 @@ def test_mobilization_alone_brings_money_not_better_targeting() -> None:
     released = paired("released", ("committee_plus_mobilization", {}),
                       ("team_and_committee", {}))
     assert np.allclose(released, 0.0), released
-    diff = paired("kin_premium", ("committee_plus_mobilization", {}), ("team_and_committee", {}))
+    # 20 seeds since Model 2 (the team's effect on the kin premium is generated: smaller and
+    # noisier than when it was written into the rules; docs/validation.md)
+    diff = paired("kin_premium", ("committee_plus_mobilization", {}), ("team_and_committee", {}),
+                  seeds=tuple(range(20)))
     assert_direction(diff, -1)
     more_money = paired("poverty_headcount_post", ("committee_only", {}),
                         ("committee_plus_mobilization", {}))

@@ -276,7 +276,8 @@ def valid_parameters(draw) -> dict:
     values["team_memory"] = draw(st.integers(1, 24))
     values["term_years"] = draw(st.integers(1, 3))
     values["visit_strategy"] = draw(st.sampled_from(
-        ["random", "lowest_estimate_first", "complaints_first", "cadre_kin_first"]))
+        ["near_line_first", "random", "lowest_estimate_first", "complaints_first",
+         "cadre_kin_first"]))
     return values
 
 

@@ -154,8 +154,10 @@ class VillageState:
         n_cadres = v.cadres.size
         self.risk_perception = np.exp(
             p.perception_noise * rng.standard_normal(n_cadres) - 0.5 * p.perception_noise**2)
-        self.detections_ring = {c: np.zeros(12) for c in CHANNELS}
-        self.exposure_ring = {c: np.zeros(12) for c in CHANNELS}
+        # what cadres have seen: findings and exposures, each fading with half-life
+        # ``risk_memory`` months (deterrence.perceived_risk)
+        self.evidence_found = dict.fromkeys(CHANNELS, 0.0)
+        self.evidence_exposure = dict.fromkeys(CHANNELS, 0.0)
         self.detections_by_channel = dict.fromkeys(CHANNELS, 0)
         self.diversion_share = np.zeros(n_cadres)
         self.diversion_inclination = np.zeros(n_cadres)
@@ -315,9 +317,10 @@ class VillageState:
             self.flows[k] = 0.0
         for k in MEMO_FLOWS:
             self.memo[k] = 0.0
+        fade = 0.5 ** (1.0 / self.p.risk_memory)
         for c in CHANNELS:
-            self.detections_ring[c][self.slot] = 0.0
-            self.exposure_ring[c][self.slot] = 0.0
+            self.evidence_found[c] *= fade
+            self.evidence_exposure[c] *= fade
 
     def close_month(self) -> None:
         """Book the month: funds carried over, 12-month and cumulative flow totals."""

@@ -20,9 +20,10 @@ positive for every ``P < 1``-world unless ``g = 0``: no cliff at which diversion
 
 Perceived risk. ``P`` is each cadre's own belief, for the year ahead: the announced audit rule
 (``audit_probability * detection``, misperceived by a cadre-specific factor with log-sigma
-``perception_noise``) combined with what the cadre has *seen* in the last 12 months: how
-often takings in the village were found by checks other than audits (the team's visits,
-re-checks, complaints), per cadre-month of taking. A team that never finds anything raises
+``perception_noise``) combined with what the cadre has *seen*: how often takings in the village
+were found by checks other than audits (the team's visits, re-checks, complaints), per
+cadre-month of taking, each finding and each exposure fading with a half-life of
+``risk_memory`` months, so that cadres go by recent experience. A team that never finds anything raises
 nobody's perceived risk, whatever its presence.
 """
 
@@ -108,8 +109,8 @@ def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
     if channel == "diversion" and p.upper_audits:
         audit = p.audit_probability * p.detection
     audit_seen = np.minimum(1.0, audit * s.risk_perception)
-    found = float(s.detections_ring[channel].sum())
-    exposure = float(s.exposure_ring[channel].sum())
+    found = s.evidence_found[channel]
+    exposure = s.evidence_exposure[channel]
     hazard = min(1.0, found / (exposure + PRIOR_EXPOSURE[channel]))
     learned = 1.0 - (1.0 - hazard) ** 12 if channel in MONTHLY_CHANNELS else hazard
     learned_seen = np.minimum(1.0, learned * s.risk_perception)
@@ -162,8 +163,8 @@ def update_channels(s: VillageState) -> None:
 
 def record_detections(s: VillageState, channel: str, found: int, exposed: float) -> None:
     """Add this month's material findings by checks and the cadre-months exposed to them."""
-    s.detections_ring[channel][s.slot] += found
-    s.exposure_ring[channel][s.slot] += exposed
+    s.evidence_found[channel] += found
+    s.evidence_exposure[channel] += exposed
 
 
 def collect(s: VillageState, cadres: np.ndarray, amounts: np.ndarray) -> tuple[float, float]:

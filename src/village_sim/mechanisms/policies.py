@@ -170,7 +170,10 @@ def team_visits(view: VisitView, rng: np.random.Generator) -> np.ndarray:
     """
     n = view.known.size
     tie = rng.random(n)
-    if view.strategy == "lowest_estimate_first" and view.shown is not None:
+    if view.strategy == "near_line_first" and view.shown is not None:
+        # where the committee's stated estimate is closest to the line, in tenths of a line
+        key = np.floor(10.0 * np.abs(view.shown / view.poverty_line - 1.0)) + tie
+    elif view.strategy == "lowest_estimate_first" and view.shown is not None:
         key = np.floor(4.0 * view.shown / view.poverty_line) + tie
     elif view.strategy == "complaints_first":
         flagged = (view.pending_purpose & (Purpose.COMPLAINT | Purpose.REPORT)) > 0

@@ -48,8 +48,14 @@ TEAM_DIAGNOSIS_ACCURACY = 0.9
 
 
 def capacity(s: VillageState) -> int:
-    """Household visits the whole team can make this month (0 when no team is present)."""
-    return s.p.team_size * s.p.team_visits_per_month if s.team_active else 0
+    """Household visits the whole team can make this month.
+
+    0 when no team is present, or when it does not verify by visits (``team_verification``
+    off: it then knows no household of its own).
+    """
+    if not (s.team_active and s.p.team_verification):
+        return 0
+    return s.p.team_size * s.p.team_visits_per_month
 
 
 def request(s: VillageState, households: np.ndarray, purpose: int) -> None:
