@@ -83,6 +83,7 @@ METRIC_NAMES = (
 ) + LEDGER_FLOWS + (
     "missing_funds_share", "team_visits_demanded", "team_visits_done", "team_known_share",
     "divertible", "perceived_detection", "registration_favoritism_dared",
+    "amount_favoritism_dared", "project_capture_dared",
     "amount_kin_premium_yuan", "cadre_replacements", "failed_assessments",
 )
 
@@ -251,6 +252,10 @@ class VillageModel(mesa.Model, VillageState):
         out["team_known_share"] = float(self.team_knows().mean()) if self.team_active else 0.0
         out["perceived_detection"] = float(np.mean(perceived_risk(self, "diversion")))
         out["registration_favoritism_dared"] = float(self.favoritism_now)
+        out["amount_favoritism_dared"] = float(
+            self.p.amount_favoritism * self.channel_intensity["amount"])
+        out["project_capture_dared"] = float(
+            min(1.0, self.p.project_capture * self.channel_intensity["project"]))
         out["cadre_replacements"] = float(self.cadre_replacements)
         out["failed_assessments"] = float(self.failed_assessments)
         self._metric_cache = (self.steps, out)

@@ -256,12 +256,13 @@ PARAMETERS: tuple[Param, ...] = (
     _P("team_memory", "int", 12, "months", "how long what a visit learned stays current; "
        "older findings are forgotten", "modelling assumption (incomes change within a year)",
        1, 120, group="team"),
-    _P("visit_strategy", "choice", "near_line_first", "", "whom the team visits first once "
-       "queued requests (oldest first) are served: closest to the poverty line by what the "
-       "committee states (needs team_cooperation; else random), lowest stated estimate first, "
-       "complaints and reports first, cadres' kin first, or at random",
-       "modelling assumption", choices=("near_line_first", "lowest_estimate_first",
-                                        "complaints_first", "cadre_kin_first", "random"),
+    _P("visit_strategy", "choice", "complaints_first", "", "whom the team visits first once "
+       "queued requests are served oldest first: complaints and reports first, then those the "
+       "committee states closest to the line (complaints_first, the default); closest to the "
+       "line only; lowest stated estimate first; cadres' kin first; or at random (the stated "
+       "estimates need team_cooperation, else ties are broken at random)",
+       "modelling assumption", choices=("complaints_first", "near_line_first",
+                                        "lowest_estimate_first", "cadre_kin_first", "random"),
        group="team"),
     _P("report_rate", "float", 0.05, "per wronged household per month", "probability that "
        "villagers report a wrongly listed or wrongly missed household to the team, when every "
@@ -320,9 +321,9 @@ PARAMETERS: tuple[Param, ...] = (
     _P("exposure_cost", "float", 0.5, "multiple of the gain", "what being found favouring kin "
        "(on the register, in amounts, in project siting) costs a cadre: a reprimand, lost "
        "standing", "modelling assumption", 0.0, 100.0, group="deterrence"),
-    _P("risk_memory", "float", 6.0, "months", "half-life of what cadres remember of findings "
-       "by checks: past findings and takings fade, so perceived risk follows recent "
-       "experience", "modelling assumption", 1.0, 600.0, group="deterrence"),
+    _P("risk_memory", "int", 12, "months", "how far back cadres remember what checks found "
+       "(and what they risked): perceived risk follows the last this many months",
+       "modelling assumption", 1, 120, group="deterrence"),
     _P("detection_scale", "float", 0.1, "share of a cadre's cash share", "size of a diversion "
        "at which checks are half as likely to notice it as a large one: small takings hide "
        "better", "modelling assumption", 0.001, 10.0, group="deterrence"),

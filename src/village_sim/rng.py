@@ -16,6 +16,7 @@ __all__ = ["STREAMS", "normalize_rng", "root_seed_sequence", "spawn_streams"]
 
 STREAMS = (
     "village", "shocks", "committee", "team", "upper", "helpers", "villagers", "survey", "events",
+    "projects",
 )
 
 

@@ -154,10 +154,12 @@ class VillageState:
         n_cadres = v.cadres.size
         self.risk_perception = np.exp(
             p.perception_noise * rng.standard_normal(n_cadres) - 0.5 * p.perception_noise**2)
-        # what cadres have seen: findings and exposures, each fading with half-life
-        # ``risk_memory`` months (deterrence.perceived_risk)
-        self.evidence_found = dict.fromkeys(CHANNELS, 0.0)
-        self.evidence_exposure = dict.fromkeys(CHANNELS, 0.0)
+        # what cadres have seen in the last ``risk_memory`` months, month by month: findings
+        # by checks and exposures (deterrence.perceived_risk)
+        self.evidence_found = {c: np.zeros(p.risk_memory) for c in CHANNELS}
+        self.evidence_exposure = {c: np.zeros(p.risk_memory) for c in CHANNELS}
+        # entries the committee listed by favoritism (its own judgement when it listed them)
+        self.favoured_entry = np.zeros(n, dtype=bool)
         self.detections_by_channel = dict.fromkeys(CHANNELS, 0)
         self.diversion_share = np.zeros(n_cadres)
         self.diversion_inclination = np.zeros(n_cadres)
@@ -317,10 +319,10 @@ class VillageState:
             self.flows[k] = 0.0
         for k in MEMO_FLOWS:
             self.memo[k] = 0.0
-        fade = 0.5 ** (1.0 / self.p.risk_memory)
+        memory_slot = self.steps % self.p.risk_memory
         for c in CHANNELS:
-            self.evidence_found[c] *= fade
-            self.evidence_exposure[c] *= fade
+            self.evidence_found[c][memory_slot] = 0.0
+            self.evidence_exposure[c][memory_slot] = 0.0
 
     def close_month(self) -> None:
         """Book the month: funds carried over, 12-month and cumulative flow totals."""

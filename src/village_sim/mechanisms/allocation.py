@@ -84,11 +84,19 @@ def run(s: VillageState) -> None:
         s.aid_hist[s.slot, reg] += aid
         s.aid_received[reg] += aid
         f["diverted"], f["delivered"] = diverted, rest
+        # what the cadres know they risk this month, watched or not (deterrence learns from it)
+        deterrence.record_detections(s, "diversion", 0,
+                                     float(np.sum(deterrence.material(taken_by))))
+        if fav > 0 and bool(np.any(s.fav_weight[reg] > 0)):
+            deterrence.record_detections(s, "amount", 0, 1.0)
         s.memo["divertible"] += pool
         s.memo["reported_spent"] += pool
         s.cash_fund = 0.0
     else:
         s.cash_fund = pool
+    # entries listed by favoritism standing on the register this month
+    deterrence.record_detections(s, "registration", 0,
+                                 float(np.sum(s.favoured_entry & s.registered)))
 
     # the year's audit, at the end of each year (months 12, 24, ...); "audit now" at once
     year_end = s.steps % 12 == 0

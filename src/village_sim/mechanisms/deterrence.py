@@ -20,11 +20,10 @@ positive for every ``P < 1``-world unless ``g = 0``: no cliff at which diversion
 
 Perceived risk. ``P`` is each cadre's own belief, for the year ahead: the announced audit rule
 (``audit_probability * detection``, misperceived by a cadre-specific factor with log-sigma
-``perception_noise``) combined with what the cadre has *seen*: how often takings in the village
-were found by checks other than audits (the team's visits, re-checks, complaints), per
-cadre-month of taking, each finding and each exposure fading with a half-life of
-``risk_memory`` months, so that cadres go by recent experience. A team that never finds anything raises
-nobody's perceived risk, whatever its presence.
+``perception_noise``) combined with what the cadre has *seen* in the last ``risk_memory``
+months (12): how often takings in the village were found by checks other than audits (the
+team's visits, re-checks, complaints), per month of exposure to them. A team that never finds
+anything raises nobody's perceived risk, whatever its presence.
 """
 
 from __future__ import annotations
@@ -48,10 +47,12 @@ __all__ = [
 ]
 
 # Pseudo-exposure with nothing found that a cadre's learning starts from, so that one early
-# detection does not read as certainty: 12 cadre-months for the monthly channels (diversion,
-# amount), 2 entry- or project-years for the yearly ones. Documented in ODD §7.4.
-PRIOR_EXPOSURE = {"diversion": 12.0, "amount": 12.0, "registration": 2.0, "project": 2.0}
-MONTHLY_CHANNELS = ("diversion", "amount")
+# detection does not read as certainty: 12 exposure-months for the monthly channels
+# (diversion: cadre-months of taking; amount: months of excess payments; registration: months
+# a favoured entry stands on the register), 2 captured projects for project siting.
+# Documented in ODD §7.4.
+PRIOR_EXPOSURE = {"diversion": 12.0, "amount": 12.0, "registration": 12.0, "project": 2.0}
+MONTHLY_CHANNELS = ("diversion", "amount", "registration")
 
 
 def size_factor(share: np.ndarray | float, scale: float) -> np.ndarray:
@@ -109,8 +110,8 @@ def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
     if channel == "diversion" and p.upper_audits:
         audit = p.audit_probability * p.detection
     audit_seen = np.minimum(1.0, audit * s.risk_perception)
-    found = s.evidence_found[channel]
-    exposure = s.evidence_exposure[channel]
+    found = float(s.evidence_found[channel].sum())
+    exposure = float(s.evidence_exposure[channel].sum())
     hazard = min(1.0, found / (exposure + PRIOR_EXPOSURE[channel]))
     learned = 1.0 - (1.0 - hazard) ** 12 if channel in MONTHLY_CHANNELS else hazard
     learned_seen = np.minimum(1.0, learned * s.risk_perception)
@@ -163,16 +164,17 @@ def update_channels(s: VillageState) -> None:
 
 def record_detections(s: VillageState, channel: str, found: int, exposed: float) -> None:
     """Add this month's material findings by checks and the cadre-months exposed to them."""
-    s.evidence_found[channel] += found
-    s.evidence_exposure[channel] += exposed
+    memory_slot = s.steps % s.p.risk_memory
+    s.evidence_found[channel][memory_slot] += found
+    s.evidence_exposure[channel][memory_slot] += exposed
 
 
 def collect(s: VillageState, cadres: np.ndarray, amounts: np.ndarray) -> tuple[float, float]:
     """Recover ``amounts`` from cadre households and fine them ``sanction`` times as much.
 
-    Paid first from the household's post-transfer income of the last 12 months (never below
-    0), then from its assets (never below 0): a fine never exceeds what the household has.
-    Restitution is collected before the fine.
+    Paid first from the household's post-transfer income of this month (never below 0, so no
+    month's and no year's post-transfer income goes below 0), then from its assets (never
+    below 0): a fine never exceeds what the household has. Restitution comes before the fine.
 
     Returns:
         (recovered, fined) in yuan.
@@ -182,8 +184,8 @@ def collect(s: VillageState, cadres: np.ndarray, amounts: np.ndarray) -> tuple[f
     slot = s.slot
     recovered = fined = 0.0
     for c, back, fine in zip(cadres, due_back, due_fine, strict=True):
-        income_room = max(0.0, float(s.income_hist[:, c].sum() + s.aid_hist[:, c].sum()
-                                     + s.other_transfer_hist[:, c].sum()))
+        income_room = max(0.0, float(s.income_hist[slot, c] + s.aid_hist[slot, c]
+                                     + s.other_transfer_hist[slot, c]))
         room = income_room + float(s.assets[c])
         paid_back = min(back, room)
         paid_fine = min(fine, room - paid_back)

@@ -116,8 +116,8 @@ def run(s: VillageState) -> None:
     s.registered = listed
     s.identified = True
     s.identifications += 1
-    # what the cadres risk in this channel: each favoured entry is one exposure for a year
-    deterrence.record_detections(s, "registration", 0, float(np.sum(favoured_listed & listed)))
+    # what the cadres risk in this channel: the entries they listed by favoritism
+    s.favoured_entry = favoured_listed & listed
     if team_on and p.team_supervision and p.committee_identifies:
         unseen = np.flatnonzero(listed & ~s.team_knows())
         visits.request(s, unseen, Purpose.VERIFY)
@@ -150,7 +150,8 @@ def _team_checks_proposal(s: VillageState, listed: np.ndarray, eligible: np.ndar
                                known.size)
     above, below = visits.confident_side(s, est, s.team_signal_count[known])
     challenged = known[listed[known] & above & acts]
-    removed_favoured = int(np.sum(s.fav_weight[challenged] > 0))
+    removed_favoured = int(np.sum(s.favoured_entry[challenged] | (
+        listed[challenged] & (s.fav_weight[challenged] > 0))))
     s.registration_removed_favoured += removed_favoured
     deterrence.record_detections(s, "registration", removed_favoured, 0.0)
     challenged_by[challenged] = Actor.TEAM

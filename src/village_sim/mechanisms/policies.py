@@ -176,8 +176,12 @@ def team_visits(view: VisitView, rng: np.random.Generator) -> np.ndarray:
     elif view.strategy == "lowest_estimate_first" and view.shown is not None:
         key = np.floor(4.0 * view.shown / view.poverty_line) + tie
     elif view.strategy == "complaints_first":
+        # complaints and reports first; then, where the committee states its estimates,
+        # those closest to the line (in tenths of a line); ties at random
         flagged = (view.pending_purpose & (Purpose.COMPLAINT | Purpose.REPORT)) > 0
-        key = np.where(flagged, 0.0, 1.0) + tie
+        near = (np.minimum(np.floor(10.0 * np.abs(view.shown / view.poverty_line - 1.0)), 99.0)
+                if view.shown is not None else np.zeros(n))
+        key = np.where(flagged, 0.0, 100.0) + near + tie
     elif view.strategy == "cadre_kin_first":
         key = np.where(view.kin_of_cadre, 0.0, 1.0) + tie
     else:

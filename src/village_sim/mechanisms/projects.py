@@ -51,9 +51,12 @@ def run(s: VillageState) -> None:
     planned_poor = np.bincount(s.clan[est < p.poverty_line], minlength=n_clans)
     neediest = int(np.argmax(planned_poor))
     capture = min(1.0, p.project_capture * s.channel_intensity["project"])
-    rng = s.committee.stream
-    captured = rng.random() < capture
-    cadre_clan = int(s.clan[rng.choice(cadres)])
+    # the siting draws come from their own stream (two draws a year whatever the state), so
+    # a higher capture probability captures in the same years and more (common random numbers)
+    rng = s.streams["projects"]
+    u_capture, u_cadre = rng.random(2)
+    captured = u_capture < capture
+    cadre_clan = int(s.clan[cadres[min(cadres.size - 1, int(u_cadre * cadres.size))]])
     site = cadre_clan if captured else neediest
     if captured and cadre_clan != neediest:
         deterrence.record_detections(s, "project", 0, 1.0)

@@ -72,7 +72,7 @@ def upper_recheck(s: VillageState) -> None:
     remove = sample[s.registered[sample] & (est >= z)]
     restore = sample[~s.registered[sample] & (est < z)]
     est_restore = est[~s.registered[sample] & (est < z)]
-    removed_favoured = int(np.sum(s.fav_weight[remove] > 0))
+    removed_favoured = int(np.sum(s.favoured_entry[remove]))
     s.registration_removed_favoured += removed_favoured
     deterrence.record_detections(s, "registration", removed_favoured, 0.0)
     s.registered[remove] = False

@@ -181,7 +181,7 @@ def _act_on_register(s: VillageState, chosen: np.ndarray, purpose: np.ndarray,
     if remove.size == 0 and restore_pool.size == 0 and add_pool.size == 0:
         return
     s.registered[remove] = False
-    favoured = int(np.sum(s.fav_weight[remove] > 0))
+    favoured = int(np.sum(s.favoured_entry[remove]))
     s.registration_removed_favoured += favoured
     deterrence.record_detections(s, "registration", favoured, 0.0)
     candidates = np.concatenate([restore_pool, add_pool])
@@ -221,9 +221,7 @@ def _check_payments(s: VillageState, chosen: np.ndarray, acts: np.ndarray,
     u_skim = rng.random(cadres.size)
     u_excess = rng.random(chosen.size)
     checked = chosen[s.registered[chosen] & acts]
-    taking = s.committee.diverted_ring[s.slot]
-    exposed = deterrence.material(taking)
-    deterrence.record_detections(s, "diversion", 0, float(exposed.sum()))
+    exposed = deterrence.material(s.committee.diverted_ring[s.slot])
     if checked.size:
         # each check independently uncovers a cadre's skimming, more easily when it is large
         per_visit = s.p.team_detection * deterrence.size_factor(
@@ -233,11 +231,11 @@ def _check_payments(s: VillageState, chosen: np.ndarray, acts: np.ndarray,
         if found.any():
             amounts = s.committee.diverted_ring.sum(axis=0) * found
             deterrence.punish(s, found, amounts, by_check=True)
-    # excess payments to cadres' kin and friends (amount favoritism): one exposure-month when
-    # favoured households were paid extra, found when a visit to one of them notices it
+    # excess payments to cadres' kin and friends (amount favoritism; the exposure-month is
+    # booked by allocation), found when a visit to one of them notices it
     intensity = s.channel_intensity["amount"] * s.p.amount_favoritism
     if intensity > 0 and bool(np.any(s.registered & (s.fav_weight > 0))):
         favoured = s.registered[chosen] & (s.fav_weight[chosen] > 0) & acts
         excess = favoured & (u_excess < s.p.team_detection * float(
             deterrence.size_factor(intensity, s.p.detection_scale)))
-        deterrence.record_detections(s, "amount", int(excess.any()), 1.0)
+        deterrence.record_detections(s, "amount", int(excess.any()), 0.0)
