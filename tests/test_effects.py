@@ -119,6 +119,10 @@ MODEL2_ABLATIONS: dict[str, tuple[str, dict, tuple[str, ...], str, tuple[int, ..
     "team_cooperation": ("team_without_supervision", {},
                          ("team_cooperation", "team_shares_findings"), "mistargeting",
                          tuple(range(20)), STEPS),
+    # with cooperation the committee states its estimates to the team, so a team listing alone
+    # still ranks by them; the committee's local knowledge shows where nothing is shared
+    "committee_identifies": ("team_and_committee", {"team_cooperation": False},
+                             ("committee_identifies",), "mistargeting", SEEDS, STEPS),
     # upper levels now re-check every village: the team's own re-check shows where it is the
     # only one
     "recheck": ("team_and_committee", {"upper_recheck": False}, ("recheck",),

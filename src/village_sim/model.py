@@ -1,27 +1,36 @@
 """VillageModel: allocation of poverty-alleviation resources in a village, month by month.
 
-A step is one month. The phases, in order (../shared/DESIGN.md §3; docs/ODD.md, "Process
-overview and scheduling"):
+A step is one month. The phases, in order (../shared/DESIGN.md §3; docs/ODD.md §3), each a
+function of a mechanism module in :mod:`village_sim.mechanisms`:
 
-1. economy — market income from labour, skill, assets, projects and measures; illness and
-   disaster shocks;
-2. kin exchange — households in need draw on kin with surplus (money conserved);
-3. yearly review (months 1, 13, 25, …): first the exit assessment of the register that ends —
-   exits (脱贫) and wrongful exits (错退) — then identification: quota, committee proposal,
-   team check, democratic appraisal, the new register;
-4. allocation (monthly) — budget and mobilized funds, diversion, amount favoritism, audits;
-5. household-specific measures (因户施策) — visits, diagnosis, matched measures;
-6. development projects (yearly, after identification) — infrastructure and industry;
-7. re-check (回头看, yearly, months 7, 19, …) by a supervising team;
-8. trust — households judge fairness from what they see among kin and friends;
-9. returns to poverty (返贫) tracked monthly;
-10. the third-party survey (yearly, months 12, 24, …), then data collection.
+1. scheduled and instructor events (``scheduled_events.apply``);
+2. economy — market income from labour, skill, assets, projects and measures; illness and
+   disaster shocks (``economy.run``);
+3. kin exchange — households in need draw on kin with surplus, money conserved
+   (``kin_exchange.run``);
+4. the yearly review (months 1, 13, 25, …): elections every ``term_years`` and norm
+   internalisation (``elections.hold_election``, ``norms.internalise``), the committee's new
+   estimates and the favouritism it dares (``identification.review``), the exit assessment of
+   the register that ends (``exits.assess``), then identification with the team's checks and
+   the democratic appraisal (``identification.run``);
+5. allocation (monthly) — budget and mobilized funds, each cadre's chosen diversion, amount
+   favouritism, the year's audit (``allocation.run``);
+6. the team's visits within its monthly budget: queue, findings, acts on the register,
+   payment checks (``visits.run``);
+7. household-specific measures (因户施策) (``measures.run``);
+8. development projects (yearly, after identification) (``projects.run``);
+9. the re-check (回头看, yearly, months 7, 19, …): upper levels' in every regime, the team's
+   through its queue (``recheck.run``);
+10. trust; returns to poverty (返贫) (``trust.update``, ``exits.track_returns``);
+11. the third-party survey (yearly, months 12, 24, …) and accountability after it
+    (``survey.run``, ``elections.after_survey``), then data collection.
 
 Randomness: one ``rng`` argument (SPEC 7). Independent streams are spawned from it with
-``numpy.random.SeedSequence`` — village, shocks, committee, team, upper-level audits, helpers,
-villagers, survey, events — so two regimes on the same seed face the same village and the same
-shocks (common random numbers; DESIGN §4). Shock draws have fixed shapes every month, whatever
-the state. Python's ``random`` is never used.
+``numpy.random.SeedSequence`` (:data:`village_sim.rng.STREAMS`) — village, shocks, committee,
+team, upper levels, helpers, villagers, survey, events, projects — so two regimes on the same
+seed face the same village and the same shocks (common random numbers; DESIGN §4). Python's
+``random`` is never used. Every decision an actor makes is a replaceable policy
+(``policies=``; :mod:`village_sim.mechanisms.policies`).
 """
 
 from __future__ import annotations

@@ -59,7 +59,12 @@ def run(s: VillageState) -> None:
 
     cadres = s.committee.cadres
     upper = s.streams["upper"]
-    audit_draw = upper.random()  # drawn every month, whatever the switches (CRN)
+    # the upper levels' decision (policy ``audit``) is asked every month, so that its draws
+    # are the same whatever the switches (common random numbers)
+    audit_view = policies.AuditView(
+        month=s.steps, reported_spent_12=float(s.flow_hist["reported_spent"].sum()),
+        audit_probability=p.audit_probability)
+    decided = bool(s.policies["audit"](audit_view, upper))
     audit_u = upper.random(cadres.size)
     s.committee.diverted_ring[s.slot] = 0.0
     deterrence.update_channels(s)
@@ -99,8 +104,7 @@ def run(s: VillageState) -> None:
                                  float(np.sum(s.favoured_entry & s.registered)))
 
     # the year's audit, at the end of each year (months 12, 24, ...); "audit now" at once
-    year_end = s.steps % 12 == 0
-    audit = (p.upper_audits and year_end and audit_draw < p.audit_probability) or s.force_audit
+    audit = (p.upper_audits and decided) or s.force_audit
     s.force_audit = False
     if audit:
         held = s.committee.diverted_ring.sum(axis=0)

@@ -58,7 +58,7 @@ def run(s: VillageState, listed: np.ndarray, poor: np.ndarray, y: np.ndarray, k:
     if k is not None and new.sum() > k:
         # keep the quota: the committee keeps its k best-ranked entries
         new = lowest(score, new, k)
-    removed_favoured = int(np.sum(listed & ~new & report & (s.fav_weight > 0)))  # cadres' kin
+    removed_favoured = int(np.sum(listed & ~new & report & s.favoured_entry))
     s.registration_removed_favoured += removed_favoured
     deterrence.record_detections(s, "registration", removed_favoured, 0.0)
     challenged_by[complain | report] = Actor.VILLAGERS

@@ -81,9 +81,9 @@ def run(s: VillageState) -> None:
     reason = np.full(n, -1, dtype=np.int8)
     committee_rng = s.committee.stream
     team_rng = s.team.stream
-    favoured_listed = np.zeros(n, dtype=bool)
 
     if team_lists:
+        s.favoured_entry = np.zeros(n, dtype=bool)
         view_t = policies.TeamListingView(
             estimate=s.team_estimate(),
             shown=s.committee_shown.copy() if p.team_cooperation else None,
@@ -103,6 +103,7 @@ def run(s: VillageState) -> None:
         reason[listed & honest] = Reason.ESTIMATED_POOR
         reason[listed & ~honest] = Reason.FAVOURED
         favoured_listed = listed & ~honest & (s.fav_weight > 0)
+        s.favoured_entry = favoured_listed.copy()  # what checks this year can find
         if team_on and p.team_supervision:
             listed = _team_checks_proposal(s, listed, eligible, k, proposed_by, challenged_by,
                                            reason)
@@ -117,7 +118,7 @@ def run(s: VillageState) -> None:
     s.identified = True
     s.identifications += 1
     # what the cadres risk in this channel: the entries they listed by favoritism
-    s.favoured_entry = favoured_listed & listed
+    s.favoured_entry &= listed
     if team_on and p.team_supervision and p.committee_identifies:
         unseen = np.flatnonzero(listed & ~s.team_knows())
         visits.request(s, unseen, Purpose.VERIFY)
@@ -150,8 +151,7 @@ def _team_checks_proposal(s: VillageState, listed: np.ndarray, eligible: np.ndar
                                known.size)
     above, below = visits.confident_side(s, est, s.team_signal_count[known])
     challenged = known[listed[known] & above & acts]
-    removed_favoured = int(np.sum(s.favoured_entry[challenged] | (
-        listed[challenged] & (s.fav_weight[challenged] > 0))))
+    removed_favoured = int(np.sum(s.favoured_entry[challenged]))
     s.registration_removed_favoured += removed_favoured
     deterrence.record_detections(s, "registration", removed_favoured, 0.0)
     challenged_by[challenged] = Actor.TEAM
