@@ -239,7 +239,7 @@ def _float_range(p) -> tuple[float, float]:
 
 SPECIAL = {"n_households", "n_clans", "committee_size", "team_arrives", "team_leaves",
            "measure_share", "project_share", "team_size", "team_visits_per_month", "regime",
-           "team_memory", "term_years", "visit_strategy"}
+           "team_memory", "term_years", "visit_strategy", "risk_memory"}
 
 
 @st.composite
@@ -274,6 +274,7 @@ def valid_parameters(draw) -> dict:
     values["project_share"] = draw(st.floats(0.0, 1.0 - measure, allow_subnormal=False))
     values["regime"] = draw(st.sampled_from(sorted(REGIMES)))
     values["team_memory"] = draw(st.integers(1, 24))
+    values["risk_memory"] = draw(st.integers(1, 24))
     values["term_years"] = draw(st.integers(1, 3))
     values["visit_strategy"] = draw(st.sampled_from(
         ["near_line_first", "random", "lowest_estimate_first", "complaints_first",
