@@ -332,6 +332,10 @@ def test_language_switch_translates_chart_titles_and_metric_names(session: Sessi
         page.wait_for_function(
             "([sel, text]) => { const e = document.querySelector(sel);"
             " return e && e.textContent === text; }", arg=[heading, title], timeout=TIMEOUT_MS)
+        # the table is redrawn after the headings: wait for it too (no assertion is weakened)
+        page.wait_for_function(
+            "([sel, text]) => { const e = document.querySelector(sel);"
+            " return e && e.innerText.includes(text); }", arg=[table, metric], timeout=TIMEOUT_MS)
         assert title != texts("en")[0] and metric != texts("en")[1]
         assert metric in page.inner_text(table)
         assert texts("en")[1] not in page.inner_text(table)
