@@ -121,6 +121,13 @@ class Tracker:
         for name in ("targeting_differential", "kin_premium"):
             value = row[name]
             assert np.isnan(value) or -1.0 - 1e-12 <= value <= 1.0 + 1e-12, (name, value)
+        # the shares recomputed from the ledger's own monthly flows equal the reported metric
+        # (a clipped or otherwise massaged share would differ)
+        frame = model.datacollector.get_model_vars_dataframe()
+        last = frame.iloc[-12:]
+        if last["divertible"].sum() > 0:
+            assert row["diverted_share"] == pytest.approx(
+                last["diverted"].sum() / last["divertible"].sum(), rel=1e-9, abs=1e-12)
         # fines never exceed what the household has: no asset and no post-transfer income < 0
         assert (model.assets >= 0.0).all()
         assert (model.per_capita_income_post() >= -1e-9).all()
