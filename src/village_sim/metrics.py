@@ -90,15 +90,12 @@ def targeting(poor: np.ndarray, registered: np.ndarray) -> dict[str, float]:
     }
 
 
-def stratified_difference(
+def _stratum_sums(
     value: np.ndarray, group: np.ndarray, strata: np.ndarray, n_strata: int
-) -> float:
-    """Stratum-size-weighted mean of (mean value in group) - (mean value outside group).
-
-    Strata that lack either group are skipped; NaN when none is left.
-    """
+) -> tuple[np.ndarray, ...] | None:
+    """Per stratum holding both groups: its size, then sum and count in and outside the group."""
     if value.size == 0:
-        return NAN
+        return None
     g = group.astype(bool)
     n_in = np.bincount(strata[g], minlength=n_strata)
     n_out = np.bincount(strata[~g], minlength=n_strata)
@@ -106,9 +103,23 @@ def stratified_difference(
     sum_out = np.bincount(strata[~g], weights=value[~g], minlength=n_strata)
     ok = (n_in > 0) & (n_out > 0)
     if not ok.any():
-        return NAN
+        return None
     size = (n_in + n_out)[ok].astype(np.float64)
-    diff = sum_in[ok] / n_in[ok] - sum_out[ok] / n_out[ok]
+    return size, sum_in[ok], n_in[ok], sum_out[ok], n_out[ok]
+
+
+def stratified_difference(
+    value: np.ndarray, group: np.ndarray, strata: np.ndarray, n_strata: int
+) -> float:
+    """Stratum-size-weighted mean of (mean value in group) - (mean value outside group).
+
+    Strata that lack either group are skipped; NaN when none is left.
+    """
+    sums = _stratum_sums(value, group, strata, n_strata)
+    if sums is None:
+        return NAN
+    size, sum_in, n_in, sum_out, n_out = sums
+    diff = sum_in / n_in - sum_out / n_out
     return float(np.sum(size * diff) / np.sum(size))
 
 
@@ -142,19 +153,11 @@ def stratified_ratio(
     Over strata holding both groups (n_s = households in the stratum); NaN when none is left
     or the denominator is 0. 1 means no difference.
     """
-    if value.size == 0:
+    sums = _stratum_sums(value, group, strata, n_strata)
+    if sums is None:
         return NAN
-    g = group.astype(bool)
-    n_in = np.bincount(strata[g], minlength=n_strata)
-    n_out = np.bincount(strata[~g], minlength=n_strata)
-    sum_in = np.bincount(strata[g], weights=value[g], minlength=n_strata)
-    sum_out = np.bincount(strata[~g], weights=value[~g], minlength=n_strata)
-    ok = (n_in > 0) & (n_out > 0)
-    if not ok.any():
-        return NAN
-    size = (n_in + n_out)[ok].astype(np.float64)
-    return ratio(float(np.sum(size * sum_in[ok] / n_in[ok])),
-                 float(np.sum(size * sum_out[ok] / n_out[ok])))
+    size, sum_in, n_in, sum_out, n_out = sums
+    return ratio(float(np.sum(size * sum_in / n_in)), float(np.sum(size * sum_out / n_out)))
 
 
 def amount_kin_ratio(

@@ -32,14 +32,15 @@ __all__ = ["after_survey", "hold_election", "replace_cadres"]
 def replace_cadres(s: VillageState, leaving: np.ndarray, rng: np.random.Generator) -> None:
     """Replace the cadres flagged in ``leaving`` (one flag per seat) by other households."""
     seats = np.flatnonzero(leaving)
+    cadres = s.committee.cadres.copy()
+    available = np.flatnonzero(~s.cadre)
+    seats = seats[: available.size]  # a tiny village may have fewer candidates than seats
     if seats.size == 0:
         return
-    cadres = s.committee.cadres.copy()
-    weight = cadre_weight(s.clan, s.assets, s.skill)
-    weight[cadres] = 0.0
-    if not weight.sum() > 0:  # nobody has assets or skill: any other household
-        weight = np.where(s.cadre, 0.0, 1.0)
-    newcomers = rng.choice(s.n, size=seats.size, replace=False, p=weight / weight.sum())
+    weight = cadre_weight(s.clan, s.assets, s.skill)[available]
+    if np.count_nonzero(weight > 0) < seats.size:  # too few with assets or skill: anyone
+        weight = np.ones(available.size)
+    newcomers = rng.choice(available, size=seats.size, replace=False, p=weight / weight.sum())
     cadres[seats] = newcomers
     s.committee.greed[seats] = draw_greed(seats.size, rng)
     s.committee.diverted_ring[:, seats] = 0.0

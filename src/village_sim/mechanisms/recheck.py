@@ -24,7 +24,7 @@ import numpy as np
 from village_sim.agents import lognormal_factor
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.mechanisms import deterrence, responsible_helpers, visits
-from village_sim.mechanisms.register import quota_count
+from village_sim.mechanisms.register import log_changes, poorest_within_quota, put_back
 from village_sim.state import Purpose
 
 if TYPE_CHECKING:
@@ -76,19 +76,8 @@ def upper_recheck(s: VillageState) -> None:
     s.registration_removed_favoured += removed_favoured
     deterrence.record_detections(s, "registration", removed_favoured, 0.0)
     s.registered[remove] = False
-    k = quota_count(s)
-    if k is not None:  # the quota still caps the register: the poorest come back first
-        room = max(0, k - int(s.registered.sum()))
-        restore = restore[np.argsort(est_restore, kind="stable")[:room]]
-    s.registered[restore] = True
-    s.restored_at_recheck[restore] = True
-    s.exit_month[restore] = -10_000
-    year = (s.steps - 1) // 12 + 1
-    mask = np.zeros(s.n, dtype=bool)
-    outcome = np.zeros(s.n, dtype=np.int8)
-    reason = np.zeros(s.n, dtype=np.int8)
-    mask[remove] = mask[restore] = True
-    outcome[remove], reason[remove] = Outcome.REMOVED, Reason.RECHECK_NOT_POOR
-    outcome[restore], reason[restore] = Outcome.RE_REGISTERED, Reason.RECHECK_STILL_POOR
-    s.log(mask, year, 0, Actor.UPPER, outcome, reason)
+    restore = poorest_within_quota(s, restore, est_restore)
+    put_back(s, restore)
+    log_changes(s, Actor.UPPER, [(remove, Outcome.REMOVED, Reason.RECHECK_NOT_POOR),
+                                 (restore, Outcome.RE_REGISTERED, Reason.RECHECK_STILL_POOR)])
     responsible_helpers.assign(s)

@@ -26,3 +26,33 @@ def lowest(score: np.ndarray, candidates: np.ndarray, k: int | None) -> np.ndarr
     if k > 0:
         mask[idx[np.argsort(score[idx], kind="stable")[:k]]] = True
     return mask
+
+
+def poorest_within_quota(s: VillageState, candidates: np.ndarray,
+                         estimate: np.ndarray) -> np.ndarray:
+    """The candidates the quota still has room for, poorest (by ``estimate``) first."""
+    k = quota_count(s)
+    if k is None:
+        return candidates
+    room = max(0, k - int(s.registered.sum()))
+    return candidates[np.argsort(estimate, kind="stable")[:room]]
+
+
+def put_back(s: VillageState, households: np.ndarray) -> None:
+    """Re-register households declared out while still poor (their exit is undone)."""
+    s.registered[households] = True
+    s.restored_at_recheck[households] = True
+    s.exit_month[households] = -10_000
+
+
+def log_changes(s: VillageState, actor: int,
+                changes: list[tuple[np.ndarray, int, int]]) -> None:
+    """Log register changes made by ``actor`` this month: (households, outcome, reason) each."""
+    mask = np.zeros(s.n, dtype=bool)
+    outcome = np.zeros(s.n, dtype=np.int8)
+    reason = np.zeros(s.n, dtype=np.int8)
+    for households, out, why in changes:
+        mask[households] = True
+        outcome[households] = out
+        reason[households] = why
+    s.log(mask, (s.steps - 1) // 12 + 1, 0, actor, outcome, reason)

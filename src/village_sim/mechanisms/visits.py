@@ -36,7 +36,7 @@ import numpy as np
 from village_sim.agents import diagnose, lognormal_factor
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.mechanisms import deterrence, policies, responsible_helpers
-from village_sim.mechanisms.register import quota_count
+from village_sim.mechanisms.register import log_changes, poorest_within_quota, put_back
 from village_sim.state import NO_REQUEST, Purpose
 
 if TYPE_CHECKING:
@@ -184,33 +184,25 @@ def _act_on_register(s: VillageState, chosen: np.ndarray, purpose: np.ndarray,
     favoured = int(np.sum(s.favoured_entry[remove]))
     s.registration_removed_favoured += favoured
     deterrence.record_detections(s, "registration", favoured, 0.0)
+    # the quota still caps the register: the poorest found come first
     candidates = np.concatenate([restore_pool, add_pool])
-    k = quota_count(s)
-    if k is not None:  # the quota still caps the register: the poorest found come first
-        room = max(0, k - int(s.registered.sum()))
-        est_c = s.team_signal_sum[candidates] / s.team_signal_count[candidates]
-        candidates = candidates[np.argsort(est_c, kind="stable")[:room]]
+    candidates = poorest_within_quota(
+        s, candidates, s.team_signal_sum[candidates] / s.team_signal_count[candidates])
     restore = np.intersect1d(candidates, restore_pool)
     add = np.intersect1d(candidates, add_pool)
-    s.registered[restore] = True
     s.registered[add] = True
-    s.restored_at_recheck[restore] = True
-    s.exit_month[restore] = -10_000
-    year = (s.steps - 1) // 12 + 1
-    mask = np.zeros(s.n, dtype=bool)
-    outcome = np.zeros(s.n, dtype=np.int8)
-    reason = np.zeros(s.n, dtype=np.int8)
-    mask[remove] = mask[restore] = mask[add] = True
+    put_back(s, restore)
     purpose_of = np.zeros(s.n, dtype=np.int8)
     purpose_of[chosen] = purpose
-    recheck_remove = remove[(purpose_of[remove] & Purpose.RECHECK) > 0]
-    outcome[remove], reason[remove] = Outcome.REMOVED, Reason.CHALLENGED_NOT_POOR
-    reason[recheck_remove] = Reason.RECHECK_NOT_POOR
-    outcome[restore], reason[restore] = Outcome.RE_REGISTERED, Reason.RECHECK_STILL_POOR
-    outcome[add], reason[add] = Outcome.REGISTERED, Reason.ADDED_BY_TEAM
-    complained = add[(purpose_of[add] & Purpose.COMPLAINT) > 0]
-    reason[complained] = Reason.COMPLAINT_UPHELD
-    s.log(mask, year, 0, Actor.TEAM, outcome, reason)
+    rechecked = (purpose_of[remove] & Purpose.RECHECK) > 0
+    complained = (purpose_of[add] & Purpose.COMPLAINT) > 0
+    log_changes(s, Actor.TEAM, [
+        (remove[~rechecked], Outcome.REMOVED, Reason.CHALLENGED_NOT_POOR),
+        (remove[rechecked], Outcome.REMOVED, Reason.RECHECK_NOT_POOR),
+        (restore, Outcome.RE_REGISTERED, Reason.RECHECK_STILL_POOR),
+        (add[~complained], Outcome.REGISTERED, Reason.ADDED_BY_TEAM),
+        (add[complained], Outcome.REGISTERED, Reason.COMPLAINT_UPHELD),
+    ])
     responsible_helpers.assign(s)
 
 
