@@ -191,7 +191,8 @@ def test_gains_vanish_after_the_team_leaves_without_internalisation(metric: str,
 
 @pytest.mark.slow
 def test_internalisation_keeps_part_of_the_gain_after_the_team_leaves() -> None:
-    d = diff("diverted_share", ("team_and_committee", {"team_leaves": 24}),
+    d = diff("diverted_share", ("team_and_committee", {"team_leaves": 24,
+                                                       "internalisation_rate": 0.0}),
              ("team_and_committee", {"team_leaves": 24, "internalisation_rate": 0.5}),
              LEAVE_SEEDS, 72)
     assert_direction(d, -1)
