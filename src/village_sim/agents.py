@@ -150,14 +150,6 @@ class WorkTeam(mesa.Agent):
         """Household visits made since the run began."""
         return int(self.model.team_visits_total)
 
-    def capacity(self) -> int:
-        """Household visits the whole team makes in a month."""
-        return self.size * self.model.p.team_visits_per_month
-
-    def diagnose(self, households: np.ndarray, accuracy: float) -> np.ndarray:
-        """Name a cause for each household; right with probability ``accuracy``."""
-        return diagnose(self.model.cause[households], accuracy, self.stream)
-
 
 def diagnose(true_cause: np.ndarray, accuracy: float, rng: np.random.Generator) -> np.ndarray:
     """A diagnosis that is right with probability ``accuracy``, else one of the other causes."""

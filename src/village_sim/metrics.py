@@ -12,6 +12,7 @@ import numpy as np
 
 __all__ = [
     "amount_kin_premium",
+    "amount_kin_premiums",
     "amount_kin_ratio",
     "fgt",
     "fgt_all",
@@ -160,13 +161,27 @@ def stratified_ratio(
     return ratio(float(np.sum(size * sum_in / n_in)), float(np.sum(size * sum_out / n_out)))
 
 
+def amount_kin_premiums(
+    y: np.ndarray, registered: np.ndarray, aid: np.ndarray, cadre_kin: np.ndarray,
+    cadre: np.ndarray,
+) -> tuple[float, float]:
+    """The amount premium as a ratio and as a difference in yuan, on one set of deciles.
+
+    Aid per registered non-cadre household, cadres' kin against the others, within deciles of
+    y (ratio 1 and difference 0: none).
+    """
+    keep = registered & ~cadre
+    aid, kin, deciles = aid[keep], cadre_kin[keep], income_deciles(y[keep])
+    return (stratified_ratio(aid, kin, deciles, 10),
+            stratified_difference(aid, kin, deciles, 10))
+
+
 def amount_kin_ratio(
     y: np.ndarray, registered: np.ndarray, aid: np.ndarray, cadre_kin: np.ndarray,
     cadre: np.ndarray,
 ) -> float:
     """Aid per registered household, cadres' kin over others, within deciles of y (1: none)."""
-    keep = registered & ~cadre
-    return stratified_ratio(aid[keep], cadre_kin[keep], income_deciles(y[keep]), 10)
+    return amount_kin_premiums(y, registered, aid, cadre_kin, cadre)[0]
 
 
 def amount_kin_premium(

@@ -225,12 +225,8 @@ class VillageModel(mesa.Model, VillageState):
         if self.identified:
             out.update(M.targeting(poor, self.registered))
             out["kin_premium"] = M.kin_premium(y, self.registered, self.cadre_kin, self.cadre)
-            # the amount premium as a ratio and in yuan, on one set of income deciles
-            keep = self.registered & ~self.cadre
-            aid = self.aid_hist.sum(axis=0)[keep]
-            kin, deciles = self.cadre_kin[keep], M.income_deciles(y[keep])
-            out["amount_kin_premium"] = M.stratified_ratio(aid, kin, deciles, 10)
-            out["amount_kin_premium_yuan"] = M.stratified_difference(aid, kin, deciles, 10)
+            out["amount_kin_premium"], out["amount_kin_premium_yuan"] = M.amount_kin_premiums(
+                y, self.registered, self.aid_hist.sum(axis=0), self.cadre_kin, self.cadre)
         else:
             for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
                          "inclusion_error_nonpoor", "mistargeting", "targeting_differential",

@@ -160,16 +160,13 @@ class VillageState:
         self.evidence_exposure = {c: np.zeros(p.risk_memory) for c in CHANNELS}
         # entries the committee listed by favoritism (its own judgement when it listed them)
         self.favoured_entry = np.zeros(n, dtype=bool)
-        self.detections_by_channel = dict.fromkeys(CHANNELS, 0)
         self.diversion_share = np.zeros(n_cadres)
         self.diversion_inclination = np.zeros(n_cadres)
         self.diversion_risk = np.zeros(n_cadres)
         self.channel_intensity = dict.fromkeys(CHANNELS, 1.0)
         self.fines_paid = np.zeros(n)
-        self.registration_removed_favoured = 0
         self.cadre_replacements = 0
         self.failed_assessments = 0
-        self.internalised = 0
         self.team_months_last_year = 0
         self.team_month_ring = np.zeros(12, dtype=bool)
         self.audit_month_due = False

@@ -68,10 +68,15 @@ def run(s: VillageState) -> None:
     audit_u = upper.random(cadres.size)
     s.committee.diverted_ring[s.slot] = 0.0
     deterrence.update_channels(s)
-    view = policies.DiversionView(inclination=s.diversion_inclination.copy(),
-                                  risk=np.asarray(s.diversion_risk).copy(), sanction=p.sanction,
-                                  detection_scale=p.detection_scale)
-    share = np.asarray(s.policies["diversion"](view, s.committee.stream), dtype=np.float64)
+    if s.policies["diversion"] is policies.cadre_diversion:
+        # the default rule is the one the channel update has just solved: reuse its shares
+        share = s.diversion_share
+    else:
+        view = policies.DiversionView(
+            inclination=s.diversion_inclination.copy(),
+            risk=np.asarray(s.diversion_risk).copy(), sanction=p.sanction,
+            detection_scale=p.detection_scale)
+        share = np.asarray(s.policies["diversion"](view, s.committee.stream), dtype=np.float64)
     if share.shape != (cadres.size,) or not bool(np.all((share >= 0.0) & (share <= 1.0))):
         raise ValueError(f"policy 'diversion' returned {share!r}; allowed: one share in "
                          f"[0, 1] per cadre ({cadres.size})")

@@ -59,7 +59,6 @@ def run(s: VillageState, listed: np.ndarray, poor: np.ndarray, y: np.ndarray, k:
         # keep the quota: the committee keeps its k best-ranked entries
         new = lowest(score, new, k)
     removed_favoured = int(np.sum(listed & ~new & report & s.favoured_entry))
-    s.registration_removed_favoured += removed_favoured
     deterrence.record_detections(s, "registration", removed_favoured, 0.0)
     challenged_by[complain | report] = Actor.VILLAGERS
     reason[complain & new] = Reason.COMPLAINT_UPHELD

@@ -226,7 +226,6 @@ def punish(s: VillageState, found: np.ndarray, amounts: np.ndarray, by_check: bo
     hit = idx[material(amounts[idx])]
     s.committee.times_caught[hit] += 1
     s.detected_diversions += int(hit.size)
-    s.detections_by_channel["diversion"] += int(hit.size)
     if by_check:
         record_detections(s, "diversion", int(hit.size), 0.0)
 

@@ -152,7 +152,6 @@ def _team_checks_proposal(s: VillageState, listed: np.ndarray, eligible: np.ndar
     above, below = visits.confident_side(s, est, s.team_signal_count[known])
     challenged = known[listed[known] & above & acts]
     removed_favoured = int(np.sum(s.favoured_entry[challenged]))
-    s.registration_removed_favoured += removed_favoured
     deterrence.record_detections(s, "registration", removed_favoured, 0.0)
     challenged_by[challenged] = Actor.TEAM
     reason[challenged] = Reason.CHALLENGED_NOT_POOR

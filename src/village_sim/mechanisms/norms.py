@@ -33,4 +33,3 @@ def internalise(s: VillageState) -> None:
         return
     converts = u < s.p.internalisation_rate
     s.committee.greed[converts] *= INTERNALISED_GREED
-    s.internalised += int(converts.sum())

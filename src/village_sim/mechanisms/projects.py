@@ -65,7 +65,6 @@ def run(s: VillageState) -> None:
             if u_notice < float(s.team_knows().mean()) and u_along >= p.cooptation:
                 site = neediest
                 deterrence.record_detections(s, "project", 1, 0.0)
-                s.detections_by_channel["project"] += 1
     members = np.flatnonzero(s.clan == site)
     s.project_income[members] += p.project_return * industry / members.size
     s.industry_invested += industry

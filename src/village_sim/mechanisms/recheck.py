@@ -73,7 +73,6 @@ def upper_recheck(s: VillageState) -> None:
     restore = sample[~s.registered[sample] & (est < z)]
     est_restore = est[~s.registered[sample] & (est < z)]
     removed_favoured = int(np.sum(s.favoured_entry[remove]))
-    s.registration_removed_favoured += removed_favoured
     deterrence.record_detections(s, "registration", removed_favoured, 0.0)
     s.registered[remove] = False
     restore = poorest_within_quota(s, restore, est_restore)

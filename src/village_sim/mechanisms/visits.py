@@ -182,7 +182,6 @@ def _act_on_register(s: VillageState, chosen: np.ndarray, purpose: np.ndarray,
         return
     s.registered[remove] = False
     favoured = int(np.sum(s.favoured_entry[remove]))
-    s.registration_removed_favoured += favoured
     deterrence.record_detections(s, "registration", favoured, 0.0)
     # the quota still caps the register: the poorest found come first
     candidates = np.concatenate([restore_pool, add_pool])
