@@ -329,3 +329,34 @@ def test_summarise_ignores_nan_and_pairs_by_seed() -> None:
     assert d.loc[("y", "b"), "n"] == 2  # paired only where both are defined
     with pytest.raises(ValueError, match="unknown metrics"):
         ex.summarise(df, ["nope"])
+
+
+# --- effects: the declared effects, checked from the command line ----------------------------
+def test_effects_checks_a_declaration_and_says_whether_it_holds() -> None:
+    code, out, err = run_cli(["effects", "--only", "sanction", "--seeds", "4"])
+    assert code == 0, err
+    assert out.startswith("sanction = 0.0 in committee_only: diverted_share +")
+    assert out.rstrip().endswith("holds")
+    code, out, _ = run_cli(["effects", "--only", "sanction", "--seeds", "4", "--markdown"])
+    assert code == 0 and "| `sanction` | 0.0 | `diverted_share` | raises |" in out
+
+
+def test_effects_exits_1_when_a_declaration_fails_in_the_users_village() -> None:
+    # with no inclination to divert there is nothing for sanctions to deter
+    code, out, err = run_cli(["effects", "--only", "sanction", "--seeds", "3",
+                              "--set", "diversion_propensity=0"])
+    assert code == 1
+    assert "DOES NOT HOLD" in out and "1 of 1 declared effects do not hold: sanction" in err
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (["--only", "team_colour"], ["--only", "'team_colour'", "team_size"]),
+    (["--only", "sanction", "--set", "sanction=1"], ["sanction", "both shared and changed"]),
+    (["--seeds", "1"], ["--seeds", "1"]),
+    (["--set", "quota=2"], ["quota", "2"]),
+])
+def test_effects_refuses_bad_input_before_running(args: list[str], names: list[str]) -> None:
+    code, _, err = run_cli(["effects", *args])
+    assert code == 2 and err.startswith("error:")
+    for name in names:
+        assert name in err, err

@@ -193,3 +193,48 @@ def test_mobilization_alone_brings_money_not_better_targeting() -> None:
     more_money = paired("poverty_headcount_post", ("committee_only", {}),
                         ("committee_plus_mobilization", {}))
     assert_direction(more_money, -1)
+
+
+# --- every declared parameter's expected effect (Model 2 issue, item 6) -------------------
+def test_every_parameter_of_the_watched_groups_declares_its_effect() -> None:
+    from village_sim.model import METRIC_NAMES
+    from village_sim.params import DECLARED_GROUPS, EFFECTS, PARAMETERS
+
+    missing = [p.name for p in PARAMETERS if p.group in DECLARED_GROUPS and p.name not in EFFECTS]
+    assert not missing, f"parameters without a declared effect in params.EFFECTS: {missing}"
+    unknown = {n: e.metric for n, e in EFFECTS.items() if e.metric not in METRIC_NAMES}
+    assert not unknown, f"declared effects on metrics the model does not report: {unknown}"
+
+
+def _declared() -> list:
+    from village_sim.params import EFFECTS
+
+    return sorted(EFFECTS.items())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "effect"), _declared(), ids=[n for n, _ in _declared()])
+def test_declared_effect_holds(name: str, effect) -> None:
+    from village_sim.effects import judge
+
+    base = dict(effect.base)
+    diff = paired(effect.metric, (effect.regime, base),
+                  (effect.regime, {**base, name: effect.value}),
+                  seeds=tuple(range(effect.seeds)), steps=effect.months)
+    result = judge(name, effect, diff)
+    assert result.holds, result.describe() + f" ({effect.why}); per seed: {np.round(diff, 4)}"
+
+
+def test_the_effect_verdicts_follow_their_statistics() -> None:
+    from village_sim.effects import judge
+    from village_sim.params import Effect
+
+    up = Effect(1.0, "committee_only", "kin_premium", +1, "test")
+    assert judge("x", up, [0.1, 0.12, 0.09, 0.11]).holds
+    assert not judge("x", up, [-0.1, -0.12, -0.09, -0.11]).holds  # wrong sign
+    assert not judge("x", up, [0.1, -0.1, 0.12, -0.11]).holds  # within noise
+    assert not judge("x", up, [0.1, np.nan, np.nan, 0.1]).holds  # undefined on half the seeds
+    none = Effect(1.0, "committee_only", "kin_premium", 0, "test", margin=0.02)
+    assert judge("x", none, [0.001, -0.002, 0.0015, -0.001, 0.0]).holds
+    assert not judge("x", none, [0.03, 0.031, 0.029, 0.03]).holds  # a clear effect
+    assert not judge("x", none, [0.05, -0.05, 0.04, -0.04]).holds  # too noisy to tell

@@ -22,6 +22,7 @@ from scipy import stats
 
 from village_sim import VillageModel
 from village_sim.mechanisms import policies
+from village_sim.state import NO_REQUEST
 
 STEPS = 60
 SEEDS = tuple(range(20))
@@ -292,3 +293,41 @@ def test_the_team_never_reads_the_committees_private_estimate() -> None:
     team_b = log_b[(log_b["challenged_by"] == "team") | (log_b["proposed_by"] == "team")]
     assert len(team_a) > 0
     assert team_a.reset_index(drop=True).equals(team_b.reset_index(drop=True))
+
+
+def _visit_view(strategy: str, capacity: int, **changes: object) -> policies.VisitView:
+    """Eight households nobody has asked about and the team does not know; 1 and 5 are kin of
+    cadres; the committee states estimates spread around the line (4,000)."""
+    n = 8
+    fields: dict[str, object] = dict(
+        capacity=capacity, pending_since=np.full(n, NO_REQUEST, dtype=np.int64),
+        pending_purpose=np.zeros(n, dtype=np.int8), known=np.zeros(n, dtype=bool),
+        last_visit=np.full(n, -10_000), registered=np.zeros(n, dtype=bool),
+        shown=np.array([9000.0, 7000.0, 4100.0, 1000.0, 3900.0, 6000.0, 2500.0, 12000.0]),
+        kin_of_cadre=np.isin(np.arange(n), [1, 5]), poverty_line=4000.0, strategy=strategy)
+    fields.update(changes)
+    return policies.VisitView(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("strategy", "first"), [
+    ("cadre_kin_first", {1, 5}),
+    ("lowest_estimate_first", {3, 6}),
+    ("near_line_first", {2, 4}),
+    ("complaints_first", {2, 4}),
+])
+def test_each_visit_strategy_orders_visits_as_stated(strategy: str, first: set[int]) -> None:
+    for seed in range(5):
+        chosen = policies.team_visits(_visit_view(strategy, 2), np.random.default_rng(seed))
+        assert set(chosen.tolist()) == first, (strategy, chosen)
+
+
+def test_queued_requests_come_before_any_strategy_oldest_first() -> None:
+    pending = np.full(8, NO_REQUEST, dtype=np.int64)
+    pending[[7, 0]] = [5, 3]  # 0 asked in month 3, 7 in month 5
+    purpose = np.zeros(8, dtype=np.int8)
+    purpose[[7, 0]] = 1
+    view = _visit_view("cadre_kin_first", 3, pending_since=pending, pending_purpose=purpose)
+    chosen = policies.team_visits(view, np.random.default_rng(0))
+    assert chosen.tolist()[:2] == [0, 7] and chosen[2] in (1, 5)
+    # no capacity, no visit
+    assert policies.team_visits(_visit_view("random", 0), np.random.default_rng(0)).size == 0

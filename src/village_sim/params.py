@@ -22,7 +22,10 @@ from typing import Any
 
 __all__ = [
     "PARAMETERS",
+    "DECLARED_GROUPS",
+    "EFFECTS",
     "REGIMES",
+    "Effect",
     "Param",
     "Parameters",
     "load_overrides",
@@ -230,10 +233,10 @@ PARAMETERS: tuple[Param, ...] = (
        "friends look this many poverty lines poorer to the committee", HAN_GAO, 0.0, 1.0,
        group="identification"),
     _P("democratic_appraisal", "bool", True, "", "switch: democratic appraisal and public notice "
-       "(民主评议, 公示) with complaints", "policy (民主评议, 公示)", group="identification"),
+       "(民主评议, 公示) with complaints", "policy (民主评议, 公示)", group="complaints"),
     _P("complaint_rate", "float", 0.3, "per household per appraisal", "probability that a "
        "wronged household (or a neighbour) complains, at trust 0.5", "modelling assumption",
-       0.0, 1.0, group="identification"),
+       0.0, 1.0, group="complaints"),
     _P("exit_pressure", "float", 0.1, "", "exit-target pressure (数字脱贫): share of registered "
        "poor households near the line declared out of poverty each year", "policy (数字脱贫)",
        0.0, 1.0, group="identification"),
@@ -285,18 +288,18 @@ PARAMETERS: tuple[Param, ...] = (
     _P("cooptation", "float", 0.0, "", "probability that the team goes along with the committee "
        "instead of checking (a failure mode)", "modelling assumption", 0.0, 1.0, group="team"),
     _P("recheck", "bool", True, "", "switch: yearly re-check (回头看) of the register and of exits "
-       "by the supervising team", "policy (回头看)", group="team"),
+       "by the supervising team", "policy (回头看)", group="recheck"),
     _P("recheck_share", "float", 0.5, "share of the register", "share of registered and exited "
-       "households the re-check visits", "modelling assumption", 0.0, 1.0, group="team"),
+       "households the re-check visits", "modelling assumption", 0.0, 1.0, group="recheck"),
     _P("upper_recheck", "bool", True, "", "switch: upper levels re-check (回头看) a sample of "
        "the register and of recent exits every year, in every regime", "policy (回头看)",
-       group="team"),
+       group="recheck"),
     _P("upper_recheck_share", "float", 0.1, "share of the register", "share of registered and "
        "recently exited households the upper levels' re-check visits", "modelling assumption",
-       0.0, 1.0, group="team"),
+       0.0, 1.0, group="recheck"),
     _P("upper_recheck_noise", "float", 0.1, "coefficient of variation", "error of an "
        "upper-level re-check visit's measurement of income", "modelling assumption", 0.0, 5.0,
-       group="team"),
+       group="recheck"),
     _P("team_arrives", "int", 0, "month", "month the team arrives (and mobilization starts)",
        "DESIGN §3", 0, 10_000, group="team"),
     _P("team_leaves", "optional_int", None, "month", "month the team leaves; none: it stays",
@@ -362,7 +365,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("survey_sample", "float", 0.3, "share of households", "share sampled by the yearly "
        "third-party survey", "exit assessment (三率一度)", 0.0, 1.0, True, group="observation"),
     _P("trust_rate", "float", 0.1, "per month", "speed at which trust follows perceived fairness",
-       "modelling assumption", 0.0, 1.0, group="observation"),
+       "modelling assumption", 0.0, 1.0, group="trust"),
 )
 # fmt: on
 
@@ -407,6 +410,171 @@ REGIMES: dict[str, dict[str, Any]] = {
         "team_supervision": True,
     },
 }
+
+
+# --- expected effects (DESIGN §10) ------------------------------------------------------------
+@dataclass(frozen=True)
+class Effect:
+    """What setting one parameter from its default to ``value`` is expected to do.
+
+    A declaration, not a result: tests/test_effects.py runs both sides on the same seeds
+    (common random numbers) and checks it, so a mechanism that stops acting, or acts the
+    other way, fails a test. Both sides run ``regime`` with the overrides in ``base``; the
+    metric is each run's mean over its final 12 months.
+
+    Attributes:
+        value: The value the parameter is set to (the other side keeps its default).
+        regime: The regime both sides run.
+        metric: The metric (a column of the model's monthly output) that moves.
+        sign: +1 raises it, -1 lowers it (one-sided paired t above the critical value for
+            its degrees of freedom, p < 0.05); 0: no effect beyond ``margin`` (the 90%
+            confidence interval of the paired difference lies inside +-margin).
+        why: The mechanism that produces the effect (ODD section).
+        base: Overrides both sides share: the setting in which the mechanism acts.
+        months: Length of each run.
+        seeds: Number of paired seeds (at least 20).
+        margin: The equivalence margin, for ``sign`` 0 only.
+    """
+
+    value: Any
+    regime: str
+    metric: str
+    sign: int
+    why: str
+    base: tuple[tuple[str, Any], ...] = ()
+    months: int = 36
+    seeds: int = 20
+    margin: float = 0.0
+
+
+# Groups whose every parameter must declare its expected effect (Model 2 issue, item 6).
+DECLARED_GROUPS = ("team", "recheck", "complaints", "deterrence", "trust", "turnover")
+
+_E = Effect
+_TC, _CO = "team_and_committee", "committee_only"
+_TWS = "team_without_supervision"
+# fmt: off
+EFFECTS: dict[str, Effect] = {
+    # --- work team (ODD 7.5) ---
+    "team_present": _E(False, _TC, "kin_premium", +1, "no visits, no challenges, no findings "
+                       "that cadres learn from (7.4, 7.5)"),
+    "team_size": _E(1, _TC, "kin_premium", +1, "one member: a third of the visit budget, so "
+                    "fewer favoured entries are found and challenged (7.5)"),
+    "team_visits_per_month": _E(0, _TC, "kin_premium", +1, "zero visits: the team finds and "
+                                "changes nothing (7.5)"),
+    "team_noise": _E(1.0, _TC, "mistargeting", +1, "noisy visits: the team is rarely sure "
+                     "enough to act, and wrong when it is (7.5)"),
+    "team_confidence": _E(5.0, _TC, "mistargeting", +1, "a team that wants five standard "
+                          "errors of certainty seldom challenges or adds (7.5)"),
+    "team_memory": _E(1, _TC, "exclusion_error", +1, "findings forgotten after a month: the "
+                      "yearly review knows almost nobody (7.5)"),
+    "visit_strategy": _E("random", _TC, "mistargeting", 0, "verification and complaint "
+                         "requests fill most of the budget and are served oldest first; the "
+                         "strategy orders only what is left, so at default capacity the order "
+                         "hardly matters (7.5)", margin=0.02),
+    "report_rate": _E(0.5, _TC, "exclusion_error", -1, "villagers report missed poor "
+                      "households, and a team with visits to spare lists them (7.5)",
+                      base=(("team_visits_per_month", 20),)),
+    "team_detection": _E(0.0, _TC, "diverted_share", +1, "visits that never uncover skimming: "
+                         "cadres learn that only audits find it (7.4)"),
+    "team_verification": _E(False, "team_alone", "mistargeting", +1, "a team listing without "
+                            "visits knows no household (7.3, 7.5)"),
+    "team_cooperation": _E(False, _TWS, "mistargeting", +1, "without the committee's stated "
+                           "estimates the team's visits are not aimed near the line (7.5)"),
+    "team_shares_findings": _E(False, _TWS, "mistargeting", +1, "the committee no longer "
+                               "corrects its estimates with the team's findings (7.3)"),
+    "team_supervision": _E(False, _TC, "diverted_share", +1, "a team that does not act on what "
+                           "it finds uncovers no skimming (7.4, 7.5)"),
+    "cooptation": _E(1.0, _TC, "kin_premium", +1, "a team that goes along with the committee "
+                     "challenges no favoured entry (7.5)", seeds=30),
+    "team_arrives": _E(36, _TC, "kin_premium", +1, "no team yet in months 25-36 (7.5)"),
+    "team_leaves": _E(12, _TC, "kin_premium", +1, "the team gone after month 12: what cadres "
+                      "saw fades (7.4, 7.11)"),
+    # --- re-checks (ODD 7.6) ---
+    "recheck": _E(False, _TC, "inclusion_error_nonpoor", +1, "without the team's re-check, "
+                  "entries found not poor stay listed (7.6)", base=(("upper_recheck", False),),
+                  months=60),
+    "recheck_share": _E(1.0, _TC, "team_visits_demanded", +1, "the re-check sample is visits "
+                        "the team must make within its budget (7.5, 7.6)",
+                        base=(("upper_recheck", False),), months=60),
+    "upper_recheck": _E(False, _CO, "registration_favoritism_dared", +1, "upper levels' "
+                        "re-checks are the only check on the register in a village without a "
+                        "team: without them cadres dare more (7.4, 7.6)", seeds=30),
+    "upper_recheck_share": _E(0.5, _CO, "kin_premium", -1, "a larger sample removes more "
+                              "favoured entries and raises perceived risk (7.4, 7.6)"),
+    "upper_recheck_noise": _E(2.0, _CO, "mistargeting", +1, "a noisy re-check removes poor "
+                              "households and keeps others (7.6)",
+                              base=(("upper_recheck_share", 0.5),)),
+    # --- complaints (ODD 7.3) ---
+    "democratic_appraisal": _E(False, _CO, "mistargeting", +1, "no public notice: nobody can "
+                               "object to a wrong entry (7.3)"),
+    "complaint_rate": _E(0.0, _CO, "mistargeting", +1, "nobody complains at the notice (7.3)"),
+    # --- deterrence (ODD 7.4) ---
+    "amount_favoritism": _E(0.0, _CO, "amount_kin_premium", -1, "kin get no extra weight in "
+                            "the cash share (7.7)"),
+    "diversion_propensity": _E(0.0, _CO, "diverted_share", -1, "cadres not inclined to divert "
+                               "(7.4)"),
+    "project_capture": _E(0.0, _CO, "project_capture_share", -1, "projects sited by need "
+                          "(7.8)"),
+    "upper_audits": _E(False, _CO, "diverted_share", +1, "no audits: nothing watches the books "
+                       "in a village without a team (7.4)"),
+    "audit_probability": _E(0.8, _CO, "diverted_share", -1, "likelier audits raise the expected "
+                            "penalty (7.4)"),
+    "detection": _E(0.1, _CO, "diverted_share", +1, "audits that rarely find anything deter "
+                    "little (7.4)"),
+    "sanction": _E(0.0, _CO, "diverted_share", +1, "only restitution at stake (7.4)"),
+    "exposure_cost": _E(5.0, _TC, "kin_premium", -1, "being found favouring kin costs more, so "
+                        "cadres list fewer of them (7.4)"),
+    "risk_memory": _E(1, _TC, "diverted_share", +1, "cadres forget within a month what the "
+                      "team's checks found (7.4)"),
+    "detection_scale": _E(1.0, _CO, "diverted_share", +1, "small takings hide better (7.4)"),
+    "perception_noise": _E(2.0, _CO, "diverted_share", +1, "cadres who underrate the risk take "
+                           "more than those who overrate it take less: the optimal share is "
+                           "convex in the perceived risk (7.4)"),
+    "channel_substitution": _E(True, _CO, "amount_favoritism_dared", +1, "audits hold "
+                               "diversion back, which pushes favoritism in amounts (7.4)"),
+    "recovered_to_village": _E(True, _TC, "poverty_gap_post", -1, "restitution paid out to "
+                               "households instead of going upward (7.4, 7.7)"),
+    "internalisation_rate": _E(1.0, _TC, "diverted_share", -1, "cadres watched for a year "
+                               "halve their greed for good, so less returns after the team "
+                               "leaves (7.11)", base=(("team_leaves", 24),), months=48),
+    # --- trust (ODD 7.9) ---
+    "trust_rate": _E(0.0, _CO, "mean_trust", +1, "trust stays at its initial level instead of "
+                     "falling to what households see of fairness (7.9)"),
+    # --- cadre turnover (ODD 7.11) ---
+    "elections": _E(False, _CO, "cadre_replacements", -1, "no elections: only failed "
+                    "assessments replace cadres (7.11)", months=60),
+    "term_years": _E(1, _CO, "cadre_replacements", +1, "an election every year (7.11)"),
+    "election_turnover": _E(1.0, _CO, "cadre_replacements", +1, "elections replace more "
+                            "cadres (7.11)", months=48),
+    "survey_consequences": _E(False, _CO, "cadre_replacements", -1, "failing the exit "
+                              "assessment costs cadres nothing (7.10, 7.11)"),
+    "missed_poor_threshold": _E(1.0, _CO, "failed_assessments", -1, "no missed-poor rate "
+                                "fails the village (7.10)"),
+    "wrongful_exit_threshold": _E(1.0, _CO, "failed_assessments", -1, "no wrongful-exit rate "
+                                  "fails the village (7.10)",
+                                  base=(("missed_poor_threshold", 1.0), ("exit_pressure", 0.6))),
+    "survey_replacement": _E(1.0, _CO, "cadre_replacements", +1, "every cadre of a failed "
+                             "village replaced (7.11)"),
+}
+# fmt: on
+
+
+def _check_effects() -> None:
+    """Each declaration names a declared parameter, a valid value, a regime and a sign."""
+    for name, e in EFFECTS.items():
+        param = PARAM_BY_NAME[name]
+        if param.validate(e.value) == param.default:
+            raise ValueError(f"effect of {name!r}: value {e.value!r} is the default")
+        if e.regime not in REGIMES or e.sign not in (-1, 0, 1) or e.seeds < 20:
+            raise ValueError(f"effect of {name!r}: bad regime, sign or seeds: {e}")
+        if (e.sign == 0) != (e.margin > 0):
+            raise ValueError(f"effect of {name!r}: a margin goes with sign 0 only: {e}")
+        for key, value in e.base:
+            PARAM_BY_NAME[key].validate(value)
+
+
+_check_effects()
 
 
 class Parameters:
@@ -536,6 +704,10 @@ def load_overrides(path: str | Path) -> dict[str, Any]:
     return dict(data)
 
 
+def _md_value(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def parameters_markdown() -> str:
     """Render docs/parameters.md from ``PARAMETERS`` and ``REGIMES``."""
     lines = [
@@ -567,6 +739,26 @@ def parameters_markdown() -> str:
                 f"| `{p.name}` | {default} | {p.unit} | {p.allowed()} | {p.meaning} | {p.source} |"
             )
         lines.append("")
+    lines += [
+        "## Expected effects",
+        "",
+        "Every parameter of the groups " + ", ".join(DECLARED_GROUPS) + " declares what setting "
+        "it from its default to another value is expected to do (`EFFECTS` in params.py). "
+        "tests/test_effects.py checks each declaration on paired seeds; it fails on a "
+        "parameter of these groups without one. Direction: raises or lowers (one-sided paired "
+        "t, p < 0.05), or \"no effect\" (the 90% CI of the paired difference inside the "
+        "margin). The metric is each run's mean over its final 12 months.",
+        "",
+        "| parameter | set to | regime (and shared overrides) | months | seeds | metric | "
+        "direction | why |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, e in EFFECTS.items():
+        setting = e.regime + "".join(f", `{k}` = {_md_value(v)}" for k, v in e.base)
+        direction = {1: "raises", -1: "lowers", 0: f"no effect (within ±{e.margin:g})"}[e.sign]
+        lines.append(f"| `{name}` | {_md_value(e.value)} | {setting} | {e.months} | {e.seeds} "
+                     f"| `{e.metric}` | {direction} | {e.why} |")
+    lines.append("")
     lines += ["## Regimes", "", "Each regime sets these switches (others keep their default).", ""]
     switches = sorted({k for preset in REGIMES.values() for k in preset})
     lines.append("| regime | " + " | ".join(f"`{s}`" for s in switches) + " |")

@@ -9,6 +9,7 @@ on top. Nothing here draws a random number except construction, from the ``villa
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -154,10 +155,11 @@ class VillageState:
         n_cadres = v.cadres.size
         self.risk_perception = np.exp(
             p.perception_noise * rng.standard_normal(n_cadres) - 0.5 * p.perception_noise**2)
-        # what cadres have seen in the last ``risk_memory`` months, month by month: findings
-        # by checks and exposures (deterrence.perceived_risk)
-        self.evidence_found = {c: np.zeros(p.risk_memory) for c in CHANNELS}
-        self.evidence_exposure = {c: np.zeros(p.risk_memory) for c in CHANNELS}
+        # what cadres have seen, each month's record fading by exp(-1 / risk_memory): findings
+        # by checks and exposures to them (deterrence.perceived_risk)
+        self.evidence_found = dict.fromkeys(CHANNELS, 0.0)
+        self.evidence_exposure = dict.fromkeys(CHANNELS, 0.0)
+        self.evidence_fade = math.exp(-1.0 / p.risk_memory)
         # entries the committee listed by favoritism (its own judgement when it listed them)
         self.favoured_entry = np.zeros(n, dtype=bool)
         self.diversion_share = np.zeros(n_cadres)
@@ -316,10 +318,9 @@ class VillageState:
             self.flows[k] = 0.0
         for k in MEMO_FLOWS:
             self.memo[k] = 0.0
-        memory_slot = self.steps % self.p.risk_memory
-        for c in CHANNELS:
-            self.evidence_found[c][memory_slot] = 0.0
-            self.evidence_exposure[c][memory_slot] = 0.0
+        for c in CHANNELS:  # what cadres saw fades (deterrence.perceived_risk)
+            self.evidence_found[c] *= self.evidence_fade
+            self.evidence_exposure[c] *= self.evidence_fade
 
     def close_month(self) -> None:
         """Book the month: funds carried over, 12-month and cumulative flow totals."""

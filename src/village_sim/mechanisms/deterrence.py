@@ -110,8 +110,8 @@ def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
     if channel == "diversion" and p.upper_audits:
         audit = p.audit_probability * p.detection
     audit_seen = np.minimum(1.0, audit * s.risk_perception)
-    found = float(s.evidence_found[channel].sum())
-    exposure = float(s.evidence_exposure[channel].sum())
+    found = s.evidence_found[channel]
+    exposure = s.evidence_exposure[channel]
     hazard = min(1.0, found / (exposure + PRIOR_EXPOSURE[channel]))
     learned = 1.0 - (1.0 - hazard) ** 12 if channel in MONTHLY_CHANNELS else hazard
     learned_seen = np.minimum(1.0, learned * s.risk_perception)
@@ -164,9 +164,8 @@ def update_channels(s: VillageState) -> None:
 
 def record_detections(s: VillageState, channel: str, found: int, exposed: float) -> None:
     """Add this month's material findings by checks and the cadre-months exposed to them."""
-    memory_slot = s.steps % s.p.risk_memory
-    s.evidence_found[channel][memory_slot] += found
-    s.evidence_exposure[channel][memory_slot] += exposed
+    s.evidence_found[channel] += found
+    s.evidence_exposure[channel] += exposed
 
 
 def collect(s: VillageState, cadres: np.ndarray, amounts: np.ndarray) -> tuple[float, float]:
