@@ -8,7 +8,9 @@ breaks one, the change or the documentation (docs/ODD.md) must say why.
 
 from __future__ import annotations
 
-from functools import cache
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -19,16 +21,39 @@ SEEDS = tuple(range(10))
 STEPS = 36  # the window (months 25-36) holds the identification of month 25
 
 
-@cache
-def window_mean(regime: str, seed: int, steps: int = STEPS,
-                overrides: tuple[tuple[str, object], ...] = ()) -> dict[str, float]:
-    """Each metric's mean over the final 12 months of one run (NaN months ignored)."""
+def _window_mean(key: tuple[str, int, int, tuple[tuple[str, object], ...]]) -> dict[str, float]:
+    regime, seed, steps, overrides = key
     model = VillageModel(rng=seed, regime=regime, **dict(overrides))
     for _ in range(steps):
         model.step()
     frame = model.datacollector.get_model_vars_dataframe().iloc[-12:]
     return {k: float(np.nanmean(frame[k])) if frame[k].notna().any() else float("nan")
             for k in frame.columns}
+
+
+# every run's window means, shared by all tests of this module (a run is deterministic)
+_RUNS: dict[tuple[str, int, int, tuple[tuple[str, object], ...]], dict[str, float]] = {}
+
+
+def window_mean(regime: str, seed: int, steps: int = STEPS,
+                overrides: tuple[tuple[str, object], ...] = ()) -> dict[str, float]:
+    """Each metric's mean over the final 12 months of one run (NaN months ignored)."""
+    key = (regime, seed, steps, overrides)
+    if key not in _RUNS:
+        _RUNS[key] = _window_mean(key)
+    return _RUNS[key]
+
+
+def prefetch(keys: set[tuple[str, int, int, tuple[tuple[str, object], ...]]]) -> None:
+    """Compute the runs not yet cached on every core (a fresh interpreter per worker)."""
+    todo = sorted(keys - _RUNS.keys(), key=repr)
+    workers = min(2, os.cpu_count() or 1)
+    if len(todo) < 8 or workers < 2:
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for key, result in zip(todo, pool.map(_window_mean, todo, chunksize=8), strict=True):
+            _RUNS[key] = result
 
 
 def paired(metric: str, a: tuple[str, dict], b: tuple[str, dict],
@@ -212,9 +237,21 @@ def _declared() -> list:
     return sorted(EFFECTS.items())
 
 
+@pytest.fixture(scope="module")
+def declared_runs() -> None:
+    """Every run the declarations need, computed in parallel once."""
+    keys = set()
+    for name, e in _declared():
+        base = dict(e.base)
+        for seed in range(e.seeds):
+            keys.add((e.regime, seed, e.months, tuple(sorted(base.items()))))
+            keys.add((e.regime, seed, e.months, tuple(sorted({**base, name: e.value}.items()))))
+    prefetch(keys)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "effect"), _declared(), ids=[n for n, _ in _declared()])
-def test_declared_effect_holds(name: str, effect) -> None:
+def test_declared_effect_holds(declared_runs: None, name: str, effect) -> None:
     from village_sim.effects import judge
 
     base = dict(effect.base)

@@ -135,7 +135,8 @@ def markdown_table(checks: Sequence[EffectCheck]) -> str:
     for c in checks:
         e = c.effect
         declared = {1: "raises", -1: "lowers", 0: f"none (±{e.margin:g})"}[e.sign]
-        lines.append(f"| `{c.name}` | {e.value} | `{e.metric}` | {declared} | {c.mean:+.4f} "
+        value = str(e.value).lower() if isinstance(e.value, bool) else e.value
+        lines.append(f"| `{c.name}` | {value} | `{e.metric}` | {declared} | {c.mean:+.4f} "
                      f"({c.low90:+.4f}, {c.high90:+.4f}) | {c.t:+.2f} | {c.n} | "
                      f"{'yes' if c.holds else '**no**'} |")
     return "\n".join(lines) + "\n"
