@@ -214,19 +214,21 @@ class VillageModel(mesa.Model, VillageState):
         y = self.per_capita_income()
         post = self.per_capita_income_post()
         w = self.persons
+        order = self.per_capita_income_order()  # one sort of y: Gini and income deciles
         out: dict[str, float] = {}
-        for suffix, inc in (("", y), ("_post", post)):
+        for suffix, inc, inc_order in (("", y, order), ("_post", post, None)):
             p0, p1, p2 = M.fgt_all(inc, z, w)
             out["poverty_headcount" + suffix] = p0
             out["poverty_gap" + suffix] = p1
             out["poverty_severity" + suffix] = p2
-            out["gini" + suffix] = M.gini(inc, w)
+            out["gini" + suffix] = M.gini(inc, w, inc_order)
         poor = y < z
         if self.identified:
             out.update(M.targeting(poor, self.registered))
-            out["kin_premium"] = M.kin_premium(y, self.registered, self.cadre_kin, self.cadre)
+            out["kin_premium"] = M.kin_premium(
+                y, self.registered, self.cadre_kin, self.cadre, order)
             out["amount_kin_premium"], out["amount_kin_premium_yuan"] = M.amount_kin_premiums(
-                y, self.registered, self.aid_hist.sum(axis=0), self.cadre_kin, self.cadre)
+                y, self.registered, self.aid_hist.sum(axis=0), self.cadre_kin, self.cadre, order)
         else:
             for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
                          "inclusion_error_nonpoor", "mistargeting", "targeting_differential",

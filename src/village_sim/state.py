@@ -103,6 +103,7 @@ class VillageState:
         self.asset_median = float(np.median(self.assets))  # changes only in disasters
         self.cause = self.causes()
         self._y: np.ndarray | None = None  # y, cached until income_hist changes
+        self._y_order: np.ndarray | None = None  # np.argsort(y), cached with it
         # 12 months of history so that y is defined from the start
         self.income_hist = np.zeros((12, n))
         self.aid_hist = np.zeros((12, n))
@@ -277,9 +278,17 @@ class VillageState:
             self._y.flags.writeable = False
         return self._y
 
+    def per_capita_income_order(self) -> np.ndarray:
+        """``np.argsort(y)`` (read-only), once per month: the Gini and the deciles share it."""
+        if self._y_order is None:
+            self._y_order = np.argsort(self.per_capita_income())
+            self._y_order.flags.writeable = False
+        return self._y_order
+
     def income_changed(self) -> None:
-        """Forget the cached y: this month's income has been written."""
+        """Forget the cached y (and its order): this month's income has been written."""
         self._y = None
+        self._y_order = None
 
     def per_capita_income_post(self) -> np.ndarray:
         """Per-capita income over the last 12 months after all transfers."""
