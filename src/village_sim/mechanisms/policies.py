@@ -174,7 +174,18 @@ def _first(idx: np.ndarray, k: int, *keys: np.ndarray) -> np.ndarray:
         primary = keys[-1]
         kth = np.partition(primary, k - 1)[k - 1]
         if not np.isnan(kth):  # NaN keys sort last: then sort them all
-            near = np.flatnonzero(primary <= kth)
+            near = primary <= kth
+            if len(keys) > 1:
+                # many may tie with the k-th on the primary key (requests of one month): of
+                # those, only the ones the secondary key can still put in the first k
+                tied = np.flatnonzero(primary == kth)
+                room = k - (int(np.count_nonzero(near)) - tied.size)
+                secondary = keys[-2][tied]
+                if tied.size > room:
+                    kth2 = np.partition(secondary, room - 1)[room - 1]
+                    if not np.isnan(kth2):
+                        near[tied[secondary > kth2]] = False
+            near = np.flatnonzero(near)
             idx = idx[near]
             keys = tuple(key[near] for key in keys)
     order = np.argsort(keys[0], kind="stable") if len(keys) == 1 else np.lexsort(keys)
