@@ -212,7 +212,8 @@ class VillageModel(mesa.Model, VillageState):
             return self._metric_cache[1]
         z = self.p.poverty_line
         y = self.per_capita_income()
-        post = self.per_capita_income_post()
+        aid_12 = self.aid_hist.sum(axis=0)
+        post = self.per_capita_income_post(aid_12)
         w = self.persons
         order = self.per_capita_income_order()  # one sort of y: Gini and income deciles
         out: dict[str, float] = {}
@@ -228,7 +229,7 @@ class VillageModel(mesa.Model, VillageState):
             out["kin_premium"] = M.kin_premium(
                 y, self.registered, self.cadre_kin, self.cadre, order)
             out["amount_kin_premium"], out["amount_kin_premium_yuan"] = M.amount_kin_premiums(
-                y, self.registered, self.aid_hist.sum(axis=0), self.cadre_kin, self.cadre, order)
+                y, self.registered, aid_12, self.cadre_kin, self.cadre, order)
         else:
             for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
                          "inclusion_error_nonpoor", "mistargeting", "targeting_differential",

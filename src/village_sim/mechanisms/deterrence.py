@@ -248,7 +248,7 @@ def collect(s: VillageState, cadres: np.ndarray, amounts: np.ndarray) -> tuple[f
         recovered += paid_back
         fined += paid_fine
     if fined + recovered > 0:
-        s.asset_median = float(np.median(s.assets))
+        s.assets_changed()
     return recovered, fined
 
 
