@@ -172,7 +172,9 @@ def _first(idx: np.ndarray, k: int, *keys: np.ndarray) -> np.ndarray:
         return idx[:0]
     if idx.size > k:
         primary = keys[-1]
-        kth = np.partition(primary, k - 1)[k - 1]
+        kth = primary.min()
+        if k > 1 and np.count_nonzero(primary == kth) < k:  # else the k-th ties with the least
+            kth = np.partition(primary, k - 1)[k - 1]
         if not np.isnan(kth):  # NaN keys sort last: then sort them all
             near = primary <= kth
             if len(keys) > 1:
