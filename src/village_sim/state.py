@@ -113,6 +113,7 @@ class VillageState:
         self.aid_hist = np.zeros((12, n))
         self.other_transfer_hist = np.zeros((12, n))  # diverted money, kin exchange, fines
         self.diverted_hist = np.zeros((12, n))  # diverted money received (what kin can see)
+        self.diverted_to = np.zeros(n, dtype=bool)  # ever received any: diverted_hist's columns
         annual = self.annual_capacity()
         sigma = p.income_volatility
         for k in range(12):

@@ -28,7 +28,10 @@ def update(s: VillageState) -> None:
     count, dst = _ties_of(s.network, reg)
     richer_listed = ~s.registered[dst] & (np.repeat(y[reg], count) > y[dst])
     grievances = np.bincount(dst[richer_listed], minlength=s.n).astype(np.float64)
-    got_diverted = np.flatnonzero(s.diverted_hist.sum(axis=0) >= MATERIAL_YUAN)
+    # only households that ever received diverted money have non-zero columns to sum (take
+    # keeps the rows' layout, so each column is summed month after month as in a full sum)
+    ever = np.flatnonzero(s.diverted_to)
+    got_diverted = ever[s.diverted_hist.take(ever, axis=1).sum(axis=0) >= MATERIAL_YUAN]
     if got_diverted.size:
         # ties that received diverted money (the network is symmetric: their rows' entries)
         grievances += np.bincount(_ties_of(s.network, got_diverted)[1], minlength=s.n)
