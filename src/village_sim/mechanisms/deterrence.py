@@ -124,7 +124,8 @@ def _bisection_root(cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.nda
     which that cannot be shown are bisected.
     """
     k2 = scale * scale
-    f = np.zeros_like(cost)
+    # start below the root: m(f) >= 1 - cost - f / g, and Newton's first step from 0
+    f = np.maximum(1.0 / (2.0 * cost / scale + inv_g), (1.0 - cost) / inv_g)
     converging = False
     for _ in range(100):
         t = f + scale
