@@ -89,7 +89,9 @@ def gini(y: np.ndarray, weights: np.ndarray, order: np.ndarray | None = None) ->
     if order is None:
         order = np.argsort(y)  # the sum below does not depend on the order within ties
     x = y[order]
-    w = weights[order].astype(np.float64)
+    w = weights[order]
+    if w.dtype != np.float64:
+        w = w.astype(np.float64)
     total_w = w.sum()
     total_income = float(np.sum(w * x))
     if total_w <= 0 or total_income == 0:
@@ -188,6 +190,26 @@ def income_deciles(y: np.ndarray) -> np.ndarray:
     return np.searchsorted(edges, y, side="right").astype(np.int64)
 
 
+def _sorted_deciles(
+    y: np.ndarray, order: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The kept entries' ids in ascending order of ``y`` and their deciles (see below).
+
+    None when the decile edges are not monotone (never for real data): then the caller keeps
+    ``np.searchsorted``'s answer.
+    """
+    kept = order[keep[order]]  # household ids of the kept entries, poorest first
+    if kept.size == 0:
+        return kept, np.zeros(0, dtype=np.int64)
+    xs = y[kept]
+    edges = quantiles_of_sorted(xs, DECILE_QUANTILES)
+    if np.any(edges[1:] < edges[:-1]):
+        return None
+    # sorted position i has decile #{edges <= xs[i]}: edge e counts from the first xs >= e
+    starts = np.searchsorted(xs, edges, side="left")
+    return kept, np.cumsum(np.bincount(starts, minlength=kept.size + 1)[:kept.size])
+
+
 def income_deciles_within(y: np.ndarray, order: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """``income_deciles(y[keep])`` from ``order = np.argsort(y)``, without sorting again.
 
@@ -195,16 +217,10 @@ def income_deciles_within(y: np.ndarray, order: np.ndarray, keep: np.ndarray) ->
     and each entry's decile follow from positions in that sorted list (the same values and
     comparisons as ``np.quantile`` and ``np.searchsorted``, so the same deciles).
     """
-    kept = order[keep[order]]  # household ids of the kept entries, poorest first
-    if kept.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    xs = y[kept]
-    edges = quantiles_of_sorted(xs, DECILE_QUANTILES)
-    if np.any(edges[1:] < edges[:-1]):  # never for real data; keep searchsorted's answer
+    found = _sorted_deciles(y, order, keep)
+    if found is None:
         return income_deciles(y[keep])
-    # sorted position i has decile #{edges <= xs[i]}: edge e counts from the first xs >= e
-    starts = np.searchsorted(xs, edges, side="left")
-    decile_sorted = np.cumsum(np.bincount(starts, minlength=kept.size + 1)[:kept.size])
+    kept, decile_sorted = found
     # back to the order of y[keep]: position of each kept household among the kept
     position = np.cumsum(keep) - 1
     out = np.empty(kept.size, dtype=np.int64)
@@ -227,8 +243,14 @@ def kin_premium(
     ``order`` is ``np.argsort(y)`` when the caller has it.
     """
     keep = ~cadre
+    found = None if order is None else _sorted_deciles(y, order, keep)
+    if found is not None:
+        # registration is 0 or 1, so its sums are exact in any order: stay in y's order
+        kept, deciles = found
+        return stratified_difference(
+            registered[kept].astype(np.float64), cadre_kin[kept], deciles, 10)
     return stratified_difference(
-        registered[keep].astype(np.float64), cadre_kin[keep], _deciles(y, keep, order), 10
+        registered[keep].astype(np.float64), cadre_kin[keep], income_deciles(y[keep]), 10
     )
 
 

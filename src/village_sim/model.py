@@ -237,7 +237,7 @@ class VillageModel(mesa.Model, VillageState):
         y = self.per_capita_income()
         aid_12 = self.aid_hist.sum(axis=0)
         post = self.per_capita_income_post(aid_12)
-        w = self.persons
+        w = self.persons_float  # the same sums as with the integers (exact)
         order = self.per_capita_income_order()  # one sort of y: Gini and income deciles
         out: dict[str, float] = {}
         for suffix, inc, inc_order in (("", y, order), ("_post", post, None)):

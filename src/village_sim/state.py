@@ -91,6 +91,7 @@ class VillageState:
         v = build_village(p, rng)
         n = self.n = p.n_households
         self.clan, self.persons, self.labour = v.clan, v.persons, v.labour
+        self.persons_float = self.persons.astype(np.float64)  # persons never change
         self.skill, self.assets, self.sick = v.skill, v.assets, v.sick
         self.kin, self.friends = v.kin, v.friends
         self.network = ((v.kin + v.friends) > 0).astype(np.float64).tocsr()
