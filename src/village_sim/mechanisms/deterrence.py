@@ -117,32 +117,35 @@ def _bisection_root(cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.nda
 
     Every midpoint the bisection visits lies on the grid of multiples of 2**-45, and it ends
     on the grid interval [lo, lo + 2**-45] whose ends the marginal value (as computed)
-    puts on either side of 0. Newton's method from 0 (the marginal value is convex and
-    falling, so it climbs to the root) finds the root; the grid interval around it is the
+    puts on either side of 0. Newton's method from below the root (the marginal value is
+    convex and falling, so it climbs to the root) finds the root; the grid interval around it is the
     bisection's if the computed signs at its two ends agree and the marginal value falls
     steeply enough that rounding cannot flip the sign at any other grid point. Entries for
     which that cannot be shown are bisected.
     """
-    k2 = scale * scale
-    # start below the root: m(f) >= 1 - cost - f / g, and Newton's first step from 0
-    f = np.maximum(1.0 / (2.0 * cost / scale + inv_g), (1.0 - cost) / inv_g)
-    converging = False
-    for _ in range(100):
-        t = f + scale
-        step = _marginal(f, cost, inv_g, scale) / (2.0 * cost * k2 / (t * t * t) + inv_g)
-        f = f + step
-        if converging:
-            break  # one step after a step below 1e-9: quadratic convergence, done
-        converging = not np.any(np.abs(step) > 1e-9)
-    lo = np.clip(np.floor(f / _GRID), 0.0, 1.0 / _GRID - 1.0) * _GRID
-    hi = lo + _GRID
-    # a marginal value computed with error below 16 units in the last place of its terms
-    # keeps its sign at every grid point other than lo and hi if its slope on [0, 1],
-    # at least 2 cost kappa^2 / (1 + kappa)^3 + 1/g, exceeds twice that error per grid step
-    slope = 2.0 * cost * k2 / (1.0 + scale) ** 3 + inv_g
-    error = 16.0 * 2.0**-53 * (1.0 + cost + inv_g)
-    exact = ((lo == 0.0) | (_marginal(lo, cost, inv_g, scale) > 0.0)) & (
-        (hi == 1.0) | (_marginal(hi, cost, inv_g, scale) <= 0.0)) & (slope * _GRID > 2.0 * error)
+    # an inclination so small that 1/g overflows ends in NaN here, and is bisected below
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        k2 = scale * scale
+        # start below the root: m(f) >= 1 - cost - f / g, and Newton's first step from 0
+        f = np.maximum(1.0 / (2.0 * cost / scale + inv_g), (1.0 - cost) / inv_g)
+        converging = False
+        for _ in range(100):
+            t = f + scale
+            step = _marginal(f, cost, inv_g, scale) / (2.0 * cost * k2 / (t * t * t) + inv_g)
+            f = f + step
+            if converging:
+                break  # one step after a step below 1e-9: quadratic convergence, done
+            converging = not np.any(np.abs(step) > 1e-9)
+        lo = np.clip(np.floor(f / _GRID), 0.0, 1.0 / _GRID - 1.0) * _GRID
+        hi = lo + _GRID
+        # a marginal value computed with error below 16 units in the last place of its terms
+        # keeps its sign at every grid point other than lo and hi if its slope on [0, 1],
+        # at least 2 cost kappa^2 / (1 + kappa)^3 + 1/g, exceeds twice that error per grid step
+        slope = 2.0 * cost * k2 / (1.0 + scale) ** 3 + inv_g
+        error = 16.0 * 2.0**-53 * (1.0 + cost + inv_g)
+        exact = ((lo == 0.0) | (_marginal(lo, cost, inv_g, scale) > 0.0)) & (
+            (hi == 1.0) | (_marginal(hi, cost, inv_g, scale) <= 0.0)) & (
+            slope * _GRID > 2.0 * error)
     out = 0.5 * (lo + hi)
     if not exact.all():
         out[~exact] = _bisect(cost[~exact], inv_g[~exact], scale)
