@@ -151,6 +151,28 @@ def test_diversion_falls_smoothly_with_audits_and_never_to_zero() -> None:
         assert value > 0.01 * shares[0], shares
 
 
+def test_optimal_share_is_the_bisection_to_the_last_bit() -> None:
+    # the share is defined by 45 halvings of [0, 1]; Newton's method with the grid check must
+    # return the same bits, including extreme inclinations, sanctions and detection scales
+    from village_sim.mechanisms import deterrence
+
+    rng = np.random.default_rng(5)
+    for trial in range(2000):
+        n = int(rng.integers(1, 30))
+        g = rng.random(n) * (20.0 if trial % 5 == 0 else 2.0)
+        g[rng.random(n) < 0.1] = 0.0
+        risk = rng.random(n) ** float(rng.choice([0.3, 1.0, 3.0]))
+        risk[rng.random(n) < 0.05] = 1.0
+        sanction = rng.random(n) * 6.0 if trial % 2 else float(rng.choice([0.0, 0.5, 2.0]))
+        scale = float(rng.choice([1e-3, 0.01, 0.1, 0.5, rng.random()]))
+        cost = np.broadcast_to(risk * (1.0 + np.asarray(sanction)), g.shape)
+        inv_g = np.divide(1.0, g, out=np.full(n, np.inf), where=g > 0)
+        at_one = deterrence._marginal(np.ones(n), cost, inv_g, scale) >= 0.0
+        bisected = np.where(g > 0, np.where(at_one, 1.0, deterrence._bisect(cost, inv_g, scale)),
+                            0.0)
+        assert deterrence.optimal_share(g, risk, sanction, scale).tobytes() == bisected.tobytes()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("metric", ["amount_favoritism_dared", "project_capture_dared"])
 def test_watching_one_channel_pushes_the_others_only_with_substitution(metric: str) -> None:

@@ -252,6 +252,42 @@ def test_kin_premium_by_hand():
     assert math.isnan(M.kin_premium(y, registered, np.zeros(20, dtype=bool), cadre))
 
 
+def test_argsort_distinct_is_numpys_argsort():
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        n = int(rng.integers(0, 40)) if trial % 3 else int(rng.integers(0, 20000))
+        kind = trial % 4
+        y = (rng.lognormal(8.0, 1.0, n) if kind == 0
+             else rng.integers(0, 9, n) * 1.0 if kind == 1  # ties: numpy's own order
+             else rng.normal(0.0, 1.0, n) if kind == 2  # negative values
+             else np.concatenate([rng.random(n), [0.0, -0.0, np.nan, np.inf]]))
+        expected = np.argsort(y)
+        got = M.argsort_distinct(y)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+
+
+def test_deciles_from_the_sorted_order_equal_quantile_and_searchsorted():
+    # the metrics sort y once a month and take the deciles of subsets from that order: the
+    # same edges as np.quantile and the same deciles as np.searchsorted, ties included
+    rng = np.random.default_rng(7)
+    for trial in range(400):
+        n = int(rng.integers(1, 60)) if trial % 4 else int(rng.integers(1, 5000))
+        y = (rng.lognormal(8.0, 1.0, n) if trial % 2
+             else rng.integers(0, 6, n) * 700.0)  # many ties
+        xs = np.sort(y)
+        assert np.quantile(y, M.DECILE_QUANTILES).tobytes() == M.quantiles_of_sorted(
+            xs, M.DECILE_QUANTILES).tobytes()
+        q = rng.random(5)
+        assert np.quantile(y, q).tobytes() == M.quantiles_of_sorted(xs, q).tobytes()
+        keep = rng.random(n) < rng.random()
+        expected = M.income_deciles(y[keep])
+        got = M.income_deciles_within(y, np.argsort(y), keep)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    y = rng.lognormal(8.0, 1.0, 300)
+    order = np.argsort(y)
+    assert M.gini(y, np.ones(300), order) == M.gini(y, np.ones(300))
+
+
 # ---------------------------------------------------------------------------- model metrics
 @pytest.mark.parametrize("regime", ["committee_only", "team_and_committee", "team_alone"])
 def test_model_metrics_agree_with_the_household_frame(regime):

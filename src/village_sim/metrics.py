@@ -14,10 +14,13 @@ __all__ = [
     "amount_kin_premium",
     "amount_kin_premiums",
     "amount_kin_ratio",
+    "argsort_distinct",
     "fgt",
     "fgt_all",
-    "income_deciles",
     "gini",
+    "income_deciles",
+    "income_deciles_within",
+    "quantiles_of_sorted",
     "kin_premium",
     "ratio",
     "stratified_difference",
@@ -56,14 +59,39 @@ def fgt_all(y: np.ndarray, z: float, weights: np.ndarray) -> tuple[float, float,
     )
 
 
-def gini(y: np.ndarray, weights: np.ndarray) -> float:
+def argsort_distinct(y: np.ndarray) -> np.ndarray:
+    """``np.argsort(y)``, faster for distinct non-negative values (incomes): same result.
+
+    Such values sort as the integers their bits spell, so the household index can ride in
+    the low bits of a truncated copy and one (vectorised) sort of plain integers orders them.
+    When the values prove distinct in that order the sorting permutation is unique, hence the
+    one ``np.argsort`` returns; otherwise (ties, negative values, NaN) ``np.argsort`` itself.
+    """
+    n = y.size
+    if n > 1 and y.dtype == np.float64 and y.flags.c_contiguous:
+        bits = y.view(np.int64)
+        if bits.min() >= 0 and bits.max() < 0x7FF0000000000000:  # +0.0 up to finite
+            shift = (n - 1).bit_length()
+            key = np.sort((bits >> shift << shift) | np.arange(n, dtype=np.int64))
+            order = key & ((1 << shift) - 1)
+            ranked = y[order]
+            if bool(np.all(ranked[1:] > ranked[:-1])):
+                return order
+    return np.argsort(y)
+
+
+def gini(y: np.ndarray, weights: np.ndarray, order: np.ndarray | None = None) -> float:
     """Weighted Gini coefficient (mean absolute difference over twice the mean).
 
     With unit weights this is the usual ``2 sum_i i y_(i) / (n sum y) - (n + 1) / n``.
+    ``order`` is ``np.argsort(y)`` when the caller has it already.
     """
-    order = np.argsort(y)  # the sum below does not depend on the order within ties
+    if order is None:
+        order = np.argsort(y)  # the sum below does not depend on the order within ties
     x = y[order]
-    w = weights[order].astype(np.float64)
+    w = weights[order]
+    if w.dtype != np.float64:
+        w = w.astype(np.float64)
     total_w = w.sum()
     total_income = float(np.sum(w * x))
     if total_w <= 0 or total_income == 0:
@@ -97,11 +125,13 @@ def _stratum_sums(
     """Per stratum holding both groups: its size, then sum and count in and outside the group."""
     if value.size == 0:
         return None
-    g = group.astype(bool)
-    n_in = np.bincount(strata[g], minlength=n_strata)
-    n_out = np.bincount(strata[~g], minlength=n_strata)
-    sum_in = np.bincount(strata[g], weights=value[g], minlength=n_strata)
-    sum_out = np.bincount(strata[~g], weights=value[~g], minlength=n_strata)
+    # one cell per (stratum, in or out of the group); bincount adds in input order, so each
+    # cell's sum is the same as over that cell's entries alone
+    cell = 2 * strata + group.astype(bool)
+    counts = np.bincount(cell, minlength=2 * n_strata)
+    sums = np.bincount(cell, weights=value, minlength=2 * n_strata)
+    n_in, n_out = counts[1::2], counts[0::2]
+    sum_in, sum_out = sums[1::2], sums[0::2]
     ok = (n_in > 0) & (n_out > 0)
     if not ok.any():
         return None
@@ -124,25 +154,103 @@ def stratified_difference(
     return float(np.sum(size * diff) / np.sum(size))
 
 
+DECILE_QUANTILES = np.linspace(0.1, 0.9, 9)
+
+
+def quantiles_of_sorted(xs: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(xs, q)`` (its default, linear method) of an ascending, non-empty ``xs``.
+
+    The same arithmetic as numpy's (virtual index ``(n - 1) q``, its neighbours, numpy's
+    two-sided linear interpolation), so the same values to the last bit, without the
+    partition that ``np.quantile`` needs for unsorted data. NaN data: ``np.quantile`` itself.
+    """
+    n = xs.size
+    if np.isnan(xs[-1]):
+        return np.quantile(xs, q)
+    virtual = (n - 1) * q
+    prev = np.floor(virtual)
+    nxt = prev + 1
+    beyond = virtual >= n - 1
+    prev[beyond] = -1  # numpy takes the largest value there
+    nxt[beyond] = -1
+    prev_i = prev.astype(np.intp)
+    a, b = xs[prev_i], xs[nxt.astype(np.intp)]
+    gamma = virtual - prev_i
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    return out
+
+
 def income_deciles(y: np.ndarray) -> np.ndarray:
     """Decile index (0-9) of each entry of ``y``; ties share a decile."""
     if y.size == 0:
         return np.zeros(0, dtype=np.int64)
-    edges = np.quantile(y, np.linspace(0.1, 0.9, 9))
+    edges = np.quantile(y, DECILE_QUANTILES)
     return np.searchsorted(edges, y, side="right").astype(np.int64)
 
 
+def _sorted_deciles(
+    y: np.ndarray, order: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The kept entries' ids in ascending order of ``y`` and their deciles (see below).
+
+    None when the decile edges are not monotone (never for real data): then the caller keeps
+    ``np.searchsorted``'s answer.
+    """
+    kept = order[keep[order]]  # household ids of the kept entries, poorest first
+    if kept.size == 0:
+        return kept, np.zeros(0, dtype=np.int64)
+    xs = y[kept]
+    edges = quantiles_of_sorted(xs, DECILE_QUANTILES)
+    if np.any(edges[1:] < edges[:-1]):
+        return None
+    # sorted position i has decile #{edges <= xs[i]}: edge e counts from the first xs >= e
+    starts = np.searchsorted(xs, edges, side="left")
+    return kept, np.cumsum(np.bincount(starts, minlength=kept.size + 1)[:kept.size])
+
+
+def income_deciles_within(y: np.ndarray, order: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``income_deciles(y[keep])`` from ``order = np.argsort(y)``, without sorting again.
+
+    The kept entries in ascending order are ``y[order][keep[order]]``; their decile edges
+    and each entry's decile follow from positions in that sorted list (the same values and
+    comparisons as ``np.quantile`` and ``np.searchsorted``, so the same deciles).
+    """
+    found = _sorted_deciles(y, order, keep)
+    if found is None:
+        return income_deciles(y[keep])
+    kept, decile_sorted = found
+    # back to the order of y[keep]: position of each kept household among the kept
+    position = np.cumsum(keep) - 1
+    out = np.empty(kept.size, dtype=np.int64)
+    out[position[kept]] = decile_sorted
+    return out
+
+
+def _deciles(y: np.ndarray, keep: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """Deciles of ``y[keep]``, from ``order = np.argsort(y)`` when the caller has it."""
+    return income_deciles(y[keep]) if order is None else income_deciles_within(y, order, keep)
+
+
 def kin_premium(
-    y: np.ndarray, registered: np.ndarray, cadre_kin: np.ndarray, cadre: np.ndarray
+    y: np.ndarray, registered: np.ndarray, cadre_kin: np.ndarray, cadre: np.ndarray,
+    order: np.ndarray | None = None,
 ) -> float:
     """Registration premium of cadres' kin within income deciles (cadre households excluded).
 
     kin_premium = sum_s n_s (P(B | kin, s) - P(B | not kin, s)) / sum_s n_s, s = deciles of y.
+    ``order`` is ``np.argsort(y)`` when the caller has it.
     """
     keep = ~cadre
-    yk = y[keep]
+    found = None if order is None else _sorted_deciles(y, order, keep)
+    if found is not None:
+        # registration is 0 or 1, so its sums are exact in any order: stay in y's order
+        kept, deciles = found
+        return stratified_difference(
+            registered[kept].astype(np.float64), cadre_kin[kept], deciles, 10)
     return stratified_difference(
-        registered[keep].astype(np.float64), cadre_kin[keep], income_deciles(yk), 10
+        registered[keep].astype(np.float64), cadre_kin[keep], income_deciles(y[keep]), 10
     )
 
 
@@ -163,15 +271,15 @@ def stratified_ratio(
 
 def amount_kin_premiums(
     y: np.ndarray, registered: np.ndarray, aid: np.ndarray, cadre_kin: np.ndarray,
-    cadre: np.ndarray,
+    cadre: np.ndarray, order: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """The amount premium as a ratio and as a difference in yuan, on one set of deciles.
 
     Aid per registered non-cadre household, cadres' kin against the others, within deciles of
-    y (ratio 1 and difference 0: none).
+    y (ratio 1 and difference 0: none). ``order`` is ``np.argsort(y)`` when the caller has it.
     """
     keep = registered & ~cadre
-    aid, kin, deciles = aid[keep], cadre_kin[keep], income_deciles(y[keep])
+    aid, kin, deciles = aid[keep], cadre_kin[keep], _deciles(y, keep, order)
     return (stratified_ratio(aid, kin, deciles, 10),
             stratified_difference(aid, kin, deciles, 10))
 

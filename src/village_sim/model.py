@@ -106,6 +106,31 @@ def metric(model: VillageModel, name: str) -> float:
     return model.metrics()[name]
 
 
+class MetricsCollector(mesa.DataCollector):
+    """Mesa's ``DataCollector`` with the metrics as model reporters, collected in one pass.
+
+    Mesa's ``collect`` calls each of the 55 reporters and deep-copies its value; here every
+    reporter reads the same cached ``model.metrics()`` dict of floats, so once Mesa's first
+    collection has validated the reporters, each step appends the dict's values to the same
+    columns directly (same values, same step index). Any other reporter: Mesa's ``collect``.
+    """
+
+    def __init__(self, names: tuple[str, ...]):
+        super().__init__(model_reporters={name: partial(metric, name=name) for name in names})
+        self._own_reporters = dict(self.model_reporters)
+
+    def collect(self, model: Any) -> None:
+        """Append this step's metrics (see the class docstring)."""
+        if (not self._validated or self.agent_reporters or self.agenttype_reporters
+                or self.model_reporters != self._own_reporters):
+            super().collect(model)
+            return
+        values = model.metrics()
+        self._collection_steps.append(model.time)
+        for name, column in self.model_vars.items():
+            column.append(values[name])
+
+
 class VillageModel(mesa.Model, VillageState):
     """A village of households, its committee and (depending on the regime) a work team.
 
@@ -154,9 +179,7 @@ class VillageModel(mesa.Model, VillageState):
         self.team = WorkTeam(self, self.streams["team"])
         self.households = [Household(self, i) for i in range(self.n)]
         self._metric_cache: tuple[int, dict[str, float]] | None = None
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(metric, name=name) for name in METRIC_NAMES}
-        )
+        self.datacollector = MetricsCollector(METRIC_NAMES)
         self._panel: list[pd.DataFrame] = []
         self.datacollector.collect(self)
         self._record_panel()
@@ -212,21 +235,24 @@ class VillageModel(mesa.Model, VillageState):
             return self._metric_cache[1]
         z = self.p.poverty_line
         y = self.per_capita_income()
-        post = self.per_capita_income_post()
-        w = self.persons
+        aid_12 = self.aid_hist.sum(axis=0)
+        post = self.per_capita_income_post(aid_12)
+        w = self.persons_float  # the same sums as with the integers (exact)
+        order = self.per_capita_income_order()  # one sort of y: Gini and income deciles
         out: dict[str, float] = {}
-        for suffix, inc in (("", y), ("_post", post)):
+        for suffix, inc, inc_order in (("", y, order), ("_post", post, None)):
             p0, p1, p2 = M.fgt_all(inc, z, w)
             out["poverty_headcount" + suffix] = p0
             out["poverty_gap" + suffix] = p1
             out["poverty_severity" + suffix] = p2
-            out["gini" + suffix] = M.gini(inc, w)
+            out["gini" + suffix] = M.gini(inc, w, inc_order)
         poor = y < z
         if self.identified:
             out.update(M.targeting(poor, self.registered))
-            out["kin_premium"] = M.kin_premium(y, self.registered, self.cadre_kin, self.cadre)
+            out["kin_premium"] = M.kin_premium(
+                y, self.registered, self.cadre_kin, self.cadre, order)
             out["amount_kin_premium"], out["amount_kin_premium_yuan"] = M.amount_kin_premiums(
-                y, self.registered, self.aid_hist.sum(axis=0), self.cadre_kin, self.cadre)
+                y, self.registered, aid_12, self.cadre_kin, self.cadre, order)
         else:
             for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
                          "inclusion_error_nonpoor", "mistargeting", "targeting_differential",

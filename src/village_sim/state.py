@@ -17,7 +17,7 @@ import numpy as np
 from village_sim import metrics as M
 from village_sim.events import Event
 from village_sim.params import Parameters
-from village_sim.village import build_village, cause_of_poverty
+from village_sim.village import Cause, build_village, cause_of_poverty
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -92,6 +92,7 @@ class VillageState:
         v = build_village(p, rng)
         n = self.n = p.n_households
         self.clan, self.persons, self.labour = v.clan, v.persons, v.labour
+        self.persons_float = self.persons.astype(np.float64)  # persons never change
         self.skill, self.assets, self.sick = v.skill, v.assets, v.sick
         self.kin, self.friends = v.kin, v.friends
         self.network = ((v.kin + v.friends) > 0).astype(np.float64).tocsr()
@@ -102,13 +103,19 @@ class VillageState:
         self.infrastructure = 1.0
         self.skill_median = float(np.median(self.skill))  # skill never changes
         self.asset_median = float(np.median(self.assets))  # changes only in disasters
+        # the cause each household would have if it were well: skill, labour and assets only
+        # (labour and skill never change; cached until assets change, assets_changed)
+        self._cause_if_well: np.ndarray | None = None
         self.cause = self.causes()
         self._y: np.ndarray | None = None  # y, cached until income_hist changes
+        self._y_order: np.ndarray | None = None  # np.argsort(y), cached with it
+        self._income_12: np.ndarray | None = None  # income_hist summed over 12 months, too
         # 12 months of history so that y is defined from the start
         self.income_hist = np.zeros((12, n))
         self.aid_hist = np.zeros((12, n))
         self.other_transfer_hist = np.zeros((12, n))  # diverted money, kin exchange, fines
         self.diverted_hist = np.zeros((12, n))  # diverted money received (what kin can see)
+        self.diverted_to = np.zeros(n, dtype=bool)  # ever received any: diverted_hist's columns
         annual = self.annual_capacity()
         sigma = p.income_volatility
         for k in range(12):
@@ -226,9 +233,21 @@ class VillageState:
         return base * self.infrastructure + self.measure_income + self.project_income
 
     def causes(self) -> np.ndarray:
-        """Each household's binding constraint (致贫原因) as things stand."""
-        return cause_of_poverty(self.sick, self.labour, self.persons, self.skill, self.assets,
-                                self.skill_median, self.asset_median)
+        """Each household's binding constraint (致贫原因) as things stand.
+
+        ``cause_of_poverty``, with the part that does not depend on illness kept between
+        months (illness comes first in it, so it simply overrides that part).
+        """
+        if self._cause_if_well is None:
+            self._cause_if_well = cause_of_poverty(
+                np.zeros(self.n, dtype=bool), self.labour, self.persons, self.skill,
+                self.assets, self.skill_median, self.asset_median)
+        return np.where(self.sick, np.int8(Cause.ILLNESS), self._cause_if_well)
+
+    def assets_changed(self) -> None:
+        """Assets were written (a disaster, a fine): new median, causes recomputed."""
+        self.asset_median = float(np.median(self.assets))
+        self._cause_if_well = None
 
     @property
     def month(self) -> int:
@@ -275,17 +294,38 @@ class VillageState:
         Computed once per month: phases, metrics and every ``Household`` view share it.
         """
         if self._y is None:
-            self._y = self.income_hist.sum(axis=0) / self.persons
+            self._y = self.income_12() / self.persons
             self._y.flags.writeable = False
         return self._y
 
-    def income_changed(self) -> None:
-        """Forget the cached y: this month's income has been written."""
-        self._y = None
+    def income_12(self) -> np.ndarray:
+        """Market income of each household over the last 12 months (read-only; cached)."""
+        if self._income_12 is None:
+            self._income_12 = self.income_hist.sum(axis=0)
+            self._income_12.flags.writeable = False
+        return self._income_12
 
-    def per_capita_income_post(self) -> np.ndarray:
-        """Per-capita income over the last 12 months after all transfers."""
-        total = self.income_hist.sum(axis=0) + self.aid_hist.sum(axis=0)
+    def per_capita_income_order(self) -> np.ndarray:
+        """``np.argsort(y)`` (read-only), once per month: the Gini and the deciles share it."""
+        if self._y_order is None:
+            self._y_order = M.argsort_distinct(self.per_capita_income())
+            self._y_order.flags.writeable = False
+        return self._y_order
+
+    def income_changed(self) -> None:
+        """Forget the cached y (and its order): this month's income has been written."""
+        self._y = None
+        self._y_order = None
+        self._income_12 = None
+
+    def per_capita_income_post(self, aid_12: np.ndarray | None = None) -> np.ndarray:
+        """Per-capita income over the last 12 months after all transfers.
+
+        ``aid_12`` is ``aid_hist.sum(axis=0)`` when the caller has it.
+        """
+        if aid_12 is None:
+            aid_12 = self.aid_hist.sum(axis=0)
+        total = self.income_12() + aid_12
         return (total + self.other_transfer_hist.sum(axis=0)) / self.persons
 
     def poor(self) -> np.ndarray:

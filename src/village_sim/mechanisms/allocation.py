@@ -28,6 +28,7 @@ def pay_out_takings(s: VillageState, taken_by: np.ndarray) -> None:
             gain[cadres[c]] += 0.5 * taken_by[c]
     s.other_transfer_hist[s.slot] += gain
     s.diverted_hist[s.slot] += gain
+    s.diverted_to |= gain != 0.0
     s.diverted_received += gain
 
 

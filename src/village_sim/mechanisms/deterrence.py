@@ -79,23 +79,77 @@ def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float | n
     cost = np.broadcast_to(np.asarray(risk, dtype=np.float64)
                            * (1.0 + np.asarray(sanction, dtype=np.float64)), g.shape)
     inv_g = np.divide(1.0, g, out=np.full(g.shape, np.inf), where=g > 0)
-    k2 = scale * scale
+    at_one = _marginal(np.ones_like(g), cost, inv_g, scale) >= 0.0
+    share = np.ones_like(g)
+    inside = (g > 0) & ~at_one
+    if inside.any():
+        share[inside] = _bisection_root(cost[inside], inv_g[inside], scale)
+    return np.where(g > 0, share, 0.0)
 
-    def marginal(f: np.ndarray) -> np.ndarray:
-        # (f^2 + 2 f kappa) / (f + kappa)^2 = 1 - kappa^2 / (f + kappa)^2
-        return 1.0 - cost * (1.0 - k2 / ((f + scale) * (f + scale))) - f * inv_g
 
-    # the marginal value falls in f: bisection on [0, 1] (45 halvings: below 1e-13)
-    lo = np.zeros_like(g)
-    hi = np.ones_like(g)
-    at_one = marginal(hi) >= 0.0
-    for _ in range(45):
+# The share is defined as the result of bisecting the marginal value on [0, 1] 45 times
+# (the interval's midpoint after 45 halvings, within 2**-46 of the root): these constants and
+# the arithmetic of ``_marginal`` fix its last bit.
+BISECTION_STEPS = 45
+_GRID = 2.0**-BISECTION_STEPS
+
+
+def _marginal(f: np.ndarray, cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.ndarray:
+    """The marginal value of taking more at share ``f`` (falls in ``f``)."""
+    # (f^2 + 2 f kappa) / (f + kappa)^2 = 1 - kappa^2 / (f + kappa)^2
+    return 1.0 - cost * (1.0 - scale * scale / ((f + scale) * (f + scale))) - f * inv_g
+
+
+def _bisect(cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.ndarray:
+    """Bisection of the marginal value on [0, 1]: 45 halvings, the last interval's midpoint."""
+    lo = np.zeros_like(cost)
+    hi = np.ones_like(cost)
+    for _ in range(BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
-        up = marginal(mid) > 0.0
+        up = _marginal(mid, cost, inv_g, scale) > 0.0
         lo = np.where(up, mid, lo)
         hi = np.where(up, hi, mid)
-    share = np.where(at_one, 1.0, 0.5 * (lo + hi))
-    return np.where(g > 0, share, 0.0)
+    return 0.5 * (lo + hi)
+
+
+def _bisection_root(cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.ndarray:
+    """What :func:`_bisect` returns, for roots inside (0, 1), found by Newton's method.
+
+    Every midpoint the bisection visits lies on the grid of multiples of 2**-45, and it ends
+    on the grid interval [lo, lo + 2**-45] whose ends the marginal value (as computed)
+    puts on either side of 0. Newton's method from below the root (the marginal value is
+    convex and falling, so it climbs to the root) finds the root; the grid interval around it is the
+    bisection's if the computed signs at its two ends agree and the marginal value falls
+    steeply enough that rounding cannot flip the sign at any other grid point. Entries for
+    which that cannot be shown are bisected.
+    """
+    # an inclination so small that 1/g overflows ends in NaN here, and is bisected below
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        k2 = scale * scale
+        # start below the root: m(f) >= 1 - cost - f / g, and Newton's first step from 0
+        f = np.maximum(1.0 / (2.0 * cost / scale + inv_g), (1.0 - cost) / inv_g)
+        converging = False
+        for _ in range(100):
+            t = f + scale
+            step = _marginal(f, cost, inv_g, scale) / (2.0 * cost * k2 / (t * t * t) + inv_g)
+            f = f + step
+            if converging:
+                break  # one step after a step below 1e-9: quadratic convergence, done
+            converging = not np.any(np.abs(step) > 1e-9)
+        lo = np.clip(np.floor(f / _GRID), 0.0, 1.0 / _GRID - 1.0) * _GRID
+        hi = lo + _GRID
+        # a marginal value computed with error below 16 units in the last place of its terms
+        # keeps its sign at every grid point other than lo and hi if its slope on [0, 1],
+        # at least 2 cost kappa^2 / (1 + kappa)^3 + 1/g, exceeds twice that error per grid step
+        slope = 2.0 * cost * k2 / (1.0 + scale) ** 3 + inv_g
+        error = 16.0 * 2.0**-53 * (1.0 + cost + inv_g)
+        exact = ((lo == 0.0) | (_marginal(lo, cost, inv_g, scale) > 0.0)) & (
+            (hi == 1.0) | (_marginal(hi, cost, inv_g, scale) <= 0.0)) & (
+            slope * _GRID > 2.0 * error)
+    out = 0.5 * (lo + hi)
+    if not exact.all():
+        out[~exact] = _bisect(cost[~exact], inv_g[~exact], scale)
+    return out
 
 
 def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
@@ -197,7 +251,7 @@ def collect(s: VillageState, cadres: np.ndarray, amounts: np.ndarray) -> tuple[f
         recovered += paid_back
         fined += paid_fine
     if fined + recovered > 0:
-        s.asset_median = float(np.median(s.assets))
+        s.assets_changed()
     return recovered, fined
 
 

@@ -24,14 +24,16 @@ def run(s: VillageState) -> None:
     hit = rng.random(n) < 0.5
     s.force_disaster = False
     s.sick = np.where(s.sick, ~recover, fall_ill)
-    factor = np.ones(n)
     if disaster:
-        factor[hit] = 0.5
         s.assets = np.where(hit, s.assets * 0.8, s.assets)
-        s.asset_median = float(np.median(s.assets))
+        s.assets_changed()
     s.cause = s.causes()
     sigma = p.income_volatility
-    monthly = s.annual_capacity() / 12.0 * np.exp(sigma * noise - 0.5 * sigma**2) * factor
+    monthly = s.annual_capacity() / 12.0 * np.exp(sigma * noise - 0.5 * sigma**2)
+    if disaster:  # half the income of the households hit (a factor 1 elsewhere: exact)
+        factor = np.ones(n)
+        factor[hit] = 0.5
+        monthly = monthly * factor
     s.open_month()
     s.income_hist[s.slot] = monthly
     s.income_changed()

@@ -161,6 +161,39 @@ def cadre_diversion(view: DiversionView, rng: np.random.Generator) -> np.ndarray
     return optimal_share(view.inclination, view.risk, view.sanction, view.detection_scale)
 
 
+def _first(idx: np.ndarray, k: int, *keys: np.ndarray) -> np.ndarray:
+    """The first ``k`` of ``idx`` in ``np.lexsort(keys)`` order (last key primary, stable).
+
+    Only the candidates that can be among the first ``k`` are sorted: those whose primary key
+    is at most the ``k``-th smallest. Ties keep the order of ``idx``, as in a full stable sort,
+    so the result is the full sort's first ``k`` entries.
+    """
+    if k <= 0 or idx.size == 0:
+        return idx[:0]
+    if idx.size > k:
+        primary = keys[-1]
+        kth = primary.min()
+        if k > 1 and np.count_nonzero(primary == kth) < k:  # else the k-th ties with the least
+            kth = np.partition(primary, k - 1)[k - 1]
+        if not np.isnan(kth):  # NaN keys sort last: then sort them all
+            near = primary <= kth
+            if len(keys) > 1:
+                # many may tie with the k-th on the primary key (requests of one month): of
+                # those, only the ones the secondary key can still put in the first k
+                tied = np.flatnonzero(primary == kth)
+                room = k - (int(np.count_nonzero(near)) - tied.size)
+                secondary = keys[-2][tied]
+                if tied.size > room:
+                    kth2 = np.partition(secondary, room - 1)[room - 1]
+                    if not np.isnan(kth2):
+                        near[tied[secondary > kth2]] = False
+            near = np.flatnonzero(near)
+            idx = idx[near]
+            keys = tuple(key[near] for key in keys)
+    order = np.argsort(keys[0], kind="stable") if len(keys) == 1 else np.lexsort(keys)
+    return idx[order[:k]]
+
+
 def team_visits(view: VisitView, rng: np.random.Generator) -> np.ndarray:
     """Queued requests oldest first, then households the team does not know, then revisits.
 
@@ -170,36 +203,47 @@ def team_visits(view: VisitView, rng: np.random.Generator) -> np.ndarray:
     """
     n = view.known.size
     tie = rng.random(n)
-    if view.strategy == "near_line_first" and view.shown is not None:
-        # where the committee's stated estimate is closest to the line, in tenths of a line
-        key = np.floor(10.0 * np.abs(view.shown / view.poverty_line - 1.0)) + tie
-    elif view.strategy == "lowest_estimate_first" and view.shown is not None:
-        key = np.floor(4.0 * view.shown / view.poverty_line) + tie
-    elif view.strategy == "complaints_first":
-        # complaints and reports first; then, where the committee states its estimates,
-        # those closest to the line (in tenths of a line); ties at random
-        flagged = (view.pending_purpose & (Purpose.COMPLAINT | Purpose.REPORT)) > 0
-        near = (np.minimum(np.floor(10.0 * np.abs(view.shown / view.poverty_line - 1.0)), 99.0)
-                if view.shown is not None else np.zeros(n))
-        key = np.where(flagged, 0.0, 100.0) + near + tie
-    elif view.strategy == "cadre_kin_first":
-        key = np.where(view.kin_of_cadre, 0.0, 1.0) + tie
-    else:
-        key = tie
+
+    def key(idx: np.ndarray) -> np.ndarray:
+        """The strategy's order key of households ``idx`` (lower: visited first)."""
+        t = tie[idx]
+        if view.strategy == "near_line_first" and view.shown is not None:
+            # where the committee's stated estimate is closest to the line, in tenths of a line
+            return np.floor(10.0 * np.abs(view.shown[idx] / view.poverty_line - 1.0)) + t
+        if view.strategy == "lowest_estimate_first" and view.shown is not None:
+            return np.floor(4.0 * view.shown[idx] / view.poverty_line) + t
+        if view.strategy == "complaints_first":
+            # complaints and reports first; then, where the committee states its estimates,
+            # those closest to the line (in tenths of a line); ties at random
+            flagged = (view.pending_purpose[idx] & (Purpose.COMPLAINT | Purpose.REPORT)) > 0
+            near = (np.minimum(np.floor(
+                10.0 * np.abs(view.shown[idx] / view.poverty_line - 1.0)), 99.0)
+                if view.shown is not None else np.zeros(idx.size))
+            return np.where(flagged, 0.0, 100.0) + near + t
+        if view.strategy == "cadre_kin_first":
+            return np.where(view.kin_of_cadre[idx], 0.0, 1.0) + t
+        return t
+
     waiting = view.pending_since < NO_REQUEST
-    pending = np.flatnonzero(waiting)
     unknown = ~view.known & ~waiting
-    wanted = np.flatnonzero(unknown & view.registered)
-    other = np.flatnonzero(unknown & ~view.registered)
-    # what is left revisits households it knows, the longest unseen first (knowledge ages)
-    known = np.flatnonzero(view.known & ~waiting)
-    order = np.concatenate([
-        pending[np.lexsort((key[pending], view.pending_since[pending]))],
-        wanted[np.argsort(key[wanted], kind="stable")],
-        other[np.argsort(key[other], kind="stable")],
-        known[np.lexsort((key[known], view.last_visit[known]))],
-    ])
-    return order[: view.capacity]
+    # the order: the queue (oldest request first), registered households it does not know,
+    # the other households it does not know, then revisits of those it knows, the longest
+    # unseen first (knowledge ages); only the month's capacity is ordered
+    chosen = []
+    room = view.capacity
+    for idx, primary in (
+        (np.flatnonzero(waiting), view.pending_since),
+        (np.flatnonzero(unknown & view.registered), None),
+        (np.flatnonzero(unknown & ~view.registered), None),
+        (np.flatnonzero(view.known & ~waiting), view.last_visit),
+    ):
+        if room <= 0:
+            break
+        keys = (key(idx),) if primary is None else (key(idx), primary[idx])
+        first = _first(idx, room, *keys)
+        chosen.append(first)
+        room -= first.size
+    return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
 
 
 def team_challenge(view: ChallengeView, rng: np.random.Generator) -> np.ndarray:

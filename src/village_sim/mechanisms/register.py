@@ -23,8 +23,19 @@ def lowest(score: np.ndarray, candidates: np.ndarray, k: int | None) -> np.ndarr
         mask[idx[score[idx] < 1.0]] = True
         return mask
     k = min(k, idx.size)
-    if k > 0:
-        mask[idx[np.argsort(score[idx], kind="stable")[:k]]] = True
+    if k == idx.size:
+        mask[idx] = True
+    elif k > 0:
+        # the first k of a stable sort: all scores below the k-th smallest, then the ties
+        # with it in index order; only which, not their order, matters here
+        sc = score[idx]
+        kth = np.partition(sc, k - 1)[k - 1]
+        if np.isnan(kth):  # NaN scores sort last: leave it to the stable sort
+            mask[idx[np.argsort(sc, kind="stable")[:k]]] = True
+            return mask
+        below = sc < kth
+        mask[idx[below]] = True
+        mask[idx[np.flatnonzero(sc == kth)[:k - int(np.count_nonzero(below))]]] = True
     return mask
 
 

@@ -66,16 +66,17 @@ def request(s: VillageState, households: np.ndarray, purpose: int) -> None:
     s.pending_purpose[households] |= purpose
 
 
-def _villagers_report(s: VillageState, rng: np.random.Generator) -> None:
+def _villagers_report(s: VillageState, rng: np.random.Generator, known: np.ndarray) -> None:
     """Villagers tell the team about wrongly listed or missed households.
 
     They do so more where the team is known: the rate is ``report_rate`` times the share of
-    households the team has visited in its memory. A team that visits nobody hears nothing.
+    households the team has visited in its memory (``known``, from ``s.team_knows()``). A
+    team that visits nobody hears nothing.
     """
     u = rng.random(s.n)  # drawn every month a team is present, whatever the state
     if not (s.supervising and s.identified and s.p.report_rate > 0):
         return
-    visibility = float(s.team_knows().mean())
+    visibility = float(known.mean())
     poor = s.poor()
     wronged = (s.registered & ~poor) | (~s.registered & poor & s.eligible_to_list())
     reported = np.flatnonzero(wronged & (u < s.p.report_rate * visibility))
@@ -90,9 +91,9 @@ def run(s: VillageState) -> None:
         s.team_visits_done = s.team_visits_demanded = 0
         return
     rng = s.team.stream
-    _villagers_report(s, rng)
+    known = s.team_knows()  # reports change the queue only, not what the team knows
+    _villagers_report(s, rng, known)
     cap = capacity(s)
-    known = s.team_knows()
     waiting = s.pending_since < NO_REQUEST
     s.team_visits_demanded = int(np.sum(waiting | (~known & s.registered)))
     view = policies.VisitView(
@@ -123,13 +124,18 @@ def run(s: VillageState) -> None:
     est = s.team_signal_sum[chosen] / s.team_signal_count[chosen]
     challenge = policies.ChallengeView(
         households=chosen, estimate=est, registered=s.registered[chosen].copy(),
-        purpose=purpose, eligible=s.eligible_to_list()[chosen],
+        purpose=purpose, eligible=_eligible(s, chosen),
         recently_exited=(s.steps - s.exit_month[chosen] <= 12) & ~s.registered[chosen],
         poverty_line=s.p.poverty_line, cooptation=s.p.cooptation)
     acts = policies.check_mask("challenge", s.policies["challenge"](challenge, rng),
                                chosen.size)
     _check_payments(s, chosen, acts, rng)
     _act_on_register(s, chosen, purpose, acts)
+
+
+def _eligible(s: VillageState, households: np.ndarray) -> np.ndarray:
+    """``s.eligible_to_list()[households]``, computed for those households alone."""
+    return (s.steps - s.exit_month[households]) >= 12
 
 
 def _measure(s: VillageState, chosen: np.ndarray, rng: np.random.Generator) -> None:
@@ -176,7 +182,7 @@ def _act_on_register(s: VillageState, chosen: np.ndarray, purpose: np.ndarray,
     recheck = (purpose & Purpose.RECHECK) > 0
     recently_exited = (s.steps - s.exit_month[chosen] <= 12) & ~listed
     restore_pool = chosen[recheck & recently_exited & below & acts]
-    eligible = s.eligible_to_list()[chosen]
+    eligible = _eligible(s, chosen)
     add_pool = chosen[~listed & eligible & below & acts]
     if remove.size == 0 and restore_pool.size == 0 and add_pool.size == 0:
         return
