@@ -252,20 +252,6 @@ def test_kin_premium_by_hand():
     assert math.isnan(M.kin_premium(y, registered, np.zeros(20, dtype=bool), cadre))
 
 
-def test_argsort_distinct_is_numpys_argsort():
-    rng = np.random.default_rng(3)
-    for trial in range(300):
-        n = int(rng.integers(0, 40)) if trial % 3 else int(rng.integers(0, 20000))
-        kind = trial % 4
-        y = (rng.lognormal(8.0, 1.0, n) if kind == 0
-             else rng.integers(0, 9, n) * 1.0 if kind == 1  # ties: numpy's own order
-             else rng.normal(0.0, 1.0, n) if kind == 2  # negative values
-             else np.concatenate([rng.random(n), [0.0, -0.0, np.nan, np.inf]]))
-        expected = np.argsort(y)
-        got = M.argsort_distinct(y)
-        assert got.dtype == expected.dtype and np.array_equal(got, expected)
-
-
 def test_deciles_from_the_sorted_order_equal_quantile_and_searchsorted():
     # the metrics sort y once a month and take the deciles of subsets from that order: the
     # same edges as np.quantile and the same deciles as np.searchsorted, ties included

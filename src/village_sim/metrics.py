@@ -14,7 +14,6 @@ __all__ = [
     "amount_kin_premium",
     "amount_kin_premiums",
     "amount_kin_ratio",
-    "argsort_distinct",
     "fgt",
     "fgt_all",
     "gini",
@@ -57,27 +56,6 @@ def fgt_all(y: np.ndarray, z: float, weights: np.ndarray) -> tuple[float, float,
         ratio(float(np.sum(wg)), total),
         ratio(float(np.sum(wg * gap)), total),
     )
-
-
-def argsort_distinct(y: np.ndarray) -> np.ndarray:
-    """``np.argsort(y)``, faster for distinct non-negative values (incomes): same result.
-
-    Such values sort as the integers their bits spell, so the household index can ride in
-    the low bits of a truncated copy and one (vectorised) sort of plain integers orders them.
-    When the values prove distinct in that order the sorting permutation is unique, hence the
-    one ``np.argsort`` returns; otherwise (ties, negative values, NaN) ``np.argsort`` itself.
-    """
-    n = y.size
-    if n > 1 and y.dtype == np.float64 and y.flags.c_contiguous:
-        bits = y.view(np.int64)
-        if bits.min() >= 0 and bits.max() < 0x7FF0000000000000:  # +0.0 up to finite
-            shift = (n - 1).bit_length()
-            key = np.sort((bits >> shift << shift) | np.arange(n, dtype=np.int64))
-            order = key & ((1 << shift) - 1)
-            ranked = y[order]
-            if bool(np.all(ranked[1:] > ranked[:-1])):
-                return order
-    return np.argsort(y)
 
 
 def gini(y: np.ndarray, weights: np.ndarray, order: np.ndarray | None = None) -> float:

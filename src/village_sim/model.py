@@ -106,31 +106,6 @@ def metric(model: VillageModel, name: str) -> float:
     return model.metrics()[name]
 
 
-class MetricsCollector(mesa.DataCollector):
-    """Mesa's ``DataCollector`` with the metrics as model reporters, collected in one pass.
-
-    Mesa's ``collect`` calls each of the 55 reporters and deep-copies its value; here every
-    reporter reads the same cached ``model.metrics()`` dict of floats, so once Mesa's first
-    collection has validated the reporters, each step appends the dict's values to the same
-    columns directly (same values, same step index). Any other reporter: Mesa's ``collect``.
-    """
-
-    def __init__(self, names: tuple[str, ...]):
-        super().__init__(model_reporters={name: partial(metric, name=name) for name in names})
-        self._own_reporters = dict(self.model_reporters)
-
-    def collect(self, model: Any) -> None:
-        """Append this step's metrics (see the class docstring)."""
-        if (not self._validated or self.agent_reporters or self.agenttype_reporters
-                or self.model_reporters != self._own_reporters):
-            super().collect(model)
-            return
-        values = model.metrics()
-        self._collection_steps.append(model.time)
-        for name, column in self.model_vars.items():
-            column.append(values[name])
-
-
 class VillageModel(mesa.Model, VillageState):
     """A village of households, its committee and (depending on the regime) a work team.
 
@@ -179,7 +154,9 @@ class VillageModel(mesa.Model, VillageState):
         self.team = WorkTeam(self, self.streams["team"])
         self.households = [Household(self, i) for i in range(self.n)]
         self._metric_cache: tuple[int, dict[str, float]] | None = None
-        self.datacollector = MetricsCollector(METRIC_NAMES)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(metric, name=name) for name in METRIC_NAMES}
+        )
         self._panel: list[pd.DataFrame] = []
         self.datacollector.collect(self)
         self._record_panel()

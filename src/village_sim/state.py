@@ -308,7 +308,7 @@ class VillageState:
     def per_capita_income_order(self) -> np.ndarray:
         """``np.argsort(y)`` (read-only), once per month: the Gini and the deciles share it."""
         if self._y_order is None:
-            self._y_order = M.argsort_distinct(self.per_capita_income())
+            self._y_order = np.argsort(self.per_capita_income())
             self._y_order.flags.writeable = False
         return self._y_order
 
