@@ -197,18 +197,21 @@ def test_upper_level_recheck_alone_lowers_the_kin_premium() -> None:
 LEAVE_SEEDS = tuple(range(150))
 
 
-# The issue also asks for diverted share within ±0.01; over these 150 seeds the village the team
-# left diverts +0.0049 more (90% CI -0.0025 to +0.0122), cause not yet established: left open
-# (docs/validation.md, "Open").
+# What cadres saw of the team's findings fades by exp(-1/risk_memory) a month (ODD 7.4.3), so the
+# gain fades rather than stopping at once: the kin premium (registration findings are few) is
+# back within 0.02 three years after the team left (months 61-72); diversion, which the team's
+# payment checks found often, is still 0.026 lower then (90% CI -0.033 to -0.019, 150 seeds)
+# and back within 0.01 seven years after (months 97-108: -0.0013, 90% CI -0.0091 to +0.0065).
 @pytest.mark.slow
-@pytest.mark.parametrize(("metric", "margin"), [("kin_premium", 0.02)])
-def test_gains_vanish_after_the_team_leaves_without_internalisation(metric: str,
-                                                                   margin: float) -> None:
-    # Three years after the team left (months 61-72), over 150 seeds: a village's kin premium
-    # varies by about 0.1 from seed to seed, so an equivalence margin of 0.02 needs many.
+@pytest.mark.parametrize(("metric", "margin", "steps"), [("kin_premium", 0.02, 72),
+                                                         ("diverted_share", 0.01, 108)])
+def test_gains_vanish_after_the_team_leaves_without_internalisation(metric: str, margin: float,
+                                                                   steps: int) -> None:
+    # A village's kin premium varies by about 0.1 from seed to seed, its diverted share by
+    # about 0.06: equivalence margins of 0.02 and 0.01 need many seeds (150).
     d = diff(metric, ("committee_only", {}),
              ("team_and_committee", {"team_leaves": 24, "internalisation_rate": 0.0}),
-             LEAVE_SEEDS, 72)
+             LEAVE_SEEDS, steps)
     assert_equivalent(d, margin)
 
 
