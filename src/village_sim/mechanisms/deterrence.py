@@ -62,7 +62,7 @@ def size_factor(share: np.ndarray | float, scale: float) -> np.ndarray:
 
 
 def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float | np.ndarray,
-                  scale: float) -> np.ndarray:
+                  scale: float, restitution: float | np.ndarray = 1.0) -> np.ndarray:
     """The share each cadre takes: the root of the first-order condition in the docstring.
 
     Args:
@@ -71,13 +71,18 @@ def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float | n
         sanction: Fine as a multiple of the amount found (restitution comes on top); one
             number or one per entry.
         scale: ``kappa`` (> 0), the size at which a taking is half as findable as a large one.
+        restitution: What of the gain a finding takes back, as a multiple of it: 1 (money is
+            repaid, an entry removed, a project re-sited) or 0 (nothing is undone); one number
+            or one per entry. The expected cost per unit taken is ``P (restitution +
+            sanction)``.
 
     Returns:
         Shares in [0, 1], one per cadre.
     """
     g = np.asarray(inclination, dtype=np.float64)
     cost = np.broadcast_to(np.asarray(risk, dtype=np.float64)
-                           * (1.0 + np.asarray(sanction, dtype=np.float64)), g.shape)
+                           * (np.asarray(restitution, dtype=np.float64)
+                              + np.asarray(sanction, dtype=np.float64)), g.shape)
     inv_g = np.divide(1.0, g, out=np.full(g.shape, np.inf), where=g > 0)
     at_one = _marginal(np.ones_like(g), cost, inv_g, scale) >= 0.0
     share = np.ones_like(g)
@@ -178,9 +183,11 @@ def update_channels(s: VillageState) -> None:
     Each cadre's diversion share (the default rule; the ``diversion`` policy decides the
     shares actually taken), and, for the committee's collective channels (registration,
     amount, project siting), the share of its inclination it acts on: each cadre's optimal
-    share at inclination ``greed`` over ``greed``, averaged over cadres. What exposure costs
-    in those channels is ``exposure_cost`` (no money is taken, so no restitution or fine: a
-    reprimand, lost standing), not ``sanction``.
+    share at inclination ``greed`` over ``greed``, averaged over cadres. What a finding costs
+    in those channels is ``exposure_cost`` (no money is taken, so no fine: a reprimand, lost
+    standing), not ``sanction``, on top of losing the gain where the finding undoes it: a
+    favoured entry found is removed, a captured project re-sited; an excess payment to kin
+    that a visit notices is not taken back, so there the cost is ``exposure_cost`` alone.
 
     With ``channel_substitution``, what deterrence holds back in one channel pushes the
     others: each channel's inclination is multiplied by ``1 + mean shortfall of the other
@@ -195,7 +202,8 @@ def update_channels(s: VillageState) -> None:
     inclination = np.concatenate([base_div] + [greed] * 3)
     risk = np.concatenate([risks["diversion"]] + [risks[c] for c in collective])
     cost = np.concatenate([np.full(m, p.sanction), np.full(3 * m, p.exposure_cost)])
-    shares = optimal_share(inclination, risk, cost, p.detection_scale)
+    undone = np.concatenate([np.ones(2 * m), np.zeros(m), np.ones(m)])  # amount: not undone
+    shares = optimal_share(inclination, risk, cost, p.detection_scale, restitution=undone)
     acted = np.ones_like(shares)
     np.divide(shares, inclination, out=acted, where=inclination > 0)
     acted = np.minimum(1.0, acted)
