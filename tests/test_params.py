@@ -399,3 +399,13 @@ def test_parameters_markdown_lists_every_parameter_and_regime():
         assert p.allowed() in text
     for regime in REGIMES:
         assert f"`{regime}`" in text
+
+
+def test_a_removed_parameter_says_what_replaced_it(tmp_path):
+    with pytest.raises(ValueError, match="supervision_strength.*removed in Model 2.*"
+                                         "team_visits_per_month"):
+        resolve_parameters(supervision_strength=0.5)
+    old = tmp_path / "old.toml"
+    old.write_text("supervision_strength = 0.3\n")
+    with pytest.raises(ValueError, match="removed in Model 2"):
+        load_overrides(old)

@@ -619,7 +619,18 @@ class Parameters:
         return resolve_parameters(**{**self._values, **overrides, "regime": self.regime})
 
 
+# Parameters of earlier versions, with what replaced them (README, "Model 2").
+REMOVED = {
+    "supervision_strength": "it was removed in Model 2: the team acts only through visits "
+    "within its budget (team_visits_per_month, team_detection, team_confidence) and cadres "
+    "are deterred by the risk they perceive (sanction, exposure_cost, detection_scale, "
+    "risk_memory); see README, 'Model 2'",
+}
+
+
 def _unknown(name: str) -> ValueError:
+    if name in REMOVED:
+        return ValueError(f"unknown parameter {name!r}: {REMOVED[name]}")
     close = difflib.get_close_matches(name, list(PARAM_BY_NAME), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return ValueError(f"unknown parameter {name!r}{hint} (see docs/parameters.md)")
