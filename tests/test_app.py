@@ -21,6 +21,7 @@ import village_sim
 from village_sim.app import VillageApp, data_url
 from village_sim.events import Event
 from village_sim.i18n import APP_KEYS, LANGUAGES, language_names, t
+from village_sim.model import METRIC_NAMES
 from village_sim.params import PARAM_BY_NAME, REGIMES
 from village_sim.scenario import list_scenarios, load_control, load_scenario
 from village_sim.viz.charts import CHARTS, chart_title
@@ -132,7 +133,7 @@ def test_controller_steps_and_pictures_change() -> None:
     first = controller.frame()
     assert controller.month == first.month == 0
     assert len(first.networks) == 1
-    assert set(first.charts) == {spec.key for spec in CHARTS}
+    assert set(first.charts) == {spec.key for spec in CHARTS} | {"any_metric"}
     for png in [*first.networks, *first.charts.values()]:
         assert png.startswith(PNG)
     assert controller.frame() is first  # cached until something changes
@@ -280,7 +281,8 @@ def test_every_regime_runs_in_the_app(regime: str) -> None:
 
 
 # ---------------------------------------------------------------------------- components
-PICTURES = ["network-0", "network-1", "household-chart"] + [f"chart-{c.key}" for c in CHARTS]
+PICTURES = ["network-0", "network-1", "household-chart", "chart-any_metric"] + [
+    f"chart-{c.key}" for c in CHARTS]
 
 
 def pictures(rc) -> dict[str, str]:
@@ -320,7 +322,8 @@ def app():
 def test_page_shows_network_charts_table_and_controls(app) -> None:
     rc, controller = app
     shown = pictures(rc)
-    assert set(shown) == {"network-0"} | {f"chart-{c.key}" for c in CHARTS}
+    # the fixed charts and the chart of any metric the user picks (Model 2: new metrics)
+    assert set(shown) == {"network-0", "chart-any_metric"} | {f"chart-{c.key}" for c in CHARTS}
     frame = controller.frame()
     assert shown["network-0"] == data_url(frame.networks[0])
     for key, png in frame.charts.items():
@@ -692,3 +695,28 @@ def test_png_encoder_round_trip() -> None:
     image = Image.open(io.BytesIO(png))
     assert image.mode == "RGB" and image.size == (5, 7)
     assert np.array_equal(np.asarray(image), rgba[:, :, :3])
+
+
+def test_any_metric_can_be_charted_and_the_run_goes_on(app) -> None:
+    rc, controller = app
+    for _ in range(2):
+        click(rc, "Step")
+    before = pictures(rc)
+    select = rc.find(v.Select, label=t("app.any_metric", "en")).widget
+    assert select.v_model == t("metric.perceived_detection", "en")
+    assert len(select.items) == len(METRIC_NAMES)  # every metric of the model
+    select.v_model = t("metric.team_visits_done", "en")
+    assert controller.any_metric == "team_visits_done" and controller.month == 2
+    after = pictures(rc)
+    assert after["chart-any_metric"] != before["chart-any_metric"]
+    assert after["chart-kin_premium"] == before["chart-kin_premium"]
+    title = next(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+                 if (w.attributes or {}).get("data-testid") == "chart-title-any_metric")
+    assert title == t("metric.team_visits_done", "en")
+    # the picked metric's history is drawn from month 0, and it survives a language switch
+    history = controller.runs[0].history()["team_visits_done"]
+    assert len(history) == 3
+    controller.set_lang("zh")
+    assert controller.any_metric == "team_visits_done"
+    with pytest.raises(ValueError, match="metric: got 'nope'; allowed: one of poverty_headcount"):
+        controller.set_any_metric("nope")

@@ -155,9 +155,29 @@ MODEL2_ABLATIONS: dict[str, tuple[str, dict, tuple[str, ...], str, tuple[int, ..
 }
 
 
+def _ablation_sides(regime: str, switch: str) -> list[tuple[str, dict, int, tuple[int, ...]]]:
+    if switch in MODEL2_ABLATIONS:
+        regime, base, switches, _metric, seeds, steps = MODEL2_ABLATIONS[switch]
+        return [(regime, base, steps, seeds),
+                (regime, {**base, **dict.fromkeys(switches, False)}, steps, seeds)]
+    return [(regime, {}, STEPS, SEEDS), (regime, {switch: False}, STEPS, SEEDS)]
+
+
+def _keys(sides: list[tuple[str, dict, int, tuple[int, ...]]]) -> set:
+    return {(regime, seed, steps, tuple(sorted(over.items())))
+            for regime, over, steps, seeds in sides for seed in seeds}
+
+
+@pytest.fixture(scope="module")
+def ablation_runs() -> None:
+    """The ablations' runs, computed in parallel once."""
+    prefetch(set().union(*(_keys(_ablation_sides(a[0], a[1])) for a in ABLATIONS)))
+
+
 @pytest.mark.parametrize(("regime", "switch", "metric", "sign"), ABLATIONS,
                          ids=[a[1] for a in ABLATIONS])
-def test_switch_is_live(regime: str, switch: str, metric: str, sign: int) -> None:
+def test_switch_is_live(ablation_runs: None, regime: str, switch: str, metric: str,
+                        sign: int) -> None:
     if switch in MODEL2_ABLATIONS:
         regime, base, switches, metric, seeds, steps = MODEL2_ABLATIONS[switch]
         diff = paired(metric, (regime, base), (regime, {**base, **dict.fromkeys(switches, False)}),
@@ -180,13 +200,25 @@ INTENSITIES = [
 ]
 
 
-@pytest.mark.parametrize(("regime", "name", "low", "high", "metric"), INTENSITIES,
-                         ids=[i[1] for i in INTENSITIES])
-def test_intensity_moves_its_metric(regime: str, name: str, low: float, high: float,
-                                    metric: str) -> None:
+def _intensity_seeds(name: str) -> tuple[int, ...]:
     # Model 2: the co-opted team's effect on the kin premium is measured on 20 seeds (it now
     # passes through visits and learned deterrence; docs/validation.md)
-    seeds = tuple(range(20)) if name == "cooptation" else SEEDS
+    return tuple(range(20)) if name == "cooptation" else SEEDS
+
+
+@pytest.fixture(scope="module")
+def intensity_runs() -> None:
+    """The intensities' runs, computed in parallel once."""
+    prefetch(set().union(*(_keys([(r, {n: lo}, 60, _intensity_seeds(n)),
+                                   (r, {n: hi}, 60, _intensity_seeds(n))])
+                           for r, n, lo, hi, _m in INTENSITIES)))
+
+
+@pytest.mark.parametrize(("regime", "name", "low", "high", "metric"), INTENSITIES,
+                         ids=[i[1] for i in INTENSITIES])
+def test_intensity_moves_its_metric(intensity_runs: None, regime: str, name: str, low: float,
+                                    high: float, metric: str) -> None:
+    seeds = _intensity_seeds(name)
     diff = paired(metric, (regime, {name: low}), (regime, {name: high}), seeds=seeds, steps=60)
     assert_direction(diff, +1)
 

@@ -31,9 +31,17 @@ from typing import Any
 import solara
 
 from village_sim.i18n import LANGUAGES, Catalog, language_names
+from village_sim.model import METRIC_NAMES
 from village_sim.params import PARAM_BY_NAME, REGIMES
 from village_sim.scenario import list_scenarios
-from village_sim.viz.charts import CHARTS, REGIME_COLORS, chart_note, chart_title
+from village_sim.viz.charts import (
+    ANY_METRIC,
+    CHARTS,
+    REGIME_COLORS,
+    any_metric_spec,
+    spec_note,
+    spec_title,
+)
 from village_sim.viz.controller import (
     APP_PARAMETERS,
     EVENT_LABELS,
@@ -300,10 +308,12 @@ def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None
 
 
 @solara.component
-def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en") -> None:
-    """The metric charts, every regime on the same axes.
+def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en",
+           on_change: Callable[[], None] = lambda: None) -> None:
+    """The metric charts, every regime on the same axes; the last draws any metric picked.
 
     Each chart's title (drawn in its picture) is also a heading above it, for screen readers.
+    ``on_change`` is called after the picked metric changes (the page redraws).
     """
     _ = Catalog(lang)
     key = " · ".join(
@@ -311,16 +321,27 @@ def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en")
         f"{html.escape(_.regime(r))}</span>" for i, r in enumerate(controller.regimes))
     solara.HTML(tag="div", unsafe_innerHTML=_("app.metrics_over_time", regimes=key),
                 style="margin: 6px 0")
+    names = {_.metric(m): m for m in METRIC_NAMES}
+
+    def pick(label: str) -> None:
+        controller.set_any_metric(names[label])
+        on_change()
+
     with solara.GridFixed(columns=columns):
-        for spec in CHARTS:
-            title = chart_title(spec.key, lang)
+        for spec in [*CHARTS, any_metric_spec(controller.any_metric)]:
+            title = spec_title(spec, lang)
             with solara.Column(gap="0px"):
+                if spec.key == ANY_METRIC:
+                    # any metric of the model, picked by its name in the page's language
+                    solara.Select(label=_("app.any_metric"), values=list(names),
+                                  value=_.metric(controller.any_metric), on_value=pick,
+                                  classes=["any-metric-select"])
                 solara.HTML(tag="h4", unsafe_innerHTML=html.escape(title),
                             attributes={"data-testid": f"chart-title-{spec.key}"},
                             style="margin: 4px 0 0 0; font-size: 13px")
                 Picture(src=data_url(frame.charts[spec.key]), alt=title,
                         testid=f"chart-{spec.key}", maxwidth="480px")
-                solara.Text(chart_note(spec.key, lang),
+                solara.Text(spec_note(spec, lang),
                             style={"font-size": "11px", "color": "#555"})
 
 
@@ -438,9 +459,12 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     def play_loop(cancel: threading.Event) -> None:
         while playing.value and not cancel.is_set():
             started = time.perf_counter()
-            controller.step()
-            changed()
-            if cancel.wait(max(0.0, 1.0 / speed.value - (time.perf_counter() - started))):
+            # step only once the last month is drawn: on a slow machine the page would
+            # otherwise fall ever further behind, and a click on Pause wait behind it
+            if controller.drawn_version >= controller.version:
+                controller.step()
+                changed()
+            if cancel.wait(max(0.01, 1.0 / speed.value - (time.perf_counter() - started))):
                 break
 
     solara.use_thread(play_loop, dependencies=[playing.value])
@@ -534,10 +558,10 @@ def LiveView(controller: Controller, version: solara.Reactive[int],
     if len(frame.networks) == 1:  # network and charts side by side
         with solara.Columns([5, 6]):
             Networks(controller, frame, selected.set, lang)
-            Charts(controller, frame, columns=2, lang=lang)
+            Charts(controller, frame, columns=2, lang=lang, on_change=on_changed)
     else:
         Networks(controller, frame, selected.set, lang)
-        Charts(controller, frame, columns=3, lang=lang)
+        Charts(controller, frame, columns=3, lang=lang, on_change=on_changed)
     with solara.Columns([1, 1]):
         CurrentValues(frame, lang)
         Inspector(controller, frame, selected, lang)

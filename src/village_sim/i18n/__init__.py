@@ -66,7 +66,7 @@ APP_KEYS: tuple[str, ...] = (
     "app.play", "app.pause", "app.reset", "app.speed", "app.month", "app.status",
     "app.instructor_events", "app.events", "app.happened", "app.coming", "app.event_month",
     "app.truth", "app.committee_sees", "app.income_per_person", "app.aid_received",
-    "app.kinship_network", "app.metrics_over_time", "app.chart_kin_premium",
+    "app.kinship_network", "app.metrics_over_time", "app.any_metric", "app.chart_kin_premium",
     "app.chart_diverted_share", "app.chart_exclusion_error", "app.chart_mistargeting",
     "app.chart_poverty_headcount", "app.chart_approval", "app.note_kin_premium",
     "app.note_diverted_share", "app.note_exclusion_error", "app.note_mistargeting",

@@ -18,8 +18,9 @@ import numpy as np
 from village_sim.i18n import Catalog
 from village_sim.viz.figure import BlitFigure
 
-__all__ = ["CHARTS", "CHART_NOTE_KEYS", "CHART_TITLE_KEYS", "REGIME_COLORS", "ChartSpec",
-           "MetricChart", "Series", "chart_note", "chart_title"]
+__all__ = ["ANY_METRIC", "CHARTS", "CHART_NOTE_KEYS", "CHART_TITLE_KEYS", "REGIME_COLORS",
+           "ChartSpec", "MetricChart", "Series", "any_metric_spec", "chart_note", "chart_title",
+           "spec_note", "spec_title"]
 
 REGIME_COLORS = ("#0072B2", "#E69F00")
 """Line colour of the first (left) and second (right) regime."""
@@ -78,6 +79,29 @@ CHART_NOTE_KEYS: dict[str, str] = {
 """Message key of the one-line note under each chart."""
 
 
+ANY_METRIC = "any_metric"
+"""Key of the chart whose metric the user picks (any of ``METRIC_NAMES``)."""
+
+
+def any_metric_spec(metric: str) -> ChartSpec:
+    """The chart of one metric the user picked (titled with the metric's name)."""
+    return ChartSpec(ANY_METRIC, metric, (metric,))
+
+
+def spec_title(spec: ChartSpec, lang: str = "en") -> str:
+    """The title of a chart in ``lang``: the picked metric's name for the any-metric chart."""
+    if spec.key == ANY_METRIC:
+        return Catalog(lang).metric(spec.metrics[0])
+    return chart_title(spec.key, lang)
+
+
+def spec_note(spec: ChartSpec, lang: str = "en") -> str:
+    """The note under a chart in ``lang`` (the any-metric chart: the metric's explanation)."""
+    if spec.key == ANY_METRIC:
+        return Catalog(lang).metric_help(spec.metrics[0])
+    return chart_note(spec.key, lang)
+
+
 def chart_title(key: str, lang: str = "en") -> str:
     """The title of chart ``key`` in ``lang`` (as drawn in its PNG and shown above it)."""
     return Catalog(lang)(CHART_TITLE_KEYS[key])
@@ -124,7 +148,7 @@ class MetricChart:
                  height_px: int = 250, lang: str = "en"):
         _ = Catalog(lang)
         self.lang = _.lang
-        self.title = chart_title(spec.key, self.lang)
+        self.title = spec_title(spec, self.lang)
         self.spec = spec
         self.regimes = tuple(regimes)
         self.fig = BlitFigure(width_px, height_px)

@@ -28,15 +28,16 @@ import pandas as pd
 
 from village_sim.events import Event
 from village_sim.i18n import Catalog
-from village_sim.model import VillageModel, normalize_rng
+from village_sim.model import METRIC_NAMES, VillageModel, normalize_rng
 from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
 from village_sim.village import Cause
-from village_sim.viz.charts import CHARTS, MetricChart, Series
+from village_sim.viz.charts import CHARTS, MetricChart, Series, any_metric_spec
 from village_sim.viz.figure import BlitFigure
 from village_sim.viz.network import ClanLayout, NetworkPicture, Status, clan_layout, status_codes
 
 __all__ = [
     "APP_PARAMETERS",
+    "DEFAULT_ANY_METRIC",
     "EVENT_LABELS",
     "MAX_APP_HOUSEHOLDS",
     "SIZE_BY",
@@ -87,7 +88,7 @@ SIZE_BY = ("income", "aid")
 
 TABLE_METRICS: tuple[tuple[str, str], ...] = (
     ("kin_premium", "kin premium (registration)"),
-    ("amount_kin_premium", "kin premium (aid amount, yuan)"),
+    ("amount_kin_premium", "kin premium (aid amount, ratio)"),
     ("diverted_share", "diverted share (12 months)"),
     ("coverage", "coverage of the poor"),
     ("exclusion_error", "exclusion error"),
@@ -101,6 +102,9 @@ TABLE_METRICS: tuple[tuple[str, str], ...] = (
 )
 """Rows of the table of current values: metric name and English label (the page shows the
 metric's name from ``village_sim.i18n`` in the chosen language)."""
+
+DEFAULT_ANY_METRIC = "perceived_detection"
+"""The metric the last chart draws until the user picks another (any of ``METRIC_NAMES``)."""
 
 
 class SettingsError(ValueError):
@@ -507,7 +511,9 @@ class Controller:
         self.lock = threading.RLock()
         self.runs: list[Run] = []
         self.charts: list[MetricChart] = []
+        self.any_metric = DEFAULT_ANY_METRIC
         self.version = 0
+        self.drawn_version = -1  # the version of the last frame drawn (the page is behind if less)
         self.village = 0
         self._frame: tuple[tuple[Any, ...], Frame] | None = None
         self._story_chart: BlitFigure | None = None
@@ -528,13 +534,33 @@ class Controller:
             runs = [first] + [Run(r, seed, overrides, layout=first.layout, events=events,
                                   lang=self.lang) for r in regimes[1:]]
             self.runs = runs
-            self.charts = [MetricChart(spec, regimes, lang=self.lang) for spec in CHARTS]
+            self.charts = self._charts(regimes, self.lang)
             self.settings = settings
             self.seed = seed
             self.overrides = overrides
             self._frame = None
             self.version += 1
             self.village += 1
+
+    def _charts(self, regimes: Sequence[str], lang: str) -> list[MetricChart]:
+        specs = [*CHARTS, any_metric_spec(self.any_metric)]
+        return [MetricChart(spec, regimes, lang=lang) for spec in specs]
+
+    def set_any_metric(self, name: str) -> None:
+        """Draw metric ``name`` (any of ``METRIC_NAMES``) in the last chart; the run goes on.
+
+        Raises:
+            ValueError: for a name that is not a metric of the model.
+        """
+        if name not in METRIC_NAMES:
+            raise ValueError(f"metric: got {name!r}; allowed: one of {', '.join(METRIC_NAMES)}")
+        with self.lock:
+            if name == self.any_metric:
+                return
+            self.any_metric = name
+            self.charts[-1] = MetricChart(any_metric_spec(name), self.regimes, lang=self.lang)
+            self._frame = None
+            self.version += 1
 
     def reset(self) -> None:
         """Start over with the current settings."""
@@ -578,7 +604,7 @@ class Controller:
             self.lang = code
             for run in self.runs:
                 run.set_lang(code)
-            self.charts = [MetricChart(spec, self.regimes, lang=code) for spec in CHARTS]
+            self.charts = self._charts(self.regimes, code)
             self._frame = None
             self._story_png = None
             self.version += 1
@@ -670,6 +696,7 @@ class Controller:
             header, table = self.table()
             frame = Frame(self.version, self.month, networks, charts, table, header)
             self._frame = (key, frame)
+            self.drawn_version = self.version
             return frame
 
     def table(self) -> tuple[list[str], list[list[str]]]:
