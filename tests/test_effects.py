@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
-from village_sim import VillageModel
+from village_sim.effects import window_means
 
 SEEDS = tuple(range(10))
 STEPS = 36  # the window (months 25-36) holds the identification of month 25
@@ -23,12 +23,7 @@ STEPS = 36  # the window (months 25-36) holds the identification of month 25
 
 def _window_mean(key: tuple[str, int, int, tuple[tuple[str, object], ...]]) -> dict[str, float]:
     regime, seed, steps, overrides = key
-    model = VillageModel(rng=seed, regime=regime, **dict(overrides))
-    for _ in range(steps):
-        model.step()
-    frame = model.datacollector.get_model_vars_dataframe().iloc[-12:]
-    return {k: float(np.nanmean(frame[k])) if frame[k].notna().any() else float("nan")
-            for k in frame.columns}
+    return window_means(regime, seed, steps, dict(overrides))
 
 
 # every run's window means, shared by all tests of this module (a run is deterministic)

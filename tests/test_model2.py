@@ -21,6 +21,7 @@ import pytest
 from scipy import stats
 
 from village_sim import VillageModel
+from village_sim.effects import window_means
 from village_sim.mechanisms import policies
 from village_sim.state import NO_REQUEST
 
@@ -30,12 +31,7 @@ SEEDS = tuple(range(20))
 
 def _run(args: tuple[str, int, tuple[tuple[str, object], ...], int]) -> dict[str, float]:
     regime, seed, overrides, steps = args
-    model = VillageModel(rng=seed, regime=regime, **dict(overrides))
-    for _ in range(steps):
-        model.step()
-    frame = model.datacollector.get_model_vars_dataframe().iloc[-12:]
-    return {k: float(np.nanmean(frame[k])) if frame[k].notna().any() else float("nan")
-            for k in frame.columns}
+    return window_means(regime, seed, steps, dict(overrides))
 
 
 @cache

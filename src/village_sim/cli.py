@@ -226,8 +226,9 @@ def _cmd_effects(args: argparse.Namespace) -> int:
             raise InputError(str(err)) from err
     utf8_stdout()
     checks = []
+    runner = effects.cached_runner()  # the declarations share their default sides
     for name in names:
-        result = effects.check(name, overrides=overrides, seeds=args.seeds)
+        result = effects.check(name, overrides=overrides, seeds=args.seeds, runner=runner)
         checks.append(result)
         if not args.markdown:
             print(result.describe(), flush=True)

@@ -26,7 +26,7 @@ from scipy import stats
 from village_sim.experiment import run_model, window_bounds
 from village_sim.params import EFFECTS, Effect
 
-__all__ = ["EffectCheck", "check", "judge", "markdown_table", "window_means"]
+__all__ = ["EffectCheck", "cached_runner", "check", "judge", "markdown_table", "window_means"]
 
 Runner = Callable[[str, int, int, Mapping[str, Any]], Mapping[str, float]]
 
@@ -93,6 +93,20 @@ def window_means(regime: str, seed: int, months: int,
     window = frame.iloc[first:last + 1]
     return {k: float(np.nanmean(window[k])) if window[k].notna().any() else math.nan
             for k in window.columns}
+
+
+def cached_runner(runner: Runner = window_means) -> Runner:
+    """``runner`` remembering each run: declarations sharing a side run it once."""
+    done: dict[tuple[Any, ...], Mapping[str, float]] = {}
+
+    def run(regime: str, seed: int, months: int,
+            overrides: Mapping[str, Any]) -> Mapping[str, float]:
+        key = (regime, seed, months, tuple(sorted(overrides.items())))
+        if key not in done:
+            done[key] = runner(regime, seed, months, overrides)
+        return done[key]
+
+    return run
 
 
 def check(name: str, effect: Effect | None = None, overrides: Mapping[str, Any] | None = None,
