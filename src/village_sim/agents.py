@@ -110,11 +110,18 @@ class VillageCommittee(mesa.Agent):
         self.cadres = cadres
         self.greed = greed.copy()
         self.stream = rng
-        # the list the committee proposed at the last identification (before any check)
-        self.proposed = np.zeros(model.n, dtype=bool)
         # diversion per cadre in each of the last 12 months (what an audit can find)
         self.diverted_ring = np.zeros((12, cadres.size))
         self.times_caught = np.zeros(cadres.size, dtype=np.int64)
+
+    @property
+    def proposed(self) -> np.ndarray:
+        """The list the committee proposed at the last identification (before any check)."""
+        return np.asarray(self.model.committee_proposed)
+
+    @proposed.setter
+    def proposed(self, value: np.ndarray) -> None:
+        self.model.committee_proposed = value
 
     @property
     def estimate(self) -> np.ndarray:

@@ -10,7 +10,7 @@ on top. Nothing here draws a random number except construction, from the ``villa
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from village_sim.agents import VillageCommittee, WorkTeam
 
-__all__ = ["CHANNELS", "LEDGER_FLOWS", "MEMO_FLOWS", "MATERIAL_YUAN", "NO_REQUEST",
-           "Purpose", "VillageState"]
+__all__ = ["CHANNELS", "HOUSEHOLD_COLUMNS", "LEDGER_FLOWS", "MEMO_FLOWS", "MATERIAL_YUAN",
+           "NO_REQUEST", "HouseholdColumn", "Purpose", "VillageState"]
 
 # Money through the programme's funds. Inflows: released (base budget and mobilized funds),
 # staff funding, carried in, restitution returned to the village; outflows: delivered, diverted,
@@ -59,6 +59,54 @@ class Purpose:
 MATERIAL_YUAN = 1.0
 
 
+class HouseholdColumn:
+    """A household column of a village: one entry per household (the last axis).
+
+    A data descriptor: the array lives in the village's ``_columns``. Assigning to the
+    attribute writes *into* the array it holds (same shape and dtype required) instead of
+    rebinding the name, so a village whose columns are blocks of a stack's arrays
+    (:meth:`VillageState.attach`) keeps writing into the stack, whatever the mechanism does.
+    The first assignment (in :meth:`VillageState.build_state`) creates the column.
+    """
+
+    name: str
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> HouseholdColumn: ...
+
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> np.ndarray: ...
+
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            return obj._columns[self.name]  # type: ignore[attr-defined]
+        except (AttributeError, KeyError):
+            raise AttributeError(
+                f"household column {self.name!r} is not built yet") from None
+
+    def __set__(self, obj: object, value: np.ndarray) -> None:
+        columns: dict[str, np.ndarray] = obj.__dict__.setdefault("_columns", {})
+        current = columns.get(self.name)
+        if current is None:
+            columns[self.name] = value
+            return
+        if value is current:  # augmented assignment (``s.trust += d``) already wrote it
+            return
+        if (not isinstance(value, np.ndarray) or value.shape != current.shape
+                or value.dtype != current.dtype):
+            got = (f"{value.dtype}{list(value.shape)}" if isinstance(value, np.ndarray)
+                   else type(value).__name__)
+            raise TypeError(
+                f"household column {self.name!r}: got {got}; allowed: an array of "
+                f"{current.dtype}{list(current.shape)} (a column is written in place)")
+        current[...] = value
+
+
 class VillageState:
     """Household columns, institutions and money of one village (see the module docstring).
 
@@ -80,6 +128,57 @@ class VillageState:
     events: list[Event]
     events_applied: list[Event]
     policies: dict[str, Any]
+    _columns: dict[str, np.ndarray]
+    stack: Any = None  # the VillageStack this village's columns live in (village_sim.stack)
+
+    # --- household columns (HouseholdColumn: written in place, so a stacked village writes
+    # into its block of the stack's arrays; village_sim.stack)
+    clan = HouseholdColumn()
+    persons = HouseholdColumn()
+    labour = HouseholdColumn()
+    persons_float = HouseholdColumn()
+    skill = HouseholdColumn()
+    assets = HouseholdColumn()
+    sick = HouseholdColumn()
+    measure_income = HouseholdColumn()
+    project_income = HouseholdColumn()
+    income_hist = HouseholdColumn()
+    aid_hist = HouseholdColumn()
+    other_transfer_hist = HouseholdColumn()
+    diverted_hist = HouseholdColumn()
+    diverted_to = HouseholdColumn()
+    registered = HouseholdColumn()
+    aid_received = HouseholdColumn()
+    diverted_received = HouseholdColumn()
+    kin_net = HouseholdColumn()
+    trust = HouseholdColumn()
+    helper = HouseholdColumn()
+    diagnosis = HouseholdColumn()
+    diagnosed_by = HouseholdColumn()
+    measure_month = HouseholdColumn()
+    measures_received = HouseholdColumn()
+    exit_month = HouseholdColumn()
+    ever_exited = HouseholdColumn()
+    wrongful_exit = HouseholdColumn()
+    poor_since_exit = HouseholdColumn()
+    returned = HouseholdColumn()
+    restored_at_recheck = HouseholdColumn()
+    committee_error = HouseholdColumn()
+    committee_estimate = HouseholdColumn()
+    committee_shown = HouseholdColumn()
+    committee_proposed = HouseholdColumn()
+    team_signal_sum = HouseholdColumn()
+    team_signal_count = HouseholdColumn()
+    team_last_visit = HouseholdColumn()
+    pending_since = HouseholdColumn()
+    pending_purpose = HouseholdColumn()
+    favoured_entry = HouseholdColumn()
+    fines_paid = HouseholdColumn()
+    cadre = HouseholdColumn()
+    cadre_kin = HouseholdColumn()
+    cadre_friend = HouseholdColumn()
+    fav_weight = HouseholdColumn()
+    cause = HouseholdColumn()
 
     def build_state(self) -> np.ndarray:
         """Build the village from the ``village`` stream; return the cadres' greed.
@@ -147,6 +246,8 @@ class VillageState:
         self.committee_error = np.zeros(n)
         self.committee_estimate = np.zeros(n)
         self.committee_shown = np.zeros(n)
+        # the list the committee proposed at the last identification (before any check)
+        self.committee_proposed = np.zeros(n, dtype=bool)
         self.committee_estimated = False
         self.favoritism_now = p.favoritism
         # the team's findings: the sum and count of its visits' measurements, and when
@@ -223,6 +324,21 @@ class VillageState:
         self.cadre_friend = cadre_friend
         self.cadre_kin_lists = [self.kin.indices[self.kin.indptr[c]:self.kin.indptr[c + 1]]
                                 for c in self.cadres]
+
+    def attach(self, blocks: dict[str, np.ndarray]) -> None:
+        """Move the household columns into ``blocks`` (views of a stack's arrays, same shapes).
+
+        The values are copied in, and from then on every write of a mechanism lands in the
+        stack (HouseholdColumn writes in place). Used by :class:`village_sim.stack.VillageStack`.
+        """
+        for name in HOUSEHOLD_COLUMNS:
+            own, block = self._columns[name], blocks[name]
+            if block.shape != own.shape or block.dtype != own.dtype:
+                raise ValueError(
+                    f"household column {name!r}: block {block.dtype}{list(block.shape)} does "
+                    f"not fit the village's {own.dtype}{list(own.shape)}")
+            block[...] = own
+            self._columns[name] = block
 
     # ------------------------------------------------------------------ queries
     def annual_capacity(self) -> np.ndarray:
@@ -382,3 +498,8 @@ class VillageState:
         outflow = (f["delivered"] + f["diverted"] + f["measures_spent"] + f["projects_spent"]
                    + f["staff_costs"] + f["carried_over"])
         return inflow - outflow
+
+
+# Every household column of a village, in declaration order (a stack holds one array of each).
+HOUSEHOLD_COLUMNS: tuple[str, ...] = tuple(
+    name for name, value in vars(VillageState).items() if isinstance(value, HouseholdColumn))
