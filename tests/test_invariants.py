@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from village_sim import VillageModel
 from village_sim.agents import Household
-from village_sim.mechanisms import recheck, visits
+from village_sim.mechanisms import recheck, register, visits
 from village_sim.params import PARAMETERS, REGIMES
 
 # Metrics undefined before the first identification (month 1): DESIGN §5.
@@ -92,6 +92,10 @@ class Tracker:
             # the cap is the quota's share of households, rounded to a whole household
             assert registered <= p.quota * model.n + 0.5, (
                 model.steps, registered, p.quota * model.n)
+            if model.steps % 12 != 0:  # (month 12's survey sets next year's quota)
+                # and this year's quota, which a falling schedule lowers
+                assert registered <= register.quota_count(model), (
+                    model.steps, registered, register.quota_count(model))
         if p.helpers:
             np.testing.assert_array_equal(model.helper >= 0, model.registered)
         else:
@@ -246,7 +250,8 @@ def _float_range(p) -> tuple[float, float]:
 
 SPECIAL = {"n_households", "n_clans", "committee_size", "team_arrives", "team_leaves",
            "measure_share", "project_share", "team_size", "team_visits_per_month", "regime",
-           "team_memory", "term_years", "visit_strategy", "risk_memory"}
+           "team_memory", "term_years", "visit_strategy", "risk_memory", "quota_mode",
+           "quota_schedule"}
 
 
 @st.composite
@@ -286,6 +291,8 @@ def valid_parameters(draw) -> dict:
     values["visit_strategy"] = draw(st.sampled_from(
         ["near_line_first", "random", "lowest_estimate_first", "complaints_first",
          "cadre_kin_first"]))
+    values["quota_mode"] = draw(st.sampled_from(["cap", "fill"]))
+    values["quota_schedule"] = draw(st.sampled_from(["constant", "falling"]))
     return values
 
 

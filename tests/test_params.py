@@ -306,9 +306,17 @@ def test_each_regime_builds_with_its_switches(regime):
 
 
 def test_team_alone_lists_without_the_committee():
-    model = _run(VillageModel(rng=5, regime="team_alone", **SMALL), 1)
+    # filling the quota, the team lists in year 1 (whom it has not measured, at random)
+    model = _run(VillageModel(rng=5, regime="team_alone", quota_mode="fill", **SMALL), 1)
     log = model.decision_log()
     proposers = set(log.loc[log["year"] == 1, "proposed_by"]) - {""}
+    assert proposers == {"team"}
+    # under a cap it lists only whom it judges poor: nobody before its first visits, then
+    # the poor its visits found, never the committee
+    model = _run(VillageModel(rng=5, regime="team_alone", **SMALL), 13)
+    log = model.decision_log()
+    assert not log.loc[log["year"] == 1, "proposed_by"].isin(["team", "committee"]).any()
+    proposers = set(log.loc[log["year"] == 2, "proposed_by"]) - {""}
     assert proposers == {"team"}
 
 

@@ -67,7 +67,7 @@ from village_sim.mechanisms.deterrence import perceived_risk
 from village_sim.mechanisms.policies import resolve_policies
 from village_sim.params import Parameters, resolve_parameters
 from village_sim.rng import STREAMS, normalize_rng, root_seed_sequence, spawn_streams
-from village_sim.state import LEDGER_FLOWS, MATERIAL_YUAN, VillageState
+from village_sim.state import AT_IDENTIFICATION, LEDGER_FLOWS, MATERIAL_YUAN, VillageState
 from village_sim.village import Cause
 
 __all__ = [
@@ -94,7 +94,7 @@ METRIC_NAMES = (
     "divertible", "perceived_detection", "registration_favoritism_dared",
     "amount_favoritism_dared", "project_capture_dared",
     "amount_kin_premium_yuan", "cadre_replacements", "failed_assessments",
-)
+) + tuple(f"{name}_at_identification" for name in AT_IDENTIFICATION) + ("survey_poor_share",)
 
 
 def metric(model: VillageModel, name: str) -> float:
@@ -265,6 +265,8 @@ class VillageModel(mesa.Model, VillageState):
             self.p.amount_favoritism * self.channel_intensity["amount"])
         out["project_capture_dared"] = float(
             min(1.0, self.p.project_capture * self.channel_intensity["project"]))
+        for name, value in self.at_identification.items():
+            out[f"{name}_at_identification"] = value
         out["cadre_replacements"] = float(self.cadre_replacements)
         out["failed_assessments"] = float(self.failed_assessments)
         self._metric_cache = (self.steps, out)

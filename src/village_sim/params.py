@@ -217,8 +217,18 @@ PARAMETERS: tuple[Param, ...] = (
     # --- identification -----------------------------------------------------------------------
     _P("quota_control", "bool", True, "", "switch: the register is capped by a quota set from "
        "above (规模控制)", "policy (规模控制)", group="identification"),
-    _P("quota", "float", 0.3, "share of households", "registered share of households",
+    _P("quota", "float", 0.3, "share of households", "most households the register may hold, "
+       "as a share of households (the quota from above)",
        ALATAS + " (about a third poor)", 0.0, 1.0, group="identification"),
+    _P("quota_mode", "choice", "cap", "", "how the quota binds: cap (at most the quota, and "
+       "only households the lister judges poor on the ranking it shows: its estimate, minus "
+       "the favoritism it dares) or fill (exactly the quota, poor or not, as in Alatas et al. "
+       "2012's fixed number of beneficiaries)", "policy (规模控制: 'no more than'); "
+       + ALATAS + " (fill)", choices=("cap", "fill"), group="identification"),
+    _P("quota_schedule", "choice", "constant", "", "the quota each year: constant, or falling "
+       "with the poor share the last third-party survey found (never above quota)",
+       "policy (规模控制, adjusted yearly); modelling assumption",
+       choices=("constant", "falling"), group="identification"),
     _P("committee_identifies", "bool", True, "", "switch: the committee proposes the list "
        "from local knowledge (off: an active team lists alone; with no team in the village "
        "the committee still lists)", "DESIGN §3",

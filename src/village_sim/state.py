@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from village_sim.agents import VillageCommittee, WorkTeam
 
-__all__ = ["CHANNELS", "HOUSEHOLD_COLUMNS", "LEDGER_FLOWS", "MEMO_FLOWS", "MATERIAL_YUAN",
-           "NO_REQUEST", "HouseholdColumn", "Purpose", "VillageState"]
+__all__ = ["AT_IDENTIFICATION", "CHANNELS", "HOUSEHOLD_COLUMNS", "LEDGER_FLOWS", "MEMO_FLOWS",
+           "MATERIAL_YUAN", "NO_REQUEST", "HouseholdColumn", "Purpose", "VillageState"]
 
 # Money through the programme's funds. Inflows: released (base budget and mobilized funds),
 # staff funding, carried in, restitution returned to the village; outflows: delivered, diverted,
@@ -54,6 +54,11 @@ class Purpose:
     COMPLAINT = 2  # a complaint at the democratic appraisal or public notice
     REPORT = 4  # villagers told the team
     RECHECK = 8  # the re-check (回头看) sample
+
+# Targeting metrics also scored at identification (``<name>_at_identification``).
+AT_IDENTIFICATION = ("coverage", "exclusion_error", "inclusion_error_leakage",
+                     "inclusion_error_nonpoor", "mistargeting", "targeting_differential",
+                     "kin_premium")
 
 # Amounts below this are not material: they neither count as a detection nor as a grievance.
 MATERIAL_YUAN = 1.0
@@ -240,6 +245,9 @@ class VillageState:
         self.restored_at_recheck = np.zeros(n, dtype=bool)
         self.identified = False
         self.identifications = 0
+        # targeting of the register as written at the last identification, scored against y
+        # of that month (identification.score_at_identification)
+        self.at_identification: dict[str, float] = dict.fromkeys(AT_IDENTIFICATION, M.NAN)
 
         # --- what each institution knows (ODD §7.3): the committee's private estimate, with a
         # household-specific log-error that persists from year to year, and what it shows
@@ -302,6 +310,7 @@ class VillageState:
         self.wrongful_exits_total = 0
         self.survey: dict[str, float] = {
             "missed_poor_rate": M.NAN, "wrongful_exit_rate": M.NAN, "approval": M.NAN,
+            "survey_poor_share": M.NAN,
         }
         self._log_blocks: list[dict[str, np.ndarray]] = []
         self.slot = 0

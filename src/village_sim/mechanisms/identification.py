@@ -26,15 +26,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim import metrics as M
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.mechanisms import appraisal, deterrence, policies, responsible_helpers, visits
-from village_sim.mechanisms.register import lowest, quota_count
-from village_sim.state import Purpose
+from village_sim.mechanisms.register import judged_poor, lowest, quota_count
+from village_sim.state import AT_IDENTIFICATION, Purpose
 
 if TYPE_CHECKING:
     from village_sim.state import VillageState
 
-__all__ = ["review", "run"]
+__all__ = ["review", "run", "score_at_identification"]
 
 
 def review(s: VillageState) -> None:
@@ -87,7 +88,7 @@ def run(s: VillageState) -> None:
         view_t = policies.TeamListingView(
             estimate=s.team_estimate(),
             shown=s.committee_shown.copy() if p.team_cooperation else None,
-            eligible=eligible.copy(), quota=k, poverty_line=z)
+            eligible=eligible.copy(), quota=k, poverty_line=z, quota_mode=p.quota_mode)
         listed = policies.check_mask("team_listing", s.policies["team_listing"](view_t, team_rng),
                                      n, allowed=eligible, at_most=k)
         proposed_by[listed] = Actor.TEAM
@@ -95,7 +96,7 @@ def run(s: VillageState) -> None:
     else:
         view = policies.ProposalView(
             estimate=s.committee_estimate.copy(), fav_weight=s.fav_weight, eligible=eligible.copy(),
-            quota=k, poverty_line=z, favoritism=s.favoritism_now)
+            quota=k, poverty_line=z, favoritism=s.favoritism_now, quota_mode=p.quota_mode)
         listed = policies.check_mask("proposal", s.policies["proposal"](view, committee_rng), n,
                                      allowed=eligible, at_most=k)
         honest = lowest(s.committee_estimate / z, eligible, k)
@@ -126,6 +127,20 @@ def run(s: VillageState) -> None:
     touched = (proposed_by > 0) | (challenged_by > 0) | listed | (reason >= 0)
     outcome = np.where(listed, Outcome.REGISTERED, Outcome.NOT_REGISTERED)
     s.log(touched, year, proposed_by, challenged_by, outcome, reason)
+    score_at_identification(s)
+
+
+def score_at_identification(s: VillageState) -> None:
+    """Score the register just written against y of this month (``*_at_identification``).
+
+    The running metrics score the register against each month's y, so they drift within the
+    year as measures lift registered households; these stay as they were when it was written.
+    """
+    y = s.per_capita_income()
+    scores = M.targeting(y < s.p.poverty_line, s.registered)
+    scores["kin_premium"] = M.kin_premium(y, s.registered, s.cadre_kin, s.cadre,
+                                          s.per_capita_income_order())
+    s.at_identification = {name: scores[name] for name in AT_IDENTIFICATION}
 
 
 def _team_checks_proposal(s: VillageState, listed: np.ndarray, eligible: np.ndarray,
@@ -170,7 +185,8 @@ def _team_checks_proposal(s: VillageState, listed: np.ndarray, eligible: np.ndar
         room = k - int(listed.sum())
         pool = eligible & ~listed
         pool[challenged] = False
-        refill = lowest(s.committee_shown / z, pool, room)
+        shown = s.committee_shown / z
+        refill = lowest(shown, judged_poor(shown, pool, s.p.quota_mode), room)
         listed |= refill
         proposed_by[refill] = Actor.COMMITTEE
         reason[refill] = Reason.ESTIMATED_POOR

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from village_sim.mechanisms.deterrence import optimal_share
-from village_sim.mechanisms.register import lowest
+from village_sim.mechanisms.register import judged_poor, lowest
 from village_sim.state import NO_REQUEST, Purpose
 
 __all__ = [
@@ -57,6 +57,9 @@ class ProposalView:
     quota: int | None  # the most households the register may hold (None: no quota)
     poverty_line: float
     favoritism: float  # the registration favoritism the committee dares this year
+    # "cap": list only households judged poor on the ranking shown (estimate minus the
+    # favoritism), at most the quota; "fill": exactly the quota
+    quota_mode: str = "cap"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class TeamListingView:
     eligible: np.ndarray
     quota: int | None
     poverty_line: float
+    quota_mode: str = "cap"  # "cap": only households judged poor; "fill": the whole quota
 
 
 @dataclass(frozen=True)
@@ -133,16 +137,20 @@ class AuditView:
 
 # ---------------------------------------------------------------------------- default rules
 def committee_proposal(view: ProposalView, rng: np.random.Generator) -> np.ndarray:
-    """The committee lists the lowest scores: estimate in poverty lines minus favoritism."""
+    """The committee lists the lowest scores: estimate in poverty lines minus favoritism.
+
+    Under a cap only scores below 1 (households it shows as poor), at most the quota.
+    """
     score = view.estimate / view.poverty_line - view.favoritism * view.fav_weight
-    return lowest(score, view.eligible, view.quota)
+    return lowest(score, judged_poor(score, view.eligible, view.quota_mode), view.quota)
 
 
 def team_listing(view: TeamListingView, rng: np.random.Generator) -> np.ndarray:
     """A team listing alone: households it measured poor, poorest first, then the rest.
 
     The rest of the quota comes from what the committee shows (with cooperation) or at random
-    (no information).
+    (no information). Under a cap the rest holds only households the committee shows poor
+    (the team judges by its own measurements, else by what it is shown).
     """
     z = view.poverty_line
     known = ~np.isnan(view.estimate)
@@ -153,7 +161,8 @@ def team_listing(view: TeamListingView, rng: np.random.Generator) -> np.ndarray:
                      2.0 + np.clip(prior, 0.0, 0.999))
     if view.quota is None:
         return lowest(np.where(score < 1.0, score, 2.0), view.eligible, None)
-    return lowest(score, view.eligible, view.quota)
+    judged = np.where(known, view.estimate / z, prior)  # the team's view of each, in lines
+    return lowest(score, judged_poor(judged, view.eligible, view.quota_mode), view.quota)
 
 
 def cadre_diversion(view: DiversionView, rng: np.random.Generator) -> np.ndarray:

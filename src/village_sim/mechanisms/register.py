@@ -11,8 +11,29 @@ if TYPE_CHECKING:
 
 
 def quota_count(s: VillageState) -> int | None:
-    """The most households the register may hold (规模控制), or None without a quota."""
-    return int(round(s.p.quota * s.n)) if s.p.quota_control else None
+    """The most households the register may hold this year (规模控制), or None without a quota.
+
+    ``quota_schedule = "falling"``: the share is the poor share the last third-party survey
+    found in its sample (never above ``quota``; ``quota`` before the first survey).
+    """
+    p = s.p
+    if not p.quota_control:
+        return None
+    share = p.quota
+    if p.quota_schedule == "falling":
+        found = s.survey.get("survey_poor_share", float("nan"))
+        if found == found:  # not NaN: a survey has been made
+            share = min(share, found)
+    return int(round(share * s.n))
+
+
+def judged_poor(score: np.ndarray, candidates: np.ndarray, mode: str) -> np.ndarray:
+    """The candidates a lister may put on the register under ``quota_mode`` ``mode``.
+
+    ``"cap"``: only those it judges poor on the ranking it shows (score below 1, in poverty
+    lines); ``"fill"``: every candidate (the quota is filled, poor or not).
+    """
+    return candidates & (score < 1.0) if mode == "cap" else candidates
 
 
 def lowest(score: np.ndarray, candidates: np.ndarray, k: int | None) -> np.ndarray:

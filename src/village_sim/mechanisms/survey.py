@@ -18,7 +18,8 @@ def run(s: VillageState) -> None:
     A sample of ``survey_sample`` of households, drawn the same way whatever the state:
     missed-poor rate (漏评率) = poor among sampled non-registered; wrongful-exit rate
     (错退率) = still poor among sampled households exited in the last year; approval
-    (认可度) = share of sampled households whose trust is at least 0.5.
+    (认可度) = share of sampled households whose trust is at least 0.5; the poor share of
+    the sample (what ``quota_schedule = "falling"`` sets next year's quota from).
     """
     rng = s.streams["survey"]
     order = rng.permutation(s.n)
@@ -31,4 +32,6 @@ def run(s: VillageState) -> None:
         "missed_poor_rate": M.ratio(float(np.sum(poor & ~reg)), float(np.sum(~reg))),
         "wrongful_exit_rate": M.ratio(float(np.sum(poor & exited)), float(np.sum(exited))),
         "approval": float(np.mean(s.trust[sample] >= 0.5)),
+        # the poor share of the sampled households: what a falling quota follows
+        "survey_poor_share": float(np.mean(poor)),
     }
