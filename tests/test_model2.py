@@ -85,21 +85,36 @@ CAPACITIES = (0, 3, 12, 48, 400)  # 400 > any demand in a 300-household village
 DOSE_SEEDS = tuple(range(40))
 
 
-def reduction(metric: str, capacity: int) -> float:
-    d = diff(metric, ("committee_plus_mobilization", {}),
-             ("team_and_committee", {"team_size": 1, "team_visits_per_month": capacity}),
+def reduction(metric: str, capacity: int, common: dict | None = None) -> float:
+    common = common or {}
+    d = diff(metric, ("committee_plus_mobilization", common),
+             ("team_and_committee",
+              {**common, "team_size": 1, "team_visits_per_month": capacity}),
              DOSE_SEEDS)
     return float(-np.nanmean(d))
 
 
+# The running exclusion error is checked where this test was written, on a register that fills
+# the quota; with the default cap, the register as drawn is (docs/validation.md, "Tests
+# changed by Money and measurement": beyond 48 visits a month the team's shared findings make
+# the cap's register precise on this year's incomes, and the running exclusion error then
+# gives back 0.006-0.014 of the reduction during the year).
+DOSE_CASES = [("kin_premium", ()), ("diverted_share", ()),
+              ("exclusion_error", (("quota_mode", "fill"),)),
+              ("exclusion_error_at_identification", ())]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("metric", ["kin_premium", "diverted_share", "exclusion_error"])
-def test_the_team_effect_grows_with_capacity_and_saturates(metric: str) -> None:
-    levels = [reduction(metric, c) for c in CAPACITIES]
+@pytest.mark.parametrize(("metric", "common"), DOSE_CASES,
+                         ids=[m + ("-fill" if c else "") for m, c in DOSE_CASES])
+def test_the_team_effect_grows_with_capacity_and_saturates(
+        metric: str, common: tuple[tuple[str, object], ...]) -> None:
+    levels = [reduction(metric, c, dict(common)) for c in CAPACITIES]
     assert levels[0] == 0.0, levels  # capacity 0: exactly the committee's village
     assert levels[-1] > 0.0, levels
-    top = diff(metric, ("committee_plus_mobilization", {}),
-               ("team_and_committee", {"team_size": 1, "team_visits_per_month": CAPACITIES[-1]}),
+    top = diff(metric, ("committee_plus_mobilization", dict(common)),
+               ("team_and_committee", {**dict(common), "team_size": 1,
+                                       "team_visits_per_month": CAPACITIES[-1]}),
                DOSE_SEEDS)
     assert_direction(top, -1)
     steps = np.diff(levels)

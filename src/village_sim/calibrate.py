@@ -52,8 +52,8 @@ __all__ = [
     "write_outputs",
 ]
 
-TOP_KEYS = {"name", "description", "seeds", "root_seed", "steps", "window", "base", "free",
-            "arms", "contrasts", "optimizer"}
+TOP_KEYS = {"name", "description", "seeds", "check_seeds", "root_seed", "steps", "window",
+            "base", "free", "arms", "contrasts", "optimizer"}
 ARM_KEYS = {"name", "overrides", "targets", "steps"}
 TARGET_KEYS = {"metric", "value", "weight", "step", "window", "scale", "note"}
 CONTRAST_KEYS = TARGET_KEYS | {"arm_a", "arm_b"}
@@ -107,6 +107,7 @@ class Targets:
     arms: tuple[Arm, ...]
     contrasts: tuple[Contrast, ...] = ()
     seeds: int = 10
+    check_seeds: int | None = None  # fresh seeds for the fit table (None: as many as seeds)
     root_seed: int = 0
     maxiter: int = 15
     popsize: int = 8
@@ -267,6 +268,8 @@ def parse_targets(raw: Mapping[str, Any], source: str = "") -> Targets:
         description=str(raw.get("description", "")),
         free=free, base=base, arms=tuple(arms), contrasts=contrasts,
         seeds=_number("seeds", raw.get("seeds", 10), 1, integer=True),
+        check_seeds=(None if raw.get("check_seeds") is None
+                     else _number("check_seeds", raw["check_seeds"], 2, integer=True)),
         root_seed=_number("root_seed", raw.get("root_seed", 0), 0, integer=True),
         maxiter=_number("optimizer.maxiter", opt.get("maxiter", 15), 1, integer=True),
         popsize=_number("optimizer.popsize", opt.get("popsize", 8), 2, integer=True),
@@ -420,7 +423,7 @@ def calibrate(targets: Targets, engine: str = "serial", workers: int | None = No
         workers: Worker count for ``processes`` and a local Dask cluster.
         scheduler: Address of an existing Dask scheduler.
         check_seeds: Number of fresh seeds (disjoint from those used to fit) for the fit table;
-            default: as many as ``targets.seeds``.
+            default: the targets file's ``check_seeds``, else as many as ``targets.seeds``.
         progress: Called after each generation with (generation, best objective).
 
     Returns:
@@ -428,7 +431,8 @@ def calibrate(targets: Targets, engine: str = "serial", workers: int | None = No
     """
     from scipy.optimize import differential_evolution
 
-    all_seeds = replicate_seeds(targets.root_seed, targets.seeds + (check_seeds or targets.seeds))
+    check_seeds = check_seeds or targets.check_seeds or targets.seeds
+    all_seeds = replicate_seeds(targets.root_seed, targets.seeds + check_seeds)
     fit_seeds = tuple(all_seeds[: targets.seeds])
     fresh = tuple(all_seeds[targets.seeds:])
     objective = _Objective(targets, fit_seeds)

@@ -551,7 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "candidate (common random numbers), using SciPy's differential evolution; "
                     "each generation is evaluated in parallel on the chosen engine. Writes "
                     "fitted.toml (a --params file for run, compare and sweep), fit_table.csv/"
-                    ".md (targets against simulated values on fresh seeds, with 95%% CIs) and "
+                    ".md (targets against simulated values on fresh seeds, with 95% CIs) and "
                     "convergence.csv/.png. Example: experiments/calibration/alatas2012.toml.",
     )
     cb.add_argument("targets", metavar="TARGETS.toml", help="the targets file")
@@ -562,6 +562,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="worker processes (processes, local dask). Default: one per core.")
     cb.add_argument("--scheduler", metavar="ADDRESS", default=None,
                     help="address of an existing Dask scheduler (implies --engine dask).")
+    cb.add_argument("--check-seeds", metavar="N", type=int_at_least(2, "check-seeds"),
+                    default=None, help="fresh seeds (disjoint from those used to fit) for the "
+                    "fit table. Default: the targets file's check_seeds, else its seeds.")
     cb.add_argument("--quiet", action="store_true", help="print only the output directory.")
     cb.set_defaults(func=_cmd_calibrate)
 
@@ -584,7 +587,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             print(f"generation {generation}: best objective {best:.5g}", flush=True)
 
     result = calibrate(targets, engine=engine, workers=args.workers, scheduler=args.scheduler,
-                       progress=progress)
+                       check_seeds=args.check_seeds, progress=progress)
     write_outputs(result, args.out)
     if not args.quiet:
         fitted = ", ".join(f"{k} = {v:.4g}" for k, v in result.fitted.items())
