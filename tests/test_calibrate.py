@@ -16,7 +16,8 @@ def test_two_arm_contrast_identifies_what_neither_arm_alone_does(tmp_path: Path)
     # `released` in the control arm identifies the budget; only the contrast between the arms
     # (treatment minus control) identifies the mobilized share.
     spec = {
-        "name": "contrast", "seeds": 2, "root_seed": 3, "base": {"n_households": 30},
+        "name": "contrast", "seeds": 2, "check_seeds": 3, "root_seed": 3,
+        "base": {"n_households": 30},
         "free": {"budget_per_household": {"low": 500.0, "high": 3000.0},
                  "mobilization": {"low": 0.0, "high": 2.0}},
         "arms": [
@@ -32,6 +33,8 @@ def test_two_arm_contrast_identifies_what_neither_arm_alone_does(tmp_path: Path)
     assert result.fitted["budget_per_household"] == pytest.approx(1200.0, rel=0.02)
     assert result.fitted["mobilization"] == pytest.approx(0.8, abs=0.03)
     assert result.fit_table["target_in_ci"].all()
+    assert (result.fit_table["n_seeds"] == 3).all()  # check_seeds fresh seeds
+    assert len(result.check_seeds) == 3 and not set(result.check_seeds) & set(result.fit_seeds)
     files = write_outputs(result, tmp_path)
     assert {f.name for f in files} >= {"fitted.toml", "fit_table.csv", "convergence.png"}
     # the fitted file is a --params file: the model builds from it
@@ -108,6 +111,8 @@ value = 0.5
      "unknown arm 'b'"),
     ("seeds = [", "not valid TOML"),
     (GOOD.replace("[free.quota]", "[free.regime]"), "allowed: a numeric parameter"),
+    ("check_seeds = 1\n" + GOOD, "check_seeds: got 1; allowed: an integer >= 2"),
+    ("check_seeds = 2.5\n" + GOOD, "check_seeds: got 2.5; allowed: an integer"),
 ])
 def test_bad_targets_files_get_clear_errors(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "targets.toml"
@@ -122,6 +127,9 @@ def test_the_worked_example_file_is_valid() -> None:
     targets = load_targets(path)
     assert set(targets.free) == {"committee_noise", "quota"}
     assert targets.base["favoritism"] is not None
+    # as the experiment was designed: a fixed number of beneficiaries; 50 fresh seeds
+    assert targets.base["quota_mode"] == "fill"
+    assert targets.check_seeds == 50
 
 
 def test_cli_refuses_a_bad_targets_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
