@@ -19,6 +19,7 @@ __all__ = [
     "gini",
     "income_deciles",
     "income_deciles_within",
+    "project_gain_gradient",
     "quantiles_of_sorted",
     "kin_premium",
     "ratio",
@@ -277,3 +278,19 @@ def amount_kin_premium(
     """The kin premium on aid received, among registered non-cadre households (deciles of y)."""
     keep = registered & ~cadre
     return stratified_difference(aid[keep], cadre_kin[keep], income_deciles(y[keep]), 10)
+
+
+def project_gain_gradient(project_income: np.ndarray, baseline_income: np.ndarray,
+                          tercile: np.ndarray) -> float:
+    """Percentage income gain from projects, richest third minus poorest third (in points).
+
+    Each third's gain is its yearly project income over its baseline income, both summed over
+    the third's households (``tercile``: 0 poorest, 2 richest by baseline per-capita income).
+    NaN when a third's baseline income is not positive.
+    """
+    def gain(third: int) -> float:
+        members = tercile == third
+        return 100.0 * ratio(float(project_income[members].sum()),
+                             float(baseline_income[members].sum()))
+
+    return gain(2) - gain(0)

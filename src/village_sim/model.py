@@ -94,7 +94,9 @@ METRIC_NAMES = (
     "divertible", "perceived_detection", "registration_favoritism_dared",
     "amount_favoritism_dared", "project_capture_dared",
     "amount_kin_premium_yuan", "cadre_replacements", "failed_assessments",
-) + tuple(f"{name}_at_identification" for name in AT_IDENTIFICATION) + ("survey_poor_share",)
+) + tuple(f"{name}_at_identification" for name in AT_IDENTIFICATION) + (
+    "survey_poor_share", "project_gain_gradient",
+)
 
 
 def metric(model: VillageModel, name: str) -> float:
@@ -252,6 +254,8 @@ class VillageModel(mesa.Model, VillageState):
         out["wrongful_exits"] = float(self.wrongful_exits_total)
         out["returns_to_poverty"] = float(self.returned.sum())
         out["project_capture_share"] = M.ratio(self.industry_misdirected, self.industry_invested)
+        out["project_gain_gradient"] = M.project_gain_gradient(
+            self.project_income, self.baseline_income, self.baseline_tercile)
         out["matched_measure_share"] = M.ratio(self.measures_matched, self.measures_given)
         out["detected_diversions"] = float(self.detected_diversions)
         out.update({k: float(v) for k, v in self.flows.items()})

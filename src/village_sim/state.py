@@ -180,6 +180,8 @@ class VillageState:
     favoured_entry = HouseholdColumn()
     fines_paid = HouseholdColumn()
     cadre = HouseholdColumn()
+    baseline_income = HouseholdColumn()
+    baseline_tercile = HouseholdColumn()
     cadre_kin = HouseholdColumn()
     cadre_friend = HouseholdColumn()
     fav_weight = HouseholdColumn()
@@ -225,6 +227,12 @@ class VillageState:
         for k in range(12):
             self.income_hist[k] = annual / 12.0 * np.exp(
                 sigma * rng.standard_normal(n) - 0.5 * sigma**2)
+        # baseline: market income of the 12 months before month 1, and its per-capita third
+        # (0 poorest, 2 richest), what project gains are measured against (project_gain_gradient)
+        self.baseline_income = self.income_hist.sum(axis=0)
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.argsort(self.baseline_income / self.persons, kind="stable")] = np.arange(n)
+        self.baseline_tercile = (3 * rank // n).astype(np.int8)
 
         self.registered = np.zeros(n, dtype=bool)
         self.aid_received = np.zeros(n)
