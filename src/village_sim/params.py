@@ -376,10 +376,6 @@ PARAMETERS: tuple[Param, ...] = (
        "third-party survey", "exit assessment (三率一度)", 0.0, 1.0, True, group="observation"),
     _P("trust_rate", "float", 0.1, "per month", "speed at which trust follows perceived fairness",
        "modelling assumption", 0.0, 1.0, group="trust"),
-    _P("grievance_share", "float", 0.1, "share of own yearly income", "diverted money seen "
-       "among a household's ties over 12 months that makes one grievance, as a share of the "
-       "household's own yearly income (graded: half as much, half a grievance)",
-       "modelling assumption", 0.0, 100.0, True, group="trust"),
 )
 # fmt: on
 
@@ -555,8 +551,6 @@ EFFECTS: dict[str, Effect] = {
     # --- trust (ODD 7.9) ---
     "trust_rate": _E(0.0, _CO, "mean_trust", +1, "trust stays at its initial level instead of "
                      "falling to what households see of fairness (7.9)"),
-    "grievance_share": _E(1.0, _CO, "mean_trust", +1, "the same diversion seen among ties "
-                          "makes a tenth of the grievance (7.9)"),
     # --- cadre turnover (ODD 7.11) ---
     "elections": _E(False, _CO, "cadre_replacements", -1, "no elections: only failed "
                     "assessments replace cadres (7.11)", months=60),
