@@ -144,12 +144,9 @@ MODEL2_ABLATIONS: dict[str, tuple[str, dict, tuple[str, ...], str, tuple[int, ..
     "committee_identifies": ("team_and_committee", {"team_cooperation": False},
                              ("committee_identifies",), "mistargeting", SEEDS, STEPS),
     # upper levels now re-check every village: the team's own re-check shows where it is the
-    # only one, and where the team has the visits to do it. (Under the quota cap, the default
-    # team's 12 visits a month against a demand of about 22 leave the re-check sample
-    # waiting behind verification and complaints: +0.005, t 1.4; with 8 visits a member,
-    # +0.011, t 3.6; docs/validation.md, "Tests changed by Money and measurement".)
-    "recheck": ("team_and_committee", {"upper_recheck": False, "team_visits_per_month": 8},
-                ("recheck",), "inclusion_error_nonpoor", tuple(range(20)), 60),
+    # only one
+    "recheck": ("team_and_committee", {"upper_recheck": False}, ("recheck",),
+                "inclusion_error_nonpoor", tuple(range(20)), 60),
 }
 
 
