@@ -69,6 +69,7 @@ from mesa.examples.basic.boltzmann_wealth_model.model import (  # noqa: E402
 
 import village_sim  # noqa: E402
 from village_sim import VillageModel  # noqa: E402
+from village_sim.stack import VillageStack  # noqa: E402
 
 try:  # optional: also limits pools that are already loaded, and reports them
     from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
@@ -98,6 +99,8 @@ class Config:
     memory_n: int
     memory_steps: int
     tracemalloc: bool  # a third child that traces allocations (slow)
+    stack_villages: int = 30  # villages of 300 households, stacked vs solo (VillageStack)
+    stack_months: int = 12
 
 
 FULL = Config(
@@ -115,6 +118,7 @@ QUICK = Config(
     rounds=1,
     construction_n=10_000, construction_builds=3,
     memory_n=10_000, memory_steps=12, tracemalloc=False,
+    stack_villages=4, stack_months=6,
 )
 
 
@@ -296,6 +300,21 @@ def construction(config: Config) -> list[float]:
     ]
 
 
+def stacked(config: Config) -> tuple[list[float], list[float]]:
+    """Wall seconds of ``stack_months`` months of ``stack_villages`` default villages, stacked
+    in one set of arrays (VillageStack) and the same villages solo, interleaved per round."""
+    configs = [{"rng": SEED + i, "regime": REGIME} for i in range(config.stack_villages)]
+    stack_wall, solo_wall = [], []
+    for _ in range(config.rounds):
+        stack = VillageStack.build(configs)
+        stack_wall.append(timed(lambda stack=stack: [
+            stack.step() for _ in range(config.stack_months)]))
+        solos = [VillageModel(**c) for c in configs]
+        solo_wall.append(timed(lambda solos=solos: [
+            [v.step() for v in solos] for _ in range(config.stack_months)]))
+    return stack_wall, solo_wall
+
+
 # ---------------------------------------------------------------- memory
 # Each child runs in a fresh interpreter so that the figure is its workload's alone, and reads
 # its own peak resident set size from VmHWM in /proc/self/status (Linux). Not from getrusage:
@@ -415,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     mem = memory(config)  # first, while this process is still small and idle
     ref, runs = throughput(config)
     builds = construction(config)
+    stack_wall, solo_wall = stacked(config)
 
     print(f"Throughput: median of {config.rounds} interleaved round(s); timed steps only")
     head = (f"  {'model':<38}{'agents':>8}{'steps':>6}{'wall s':>8}{'ms/step':>9}"
@@ -438,6 +458,15 @@ def main(argv: list[str] | None = None) -> int:
     med = statistics.median(builds)
     print(f"Construction, {config.construction_n:,} households, {config.construction_builds} "
           f"builds: median {med:.3f} s (min {min(builds):.3f}, max {max(builds):.3f})")
+    print()
+
+    village_months = config.stack_villages * config.stack_months
+    st, so = statistics.median(stack_wall), statistics.median(solo_wall)
+    print(f"Stacked villages (VillageStack, what the county builds on): {config.stack_villages} "
+          f"villages of 300 households, {config.stack_months} months, median of "
+          f"{config.rounds} round(s)")
+    print(f"  stacked {st:.3f} s ({1e3 * st / village_months:.2f} ms per village-month); the "
+          f"same villages solo {so:.3f} s; stacked / solo {st / so:.2f}")
     print()
 
     n, s = config.memory_n, config.memory_steps
