@@ -16,6 +16,7 @@ from scipy import stats
 
 from village_sim import VillageModel
 from village_sim import metrics as M
+from village_sim.codes import REASON_TEXT, Reason
 from village_sim.mechanisms import policies, register
 from village_sim.state import AT_IDENTIFICATION
 
@@ -89,6 +90,11 @@ def test_under_a_cap_the_committee_lists_only_those_it_shows_poor(regime: str) -
                 assert (model.committee_shown[ids] < model.p.poverty_line).all(), (
                     seed, model.steps)
                 assert model.registered.sum() <= register.quota_count(model)
+                if regime == "committee_only":  # (no refill after a team's challenges)
+                    # an entry the committee itself believes not poor is there by favour only
+                    believed_rich = model.committee_estimate[ids] >= model.p.poverty_line
+                    reasons = now["reason"].to_numpy()
+                    assert (reasons[believed_rich] == REASON_TEXT[Reason.FAVOURED]).all()
 
 
 def test_fill_lists_exactly_the_quota() -> None:

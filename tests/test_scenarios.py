@@ -270,7 +270,7 @@ def test_cli_run_scenario_uses_its_parameters_events_and_length(tmp_path: Path) 
                                     "--out", str(out)])
     assert code == 0, stderr
     ts = pd.read_csv(out / "timeseries.csv")
-    assert len(ts) == 49  # its length: 48 months
+    assert len(ts) == load_scenario("team_leaves").steps + 1 == 61  # its length: 60 months
     assert ts.loc[ts["step"] < 24, "team_active"].eq(1).all()
     assert ts.loc[ts["step"] >= 24, "team_active"].eq(0).all()  # the scheduled event
     for name in ("metrics.png", "scenario.toml", "parameters.toml", "households.csv"):

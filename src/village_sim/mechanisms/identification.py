@@ -99,7 +99,10 @@ def run(s: VillageState) -> None:
             quota=k, poverty_line=z, favoritism=s.favoritism_now, quota_mode=p.quota_mode)
         listed = policies.check_mask("proposal", s.policies["proposal"](view, committee_rng), n,
                                      allowed=eligible, at_most=k)
-        honest = lowest(s.committee_estimate / z, eligible, k)
+        # what it would list on its own estimate, without favour (under a cap: only those it
+        # believes poor), so an entry listed only thanks to favour is logged as favoured
+        believed = s.committee_estimate / z
+        honest = lowest(believed, judged_poor(believed, eligible, p.quota_mode), k)
         proposed_by[listed] = Actor.COMMITTEE
         reason[listed & honest] = Reason.ESTIMATED_POOR
         reason[listed & ~honest] = Reason.FAVOURED
