@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,8 +22,8 @@ def quota_count(s: VillageState) -> int | None:
         return None
     share = p.quota
     if p.quota_schedule == "falling":
-        found = s.survey.get("survey_poor_share", float("nan"))
-        if found == found:  # not NaN: a survey has been made
+        found = s.survey.get("survey_poor_share", math.nan)
+        if not math.isnan(found):  # a survey has been made
             share = min(share, found)
     return int(round(share * s.n))
 
