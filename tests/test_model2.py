@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from village_sim import VillageModel
+from village_sim import VillageModel, numerics
 from village_sim.effects import window_means
 from village_sim.mechanisms import policies
 from village_sim.state import NO_REQUEST
@@ -178,8 +178,8 @@ def test_optimal_share_is_the_bisection_to_the_last_bit() -> None:
         scale = float(rng.choice([1e-3, 0.01, 0.1, 0.5, rng.random()]))
         cost = np.broadcast_to(risk * (1.0 + np.asarray(sanction)), g.shape)
         inv_g = np.divide(1.0, g, out=np.full(n, np.inf), where=g > 0)
-        at_one = deterrence._marginal(np.ones(n), cost, inv_g, scale) >= 0.0
-        bisected = np.where(g > 0, np.where(at_one, 1.0, deterrence._bisect(cost, inv_g, scale)),
+        at_one = numerics.marginal_value(np.ones(n), cost, inv_g, scale) >= 0.0
+        bisected = np.where(g > 0, np.where(at_one, 1.0, numerics.bisect(cost, inv_g, scale)),
                             0.0)
         assert deterrence.optimal_share(g, risk, sanction, scale).tobytes() == bisected.tobytes()
 
@@ -340,7 +340,8 @@ def _visit_view(strategy: str, capacity: int, **changes: object) -> policies.Vis
         pending_purpose=np.zeros(n, dtype=np.int8), known=np.zeros(n, dtype=bool),
         last_visit=np.full(n, -10_000), registered=np.zeros(n, dtype=bool),
         shown=np.array([9000.0, 7000.0, 4100.0, 1000.0, 3900.0, 6000.0, 2500.0, 12000.0]),
-        kin_of_cadre=np.isin(np.arange(n), [1, 5]), poverty_line=4000.0, strategy=strategy)
+        kin_of_cadre=np.isin(np.arange(n), [1, 5]), poverty_line=4000.0, strategy=strategy,
+        bins=10)
     fields.update(changes)
     return policies.VisitView(**fields)  # type: ignore[arg-type]
 

@@ -23,6 +23,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from village_sim import numerics
 from village_sim.village import N_CAUSES, Cause
 
 __all__ = ["Household", "VillageCommittee", "WorkTeam", "diagnose", "lognormal_factor"]
@@ -32,8 +33,8 @@ def lognormal_factor(cv: float, size: int, rng: np.random.Generator) -> np.ndarr
     """Multiplicative noise with mean 1 and coefficient of variation ``cv``."""
     if cv <= 0:
         return np.ones(size)
-    sigma = np.sqrt(np.log1p(cv * cv))
-    return rng.lognormal(-0.5 * sigma * sigma, sigma, size=size)
+    sigma = np.sqrt(numerics.log_variance(cv))
+    return rng.lognormal(numerics.unit_mean_log(sigma), sigma, size=size)
 
 
 class Household(mesa.Agent):

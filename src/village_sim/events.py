@@ -29,8 +29,6 @@ __all__ = ["EVENT_KINDS", "Event", "parse_events"]
 EVENT_KINDS = (
     "flood", "illness_outbreak", "audit_now", "team_arrives", "team_leaves", "budget_cut",
 )
-OUTBREAK_PROBABILITY = 0.15
-BUDGET_CUT_FACTOR = 0.5
 
 
 @dataclass(frozen=True, order=True)

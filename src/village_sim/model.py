@@ -67,7 +67,7 @@ from village_sim.mechanisms.deterrence import perceived_risk
 from village_sim.mechanisms.policies import resolve_policies
 from village_sim.params import Parameters, resolve_parameters
 from village_sim.rng import STREAMS, normalize_rng, root_seed_sequence, spawn_streams
-from village_sim.state import AT_IDENTIFICATION, LEDGER_FLOWS, MATERIAL_YUAN, VillageState
+from village_sim.state import AT_IDENTIFICATION, LEDGER_FLOWS, MATERIAL_YUAN, NEVER, VillageState
 from village_sim.village import Cause
 
 __all__ = [
@@ -305,7 +305,7 @@ class VillageModel(mesa.Model, VillageState):
                 self.cause.astype(np.int64), categories=pd.Index([c.name.lower() for c in Cause])),
             "sick": self.sick.copy(),
             "measures_received": self.measures_received.copy(),
-            "team_visited": self.team.visit_month > -10_000,
+            "team_visited": self.team.visit_month > NEVER,
             "exited": self.ever_exited & ~self.registered,
             "wrongful_exit": self.wrongful_exit & self.ever_exited,
         })

@@ -177,6 +177,41 @@ PARAMETERS: tuple[Param, ...] = (
        "drought) in a month", "modelling assumption", 0.0, 1.0),
     _P("income_volatility", "float", 0.25, "", "sigma of monthly log-income noise",
        "modelling assumption", 0.0, 2.0),
+    _P("mean_household_size", "float", 3.3, "persons", "mean members of a household (one "
+       "plus a Poisson number)", "assumed (rural households of three to four persons)", 1.0,
+       50.0),
+    _P("working_share", "float", 0.6, "share of members", "probability that a member of a "
+       "household works (its labour)", "assumed", 0.0, 1.0),
+    _P("skill_dispersion", "float", 0.45, "", "sigma of log skill (skill has mean 1)",
+       "assumed", 0.0, 3.0),
+    _P("mean_assets", "float", 15000.0, "yuan per household", "mean productive assets (land, "
+       "livestock, tools) of a household", "assumed", 0.0, 1e8),
+    _P("initial_illness", "float", 0.08, "share of households", "share of households ill at "
+       "the start", "assumed", 0.0, 1.0),
+    _P("sick_labour_share", "float", 0.4, "share of labour", "labour an ill household keeps",
+       "assumed", 0.0, 1.0),
+    _P("labour_poverty_ratio", "float", 0.34, "workers per member", "a household with fewer "
+       "workers per member than this is poor for lack of labour (缺劳力)", "assumed", 0.0, 1.0),
+    _P("cadre_skill_floor", "float", 0.5, "", "added to skill in a household's chance of "
+       "becoming a cadre, which grows with clan size x sqrt(assets x (floor + skill))",
+       "assumed", 0.0, 100.0),
+    _P("greed_concentration", "float", 2.0, "", "shape a of the Beta(a, a) law of cadres' "
+       "greed, scaled to mean 1 (range 0-2): larger, cadres more alike", "assumed", 0.0, 1000.0,
+       True),
+    _P("disaster_reach", "float", 0.5, "share of households", "share of households a disaster "
+       "hits", "assumed", 0.0, 1.0),
+    _P("disaster_asset_loss", "float", 0.2, "share of assets", "assets a household hit by a "
+       "disaster loses", "assumed", 0.0, 1.0),
+    _P("disaster_income_loss", "float", 0.5, "share of the month's income", "income a "
+       "household hit by a disaster loses that month", "assumed", 0.0, 1.0),
+    _P("initial_trust", "float", 0.6, "", "mean trust in the committee at the start (normal, "
+       "clipped to 0-1)", "assumed", 0.0, 1.0),
+    _P("initial_trust_spread", "float", 0.1, "", "standard deviation of trust at the start",
+       "assumed", 0.0, 1.0),
+    _P("outbreak_share", "float", 0.15, "share of households", "share of households an "
+       "illness outbreak (instructor event) makes ill", "assumed", 0.0, 1.0),
+    _P("budget_cut_factor", "float", 0.5, "share of the budget", "what a budget cut "
+       "(instructor event) leaves of the budget from above", "assumed", 0.0, 1.0),
     # --- budget -------------------------------------------------------------------------------
     _P("budget_per_household", "float", 1500.0, "yuan per resident household per year",
        "poverty-alleviation budget released from above, paid monthly", "modelling assumption",
@@ -196,16 +231,28 @@ PARAMETERS: tuple[Param, ...] = (
        group="budget"),
     _P("mismatched_return", "float", 0.1, "per year", "yearly earnings a mismatched measure adds "
        "per yuan spent", "modelling assumption", 0.0, 5.0, group="budget"),
+    _P("measure_depreciation", "float", 0.1, "per year", "share of the earnings a measure "
+       "added that is lost each year (livestock dies, tools wear, skills age)", "assumed", 0.0,
+       1.0, group="budget"),
+    _P("carry_through", "float", 0.6, "probability", "probability that a measure is carried "
+       "through without a responsible helper (otherwise it works as a mismatched one)",
+       "assumed", 0.0, 1.0, group="budget"),
     _P("development_projects", "bool", True, "", "switch: yearly infrastructure and industry "
        "projects", POLICY + ", effect 3", group="budget"),
     _P("project_share", "float", 0.2, "fraction of released money", "share of the money spent "
        "on development projects", "modelling assumption", 0.0, 1.0, group="budget"),
     _P("project_return", "float", 0.3, "per year", "yearly market income a project yields per "
        "yuan invested", "modelling assumption", 0.0, 5.0, group="budget"),
+    _P("industry_share", "float", 0.5, "share of built project money", "share of the built "
+       "projects' money that goes to industry (the rest to infrastructure)", "assumed", 0.0,
+       1.0, group="budget"),
     _P("helpers", "bool", True, "", "switch: responsible helpers (帮扶责任人) for registered "
        "households", POLICY + " (every poor household a helper)", group="budget"),
     _P("helper_ratio", "float", 5.5, "registered households per helper", "households one "
        "helper follows", RUAN + " (one per 5-6 households in 2019)", 1.0, 1000.0, group="budget"),
+    _P("helper_diagnosis_accuracy", "float", 0.75, "probability", "probability that a "
+       "responsible helper names a household's cause of poverty right", "assumed", 0.0, 1.0,
+       group="budget"),
     _P("helper_cost", "float", 300.0, "yuan per helper per month", "cost of a helper, paid by "
        "the sending agency", "modelling assumption", 0.0, 1e6, group="budget"),
     _P("team_cost", "float", 1500.0, "yuan per member per month", "cost of a team member, paid "
@@ -214,6 +261,12 @@ PARAMETERS: tuple[Param, ...] = (
        "modelling assumption", group="budget"),
     _P("kin_exchange_rate", "float", 0.2, "fraction of surplus", "share of a surplus a household "
        "gives to kin in need each month", "modelling assumption", 0.0, 1.0, group="budget"),
+    _P("kin_exchange_floor", "float", 1.5, "multiples of need", "income above which a "
+       "household shares its surplus with kin in need, in multiples of its need (members x "
+       "poverty line)", "assumed", 0.0, 100.0, group="budget"),
+    _P("diverted_to_kin_share", "float", 0.5, "share of diverted money", "share of what a "
+       "cadre diverts that goes to its kin (the rest to its own household)", "assumed", 0.0,
+       1.0, group="budget"),
     # --- identification -----------------------------------------------------------------------
     _P("quota_control", "bool", True, "", "switch: the register is capped by a quota set from "
        "above (规模控制)", "policy (规模控制)", group="identification"),
@@ -242,14 +295,25 @@ PARAMETERS: tuple[Param, ...] = (
     _P("favoritism", "float", 0.5, "poverty lines", "registration favoritism: cadres' kin and "
        "friends look this many poverty lines poorer to the committee", HAN_GAO, 0.0, 1.0,
        group="identification"),
+    _P("friend_weight", "float", 0.5, "", "weight of a cadre's friend in favoritism, where "
+       "cadres and their kin weigh 1", "assumed", 0.0, 1.0, group="identification"),
+    _P("committee_diagnosis_accuracy", "float", 0.35, "probability", "probability that the "
+       "committee names a household's cause of poverty right (without a visit)", "assumed",
+       0.0, 1.0, group="identification"),
     _P("democratic_appraisal", "bool", True, "", "switch: democratic appraisal and public notice "
        "(民主评议, 公示) with complaints", "policy (民主评议, 公示)", group="complaints"),
     _P("complaint_rate", "float", 0.3, "per household per appraisal", "probability that a "
-       "wronged household (or a neighbour) complains, at trust 0.5", "modelling assumption",
+       "wronged household (or a neighbour) complains, at trust reference_trust", "modelling assumption",
        0.0, 1.0, group="complaints"),
+    _P("meeting_noise", "float", 0.1, "coefficient of variation", "error of the appraisal "
+       "meeting's view of a household's income (the villagers' public knowledge), on which "
+       "complaints are settled", "assumed", 0.0, 5.0, group="complaints"),
     _P("exit_pressure", "float", 0.1, "", "exit-target pressure (数字脱贫): share of registered "
        "poor households near the line declared out of poverty each year", "policy (数字脱贫)",
        0.0, 1.0, group="identification"),
+    _P("exit_band", "float", 0.25, "poverty lines", "exit-target pressure acts on registered "
+       "households seen this far below the line or less", "assumed", 0.0, 1.0,
+       group="identification"),
     # --- work team ----------------------------------------------------------------------------
     _P("team_present", "bool", True, "", "switch: a resident work team (驻村工作队) is sent",
        POLICY, group="team"),
@@ -262,6 +326,9 @@ PARAMETERS: tuple[Param, ...] = (
        "measurement of a household's income; repeated visits average it down",
        "modelling assumption (a visit sees the house, the fields and the accounts)", 0.0, 5.0,
        group="team"),
+    _P("team_diagnosis_accuracy", "float", 0.9, "probability", "probability that a team visit "
+       "names a household's cause of poverty right", "assumed (a visit sees the household)",
+       0.0, 1.0, group="team"),
     _P("team_confidence", "float", 1.0, "standard errors", "how sure the team must be of its own "
        "measurement before it challenges, adds or restores a household: the distance to the "
        "line in standard errors of its estimate", "modelling assumption", 0.0, 10.0,
@@ -277,6 +344,9 @@ PARAMETERS: tuple[Param, ...] = (
        "modelling assumption", choices=("complaints_first", "near_line_first",
                                         "lowest_estimate_first", "cadre_kin_first", "random"),
        group="team"),
+    _P("visit_order_bins", "int", 10, "bins per poverty line", "how finely the visit "
+       "strategies rank the committee's stated estimates: households in the same bin are "
+       "visited in random order", "assumed", 1, 1000, group="team"),
     _P("report_rate", "float", 0.05, "per wronged household per month", "probability that "
        "villagers report a wrongly listed or wrongly missed household to the team, when every "
        "household has met the team in the last year (scaled by the share that has)",
@@ -337,6 +407,13 @@ PARAMETERS: tuple[Param, ...] = (
     _P("risk_memory", "int", 12, "months", "how far back cadres remember what checks found "
        "(and what they risked): perceived risk follows the last this many months",
        "modelling assumption", 1, 120, group="deterrence"),
+    _P("prior_exposure", "float", 12.0, "exposure-months", "months of exposure with nothing "
+       "found that cadres' learning starts from (registration, amounts, diversion), so that "
+       "one early finding does not read as certainty", "assumed", 0.0, 1000.0, True,
+       group="deterrence"),
+    _P("prior_projects", "float", 2.0, "captured projects", "captured projects with nothing "
+       "found that cadres' learning about project siting starts from", "assumed", 0.0, 1000.0,
+       True, group="deterrence"),
     _P("detection_scale", "float", 0.1, "share of a cadre's cash share", "size of a diversion "
        "at which checks are half as likely to notice it as a large one: small takings hide "
        "better", "modelling assumption", 0.001, 10.0, group="deterrence"),
@@ -350,16 +427,20 @@ PARAMETERS: tuple[Param, ...] = (
        "checks returns to the village's cash fund (off: it goes to the upper level); fines "
        "always leave the village", "modelling assumption", group="deterrence"),
     _P("internalisation_rate", "float", 0.0, "per cadre per watched year", "probability that a "
-       "cadre watched by a team for a whole year lowers its greed for good (halves it)",
+       "cadre watched by a team for a whole year lowers its greed for good (to internalised_greed "
+       "of it)",
        "modelling assumption (off by default: deterrence lasts as long as what cadres saw)",
        0.0, 1.0, group="deterrence"),
+    _P("internalised_greed", "float", 0.5, "share of greed", "what is left of a cadre's greed "
+       "once it has internalised honesty", "assumed", 0.0, 1.0, group="deterrence"),
     # --- cadre turnover -----------------------------------------------------------------------
     _P("elections", "bool", True, "", "switch: committee elections every term_years years",
        "村民委员会组织法", group="turnover"),
     _P("term_years", "int", 3, "years", "length of the committee's term",
        "村民委员会组织法 (3 years; 5 since 2018)", 1, 50, group="turnover"),
     _P("election_turnover", "float", 0.3, "per cadre per election", "probability that a cadre "
-       "is replaced at an election when mean trust is 0.5 (times 2 (1 - mean trust))",
+       "is replaced at an election when mean trust is reference_trust (scaled by (1 - mean "
+       "trust) / (1 - reference_trust))",
        "modelling assumption", 0.0, 1.0, group="turnover"),
     _P("survey_consequences", "bool", True, "", "switch: a village over the exit assessment's "
        "thresholds has cadres replaced (问责)", "exit assessment (三率一度)", group="turnover"),
@@ -376,6 +457,18 @@ PARAMETERS: tuple[Param, ...] = (
        "third-party survey", "exit assessment (三率一度)", 0.0, 1.0, True, group="observation"),
     _P("trust_rate", "float", 0.1, "per month", "speed at which trust follows perceived fairness",
        "modelling assumption", 0.0, 1.0, group="trust"),
+    _P("grievance_threshold", "float", 3.0, "grievances", "grievances at which a household "
+       "sees no fairness at all (fairness 1 - grievances / threshold)", "assumed", 0.0, 1000.0,
+       True, group="trust"),
+    _P("reference_trust", "float", 0.5, "", "trust at which complaint_rate and "
+       "election_turnover hold as stated; both scale with (1 - trust) / (1 - reference_trust)",
+       "assumed", 0.0, 0.99, group="trust"),
+    _P("approval_threshold", "float", 0.5, "", "trust at or above which a surveyed household "
+       "approves of the work (认可度)", "assumed", 0.0, 1.0, group="trust"),
+    _P("grievance_share", "float", 0.1, "share of own yearly income", "diverted money seen "
+       "among a household's ties over 12 months that makes one grievance, as a share of the "
+       "household's own yearly income (graded: half as much, half a grievance)",
+       "modelling assumption", 0.0, 100.0, True, group="trust"),
 )
 # fmt: on
 
@@ -551,6 +644,8 @@ EFFECTS: dict[str, Effect] = {
     # --- trust (ODD 7.9) ---
     "trust_rate": _E(0.0, _CO, "mean_trust", +1, "trust stays at its initial level instead of "
                      "falling to what households see of fairness (7.9)"),
+    "grievance_share": _E(1.0, _CO, "mean_trust", +1, "the same diversion seen among ties "
+                          "makes a tenth of the grievance (7.9)"),
     # --- cadre turnover (ODD 7.11) ---
     "elections": _E(False, _CO, "cadre_replacements", -1, "no elections: only failed "
                     "assessments replace cadres (7.11)", months=60),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from village_sim import metrics as M
+from village_sim import numerics
 from village_sim.events import Event
 from village_sim.params import Parameters
 from village_sim.village import Cause, build_village, cause_of_poverty
@@ -45,6 +46,10 @@ CHANNELS = ("registration", "amount", "diversion", "project")
 
 # ``pending_since`` of a household nobody has asked the team to visit.
 NO_REQUEST = 1 << 40
+# The month of something that never happened (a visit, a measure, an exit): long before month 0.
+NEVER = -10_000
+# Baseline income groups (terciles) for project_gain_gradient: richest minus poorest third.
+INCOME_GROUPS = 3
 
 
 class Purpose:
@@ -225,27 +230,27 @@ class VillageState:
         annual = self.annual_capacity()
         sigma = p.income_volatility
         for k in range(12):
-            self.income_hist[k] = annual / 12.0 * np.exp(
-                sigma * rng.standard_normal(n) - 0.5 * sigma**2)
+            self.income_hist[k] = annual / 12.0 * numerics.mean_one(
+                sigma * rng.standard_normal(n), sigma * sigma)
         # baseline: market income of the 12 months before month 1, and its per-capita third
         # (0 poorest, 2 richest), what project gains are measured against (project_gain_gradient)
         self.baseline_income = self.income_hist.sum(axis=0)
         rank = np.empty(n, dtype=np.int64)
         rank[np.argsort(self.baseline_income / self.persons, kind="stable")] = np.arange(n)
-        self.baseline_tercile = (3 * rank // n).astype(np.int8)
+        self.baseline_tercile = (INCOME_GROUPS * rank // n).astype(np.int8)
 
         self.registered = np.zeros(n, dtype=bool)
         self.aid_received = np.zeros(n)
         self.diverted_received = np.zeros(n)
         self.kin_net = np.zeros(n)
-        self.trust = np.clip(rng.normal(0.6, 0.1, size=n), 0.0, 1.0)
+        self.trust = np.clip(rng.normal(p.initial_trust, p.initial_trust_spread, size=n), 0.0, 1.0)
         self.helper = np.full(n, -1, dtype=np.int64)
         self.n_helpers = 0
         self.diagnosis = np.zeros(n, dtype=np.int8)  # Cause code; NONE: not diagnosed
         self.diagnosed_by = np.zeros(n, dtype=np.int8)  # an Actor code
-        self.measure_month = np.full(n, -10_000, dtype=np.int64)
+        self.measure_month = np.full(n, NEVER, dtype=np.int64)
         self.measures_received = np.zeros(n, dtype=np.int64)
-        self.exit_month = np.full(n, -10_000, dtype=np.int64)
+        self.exit_month = np.full(n, NEVER, dtype=np.int64)
         self.ever_exited = np.zeros(n, dtype=bool)
         self.wrongful_exit = np.zeros(n, dtype=bool)
         self.poor_since_exit = np.zeros(n, dtype=bool)
@@ -269,7 +274,7 @@ class VillageState:
         # the team's findings: the sum and count of its visits' measurements, and when
         self.team_signal_sum = np.zeros(n)
         self.team_signal_count = np.zeros(n)
-        self.team_last_visit = np.full(n, -10_000, dtype=np.int64)
+        self.team_last_visit = np.full(n, NEVER, dtype=np.int64)
         self.pending_since = np.full(n, NO_REQUEST, dtype=np.int64)
         self.pending_purpose = np.zeros(n, dtype=np.int8)
         self.team_visits_done = 0
@@ -277,8 +282,9 @@ class VillageState:
         self.team_visits_total = 0
         # --- deterrence (ODD §7.4): each cadre's misperception of risk, and what was seen
         n_cadres = v.cadres.size
-        self.risk_perception = np.exp(
-            p.perception_noise * rng.standard_normal(n_cadres) - 0.5 * p.perception_noise**2)
+        sigma = p.perception_noise
+        self.risk_perception = numerics.mean_one(sigma * rng.standard_normal(n_cadres),
+                                                 sigma * sigma)
         # what cadres have seen, each month's record fading by exp(-1 / risk_memory): findings
         # by checks and exposures to them (deterrence.perceived_risk)
         self.evidence_found = dict.fromkeys(CHANNELS, 0.0)
@@ -327,7 +333,8 @@ class VillageState:
     def set_cadres(self, cadres: np.ndarray) -> None:
         """Seat the cadres: who is a cadre, a cadre's kin or friend, and how favoured.
 
-        Favoured (优亲厚友): cadre households and their kin fully, their friends half.
+        Favoured (优亲厚友): cadre households and their kin fully, their friends by
+        ``friend_weight`` (half).
         """
         n = self.n
         self.cadres = np.sort(cadres)
@@ -336,7 +343,7 @@ class VillageState:
         self.cadre_kin = (np.asarray(self.kin[self.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
         cadre_friend = (np.asarray(self.friends[self.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
         self.fav_weight = np.where(
-            self.cadre | self.cadre_kin, 1.0, np.where(cadre_friend, 0.5, 0.0)
+            self.cadre | self.cadre_kin, 1.0, np.where(cadre_friend, self.p.friend_weight, 0.0)
         )
         self.cadre_friend = cadre_friend
         self.cadre_kin_lists = [self.kin.indices[self.kin.indptr[c]:self.kin.indptr[c + 1]]
@@ -361,7 +368,7 @@ class VillageState:
     def annual_capacity(self) -> np.ndarray:
         """Yearly market income each household can earn now (before monthly noise)."""
         p = self.p
-        labour = self.labour * np.where(self.sick, 0.4, 1.0)
+        labour = self.labour * np.where(self.sick, p.sick_labour_share, 1.0)
         base = p.wage * labour * self.skill + p.asset_return * self.assets
         return base * self.infrastructure + self.measure_income + self.project_income
 
@@ -374,7 +381,7 @@ class VillageState:
         if self._cause_if_well is None:
             self._cause_if_well = cause_of_poverty(
                 np.zeros(self.n, dtype=bool), self.labour, self.persons, self.skill,
-                self.assets, self.skill_median, self.asset_median)
+                self.assets, self.p.labour_poverty_ratio, self.skill_median, self.asset_median)
         return np.where(self.sick, np.int8(Cause.ILLNESS), self._cause_if_well)
 
     def assets_changed(self) -> None:

@@ -18,6 +18,7 @@ from enum import IntEnum
 import numpy as np
 import scipy.sparse as sp
 
+from village_sim import numerics
 from village_sim.params import Parameters
 
 __all__ = ["Cause", "Village", "build_village", "cadre_weight", "cause_of_poverty", "draw_greed",
@@ -88,7 +89,7 @@ def _within_group_edges(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw about ``degree / 2`` ties per household to random members of its own group."""
     n = group_of.size
-    k = rng.poisson(degree / 2.0, size=n)
+    k = rng.poisson(degree / numerics.TIE_ENDS, size=n)
     src = np.repeat(np.arange(n), k)
     g = group_of[src]
     pos = group_start[g] + (rng.random(src.size) * group_size[g]).astype(np.int64)
@@ -110,53 +111,63 @@ def build_village(params: Parameters, rng: np.random.Generator) -> Village:
     sizes = _clan_sizes(n, params.n_clans, params.clan_concentration, rng)
     clan = rng.permutation(np.repeat(np.arange(sizes.size), sizes))
 
-    persons = 1 + rng.poisson(2.3, size=n)
-    labour = rng.binomial(persons, 0.6)
-    skill = rng.lognormal(-0.5 * 0.45**2, 0.45, size=n)
+    persons = 1 + rng.poisson(params.mean_household_size - 1.0, size=n)
+    labour = rng.binomial(persons, params.working_share)
+    spread = params.skill_dispersion
+    skill = rng.lognormal(numerics.unit_mean_log(spread), spread, size=n)
     sigma = params.asset_inequality
-    assets = rng.lognormal(np.log(15000.0) - 0.5 * sigma**2, sigma, size=n) if sigma > 0 else (
-        np.full(n, 15000.0)
-    )
-    sick = rng.random(n) < 0.08
+    mean_assets = params.mean_assets
+    assets = (rng.lognormal(np.log(mean_assets) + numerics.unit_mean_log(sigma), sigma, size=n)
+              if sigma > 0 and mean_assets > 0 else np.full(n, mean_assets))
+    sick = rng.random(n) < params.initial_illness
 
     order = np.argsort(clan, kind="stable")
     start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     ks, kd = _within_group_edges(order, start, sizes, clan, params.kin_degree, rng)
     # marriage ties: to a random household, kept only when it is of another clan
-    m = rng.poisson(params.marriage_rate / 2.0, size=n)
+    m = rng.poisson(params.marriage_rate / numerics.TIE_ENDS, size=n)
     ms = np.repeat(np.arange(n), m)
     md = rng.integers(0, n, size=ms.size)
     cross = clan[ms] != clan[md]
     kin = symmetric_adjacency(n, np.concatenate([ks, ms[cross]]), np.concatenate([kd, md[cross]]))
 
-    f = rng.poisson(params.friend_degree / 2.0, size=n)
+    f = rng.poisson(params.friend_degree / numerics.TIE_ENDS, size=n)
     fs = np.repeat(np.arange(n), f)
     fd = rng.integers(0, n, size=fs.size)
     friends = symmetric_adjacency(n, fs, fd)
 
     # Cadres come disproportionately from big clans and better-off households.
-    weight = cadre_weight(clan, assets, skill)
+    weight = cadre_weight(clan, assets, skill, params.cadre_skill_floor)
     cadres = rng.choice(n, size=params.committee_size, replace=False, p=weight / weight.sum())
     cadres.sort()
     # Honesty varies between cadres: greed in (0, 2), mean 1.
-    cadre_greed = draw_greed(params.committee_size, rng)
+    cadre_greed = draw_greed(params.committee_size, params.greed_concentration, rng)
     return Village(clan, persons, labour, skill, assets, sick, kin, friends, cadres, cadre_greed)
 
 
-def cadre_weight(clan: np.ndarray, assets: np.ndarray, skill: np.ndarray) -> np.ndarray:
-    """Chance weight of becoming a cadre: larger clans and better-off households weigh more."""
+def cadre_weight(clan: np.ndarray, assets: np.ndarray, skill: np.ndarray,
+                 skill_floor: float) -> np.ndarray:
+    """Chance weight of becoming a cadre: larger clans and better-off households weigh more.
+
+    ``clan size x sqrt(assets x (skill_floor + skill))`` (``cadre_skill_floor``).
+    """
     sizes = np.bincount(clan)
-    return sizes[clan].astype(np.float64) * np.sqrt(assets * (0.5 + skill))
+    return sizes[clan].astype(np.float64) * np.sqrt(assets * (skill_floor + skill))
 
 
-def draw_greed(size: int, rng: np.random.Generator) -> np.ndarray:
-    """Cadres' greed: honesty varies between cadres, greed in (0, 2) with mean 1."""
-    return 2.0 * rng.beta(2.0, 2.0, size=size)
+def draw_greed(size: int, concentration: float, rng: np.random.Generator) -> np.ndarray:
+    """Cadres' greed: honesty varies between cadres, greed in (0, 2) with mean 1.
+
+    ``Beta(a, a)`` over its mean ``a / (a + a)`` (``a`` = ``greed_concentration``).
+    """
+    a = concentration
+    return (a + a) / a * rng.beta(a, a, size=size)
 
 
 def cause_of_poverty(
     sick: np.ndarray, labour: np.ndarray, persons: np.ndarray, skill: np.ndarray,
-    assets: np.ndarray, skill_median: float | None = None, asset_median: float | None = None,
+    assets: np.ndarray, labour_ratio: float, skill_median: float | None = None,
+    asset_median: float | None = None,
 ) -> np.ndarray:
     """Return each household's binding constraint as a :class:`Cause` code.
 
@@ -168,6 +179,6 @@ def cause_of_poverty(
     med_skill = float(np.median(skill)) if skill_median is None else skill_median
     med_assets = float(np.median(assets)) if asset_median is None else asset_median
     cause[skill * med_assets < assets * med_skill] = Cause.LACK_OF_SKILLS
-    cause[labour < 0.34 * persons] = Cause.LACK_OF_LABOUR
+    cause[labour < labour_ratio * persons] = Cause.LACK_OF_LABOUR
     cause[sick] = Cause.ILLNESS
     return cause

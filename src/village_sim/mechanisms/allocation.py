@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim import numerics
 from village_sim.mechanisms import deterrence, policies
 
 if TYPE_CHECKING:
@@ -13,19 +14,21 @@ if TYPE_CHECKING:
 
 
 def pay_out_takings(s: VillageState, taken_by: np.ndarray) -> None:
-    """Diverted money goes half to each cadre's household and half to its kin (income to them).
+    """Diverted money goes to each cadre's household and, ``diverted_to_kin_share`` of it, to
+    its kin (income to them; all to the household where it has no kin).
 
     It is booked in the audit trail (the committee's ring of the last 12 months).
     """
     cadres = s.committee.cadres
     s.committee.diverted_ring[s.slot] += taken_by
+    to_kin = s.p.diverted_to_kin_share
     gain = np.zeros(s.n)
-    np.add.at(gain, cadres, 0.5 * taken_by)
+    np.add.at(gain, cadres, (1.0 - to_kin) * taken_by)
     for c, kin in enumerate(s.cadre_kin_lists):
         if kin.size:
-            gain[kin] += 0.5 * taken_by[c] / kin.size
+            gain[kin] += to_kin * taken_by[c] / kin.size
         else:
-            gain[cadres[c]] += 0.5 * taken_by[c]
+            gain[cadres[c]] += to_kin * taken_by[c]
     s.other_transfer_hist[s.slot] += gain
     s.diverted_hist[s.slot] += gain
     s.diverted_to |= gain != 0.0
@@ -115,6 +118,6 @@ def run(s: VillageState) -> None:
     if audit:
         held = s.committee.diverted_ring.sum(axis=0)
         p_find = p.detection * deterrence.size_factor(
-            np.maximum(s.diversion_share, 1e-12), p.detection_scale)
+            np.maximum(s.diversion_share, numerics.TINY), p.detection_scale)
         found = (audit_u < p_find) & (held > 0)
         deterrence.punish(s, found, held, by_check=False)

@@ -19,10 +19,6 @@ from village_sim.state import Purpose
 if TYPE_CHECKING:
     from village_sim.state import VillageState
 
-# Error of the appraisal meeting's view of a household's income (the villagers' knowledge).
-MEETING_NOISE = 0.1
-
-
 def run(s: VillageState, listed: np.ndarray, poor: np.ndarray, y: np.ndarray, k: int | None,
         eligible: np.ndarray, challenged_by: np.ndarray, reason: np.ndarray) -> np.ndarray:
     """Democratic appraisal and public notice: complaints, and who settles them.
@@ -30,7 +26,7 @@ def run(s: VillageState, listed: np.ndarray, poor: np.ndarray, y: np.ndarray, k:
     A poor household left off complains (policy ``complaint``: by default with probability
     ``complaint_rate * 2 (1 - trust)``); a listed household that is not poor is objected to at
     the public notice with probability ``complaint_rate``. A complaint is public, so it brings
-    the villagers' knowledge in: the meeting sees the household's income with 10% error. The
+    the villagers' knowledge in: the meeting sees the household's income with error ``meeting_noise`` (CV 0.1). The
     committee settles complaints on the meeting's evidence, but shields its kin and friends
     with probability ``favoritism * weight`` (the favoritism it dares this year). With a
     supervising team present, every complaint is also queued for a team visit, which can
@@ -40,10 +36,11 @@ def run(s: VillageState, listed: np.ndarray, poor: np.ndarray, y: np.ndarray, k:
     p, z, n = s.p, s.p.poverty_line, s.n
     rng = s.streams["villagers"]
     u_report = rng.random(n)
-    meeting = y * lognormal_factor(MEETING_NOISE, n, rng)
+    meeting = y * lognormal_factor(p.meeting_noise, n, rng)
     view = policies.ComplaintView(own_income=y, listed=listed.copy(), trust=s.trust.copy(),
                                   eligible=eligible.copy(), poverty_line=z,
-                                  complaint_rate=p.complaint_rate)
+                                  complaint_rate=p.complaint_rate,
+                                  reference_trust=p.reference_trust)
     complain = policies.check_mask("complaint", s.policies["complaint"](view, rng), n,
                                    allowed=~listed & eligible)
     report = listed & ~poor & (u_report < p.complaint_rate)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim import numerics
 from village_sim.state import CHANNELS, MATERIAL_YUAN
 
 if TYPE_CHECKING:
@@ -46,12 +47,10 @@ __all__ = [
     "update_channels",
 ]
 
-# Pseudo-exposure with nothing found that a cadre's learning starts from, so that one early
-# detection does not read as certainty: 12 exposure-months for the monthly channels
-# (diversion: cadre-months of taking; amount: months of excess payments; registration: months
-# a favoured entry stands on the register), 2 captured projects for project siting.
-# Documented in ODD §7.4.
-PRIOR_EXPOSURE = {"diversion": 12.0, "amount": 12.0, "registration": 12.0, "project": 2.0}
+# Channels whose exposure is counted in months (diversion: cadre-months of taking; amount:
+# months of excess payments; registration: months a favoured entry stands on the register);
+# project siting counts captured projects. Learning starts from a pseudo-exposure with nothing
+# found (``prior_exposure`` months, ``prior_projects`` projects; ODD §7.4).
 MONTHLY_CHANNELS = ("diversion", "amount", "registration")
 
 
@@ -84,77 +83,12 @@ def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float | n
                            * (np.asarray(restitution, dtype=np.float64)
                               + np.asarray(sanction, dtype=np.float64)), g.shape)
     inv_g = np.divide(1.0, g, out=np.full(g.shape, np.inf), where=g > 0)
-    at_one = _marginal(np.ones_like(g), cost, inv_g, scale) >= 0.0
+    at_one = numerics.marginal_value(np.ones_like(g), cost, inv_g, scale) >= 0.0
     share = np.ones_like(g)
     inside = (g > 0) & ~at_one
     if inside.any():
-        share[inside] = _bisection_root(cost[inside], inv_g[inside], scale)
+        share[inside] = numerics.optimal_share_root(cost[inside], inv_g[inside], scale)
     return np.where(g > 0, share, 0.0)
-
-
-# The share is defined as the result of bisecting the marginal value on [0, 1] 45 times
-# (the interval's midpoint after 45 halvings, within 2**-46 of the root): these constants and
-# the arithmetic of ``_marginal`` fix its last bit.
-BISECTION_STEPS = 45
-_GRID = 2.0**-BISECTION_STEPS
-
-
-def _marginal(f: np.ndarray, cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.ndarray:
-    """The marginal value of taking more at share ``f`` (falls in ``f``)."""
-    # (f^2 + 2 f kappa) / (f + kappa)^2 = 1 - kappa^2 / (f + kappa)^2
-    return 1.0 - cost * (1.0 - scale * scale / ((f + scale) * (f + scale))) - f * inv_g
-
-
-def _bisect(cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.ndarray:
-    """Bisection of the marginal value on [0, 1]: 45 halvings, the last interval's midpoint."""
-    lo = np.zeros_like(cost)
-    hi = np.ones_like(cost)
-    for _ in range(BISECTION_STEPS):
-        mid = 0.5 * (lo + hi)
-        up = _marginal(mid, cost, inv_g, scale) > 0.0
-        lo = np.where(up, mid, lo)
-        hi = np.where(up, hi, mid)
-    return 0.5 * (lo + hi)
-
-
-def _bisection_root(cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.ndarray:
-    """What :func:`_bisect` returns, for roots inside (0, 1), found by Newton's method.
-
-    Every midpoint the bisection visits lies on the grid of multiples of 2**-45, and it ends
-    on the grid interval [lo, lo + 2**-45] whose ends the marginal value (as computed)
-    puts on either side of 0. Newton's method from below the root (the marginal value is
-    convex and falling, so it climbs to the root) finds the root; the grid interval around it is the
-    bisection's if the computed signs at its two ends agree and the marginal value falls
-    steeply enough that rounding cannot flip the sign at any other grid point. Entries for
-    which that cannot be shown are bisected.
-    """
-    # an inclination so small that 1/g overflows ends in NaN here, and is bisected below
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        k2 = scale * scale
-        # start below the root: m(f) >= 1 - cost - f / g, and Newton's first step from 0
-        f = np.maximum(1.0 / (2.0 * cost / scale + inv_g), (1.0 - cost) / inv_g)
-        converging = False
-        for _ in range(100):
-            t = f + scale
-            step = _marginal(f, cost, inv_g, scale) / (2.0 * cost * k2 / (t * t * t) + inv_g)
-            f = f + step
-            if converging:
-                break  # one step after a step below 1e-9: quadratic convergence, done
-            converging = not np.any(np.abs(step) > 1e-9)
-        lo = np.clip(np.floor(f / _GRID), 0.0, 1.0 / _GRID - 1.0) * _GRID
-        hi = lo + _GRID
-        # a marginal value computed with error below 16 units in the last place of its terms
-        # keeps its sign at every grid point other than lo and hi if its slope on [0, 1],
-        # at least 2 cost kappa^2 / (1 + kappa)^3 + 1/g, exceeds twice that error per grid step
-        slope = 2.0 * cost * k2 / (1.0 + scale) ** 3 + inv_g
-        error = 16.0 * 2.0**-53 * (1.0 + cost + inv_g)
-        exact = ((lo == 0.0) | (_marginal(lo, cost, inv_g, scale) > 0.0)) & (
-            (hi == 1.0) | (_marginal(hi, cost, inv_g, scale) <= 0.0)) & (
-            slope * _GRID > 2.0 * error)
-    out = 0.5 * (lo + hi)
-    if not exact.all():
-        out[~exact] = _bisect(cost[~exact], inv_g[~exact], scale)
-    return out
 
 
 def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
@@ -171,7 +105,8 @@ def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
     audit_seen = np.minimum(1.0, audit * s.risk_perception)
     found = s.evidence_found[channel]
     exposure = s.evidence_exposure[channel]
-    hazard = min(1.0, found / (exposure + PRIOR_EXPOSURE[channel]))
+    prior = p.prior_exposure if channel in MONTHLY_CHANNELS else p.prior_projects
+    hazard = min(1.0, found / (exposure + prior))
     learned = 1.0 - (1.0 - hazard) ** 12 if channel in MONTHLY_CHANNELS else hazard
     learned_seen = np.minimum(1.0, learned * s.risk_perception)
     return 1.0 - (1.0 - audit_seen) * (1.0 - learned_seen)
@@ -199,10 +134,12 @@ def update_channels(s: VillageState) -> None:
     base_div = p.diversion_propensity * greed
     risks = {c: perceived_risk(s, c) for c in CHANNELS}
     collective = ("registration", "amount", "project")
-    inclination = np.concatenate([base_div] + [greed] * 3)
+    inclination = np.concatenate([base_div] + [greed for _ in collective])
     risk = np.concatenate([risks["diversion"]] + [risks[c] for c in collective])
-    cost = np.concatenate([np.full(m, p.sanction), np.full(3 * m, p.exposure_cost)])
-    undone = np.concatenate([np.ones(2 * m), np.zeros(m), np.ones(m)])  # amount: not undone
+    cost = np.concatenate([np.full(m, p.sanction)] + [np.full(m, p.exposure_cost)
+                                                      for _ in collective])
+    # what a finding undoes: the money (diversion), the entry, the siting; not an amount paid
+    undone = np.concatenate([np.full(m, float(c != "amount")) for c in ("diversion",) + collective])
     shares = optimal_share(inclination, risk, cost, p.detection_scale, restitution=undone)
     acted = np.ones_like(shares)
     np.divide(shares, inclination, out=acted, where=inclination > 0)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim import numerics
+
 if TYPE_CHECKING:
     from village_sim.state import VillageState
 
@@ -21,18 +23,21 @@ def run(s: VillageState) -> None:
     recover = rng.random(n) < p.recovery_rate
     noise = rng.standard_normal(n)
     disaster = (rng.random() < p.disaster_rate) or s.force_disaster
-    hit = rng.random(n) < 0.5
+    hit = rng.random(n) < p.disaster_reach
     s.force_disaster = False
     s.sick = np.where(s.sick, ~recover, fall_ill)
     if disaster:
-        s.assets = np.where(hit, s.assets * 0.8, s.assets)
+        s.assets = np.where(hit, s.assets * (1.0 - p.disaster_asset_loss), s.assets)
         s.assets_changed()
     s.cause = s.causes()
+    # what measures added wears off: measure_depreciation a year, compounded monthly
+    if p.measure_depreciation > 0:
+        s.measure_income *= (1.0 - p.measure_depreciation) ** (1 / 12)
     sigma = p.income_volatility
-    monthly = s.annual_capacity() / 12.0 * np.exp(sigma * noise - 0.5 * sigma**2)
-    if disaster:  # half the income of the households hit (a factor 1 elsewhere: exact)
+    monthly = s.annual_capacity() / 12.0 * numerics.mean_one(sigma * noise, sigma * sigma)
+    if disaster:  # the households hit lose part of the month's income (a factor 1 elsewhere)
         factor = np.ones(n)
-        factor[hit] = 0.5
+        factor[hit] = 1.0 - p.disaster_income_loss
         monthly = monthly * factor
     s.open_month()
     s.income_hist[s.slot] = monthly

@@ -4,8 +4,9 @@ Sources: 村民委员会组织法 (committees elected for 3-year terms, 5 since 
 assessment (三率一度) whose failure brought cadres' accountability (问责).
 
 - Elections (``elections``): every ``term_years`` years, at the yearly review, each cadre is
-  replaced with probability ``election_turnover * 2 * (1 - mean trust)`` (capped at 1): at
-  trust 0.5 the base rate, more where villagers distrust the committee.
+  replaced with probability ``election_turnover * (1 - mean trust) / (1 - reference_trust)``
+  (capped at 1): at trust ``reference_trust`` (0.5) the base rate, more where villagers
+  distrust the committee.
 - Accountability (``survey_consequences``): when the yearly survey finds a missed-poor rate
   (漏评率) above ``missed_poor_threshold`` or a wrongful-exit rate (错退率) above
   ``wrongful_exit_threshold``, each cadre is replaced with probability
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim import numerics
+from village_sim.mechanisms.trust import distrust
 from village_sim.village import cadre_weight, draw_greed
 
 if TYPE_CHECKING:
@@ -37,16 +40,17 @@ def replace_cadres(s: VillageState, leaving: np.ndarray, rng: np.random.Generato
     seats = seats[: available.size]  # a tiny village may have fewer candidates than seats
     if seats.size == 0:
         return
-    weight = cadre_weight(s.clan, s.assets, s.skill)[available]
+    weight = cadre_weight(s.clan, s.assets, s.skill, s.p.cadre_skill_floor)[available]
     if np.count_nonzero(weight > 0) < seats.size:  # too few with assets or skill: anyone
         weight = np.ones(available.size)
     newcomers = rng.choice(available, size=seats.size, replace=False, p=weight / weight.sum())
     cadres[seats] = newcomers
-    s.committee.greed[seats] = draw_greed(seats.size, rng)
+    s.committee.greed[seats] = draw_greed(seats.size, s.p.greed_concentration, rng)
     s.committee.diverted_ring[:, seats] = 0.0
     s.committee.times_caught[seats] = 0
-    s.risk_perception[seats] = np.exp(
-        s.p.perception_noise * rng.standard_normal(seats.size) - 0.5 * s.p.perception_noise**2)
+    sigma = s.p.perception_noise
+    s.risk_perception[seats] = numerics.mean_one(sigma * rng.standard_normal(seats.size),
+                                                 sigma * sigma)
     order = np.argsort(cadres, kind="stable")
     s.committee.cadres = cadres[order]
     s.committee.greed = s.committee.greed[order]
@@ -65,7 +69,7 @@ def hold_election(s: VillageState) -> None:
     u = rng.random(s.committee.cadres.size)  # drawn every review (common random numbers)
     if not (p.elections and year > 0 and year % p.term_years == 0):
         return
-    turnover = min(1.0, p.election_turnover * 2.0 * (1.0 - float(np.mean(s.trust))))
+    turnover = min(1.0, p.election_turnover * distrust(float(np.mean(s.trust)), p.reference_trust))
     replace_cadres(s, u < turnover, rng)
 
 

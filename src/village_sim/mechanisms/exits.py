@@ -11,10 +11,6 @@ from village_sim.codes import Actor, Outcome, Reason
 if TYPE_CHECKING:
     from village_sim.state import VillageState
 
-# Exit-target pressure acts on households seen within this fraction of the line below it.
-EXIT_BAND = 0.75
-
-
 def assess(s: VillageState) -> None:
     """Yearly exit assessment (脱贫), just before the new register is written (months 13, 25…).
 
@@ -24,7 +20,8 @@ def assess(s: VillageState) -> None:
     a supervising team certifies the households its own visits measured, from that
     measurement (a team that does not check the committee signs what it is shown). Those
     seen above the line exit. Under exit-target pressure (数字脱贫),
-    a share ``exit_pressure`` of those it sees within a quarter of the line below it are
+    a share ``exit_pressure`` of those it sees within ``exit_band`` (a quarter) of the line
+    below it are
     declared out too.
     """
     if not s.identified:
@@ -40,7 +37,7 @@ def assess(s: VillageState) -> None:
     rng = s.committee.stream
     reg = s.registered
     above = reg & (est >= z)
-    pressed = reg & ~above & (est >= EXIT_BAND * z) & (rng.random(s.n) < p.exit_pressure)
+    pressed = reg & ~above & (est >= (1.0 - p.exit_band) * z) & (rng.random(s.n) < p.exit_pressure)
     out = above | pressed
     s.registered = reg & ~out
     s.exit_month[out] = s.steps

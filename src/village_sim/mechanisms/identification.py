@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim import metrics as M
+from village_sim import numerics
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.mechanisms import appraisal, deterrence, policies, responsible_helpers, visits
 from village_sim.mechanisms.register import judged_poor, lowest, quota_count
@@ -49,12 +50,12 @@ def review(s: VillageState) -> None:
     p = s.p
     rng = s.committee.stream
     y = s.per_capita_income()
-    sigma2 = float(np.log1p(p.committee_noise**2))
+    sigma2 = float(numerics.log_variance(p.committee_noise))
     sigma = float(np.sqrt(sigma2))
     eps = rng.standard_normal(s.n)
     rho = p.committee_error_persistence if s.committee_estimated else 0.0
     s.committee_error = rho * s.committee_error + np.sqrt(1.0 - rho * rho) * sigma * eps
-    estimate = y * np.exp(s.committee_error - 0.5 * sigma2)
+    estimate = y * numerics.mean_one(s.committee_error, sigma2)
     if s.team_active and p.team_shares_findings:
         known = s.team_knows()
         estimate[known] = s.team_signal_sum[known] / s.team_signal_count[known]

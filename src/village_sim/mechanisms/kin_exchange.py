@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 def run(s: VillageState) -> None:
     """Phase 2: households short of this month's needs draw on kin with a surplus.
 
-    Each giver splits ``kin_exchange_rate`` of its surplus (income above 1.5 times needs)
+    Each giver splits ``kin_exchange_rate`` of its surplus (income above ``kin_exchange_floor``, 1.5, times needs)
     among needy kin in proportion to their deficits; receipts are capped at the deficit and
     givers give exactly what is received, so money is conserved.
     """
@@ -22,7 +22,7 @@ def run(s: VillageState) -> None:
     income = s.income_hist[s.slot]
     need = s.p.poverty_line / 12.0 * s.persons
     deficit = np.maximum(0.0, need - income)
-    surplus = np.maximum(0.0, income - 1.5 * need) * s.p.kin_exchange_rate
+    surplus = np.maximum(0.0, income - s.p.kin_exchange_floor * need) * s.p.kin_exchange_rate
     a = s.kin
     demand = a @ deficit  # total deficit among each giver's kin
     rate = np.divide(surplus, demand, out=np.zeros_like(surplus), where=demand > 0)

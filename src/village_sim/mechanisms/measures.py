@@ -16,14 +16,16 @@ if TYPE_CHECKING:
 def run(s: VillageState) -> None:
     """Phase 5: diagnosis of causes and household-specific measures (因户施策).
 
-    The team diagnoses the households it visits (mechanisms.visits, accuracy 0.9); helpers
+    The team diagnoses the households it visits (mechanisms.visits, accuracy ``team_diagnosis_accuracy``, 0.9); helpers
     diagnose the households they are given; the committee diagnoses the rest.
 
     A measure matched to the true cause adds ``matched_return`` yuan of yearly earnings
     per yuan spent (and cures an illness); a mismatched one adds ``mismatched_return``.
     A household with a helper has its measure carried through; without one, the measure
-    is carried through with probability 0.6 (otherwise it works as a mismatched one).
-    Diagnosis accuracy: team visit 0.9, helper 0.75, committee 0.35.
+    is carried through with probability ``carry_through`` (0.6; otherwise it works as a
+    mismatched one). Diagnosis accuracy: team visit ``team_diagnosis_accuracy`` (0.9), helper
+    ``helper_diagnosis_accuracy`` (0.75), committee ``committee_diagnosis_accuracy`` (0.35).
+    What a measure adds wears off by ``measure_depreciation`` a year (mechanisms.economy).
     """
     p = s.p
     if not p.household_measures:
@@ -35,9 +37,9 @@ def run(s: VillageState) -> None:
     rng = s.committee.stream
     chosen = rng.permutation(eligible)[:affordable]
     missing = chosen[s.diagnosis[chosen] == Cause.NONE]
-    s.diagnosis[missing] = s.committee.diagnose(missing, 0.35)
+    s.diagnosis[missing] = s.committee.diagnose(missing, p.committee_diagnosis_accuracy)
     s.diagnosed_by[missing] = Actor.COMMITTEE
-    carried_through = (s.helper[chosen] >= 0) | (rng.random(chosen.size) < 0.6)
+    carried_through = (s.helper[chosen] >= 0) | (rng.random(chosen.size) < p.carry_through)
     matched = (s.diagnosis[chosen] == s.cause[chosen]) & carried_through
     ret = np.where(matched, p.matched_return, p.mismatched_return)
     s.measure_income[chosen] += ret * p.measure_cost

@@ -7,7 +7,7 @@ only as long as the detections cadres saw, and what remains after a team leaves 
 this parameter, not from an assumption.
 
 At each yearly review, a cadre who was watched for the whole last year — a team was in the
-village all 12 months — lowers its greed for good, by the factor ``INTERNALISED_GREED``, with
+village all 12 months — lowers its greed for good, to the share ``internalised_greed`` (half) of it, with
 probability ``internalisation_rate``.
 """
 
@@ -18,18 +18,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from village_sim.state import VillageState
 
-__all__ = ["INTERNALISED_GREED", "internalise"]
-
-INTERNALISED_GREED = 0.5
-
+__all__ = ["internalise"]
 
 def internalise(s: VillageState) -> None:
     """The yearly review: watched cadres may internalise honesty (see the module docstring)."""
     rng = s.committee.stream
     u = rng.random(s.committee.cadres.size)  # drawn every review (common random numbers)
-    if s.p.internalisation_rate <= 0 or s.steps < 13:
+    if s.p.internalisation_rate <= 0 or s.steps <= 12:
         return
     if s.team_months_last_year < 12:
         return
     converts = u < s.p.internalisation_rate
-    s.committee.greed[converts] *= INTERNALISED_GREED
+    s.committee.greed[converts] *= s.p.internalised_greed

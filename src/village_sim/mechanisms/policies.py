@@ -30,6 +30,7 @@ import numpy as np
 
 from village_sim.mechanisms.deterrence import optimal_share
 from village_sim.mechanisms.register import judged_poor, lowest
+from village_sim.mechanisms.trust import distrust
 from village_sim.state import NO_REQUEST, Purpose
 
 __all__ = [
@@ -98,6 +99,7 @@ class VisitView:
     kin_of_cadre: np.ndarray  # who is whose kin is common knowledge in a village
     poverty_line: float
     strategy: str
+    bins: int  # bins per poverty line in which stated estimates are ranked (visit_order_bins)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class ComplaintView:
     eligible: np.ndarray
     poverty_line: float
     complaint_rate: float
+    reference_trust: float  # trust at which complaint_rate holds as stated
 
 
 @dataclass(frozen=True)
@@ -155,14 +158,18 @@ def team_listing(view: TeamListingView, rng: np.random.Generator) -> np.ndarray:
     z = view.poverty_line
     known = ~np.isnan(view.estimate)
     prior = view.shown / z if view.shown is not None else 1.0 + rng.random(known.size)
-    # known poor first (score < 1), then the unknown by prior (score in [2, 3)), known
-    # non-poor last
-    score = np.where(known, np.where(view.estimate < z, view.estimate / z, 10.0),
-                     2.0 + np.clip(prior, 0.0, 0.999))
-    if view.quota is None:
-        return lowest(np.where(score < 1.0, score, 2.0), view.eligible, None)
     judged = np.where(known, view.estimate / z, prior)  # the team's view of each, in lines
-    return lowest(score, judged_poor(judged, view.eligible, view.quota_mode), view.quota)
+    known_poor = known & (judged < 1.0)
+    if view.quota is None:
+        return view.eligible & known_poor
+    candidates = np.flatnonzero(judged_poor(judged, view.eligible, view.quota_mode))
+    # known poor first, poorest first; then the unknown by prior; the known non-poor last
+    # (in household order); ties in household order (lexsort is stable, last key primary)
+    value = np.where(known & ~known_poor, 0.0, judged)[candidates]
+    order = np.lexsort((value, known[candidates], ~known_poor[candidates]))
+    listed = np.zeros(known.size, dtype=bool)
+    listed[candidates[order[:view.quota]]] = True
+    return listed
 
 
 def cadre_diversion(view: DiversionView, rng: np.random.Generator) -> np.ndarray:
@@ -191,7 +198,8 @@ def _first(idx: np.ndarray, k: int, *keys: np.ndarray) -> np.ndarray:
                 # those, only the ones the secondary key can still put in the first k
                 tied = np.flatnonzero(primary == kth)
                 room = k - (int(np.count_nonzero(near)) - tied.size)
-                secondary = keys[-2][tied]
+                *_, second, _ = keys  # the secondary key: next to last
+                secondary = second[tied]
                 if tied.size > room:
                     kth2 = np.partition(secondary, room - 1)[room - 1]
                     if not np.isnan(kth2):
@@ -213,25 +221,29 @@ def team_visits(view: VisitView, rng: np.random.Generator) -> np.ndarray:
     n = view.known.size
     tie = rng.random(n)
 
-    def key(idx: np.ndarray) -> np.ndarray:
-        """The strategy's order key of households ``idx`` (lower: visited first)."""
+    def near(idx: np.ndarray) -> np.ndarray:
+        """Distance of the stated estimate from the line, in bins (``view.bins`` a line)."""
+        assert view.shown is not None
+        return np.floor(view.bins * np.abs(view.shown[idx] / view.poverty_line - 1.0))
+
+    def key(idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The strategy's order keys of households ``idx``, primary last (lower: first)."""
         t = tie[idx]
         if view.strategy == "near_line_first" and view.shown is not None:
-            # where the committee's stated estimate is closest to the line, in tenths of a line
-            return np.floor(10.0 * np.abs(view.shown[idx] / view.poverty_line - 1.0)) + t
+            # where the committee's stated estimate is closest to the line
+            return t, near(idx)
         if view.strategy == "lowest_estimate_first" and view.shown is not None:
-            return np.floor(4.0 * view.shown[idx] / view.poverty_line) + t
+            return t, np.floor(view.bins * view.shown[idx] / view.poverty_line)
         if view.strategy == "complaints_first":
             # complaints and reports first; then, where the committee states its estimates,
-            # those closest to the line (in tenths of a line); ties at random
+            # those closest to the line; ties at random
             flagged = (view.pending_purpose[idx] & (Purpose.COMPLAINT | Purpose.REPORT)) > 0
-            near = (np.minimum(np.floor(
-                10.0 * np.abs(view.shown[idx] / view.poverty_line - 1.0)), 99.0)
-                if view.shown is not None else np.zeros(idx.size))
-            return np.where(flagged, 0.0, 100.0) + near + t
+            if view.shown is None:
+                return t, ~flagged
+            return t, near(idx), ~flagged
         if view.strategy == "cadre_kin_first":
-            return np.where(view.kin_of_cadre[idx], 0.0, 1.0) + t
-        return t
+            return t, ~view.kin_of_cadre[idx]
+        return (t,)
 
     waiting = view.pending_since < NO_REQUEST
     unknown = ~view.known & ~waiting
@@ -248,7 +260,7 @@ def team_visits(view: VisitView, rng: np.random.Generator) -> np.ndarray:
     ):
         if room <= 0:
             break
-        keys = (key(idx),) if primary is None else (key(idx), primary[idx])
+        keys = key(idx) if primary is None else (*key(idx), primary[idx])
         first = _first(idx, room, *keys)
         chosen.append(first)
         room -= first.size
@@ -261,9 +273,10 @@ def team_challenge(view: ChallengeView, rng: np.random.Generator) -> np.ndarray:
 
 
 def household_complaints(view: ComplaintView, rng: np.random.Generator) -> np.ndarray:
-    """A poor household left off complains with probability ``complaint_rate * 2 (1 - trust)``."""
+    """A poor household left off complains with probability ``complaint_rate`` times
+    ``(1 - trust) / (1 - reference_trust)`` (twice the rate where trust is 0, at the default)."""
     u = rng.random(view.listed.size)
-    p_self = np.minimum(1.0, view.complaint_rate * 2.0 * (1.0 - view.trust))
+    p_self = np.minimum(1.0, view.complaint_rate * distrust(view.trust, view.reference_trust))
     poor = view.own_income < view.poverty_line
     return ~view.listed & poor & view.eligible & (u < p_self)
 

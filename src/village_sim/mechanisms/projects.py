@@ -42,7 +42,8 @@ def run(s: VillageState) -> None:
     s.memo["divertible"] += fund
     s.memo["reported_spent"] += fund
     built = fund - skimmed
-    infra, industry = built / 2.0, built / 2.0
+    industry = built * p.industry_share
+    infra = built - industry
     capacity = float(s.annual_capacity().sum())
     if capacity > 0:
         s.infrastructure *= 1.0 + p.project_return * infra / capacity
@@ -60,7 +61,8 @@ def run(s: VillageState) -> None:
     if captured:
         deterrence.record_detections(s, "project", 0, 1.0)
         if s.supervising:
-            u_notice, u_along = s.team.stream.random(2)
+            u_notice = s.team.stream.random()
+            u_along = s.team.stream.random()
             if u_notice < float(s.team_knows().mean()) and u_along >= p.cooptation:
                 captured = False
                 deterrence.record_detections(s, "project", 1, 0.0)

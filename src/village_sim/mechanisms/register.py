@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.state import NEVER
+
 if TYPE_CHECKING:
     from village_sim.state import VillageState
 
@@ -75,7 +77,7 @@ def put_back(s: VillageState, households: np.ndarray) -> None:
     """Re-register households declared out while still poor (their exit is undone)."""
     s.registered[households] = True
     s.restored_at_recheck[households] = True
-    s.exit_month[households] = -10_000
+    s.exit_month[households] = NEVER
 
 
 def log_changes(s: VillageState, actor: int,

@@ -30,5 +30,5 @@ def assign(s: VillageState) -> None:
     s.helper[order] = np.arange(order.size) % s.n_helpers
     # helpers have no local interests and diagnose well (阮荣平 2021)
     undiagnosed = reg[s.diagnosis[reg] == Cause.NONE]
-    s.diagnosis[undiagnosed] = diagnose(s.cause[undiagnosed], 0.75, rng)
+    s.diagnosis[undiagnosed] = diagnose(s.cause[undiagnosed], s.p.helper_diagnosis_accuracy, rng)
     s.diagnosed_by[undiagnosed] = Actor.HELPER

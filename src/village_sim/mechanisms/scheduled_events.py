@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from village_sim.events import BUDGET_CUT_FACTOR, OUTBREAK_PROBABILITY
 
 if TYPE_CHECKING:
     from village_sim.state import VillageState
@@ -20,7 +19,7 @@ def apply(s: VillageState) -> None:
         if event.kind == "flood":
             s.force_disaster = True
         elif event.kind == "illness_outbreak":
-            onset = s.streams["events"].random(s.n) < OUTBREAK_PROBABILITY
+            onset = s.streams["events"].random(s.n) < s.p.outbreak_share
             s.sick = s.sick | onset
         elif event.kind == "audit_now":
             s.force_audit = True
@@ -31,5 +30,5 @@ def apply(s: VillageState) -> None:
         elif event.kind == "team_leaves":
             s.team_leaves = s.steps
         elif event.kind == "budget_cut":
-            s.budget_factor *= BUDGET_CUT_FACTOR
+            s.budget_factor *= s.p.budget_cut_factor
         s.events_applied.append(event)

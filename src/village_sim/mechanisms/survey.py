@@ -31,7 +31,7 @@ def run(s: VillageState) -> None:
     s.survey = {
         "missed_poor_rate": M.ratio(float(np.sum(poor & ~reg)), float(np.sum(~reg))),
         "wrongful_exit_rate": M.ratio(float(np.sum(poor & exited)), float(np.sum(exited))),
-        "approval": float(np.mean(s.trust[sample] >= 0.5)),
+        "approval": float(np.mean(s.trust[sample] >= s.p.approval_threshold)),
         # the poor share of the sampled households: what a falling quota follows
         "survey_poor_share": float(np.mean(poor)),
     }

@@ -18,9 +18,11 @@ def update(s: VillageState) -> None:
     """Phase 8: trust follows fairness as seen among kin and friends.
 
     A household compares itself with its ties. Each tie that is on the register while
-    richer than the household (which is not), and each tie that received diverted money in
-    the last year, is a grievance; being poor and left off is one too. Fairness is
-    ``1 - min(1, grievances / 3)``, and trust moves ``trust_rate`` of the way toward it.
+    richer than the household (which is not) is a grievance; being poor and left off is one
+    too. Diverted money its ties received in the last 12 months is graded by its size: the
+    total, over ``grievance_share`` of the household's own yearly income (market income and
+    transfers), is that many grievances. Fairness is ``1 - min(1, grievances / threshold)``
+    (``grievance_threshold``, 3), and trust moves ``trust_rate`` of the way toward it.
     """
     y = s.per_capita_income()
     reg = np.flatnonzero(s.registered)
@@ -31,13 +33,35 @@ def update(s: VillageState) -> None:
     # only households that ever received diverted money have non-zero columns to sum (take
     # keeps the rows' layout, so each column is summed month after month as in a full sum)
     ever = np.flatnonzero(s.diverted_to)
-    got_diverted = ever[s.diverted_hist.take(ever, axis=1).sum(axis=0) >= MATERIAL_YUAN]
-    if got_diverted.size:
-        # ties that received diverted money (the network is symmetric: their rows' entries)
-        grievances += np.bincount(_ties_of(s.network, got_diverted)[1], minlength=s.n)
+    if ever.size:
+        received = s.diverted_hist.take(ever, axis=1).sum(axis=0)
+        own_income = s.per_capita_income_post() * s.persons
+        grievances += diversion_grievances(s.network, ever, received, own_income,
+                                           s.p.grievance_share)
     grievances += (y < s.p.poverty_line) & ~s.registered & s.identified
-    fairness = 1.0 - np.minimum(1.0, grievances / 3.0)
+    fairness = 1.0 - np.minimum(1.0, grievances / s.p.grievance_threshold)
     s.trust += s.p.trust_rate * (fairness - s.trust)
+
+
+def distrust(trust: float | np.ndarray, reference: float) -> float | np.ndarray:
+    """How much more than at ``reference_trust`` distrust drives complaints and turnover.
+
+    ``(1 - trust) / (1 - reference)``: 1 at the reference trust, 0 at full trust.
+    """
+    return (1.0 - trust) / (1.0 - reference)
+
+
+def diversion_grievances(network: sp.csr_matrix, receivers: np.ndarray, received: np.ndarray,
+                         own_income: np.ndarray, grievance_share: float) -> np.ndarray:
+    """Grievances from diverted money seen among ties, graded by its size.
+
+    Each household sums what its ties (``receivers``, who got ``received`` yuan) received,
+    and counts one grievance per ``grievance_share`` of its own yearly income (at least
+    ``MATERIAL_YUAN``): twice the money seen, twice the grievance.
+    """
+    count, dst = _ties_of(network, receivers)  # the network is symmetric: receivers' rows
+    seen = np.bincount(dst, weights=np.repeat(received, count), minlength=own_income.size)
+    return seen / (grievance_share * np.maximum(own_income, MATERIAL_YUAN))
 
 
 def _ties_of(network: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim import numerics
 from village_sim.agents import diagnose, lognormal_factor
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.mechanisms import deterrence, policies, responsible_helpers
@@ -43,9 +44,6 @@ if TYPE_CHECKING:
     from village_sim.state import VillageState
 
 __all__ = ["capacity", "request", "run"]
-
-TEAM_DIAGNOSIS_ACCURACY = 0.9
-
 
 def capacity(s: VillageState) -> int:
     """Household visits the whole team can make this month.
@@ -103,7 +101,7 @@ def run(s: VillageState) -> None:
         shown=s.committee_shown.copy() if (s.p.team_cooperation and s.committee_estimated)
         else None,
         kin_of_cadre=s.fav_weight > 0, poverty_line=s.p.poverty_line,
-        strategy=s.p.visit_strategy)
+        strategy=s.p.visit_strategy, bins=s.p.visit_order_bins)
     chosen = np.asarray(s.policies["visits"](view, rng), dtype=np.int64)
     if chosen.size > cap or np.unique(chosen).size != chosen.size or (
             chosen.size and (chosen.min() < 0 or chosen.max() >= s.n)):
@@ -117,7 +115,7 @@ def run(s: VillageState) -> None:
     purpose = s.pending_purpose[chosen].copy()
     s.pending_since[chosen] = NO_REQUEST
     s.pending_purpose[chosen] = 0
-    s.diagnosis[chosen] = diagnose(s.cause[chosen], TEAM_DIAGNOSIS_ACCURACY, rng)
+    s.diagnosis[chosen] = diagnose(s.cause[chosen], s.p.team_diagnosis_accuracy, rng)
     s.diagnosed_by[chosen] = Actor.TEAM
     if not (s.supervising and s.identified):
         return
@@ -162,9 +160,8 @@ def confident_side(s: VillageState, estimate: np.ndarray,
     ``team_confidence`` standard errors of its estimate (``sqrt(log(1 + team_noise^2) / n)``
     after ``n`` visits), so repeated visits make it more decisive.
     """
-    se = np.sqrt(np.log1p(s.p.team_noise**2) / np.maximum(count, 1e-12))
-    with np.errstate(divide="ignore"):
-        distance = np.log(np.maximum(estimate, 1e-300) / s.p.poverty_line)
+    se = np.sqrt(numerics.log_variance(s.p.team_noise) / np.maximum(count, numerics.TINY))
+    distance = numerics.safe_log(estimate / s.p.poverty_line)
     margin = s.p.team_confidence * se
     return distance > margin, distance < -margin
 

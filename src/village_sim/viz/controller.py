@@ -30,6 +30,7 @@ from village_sim.events import Event
 from village_sim.i18n import Catalog
 from village_sim.model import METRIC_NAMES, VillageModel, normalize_rng
 from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
+from village_sim.state import NEVER
 from village_sim.village import Cause
 from village_sim.viz.charts import CHARTS, MetricChart, Series, any_metric_spec
 from village_sim.viz.figure import BlitFigure
@@ -433,7 +434,7 @@ class Run:
             "diverted money received (net)": f"{float(model.diverted_received[i]):,.0f} yuan",
             "cause of poverty (truth)": Cause(int(model.cause[i])).name.lower().replace("_", " "),
             "responsible helper": f"helper {helper + 1}" if helper >= 0 else "none",
-            "last team visit": f"month {visited}" if visited > -10_000 else "never",
+            "last team visit": f"month {visited}" if visited > NEVER else "never",
             "household-specific measures": str(int(model.measures_received[i])),
             "trust in the committee": f"{float(model.trust[i]):.2f}",
         }
