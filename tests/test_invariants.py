@@ -251,7 +251,7 @@ def _float_range(p) -> tuple[float, float]:
 SPECIAL = {"n_households", "n_clans", "committee_size", "team_arrives", "team_leaves",
            "measure_share", "project_share", "team_size", "team_visits_per_month", "regime",
            "team_memory", "term_years", "visit_strategy", "risk_memory", "quota_mode",
-           "quota_schedule"}
+           "quota_schedule", "visit_order_bins"}
 
 
 @st.composite
@@ -278,6 +278,7 @@ def valid_parameters(draw) -> dict:
     values["committee_size"] = draw(st.integers(1, min(50, n - 1)))
     values["team_size"] = draw(st.integers(1, 10))
     values["team_visits_per_month"] = draw(st.integers(0, 40))
+    values["visit_order_bins"] = draw(st.integers(1, 1000))
     arrives = draw(st.integers(0, 30))
     values["team_arrives"] = arrives
     values["team_leaves"] = draw(st.none() | st.integers(arrives + 1, arrives + 30))

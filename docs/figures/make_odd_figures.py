@@ -42,6 +42,12 @@ TABLE = (
     "mistargeting", "inclusion_error_nonpoor", "exclusion_error", "kin_premium",
     "amount_kin_premium", "diverted_share", "poverty_headcount", "poverty_headcount_post",
     "mean_trust", "approval", "missed_poor_rate", "wrongful_exit_rate",
+    "amount_kin_premium_yuan", "missing_funds_share", "team_visits_demanded", "team_visits_done",
+    "team_known_share", "perceived_detection", "registration_favoritism_dared",
+    "amount_favoritism_dared", "project_capture_dared", "failed_assessments",
+    "cadre_replacements", "exclusion_error_at_identification",
+    "inclusion_error_leakage_at_identification", "kin_premium_at_identification",
+    "project_gain_gradient",
 )
 
 

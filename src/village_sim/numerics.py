@@ -43,14 +43,16 @@ def log_variance(cv: float | np.ndarray) -> float | np.ndarray:
     return np.log1p(np.square(cv))
 
 
-def unit_mean_log(sigma: float) -> float:
+def unit_mean_log(sigma: float | np.ndarray) -> float | np.ndarray:
     """The ``mu`` that gives ``exp(N(mu, sigma^2))`` a mean of 1: ``-sigma^2 / 2``."""
     return -0.5 * sigma * sigma
 
 
 def mean_one(log_noise: np.ndarray, sigma2: float) -> np.ndarray:
-    """``exp(log_noise - sigma2 / 2)``: lognormal noise with mean 1 when ``log_noise`` has
-    variance ``sigma2`` and mean 0."""
+    """``exp(log_noise - sigma2 / 2)``: lognormal noise with mean 1.
+
+    That is its mean when ``log_noise`` is normal with mean 0 and variance ``sigma2``.
+    """
     return np.exp(log_noise - 0.5 * sigma2)
 
 

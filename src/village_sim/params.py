@@ -59,7 +59,7 @@ class Param:
     default: Any
     unit: str
     meaning: str
-    source: str = "modelling assumption"
+    source: str = "assumed"
     low: float | None = None
     high: float | None = None
     low_open: bool = False
@@ -149,34 +149,34 @@ PARAMETERS: tuple[Param, ...] = (
     _P("n_households", "int", 300, "households", "resident households in the village",
        "a large administrative village", 10, 1_000_000),
     _P("n_clans", "int", 6, "clans", "number of clans (宗族) in the kinship network",
-       "modelling assumption", 1, 10_000),
+       "assumed", 1, 10_000),
     _P("clan_concentration", "float", 1.0, "", "Zipf exponent of clan sizes: 0 gives equal clans, "
-       "larger values one dominant clan", "modelling assumption", 0.0, 5.0),
+       "larger values one dominant clan", "assumed", 0.0, 5.0),
     _P("kin_degree", "float", 8.0, "ties per household", "mean kinship ties to households of the "
-       "same clan", "modelling assumption", 0.0, 50.0),
+       "same clan", "assumed", 0.0, 50.0),
     _P("marriage_rate", "float", 0.5, "ties per household", "mean kinship ties by marriage to "
-       "households of other clans", "modelling assumption", 0.0, 10.0),
+       "households of other clans", "assumed", 0.0, 10.0),
     _P("friend_degree", "float", 2.0, "ties per household", "mean friendship ties (any clan)",
-       "modelling assumption", 0.0, 20.0),
+       "assumed", 0.0, 20.0),
     _P("asset_inequality", "float", 0.9, "", "sigma of log productive assets (village "
-       "inequality)", "modelling assumption", 0.0, 3.0),
+       "inequality)", "assumed", 0.0, 3.0),
     _P("committee_size", "int", 5, "cadres", "cadres on the village committee, each a village "
        "household", "village committees have 3-7 members", 1, 50),
     _P("poverty_line", "float", 4000.0, "yuan per person per year", "poverty line z on "
        "pre-transfer per-capita income", "national line, 2,300 yuan (2010 prices), about 4,000 "
        "in 2020", 100.0, 1e6),
     _P("wage", "float", 9500.0, "yuan per labourer per year", "market earnings of one labourer "
-       "of average skill", "modelling assumption (rural wage in a poor county)", 0.0, 1e7),
+       "of average skill", "assumed (rural wage in a poor county)", 0.0, 1e7),
     _P("asset_return", "float", 0.12, "per year", "market return on productive assets",
-       "modelling assumption", 0.0, 2.0),
+       "assumed", 0.0, 2.0),
     _P("illness_rate", "float", 0.004, "per household per month", "probability that a healthy "
-       "household falls ill (因病致贫)", "modelling assumption", 0.0, 1.0),
+       "household falls ill (因病致贫)", "assumed", 0.0, 1.0),
     _P("recovery_rate", "float", 0.02, "per month", "probability that an ill household recovers "
-       "without a medical measure", "modelling assumption", 0.0, 1.0),
+       "without a medical measure", "assumed", 0.0, 1.0),
     _P("disaster_rate", "float", 0.01, "per month", "probability of a village disaster (flood, "
-       "drought) in a month", "modelling assumption", 0.0, 1.0),
+       "drought) in a month", "assumed", 0.0, 1.0),
     _P("income_volatility", "float", 0.25, "", "sigma of monthly log-income noise",
-       "modelling assumption", 0.0, 2.0),
+       "assumed", 0.0, 2.0),
     _P("mean_household_size", "float", 3.3, "persons", "mean members of a household (one "
        "plus a Poisson number)", "assumed (rural households of three to four persons)", 1.0,
        50.0),
@@ -196,8 +196,8 @@ PARAMETERS: tuple[Param, ...] = (
        "becoming a cadre, which grows with clan size x sqrt(assets x (floor + skill))",
        "assumed", 0.0, 100.0),
     _P("greed_concentration", "float", 2.0, "", "shape a of the Beta(a, a) law of cadres' "
-       "greed, scaled to mean 1 (range 0-2): larger, cadres more alike", "assumed", 0.0, 1000.0,
-       True),
+       "greed, scaled to mean 1 (range 0-2): larger, cadres more alike", "assumed", 0.01,
+       1000.0),
     _P("disaster_reach", "float", 0.5, "share of households", "share of households a disaster "
        "hits", "assumed", 0.0, 1.0),
     _P("disaster_asset_loss", "float", 0.2, "share of assets", "assets a household hit by a "
@@ -214,7 +214,7 @@ PARAMETERS: tuple[Param, ...] = (
        "(instructor event) leaves of the budget from above", "assumed", 0.0, 1.0),
     # --- budget -------------------------------------------------------------------------------
     _P("budget_per_household", "float", 1500.0, "yuan per resident household per year",
-       "poverty-alleviation budget released from above, paid monthly", "modelling assumption",
+       "poverty-alleviation budget released from above, paid monthly", "assumed",
        0.0, 1e6, group="budget"),
     _P("resource_mobilization", "bool", True, "", "switch: the team brings extra resources while "
        "the team window is open", POLICY + ", effect 2", group="budget"),
@@ -223,14 +223,14 @@ PARAMETERS: tuple[Param, ...] = (
     _P("household_measures", "bool", True, "", "switch: household-specific measures (因户施策) "
        "matched to a diagnosed cause", POLICY + ", effect 3", group="budget"),
     _P("measure_share", "float", 0.3, "fraction of released money", "share of the money spent "
-       "on household-specific measures", "modelling assumption", 0.0, 1.0, group="budget"),
+       "on household-specific measures", "assumed", 0.0, 1.0, group="budget"),
     _P("measure_cost", "float", 2000.0, "yuan", "cost of one household-specific measure",
-       "modelling assumption", 1.0, 1e7, group="budget"),
+       "assumed", 1.0, 1e7, group="budget"),
     _P("matched_return", "float", 0.6, "per year", "yearly earnings a matched measure adds per "
-       "yuan spent", "modelling assumption; 阮荣平 2021 (better-matched measures)", 0.0, 5.0,
+       "yuan spent", "assumed; 阮荣平 2021 (better-matched measures)", 0.0, 5.0,
        group="budget"),
     _P("mismatched_return", "float", 0.1, "per year", "yearly earnings a mismatched measure adds "
-       "per yuan spent", "modelling assumption", 0.0, 5.0, group="budget"),
+       "per yuan spent", "assumed", 0.0, 5.0, group="budget"),
     _P("measure_depreciation", "float", 0.1, "per year", "share of the earnings a measure "
        "added that is lost each year (livestock dies, tools wear, skills age)", "assumed", 0.0,
        1.0, group="budget"),
@@ -240,9 +240,9 @@ PARAMETERS: tuple[Param, ...] = (
     _P("development_projects", "bool", True, "", "switch: yearly infrastructure and industry "
        "projects", POLICY + ", effect 3", group="budget"),
     _P("project_share", "float", 0.2, "fraction of released money", "share of the money spent "
-       "on development projects", "modelling assumption", 0.0, 1.0, group="budget"),
+       "on development projects", "assumed", 0.0, 1.0, group="budget"),
     _P("project_return", "float", 0.3, "per year", "yearly market income a project yields per "
-       "yuan invested", "modelling assumption", 0.0, 5.0, group="budget"),
+       "yuan invested", "assumed", 0.0, 5.0, group="budget"),
     _P("industry_share", "float", 0.5, "share of built project money", "share of the built "
        "projects' money that goes to industry (the rest to infrastructure)", "assumed", 0.0,
        1.0, group="budget"),
@@ -254,13 +254,13 @@ PARAMETERS: tuple[Param, ...] = (
        "responsible helper names a household's cause of poverty right", "assumed", 0.0, 1.0,
        group="budget"),
     _P("helper_cost", "float", 300.0, "yuan per helper per month", "cost of a helper, paid by "
-       "the sending agency", "modelling assumption", 0.0, 1e6, group="budget"),
+       "the sending agency", "assumed", 0.0, 1e6, group="budget"),
     _P("team_cost", "float", 1500.0, "yuan per member per month", "cost of a team member, paid "
-       "by the sending agency", "modelling assumption", 0.0, 1e6, group="budget"),
+       "by the sending agency", "assumed", 0.0, 1e6, group="budget"),
     _P("kin_exchange", "bool", True, "", "switch: households in need draw on kin with surplus",
-       "modelling assumption", group="budget"),
+       "assumed", group="budget"),
     _P("kin_exchange_rate", "float", 0.2, "fraction of surplus", "share of a surplus a household "
-       "gives to kin in need each month", "modelling assumption", 0.0, 1.0, group="budget"),
+       "gives to kin in need each month", "assumed", 0.0, 1.0, group="budget"),
     _P("kin_exchange_floor", "float", 1.5, "multiples of need", "income above which a "
        "household shares its surplus with kin in need, in multiples of its need (members x "
        "poverty line)", "assumed", 0.0, 100.0, group="budget"),
@@ -280,7 +280,7 @@ PARAMETERS: tuple[Param, ...] = (
        + ALATAS + " (fill)", choices=("cap", "fill"), group="identification"),
     _P("quota_schedule", "choice", "constant", "", "the quota each year: constant, or falling "
        "with the poor share the last third-party survey found (never above quota)",
-       "policy (规模控制, adjusted yearly); modelling assumption",
+       "policy (规模控制, adjusted yearly); assumed",
        choices=("constant", "falling"), group="identification"),
     _P("committee_identifies", "bool", True, "", "switch: the committee proposes the list "
        "from local knowledge (off: an active team lists alone; with no team in the village "
@@ -288,7 +288,7 @@ PARAMETERS: tuple[Param, ...] = (
        group="identification"),
     _P("committee_error_persistence", "float", 0.7, "", "year-to-year correlation of the "
        "committee's error about a household (a misjudged household stays misjudged)",
-       "modelling assumption", 0.0, 1.0, group="identification"),
+       "assumed", 0.0, 1.0, group="identification"),
     _P("committee_noise", "float", 0.35, "coefficient of variation", "error of the committee's "
        "income estimate (local knowledge)", ALATAS + " (community arm)", 0.0, 5.0,
        group="identification"),
@@ -303,7 +303,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("democratic_appraisal", "bool", True, "", "switch: democratic appraisal and public notice "
        "(民主评议, 公示) with complaints", "policy (民主评议, 公示)", group="complaints"),
     _P("complaint_rate", "float", 0.3, "per household per appraisal", "probability that a "
-       "wronged household (or a neighbour) complains, at trust reference_trust", "modelling assumption",
+       "wronged household (or a neighbour) complains, at trust reference_trust", "assumed",
        0.0, 1.0, group="complaints"),
     _P("meeting_noise", "float", 0.1, "coefficient of variation", "error of the appraisal "
        "meeting's view of a household's income (the villagers' public knowledge), on which "
@@ -324,24 +324,24 @@ PARAMETERS: tuple[Param, ...] = (
        group="team"),
     _P("team_noise", "float", 0.15, "coefficient of variation", "error of one team visit's "
        "measurement of a household's income; repeated visits average it down",
-       "modelling assumption (a visit sees the house, the fields and the accounts)", 0.0, 5.0,
+       "assumed (a visit sees the house, the fields and the accounts)", 0.0, 5.0,
        group="team"),
     _P("team_diagnosis_accuracy", "float", 0.9, "probability", "probability that a team visit "
        "names a household's cause of poverty right", "assumed (a visit sees the household)",
        0.0, 1.0, group="team"),
     _P("team_confidence", "float", 1.0, "standard errors", "how sure the team must be of its own "
        "measurement before it challenges, adds or restores a household: the distance to the "
-       "line in standard errors of its estimate", "modelling assumption", 0.0, 10.0,
+       "line in standard errors of its estimate", "assumed", 0.0, 10.0,
        group="team"),
     _P("team_memory", "int", 12, "months", "how long what a visit learned stays current; "
-       "older findings are forgotten", "modelling assumption (incomes change within a year)",
+       "older findings are forgotten", "assumed (incomes change within a year)",
        1, 120, group="team"),
     _P("visit_strategy", "choice", "complaints_first", "", "whom the team visits first once "
        "queued requests are served oldest first: complaints and reports first, then those the "
        "committee states closest to the line (complaints_first, the default); closest to the "
        "line only; lowest stated estimate first; cadres' kin first; or at random (the stated "
        "estimates need team_cooperation, else ties are broken at random)",
-       "modelling assumption", choices=("complaints_first", "near_line_first",
+       "assumed", choices=("complaints_first", "near_line_first",
                                         "lowest_estimate_first", "cadre_kin_first", "random"),
        group="team"),
     _P("visit_order_bins", "int", 10, "bins per poverty line", "how finely the visit "
@@ -350,10 +350,10 @@ PARAMETERS: tuple[Param, ...] = (
     _P("report_rate", "float", 0.05, "per wronged household per month", "probability that "
        "villagers report a wrongly listed or wrongly missed household to the team, when every "
        "household has met the team in the last year (scaled by the share that has)",
-       "modelling assumption", 0.0, 1.0, group="team"),
+       "assumed", 0.0, 1.0, group="team"),
     _P("team_detection", "float", 0.05, "probability per visit", "probability that one visit "
        "to a registered household uncovers a cadre's skimming or an excess payment to kin",
-       "modelling assumption", 0.0, 1.0, group="team"),
+       "assumed", 0.0, 1.0, group="team"),
     _P("team_verification", "bool", True, "", "switch: the team verifies households by visits",
        POLICY + ", effect 1", group="team"),
     _P("team_cooperation", "bool", True, "", "switch: the committee shows the team its list and "
@@ -366,19 +366,19 @@ PARAMETERS: tuple[Param, ...] = (
        "challenges entries, adds missed poor households, reports payments (相互监督)",
        POLICY + ", effect 1", group="team"),
     _P("cooptation", "float", 0.0, "", "probability that the team goes along with the committee "
-       "instead of checking (a failure mode)", "modelling assumption", 0.0, 1.0, group="team"),
+       "instead of checking (a failure mode)", "assumed", 0.0, 1.0, group="team"),
     _P("recheck", "bool", True, "", "switch: yearly re-check (回头看) of the register and of exits "
        "by the supervising team", "policy (回头看)", group="recheck"),
     _P("recheck_share", "float", 0.5, "share of the register", "share of registered and exited "
-       "households the re-check visits", "modelling assumption", 0.0, 1.0, group="recheck"),
+       "households the re-check visits", "assumed", 0.0, 1.0, group="recheck"),
     _P("upper_recheck", "bool", True, "", "switch: upper levels re-check (回头看) a sample of "
        "the register and of recent exits every year, in every regime", "policy (回头看)",
        group="recheck"),
     _P("upper_recheck_share", "float", 0.1, "share of the register", "share of registered and "
-       "recently exited households the upper levels' re-check visits", "modelling assumption",
+       "recently exited households the upper levels' re-check visits", "assumed",
        0.0, 1.0, group="recheck"),
     _P("upper_recheck_noise", "float", 0.1, "coefficient of variation", "error of an "
-       "upper-level re-check visit's measurement of income", "modelling assumption", 0.0, 5.0,
+       "upper-level re-check visit's measurement of income", "assumed", 0.0, 5.0,
        group="recheck"),
     _P("team_arrives", "int", 0, "month", "month the team arrives (and mobilization starts)",
        "DESIGN §3", 0, 10_000, group="team"),
@@ -388,25 +388,25 @@ PARAMETERS: tuple[Param, ...] = (
     _P("amount_favoritism", "float", 0.5, "", "amount favoritism: extra weight of kin and "
        "friends in the cash share", HAN_GAO, 0.0, 1.0, group="deterrence"),
     _P("diversion_propensity", "float", 0.3, "share of the cash pool", "cadres' base inclination "
-       "to divert, before deterrence", "modelling assumption", 0.0, 1.0, group="deterrence"),
+       "to divert, before deterrence", "assumed", 0.0, 1.0, group="deterrence"),
     _P("project_capture", "float", 0.5, "", "probability that an industry project is sited in a "
-       "cadre's clan instead of by need", "modelling assumption", 0.0, 1.0, group="deterrence"),
+       "cadre's clan instead of by need", "assumed", 0.0, 1.0, group="deterrence"),
     _P("upper_audits", "bool", True, "", "switch: audits by upper levels (every regime)",
        "DESIGN §3", group="deterrence"),
     _P("audit_probability", "float", 0.2, "per year", "probability that upper levels audit a "
        "given year's accounts of the village (drawn in a random month of each year)",
-       "DESIGN §3 (yearly audits); modelling assumption", 0.0, 1.0, group="deterrence"),
+       "DESIGN §3 (yearly audits); assumed", 0.0, 1.0, group="deterrence"),
     _P("detection", "float", 0.6, "probability", "probability that an audit finds a diversion",
-       "modelling assumption", 0.0, 1.0, group="deterrence"),
+       "assumed", 0.0, 1.0, group="deterrence"),
     _P("sanction", "float", 2.0, "multiple of the amount found", "fine on top of restitution, "
        "paid from the cadre household's income and assets (never more than it has)",
-       "modelling assumption", 0.0, 100.0, group="deterrence"),
+       "assumed", 0.0, 100.0, group="deterrence"),
     _P("exposure_cost", "float", 0.5, "multiple of the gain", "what being found favouring kin "
        "(on the register, in amounts, in project siting) costs a cadre: a reprimand, lost "
-       "standing", "modelling assumption", 0.0, 100.0, group="deterrence"),
+       "standing", "assumed", 0.0, 100.0, group="deterrence"),
     _P("risk_memory", "int", 12, "months", "how far back cadres remember what checks found "
        "(and what they risked): perceived risk follows the last this many months",
-       "modelling assumption", 1, 120, group="deterrence"),
+       "assumed", 1, 120, group="deterrence"),
     _P("prior_exposure", "float", 12.0, "exposure-months", "months of exposure with nothing "
        "found that cadres' learning starts from (registration, amounts, diversion), so that "
        "one early finding does not read as certainty", "assumed", 0.0, 1000.0, True,
@@ -416,20 +416,20 @@ PARAMETERS: tuple[Param, ...] = (
        True, group="deterrence"),
     _P("detection_scale", "float", 0.1, "share of a cadre's cash share", "size of a diversion "
        "at which checks are half as likely to notice it as a large one: small takings hide "
-       "better", "modelling assumption", 0.001, 10.0, group="deterrence"),
+       "better", "assumed", 0.001, 10.0, group="deterrence"),
     _P("perception_noise", "float", 0.3, "", "sigma of the log of each cadre's misperception "
-       "of the detection risk", "modelling assumption", 0.0, 3.0, group="deterrence"),
+       "of the detection risk", "assumed", 0.0, 3.0, group="deterrence"),
     _P("channel_substitution", "bool", False, "", "switch: what deterrence holds back in one "
        "favoritism channel (registration, amount, diversion, project siting) pushes the others",
-       "modelling assumption (displacement of corruption: Olken 2007; Yang 2008)",
+       "assumed (displacement of corruption: Olken 2007; Yang 2008)",
        group="deterrence"),
     _P("recovered_to_village", "bool", False, "", "switch: restitution recovered by audits and "
        "checks returns to the village's cash fund (off: it goes to the upper level); fines "
-       "always leave the village", "modelling assumption", group="deterrence"),
+       "always leave the village", "assumed", group="deterrence"),
     _P("internalisation_rate", "float", 0.0, "per cadre per watched year", "probability that a "
        "cadre watched by a team for a whole year lowers its greed for good (to internalised_greed "
        "of it)",
-       "modelling assumption (off by default: deterrence lasts as long as what cadres saw)",
+       "assumed (off by default: deterrence lasts as long as what cadres saw)",
        0.0, 1.0, group="deterrence"),
     _P("internalised_greed", "float", 0.5, "share of greed", "what is left of a cadre's greed "
        "once it has internalised honesty", "assumed", 0.0, 1.0, group="deterrence"),
@@ -441,7 +441,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("election_turnover", "float", 0.3, "per cadre per election", "probability that a cadre "
        "is replaced at an election when mean trust is reference_trust (scaled by (1 - mean "
        "trust) / (1 - reference_trust))",
-       "modelling assumption", 0.0, 1.0, group="turnover"),
+       "assumed", 0.0, 1.0, group="turnover"),
     _P("survey_consequences", "bool", True, "", "switch: a village over the exit assessment's "
        "thresholds has cadres replaced (问责)", "exit assessment (三率一度)", group="turnover"),
     _P("missed_poor_threshold", "float", 0.02, "share", "missed-poor rate (漏评率) above which "
@@ -451,12 +451,12 @@ PARAMETERS: tuple[Param, ...] = (
        "which the yearly survey fails the village", "exit assessment (三率一度): below 2%", 0.0,
        1.0, group="turnover"),
     _P("survey_replacement", "float", 0.2, "per cadre", "probability that a cadre of a failed "
-       "village is replaced", "modelling assumption", 0.0, 1.0, group="turnover"),
+       "village is replaced", "assumed", 0.0, 1.0, group="turnover"),
     # --- observation --------------------------------------------------------------------------
     _P("survey_sample", "float", 0.3, "share of households", "share sampled by the yearly "
        "third-party survey", "exit assessment (三率一度)", 0.0, 1.0, True, group="observation"),
     _P("trust_rate", "float", 0.1, "per month", "speed at which trust follows perceived fairness",
-       "modelling assumption", 0.0, 1.0, group="trust"),
+       "assumed", 0.0, 1.0, group="trust"),
     _P("grievance_threshold", "float", 3.0, "grievances", "grievances at which a household "
        "sees no fairness at all (fairness 1 - grievances / threshold)", "assumed", 0.0, 1000.0,
        True, group="trust"),
@@ -468,7 +468,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("grievance_share", "float", 0.1, "share of own yearly income", "diverted money seen "
        "among a household's ties over 12 months that makes one grievance, as a share of the "
        "household's own yearly income (graded: half as much, half a grievance)",
-       "modelling assumption", 0.0, 100.0, True, group="trust"),
+       "assumed", 0.0, 100.0, True, group="trust"),
 )
 # fmt: on
 
@@ -567,6 +567,12 @@ EFFECTS: dict[str, Effect] = {
                                 "changes nothing (7.5)"),
     "team_noise": _E(1.0, _TC, "mistargeting", +1, "noisy visits: the team is rarely sure "
                      "enough to act, and wrong when it is (7.5)"),
+    "team_diagnosis_accuracy": _E(0.35, _TC, "matched_measure_share", -1, "the team's "
+                                  "visits name the wrong cause as often as the committee "
+                                  "does (7.5)"),
+    "visit_order_bins": _E(1, _TC, "mistargeting", 0, "ranking the stated estimates by whole "
+                           "poverty lines instead of tenths hardly changes whom the team "
+                           "finds: requests fill most visits (7.5)", margin=0.01),
     "team_confidence": _E(5.0, _TC, "mistargeting", +1, "a team that wants five standard "
                           "errors of certainty seldom challenges or adds (7.5)"),
     "team_memory": _E(1, _TC, "exclusion_error", +1, "findings forgotten after a month: the "
@@ -596,7 +602,7 @@ EFFECTS: dict[str, Effect] = {
     # --- re-checks (ODD 7.6) ---
     "recheck": _E(False, _TC, "inclusion_error_nonpoor", +1, "without the team's re-check, "
                   "entries found not poor stay listed (7.6)", base=(("upper_recheck", False),),
-                  months=60),
+                  months=60, seeds=60),
     "recheck_share": _E(1.0, _TC, "team_visits_demanded", +1, "the re-check sample is visits "
                         "the team must make within its budget (7.5, 7.6)",
                         base=(("upper_recheck", False),), months=60),
@@ -612,6 +618,10 @@ EFFECTS: dict[str, Effect] = {
     "democratic_appraisal": _E(False, _CO, "mistargeting", +1, "no public notice: nobody can "
                                "object to a wrong entry (7.3)"),
     "complaint_rate": _E(0.0, _CO, "mistargeting", +1, "nobody complains at the notice (7.3)"),
+    "meeting_noise": _E(5.0, _CO, "mistargeting", +1, "a meeting that misjudges incomes "
+                        "settles complaints wrongly: wrong entries stay, right ones go (7.3); "
+                        "measured where complaints are many (at the default rate they are "
+                        "too few to show it)", base=(("complaint_rate", 1.0),)),
     # --- deterrence (ODD 7.4) ---
     "amount_favoritism": _E(0.0, _CO, "amount_kin_premium", -1, "kin get no extra weight in "
                             "the cash share (7.7)"),
@@ -630,6 +640,10 @@ EFFECTS: dict[str, Effect] = {
                         "cadres list fewer of them (7.4)"),
     "risk_memory": _E(1, _TC, "diverted_share", +1, "cadres forget within a month what the "
                       "team's checks found (7.4)"),
+    "prior_exposure": _E(120.0, _TC, "diverted_share", +1, "cadres learn ten times more "
+                         "slowly from what the team's checks find (7.4)"),
+    "prior_projects": _E(20.0, _TC, "project_capture_dared", +1, "cadres learn more slowly "
+                         "from re-sited projects (7.4)", seeds=30),
     "detection_scale": _E(1.0, _CO, "diverted_share", +1, "small takings hide better (7.4)"),
     "perception_noise": _E(2.0, _CO, "diverted_share", +1, "cadres who underrate the risk take "
                            "more than those who overrate it take less: the optimal share is "
@@ -641,9 +655,21 @@ EFFECTS: dict[str, Effect] = {
     "internalisation_rate": _E(1.0, _TC, "diverted_share", -1, "cadres watched for a year "
                                "halve their greed for good, so less returns after the team "
                                "leaves (7.11)", base=(("team_leaves", 24),), months=48),
+    "internalised_greed": _E(1.0, _TC, "diverted_share", +1, "internalising leaves greed as "
+                             "it was, so as much returns after the team leaves (7.11)",
+                             base=(("internalisation_rate", 1.0), ("team_leaves", 24)),
+                             months=48),
     # --- trust (ODD 7.9) ---
-    "trust_rate": _E(0.0, _CO, "mean_trust", +1, "trust stays at its initial level instead of "
-                     "falling to what households see of fairness (7.9)"),
+    "trust_rate": _E(0.0, _CO, "mean_trust", +1, "trust stays at its initial level (here "
+                     "full trust) instead of falling to what households see of fairness (7.9)",
+                     base=(("initial_trust", 1.0),)),
+    "grievance_threshold": _E(6.0, _CO, "mean_trust", +1, "twice the grievances before a "
+                              "household sees no fairness at all (7.9)"),
+    "reference_trust": _E(0.8, _CO, "cadre_replacements", +1, "the stated turnover holds at "
+                          "higher trust, so at the village's trust elections replace more "
+                          "(7.9, 7.11)", months=60),
+    "approval_threshold": _E(0.8, _CO, "approval", -1, "a surveyed household approves only "
+                             "at high trust (7.9, 7.10)"),
     "grievance_share": _E(1.0, _CO, "mean_trust", +1, "the same diversion seen among ties "
                           "makes a tenth of the grievance (7.9)"),
     # --- cadre turnover (ODD 7.11) ---

@@ -138,6 +138,8 @@ def build_village(params: Parameters, rng: np.random.Generator) -> Village:
 
     # Cadres come disproportionately from big clans and better-off households.
     weight = cadre_weight(clan, assets, skill, params.cadre_skill_floor)
+    if np.count_nonzero(weight > 0) < params.committee_size:  # no assets at all: anyone
+        weight = np.ones(n)
     cadres = rng.choice(n, size=params.committee_size, replace=False, p=weight / weight.sum())
     cadres.sort()
     # Honesty varies between cadres: greed in (0, 2), mean 1.

@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 
 
 def pay_out_takings(s: VillageState, taken_by: np.ndarray) -> None:
-    """Diverted money goes to each cadre's household and, ``diverted_to_kin_share`` of it, to
-    its kin (income to them; all to the household where it has no kin).
+    """Diverted money goes to each cadre's household and its kin (income to them).
 
-    It is booked in the audit trail (the committee's ring of the last 12 months).
+    ``diverted_to_kin_share`` of it goes to the cadre's kin, the rest (all of it where the
+    cadre has no kin) to its own household. It is booked in the audit trail (the committee's
+    ring of the last 12 months).
     """
     cadres = s.committee.cadres
     s.committee.diverted_ring[s.slot] += taken_by

@@ -24,13 +24,14 @@ def run(s: VillageState, listed: np.ndarray, poor: np.ndarray, y: np.ndarray, k:
     """Democratic appraisal and public notice: complaints, and who settles them.
 
     A poor household left off complains (policy ``complaint``: by default with probability
-    ``complaint_rate * 2 (1 - trust)``); a listed household that is not poor is objected to at
-    the public notice with probability ``complaint_rate``. A complaint is public, so it brings
-    the villagers' knowledge in: the meeting sees the household's income with error ``meeting_noise`` (CV 0.1). The
-    committee settles complaints on the meeting's evidence, but shields its kin and friends
-    with probability ``favoritism * weight`` (the favoritism it dares this year). With a
-    supervising team present, every complaint is also queued for a team visit, which can
-    overturn the committee's settlement when it is made (visits, within the team's budget).
+    ``complaint_rate (1 - trust) / (1 - reference_trust)``); a listed household that is not poor
+    is objected to at the public notice with probability ``complaint_rate``. A complaint is
+    public, so it brings the villagers' knowledge in: the meeting sees the household's income
+    with error ``meeting_noise`` (CV 0.1). The committee settles complaints on the meeting's
+    evidence, but shields its kin and friends with probability ``favoritism * weight`` (the
+    favoritism it dares this year). With a supervising team present, every complaint is also
+    queued for a team visit, which can overturn the committee's settlement when it is made
+    (visits, within the team's budget).
     With a quota, the committee keeps its ``k`` best-ranked entries.
     """
     p, z, n = s.p, s.p.poverty_line, s.n

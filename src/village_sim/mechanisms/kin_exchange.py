@@ -13,9 +13,10 @@ if TYPE_CHECKING:
 def run(s: VillageState) -> None:
     """Phase 2: households short of this month's needs draw on kin with a surplus.
 
-    Each giver splits ``kin_exchange_rate`` of its surplus (income above ``kin_exchange_floor``, 1.5, times needs)
-    among needy kin in proportion to their deficits; receipts are capped at the deficit and
-    givers give exactly what is received, so money is conserved.
+    Each giver splits ``kin_exchange_rate`` of its surplus (income above
+    ``kin_exchange_floor``, 1.5, times needs) among needy kin in proportion to their deficits;
+    receipts are capped at the deficit and givers give exactly what is received, so money is
+    conserved.
     """
     if not s.p.kin_exchange:
         return

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 def run(s: VillageState) -> None:
     """Phase 5: diagnosis of causes and household-specific measures (因户施策).
 
-    The team diagnoses the households it visits (mechanisms.visits, accuracy ``team_diagnosis_accuracy``, 0.9); helpers
-    diagnose the households they are given; the committee diagnoses the rest.
+    The team diagnoses the households it visits (mechanisms.visits, accuracy
+    ``team_diagnosis_accuracy``, 0.9); helpers diagnose the households they are given; the
+    committee diagnoses the rest.
 
     A measure matched to the true cause adds ``matched_return`` yuan of yearly earnings
     per yuan spent (and cures an illness); a mismatched one adds ``mismatched_return``.

@@ -7,8 +7,8 @@ only as long as the detections cadres saw, and what remains after a team leaves 
 this parameter, not from an assumption.
 
 At each yearly review, a cadre who was watched for the whole last year — a team was in the
-village all 12 months — lowers its greed for good, to the share ``internalised_greed`` (half) of it, with
-probability ``internalisation_rate``.
+village all 12 months — lowers its greed for good, to the share ``internalised_greed`` (half)
+of it, with probability ``internalisation_rate``.
 """
 
 from __future__ import annotations

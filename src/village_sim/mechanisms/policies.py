@@ -273,8 +273,11 @@ def team_challenge(view: ChallengeView, rng: np.random.Generator) -> np.ndarray:
 
 
 def household_complaints(view: ComplaintView, rng: np.random.Generator) -> np.ndarray:
-    """A poor household left off complains with probability ``complaint_rate`` times
-    ``(1 - trust) / (1 - reference_trust)`` (twice the rate where trust is 0, at the default)."""
+    """A poor household left off complains with probability ``complaint_rate`` times ...
+
+    ... ``(1 - trust) / (1 - reference_trust)``: the stated rate at trust ``reference_trust``
+    (0.5), twice it at trust 0 (at the default).
+    """
     u = rng.random(view.listed.size)
     p_self = np.minimum(1.0, view.complaint_rate * distrust(view.trust, view.reference_trust))
     poor = view.own_income < view.poverty_line
