@@ -13,6 +13,8 @@ months of a 60-month run (months 49-60, which hold the identification of month 4
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 
@@ -28,6 +30,24 @@ from village_sim.state import NO_REQUEST
 
 STEPS = 60
 SEEDS = tuple(range(20))
+
+
+_POOL: list[ProcessPoolExecutor] = []
+
+
+def _pool() -> ProcessPoolExecutor:
+    """Two worker processes shared by every run of this module. Started by a fork server (a
+    plain fork of the pytest-xdist worker, which runs threads, could deadlock)."""
+    if not _POOL:
+        _POOL.append(ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")))
+    return _POOL[0]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _shut_the_pool() -> Iterator[None]:
+    yield
+    while _POOL:
+        _POOL.pop().shutdown()
 
 
 def _run(args: tuple[str, int, tuple[tuple[str, object], ...], int]) -> dict[str, float]:
@@ -54,8 +74,7 @@ def _run_long(args: tuple[str, int, tuple[tuple[str, object], ...]]
 def _long(regime: str, overrides: tuple[tuple[str, object], ...],
           seeds: tuple[int, ...]) -> tuple[dict[int, dict[str, float]], ...]:
     tasks = [(regime, s, overrides) for s in seeds]
-    with ProcessPoolExecutor(2) as pool:
-        return tuple(pool.map(_run_long, tasks, chunksize=4))
+    return tuple(_pool().map(_run_long, tasks, chunksize=4))
 
 
 @cache
@@ -68,8 +87,7 @@ def window(regime: str, overrides: tuple[tuple[str, object], ...] = (),
     if seeds == LEAVE_SEEDS and steps in LONG_ENDS:
         return tuple(r[steps] for r in _long(regime, overrides, seeds))
     tasks = [(regime, s, overrides, steps) for s in seeds]
-    with ProcessPoolExecutor(2) as pool:
-        return tuple(pool.map(_run, tasks))
+    return tuple(_pool().map(_run, tasks))
 
 
 def diff(metric: str, a: tuple[str, dict], b: tuple[str, dict],
