@@ -23,8 +23,8 @@ import pytest
 from scipy import stats
 
 from village_sim import VillageModel, numerics
-from village_sim.effects import window_means
-from village_sim.experiment import run_model, window_bounds
+from village_sim.effects import frame_window_means, window_means
+from village_sim.experiment import run_model
 from village_sim.mechanisms import policies
 from village_sim.state import NO_REQUEST
 
@@ -61,13 +61,7 @@ def _run_long(args: tuple[str, int, tuple[tuple[str, object], ...]]
     regime, seed, overrides = args
     frame = run_model(regime, seed, LONG_RUN, dict(overrides)
                       ).datacollector.get_model_vars_dataframe()
-    out = {}
-    for end in LONG_ENDS:
-        first, last = window_bounds(end)
-        part = frame.iloc[first:last + 1]
-        out[end] = {k: float(np.nanmean(part[k])) if part[k].notna().any() else float("nan")
-                    for k in part.columns}
-    return out
+    return {end: frame_window_means(frame, end) for end in LONG_ENDS}
 
 
 @cache

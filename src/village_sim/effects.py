@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
@@ -26,7 +26,11 @@ from scipy import stats
 from village_sim.experiment import run_model, window_bounds
 from village_sim.params import EFFECTS, Effect
 
-__all__ = ["EffectCheck", "cached_runner", "check", "judge", "markdown_table", "window_means"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["EffectCheck", "cached_runner", "check", "frame_window_means", "judge", "markdown_table",
+           "window_means"]
 
 Runner = Callable[[str, int, int, Mapping[str, Any]], Mapping[str, float]]
 
@@ -88,8 +92,15 @@ def window_means(regime: str, seed: int, months: int,
                  overrides: Mapping[str, Any]) -> dict[str, float]:
     """Each metric's mean over a run's final 12 months (NaN months ignored)."""
     model = run_model(regime, seed, months, overrides)
-    frame = model.datacollector.get_model_vars_dataframe()
-    first, last = window_bounds(months)
+    return frame_window_means(model.datacollector.get_model_vars_dataframe(), months)
+
+
+def frame_window_means(frame: pd.DataFrame, last_step: int) -> dict[str, float]:
+    """Each metric's mean over the 12 months ending at ``last_step`` (NaN months ignored).
+
+    ``frame`` is a model's monthly frame: its own window, or an earlier one of a longer run.
+    """
+    first, last = window_bounds(last_step)
     window = frame.iloc[first:last + 1]
     return {k: float(np.nanmean(window[k])) if window[k].notna().any() else math.nan
             for k in window.columns}
