@@ -43,6 +43,7 @@ __all__ = [
     "BundleError",
     "Target",
     "build_bundle",
+    "check_target",
     "current_platform",
     "locked_requirements",
     "platform_tags",
@@ -327,28 +328,13 @@ def _scripts(target: Target) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------- entry point
-def build_bundle(out: str | Path, platform: str | None = None, arch: str | None = None,
-                 python: str | None = None, jobs: int = DOWNLOAD_JOBS,
-                 progress: Callable[[str], None] | None = None) -> Path:
-    """Write an offline installation bundle for a classroom laptop.
-
-    Args:
-        out: Directory to write (created; an existing ``wheels/`` in it is reused, so a
-            second run only adds what is missing).
-        platform: ``linux``, ``windows`` or ``macos`` (default: this machine's).
-        arch: Processor (default: this machine's on this platform, else ``x86_64`` for
-            Linux, ``amd64`` for Windows, ``arm64`` for macOS).
-        python: ``3.12`` etc. (default: this Python's version).
-        jobs: Parallel downloads.
-        progress: Called with a short message at each stage.
-
-    Returns:
-        The bundle directory.
+def check_target(platform: str | None = None, arch: str | None = None,
+                 python: str | None = None) -> Target:
+    """Check the bundle's platform, processor and Python (defaults: this machine's).
 
     Raises:
-        BundleError: for a bad platform or Python, or a failed download or build.
+        BundleError: naming the option, the value and what is allowed.
     """
-    say = progress or (lambda message: None)
     here_platform, here_arch = current_platform()
     platform = platform or here_platform
     if platform not in PLATFORMS:
@@ -364,11 +350,46 @@ def build_bundle(out: str | Path, platform: str | None = None, arch: str | None 
             parts[1])) < (3, 12):
         raise BundleError(f"--python: got {python!r}; allowed: a version like 3.12 (>= 3.12, "
                           "as the package requires)")
-    target = Target(platform, arch, python)
+    return Target(platform, arch, python)
+
+
+def build_bundle(out: str | Path, platform: str | None = None, arch: str | None = None,
+                 python: str | None = None, jobs: int = DOWNLOAD_JOBS,
+                 progress: Callable[[str], None] | None = None,
+                 reuse: Path | None = None) -> Path:
+    """Write an offline installation bundle for a classroom laptop.
+
+    Args:
+        out: Directory to write (created).
+        platform: ``linux``, ``windows`` or ``macos`` (default: this machine's).
+        arch: Processor (default: this machine's on this platform, else ``x86_64`` for
+            Linux, ``amd64`` for Windows, ``arm64`` for macOS).
+        python: ``3.12`` etc. (default: this Python's version).
+        jobs: Parallel downloads.
+        progress: Called with a short message at each stage.
+        reuse: A folder of wheels from an earlier bundle: they are linked in first, so only
+            what is missing is downloaded.
+
+    Returns:
+        The bundle directory.
+
+    Raises:
+        BundleError: for a bad platform or Python, or a failed download or build.
+    """
+    say = progress or (lambda message: None)
+    target = check_target(platform, arch, python)
+    platform, arch, python = target.platform, target.arch, target.python
     root = project_root()
     out = Path(out)
     wheels = out / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
+    if reuse is not None and reuse.is_dir():  # the wheels of an earlier bundle
+        for wheel in reuse.glob("*.whl"):
+            if not (wheels / wheel.name).exists():
+                try:
+                    os.link(wheel, wheels / wheel.name)
+                except OSError:
+                    shutil.copy2(wheel, wheels / wheel.name)
 
     say("reading uv.lock")
     pins = locked_requirements(root, target)

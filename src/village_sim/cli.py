@@ -26,10 +26,12 @@ from village_sim.cli_common import (
     DEFAULT_STEPS,
     PROG,
     InputError,
+    add_overwrite_option,
     collect_overrides,
+    command_line,
     int_at_least,
     one_regime,
-    output_dir,
+    output_folder,
     package_version,
     parse_assignment,
     utf8_stdout,
@@ -125,31 +127,33 @@ def format_compare_table(
 
 # ---------------------------------------------------------------------------- commands
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from village_sim import experiment as ex
+    out = output_folder(args.out, "compare", overwrite=args.overwrite,
+                        command=command_line(args.argv))  # checked before any import or run
+    with out as folder:
+        from village_sim import experiment as ex
 
-    regimes = _regime_list(args.regimes)
-    overrides = collect_overrides(args, allow_regime=False)
-    try:
-        overrides = ex.check_overrides(regimes, overrides)
-    except ValueError as err:
-        raise InputError(str(err)) from None
-    out = output_dir(args.out, "compare")
-
-    seeds = ex.replicate_seeds(args.seed, args.seeds)
-    started = time.perf_counter()
-    df = ex.run_paired(regimes, seeds, args.steps, overrides,
-                       progress=False if args.quiet else None)
-    elapsed = time.perf_counter() - started
-    summary, diffs = ex.summarise(df, ex.KEY_METRICS, ex.WINDOW)
-    command = (f"{PROG} compare --regimes {','.join(regimes)} --seeds {args.seeds} "
-               f"--seed {args.seed} --steps {args.steps} --params parameters.toml")
-    header = [
-        f"Parameter overrides of a village-sim compare run (village-sim {package_version()}).",
-        "Repeat it from this directory with:",
-        f"  {command}",
-    ]
-    ex.write_compare_outputs(out, df, summary, diffs, overrides, header, ex.PLOT_METRICS,
-                             ex.WINDOW, lang=args.lang)
+        regimes = _regime_list(args.regimes)
+        overrides = collect_overrides(args, allow_regime=False)
+        try:
+            overrides = ex.check_overrides(regimes, overrides)
+        except ValueError as err:
+            raise InputError(str(err)) from None
+        seeds = ex.replicate_seeds(args.seed, args.seeds)
+        started = time.perf_counter()
+        df = ex.run_paired(regimes, seeds, args.steps, overrides,
+                           progress=False if args.quiet else None)
+        elapsed = time.perf_counter() - started
+        summary, diffs = ex.summarise(df, ex.KEY_METRICS, ex.WINDOW)
+        command = (f"{PROG} compare --regimes {','.join(regimes)} --seeds {args.seeds} "
+                   f"--seed {args.seed} --steps {args.steps} --params parameters.toml")
+        header = [
+            f"Parameter overrides of a village-sim compare run (village-sim "
+            f"{package_version()}).",
+            "Repeat it from this directory with:",
+            f"  {command}",
+        ]
+        ex.write_compare_outputs(folder, df, summary, diffs, overrides, header,
+                                 ex.PLOT_METRICS, ex.WINDOW, lang=args.lang)
     if not args.quiet and args.lang is not None:  # translated table (teaching_cli)
         teaching_cli.print_compare(summary, diffs, regimes, args, overrides, elapsed,
                                    len(regimes) * len(seeds), ex.WINDOW)
@@ -160,7 +164,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(f"{len(regimes) * len(seeds)} runs in {elapsed:.1f} s.")
         print("Wrote timeseries.csv, summary.csv, differences.csv, parameters.toml, "
               "metrics.png to:")
-    print(out)
+    print(out.target)
     return 0
 
 
@@ -248,6 +252,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from village_sim.sweep.threads import pin_blas_threads
 
     pin_blas_threads()
+    if not args.dry_run:
+        from village_sim.outputs import OutputError, check_folder
+
+        try:
+            check_folder(args.out)  # before the engine starts or the spec is read
+        except OutputError as err:
+            raise InputError(str(err)) from None
     from village_sim.sweep.engines import make_engine, run_sweep
     from village_sim.sweep.spec import SpecError, load_spec
     from village_sim.sweep.store import SweepDirError
@@ -298,18 +309,42 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from village_sim.sweep.report import build_report
-    from village_sim.sweep.store import SweepDirError
+    from village_sim.sweep.store import REPORT_NAMES
 
     try:
-        written = build_report(args.dir, window=args.window)
-    except SweepDirError as err:
-        raise InputError(str(err)) from None
+        out = output_folder(args.out if args.out is not None else args.dir, "report",
+                            own=REPORT_NAMES, command=command_line(args.argv))
+    except InputError as err:
+        if args.out is None:
+            raise InputError(f"{err} (the report goes into the sweep folder unless --out "
+                             "names another)") from None
+        raise
+    with out as folder:
+        from village_sim.sweep.report import build_report, sweep_counts
+        from village_sim.sweep.store import SweepDirError
+
+        try:
+            counts = sweep_counts(args.dir)
+        except SweepDirError as err:
+            raise InputError(str(err)) from None
+        state = (f"{counts['planned']} runs planned: {counts['ok']} ok, {counts['failed']} "
+                 f"failed, {counts['missing']} missing")
+        if counts["missing"] and not args.partial:
+            out.abandon()
+            print(f"error: the sweep in {args.dir} is not finished ({state}); rerun its "
+                  "'sweep' command to finish it, or give --partial for a report of what is "
+                  "there", file=sys.stderr)
+            return 1
+        written = build_report(args.dir, window=args.window, out=folder, partial=args.partial)
     if not args.quiet:
-        print("Wrote " + ", ".join(str(p) for p in written.documents) + f" and "
-              f"{len(written.figures)} figures in {written.figure_dir}.")
-    print(written.documents[0])
-    return 0
+        print(f"Wrote report.md, report.html and {len(written.figures)} figures and "
+              f"{len(written.tables)} tables in {out.target / 'report'}.")
+    incomplete = counts["missing"] or counts["failed"]
+    if incomplete:
+        print(f"warning: {state}; the report leaves them out (see its 'Sweep' table)",
+              file=sys.stderr)
+    print(out.target / "report.md")
+    return 1 if incomplete else 0
 
 
 # ---------------------------------------------------------------------------- parser
@@ -385,9 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_param_options(c, "The file may not set 'regime' (use --regimes).")
     c.add_argument(
         "--out", metavar="DIR", default=None,
-        help="output directory (created if needed; files in it are replaced). Default: "
-             "village_sim_output/compare-YYYYmmdd-HHMMSS in the current directory.",
+        help="output folder: new or empty (with --overwrite, one holding an earlier result "
+             "set). Checked before any run; the files appear there together when every run "
+             "is done, or not at all. Default: village_sim_output/compare-YYYYmmdd-HHMMSS in "
+             "the current folder.",
     )
+    add_overwrite_option(c)
     c.add_argument(
         "--quiet", action="store_true",
         help="no progress bar and no table; print only the output directory. Default: off "
@@ -419,9 +457,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_param_options(r, "The file may set 'regime'.")
     r.add_argument(
         "--out", metavar="DIR", default=None,
-        help="output directory (created if needed; files in it are replaced). Default: "
-             "village_sim_output/run-YYYYmmdd-HHMMSS in the current directory.",
+        help="output folder: new or empty (with --overwrite, one holding an earlier result "
+             "set). Checked before the run; the files appear there together at the end, or "
+             "not at all. Default: village_sim_output/run-YYYYmmdd-HHMMSS in the current "
+             "folder.",
     )
+    add_overwrite_option(r)
     r.add_argument(
         "--households-every", metavar="K", type=int_at_least(0, "months"), default=0,
         help="record every household every K months (month 0 included) and write "
@@ -517,13 +558,22 @@ def build_parser() -> argparse.ArgumentParser:
                     f"intervals of each run's mean over the final {WINDOW} months; paired "
                     "regime differences on the same seeds; metrics against each swept "
                     "parameter; Sobol indices (sobol designs) or Morris elementary effects "
-                    "(morris designs).",
+                    "(morris designs). Exit code 1 when runs failed or are missing (said on "
+                    "the terminal).",
     )
     rp.add_argument("dir", metavar="DIR", help="the --out directory of a sweep")
     rp.add_argument("--window", metavar="MONTHS", type=int_at_least(1, "months"),
                     default=WINDOW,
                     help=f"measurement window: each run's value is its mean over its final "
                          f"MONTHS months. Default: {WINDOW}.")
+    rp.add_argument("--out", metavar="FOLDER", default=None,
+                    help="folder for report.md, report.html and report/ (replaced as a set; "
+                         "other files there are left alone). Default: the sweep folder DIR.")
+    rp.add_argument("--partial", action="store_true",
+                    help="report a sweep that is not finished (missing runs), with the "
+                         "overview over every design point with results. Default: off (an "
+                         "unfinished sweep is refused with exit code 1; the overview uses "
+                         "complete design points only).")
     rp.add_argument("--quiet", action="store_true", help="print only the report's path.")
     rp.set_defaults(func=_cmd_report)
 
@@ -555,7 +605,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "convergence.csv/.png. Example: experiments/calibration/alatas2012.toml.",
     )
     cb.add_argument("targets", metavar="TARGETS.toml", help="the targets file")
-    cb.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    cb.add_argument("--out", metavar="DIR", required=True,
+                    help="output folder: new or empty (with --overwrite, one holding an "
+                         "earlier fit). Checked before the fit; the files appear together at "
+                         "the end, or not at all. Required.")
+    add_overwrite_option(cb)
     cb.add_argument("--engine", choices=("serial", "processes", "dask"), default="processes",
                     help="where candidates are evaluated. Default: processes.")
     cb.add_argument("--workers", metavar="N", type=int_at_least(1, "workers"), default=None,
@@ -574,6 +628,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    out = output_folder(args.out, "calibrate", overwrite=args.overwrite,
+                        command=command_line(args.argv))  # checked before the fit
+    with out as folder:
+        return _calibrate_into(args, out, folder)
+
+
+def _calibrate_into(args: argparse.Namespace, out: Any, folder: Any) -> int:
     from village_sim.calibrate import calibrate, load_targets, write_outputs
 
     try:
@@ -586,9 +647,11 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"generation {generation}: best objective {best:.5g}", flush=True)
 
-    result = calibrate(targets, engine=engine, workers=args.workers, scheduler=args.scheduler,
-                       check_seeds=args.check_seeds, progress=progress)
-    write_outputs(result, args.out)
+    result = calibrate(targets, engine=engine, workers=args.workers,
+                       scheduler=args.scheduler, check_seeds=args.check_seeds,
+                       progress=progress)
+    write_outputs(result, folder)
+    out.commit()
     if not args.quiet:
         fitted = ", ".join(f"{k} = {v:.4g}" for k, v in result.fitted.items())
         print(f"fitted: {fitted} (objective {result.objective:.4g}, {result.evaluations} "
@@ -599,7 +662,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             if min(value - low, high - value) < 0.01 * (high - low):
                 print(f"warning: {name} = {value:.4g} is at its bound [{low}, {high}]: the "
                       "targets may lie outside what the model can reach")
-    print(args.out)
+    print(out.target)
     return 0
 
 
@@ -618,19 +681,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: Arguments without the program name (default: ``sys.argv[1:]``).
     """
+    from village_sim.outputs import reset_write_points
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    args.argv = argv
+    reset_write_points()
     try:
         return int(args.func(args))
     except InputError as err:
         message = " ".join(str(err).splitlines())
         print(f"error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        # one line: what was interrupted and what the output folder holds now
+        notes = getattr(err, "__notes__", [])
+        print("interrupted" + (": " + "; ".join(notes) if notes else ""), file=sys.stderr)
         return 130
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +27,10 @@ __all__ = [
     "collect_overrides",
     "int_at_least",
     "one_regime",
-    "output_dir",
+    "add_overwrite_option",
+    "command_line",
+    "output_file",
+    "output_folder",
     "package_version",
     "parse_assignment",
     "utf8_stdout",
@@ -135,24 +137,48 @@ def one_regime(name: str, option: str) -> str:
 
 
 # ---------------------------------------------------------------------------- output
-def output_dir(out: str | None, kind: str) -> Path:
-    """The output directory: ``--out`` or ``village_sim_output/KIND-YYYYmmdd-HHMMSS``."""
-    if out is not None:
-        path = Path(out)
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = OUTPUT_ROOT / f"{kind}-{stamp}"
-        k = 2
-        while path.exists():  # two runs in the same second
-            path = OUTPUT_ROOT / f"{kind}-{stamp}-{k}"
-            k += 1
+def output_folder(out: str | None, kind: str, *, overwrite: bool = False, command: str = "",
+                  own: Sequence[str] | None = None, option: str = "--out") -> Any:
+    """Check a results folder before any work (:func:`village_sim.outputs.prepare_folder`).
+
+    ``None`` gives ``village_sim_output/KIND-YYYYmmdd-HHMMSS``. Returns the output set: use it
+    as ``with out as folder:`` around the work and the writing; the files appear in
+    ``out.target`` as a whole when the block ends, or not at all.
+    """
+    from village_sim.outputs import OutputError, prepare_folder
+
     try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InputError(f"--out: cannot create directory {str(path)!r}: {err}") from None
-    if not path.is_dir():
-        raise InputError(f"--out: {str(path)!r} is not a directory")
-    return path
+        return prepare_folder(out, kind, option=option, overwrite=overwrite, own=own,
+                              command=command, root=OUTPUT_ROOT)
+    except OutputError as err:
+        raise InputError(str(err)) from None
+
+
+def output_file(out: str, *, overwrite: bool = False, default: bool = False,
+                option: str = "--out") -> Any:
+    """Check a result file's path before any work (:func:`village_sim.outputs.prepare_file`)."""
+    from village_sim.outputs import OutputError, prepare_file
+
+    try:
+        return prepare_file(out, option=option, overwrite=overwrite, default=default)
+    except OutputError as err:
+        raise InputError(str(err)) from None
+
+
+def add_overwrite_option(parser: argparse.ArgumentParser, what: str = "folder") -> None:
+    """``--overwrite``: replace a previous set of results as a whole."""
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help=f"replace the results already at the output {what} as a whole (only results "
+             "of village-sim are ever replaced). Default: off (an output that holds results "
+             "is refused before any work).")
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """The command as typed, for the marker of an output set."""
+    import shlex
+
+    return " ".join([PROG, *(shlex.quote(a) for a in argv)])
 
 
 def package_version() -> str:

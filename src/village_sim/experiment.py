@@ -488,7 +488,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     Readers never see a half-written file; on an error the temporary file is removed and
     ``path`` is left as it was.
     """
+    from village_sim.outputs import write_point
+
     path = Path(path)
+    write_point(path.name)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(name)

@@ -29,10 +29,13 @@ from village_sim.cli_common import (
     DEFAULT_STEPS,
     PROG,
     InputError,
+    add_overwrite_option,
     collect_overrides,
+    command_line,
     int_at_least,
     one_regime,
-    output_dir,
+    output_file,
+    output_folder,
     package_version,
     utf8_stdout,
 )
@@ -181,6 +184,13 @@ def _scenario(ref: str) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``village-sim run``: one regime on one seed, optionally a teaching scenario, translated."""
+    out = output_folder(args.out, "run", overwrite=args.overwrite,
+                        command=command_line(args.argv))  # checked before any import or run
+    with out as folder:
+        return _run_into(args, out, folder)
+
+
+def _run_into(args: argparse.Namespace, out: Any, folder: Path) -> int:
     from village_sim import experiment as ex
     from village_sim.params import resolve_parameters
 
@@ -203,8 +213,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if late:
         print(f"note: --steps {steps} ends before the scenario's event "
               f"{late[0].kind!r} in month {late[0].month}", file=sys.stderr)
-    out = output_dir(args.out, "run")
-
     from village_sim.model import VillageModel
 
     started = time.perf_counter()
@@ -217,34 +225,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     ts.insert(0, "seed", args.seed)
     ts.insert(0, "regime", regime)
     written = [
-        ex.write_csv(ts, out / "timeseries.csv"),
-        ex.write_csv(model.household_frame(), out / "households.csv"),
-        ex.write_csv(model.decision_log(), out / "decisions.csv"),
+        ex.write_csv(ts, folder / "timeseries.csv"),
+        ex.write_csv(model.household_frame(), folder / "households.csv"),
+        ex.write_csv(model.decision_log(), folder / "decisions.csv"),
     ]
     if args.households_every:
-        written.append(ex.write_parquet(model.household_panel(), out / "household_panel.parquet"))
+        written.append(ex.write_parquet(model.household_panel(),
+                                        folder / "household_panel.parquet"))
     command = f"{PROG} run --seed {args.seed} --steps {steps} --params parameters.toml"
     if scenario is not None:
         command += " --scenario scenario.toml"
         assert scenario.path is not None
         written.append(ex.write_text(scenario.path.read_text(encoding="utf-8"),
-                                     out / "scenario.toml"))
+                                     folder / "scenario.toml"))
     if args.households_every:
         command += f" --households-every {args.households_every}"
     header = [f"Parameters of a village-sim run (village-sim {package_version()}).",
               "Repeat it from this directory with:", f"  {command}"]
     written.append(ex.write_text(ex.format_toml({"regime": regime, **overrides}, header),
-                                 out / "parameters.toml"))
+                                 folder / "parameters.toml"))
     lang = args.lang
     if scenario is not None:
         from village_sim.experiment import atomic_path
         from village_sim.fonts import use_fonts
         from village_sim.teaching import run_figure
 
-        path = out / "metrics.png"
+        path = folder / "metrics.png"
         with use_fonts(), atomic_path(path) as tmp:
             run_figure(ts, scenario, args.seed, lang).savefig(tmp, format="png", dpi=110)
         written.append(path)
+    out.commit()
 
     _ = Catalog(lang)
     utf8_stdout()
@@ -276,7 +286,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if claim:
             print(_("cli.claim_hint", claim=claim, id=scenario.id, lang=_.lang))
     print(_("cli.wrote", files=", ".join(p.name for p in written)))
-    print(out)
+    print(out.target)
     return 0
 
 
@@ -323,44 +333,67 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- handout
 def _cmd_handout(args: argparse.Namespace) -> int:
-    from village_sim.handout import make_handout
+    lang = args.lang
+    fmt = args.format
+    suffix = Path(args.out).suffix.lower().lstrip(".") if args.out else ""
+    if fmt is None:
+        fmt = suffix if suffix in ("html", "pdf") else "html"
+    elif suffix in ("html", "pdf") and suffix != fmt:
+        raise InputError(f"--format {fmt}: --out {args.out!r} ends in .{suffix}; allowed: "
+                         f"a --out ending in .{fmt}, or no --format (taken from --out)")
+    # an explicit --out is checked before anything is loaded or run; the default name needs
+    # the scenario's id
+    out = None if args.out is None else output_file(args.out, overwrite=args.overwrite)
+    try:
+        scenario = _handout_scenario(args.id)
+    except InputError:
+        if out is not None:
+            out.abandon()
+        raise
+    if out is None:
+        out = output_file(f"handout-{scenario.id}-{lang}.{fmt}", overwrite=args.overwrite,
+                          default=True)
+    command = (f"{PROG} handout {args.id} --lang {lang} --format {fmt} --seeds {args.seeds} "
+               f"--seed {args.seed}" + (" --answers" if args.answers else ""))
+    with out as staging:
+        from village_sim.handout import make_handout
+
+        make_handout(scenario.path or args.id, lang, staging, fmt, seeds=args.seeds,
+                     root=args.seed, answers=args.answers, command=command)
+    print(out.target)
+    return 0
+
+
+def _handout_scenario(ref: str) -> Any:
     from village_sim.scenario import load_scenario
 
     try:
-        scenario = load_scenario(args.id)
+        return load_scenario(ref)
     except ValueError as err:
         raise InputError(str(err)) from None
-    lang = args.lang
-    fmt = args.format
-    if fmt is None and args.out is not None:
-        suffix = Path(args.out).suffix.lower().lstrip(".")
-        fmt = suffix if suffix in ("html", "pdf") else None
-    fmt = fmt or "html"
-    out = Path(args.out) if args.out is not None else Path(
-        f"handout-{scenario.id}-{lang}.{fmt}")
-    if out.parent and not out.parent.exists():
-        raise InputError(f"--out: directory {str(out.parent)!r} does not exist")
-    command = (f"{PROG} handout {args.id} --lang {lang} --format {fmt} --seeds {args.seeds} "
-               f"--seed {args.seed}" + (" --answers" if args.answers else ""))
-    path = make_handout(scenario.path or args.id, lang, out, fmt, seeds=args.seeds,
-                        root=args.seed, answers=args.answers, command=command)
-    print(path)
-    return 0
 
 
 # ---------------------------------------------------------------------------- bundle
 def _cmd_bundle(args: argparse.Namespace) -> int:
-    from village_sim.bundle import BundleError, build_bundle
+    from village_sim.bundle import BundleError, build_bundle, check_target
 
     def progress(message: str) -> None:
         if not args.quiet:
             print(message, file=sys.stderr, flush=True)
 
     try:
-        out = build_bundle(args.dir, args.platform, args.arch, args.python, progress=progress)
+        target = check_target(args.platform, args.arch, args.python)
     except BundleError as err:
         raise InputError(str(err)) from None
-    print(out)
+    out = output_folder(args.dir, "bundle", overwrite=args.overwrite, option="DIR",
+                        command=command_line(args.argv))
+    with out as folder:
+        try:
+            build_bundle(folder, target.platform, target.arch, target.python,
+                         progress=progress, reuse=out.target / "wheels")
+        except BundleError as err:
+            raise InputError(str(err)) from None
+    print(out.target)
     return 0
 
 
@@ -397,8 +430,10 @@ def add_commands(sub: Any) -> None:
     h.add_argument("--lang", metavar="L", type=_lang, default="en",
                    help=f"language: {langs}. Default: en.")
     h.add_argument("--out", metavar="FILE", default=None,
-                   help="file to write. Default: handout-ID-LANG.FORMAT in the current "
-                        "directory.")
+                   help="file to write: checked before the runs, written whole at the end. "
+                        "Default: handout-ID-LANG.FORMAT in the current folder (-2, -3 ... "
+                        "added when that name is taken).")
+    add_overwrite_option(h, what="file")
     h.add_argument("--format", choices=("html", "pdf"), default=None,
                    help="html or pdf. Default: from --out's suffix, else html.")
     h.add_argument("--seeds", metavar="N", type=int_at_least(2, "paired villages"),
@@ -418,7 +453,10 @@ def add_commands(sub: Any) -> None:
                     "INSTALL.txt with the one-line install 'pip install --no-index "
                     "--find-links wheels village-sim' and the Python it needs, and install "
                     "scripts. Needs a source checkout, uv and internet access to PyPI.")
-    b.add_argument("dir", metavar="DIR", help="directory to write (created)")
+    b.add_argument("dir", metavar="DIR", help="folder to write: new or empty (checked "
+                                              "before any download; filled as a whole at "
+                                              "the end)")
+    add_overwrite_option(b)
     b.add_argument("--platform", choices=PLATFORMS, default=None,
                    help="operating system of the laptop. Default: this machine's.")
     b.add_argument("--arch", metavar="ARCH", default=None,

@@ -381,6 +381,7 @@ def run_sweep(
     pin_blas_threads()
     runner = make_engine(engine, workers, scheduler, max_in_flight)
     store = SweepStore.open(out, spec)
+    store.mark_incomplete()
     stored_version = store.manifest().get("package_version")
     summary = SweepSummary(name=spec.name, out=store.root, spec_hash=spec.spec_hash)
     if stored_version != package_version():
@@ -440,4 +441,6 @@ def run_sweep(
     summary.stored_ok = sum(1 for rid, s in final.items() if rid in planned and s == "ok")
     summary.stored_failed = sum(1 for rid, s in final.items() if rid in planned and s != "ok")
     write_run_table(store.root)
+    if summary.stored_ok + summary.stored_failed == summary.planned:
+        store.mark_complete(summary.planned, summary.stored_ok, summary.stored_failed)
     return summary

@@ -41,11 +41,10 @@ from village_sim.experiment import (
 from village_sim.experiment import decimals as _digits
 from village_sim.experiment import format_cell as _cell
 from village_sim.sweep.spec import SweepSpec
-from village_sim.sweep.store import SweepStore, load_timeseries, run_table
+from village_sim.sweep.store import REPORT_DIR, SweepStore, load_timeseries, run_table
 
-__all__ = ["ReportFiles", "build_report", "mean_ci", "run_values"]
+__all__ = ["ReportFiles", "build_report", "mean_ci", "run_values", "sweep_counts"]
 
-REPORT_DIR = "report"
 MAX_PANELS = 9
 """Metrics drawn per figure (the spec's first nine)."""
 MAX_POINT_TABLE = 40
@@ -544,13 +543,38 @@ def _plot_sensitivity(table: pd.DataFrame, spec: SweepSpec, path: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------- the report
-def build_report(root: str | Path, window: int = WINDOW) -> ReportFiles:
+def sweep_counts(root: str | Path) -> dict[str, Any]:
+    """How far a sweep got: planned, ok, failed and missing runs, and its ``COMPLETE`` marker.
+
+    Raises:
+        SweepDirError: if ``root`` holds no sweep.
+    """
+    store, spec = SweepStore.existing(root)
+    try:
+        planned_ids = set(store.plan()["run_id"])
+    except FileNotFoundError:
+        from village_sim.sweep.design import design_points, plan_runs
+
+        planned_ids = set(plan_runs(spec, design_points(spec))["run_id"])
+    statuses = {k: v for k, v in store.statuses().items() if k in planned_ids}
+    ok = sum(1 for v in statuses.values() if v == "ok")
+    failed = len(statuses) - ok
+    return {"planned": len(planned_ids), "ok": ok, "failed": failed,
+            "missing": len(planned_ids) - len(statuses), "marker": store.completion()}
+
+
+def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None = None,
+                 partial: bool = False) -> ReportFiles:
     """Analyse a sweep directory and write ``report.md``, ``report.html`` and ``report/``.
 
     Args:
         root: The sweep directory (``--out`` of ``village-sim sweep``).
         window: Measurement window in months (each run's value is its mean over its final
             ``window`` months).
+        out: The folder to write into (default: ``root``).
+        partial: Average the overview over every design point with results; by default only
+            over complete design points (every regime and replicate stored ok), so that an
+            unfinished sweep does not mix an unbalanced subset into it.
 
     Returns:
         The files written.
@@ -559,8 +583,9 @@ def build_report(root: str | Path, window: int = WINDOW) -> ReportFiles:
         SweepDirError: if ``root`` holds no sweep.
     """
     store, spec = SweepStore.existing(root)
-    fig_dir = store.root / REPORT_DIR
-    fig_dir.mkdir(exist_ok=True)
+    dest = store.root if out is None else Path(out)
+    fig_dir = dest / REPORT_DIR
+    fig_dir.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(documents=[], figure_dir=fig_dir)
 
     runs = run_table(store.root)
@@ -577,7 +602,10 @@ def build_report(root: str | Path, window: int = WINDOW) -> ReportFiles:
     frame = _frame_of_points(plan, values)
     paired = _paired(frame, spec)
     summary, diffs = _summaries(frame, spec)
-    overview, overview_diffs = _overview(frame, spec)
+    stored = frame["run_id"].isin(values.index).groupby(frame["point"]).all()
+    complete_points = stored.index[stored.to_numpy()]
+    overview_frame = frame if partial else frame.loc[frame["point"].isin(complete_points)]
+    overview, overview_diffs = _overview(overview_frame, spec)
     files.tables += [write_csv(summary, fig_dir / "summary.csv"),
                      write_csv(diffs, fig_dir / "differences.csv"),
                      write_csv(overview, fig_dir / "overview.csv"),
@@ -628,6 +656,13 @@ def build_report(root: str | Path, window: int = WINDOW) -> ReportFiles:
     doc.h(2, "Overview (averaged over design points)")
     doc.p("Per replicate, the average over design points; then mean and 95% CI over "
           "replicates.")
+    if len(complete_points) < n_points:
+        doc.p(f"Only {len(complete_points)} of {n_points} design points have every regime "
+              "and replicate stored ok. " + (
+                  "With --partial the overview averages over every point with results, an "
+                  "unbalanced subset." if partial else
+                  "The overview averages over those complete points only (--partial: over "
+                  "every point with results)."))
     doc.table(_wide(overview, overview_diffs, spec, None))
 
     if n_points > 1:
@@ -695,8 +730,8 @@ def build_report(root: str | Path, window: int = WINDOW) -> ReportFiles:
           "`run_table.parquet` (one row per run), `runs/` (time series, a Parquet dataset), "
           "`plan.parquet`, `design.parquet`.")
 
-    md = write_text(doc.markdown(), store.root / "report.md")
-    page = write_text(doc.html(f"Sweep report: {spec.name}"), store.root / "report.html")
+    md = write_text(doc.markdown(), dest / "report.md")
+    page = write_text(doc.html(f"Sweep report: {spec.name}"), dest / "report.html")
     files.documents = [md, page]
     return files
 

@@ -11,6 +11,10 @@ Layout of ``DIR`` (docs/sweeps.md, "Outputs")::
     panels/<run_id>.parquet  household panels (if the spec asks for them)
     run_table.parquet        every record in one table (rebuilt at the end of a sweep and by
                              :func:`run_table`)
+    report.md, report.html,  written by ``village-sim report`` (here unless --out names
+    report/                  another folder)
+    COMPLETE                 written last, once no planned run is missing (counts of ok and
+                             failed); removed when the sweep is run again until it ends
 
 Every file is written to a temporary name in its directory and moved into place with
 ``os.replace``, so a reader (or a resumed sweep) never sees half a file. A run's files are
@@ -42,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENVIRONMENT_COLUMNS",
     "FORMAT",
+    "REPORT_NAMES",
     "SweepDirError",
     "SweepStore",
     "load_panels",
@@ -62,6 +67,10 @@ PANELS = "panels"
 RUN_TABLE = "run_table.parquet"
 PLAN = "plan.parquet"
 DESIGN = "design.parquet"
+COMPLETE = "COMPLETE"  # written last, when every planned run is stored (ok or failed)
+REPORT_DIR = "report"
+REPORT_NAMES = ("report.md", "report.html", REPORT_DIR)
+"""What ``village-sim report`` writes in a folder (replaced as a set; sweep/report.py)."""
 
 ENVIRONMENT_COLUMNS = ("duration_s", "cpu_s", "started", "finished", "worker", "blas_threads")
 """Run-table columns that describe where and when a run ran, not what it computed."""
@@ -202,6 +211,26 @@ class SweepStore:
                     tmp.unlink(missing_ok=True)
                     removed += 1
         return removed
+
+    # ------------------------------------------------------------------ completion
+    def mark_complete(self, planned: int, ok: int, failed: int) -> None:
+        """Write ``COMPLETE`` (last, when no planned run is missing): the counts and when."""
+        _write_json(self.root / COMPLETE, {
+            "planned": planned, "ok": ok, "failed": failed,
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "package_version": package_version()})
+
+    def mark_incomplete(self) -> None:
+        """Remove ``COMPLETE`` (a sweep about to run again is not complete until it ends)."""
+        (self.root / COMPLETE).unlink(missing_ok=True)
+
+    def completion(self) -> dict[str, Any] | None:
+        """The parsed ``COMPLETE`` marker, or ``None`` when the sweep has not finished."""
+        try:
+            data = json.loads((self.root / COMPLETE).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        return data if isinstance(data, dict) else None
 
     # ------------------------------------------------------------------ plan and design
     def write_plan(self, design: pd.DataFrame, plan: pd.DataFrame) -> None:

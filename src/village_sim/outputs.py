@@ -1,0 +1,438 @@
+"""Where commands write results, and how: checked before any work, written whole or not at all.
+
+Every command that writes results (``compare``, ``run``, ``calibrate``, ``handout``, ``report``,
+``bundle``) goes through this module:
+
+1. **Checked first.** :func:`prepare_folder` and :func:`prepare_file` are called before any
+   simulation: an empty path, a file where a folder goes (or the reverse), a folder that cannot
+   be created or written (a probe: the staging folder or a temporary file is created there),
+   or a folder that already holds results without ``--overwrite`` is refused with one line
+   naming the option, the path and what is allowed (:class:`OutputError`).
+2. **Staged, then moved into place.** Files are written into a hidden staging folder (beside a
+   new target, so the target appears in one ``rename``; inside an existing target, whose
+   previous set is then swapped out with Ctrl-C held back for the few renames). A failure or
+   Ctrl-C before the move removes the staging folder: the previous complete set stays, or
+   there is none. The ``KeyboardInterrupt`` carries a note saying which.
+3. **A set knows its files.** Each set writes ``.village-sim-output.json`` (the command, the
+   version, the files); ``--overwrite`` replaces exactly such a set, and refuses a folder that
+   holds anything else (so ``--out ~ --overwrite`` deletes nothing).
+
+The write points (every staged file, and the move into place) count calls of
+:func:`write_point`; with the environment variable ``VILLAGE_SIM_INTERRUPT_AT=k`` the k-th
+raises ``KeyboardInterrupt``, so tests interrupt a command at every write point.
+
+No model code imports this module; it imports nothing of the package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "INTERRUPT_ENV",
+    "MARKER",
+    "OutputError",
+    "OutputFile",
+    "OutputSet",
+    "check_folder",
+    "prepare_file",
+    "prepare_folder",
+    "write_point",
+]
+
+INTERRUPT_ENV = "VILLAGE_SIM_INTERRUPT_AT"
+MARKER = ".village-sim-output.json"
+_STAGING = ".village-sim-partial-"
+_OLD = ".village-sim-old-"
+_write_points = 0
+
+
+class OutputError(ValueError):
+    """An output path that cannot take the results; the message names the option and path."""
+
+
+def write_point(label: str) -> None:
+    """Count one write point; raise ``KeyboardInterrupt`` at the k-th when the test hook asks.
+
+    Args:
+        label: What is about to be written (shown in the interrupt's message).
+    """
+    global _write_points
+    _write_points += 1
+    raw = os.environ.get(INTERRUPT_ENV)
+    if raw and raw.isdigit() and int(raw) == _write_points:
+        raise KeyboardInterrupt(f"{INTERRUPT_ENV}={raw}: interrupted at write point "
+                                f"{_write_points} ({label})")
+
+
+def reset_write_points() -> None:
+    """Start counting write points from 0 again (each command run counts its own)."""
+    global _write_points
+    _write_points = 0
+
+
+# ---------------------------------------------------------------------------- checks
+def _check_text(out: str | os.PathLike[str], option: str) -> Path:
+    text = os.fspath(out)
+    if not text.strip():
+        raise OutputError(f"{option}: got {text!r}; allowed: a path (an empty one would mean "
+                          "the current folder)")
+    return Path(text).expanduser()
+
+
+def _nearest_existing(path: Path) -> Path:
+    probe = path.absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe
+
+
+def _creatable_parent(path: Path, option: str) -> None:
+    """Create ``path``'s parent folders, or raise naming the first that is in the way."""
+    existing = _nearest_existing(path.parent)
+    if not existing.is_dir():
+        raise OutputError(f"{option}: cannot create {str(path)!r}: {str(existing)!r} is a "
+                          "file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"{option}: cannot create the folder {str(path.parent)!r}: "
+                          f"{err.strerror or err}") from None
+
+
+def _probe_writable(folder: Path, option: str, what: str) -> None:
+    try:
+        fd, name = tempfile.mkstemp(prefix=".village-sim-probe-", dir=folder)
+    except OSError as err:
+        raise OutputError(f"{option}: cannot write in {str(folder)!r} ({what}): "
+                          f"{err.strerror or err}") from None
+    os.close(fd)
+    os.unlink(name)
+
+
+def _visible_entries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def _marker_files(folder: Path) -> list[str] | None:
+    """The files a previous set in ``folder`` wrote, or ``None`` when there is no marker."""
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        return [str(name) for name in data["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _ordinary_permissions(path: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back SIGINT, SIGTERM and SIGHUP for the few renames that swap a set in."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def check_folder(out: str | os.PathLike[str], option: str = "--out") -> Path:
+    """Check, without writing results, that ``out`` can be a folder of results.
+
+    For commands that keep their own store in the folder (``sweep``): the path is not empty,
+    not a file or under one, creatable, and writable (a probe file). Creates missing parent
+    folders, not ``out`` itself.
+
+    Raises:
+        OutputError: naming the option, the path and the reason.
+    """
+    target = _check_text(out, option)
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{option}: {str(target)!r} is a file; allowed: a folder")
+    if target.exists():
+        _probe_writable(target, option, "the output folder")
+    else:
+        _creatable_parent(target, option)
+        _probe_writable(target.parent, option, f"where {str(target)!r} would be created")
+    return target
+
+
+# ---------------------------------------------------------------------------- a folder of results
+@dataclass
+class OutputSet:
+    """A folder of results being written: stage into :attr:`staging`, then :meth:`commit`.
+
+    Use :func:`prepare_folder` to make one, and as a context manager::
+
+        out = prepare_folder(args.out, "compare", option="--out")   # before any work
+        ...                                                          # the work
+        with out as folder:                                          # write into folder
+            write_csv(df, folder / "timeseries.csv")
+        print(out.target)
+
+    Attributes:
+        target: The folder the results end in.
+        staging: The hidden folder they are written into first.
+        replaces: Names in ``target`` the commit replaces (a previous set's files).
+        command: The command line recorded in the marker.
+    """
+
+    target: Path
+    staging: Path
+    replaces: list[str] = field(default_factory=list)
+    command: str = ""
+    inside: bool = False  # the staging folder is inside target (target existed)
+    committed: bool = False
+    abandoned: bool = False
+
+    def __enter__(self) -> Path:
+        return self.staging
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        if error is None:
+            try:
+                self.commit()
+            except BaseException as late:  # before the move, or a Ctrl-C held back during it
+                self.abandon()
+                late.add_note(self.state())
+                raise
+            return
+        self.abandon()
+        if isinstance(error, KeyboardInterrupt | Exception):
+            error.add_note(self.state())
+
+    def state(self) -> str:
+        """A sentence saying what ``target`` holds now (for an interrupt's message)."""
+        if self.committed:
+            return f"the results are complete in {self.target}"
+        if self.replaces:
+            return f"nothing new was written: {self.target} holds its previous results, unchanged"
+        return f"nothing was written to {self.target}"
+
+    def commit(self) -> None:
+        """Move the staged files into place, replacing the previous set as a whole.
+
+        Called by the ``with`` block's end; a second call, or one after :meth:`abandon`, does
+        nothing.
+        """
+        if self.committed or self.abandoned:
+            return
+        write_point("move into place")
+        files = sorted(p.relative_to(self.staging).as_posix()
+                       for p in self.staging.rglob("*") if p.is_file())
+        marker = {"command": self.command, "version": _version(),
+                  "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": files}
+        (self.staging / MARKER).write_text(json.dumps(marker, indent=1, ensure_ascii=False)
+                                           + "\n", encoding="utf-8")
+        for path in [self.staging, *self.staging.rglob("*")]:
+            _ordinary_permissions(path)
+        with _signals_held():
+            if not self.inside:
+                os.rename(self.staging, self.target)
+            else:
+                old = Path(tempfile.mkdtemp(prefix=_OLD, dir=self.target))
+                for name in [*self.replaces, MARKER]:
+                    if (self.target / name).exists() or (self.target / name).is_symlink():
+                        os.rename(self.target / name, old / name.replace("/", "_"))
+                for entry in self.staging.iterdir():
+                    os.rename(entry, self.target / entry.name)
+                self.staging.rmdir()
+                shutil.rmtree(old, ignore_errors=True)
+            self.committed = True
+
+    def abandon(self) -> None:
+        """Remove the staging folder; the target keeps what it held."""
+        if not self.committed:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.abandoned = True
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("village-sim")
+    except PackageNotFoundError:  # pragma: no cover - a source tree
+        return "unknown"
+
+
+def prepare_folder(out: str | os.PathLike[str] | None, kind: str, *, option: str = "--out",
+                   overwrite: bool = False, own: Sequence[str] | None = None,
+                   command: str = "", root: Path = Path("village_sim_output")) -> OutputSet:
+    """Check a results folder before any work and create its staging folder.
+
+    Args:
+        out: The folder (``--out``), or ``None`` for ``ROOT/KIND-YYYYmmdd-HHMMSS``.
+        kind: The command's name (the default folder's prefix).
+        option: The option named in errors.
+        overwrite: Replace a previous set of results in ``out`` (``--overwrite``).
+        own: Names this command always replaces in an existing ``out`` without
+            ``--overwrite`` (a sweep report's ``report.md``, ``report.html``, ``report/``);
+            other entries there are left alone.
+        command: The command line, recorded in the set's marker.
+        root: Parent of the default folders.
+
+    Returns:
+        The output set (a context manager yielding the staging folder).
+
+    Raises:
+        OutputError: the path is empty, a file, not creatable or writable, the current folder
+            or one above it, or holds results and neither ``overwrite`` nor ``own`` covers them.
+    """
+    if out is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = root / f"{kind}-{stamp}"
+        k = 2
+        while target.exists():  # two runs in the same second
+            target = root / f"{kind}-{stamp}-{k}"
+            k += 1
+    else:
+        target = _check_text(out, option)
+    shown = str(target)
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"{option}: {shown!r} is a file; allowed: a folder (new, empty, or "
+                          "holding earlier results of this command with --overwrite)")
+    here = Path.cwd().resolve()
+    if own is None and target.exists() and (target.resolve() == here
+                                             or target.resolve() in here.parents):
+        raise OutputError(f"{option}: {shown!r} is the current folder or one above it; allowed: "
+                          "a folder for the results alone, e.g. --out results")
+    if not target.exists():
+        _creatable_parent(target, option)
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=_STAGING + target.name + "-",
+                                            dir=target.parent))
+        except OSError as err:
+            raise OutputError(f"{option}: cannot write in {str(target.parent)!r} (where "
+                              f"{shown!r} would be created): {err.strerror or err}") from None
+        return OutputSet(target, staging, command=command)
+
+    _probe_writable(target, option, "the results folder")
+    if own is not None:  # a command's own entries beside other things (a sweep's report)
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=target))
+        return OutputSet(target, staging, replaces=list(own), command=command, inside=True)
+    previous = _marker_files(target)
+    visible = _visible_entries(target)
+    if visible:
+        ours = {name.split("/", 1)[0] for name in previous or []}
+        foreign = [n for n in visible if n not in ours]
+        if foreign:
+            listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
+                                               if len(foreign) > 3 else "")
+            raise OutputError(f"{option}: {shown!r} already holds files that are not results "
+                              f"of village-sim ({listed}); allowed: a new or empty folder")
+        if not overwrite:
+            raise OutputError(f"{option}: {shown!r} already holds results "
+                              f"({len(previous or [])} files); allowed: a new or empty folder, "
+                              "or --overwrite to replace that set as a whole")
+    replaces = visible
+    staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=target))
+    return OutputSet(target, staging, replaces=replaces, command=command, inside=True)
+
+
+# ---------------------------------------------------------------------------- one file
+@dataclass
+class OutputFile:
+    """One result file being written: write to :attr:`staging`, then :meth:`commit`."""
+
+    target: Path
+    staging: Path
+    existed: bool
+    committed: bool = False
+    abandoned: bool = False
+
+    def __enter__(self) -> Path:
+        return self.staging
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        if error is None:
+            try:
+                self.commit()
+            except BaseException as late:  # before the move, or a Ctrl-C held back during it
+                self.abandon()
+                late.add_note(self.state())
+                raise
+            return
+        self.abandon()
+        if isinstance(error, KeyboardInterrupt | Exception):
+            error.add_note(self.state())
+
+    def state(self) -> str:
+        """A sentence saying what ``target`` holds now (for an interrupt's message)."""
+        if self.committed:
+            return f"{self.target} is complete"
+        if self.existed:
+            return f"nothing new was written: {self.target} is unchanged"
+        return f"nothing was written to {self.target}"
+
+    def commit(self) -> None:
+        """Move the staged file onto the target (once; not after :meth:`abandon`)."""
+        if self.committed or self.abandoned:
+            return
+        write_point("move into place")
+        _ordinary_permissions(self.staging)
+        with _signals_held():
+            os.replace(self.staging, self.target)
+            self.committed = True
+
+    def abandon(self) -> None:
+        """Remove the staged file; the target keeps what it held."""
+        if not self.committed:
+            self.staging.unlink(missing_ok=True)
+            self.abandoned = True
+
+
+def prepare_file(out: str | os.PathLike[str], *, option: str = "--out",
+                 overwrite: bool = False, default: bool = False) -> OutputFile:
+    """Check a result file's path before any work and create its staging file beside it.
+
+    Args:
+        out: The file.
+        option: The option named in errors.
+        overwrite: Replace an existing file (``--overwrite``).
+        default: ``out`` is the command's default name, not the user's: when it exists, the
+            first free ``NAME-2.EXT``, ``NAME-3.EXT`` ... is used instead of refusing.
+
+    Raises:
+        OutputError: the path is empty, a folder, in a folder that cannot be created or
+            written, or an existing file without ``overwrite``.
+    """
+    target = _check_text(out, option)
+    shown = str(target)
+    if target.is_dir():
+        raise OutputError(f"{option}: {shown!r} is a folder; allowed: a file name, e.g. "
+                          f"{str(target / 'handout.html')!r}")
+    if default and target.exists() and not overwrite:
+        k = 2
+        while target.exists():
+            target = target.with_name(f"{Path(out).stem}-{k}{Path(out).suffix}")
+            k += 1
+    elif target.exists() and not overwrite:
+        raise OutputError(f"{option}: {shown!r} already exists; allowed: a new file name, or "
+                          "--overwrite to replace it")
+    _creatable_parent(target, option)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
+                                    dir=target.parent)
+    except OSError as err:
+        raise OutputError(f"{option}: cannot write in {str(target.parent)!r}: "
+                          f"{err.strerror or err}") from None
+    os.close(fd)
+    return OutputFile(target, Path(name), existed=target.exists())
