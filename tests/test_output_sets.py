@@ -51,6 +51,7 @@ NEEDS = {
 SPEC = """name = "tiny"
 regimes = ["committee_only", "team_and_committee"]
 replicates = 2
+root_seed = 7
 steps = 13
 [base]
 n_households = 40
@@ -336,3 +337,64 @@ def test_twenty_random_sigints_leave_a_whole_set_or_none(tmp_path: Path) -> None
         assert leftovers(place) == []
         shutil.rmtree(place)
     assert outcomes["previous"] + outcomes["none"] >= 5, outcomes  # the interrupts did land
+
+
+# ---------------------------------------------------------------------------- sweeps and reports
+def test_a_sweep_is_marked_complete_and_report_refuses_an_unfinished_one(
+        tmp_path: Path) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    sweep = tmp_path / "s"
+    code, _, err = run_cli(["sweep", str(spec), "--out", str(sweep), "--engine", "serial",
+                            "--quiet"])
+    assert code == 0, err
+    marker = json.loads((sweep / "COMPLETE").read_text(encoding="utf-8"))
+    assert marker["planned"] == marker["ok"] == 4 and marker["failed"] == 0
+    # a finished sweep reports with exit 0
+    code, out, err = run_cli(["report", str(sweep), "--quiet"])
+    assert code == 0 and err == "" and out.strip() == str(sweep / "report.md")
+    first = (sweep / "report.md").read_bytes()
+    # one run lost: the report refuses, says how many are missing, and writes nothing
+    record = sorted((sweep / "records").glob("*.json"))[0]
+    record.unlink()
+    (sweep / "COMPLETE").unlink()
+    code, out, err = run_cli(["report", str(sweep), "--quiet"])
+    assert code == 1 and "4 runs planned: 3 ok, 0 failed, 1 missing" in err and "--partial" in err
+    assert (sweep / "report.md").read_bytes() == first and leftovers(sweep) == []
+    # --partial: written, still exit 1, said on the terminal; the overview uses complete points
+    code, out, err = run_cli(["report", str(sweep), "--partial", "--quiet", "--out",
+                              str(tmp_path / "elsewhere")])
+    assert code == 1 and "1 missing" in err
+    assert (tmp_path / "elsewhere" / "report.md").is_file()
+    assert (tmp_path / "elsewhere" / "report" / "summary.csv").is_file()
+    # rerunning the sweep finishes it and marks it complete again
+    code, _, err = run_cli(["sweep", str(spec), "--out", str(sweep), "--engine", "serial",
+                            "--quiet"])
+    assert code == 0 and (sweep / "COMPLETE").is_file()
+
+
+def test_report_of_a_read_only_sweep_goes_elsewhere(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    sweep = tmp_path / "s"
+    assert run_cli(["sweep", str(spec), "--out", str(sweep), "--engine", "serial",
+                    "--quiet"])[0] == 0
+    prefix = _without_privilege()
+    cli = [*prefix, sys.executable, "-m", "village_sim.cli", "report", str(sweep)]
+    folders = [sweep, *[p for p in sweep.rglob("*") if p.is_dir()]]
+    for folder in folders:
+        folder.chmod(0o555)
+    elsewhere = tmp_path / "w"
+    elsewhere.mkdir()
+    elsewhere.chmod(0o777)
+    try:
+        done = subprocess.run(cli, capture_output=True, text=True, check=False, timeout=120)
+        assert done.returncode == 2 and "cannot write" in done.stderr, done.stderr
+        assert "unless --out names another" in done.stderr
+        done = subprocess.run([*cli, "--out", str(elsewhere / "r"), "--quiet"],
+                              capture_output=True, text=True, check=False, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert (elsewhere / "r" / "report.md").is_file()
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)

@@ -588,7 +588,7 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
     fig_dir.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(documents=[], figure_dir=fig_dir)
 
-    runs = run_table(store.root)
+    runs = run_table(store.root, write=False)  # the report writes only its own files
     series = load_timeseries(store.root)
     try:
         plan = store.plan()
