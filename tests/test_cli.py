@@ -70,7 +70,9 @@ def test_compare_timeseries_is_paired(compare_run: tuple[Path, str]) -> None:
 def test_compare_summary_has_every_regime_and_metric(compare_run: tuple[Path, str]) -> None:
     out, stdout = compare_run
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary.columns) == ["metric", "regime", "mean", "ci_low", "ci_high", "n"]
+    # interval, confidence, window and unit state what the numbers are (issue "Outputs ...")
+    assert list(summary.columns) == ["metric", "regime", "mean", "ci_low", "ci_high", "n",
+                                     "interval", "confidence", "window", "unit"]
     assert set(summary["regime"]) == set(REGIMES_DEFAULT)
     for metric in ex.KEY_METRICS:
         rows = summary[summary["metric"] == metric]
@@ -97,9 +99,23 @@ def test_compare_summary_matches_timeseries(compare_run: tuple[Path, str]) -> No
     per_seed = window.groupby(["regime", "replicate"])["coverage"].mean().unstack("regime")
     for regime in REGIMES_DEFAULT:
         values = per_seed[regime].to_numpy()
-        half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
         row = summary.loc[("coverage", regime)]
         assert row["mean"] == pytest.approx(values.mean())
+        # coverage is a share: its t interval is taken on the logit scale (issue "Outputs
+        # ...", item 5); inside (0, 1) it is exactly this
+        assert ((values > 0) & (values < 1)).all() and row["interval"] == "logit t"
+        logits = np.log(values / (1 - values))
+        half = stats.t.ppf(0.975, len(values) - 1) * logits.std(ddof=1) / math.sqrt(len(values))
+        ends = 1 / (1 + np.exp(-(logits.mean() + np.array([-half, half]))))
+        assert row["ci_low"] == pytest.approx(min(ends[0], values.mean()))
+        assert row["ci_high"] == pytest.approx(max(ends[1], values.mean()))
+    # an unbounded metric keeps the plain t interval
+    ratio = window.groupby(["regime", "replicate"])["amount_kin_premium"].mean().unstack("regime")
+    for regime in REGIMES_DEFAULT:
+        values = ratio[regime].dropna().to_numpy()
+        half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+        row = summary.loc[("amount_kin_premium", regime)]
+        assert row["interval"] == "t"
         assert row["ci_low"] == pytest.approx(values.mean() - half)
         assert row["ci_high"] == pytest.approx(values.mean() + half)
     d = (per_seed["team_and_committee"] - per_seed["committee_only"]).to_numpy()
@@ -177,7 +193,7 @@ def _regime_toml(tmp_path: Path) -> Path:
         (["--params", "REGIME_TOML"], ["regime", "--regimes", "with_regime.toml"]),
         (["--set", "regime=team_alone"], ["regime", "--regimes"]),
         (["--params", "missing.toml"], ["missing.toml", "does not exist"]),
-        (["--seeds", "0"], ["--seeds", ">= 1"]),
+        (["--seeds", "0"], ["--seeds", "from 1 to"]),
         (["--steps", "x"], ["--steps"]),
     ],
 )

@@ -24,6 +24,9 @@ from typing import Any, NoReturn
 from village_sim import teaching_cli
 from village_sim.cli_common import (
     DEFAULT_STEPS,
+    MAX_ROWS_IN_MEMORY,
+    MAX_SEEDS,
+    MAX_STEPS,
     PROG,
     InputError,
     add_overwrite_option,
@@ -69,6 +72,11 @@ def _regime_list(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- formatting
+def _truncated(table: Any, regime: str) -> bool:
+    """Whether the row's interval was cut at the metric's bounds."""
+    return "interval" in table and str(table.at[regime, "interval"]).endswith("truncated")
+
+
 def format_compare_table(
     summary: Any, diffs: Any, regimes: Sequence[str], n_seeds: int, root: int, steps: int,
     window: int, overrides: dict[str, Any],
@@ -80,18 +88,23 @@ def format_compare_table(
     first, last = window_bounds(steps, window)
     base = regimes[0]
     n_households = resolve_parameters(**overrides).n_households
+    several = len(regimes) > 1
     lines = [
-        f"Paired comparison: {len(regimes)} regimes x {n_seeds} seeds (root seed {root}), "
+        (f"Paired comparison: {len(regimes)} regimes" if several else "One regime: "
+         f"{regimes[0]}") + f" x {n_seeds} seeds (root seed {root}), "
         f"{steps} months, {n_households} households"
         + (", overrides: " + ", ".join(f"{k}={v!r}" for k, v in overrides.items())
            if overrides else ""),
         f"Measurement window: the final {window} months of each run (months {first}-{last}); "
         "each seed's value is its mean over the window, ignoring months where the metric is "
         "undefined.",
-        "Cells: mean over seeds [95% CI, t distribution over seeds].",
-        f"diff: regime minus {base} on the same seeds (paired, common random numbers); "
-        "* = CI excludes 0.",
+        "Cells: mean over seeds [95% CI: t distribution over seeds; for shares on the logit "
+        f"scale, so it stays within 0-1; none below {ex.MIN_SEEDS_FOR_CI} seeds]; "
+        "† = interval cut at the metric's bounds.",
+        *([f"diff: regime minus {base} on the same seeds (paired, common random numbers); "
+           "* = CI excludes 0."] if several else []),
         "n: seeds where the metric is defined (per regime / paired if they differ).",
+        "Units and definitions: columns.csv in the output folder; docs/ODD.md section 9.",
         "",
     ]
     header = ["metric", *regimes, *[f"diff {r}" for r in regimes[1:]], "n"]
@@ -102,9 +115,11 @@ def format_compare_table(
         digits = ex.decimals([float(s.at[r, "mean"]) for r in regimes])
         row = [metric]
         row += [ex.format_cell(float(s.at[r, "mean"]), float(s.at[r, "ci_low"]),
-                      float(s.at[r, "ci_high"]), digits) for r in regimes]
+                               float(s.at[r, "ci_high"]), digits,
+                               truncated=_truncated(s, r)) for r in regimes]
         row += [ex.format_cell(float(d.at[r, "mean"]), float(d.at[r, "ci_low"]),
-                      float(d.at[r, "ci_high"]), digits, signed=True) for r in regimes[1:]]
+                               float(d.at[r, "ci_high"]), digits, signed=True,
+                               truncated=_truncated(d, r)) for r in regimes[1:]]
         ns = [int(s.at[r, "n"]) for r in regimes]
         paired = [int(d.at[r, "n"]) for r in regimes[1:]]
         if len(set(ns + paired)) == 1:
@@ -138,6 +153,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             overrides = ex.check_overrides(regimes, overrides)
         except ValueError as err:
             raise InputError(str(err)) from None
+        rows = len(regimes) * args.seeds * (args.steps + 1)
+        if rows > MAX_ROWS_IN_MEMORY:
+            raise InputError(f"--seeds {args.seeds} x --steps {args.steps} x {len(regimes)} "
+                             f"regimes: {rows:,} rows of series; allowed: at most "
+                             f"{MAX_ROWS_IN_MEMORY:,} (compare holds them in memory; "
+                             "'village-sim sweep' streams any number to disk)")
         seeds = ex.replicate_seeds(args.seed, args.seeds)
         started = time.perf_counter()
         df = ex.run_paired(regimes, seeds, args.steps, overrides,
@@ -162,8 +183,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                                    ex.WINDOW, overrides))
         print()
         print(f"{len(regimes) * len(seeds)} runs in {elapsed:.1f} s.")
-        print("Wrote timeseries.csv, summary.csv, differences.csv, parameters.toml, "
-              "metrics.png to:")
+        print("Wrote timeseries.csv, summary.csv, differences.csv, columns.csv (what every "
+              "column means, with units), parameters.toml, metrics.png to:")
     print(out.target)
     return 0
 
@@ -382,6 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
                "130 interrupted.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version",
+                        version=f"{PROG} {package_version()}",
+                        help="print the version and exit (it is also written into every "
+                             "output's parameters file and marker)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=_Parser)
     regimes = ", ".join(REGIMES)
@@ -403,9 +428,11 @@ def build_parser() -> argparse.ArgumentParser:
              f"differences. Allowed: {regimes}. Default: {DEFAULT_REGIMES}.",
     )
     c.add_argument(
-        "--seeds", metavar="N", type=int_at_least(1, "replicates"), default=DEFAULT_SEEDS,
-        help=f"number of replicates (seeds) per regime, >= 1; CIs need >= 2. "
-             f"Default: {DEFAULT_SEEDS}.",
+        "--seeds", metavar="N", type=int_at_least(1, "replicates", MAX_SEEDS),
+        default=DEFAULT_SEEDS,
+        help=f"number of replicates (seeds) per regime, 1 to {MAX_SEEDS:,}; confidence "
+             f"intervals need >= 3 (runs x months at most {MAX_ROWS_IN_MEMORY:,}: compare "
+             f"holds them in memory; a sweep streams to disk). Default: {DEFAULT_SEEDS}.",
     )
     c.add_argument(
         "--seed", metavar="ROOT", type=int_at_least(0, "root seed"), default=0,
@@ -413,9 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
              "SeedSequence(ROOT).spawn(N)[i].generate_state(1)[0]. Default: 0.",
     )
     c.add_argument(
-        "--steps", metavar="MONTHS", type=int_at_least(1, "months"), default=DEFAULT_STEPS,
-        help=f"months to simulate per run, >= 1 (identification runs in month 1 and then "
-             f"yearly). Default: {DEFAULT_STEPS}.",
+        "--steps", metavar="MONTHS", type=int_at_least(1, "months", MAX_STEPS),
+        default=DEFAULT_STEPS,
+        help=f"months to simulate per run, 1 to {MAX_STEPS:,} (identification runs in month 1 "
+             f"and then yearly). Default: {DEFAULT_STEPS}.",
     )
     _add_param_options(c, "The file may not set 'regime' (use --regimes).")
     c.add_argument(
@@ -450,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", metavar="S", type=int_at_least(0, "seed"), default=0,
                    help="seed of the run (the model's rng), >= 0. Default: 0.")
     r.add_argument(
-        "--steps", metavar="MONTHS", type=int_at_least(1, "months"), default=None,
+        "--steps", metavar="MONTHS", type=int_at_least(1, "months", MAX_STEPS), default=None,
         help=f"months to simulate, >= 1. Default: {DEFAULT_STEPS} (with --scenario: the "
              "scenario's length).",
     )
@@ -500,7 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--only", metavar="NAME", action="extend", nargs="+", default=None,
                    help="check only these parameters. Default: all declared.")
-    e.add_argument("--seeds", metavar="N", type=int_at_least(2, "--seeds"), default=None,
+    e.add_argument("--seeds", metavar="N", type=int_at_least(2, "--seeds", MAX_SEEDS),
+                   default=None,
                    help="paired seeds 0..N-1 for each declaration. Default: the "
                         "declaration's own (20 or 30).")
     e.add_argument("--markdown", action="store_true",
@@ -616,7 +645,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="worker processes (processes, local dask). Default: one per core.")
     cb.add_argument("--scheduler", metavar="ADDRESS", default=None,
                     help="address of an existing Dask scheduler (implies --engine dask).")
-    cb.add_argument("--check-seeds", metavar="N", type=int_at_least(2, "check-seeds"),
+    cb.add_argument("--check-seeds", metavar="N",
+                    type=int_at_least(2, "check-seeds", MAX_SEEDS),
                     default=None, help="fresh seeds (disjoint from those used to fit) for the "
                     "fit table. Default: the targets file's check_seeds, else its seeds.")
     cb.add_argument("--quiet", action="store_true", help="print only the output directory.")

@@ -21,6 +21,9 @@ from village_sim.params import PARAM_BY_NAME, load_overrides, resolve_parameters
 
 __all__ = [
     "DEFAULT_STEPS",
+    "MAX_ROWS_IN_MEMORY",
+    "MAX_SEEDS",
+    "MAX_STEPS",
     "OUTPUT_ROOT",
     "PROG",
     "InputError",
@@ -46,18 +49,27 @@ class InputError(ValueError):
 
 
 # ---------------------------------------------------------------------------- argument types
-def int_at_least(low: int, what: str) -> Any:
-    """An argparse ``type``: an integer ``>= low``; ``what`` names it in the error message."""
+MAX_SEEDS = 5_000
+"""Most seeds ``compare``, ``effects``, ``handout`` and ``calibrate`` take (they hold every
+run's series in memory; a sweep streams to disk and has no such limit)."""
+MAX_STEPS = 1_200
+"""Most months a run of ``compare`` or ``run`` takes (100 years)."""
+MAX_ROWS_IN_MEMORY = 2_000_000
+"""Most rows (runs x months) ``compare`` holds in memory (about 1.3 GB of series)."""
+
+
+def int_at_least(low: int, what: str, high: int | None = None) -> Any:
+    """An argparse ``type``: an integer ``>= low`` (and ``<= high``); ``what`` names it."""
+    allowed = f"an integer >= {low}" if high is None else f"an integer from {low} to {high:,}"
 
     def convert(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"got {text!r}; allowed: an integer >= {low} ({what})"
-            ) from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"got {value}; allowed: an integer >= {low} ({what})")
+            raise argparse.ArgumentTypeError(f"got {text!r}; allowed: {allowed} ({what})") \
+                from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"got {value}; allowed: {allowed} ({what})")
         return value
 
     return convert

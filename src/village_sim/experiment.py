@@ -24,7 +24,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -37,13 +37,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_REGIMES",
+    "CONFIDENCE",
     "KEY_METRICS",
     "PLOT_METRICS",
     "WINDOW",
+    "Interval",
     "atomic_path",
     "check_overrides",
     "check_regimes",
+    "difference_bounds",
+    "format_cell",
+    "format_number",
     "format_toml",
+    "interval",
+    "mean_ci",
     "plot_metrics",
     "replicate_seeds",
     "run_model",
@@ -52,6 +59,7 @@ __all__ = [
     "summarise",
     "timeseries",
     "window_bounds",
+    "write_columns",
     "write_compare_outputs",
     "write_csv",
     "write_parquet",
@@ -285,22 +293,72 @@ def window_bounds(last_step: int, window: int = WINDOW) -> tuple[int, int]:
     return first, last_step
 
 
-def mean_ci(values: np.ndarray | Sequence[float]) -> tuple[float, float, float, int]:
-    """Mean and 95% t confidence interval of the finite values (NaN where undefined).
+class Interval(NamedTuple):
+    """A mean over seeds with its confidence interval and how the interval was made."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    method: str
+    """``t``, ``logit t``, ``t, truncated`` or ``none (n < 3)`` (``none`` when n = 0)."""
+
+
+MIN_SEEDS_FOR_CI = 3
+"""Below this many seeds no interval is given: with 2 the t interval spans 12.7 sd."""
+CONFIDENCE = 0.95
+
+
+def interval(values: np.ndarray | Sequence[float], bounds: tuple[float, float] | None = None,
+             level: float = CONFIDENCE) -> Interval:
+    """Mean and t confidence interval of the finite values, kept inside ``bounds``.
+
+    * No bounds: ``mean ± t(1 - (1 - level)/2, n - 1) · sd / sqrt(n)`` (method ``t``).
+    * ``bounds = (0, 1)`` (a share) and every value strictly inside: the t interval of the
+      mean of ``logit(values)``, mapped back (method ``logit t``) — it cannot leave (0, 1);
+      the printed mean stays the plain mean, and the interval is widened to hold it should
+      the two scales disagree.
+    * Other bounds (a difference of shares), or values on a bound: the t interval cut at the
+      bounds (method ``t, truncated`` when it was cut, else ``t``).
+    * Fewer than :data:`MIN_SEEDS_FOR_CI` values: no interval (``none (n < 3)``).
 
     Returns:
-        ``(mean, low, high, n)``; the interval is NaN for n < 2, everything NaN for n = 0.
+        The mean (NaN when no value is finite), the interval (NaN when none), n and method.
     """
     arr = np.asarray(values, dtype=float)
     finite = arr[np.isfinite(arr)]
     n = int(finite.size)
     if n == 0:
-        return math.nan, math.nan, math.nan, 0
+        return Interval(math.nan, math.nan, math.nan, 0, "none")
     mean = float(finite.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, n
-    half = float(stats.t.ppf(0.975, n - 1)) * float(finite.std(ddof=1)) / math.sqrt(n)
-    return mean, mean - half, mean + half, n
+    if n < MIN_SEEDS_FOR_CI:
+        return Interval(mean, math.nan, math.nan, n, f"none (n < {MIN_SEEDS_FOR_CI})")
+    q = float(stats.t.ppf(1 - (1 - level) / 2, n - 1))
+    if bounds == (0.0, 1.0) and bool(np.all((finite > 0) & (finite < 1))):
+        logits = np.log(finite / (1 - finite))
+        centre = float(logits.mean())
+        half = q * float(logits.std(ddof=1)) / math.sqrt(n)
+        low, high = (float(1 / (1 + math.exp(-(centre + k * half)))) for k in (-1, 1))
+        return Interval(mean, min(low, mean), max(high, mean), n, "logit t")
+    half = q * float(finite.std(ddof=1)) / math.sqrt(n)
+    low, high = mean - half, mean + half
+    if bounds is not None and (low < bounds[0] or high > bounds[1]):
+        return Interval(mean, max(low, bounds[0]), min(high, bounds[1]), n, "t, truncated")
+    return Interval(mean, low, high, n, "t")
+
+
+def difference_bounds(bounds: tuple[float, float] | None) -> tuple[float, float] | None:
+    """The range of a paired difference of a metric with ``bounds`` (e.g. [0, 1] -> [-1, 1])."""
+    if bounds is None:
+        return None
+    width = bounds[1] - bounds[0]
+    return (-width, width)
+
+
+def mean_ci(values: np.ndarray | Sequence[float],
+            bounds: tuple[float, float] | None = None) -> tuple[float, float, float, int]:
+    """``(mean, low, high, n)`` of :func:`interval` (95%; NaN interval for n < 3)."""
+    return tuple(interval(values, bounds))[:4]  # type: ignore[return-value]
 
 
 def decimals(values: Sequence[float]) -> int:
@@ -310,14 +368,24 @@ def decimals(values: Sequence[float]) -> int:
     return 0 if big >= 100 else 1 if big >= 10 else 2 if big >= 1 else 3
 
 
-def format_cell(mean: float, lo: float, hi: float, digits: int, signed: bool = False) -> str:
-    """``mean [lo, hi]`` for tables; a signed interval that excludes 0 is starred."""
+def format_number(value: float, digits: int, signed: bool = False) -> str:
+    """``value`` with ``digits`` decimals; a rounded zero is ``0.000``, never ``-0.000``."""
+    if round(value, digits) == 0:
+        return f"{0.0:.{digits}f}"
+    return f"{value:{'+' if signed else ''},.{digits}f}"
+
+
+def format_cell(mean: float, lo: float, hi: float, digits: int, signed: bool = False,
+                truncated: bool = False) -> str:
+    """``mean [lo, hi]`` for tables: starred when signed and excluding 0, ``†`` when cut."""
     if not math.isfinite(mean):
         return "undefined"
-    sign = "+" if signed else ""
-    text = f"{mean:{sign},.{digits}f}"
+    text = format_number(mean, digits, signed)
     if math.isfinite(lo) and math.isfinite(hi):
-        text += f" [{lo:{sign},.{digits}f}, {hi:{sign},.{digits}f}]"
+        text += (f" [{format_number(lo, digits, signed)}, "
+                 f"{format_number(hi, digits, signed)}]")
+        if truncated:
+            text += " †"
         if signed and (lo > 0 or hi < 0):
             text += " *"
     return text
@@ -342,10 +410,10 @@ def summarise(
     """Means over seeds with 95% CIs, and paired differences against the first regime.
 
     Each seed's value of a metric is its mean over the final ``window`` months (ignoring NaN
-    months); a seed where the metric is undefined throughout the window is left out. The CI is
-    ``mean ± t(0.975, n-1) · sd / sqrt(n)`` over the n seeds where the metric is defined (NaN
-    for n < 2). Differences are per seed (other regime minus the first, on the same seed),
-    over seeds where both are defined.
+    months); a seed where the metric is undefined throughout the window is left out. The CI
+    is :func:`interval` over the n seeds where the metric is defined (kept inside the
+    metric's bounds; none for n < 3). Differences are per seed (other regime minus the first,
+    on the same seed), over seeds where both are defined.
 
     Args:
         df: Output of :func:`run_paired` (needs ``regime``, ``replicate``, ``step``).
@@ -354,8 +422,8 @@ def summarise(
 
     Returns:
         ``(summary, differences)``. ``summary`` columns: metric, regime, mean, ci_low, ci_high,
-        n. ``differences`` columns: metric, regime, baseline, mean, ci_low, ci_high, n — one
-        row per metric and non-baseline regime.
+        n, interval (how it was made), confidence, window, unit. ``differences``: the same with
+        baseline after regime — one row per metric and non-baseline regime.
 
     Raises:
         ValueError: for unknown metrics or an empty frame.
@@ -367,30 +435,39 @@ def summarise(
         raise ValueError("no runs to summarise")
     if window < 1:
         raise ValueError(f"window: got {window!r}; allowed: an integer >= 1 (months)")
+    from village_sim.dictionary import METRIC_UNITS, bounds
+
     regimes = list(dict.fromkeys(df["regime"]))
     values = per_seed_values(df, metrics, window)
+    first, last = window_bounds(int(df["step"].max()), window)
+    stated = {"confidence": CONFIDENCE, "window": f"months {first}-{last}"}
     summary_rows: list[dict[str, Any]] = []
     diff_rows: list[dict[str, Any]] = []
     base = regimes[0]
     for metric in metrics:
         table = values[metric].unstack("regime")  # rows: replicate, columns: regime
+        limits = bounds(metric)
+        unit = METRIC_UNITS[metric][0] if metric in METRIC_UNITS else ""
         for regime in regimes:
-            mean, lo, hi, n = mean_ci(table[regime].to_numpy(dtype=float))
+            got = interval(table[regime].to_numpy(dtype=float), limits)
             summary_rows.append(
-                {"metric": metric, "regime": regime, "mean": mean, "ci_low": lo, "ci_high": hi,
-                 "n": n}
+                {"metric": metric, "regime": regime, "mean": got.mean, "ci_low": got.low,
+                 "ci_high": got.high, "n": got.n, "interval": got.method, **stated,
+                 "unit": unit}
             )
         for regime in regimes[1:]:
             diff = (table[regime] - table[base]).to_numpy(dtype=float)
-            mean, lo, hi, n = mean_ci(diff)
+            got = interval(diff, difference_bounds(limits))
             diff_rows.append(
-                {"metric": metric, "regime": regime, "baseline": base, "mean": mean,
-                 "ci_low": lo, "ci_high": hi, "n": n}
+                {"metric": metric, "regime": regime, "baseline": base, "mean": got.mean,
+                 "ci_low": got.low, "ci_high": got.high, "n": got.n, "interval": got.method,
+                 **stated, "unit": unit}
             )
+    tail = ["interval", "confidence", "window", "unit"]
     summary = pd.DataFrame(summary_rows, columns=["metric", "regime", "mean", "ci_low",
-                                                  "ci_high", "n"])
+                                                  "ci_high", "n", *tail])
     diffs = pd.DataFrame(diff_rows, columns=["metric", "regime", "baseline", "mean", "ci_low",
-                                             "ci_high", "n"])
+                                             "ci_high", "n", *tail])
     return summary, diffs
 
 
@@ -599,11 +676,27 @@ def write_compare_outputs(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    written = [
-        write_csv(df, out / "timeseries.csv"),
-        write_csv(summary, out / "summary.csv"),
-        write_csv(diffs, out / "differences.csv"),
+    first, last = window_bounds(int(df["step"].max()), window)
+    tables = {"timeseries.csv": df, "summary.csv": summary, "differences.csv": diffs}
+    written = [write_csv(table, out / name) for name, table in tables.items()]
+    written += [
+        write_columns(out, tables, f"months {first}-{last} (mean of each seed over them)"),
         write_text(format_toml(overrides, header), out / "parameters.toml"),
         plot_metrics(df, out / "metrics.png", plot, window, lang=lang),
     ]
     return written
+
+
+def write_columns(out: str | Path, tables: Mapping[str, pd.DataFrame], window: str = "",
+                  notes: Mapping[str, Any] | None = None) -> Path:
+    """Write ``columns.csv``, the data dictionary of ``tables`` (:mod:`village_sim.dictionary`).
+
+    Args:
+        out: The folder the tables were written to.
+        tables: File name -> table.
+        window: The measurement window of summary columns, in words.
+        notes: Entries (:class:`~village_sim.dictionary.Column`) for a command's own columns.
+    """
+    from village_sim.dictionary import columns_frame
+
+    return write_csv(columns_frame(tables, window, notes), Path(out) / "columns.csv")

@@ -32,8 +32,10 @@ a trainer can write their own and pass its path wherever an id is accepted. The 
 
 The claim is measured as in ``tests/test_effects.py``: on the same seeds for the scenario and
 its control (common random numbers, DESIGN §4), each run's value is the metric's mean over the
-window (months where it is undefined are skipped), and the paired differences must have the
-stated sign at least ``min_t`` (default 2) standard errors from zero. The window must hold a
+window (months where it is undefined are skipped), and the 95% confidence interval of the
+paired differences (t critical value for their degrees of freedom, at least 3 seeds) must
+exclude zero on the stated side — and, if the file sets ``min_t``, the difference must also be
+at least that many standard errors from zero. The window must hold a
 yearly identification (months 1, 13, 25, …), so that a change in who is registered can show.
 
 API for the app and the CLI: :func:`list_scenarios`, :func:`load_scenario`,
@@ -131,7 +133,8 @@ class Claim:
     metric: str
     direction: str
     window: tuple[int, int]
-    min_t: float = 2.0
+    min_t: float | None = None
+    """An extra bar: at least this many standard errors from 0 (``None``: the CI alone)."""
     identical_until: int | None = None
 
     @property
@@ -303,13 +306,15 @@ def _claim(raw: Any, steps: int, source: str) -> Claim:
     if not any(m % 12 == 1 for m in range(window[0], window[1] + 1)):
         raise _fail(source, f"claim.window: got {window!r}; allowed: a window holding a yearly "
                             "identification (month 1, 13, 25, ...), DESIGN §4")
-    min_t = raw.get("min_t", 2.0)
-    if isinstance(min_t, bool) or not isinstance(min_t, int | float) or not min_t > 0:
+    min_t = raw.get("min_t")
+    if min_t is not None and (isinstance(min_t, bool) or not isinstance(min_t, int | float)
+                              or not min_t > 0):
         raise _fail(source, f"claim.min_t: got {min_t!r}; allowed: a number > 0")
     until = raw.get("identical_until")
     if until is not None:
         until = _int(until, source, "claim.identical_until", 0, window[0] - 1)
-    return Claim(metric, str(direction), (window[0], window[1]), float(min_t), until)
+    return Claim(metric, str(direction), (window[0], window[1]),
+                 None if min_t is None else float(min_t), until)
 
 
 def parse_scenario(data: Mapping[str, Any], source: str = "<memory>",
@@ -517,19 +522,31 @@ class ClaimResult:
         return self.scenario_values - self.control_values
 
     @property
-    def holds(self) -> bool:
-        """Whether the claim holds on these seeds.
+    def critical_t(self) -> float:
+        """The 95% two-sided t critical value for n - 1 degrees of freedom (NaN for n < 3)."""
+        from scipy import stats
 
-        It holds with the right sign, at least ``min_t`` standard errors from 0, defined on
-        at least 80% of the seeds and (if the claim says so) identical before
+        return float(stats.t.ppf(0.975, self.n - 1)) if self.n >= 3 else math.nan
+
+    @property
+    def enough_seeds(self) -> bool:
+        """At least 3 paired seeds, and the metric defined on at least 80% of them."""
+        return self.n >= max(3, math.ceil(0.8 * len(self.seeds))) and math.isfinite(self.mean)
+
+    @property
+    def holds(self) -> bool:
+        """Whether the claim is shown on these seeds.
+
+        Enough seeds (:attr:`enough_seeds`), the right sign, the 95% CI excluding 0 (``|t|`` at
+        least the critical value for n - 1 degrees of freedom), at least ``min_t`` standard
+        errors if the claim sets it, and (if the claim says so) identical before
         ``identical_until``.
         """
-        if self.n < max(2, math.ceil(0.8 * len(self.seeds))) or not math.isfinite(self.mean):
-            return False
-        if self.identical_before is False:
+        if not self.enough_seeds or self.identical_before is False:
             return False
         right_sign = np.sign(self.mean) == self.claim.sign
-        return bool(right_sign and abs(self.t) >= self.claim.min_t)
+        bar = max(self.critical_t, self.claim.min_t or 0.0)
+        return bool(right_sign and abs(self.t) >= bar)
 
 
 def _window_means(frame: pd.DataFrame, metric: str, window: tuple[int, int]) -> np.ndarray:
@@ -571,10 +588,11 @@ def measure_claim(scenario: Scenario, seeds: Sequence[int] | None = None,
     mean = float(d.mean()) if n else math.nan
     if n >= 2:
         se = float(d.std(ddof=1)) / math.sqrt(n)
-        half = float(stats.t.ppf(0.975, n - 1)) * se
         t = mean / se if se > 0 else (math.copysign(math.inf, mean) if mean else 0.0)
     else:
-        se = half = t = math.nan
+        se = t = math.nan
+    # no interval below 3 seeds (with 2 the 95% interval is +-12.7 standard errors)
+    half = float(stats.t.ppf(0.975, n - 1)) * se if n >= 3 else math.nan
     identical: bool | None = None
     if claim.identical_until is not None:
         from village_sim.model import METRIC_NAMES

@@ -84,8 +84,16 @@ def result_sentences(result: ClaimResult, scenario: Scenario, control: Scenario,
                  low=format_value(result.ci_low, ref, signed=True),
                  high=format_value(result.ci_high, ref, signed=True),
                  t=format_value(result.t, 10.0))
-    verdict = "handout.result_holds" if result.holds else "handout.result_fails"
-    return [measured, _(verdict, min_t=format_value(scenario.claim.min_t, 10.0))]
+    df = result.n - 1
+    crit = format_value(result.critical_t, 10.0)
+    if result.holds:
+        verdict = _("handout.result_holds", t=format_value(abs(result.t), 10.0), crit=crit,
+                    df=df)
+    elif not result.enough_seeds:
+        verdict = _("handout.result_few", n=result.n)
+    else:
+        verdict = _("handout.result_fails", crit=crit, df=df)
+    return [measured, verdict]
 
 
 # ---------------------------------------------------------------------------- wrapping

@@ -27,6 +27,7 @@ from typing import Any
 
 from village_sim.cli_common import (
     DEFAULT_STEPS,
+    MAX_SEEDS,
     PROG,
     InputError,
     add_overwrite_option,
@@ -117,7 +118,7 @@ def format_compare_table(summary: Any, diffs: Any, regimes: Sequence[str], n_see
         title,
         _("cli.compare_window", window=window, first=first, last=last),
         _("cli.compare_cells"),
-        _("cli.compare_diff", base=_.regime(base)),
+        *([_("cli.compare_diff", base=_.regime(base))] if len(regimes) > 1 else []),
         _("cli.compare_n"),
         "",
         *[f"[{k + 1}] {r}: {_.regime(r)}" for k, r in enumerate(regimes)],
@@ -134,7 +135,8 @@ def format_compare_table(summary: Any, diffs: Any, regimes: Sequence[str], n_see
 
         def cell(frame: Any, regime: str, signed: bool = False, _digits: int = digits) -> str:
             text = _cell(float(frame.at[regime, "mean"]), float(frame.at[regime, "ci_low"]),
-                         float(frame.at[regime, "ci_high"]), _digits, signed=signed)
+                         float(frame.at[regime, "ci_high"]), _digits, signed=signed,
+                         truncated=str(frame.at[regime, "interval"]).endswith("truncated"))
             return _("cli.undefined") if text == "undefined" else text
 
         row = [_.metric(metric), *[cell(s, r) for r in regimes],
@@ -224,14 +226,14 @@ def _run_into(args: argparse.Namespace, out: Any, folder: Path) -> int:
     ts = ex.timeseries(model)
     ts.insert(0, "seed", args.seed)
     ts.insert(0, "regime", regime)
-    written = [
-        ex.write_csv(ts, folder / "timeseries.csv"),
-        ex.write_csv(model.household_frame(), folder / "households.csv"),
-        ex.write_csv(model.decision_log(), folder / "decisions.csv"),
-    ]
+    tables = {"timeseries.csv": ts, "households.csv": model.household_frame(),
+              "decisions.csv": model.decision_log()}
+    written = [ex.write_csv(table, folder / name) for name, table in tables.items()]
     if args.households_every:
-        written.append(ex.write_parquet(model.household_panel(),
+        tables["household_panel.parquet"] = model.household_panel()
+        written.append(ex.write_parquet(tables["household_panel.parquet"],
                                         folder / "household_panel.parquet"))
+    written.append(ex.write_columns(folder, tables))
     command = f"{PROG} run --seed {args.seed} --steps {steps} --params parameters.toml"
     if scenario is not None:
         command += " --scenario scenario.toml"
@@ -436,7 +438,7 @@ def add_commands(sub: Any) -> None:
     add_overwrite_option(h, what="file")
     h.add_argument("--format", choices=("html", "pdf"), default=None,
                    help="html or pdf. Default: from --out's suffix, else html.")
-    h.add_argument("--seeds", metavar="N", type=int_at_least(2, "paired villages"),
+    h.add_argument("--seeds", metavar="N", type=int_at_least(2, "paired villages", MAX_SEEDS),
                    default=10, help="paired villages (seeds) for the figure and the claim, "
                                     ">= 2. Default: 10.")
     h.add_argument("--seed", metavar="ROOT", type=int_at_least(0, "root seed"), default=0,

@@ -30,11 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from village_sim.dictionary import bounds
 from village_sim.experiment import (
     WINDOW,
     atomic_path,
+    difference_bounds,
     mean_ci,
     window_bounds,
+    write_columns,
     write_csv,
     write_text,
 )
@@ -103,14 +106,14 @@ def _summaries(frame: pd.DataFrame, spec: SweepSpec) -> tuple[pd.DataFrame, pd.D
             for regime in spec.regimes:
                 g = by_regime.get(regime)
                 vals = g[metric].to_numpy(dtype=float) if g is not None else np.array([])
-                mean, lo, hi, n = mean_ci(vals)
+                mean, lo, hi, n = mean_ci(vals, bounds(metric))
                 rows.append({"point": point, **labels, "regime": regime, "metric": metric,
                              "mean": mean, "ci_low": lo, "ci_high": hi, "n": n})
             for regime in spec.regimes[1:]:
                 if regime not in by_regime or base not in by_regime:
                     continue
                 diff = (by_regime[regime][metric] - by_regime[base][metric]).to_numpy(float)
-                mean, lo, hi, n = mean_ci(diff)
+                mean, lo, hi, n = mean_ci(diff, difference_bounds(bounds(metric)))
                 diff_rows.append({"point": point, **labels, "regime": regime, "baseline": base,
                                   "metric": metric, "mean": mean, "ci_low": lo,
                                   "ci_high": hi, "n": n})
@@ -128,7 +131,7 @@ def _overview(frame: pd.DataFrame, spec: SweepSpec) -> tuple[pd.DataFrame, pd.Da
         table = per_rep[metric].unstack("regime")
         for regime in spec.regimes:
             vals = table[regime].to_numpy(float) if regime in table else np.array([])
-            mean, lo, hi, n = mean_ci(vals)
+            mean, lo, hi, n = mean_ci(vals, bounds(metric))
             rows.append({"metric": metric, "regime": regime, "mean": mean, "ci_low": lo,
                          "ci_high": hi, "n": n})
         if spec.baseline not in table:
@@ -140,7 +143,7 @@ def _overview(frame: pd.DataFrame, spec: SweepSpec) -> tuple[pd.DataFrame, pd.Da
             pairs = frame.pivot_table(index=["point", "replicate"], columns="regime",
                                       values=metric, dropna=False)
             diff = (pairs[regime] - pairs[spec.baseline]).groupby(level="replicate").mean()
-            mean, lo, hi, n = mean_ci(diff.to_numpy(float))
+            mean, lo, hi, n = mean_ci(diff.to_numpy(float), difference_bounds(bounds(metric)))
             diff_rows.append({"metric": metric, "regime": regime, "baseline": spec.baseline,
                               "mean": mean, "ci_low": lo, "ci_high": hi, "n": n})
     columns = ["metric", "regime", "mean", "ci_low", "ci_high", "n"]
@@ -725,8 +728,12 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
             files.figures.append(path)
             doc.img(f"{REPORT_DIR}/{path.name}", title)
 
+    tables = {p.name: pd.read_csv(p, nrows=0) for p in files.tables}
+    files.tables.append(write_columns(fig_dir, tables, f"final {window} months of each run "
+                                      f"(months {first}-{last})", _report_notes(spec)))
     doc.h(2, "Files")
-    doc.p(f"Tables: {', '.join(f'`{REPORT_DIR}/{p.name}`' for p in files.tables)}; runs: "
+    doc.p(f"Tables: {', '.join(f'`{REPORT_DIR}/{p.name}`' for p in files.tables)} (the last "
+          "one says what every column of the others means, with units); runs: "
           "`run_table.parquet` (one row per run), `runs/` (time series, a Parquet dataset), "
           "`plan.parquet`, `design.parquet`.")
 
@@ -734,6 +741,41 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
     page = write_text(doc.html(f"Sweep report: {spec.name}"), dest / "report.html")
     files.documents = [md, page]
     return files
+
+
+SENSITIVITY_COLUMNS = {
+    "point": ("design point (row of design.parquet)", "index from 0"),
+    "output": ("what the indices are of: a regime's level, or a paired difference 'B - A'",
+               "name"),
+    "parameter": ("the swept parameter", "name"),
+    "S1": ("first-order Sobol index: share of the output's variance due to the parameter "
+           "alone", "share of variance"),
+    "S1_conf": ("95% bootstrap half-width of S1", "share of variance"),
+    "ST": ("total Sobol index: share of variance involving the parameter, interactions "
+           "included", "share of variance"),
+    "ST_conf": ("95% bootstrap half-width of ST", "share of variance"),
+    "mu": ("Morris mean elementary effect", "unit of the metric per unit range"),
+    "mu_star": ("Morris mean absolute elementary effect (importance)",
+                "unit of the metric per unit range"),
+    "mu_star_conf": ("95% bootstrap half-width of mu*", "unit of the metric per unit range"),
+    "sigma": ("Morris spread of the elementary effects (non-linearity, interactions)",
+              "unit of the metric per unit range"),
+}
+"""Data-dictionary entries of the report's own columns (the rest: village_sim.dictionary)."""
+
+
+def _report_notes(spec: SweepSpec) -> dict[str, Any]:
+    from village_sim.dictionary import Column
+    from village_sim.params import PARAM_BY_NAME
+
+    notes: dict[str, Any] = {name: Column(meaning, unit, doc="docs/sweeps.md")
+                             for name, (meaning, unit) in SENSITIVITY_COLUMNS.items()}
+    for name in spec.axis_names:
+        p = PARAM_BY_NAME.get(name)
+        if p is not None:
+            notes[name] = Column(f"swept parameter: {p.meaning}", p.unit,
+                                 doc="docs/parameters.md")
+    return notes
 
 
 def _axis_text(axis: Any) -> str:
