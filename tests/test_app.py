@@ -682,6 +682,51 @@ def test_viz_serves_the_app_and_stops_on_ctrl_c() -> None:
             process.wait()
 
 
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_viz_stops_its_server_on_sigterm_and_sighup(name: str) -> None:
+    """A server killed politely (a service manager, a closed terminal) frees its port."""
+    import signal
+    import socket
+    import subprocess
+    import urllib.request
+
+    sig = getattr(signal, name)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "village_sim.cli", "viz", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
+                    body = page.read().decode()
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read()
+                assert time.monotonic() < deadline, "the server did not answer in 180 s"
+                time.sleep(0.5)
+        # the tab's title before the page sets its own is ours, not "Solara ☀️"
+        assert "<title>village_sim" in body and "Solara ☀️" not in body
+        process.send_signal(sig)
+        assert process.wait(timeout=30) == 128 + sig
+        deadline = time.monotonic() + 15
+        while True:  # nobody listens any more (a bind test would trip over TIME_WAIT)
+            with socket.socket() as knock:
+                if knock.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+            assert time.monotonic() < deadline, f"the server still listens on port {port}"
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def test_png_encoder_round_trip() -> None:
     import io
 

@@ -469,7 +469,8 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
 
     solara.use_thread(play_loop, dependencies=[playing.value])
 
-    solara.Title(_("app.title"))
+    with solara.Head():  # Solara: a Title belongs inside a Head
+        solara.Title(_("app.title"))
     css = page_css()
     if css:
         solara.Style(css)

@@ -202,8 +202,10 @@ def pip_command() -> list[str]:
 def _run(command: Sequence[str], what: str) -> None:
     result = subprocess.run(list(command), capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
-        raise BundleError(f"bundle: {what} failed:\n{tail}")
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        errors = [line for line in lines if line.startswith("ERROR:")]  # pip's own summary
+        reason = (errors or lines[-1:] or ["no output"])[-1].removeprefix("ERROR:").strip()
+        raise BundleError(f"bundle: {what} failed: {reason[:300]}")
 
 
 def _download(pip: list[str], pins: Sequence[tuple[str, str]], target: Target, dest: Path,
@@ -327,6 +329,10 @@ def _scripts(target: Target) -> dict[str, str]:
     ]) + "\n"}
 
 
+PYTHONS = ("3.12", "3.13", "3.14")
+"""Python versions a bundle can target."""
+
+
 # ---------------------------------------------------------------------------- entry point
 def check_target(platform: str | None = None, arch: str | None = None,
                  python: str | None = None) -> Target:
@@ -345,11 +351,10 @@ def check_target(platform: str | None = None, arch: str | None = None,
         raise BundleError(f"--arch: got {arch!r} for {platform}; allowed: "
                           f"{', '.join(ARCHES[platform])}")
     python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
-    parts = python.split(".")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts) or (int(parts[0]), int(
-            parts[1])) < (3, 12):
-        raise BundleError(f"--python: got {python!r}; allowed: a version like 3.12 (>= 3.12, "
-                          "as the package requires)")
+    if python not in PYTHONS:
+        raise BundleError(f"--python: got {python!r}; allowed: {', '.join(PYTHONS)} (the "
+                          "package needs >= 3.12; newer versions once its dependencies publish "
+                          "wheels for them)")
     return Target(platform, arch, python)
 
 

@@ -203,17 +203,39 @@ def load_targets(path: str | Path) -> Targets:
             raw = tomllib.load(fh)
     except FileNotFoundError:
         raise ValueError(f"targets file {str(path)!r} does not exist") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{str(path)!r} is not valid TOML: {err}") from None
+    except IsADirectoryError:
+        raise ValueError(f"targets file {str(path)!r} is a folder; allowed: a TOML file such "
+                         "as experiments/calibration/alatas2012.toml") from None
+    except OSError as err:
+        raise ValueError(f"targets file {str(path)!r} cannot be read: "
+                         f"{err.strerror or err}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"targets file {str(path)!r} is not valid TOML: {err}") from None
     try:
         return parse_targets(raw, source=str(path))
     except ValueError as err:
         raise ValueError(f"{str(path)!r}: {err}") from None
 
 
+def _table(where: str, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise _fail(where, f"got {value!r}; allowed: a table of name = value lines")
+
+
+def _array(where: str, value: Any, header: str) -> list[Any]:
+    """An array of tables (written ``[[header]]``), or an error saying how to write one."""
+    if isinstance(value, Mapping):
+        raise _fail(where, f"got one table ([{header}]); allowed: an array of tables — write "
+                           f"[[{header}]] (two brackets) before each entry")
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise _fail(where, f"got {value!r}; allowed: an array of tables ([[{header}]] entries)")
+    return value
+
+
 def parse_targets(raw: Mapping[str, Any], source: str = "") -> Targets:
     """Validate a targets mapping (the contents of a targets file)."""
     _check_keys("targets file", raw, TOP_KEYS)
+    _table("[base]", raw.get("base", {}))
     base = dict(raw.get("base", {}))
     free_raw = raw.get("free", {})
     if not isinstance(free_raw, Mapping) or not free_raw:
@@ -239,14 +261,17 @@ def parse_targets(raw: Mapping[str, Any], source: str = "") -> Targets:
     overlap = set(free) & set(base)
     if overlap:
         raise _fail("[base]", f"{sorted(overlap)} are free parameters; remove them from [base]")
-    arms_raw = raw.get("arms", [])
+    arms_raw = _array("arms", raw.get("arms", []), "arms")
     if not arms_raw:
         raise _fail("[[arms]]", "at least one arm is needed")
     arms = []
     for i, arm in enumerate(arms_raw):
         where = f"arms[{i}]"
+        _table(where, arm)
         _check_keys(where, arm, ARM_KEYS)
         name = str(arm.get("name", f"arm{i}"))
+        _table(f"{where}.overrides", arm.get("overrides", {}))
+        _array(f"{where}.targets", arm.get("targets", []), "arms.targets")
         overrides = dict(arm.get("overrides", {}))
         targets = tuple(_parse_target(f"{where}.targets[{j}]", t, False)
                         for j, t in enumerate(arm.get("targets", [])))
@@ -260,7 +285,8 @@ def parse_targets(raw: Mapping[str, Any], source: str = "") -> Targets:
     if len(set(names)) != len(names):
         raise _fail("[[arms]]", f"arm names must be unique: {names}")
     contrasts = tuple(_parse_contrast(f"contrasts[{j}]", c)
-                      for j, c in enumerate(raw.get("contrasts", [])))
+                      for j, c in enumerate(_array("contrasts", raw.get("contrasts", []),
+                                                   "contrasts")))
     for c in contrasts:
         for arm_name in (c.arm_a, c.arm_b):
             if arm_name not in names:

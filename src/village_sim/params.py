@@ -826,7 +826,13 @@ def load_overrides(path: str | Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ValueError(f"--params: file {str(path)!r} does not exist") from None
-    except tomllib.TOMLDecodeError as err:
+    except IsADirectoryError:
+        raise ValueError(f"--params: {str(path)!r} is a folder; allowed: a TOML file of "
+                         "'name = value' lines") from None
+    except OSError as err:
+        raise ValueError(f"--params: {str(path)!r} cannot be read: {err.strerror or err}") \
+            from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"--params: {str(path)!r} is not valid TOML: {err}") from None
     if "parameters" in data and isinstance(data["parameters"], dict):
         extra = set(data) - {"parameters"}

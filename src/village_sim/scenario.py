@@ -381,7 +381,13 @@ def _read(path: Path, expected_id: str | None) -> Scenario:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(f"scenario file {str(path)!r} does not exist") from None
-    except tomllib.TOMLDecodeError as err:
+    except IsADirectoryError:
+        raise ScenarioError(f"scenario {str(path)!r} is a folder; allowed: a scenario id (see "
+                            "'village-sim scenarios') or a .toml file") from None
+    except OSError as err:
+        raise ScenarioError(f"scenario file {str(path)!r} cannot be read: "
+                            f"{err.strerror or err}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ScenarioError(f"scenario {str(path)!r} is not valid TOML: {err}") from None
     return parse_scenario(data, repr(str(path)), expected_id, path)
 

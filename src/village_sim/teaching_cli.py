@@ -90,6 +90,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
              "--params, --set and --steps still override it. Writes also metrics.png and "
              "scenario.toml. Default: none.")
     add_lang_option(parser)
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only the output folder. Default: off.")
 
 
 # ---------------------------------------------------------------------------- compare
@@ -260,6 +262,9 @@ def _run_into(args: argparse.Namespace, out: Any, folder: Path) -> int:
 
     _ = Catalog(lang)
     utf8_stdout()
+    if args.quiet:
+        print(out.target)
+        return 0
     first, last = ex.window_bounds(steps, ex.WINDOW)
     final = ts.loc[ts["step"] >= first, list(ex.KEY_METRICS)].mean()
     if scenario is not None:
@@ -298,6 +303,9 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
     _ = Catalog(args.lang)
     utf8_stdout()
+    if args.answers and args.id is None:
+        raise InputError("--answers: the answers belong to one scenario; give its ID, e.g. "
+                         "'village-sim scenarios team_leaves --answers'")
     if args.id is not None:
         try:
             scenario = load_scenario(args.id)
@@ -401,7 +409,7 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Add ``scenarios``, ``handout`` and ``bundle`` to the CLI's subparsers."""
-    from village_sim.bundle import ARCHES, PLATFORMS
+    from village_sim.bundle import ARCHES, PLATFORMS, PYTHONS
 
     langs = ", ".join(LANGUAGES)
     sc = sub.add_parser(
@@ -466,6 +474,7 @@ def add_commands(sub: Any) -> None:
                                                   for p, a in ARCHES.items())
                         + ". Default: this machine's, else the first listed.")
     b.add_argument("--python", metavar="X.Y", default=None,
-                   help="Python version on the laptop (>= 3.12). Default: this Python's.")
+                   help="Python version on the laptop: " + ", ".join(PYTHONS)
+                        + ". Default: this Python's.")
     b.add_argument("--quiet", action="store_true", help="print only the bundle's path.")
     b.set_defaults(func=_cmd_bundle)

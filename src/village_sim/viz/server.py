@@ -9,6 +9,7 @@ printed for the trainer to open (or to project).
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +38,8 @@ def solara_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
     env["SOLARA_THEME_SHOW_BANNER"] = "false"  # the "runs on Solara" badge covers the page
+    # the browser tab's title before the page sets its own (Solara's default: "Solara ☀️")
+    env.setdefault("SOLARA_THEME_TITLE", "village_sim")
     return env
 
 
@@ -73,12 +76,31 @@ def serve(port: int = DEFAULT_PORT, host: str = HOST, out: TextIO | None = None)
     print(f"village-sim live app: http://{host}:{port}/  (Ctrl-C to stop)", file=out,
           flush=True)
     process = subprocess.Popen(solara_command(port, host), env=solara_environment())
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped(signum)
+
+    held = (signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, stop) for sig in held}
     try:
         return process.wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stopped) as why:
+        # Ctrl-C, SIGTERM and SIGHUP all stop the server: it never outlives this command
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        return 130
+            process.wait()
+        return 128 + why.signum if isinstance(why, _Stopped) else 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGHUP arrived while the server ran."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
