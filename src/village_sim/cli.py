@@ -730,6 +730,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv
     reset_write_points()
     try:
+        teaching_cli.resolve_lang(args)
         return int(args.func(args))
     except InputError as err:
         message = " ".join(str(err).splitlines())

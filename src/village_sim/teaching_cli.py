@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 import unicodedata
@@ -40,7 +41,7 @@ from village_sim.cli_common import (
     package_version,
     utf8_stdout,
 )
-from village_sim.i18n import LANGUAGES, Catalog, check_lang
+from village_sim.i18n import Catalog, check_lang
 
 __all__ = [
     "add_commands",
@@ -51,8 +52,11 @@ __all__ = [
     "print_compare",
 ]
 
+LANG_ENV = "VILLAGE_SIM_LANG"
+"""Environment variable: the default --lang of every command (a trainer sets it once)."""
 LANG_HELP = ("language of printed labels and figure titles: zh (中文), vi (Tiếng Việt) or en "
-             "(English). Default: none (metric names as in the code, English text).")
+             f"(English). Default, for every command: ${LANG_ENV} if set, else English "
+             "(compare and run then print metric names as in the code, as in their CSV files).")
 
 
 def _lang(text: str) -> str:
@@ -60,6 +64,24 @@ def _lang(text: str) -> str:
         return check_lang(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def resolve_lang(args: argparse.Namespace) -> None:
+    """Fill ``args.lang`` from $VILLAGE_SIM_LANG, else the command's fallback.
+
+    Raises:
+        InputError: for a $VILLAGE_SIM_LANG that is not a language.
+    """
+    if getattr(args, "lang", "absent") is not None:
+        return
+    raw = os.environ.get(LANG_ENV, "").strip()
+    if raw:
+        try:
+            args.lang = check_lang(raw)
+        except ValueError as err:
+            raise InputError(f"${LANG_ENV}: {err}") from None
+        return
+    args.lang = getattr(args, "lang_fallback", None)
 
 
 def _width(text: str) -> int:
@@ -411,7 +433,6 @@ def add_commands(sub: Any) -> None:
     """Add ``scenarios``, ``handout`` and ``bundle`` to the CLI's subparsers."""
     from village_sim.bundle import ARCHES, PLATFORMS, PYTHONS
 
-    langs = ", ".join(LANGUAGES)
     sc = sub.add_parser(
         "scenarios", help="list the teaching scenarios (or show one in full)",
         description="List the teaching scenarios shipped with the package: id, title and the "
@@ -422,11 +443,11 @@ def add_commands(sub: Any) -> None:
     sc.add_argument("id", metavar="ID", nargs="?", default=None,
                     help="show this scenario in full (an id or a .toml file). Default: list "
                          "all.")
-    sc.add_argument("--lang", metavar="L", type=_lang, default="en",
-                    help=f"language: {langs}. Default: en.")
+    sc.add_argument("--lang", metavar="L", type=_lang, default=None,
+                    help=LANG_HELP)
     sc.add_argument("--answers", action="store_true",
                     help="with an ID: also print the instructor's answers. Default: off.")
-    sc.set_defaults(func=_cmd_scenarios)
+    sc.set_defaults(func=_cmd_scenarios, lang_fallback="en")
 
     h = sub.add_parser(
         "handout", help="write a printable handout of a scenario (HTML or PDF)",
@@ -437,8 +458,8 @@ def add_commands(sub: Any) -> None:
                     "(figure embedded); PDF is A4 with the fonts embedded. No internet needed.")
     h.add_argument("id", metavar="ID", help="scenario id (see 'village-sim scenarios') or the "
                                             "path of a scenario .toml file")
-    h.add_argument("--lang", metavar="L", type=_lang, default="en",
-                   help=f"language: {langs}. Default: en.")
+    h.add_argument("--lang", metavar="L", type=_lang, default=None,
+                   help=LANG_HELP)
     h.add_argument("--out", metavar="FILE", default=None,
                    help="file to write: checked before the runs, written whole at the end. "
                         "Default: handout-ID-LANG.FORMAT in the current folder (-2, -3 ... "
@@ -453,7 +474,7 @@ def add_commands(sub: Any) -> None:
                    help="root seed of the replicate seeds (as in compare). Default: 0.")
     h.add_argument("--answers", action="store_true",
                    help="add the instructor's answers on a last page. Default: off.")
-    h.set_defaults(func=_cmd_handout)
+    h.set_defaults(func=_cmd_handout, lang_fallback="en")
 
     b = sub.add_parser(
         "bundle", help="write an offline install bundle (wheels) for a classroom laptop",
