@@ -28,9 +28,11 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from village_sim import outputs
@@ -398,3 +400,67 @@ def test_report_of_a_read_only_sweep_goes_elsewhere(tmp_path: Path) -> None:
     finally:
         for folder in folders:
             folder.chmod(0o755)
+
+
+# ---------------------------------------------------------------------------- plans that never hang
+def test_a_plan_of_10_to_the_8_runs_is_counted_not_listed(tmp_path: Path) -> None:
+    import itertools
+    import tracemalloc
+
+    from village_sim.sweep.design import design_points, iter_tasks
+    from village_sim.sweep.spec import load_spec
+
+    spec_path = tmp_path / "huge.toml"
+    spec_path.write_text(SPEC.replace("replicates = 2", "replicates = 100000000"),
+                         encoding="utf-8")
+    run_cli(["sweep", str(spec_path), "--out", str(tmp_path / "o"), "--dry-run"])  # imports
+    tracemalloc.start()
+    started = time.perf_counter()
+    code, stdout, err = run_cli(["sweep", str(spec_path), "--out", str(tmp_path / "o"),
+                                 "--dry-run"])
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert code == 0, err
+    assert "= 200000000 runs (200000000 distinct)" in stdout
+    assert elapsed < 1.0 and peak < 20e6, (elapsed, peak)
+    assert not (tmp_path / "o").exists()
+    # the tasks come lazily: the first ones at once, in flat memory
+    spec = load_spec(spec_path)
+    tracemalloc.start()
+    first = list(itertools.islice(iter_tasks(spec, design_points(spec)), 1000))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(first) == 1000 and len({t.run_id for t in first}) == 1000 and peak < 20e6
+
+
+def test_the_streamed_plan_is_the_plan(tmp_path: Path) -> None:
+    from village_sim.experiment import replicate_seed, replicate_seeds
+    from village_sim.sweep.design import (
+        count_runs,
+        design_points,
+        iter_plan_chunks,
+        iter_tasks,
+        plan_runs,
+    )
+    from village_sim.sweep.spec import parse_spec
+    from village_sim.sweep.store import SweepStore
+
+    assert [replicate_seed(11, i) for i in range(40)] == replicate_seeds(11, 40)
+    # a sampled design whose integer parameter repeats points once rounded
+    raw = tomllib.loads(SPEC.replace("[parameters]\nfavoritism = [0.5]",
+                                     "[design]\nkind = \"lhs\"\nsamples = 12\n"
+                                     "[parameters]\nteam_size = { low = 1, high = 2 }"))
+    spec = parse_spec(raw)
+    design = design_points(spec)
+    plan = plan_runs(spec, design)
+    rows, distinct = count_runs(spec, design)
+    assert rows == len(plan) and distinct == plan["run_id"].nunique() < rows
+    chunks = list(iter_plan_chunks(spec, design, rows=5))
+    assert len(chunks) > 1
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), plan)
+    tasks = [t.run_id for t in iter_tasks(spec, design)]
+    assert tasks == list(dict.fromkeys(plan["run_id"]))  # each distinct run once, in order
+    store = SweepStore(tmp_path)
+    store.write_plan(design.frame(), iter_plan_chunks(spec, design, rows=5))
+    pd.testing.assert_frame_equal(store.plan(), plan)

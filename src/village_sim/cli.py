@@ -61,6 +61,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: a number of seconds > 0")
+    return value
+
+
 def _regime_list(text: str) -> list[str]:
     from village_sim.experiment import check_regimes
 
@@ -286,7 +296,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     engine = args.engine or "dask"
     try:
-        make_engine(engine, args.workers, args.scheduler, args.max_in_flight)
+        make_engine(engine, args.workers, args.scheduler, args.max_in_flight,
+                    args.connect_timeout)
     except ValueError as err:
         raise InputError(str(err)) from None
     try:
@@ -294,13 +305,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     except SpecError as err:
         raise InputError(str(err)) from None
     if args.dry_run:
-        from village_sim.sweep.design import design_points, plan_runs
+        from village_sim.sweep.design import count_runs, design_points
 
         design = design_points(spec)
-        plan = plan_runs(spec, design)
+        rows, distinct = count_runs(spec, design)  # counted, never listed
         print(f"sweep {spec.name!r} (spec hash {spec.spec_hash}): design {spec.design}, "
               f"{len(design.points)} points x {len(spec.regimes)} regimes x {spec.replicates} "
-              f"replicates = {len(plan)} runs ({plan['run_id'].nunique()} distinct), "
+              f"replicates = {rows} runs ({distinct} distinct), "
               f"{spec.steps} months each; regimes: {', '.join(spec.regimes)}; swept: "
               f"{', '.join(spec.axis_names) or 'nothing'}.")
         return 0
@@ -308,9 +319,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         summary = run_sweep(spec, args.out, engine=engine, workers=args.workers,
                             scheduler=args.scheduler, max_in_flight=args.max_in_flight,
                             retry_failed=args.retry_failed,
-                            progress=False if args.quiet else (True if args.progress else None))
+                            progress=False if args.quiet else (True if args.progress else None),
+                            connect_timeout=args.connect_timeout)
     except (SweepDirError, ConnectionError) as err:
         raise InputError(str(err)) from None
+    if summary.interrupted:  # Ctrl-C: one line, nothing else (no worker tracebacks either)
+        print(f"{summary.line()} Rerun the same command to resume: only the missing runs "
+              "will run.", file=sys.stderr)
+        return summary.exit_code
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
     for run_id, regime, replicate, last in summary.failures[:5]:
@@ -563,6 +579,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, or "
                         "a scheduler file (*.json); implies --engine dask (docs/cluster.md). "
                         "Default: none (start a LocalCluster).")
+    s.add_argument("--connect-timeout", metavar="SECONDS", type=_seconds, default=10.0,
+                   help="how long to wait for the --scheduler to answer; then exit 2 with "
+                        "nothing written. Default: 10.")
     s.add_argument("--max-in-flight", metavar="K", type=int_at_least(1, "runs"), default=None,
                    help="runs submitted but not yet collected (a sliding window keeps the "
                         "client's memory flat). Default: twice the workers (Dask: twice the "

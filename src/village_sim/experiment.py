@@ -52,6 +52,7 @@ __all__ = [
     "interval",
     "mean_ci",
     "plot_metrics",
+    "replicate_seed",
     "replicate_seeds",
     "run_model",
     "run_one",
@@ -127,8 +128,16 @@ def replicate_seeds(root: int, n: int) -> list[int]:
         raise ValueError(f"root seed: got {root!r}; allowed: a non-negative integer")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise ValueError(f"number of seeds: got {n!r}; allowed: a non-negative integer")
-    children = np.random.SeedSequence(int(root)).spawn(int(n))
-    return [int(child.generate_state(1)[0]) for child in children]
+    return [replicate_seed(int(root), i) for i in range(int(n))]
+
+
+def replicate_seed(root: int, i: int) -> int:
+    """Replicate ``i``'s seed alone: ``SeedSequence(root).spawn(i + 1)[i]`` without the list.
+
+    A spawned child is the root's entropy with the spawn key ``(i,)``, so seed ``i`` costs the
+    same whatever ``i`` is: a sweep of 10^8 replicates never lists them.
+    """
+    return int(np.random.SeedSequence(root, spawn_key=(i,)).generate_state(1)[0])
 
 
 def check_regimes(names: Sequence[str]) -> list[str]:

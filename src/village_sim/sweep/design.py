@@ -37,6 +37,9 @@ __all__ = [
     "design_points",
     "iter_tasks",
     "plan_runs",
+    "count_runs",
+    "distinct_points",
+    "iter_plan_chunks",
     "run_id_for",
 ]
 
@@ -170,46 +173,89 @@ def replicate_seed_list(spec: SweepSpec) -> list[int]:
     return replicate_seeds(spec.root_seed, spec.replicates)
 
 
-def _iter_plan(spec: SweepSpec, design: Design) -> Iterator[tuple[int, str, int, int, str,
-                                                                   dict[str, Any]]]:
-    """(point, regime, replicate, seed, run id, overrides), point-major, regimes innermost."""
-    seeds = replicate_seed_list(spec)
-    for point_index, point in enumerate(design.points):
-        overrides = {**spec.base, **point}
+def distinct_points(design: Design) -> list[int]:
+    """Indices of the design's first occurrence of each point (rounding can repeat a point)."""
+    seen: set[str] = set()
+    first: list[int] = []
+    for index, point in enumerate(design.points):
+        key = json.dumps({k: _jsonable(v) for k, v in sorted(point.items())}, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            first.append(index)
+    return first
+
+
+def count_runs(spec: SweepSpec, design: Design) -> tuple[int, int]:
+    """``(rows, distinct runs)`` of the plan, counted without listing it.
+
+    A repeated design point repeats its runs (same parameters, regime and seed: the same run
+    id), so the distinct runs are the distinct points times regimes times replicates.
+    """
+    per_point = len(spec.regimes) * spec.replicates
+    return len(design.points) * per_point, len(distinct_points(design)) * per_point
+
+
+def _iter_plan(spec: SweepSpec, design: Design, first_only: bool = False,
+               ) -> Iterator[tuple[int, str, int, int, str, dict[str, Any]]]:
+    """(point, regime, replicate, seed, run id, overrides), point-major, regimes innermost.
+
+    Lazy: seeds are derived one at a time (:func:`village_sim.experiment.replicate_seed`), so
+    memory does not grow with the number of replicates. ``first_only`` skips repeated points.
+    """
+    from village_sim.experiment import replicate_seed
+
+    indices = distinct_points(design) if first_only else range(len(design.points))
+    for point_index in indices:
+        overrides = {**spec.base, **design.points[point_index]}
         full = {r: resolve_parameters(regime=r, **overrides).as_dict() for r in spec.regimes}
-        for replicate, seed in enumerate(seeds):
+        for replicate in range(spec.replicates):
+            seed = replicate_seed(spec.root_seed, replicate)
             for regime in spec.regimes:
                 run_id = run_id_for(full[regime], regime, replicate, seed)
                 yield point_index, regime, replicate, seed, run_id, overrides
+
+
+PLAN_COLUMNS = ("point", "regime", "replicate", "seed", "run_id")
+
+
+def iter_plan_chunks(spec: SweepSpec, design: Design, rows: int = 100_000,
+                     ) -> Iterator[pd.DataFrame]:
+    """The plan in DataFrames of at most ``rows`` rows: :func:`plan_runs`, in order, in parts."""
+    columns = [*PLAN_COLUMNS, *spec.axis_names]
+    buffer: list[dict[str, Any]] = []
+    for p, r, i, s, rid, _ in _iter_plan(spec, design):
+        buffer.append({"point": p, "regime": r, "replicate": i, "seed": s, "run_id": rid,
+                       **design.points[p]})
+        if len(buffer) >= rows:
+            yield pd.DataFrame(buffer, columns=columns)
+            buffer = []
+    if buffer or not len(design.points):
+        yield pd.DataFrame(buffer, columns=columns)
 
 
 def plan_runs(spec: SweepSpec, design: Design | None = None) -> pd.DataFrame:
     """Every (point, regime, replicate) with its seed and run id, and the swept values.
 
     Sampled designs may repeat a point once integers are rounded; such rows share a run id and
-    the run happens once.
+    the run happens once. Builds the whole plan in memory: for small plans and tests; a sweep
+    streams it (:func:`iter_plan_chunks`, :func:`iter_tasks`).
 
     Returns:
         Columns ``point, regime, replicate, seed, run_id`` then one per swept parameter.
     """
     design = design if design is not None else design_points(spec)
-    rows = [
-        {"point": p, "regime": r, "replicate": i, "seed": s, "run_id": rid,
-         **design.points[p]}
-        for p, r, i, s, rid, _ in _iter_plan(spec, design)
-    ]
-    columns = ["point", "regime", "replicate", "seed", "run_id", *spec.axis_names]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.concat(list(iter_plan_chunks(spec, design)), ignore_index=True)
 
 
 def iter_tasks(spec: SweepSpec, design: Design, skip: set[str] | frozenset[str] = frozenset(),
                ) -> Iterator[RunTask]:
-    """Yield one :class:`RunTask` per distinct run id not in ``skip``, lazily (flat memory)."""
-    emitted: set[str] = set()
-    for _, regime, replicate, seed, run_id, overrides in _iter_plan(spec, design):
-        if run_id in skip or run_id in emitted:
+    """Yield one :class:`RunTask` per distinct run id not in ``skip``, lazily (flat memory:
+    repeated points are skipped as points, so no set of emitted runs is kept).
+    """
+    for _, regime, replicate, seed, run_id, overrides in _iter_plan(spec, design,
+                                                                     first_only=True):
+        if run_id in skip:
             continue
-        emitted.add(run_id)
         yield RunTask(
             run_id=run_id, regime=regime, replicate=replicate, seed=seed,
             overrides=overrides, steps=spec.steps, record_every=spec.record_every,

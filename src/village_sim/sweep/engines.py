@@ -18,9 +18,12 @@ sweep has (benchmarks/README.md, "Sweeps").
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from village_sim.params import resolve_parameters
-from village_sim.sweep.design import design_points, iter_tasks, plan_runs
+from village_sim.sweep.design import count_runs, design_points, iter_plan_chunks, iter_tasks
 from village_sim.sweep.runner import RunResult, RunTask, execute_run, warm_up
 from village_sim.sweep.spec import SweepSpec
 from village_sim.sweep.store import SweepStore, package_version, write_run_table
@@ -57,6 +60,30 @@ Outcome = RunResult | BaseException
 
 
 # ---------------------------------------------------------------------------- engines
+@contextlib.contextmanager
+def sigint_ignored_by_children() -> Iterator[None]:
+    """Start worker processes that ignore SIGINT; this process keeps its Ctrl-C.
+
+    A Ctrl-C in a terminal reaches every process of the foreground group: workers would each
+    print a ``KeyboardInterrupt`` traceback (11-66 lines on Dask). An ignored signal stays
+    ignored across ``fork``/``exec``, and neither Python nor asyncio installs a handler over an
+    inherited SIG_IGN, so the workers never see Ctrl-C and this process decides: it stops them
+    when it ends. (A blocked mask would not do: multiprocessing's spawn resets it.) Here the
+    signal is also blocked meanwhile, so a Ctrl-C pressed while the workers start is held, not
+    lost, and arrives as soon as they have started.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are set in the main thread only
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
 def _started(_: int) -> int:
     """A no-op task: returns the worker's process id once its initializer has run."""
     return os.getpid()
@@ -100,13 +127,14 @@ class ProcessEngine:
 
     def __enter__(self) -> ProcessEngine:
         pin_blas_threads()  # children inherit the environment at spawn
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=process_initializer,
-        )
-        # start every worker now (each imports the model in its initializer), so that start-up
-        # is not charged to the first runs
-        list(self._pool.map(_started, range(self.workers)))
+        with sigint_ignored_by_children():
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=process_initializer,
+            )
+            # start every worker now (each imports the model in its initializer), so that
+            # start-up is not charged to the first runs
+            list(self._pool.map(_started, range(self.workers)))
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
@@ -151,13 +179,15 @@ class DaskEngine:
             scheduler file path (``*.json``) as written by ``dask scheduler --scheduler-file``.
         max_in_flight: Runs submitted but not yet collected (default: twice the cluster's
             threads, at least 4; followed as the cluster scales).
+        connect_timeout: Seconds to wait for an existing scheduler.
     """
 
     name = "dask"
 
     def __init__(self, workers: int, scheduler: str | None = None,
-                 max_in_flight: int | None = None):
+                 max_in_flight: int | None = None, connect_timeout: float = 10.0):
         self.workers = workers
+        self.connect_timeout = connect_timeout
         self.scheduler = scheduler
         self.max_in_flight = max_in_flight
         self.client: Any = None
@@ -175,19 +205,18 @@ class DaskEngine:
         pin_blas_threads()
         if self.scheduler:
             try:
-                if self.scheduler.endswith(".json"):
-                    self.client = Client(scheduler_file=self.scheduler, timeout="30s")
-                else:
-                    self.client = Client(self.scheduler, timeout="30s")
-            except (OSError, TimeoutError, ValueError) as err:
+                self.client = _connect(self.scheduler, self.connect_timeout)
+            except Exception as err:  # noqa: BLE001 - whatever answered is not a scheduler
+                reason = " ".join(str(err).split())[:200] or type(err).__name__
                 raise ConnectionError(
-                    f"--scheduler {self.scheduler}: cannot connect to a Dask scheduler: {err}"
-                ) from None
+                    f"--scheduler {self.scheduler}: no Dask scheduler answered within "
+                    f"{self.connect_timeout:g} s (--connect-timeout): {reason}") from None
             self.description = f"dask (scheduler {self.client.scheduler.address})"
         else:
             environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}),
                        **pinned_environ()}
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
+                    sigint_ignored_by_children():
                 self.cluster = LocalCluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True,
                     dashboard_address=None, silence_logs=logging.ERROR,
@@ -250,8 +279,41 @@ class DaskEngine:
             refill()
 
 
+def _connect(scheduler: str, timeout: float) -> Any:
+    """A Dask ``Client`` of ``scheduler`` (address or scheduler file), or an error in time.
+
+    Dask's own timeout covers opening the connection, not the handshake that follows: a peer
+    that accepts and never answers (a hung scheduler, another service on the port) would hold
+    ``Client()`` for ever. So the client is made in a daemon thread and given up on after
+    ``timeout`` seconds (plus a second for the handshake); a stuck attempt cannot keep the
+    process from exiting.
+    """
+    from distributed import Client
+
+    box: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            if scheduler.endswith(".json"):
+                box["client"] = Client(scheduler_file=scheduler, timeout=f"{timeout}s")
+            else:
+                box["client"] = Client(scheduler, timeout=f"{timeout}s")
+        except BaseException as err:  # noqa: BLE001 - handed to the caller
+            box["error"] = err
+
+    thread = threading.Thread(target=attempt, name="village-sim connect", daemon=True)
+    thread.start()
+    thread.join(timeout + 1.0)
+    if "client" in box:
+        return box["client"]
+    if "error" in box:
+        raise box["error"]
+    raise TimeoutError("no answer to the handshake")
+
+
 def make_engine(engine: str, workers: int | None = None, scheduler: str | None = None,
-                max_in_flight: int | None = None) -> SerialEngine | ProcessEngine | DaskEngine:
+                max_in_flight: int | None = None, connect_timeout: float = 10.0,
+                ) -> SerialEngine | ProcessEngine | DaskEngine:
     """Build an engine by name (``serial``, ``processes``, ``dask``).
 
     Raises:
@@ -270,7 +332,14 @@ def make_engine(engine: str, workers: int | None = None, scheduler: str | None =
         return SerialEngine()
     if engine == "processes":
         return ProcessEngine(n, max_in_flight)
-    return DaskEngine(n, scheduler, max_in_flight)
+    if not connect_timeout > 0:
+        raise ValueError(f"--connect-timeout: got {connect_timeout}; allowed: seconds > 0")
+    if scheduler and scheduler.endswith(".json") and not Path(scheduler).is_file():
+        # Dask would wait for the file to appear, for ever
+        raise ValueError(f"--scheduler: the scheduler file {scheduler!r} does not exist; "
+                         "allowed: the file 'dask scheduler --scheduler-file FILE' writes, or "
+                         "an address such as tcp://10.0.0.5:8786")
+    return DaskEngine(n, scheduler, max_in_flight, connect_timeout)
 
 
 # ---------------------------------------------------------------------------- sweeps
@@ -343,6 +412,43 @@ class SweepSummary:
         )
 
 
+def _drive(active: Any, spec: SweepSpec, design: Any, skip: set[str], store: SweepStore,
+           summary: SweepSummary, progress: bool | None) -> None:
+    """Run the missing runs on the started engine, storing each as it comes back."""
+    from tqdm import tqdm
+
+    disable = None if progress is None else not progress
+    bar = tqdm(total=summary.planned, initial=len(skip), desc=f"sweep {spec.name}", unit="run",
+               disable=disable, smoothing=0.1)
+    try:
+        for task, outcome in active.results(iter_tasks(spec, design, skip)):
+            if isinstance(outcome, RunResult):
+                parameters = resolve_parameters(regime=task.regime, **task.overrides).as_dict()
+                store.commit(task, outcome, parameters)
+                if outcome.status == "ok":
+                    summary.ok += 1
+                else:
+                    summary.failed += 1
+                    last = (outcome.error.strip().splitlines() or ["?"])[-1]
+                    summary.failures.append((task.run_id, task.regime, task.replicate, last))
+            else:
+                summary.lost += 1
+                summary.lost_errors.append(
+                    f"{task.run_id}: {type(outcome).__name__}: {outcome}".strip())
+                if summary.lost >= LOST_ABORT and summary.ok + summary.failed == 0:
+                    summary.notes.append(
+                        f"stopped: the first {summary.lost} runs were all lost by the engine "
+                        f"({summary.lost_errors[0]}); is village_sim installed on the "
+                        "workers?")
+                    break
+            bar.update(1)
+            if summary.failed or summary.lost:
+                bar.set_postfix_str(f"failed {summary.failed}, lost {summary.lost}",
+                                    refresh=False)
+    finally:
+        bar.close()
+
+
 def run_sweep(
     spec: SweepSpec,
     out: str | Path,
@@ -352,6 +458,7 @@ def run_sweep(
     max_in_flight: int | None = None,
     retry_failed: bool = False,
     progress: bool | None = None,
+    connect_timeout: float = 10.0,
 ) -> SweepSummary:
     """Run (or resume) a sweep into ``out``.
 
@@ -367,6 +474,7 @@ def run_sweep(
         max_in_flight: Bound on runs in flight (default: twice the workers or threads).
         retry_failed: Run again the runs stored as failed.
         progress: tqdm progress bar with ETA: True always, False never, None on a terminal.
+        connect_timeout: Seconds to wait for an existing Dask scheduler.
 
     Returns:
         The summary (its :attr:`~SweepSummary.exit_code` is the command's exit code).
@@ -376,70 +484,46 @@ def run_sweep(
         SweepDirError: if ``out`` holds another spec or is not a sweep directory.
         ConnectionError: if the Dask scheduler cannot be reached.
     """
-    from tqdm import tqdm
-
     pin_blas_threads()
-    runner = make_engine(engine, workers, scheduler, max_in_flight)
-    store = SweepStore.open(out, spec)
-    store.mark_incomplete()
-    stored_version = store.manifest().get("package_version")
-    summary = SweepSummary(name=spec.name, out=store.root, spec_hash=spec.spec_hash)
-    if stored_version != package_version():
-        summary.notes.append(f"the directory was created by village-sim {stored_version}; this "
-                             f"is {package_version()}: runs stored earlier were computed by it")
-
+    runner = make_engine(engine, workers, scheduler, max_in_flight, connect_timeout)
+    SweepStore.check(out, spec)  # another spec, or a folder of other things: refused, unwritten
     design = design_points(spec)
-    plan = plan_runs(spec, design)
-    store.write_plan(design.frame(), plan)
-    planned = set(plan["run_id"])
-    summary.planned = len(planned)
-    statuses = store.statuses()
-    skip = {rid for rid, status in statuses.items()
-            if rid in planned and (status == "ok" or not retry_failed)}
-    summary.already_stored = len(skip)
-    del plan, statuses
-
+    summary = SweepSummary(name=spec.name, out=Path(out), spec_hash=spec.spec_hash)
+    store: SweepStore | None = None
     started = time.perf_counter()
-    disable = None if progress is None else not progress
-    bar = tqdm(total=summary.planned, initial=len(skip), desc=f"sweep {spec.name}", unit="run",
-               disable=disable, smoothing=0.1)
     try:
+        # the engine first: a scheduler that cannot be reached stops the sweep before anything
+        # is written (ConnectionError within the connect timeout)
         with runner as active:
             summary.startup_s = time.perf_counter() - started
             summary.engine = active.description
-            for task, outcome in active.results(iter_tasks(spec, design, skip)):
-                if isinstance(outcome, RunResult):
-                    parameters = resolve_parameters(regime=task.regime,
-                                                    **task.overrides).as_dict()
-                    store.commit(task, outcome, parameters)
-                    if outcome.status == "ok":
-                        summary.ok += 1
-                    else:
-                        summary.failed += 1
-                        last = (outcome.error.strip().splitlines() or ["?"])[-1]
-                        summary.failures.append((task.run_id, task.regime, task.replicate, last))
-                else:
-                    summary.lost += 1
-                    summary.lost_errors.append(
-                        f"{task.run_id}: {type(outcome).__name__}: {outcome}".strip())
-                    if summary.lost >= LOST_ABORT and summary.ok + summary.failed == 0:
-                        summary.notes.append(
-                            f"stopped: the first {summary.lost} runs were all lost by the "
-                            f"engine ({summary.lost_errors[0]}); is village_sim installed on "
-                            "the workers?")
-                        break
-                bar.update(1)
-                if summary.failed or summary.lost:
-                    bar.set_postfix_str(f"failed {summary.failed}, lost {summary.lost}",
-                                        refresh=False)
+            store = SweepStore.open(out, spec)
+            summary.out = store.root
+            store.mark_incomplete()
+            stored_version = store.manifest().get("package_version")
+            if stored_version != package_version():
+                summary.notes.append(
+                    f"the directory was created by village-sim {stored_version}; this is "
+                    f"{package_version()}: runs stored earlier were computed by it")
+            # the plan is streamed to disk and the tasks generated lazily: memory does not
+            # grow with the number of runs (a stored record belongs to this plan: the spec
+            # hash matched)
+            store.write_plan(design.frame(), iter_plan_chunks(spec, design))
+            summary.planned = count_runs(spec, design)[1]
+            skip = {rid for rid, status in store.statuses().items()
+                    if status == "ok" or not retry_failed}
+            summary.already_stored = len(skip)
+            _drive(active, spec, design, skip, store, summary, progress)
     except KeyboardInterrupt:
         summary.interrupted = True
+        if store is None:
+            raise  # before the sweep folder was opened: nothing to report
     finally:
-        bar.close()
         summary.elapsed_s = time.perf_counter() - started
+    assert store is not None
     final = store.statuses()
-    summary.stored_ok = sum(1 for rid, s in final.items() if rid in planned and s == "ok")
-    summary.stored_failed = sum(1 for rid, s in final.items() if rid in planned and s != "ok")
+    summary.stored_ok = sum(1 for s in final.values() if s == "ok")
+    summary.stored_failed = sum(1 for s in final.values() if s != "ok")
     write_run_table(store.root)
     if summary.stored_ok + summary.stored_failed == summary.planned:
         store.mark_complete(summary.planned, summary.stored_ok, summary.stored_failed)

@@ -552,18 +552,15 @@ def sweep_counts(root: str | Path) -> dict[str, Any]:
     Raises:
         SweepDirError: if ``root`` holds no sweep.
     """
-    store, spec = SweepStore.existing(root)
-    try:
-        planned_ids = set(store.plan()["run_id"])
-    except FileNotFoundError:
-        from village_sim.sweep.design import design_points, plan_runs
+    from village_sim.sweep.design import count_runs, design_points
 
-        planned_ids = set(plan_runs(spec, design_points(spec))["run_id"])
-    statuses = {k: v for k, v in store.statuses().items() if k in planned_ids}
+    store, spec = SweepStore.existing(root)
+    planned = count_runs(spec, design_points(spec))[1]  # counted, not listed
+    statuses = store.statuses()  # a stored record belongs to this spec (its hash matched)
     ok = sum(1 for v in statuses.values() if v == "ok")
     failed = len(statuses) - ok
-    return {"planned": len(planned_ids), "ok": ok, "failed": failed,
-            "missing": len(planned_ids) - len(statuses), "marker": store.completion()}
+    return {"planned": planned, "ok": ok, "failed": failed,
+            "missing": planned - len(statuses), "marker": store.completion()}
 
 
 def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None = None,

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,8 +122,8 @@ class SweepStore:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, root: str | Path, spec: SweepSpec) -> SweepStore:
-        """Create the directory for ``spec``, or reopen it to resume the same spec.
+    def check(cls, root: str | Path, spec: SweepSpec) -> SweepStore:
+        """Whether ``root`` can hold ``spec``'s sweep, writing nothing (see :meth:`open`).
 
         Raises:
             SweepDirError: if the directory holds another spec (naming what differs), or
@@ -144,7 +144,6 @@ class SweepStore:
                     "Use a new --out directory, or rerun the original spec "
                     f"({str(store.root / SPEC_COPY)!r}) to resume it"
                 )
-            store.clean_temporary()
             return store
         if store.root.exists():
             if not store.root.is_dir():
@@ -154,6 +153,21 @@ class SweepStore:
                     f"--out {str(store.root)!r} exists, is not empty and holds no sweep (no "
                     f"{MANIFEST}); choose a new or empty directory"
                 )
+        return store
+
+    @classmethod
+    def open(cls, root: str | Path, spec: SweepSpec) -> SweepStore:
+        """Create the directory for ``spec``, or reopen it to resume the same spec.
+
+        Raises:
+            SweepDirError: if the directory holds another spec (naming what differs), or
+                exists, is not empty and is not a sweep directory.
+        """
+        store = cls.check(root, spec)
+        manifest_path = store.root / MANIFEST
+        if manifest_path.is_file():
+            store.clean_temporary()
+            return store
         try:
             for path in (store.root, store.runs, store.records):
                 path.mkdir(parents=True, exist_ok=True)
@@ -233,12 +247,32 @@ class SweepStore:
         return data if isinstance(data, dict) else None
 
     # ------------------------------------------------------------------ plan and design
-    def write_plan(self, design: pd.DataFrame, plan: pd.DataFrame) -> None:
-        """Store the design points and the run plan (both follow from the spec alone)."""
-        from village_sim.experiment import write_parquet
+    def write_plan(self, design: pd.DataFrame,
+                   plan: pd.DataFrame | Iterable[pd.DataFrame]) -> None:
+        """Store the design points and the run plan (both follow from the spec alone).
+
+        ``plan`` may be one table or an iterable of chunks, written one row group each: a plan
+        of any length is streamed to disk, never held whole.
+        """
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from village_sim.experiment import atomic_path, write_parquet
 
         write_parquet(design, self.root / DESIGN)
-        write_parquet(plan, self.root / PLAN)
+        chunks = [plan] if isinstance(plan, pd.DataFrame) else plan
+        with atomic_path(self.root / PLAN) as tmp:
+            writer = None
+            try:
+                for chunk in chunks:
+                    table = pa.Table.from_pandas(chunk, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema)
+                    writer.write_table(table)
+            finally:
+                if writer is not None:
+                    writer.close()
 
     def plan(self) -> pd.DataFrame:
         """The stored run plan (see :func:`village_sim.sweep.design.plan_runs`)."""
