@@ -249,8 +249,10 @@ def plan_runs(spec: SweepSpec, design: Design | None = None) -> pd.DataFrame:
 
 def iter_tasks(spec: SweepSpec, design: Design, skip: set[str] | frozenset[str] = frozenset(),
                ) -> Iterator[RunTask]:
-    """Yield one :class:`RunTask` per distinct run id not in ``skip``, lazily (flat memory:
-    repeated points are skipped as points, so no set of emitted runs is kept).
+    """Yield one :class:`RunTask` per distinct run id not in ``skip``, lazily.
+
+    Memory stays flat: repeated points are skipped as points, so no set of emitted runs is
+    kept.
     """
     for _, regime, replicate, seed, run_id, overrides in _iter_plan(spec, design,
                                                                      first_only=True):
