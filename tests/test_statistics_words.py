@@ -174,3 +174,37 @@ def test_counts_have_stated_maxima_checked_before_any_work(tmp_path: Path) -> No
     assert code == 2 and "village-sim sweep" in err and not (tmp_path / "c").exists()
     code, _, err = run_cli(["run", "--steps", "100000", "--out", str(tmp_path / "r")])
     assert code == 2 and "1 to 1,200" in err
+
+
+def test_a_sweep_and_its_report_explain_every_column(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from village_sim.outputs import package_version
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text('name = "t"\nregimes = ["committee_only", "team_and_committee"]\n'
+                    'replicates = 3\nroot_seed = 2\nsteps = 13\npanel_every = 12\n'
+                    '[base]\nn_households = 40\n[parameters]\nfavoritism = [0.3, 0.7]\n',
+                    encoding="utf-8")
+    sweep = tmp_path / "s"
+    assert run_cli(["sweep", str(spec), "--out", str(sweep), "--engine", "serial",
+                    "--quiet"])[0] == 0
+    dictionary = pd.read_csv(sweep / "columns.csv", keep_default_na=False)
+    files = {"design.parquet": sweep / "design.parquet", "plan.parquet": sweep / "plan.parquet",
+             "run_table.parquet": sweep / "run_table.parquet",
+             "runs/<run_id>.parquet": next((sweep / "runs").glob("*.parquet")),
+             "panels/<run_id>.parquet": next((sweep / "panels").glob("*.parquet"))}
+    for name, path in files.items():
+        rows = dictionary.loc[dictionary["file"] == name]
+        names = [n for n in pq.read_schema(path).names if not n.startswith("__")]
+        assert list(rows["column"]) == names, name
+        assert (rows["meaning"] != "").all() and (rows["unit"] != "").all(), name
+    assert run_cli(["report", str(sweep), "--quiet"])[0] == 0
+    report_columns = pd.read_csv(sweep / "report" / "columns.csv", keep_default_na=False)
+    for table in (sweep / "report").glob("*.csv"):
+        if table.name == "columns.csv":
+            continue
+        rows = report_columns.loc[report_columns["file"] == table.name]
+        assert list(rows["column"]) == list(pd.read_csv(table, nrows=0).columns), table.name
+        assert (rows["meaning"] != "").all() and (rows["unit"] != "").all(), table.name
+    assert f"village-sim {package_version()}" in (sweep / "report.md").read_text()

@@ -561,7 +561,9 @@ def write_outputs(result: CalibrationResult, out: str | Path) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t = result.targets
-    header = [f"Fitted by village-sim calibrate from {t.source or t.name}",
+    from village_sim.outputs import package_version
+
+    header = [f"Fitted by village-sim {package_version()} calibrate from {t.source or t.name}",
               f"objective {result.objective:.6g} after {result.evaluations} evaluations; "
               f"fit seeds {list(result.fit_seeds)}"]
     written = [write_text(format_toml({**t.base, **result.fitted}, header), out / "fitted.toml")]

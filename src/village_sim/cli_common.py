@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from village_sim.outputs import package_version
 from village_sim.params import PARAM_BY_NAME, load_overrides, resolve_parameters
 
 __all__ = [
@@ -191,16 +192,6 @@ def command_line(argv: Sequence[str]) -> str:
     import shlex
 
     return " ".join([PROG, *(shlex.quote(a) for a in argv)])
-
-
-def package_version() -> str:
-    """The installed village-sim version (``unknown`` when running from a source tree)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("village-sim")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
 
 
 def utf8_stdout() -> None:

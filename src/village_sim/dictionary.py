@@ -195,12 +195,47 @@ COLUMNS: dict[str, Column] = {
 """Entries of columns that are not metrics (metrics: :func:`metric_column`)."""
 
 
+SWEEP_DOC = "docs/sweeps.md"
+_SWEEP = {
+    "run_id": ("a run's identity: hash of its parameters, regime, replicate and seed",
+               "16 hex digits"),
+    "point": ("design point (row of design.parquet)", "index from 0"),
+    "status": ("ok, or failed (the traceback is in 'error')", "text"),
+    "error": ("traceback of a failed run", "text"),
+    "rows": ("rows of the run's series", "count"),
+    "duration_s": ("wall-clock time of the run", "seconds"),
+    "cpu_s": ("CPU time of the run", "seconds"),
+    "started": ("when the run started", "ISO 8601 time"),
+    "finished": ("when the run finished", "ISO 8601 time"),
+    "worker": ("the process that ran it", "host:pid"),
+    "blas_threads": ("BLAS threads of the worker", "text"),
+    "package_version": ("village-sim version that computed the run", "version"),
+    "spec_hash": ("hash of the sweep spec the run belongs to", "16 hex digits"),
+}
+
+
 def describe(column: str) -> Column | None:
-    """The dictionary entry of an output column, or ``None`` when it has none."""
+    """The dictionary entry of an output column, or ``None`` when it has none.
+
+    Metrics, the columns of :data:`COLUMNS`, a sweep's bookkeeping columns, every parameter
+    (its meaning and unit from docs/parameters.md), and a sampled design's unit-cube
+    coordinates (``x__NAME``).
+    """
+    from village_sim.params import PARAM_BY_NAME
+
     if column in METRIC_UNITS:
         return metric_column(column)
     if column in COLUMNS:
         return COLUMNS[column]
+    if column in _SWEEP:
+        return Column(*_SWEEP[column], doc=SWEEP_DOC)
+    if column in PARAM_BY_NAME:
+        p = PARAM_BY_NAME[column]
+        return Column(f"parameter: {p.meaning}", p.unit or "dimensionless",
+                      doc="docs/parameters.md")
+    if column.startswith("x__") and column[3:] in PARAM_BY_NAME:
+        return Column(f"coordinate of {column[3:]} in the sampler's unit range",
+                      "share of the swept range, 0-1", 0.0, 1.0, doc=SWEEP_DOC)
     for suffix, how in (("_mean", "mean over replicates"), ("_ci_low", "lower CI end"),
                         ("_ci_high", "upper CI end")):
         if column.endswith(suffix) and column[: -len(suffix)] in METRIC_UNITS:
@@ -210,6 +245,11 @@ def describe(column: str) -> Column | None:
 
 
 WHEN = {
+    "runs/<run_id>.parquet": "the month in 'step'",
+    "panels/<run_id>.parquet": "the month in 'step'",
+    "design.parquet": "",
+    "plan.parquet": "",
+    "run_table.parquet": "",
     "timeseries.csv": "the month in 'step'",
     "households.csv": "the last month of the run",
     "decisions.csv": "the month in 'month'",

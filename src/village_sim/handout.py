@@ -26,6 +26,7 @@ from typing import Any
 
 from village_sim.experiment import atomic_path, replicate_seeds, write_text
 from village_sim.i18n import Catalog
+from village_sim.outputs import package_version
 from village_sim.scenario import (
     ClaimResult,
     Scenario,
@@ -72,15 +73,6 @@ class Handout:
     answers: bool
     command: str
     version: str
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("village-sim")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
 
 
 def _setting_lines(h: Handout) -> list[str]:
@@ -378,7 +370,8 @@ def make_handout(ref: str | Path, lang: str, out: str | Path | None = None,
     png = figure_png(scenario_figure(frame, scenario, control, _.lang))
     if command is None:
         command = f"village-sim handout {scenario.id} --lang {_.lang} --seeds {len(chosen)}"
-    handout = Handout(scenario, control, _.lang, result, png, answers, command, _version())
+    handout = Handout(scenario, control, _.lang, result, png, answers, command,
+                      package_version())
     if fmt == "html":
         write_text(render_html(handout), path)
     else:

@@ -44,6 +44,7 @@ __all__ = [
     "OutputFile",
     "OutputSet",
     "check_folder",
+    "package_version",
     "prepare_file",
     "prepare_folder",
     "write_point",
@@ -237,7 +238,7 @@ class OutputSet:
         write_point("move into place")
         files = sorted(p.relative_to(self.staging).as_posix()
                        for p in self.staging.rglob("*") if p.is_file())
-        marker = {"command": self.command, "version": _version(),
+        marker = {"command": self.command, "version": package_version(),
                   "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": files}
         (self.staging / MARKER).write_text(json.dumps(marker, indent=1, ensure_ascii=False)
                                            + "\n", encoding="utf-8")
@@ -264,7 +265,11 @@ class OutputSet:
             self.abandoned = True
 
 
-def _version() -> str:
+def package_version() -> str:
+    """The installed village-sim version (``"unknown"`` from a bare source tree).
+
+    Written into every output's marker, parameters file, report, handout and sweep manifest.
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -525,6 +525,7 @@ def run_sweep(
     summary.stored_ok = sum(1 for s in final.values() if s == "ok")
     summary.stored_failed = sum(1 for s in final.values() if s != "ok")
     write_run_table(store.root)
+    store.write_columns()
     if summary.stored_ok + summary.stored_failed == summary.planned:
         store.mark_complete(summary.planned, summary.stored_ok, summary.stored_failed)
     return summary

@@ -44,7 +44,13 @@ from village_sim.experiment import (
 from village_sim.experiment import decimals as _digits
 from village_sim.experiment import format_cell as _cell
 from village_sim.sweep.spec import SweepSpec
-from village_sim.sweep.store import REPORT_DIR, SweepStore, load_timeseries, run_table
+from village_sim.sweep.store import (
+    REPORT_DIR,
+    SweepStore,
+    load_timeseries,
+    package_version,
+    run_table,
+)
 
 __all__ = ["ReportFiles", "build_report", "mean_ci", "run_values", "sweep_counts"]
 
@@ -624,6 +630,7 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
     doc.h(2, "Sweep")
     doc.table(pd.DataFrame([
         ("spec hash", spec.spec_hash),
+        ("report by", f"village-sim {package_version()}"),
         ("design", f"{spec.design}" + (f", {spec.samples} samples" if spec.samples else "")),
         ("swept parameters", ", ".join(_axis_text(a) for a in spec.axes) or "none"),
         ("base parameters", ", ".join(f"{k}={_label(v)}" for k, v in spec.base.items())

@@ -11,6 +11,7 @@ Layout of ``DIR`` (docs/sweeps.md, "Outputs")::
     panels/<run_id>.parquet  household panels (if the spec asks for them)
     run_table.parquet        every record in one table (rebuilt at the end of a sweep and by
                              :func:`run_table`)
+    columns.csv              what every column of these Parquet files means, with units
     report.md, report.html,  written by ``village-sim report`` (here unless --out names
     report/                  another folder)
     COMPLETE                 written last, once no planned run is missing (counts of ok and
@@ -35,6 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from village_sim.outputs import package_version
 from village_sim.sweep.spec import SpecError, SweepSpec
 
 if TYPE_CHECKING:
@@ -78,16 +80,6 @@ ENVIRONMENT_COLUMNS = ("duration_s", "cpu_s", "started", "finished", "worker", "
 
 class SweepDirError(ValueError):
     """An output directory that cannot hold this sweep (another spec, not a sweep dir, ...)."""
-
-
-def package_version() -> str:
-    """The installed village-sim version (``"unknown"`` from a bare source tree)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("village-sim")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
@@ -225,6 +217,30 @@ class SweepStore:
                     tmp.unlink(missing_ok=True)
                     removed += 1
         return removed
+
+    # ------------------------------------------------------------------ data dictionary
+    def write_columns(self, window: str = "") -> Path:
+        """Write ``columns.csv``: what every column of the sweep's Parquet files means.
+
+        Read from the files themselves (their schemas: nothing is loaded): ``design.parquet``,
+        ``plan.parquet``, ``run_table.parquet``, and one file of ``runs/`` and ``panels/``
+        (all files of a folder share one schema).
+        """
+        import pandas as pd
+        import pyarrow.parquet as pq
+
+        from village_sim.experiment import write_columns
+
+        files: dict[str, pd.DataFrame] = {}
+        for name in (DESIGN, PLAN, RUN_TABLE):
+            if (self.root / name).is_file():
+                files[name] = pd.DataFrame(columns=pq.read_schema(self.root / name).names)
+        for folder in (self.runs, self.panels):
+            first = next(folder.glob("*.parquet"), None) if folder.is_dir() else None
+            if first is not None:
+                names = [n for n in pq.read_schema(first).names if not n.startswith("__")]
+                files[f"{folder.name}/<run_id>.parquet"] = pd.DataFrame(columns=names)
+        return write_columns(self.root, files, window)
 
     # ------------------------------------------------------------------ completion
     def mark_complete(self, planned: int, ok: int, failed: int) -> None:
