@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import ipyvuetify as v
 import numpy as np
@@ -646,8 +647,8 @@ def test_viz_refuses_bad_ports() -> None:
     assert code == 2 and "already in use" in err
 
 
-def test_viz_serves_the_app_and_stops_on_ctrl_c() -> None:
-    import signal
+def _start_viz() -> tuple[Any, int, str, str]:
+    """Start ``village-sim viz`` on a free port; return it, the port, its first line, the page."""
     import socket
     import subprocess
     import urllib.request
@@ -656,23 +657,29 @@ def test_viz_serves_the_app_and_stops_on_ctrl_c() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from village_sim.cli import main; "
-         "sys.exit(main())", "viz", "--port", str(port)],
+        [sys.executable, "-m", "village_sim.cli", "viz", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
+                return process, port, first, page.read().decode()
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(f"the server did not answer: {process.stdout.read()}") \
+                    from None
+            time.sleep(0.5)
+
+
+def test_viz_serves_the_app_and_stops_on_ctrl_c() -> None:
+    import signal
+
+    process, port, first, body = _start_viz()
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in first
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
-                    body = page.read().decode()
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read()
-                assert time.monotonic() < deadline, "the server did not answer in 180 s"
-                time.sleep(0.5)
         assert "<html" in body.lower()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 130
@@ -687,29 +694,10 @@ def test_viz_stops_its_server_on_sigterm_and_sighup(name: str) -> None:
     """A server killed politely (a service manager, a closed terminal) frees its port."""
     import signal
     import socket
-    import subprocess
-    import urllib.request
 
     sig = getattr(signal, name)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "village_sim.cli", "viz", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process, port, _, body = _start_viz()
     try:
-        assert process.stdout is not None
-        process.stdout.readline()
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
-                    body = page.read().decode()
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read()
-                assert time.monotonic() < deadline, "the server did not answer in 180 s"
-                time.sleep(0.5)
         # the tab's title before the page sets its own is ours, not "Solara ☀️"
         assert "<title>village_sim" in body and "Solara ☀️" not in body
         process.send_signal(sig)

@@ -4,22 +4,15 @@ inputs that gave tracebacks: each reproduces the reported failure first.
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import pytest
 
-from village_sim.cli import build_parser, main
+from cli_helpers import run_cli
+from village_sim.cli import build_parser
 
 SMALL = ["--set", "n_households=60"]
 
-
-def run_cli(args: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(args)
-    return code, out.getvalue(), err.getvalue()
 
 
 def one_error_line(code: int, stderr: str) -> str:

@@ -9,7 +9,6 @@ worker tracebacks.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import signal
 import socket
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from village_sim.cli import main
+from cli_helpers import run_cli
 
 SPEC = """name = "ctrlc"
 regimes = ["committee_only", "team_and_committee"]
@@ -35,12 +34,6 @@ n_households = 100
 favoritism = [0.3, 0.6]
 """
 
-
-def run_cli(args: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(args)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

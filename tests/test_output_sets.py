@@ -19,8 +19,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -35,8 +33,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli_helpers import run_cli
 from village_sim import outputs
-from village_sim.cli import build_parser, main
+from village_sim.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = REPO / "experiments" / "calibration" / "alatas2012.toml"
@@ -61,12 +60,6 @@ n_households = 40
 favoritism = [0.5]
 """
 
-
-def run_cli(args: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(args)
-    return code, out.getvalue(), err.getvalue()
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -13,8 +13,6 @@ are never lost or mixed ...", items 3 (stated maxima), 5 and 6).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 from pathlib import Path
 
@@ -23,8 +21,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from cli_helpers import run_cli
 from village_sim import experiment as ex
-from village_sim.cli import main
 from village_sim.dictionary import METRIC_UNITS, bounds, describe
 from village_sim.model import METRIC_NAMES
 from village_sim.scenario import load_scenario, measure_claim
@@ -32,12 +30,6 @@ from village_sim.teaching import result_sentences
 
 SMALL = ["--set", "n_households=60"]
 
-
-def run_cli(args: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(args)
-    return code, out.getvalue(), err.getvalue()
 
 
 # ---------------------------------------------------------------------------- intervals

@@ -28,7 +28,6 @@ import difflib
 import math
 import os
 import time
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +43,7 @@ from village_sim.experiment import (
     write_csv,
     write_text,
 )
-from village_sim.params import PARAM_BY_NAME, resolve_parameters
+from village_sim.params import PARAM_BY_NAME, read_toml, resolve_parameters
 
 __all__ = [
     "Arm",
@@ -198,19 +197,8 @@ def load_targets(path: str | Path) -> Targets:
             unknown parameters or metrics, bad bounds or values, and arms without targets.
     """
     path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ValueError(f"targets file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ValueError(f"targets file {str(path)!r} is a folder; allowed: a TOML file such "
-                         "as experiments/calibration/alatas2012.toml") from None
-    except OSError as err:
-        raise ValueError(f"targets file {str(path)!r} cannot be read: "
-                         f"{err.strerror or err}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"targets file {str(path)!r} is not valid TOML: {err}") from None
+    raw = read_toml(path, "targets file",
+                    "a TOML file such as experiments/calibration/alatas2012.toml")
     try:
         return parse_targets(raw, source=str(path))
     except ValueError as err:

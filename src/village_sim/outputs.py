@@ -175,9 +175,45 @@ def check_folder(out: str | os.PathLike[str], option: str = "--out") -> Path:
     return target
 
 
+class _Staged:
+    """What an output set and an output file share: the ``with`` block stages, then commits.
+
+    On a clean exit the staged result is moved into place (:meth:`commit`); on an error or
+    Ctrl-C it is removed (:meth:`abandon`) and the exception carries a note saying what the
+    target holds now (:meth:`state`).
+    """
+
+    staging: Path
+
+    def __enter__(self) -> Path:
+        return self.staging
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        if error is None:
+            try:
+                self.commit()
+            except BaseException as late:  # before the move, or a Ctrl-C held back during it
+                self.abandon()
+                late.add_note(self.state())
+                raise
+            return
+        self.abandon()
+        if isinstance(error, KeyboardInterrupt | Exception):
+            error.add_note(self.state())
+
+    def commit(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def abandon(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def state(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
 # ---------------------------------------------------------------------------- a folder of results
 @dataclass
-class OutputSet:
+class OutputSet(_Staged):
     """A folder of results being written: stage into :attr:`staging`, then :meth:`commit`.
 
     Use :func:`prepare_folder` to make one, and as a context manager::
@@ -202,22 +238,6 @@ class OutputSet:
     inside: bool = False  # the staging folder is inside target (target existed)
     committed: bool = False
     abandoned: bool = False
-
-    def __enter__(self) -> Path:
-        return self.staging
-
-    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
-        if error is None:
-            try:
-                self.commit()
-            except BaseException as late:  # before the move, or a Ctrl-C held back during it
-                self.abandon()
-                late.add_note(self.state())
-                raise
-            return
-        self.abandon()
-        if isinstance(error, KeyboardInterrupt | Exception):
-            error.add_note(self.state())
 
     def state(self) -> str:
         """A sentence saying what ``target`` holds now (for an interrupt's message)."""
@@ -354,7 +374,7 @@ def prepare_folder(out: str | os.PathLike[str] | None, kind: str, *, option: str
 
 # ---------------------------------------------------------------------------- one file
 @dataclass
-class OutputFile:
+class OutputFile(_Staged):
     """One result file being written: write to :attr:`staging`, then :meth:`commit`."""
 
     target: Path
@@ -362,22 +382,6 @@ class OutputFile:
     existed: bool
     committed: bool = False
     abandoned: bool = False
-
-    def __enter__(self) -> Path:
-        return self.staging
-
-    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
-        if error is None:
-            try:
-                self.commit()
-            except BaseException as late:  # before the move, or a Ctrl-C held back during it
-                self.abandon()
-                late.add_note(self.state())
-                raise
-            return
-        self.abandon()
-        if isinstance(error, KeyboardInterrupt | Exception):
-            error.add_note(self.state())
 
     def state(self) -> str:
         """A sentence saying what ``target`` holds now (for an interrupt's message)."""

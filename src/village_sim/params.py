@@ -812,6 +812,28 @@ def resolve_parameters(regime: str | None = None, **overrides: Any) -> Parameter
     return Parameters(values)
 
 
+def read_toml(path: str | Path, what: str, allowed: str = "a TOML file") -> dict[str, Any]:
+    """Read a TOML file; every way it can fail is a ``ValueError`` naming ``what`` and the path.
+
+    Args:
+        path: The file.
+        what: How the message names it (``"--params: file"``, ``"targets file"``, ...).
+        allowed: What the path should be, for a folder given instead.
+    """
+    shown = repr(str(path))
+    try:
+        with Path(path).open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"{what} {shown} does not exist") from None
+    except IsADirectoryError:
+        raise ValueError(f"{what} {shown} is a folder; allowed: {allowed}") from None
+    except OSError as err:
+        raise ValueError(f"{what} {shown} cannot be read: {err.strerror or err}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{what} {shown} is not valid TOML: {err}") from None
+
+
 def load_overrides(path: str | Path) -> dict[str, Any]:
     """Read a TOML file of parameter overrides (``regime`` included) and check the names.
 
@@ -821,19 +843,7 @@ def load_overrides(path: str | Path) -> dict[str, Any]:
         ValueError: naming the file for a syntax error, an unknown name or a bad value.
     """
     path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ValueError(f"--params: file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ValueError(f"--params: {str(path)!r} is a folder; allowed: a TOML file of "
-                         "'name = value' lines") from None
-    except OSError as err:
-        raise ValueError(f"--params: {str(path)!r} cannot be read: {err.strerror or err}") \
-            from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"--params: {str(path)!r} is not valid TOML: {err}") from None
+    data = read_toml(path, "--params: file", "a TOML file of 'name = value' lines")
     if "parameters" in data and isinstance(data["parameters"], dict):
         extra = set(data) - {"parameters"}
         if extra:

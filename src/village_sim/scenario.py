@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -58,7 +57,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from village_sim.events import Event, parse_events
-from village_sim.params import resolve_parameters
+from village_sim.params import read_toml, resolve_parameters
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -378,17 +377,10 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<memory>",
 
 def _read(path: Path, expected_id: str | None) -> Scenario:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"scenario file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"scenario {str(path)!r} is a folder; allowed: a scenario id (see "
-                            "'village-sim scenarios') or a .toml file") from None
-    except OSError as err:
-        raise ScenarioError(f"scenario file {str(path)!r} cannot be read: "
-                            f"{err.strerror or err}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"scenario {str(path)!r} is not valid TOML: {err}") from None
+        data = read_toml(path, "scenario file",
+                         "a scenario id (see 'village-sim scenarios') or a .toml file")
+    except ValueError as err:
+        raise ScenarioError(str(err)) from None
     return parse_scenario(data, repr(str(path)), expected_id, path)
 
 
