@@ -525,11 +525,9 @@ FIT_COLUMNS = {
 
 
 def _fit_notes(t: Targets) -> dict[str, Any]:
-    from village_sim.dictionary import METRICS_DOC, Column
-    from village_sim.params import PARAM_BY_NAME
+    from village_sim.dictionary import METRICS_DOC, Column, entries
 
-    notes: dict[str, Any] = {name: Column(meaning, unit, doc="experiments/calibration/README.md")
-                             for name, (meaning, unit) in FIT_COLUMNS.items()}
+    notes: dict[str, Any] = entries(FIT_COLUMNS, "experiments/calibration/README.md")
     for name in t.free:
         p = PARAM_BY_NAME[name]
         notes[name] = Column(f"best {name} so far: {p.meaning}", p.unit,

@@ -31,6 +31,8 @@ __all__ = [
     "Column",
     "bounds",
     "columns_frame",
+    "describe",
+    "entries",
     "metric_column",
 ]
 
@@ -212,6 +214,11 @@ _SWEEP = {
     "package_version": ("village-sim version that computed the run", "version"),
     "spec_hash": ("hash of the sweep spec the run belongs to", "16 hex digits"),
 }
+
+
+def entries(table: Mapping[str, tuple[str, str]], doc: str) -> dict[str, Column]:
+    """Dictionary entries of a command's own columns, ``{name: (meaning, unit)}``, from ``doc``."""
+    return {name: Column(meaning, unit, doc=doc) for name, (meaning, unit) in table.items()}
 
 
 def describe(column: str) -> Column | None:

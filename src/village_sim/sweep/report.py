@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from village_sim.dictionary import bounds
+from village_sim.dictionary import bounds, entries
 from village_sim.experiment import (
     WINDOW,
     atomic_path,
@@ -734,7 +734,8 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
 
     tables = {p.name: pd.read_csv(p, nrows=0) for p in files.tables}
     files.tables.append(write_columns(fig_dir, tables, f"final {window} months of each run "
-                                      f"(months {first}-{last})", _report_notes(spec)))
+                                      f"(months {first}-{last})",
+                                      entries(SENSITIVITY_COLUMNS, "docs/sweeps.md")))
     doc.h(2, "Files")
     doc.p(f"Tables: {', '.join(f'`{REPORT_DIR}/{p.name}`' for p in files.tables)} (the last "
           "one says what every column of the others means, with units); runs: "
@@ -766,20 +767,6 @@ SENSITIVITY_COLUMNS = {
               "unit of the metric per unit range"),
 }
 """Data-dictionary entries of the report's own columns (the rest: village_sim.dictionary)."""
-
-
-def _report_notes(spec: SweepSpec) -> dict[str, Any]:
-    from village_sim.dictionary import Column
-    from village_sim.params import PARAM_BY_NAME
-
-    notes: dict[str, Any] = {name: Column(meaning, unit, doc="docs/sweeps.md")
-                             for name, (meaning, unit) in SENSITIVITY_COLUMNS.items()}
-    for name in spec.axis_names:
-        p = PARAM_BY_NAME.get(name)
-        if p is not None:
-            notes[name] = Column(f"swept parameter: {p.meaning}", p.unit,
-                                 doc="docs/parameters.md")
-    return notes
 
 
 def _axis_text(axis: Any) -> str:
