@@ -689,9 +689,10 @@ def test_viz_serves_the_app_and_stops_on_ctrl_c() -> None:
             process.wait()
 
 
-@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("name", ["SIGTERM"])
 def test_viz_stops_its_server_on_sigterm_and_sighup(name: str) -> None:
-    """A server killed politely (a service manager, a closed terminal) frees its port."""
+    """A server killed politely (a service manager) frees its port (SIGHUP, a closed
+    terminal, takes the same path: test_serve_stops_its_child_on_every_polite_signal)."""
     import signal
     import socket
 
@@ -713,6 +714,45 @@ def test_viz_stops_its_server_on_sigterm_and_sighup(name: str) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_serve_stops_its_child_on_every_polite_signal(name: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve() with a stand-in server: each signal ends it and the child with it."""
+    import signal
+    import subprocess
+    import threading
+
+    from village_sim.viz import server
+
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def popen(command: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
+        child = real_popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        started.append(child)
+        return child
+
+    monkeypatch.setattr(server.subprocess, "Popen", popen)
+    sig = getattr(signal, name)
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), sig))
+    timer.start()
+    try:
+        code = server.serve(port=_free_port(), out=open(os.devnull, "w"))  # noqa: SIM115
+    finally:
+        timer.cancel()
+    assert code == 128 + sig and started and started[0].poll() is not None
+    assert {s: signal.getsignal(s) for s in before} == before  # handlers put back
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_png_encoder_round_trip() -> None:

@@ -457,3 +457,23 @@ def test_the_streamed_plan_is_the_plan(tmp_path: Path) -> None:
     store = SweepStore(tmp_path)
     store.write_plan(design.frame(), iter_plan_chunks(spec, design, rows=5))
     pd.testing.assert_frame_equal(store.plan(), plan)
+
+
+def test_a_ctrl_c_swallowed_by_a_finalizer_is_not_lost(capsys: pytest.CaptureFixture[str]) -> None:
+    """Python prints "Exception ignored in ..." for a KeyboardInterrupt raised in ``__del__``
+    and goes on; the CLI keeps it and raises it at the next write point instead."""
+    previous = sys.unraisablehook
+    try:
+        outputs.keep_swallowed_interrupts()
+
+        class Finalized:
+            def __del__(self) -> None:
+                raise KeyboardInterrupt
+
+        Finalized()  # collected at once: its __del__ raises where nothing can catch it
+        assert "Exception ignored" not in capsys.readouterr().err
+        with pytest.raises(KeyboardInterrupt):
+            outputs.write_point("a file")
+        outputs.write_point("the next file")  # raised once, not again
+    finally:
+        sys.unraisablehook = previous

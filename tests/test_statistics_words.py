@@ -100,7 +100,7 @@ def test_a_claim_holds_only_when_its_interval_excludes_zero() -> None:
     words = " ".join(result_sentences(two, s, load_scenario(s.control), "en"))
     assert "Not shown on these villages" in words and "too few" in words
     assert "holds" not in words
-    many = measure_claim(s, list(range(10)))
+    many = measure_claim(s, list(range(5)))
     crit = stats.t.ppf(0.975, many.n - 1)
     assert many.critical_t == pytest.approx(crit)
     assert many.holds == (abs(many.t) >= crit and np.sign(many.mean) == s.claim.sign)
@@ -200,3 +200,18 @@ def test_a_sweep_and_its_report_explain_every_column(tmp_path: Path) -> None:
         assert list(rows["column"]) == list(pd.read_csv(table, nrows=0).columns), table.name
         assert (rows["meaning"] != "").all() and (rows["unit"] != "").all(), table.name
     assert f"village-sim {package_version()}" in (sweep / "report.md").read_text()
+
+
+def test_figure_bands_are_the_table_intervals() -> None:
+    """The bands drawn in metrics.png, handouts and reports: inside 0-1 for shares."""
+    frame = pd.DataFrame({"step": [1, 1, 1, 2, 2, 2],
+                          "coverage": [0.02, 0.30, 0.90, 0.5, 0.5, 0.5],
+                          "released": [1.0, 5.0, 9.0, 2.0, 2.0, 2.0]})
+    steps, mean, low, high = ex.step_bands(frame, "coverage")
+    assert list(steps) == [1.0, 2.0] and (low >= 0).all() and (high <= 1).all()
+    got = ex.interval(np.array([0.02, 0.30, 0.90]), (0.0, 1.0))
+    assert (low[0], high[0]) == (got.low, got.high)
+    _, _, low, _ = ex.step_bands(frame, "released")  # unbounded: the plain t band
+    assert low[0] == pytest.approx(5 - stats.t.ppf(0.975, 2) * 4 / math.sqrt(3))
+    _, _, low, high = ex.step_bands(frame.iloc[[0, 1, 3, 4]], "coverage")
+    assert np.isnan(low).all() and np.isnan(high).all()  # 2 seeds: no band

@@ -735,7 +735,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: Arguments without the program name (default: ``sys.argv[1:]``).
     """
-    from village_sim.outputs import reset_write_points
+    from village_sim.outputs import keep_swallowed_interrupts, reset_write_points
+
+    keep_swallowed_interrupts()
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()

@@ -57,6 +57,7 @@ __all__ = [
     "run_model",
     "run_one",
     "run_paired",
+    "step_bands",
     "summarise",
     "timeseries",
     "window_bounds",
@@ -364,6 +365,30 @@ def difference_bounds(bounds: tuple[float, float] | None) -> tuple[float, float]
     return (-width, width)
 
 
+def step_bands(frame: pd.DataFrame, metric: str,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per month: the mean over seeds of ``metric`` and its 95% band, as :func:`interval`.
+
+    The band of a share stays inside 0-1 (logit scale), none is drawn below 3 seeds: the
+    figures show the same intervals as the tables.
+
+    Returns:
+        ``(steps, mean, low, high)``; ``low``/``high`` NaN where there is no interval.
+    """
+    from village_sim.dictionary import bounds
+
+    limits = bounds(metric)
+    steps, means, lows, highs = [], [], [], []
+    for step, values in frame.groupby("step", sort=True)[metric]:
+        got = interval(values.to_numpy(dtype=float), limits)
+        steps.append(float(step))  # type: ignore[arg-type]
+        means.append(got.mean)
+        lows.append(got.low)
+        highs.append(got.high)
+    return (np.asarray(steps), np.asarray(means, dtype=float), np.asarray(lows, dtype=float),
+            np.asarray(highs, dtype=float))
+
+
 def mean_ci(values: np.ndarray | Sequence[float],
             bounds: tuple[float, float] | None = None) -> tuple[float, float, float, int]:
     """``(mean, low, high, n)`` of :func:`interval` (95%; NaN interval for n < 3)."""
@@ -534,17 +559,10 @@ def _plot_metrics(df: pd.DataFrame, path: str | Path, metrics: list[str], window
         metric = metrics[k]
         for regime, colour in zip(regimes, colours, strict=True):
             sub = df.loc[df["regime"] == regime]
-            stat = sub.groupby("step")[metric].agg(["mean", "std", "count"])
-            steps = stat.index.to_numpy(dtype=float)
-            mean = stat["mean"].to_numpy(dtype=float)
-            count = stat["count"].to_numpy(dtype=float)
-            sd = stat["std"].to_numpy(dtype=float)
-            dof = np.where(count >= 2, count - 1, np.nan)
-            tq = stats.t.ppf(0.975, dof)
-            half = tq * sd / np.sqrt(np.where(count >= 1, count, np.nan))
+            steps, mean, low, high = step_bands(sub, metric)
             ax.plot(steps, mean, color=colour, lw=1.4,
                     label=regime if lang is None else cat.regime(regime))
-            ax.fill_between(steps, mean - half, mean + half, color=colour, alpha=0.2, lw=0)
+            ax.fill_between(steps, low, high, color=colour, alpha=0.2, lw=0)
         ax.axvspan(first, last, color="0.85", alpha=0.5, lw=0, zorder=0)
         ax.set_title(metric if lang is None else cat.metric(metric), fontsize=10)
         ax.set_xlabel("month" if lang is None else cat("chart.month"))

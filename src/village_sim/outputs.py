@@ -44,7 +44,9 @@ __all__ = [
     "OutputFile",
     "OutputSet",
     "check_folder",
+    "keep_swallowed_interrupts",
     "package_version",
+    "raise_swallowed_interrupt",
     "prepare_file",
     "prepare_folder",
     "write_point",
@@ -69,10 +71,44 @@ def write_point(label: str) -> None:
     """
     global _write_points
     _write_points += 1
+    raise_swallowed_interrupt()
     raw = os.environ.get(INTERRUPT_ENV)
     if raw and raw.isdigit() and int(raw) == _write_points:
         raise KeyboardInterrupt(f"{INTERRUPT_ENV}={raw}: interrupted at write point "
                                 f"{_write_points} ({label})")
+
+
+_swallowed: list[str] = []
+
+
+def keep_swallowed_interrupts() -> None:
+    """Let no Ctrl-C be lost: one that lands in a finalizer is raised at the next write point.
+
+    A ``KeyboardInterrupt`` raised while Python runs a weakref callback or ``__del__`` cannot
+    propagate: Python prints "Exception ignored in ..." with a traceback and goes on, so the
+    command would finish as if Ctrl-C had not been pressed. This hook (``sys.unraisablehook``)
+    keeps such an interrupt, silently, and :func:`write_point` raises it, before any result is
+    moved into place; other unraisable exceptions go to the previous hook.
+    """
+    import sys
+
+    previous = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type,
+                                                          KeyboardInterrupt):
+            _swallowed.append(repr(unraisable.object))
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+
+
+def raise_swallowed_interrupt() -> None:
+    """Raise the ``KeyboardInterrupt`` a finalizer swallowed since the last call, if any."""
+    if _swallowed:
+        _swallowed.clear()
+        raise KeyboardInterrupt
 
 
 def reset_write_points() -> None:

@@ -23,8 +23,6 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from village_sim.fonts import LATIN_FAMILY, families, use_fonts
 from village_sim.i18n import Catalog
 
@@ -165,20 +163,6 @@ def wrap_text(text: str, width_pt: float, size: float, weight: str = "normal") -
 
 
 # ---------------------------------------------------------------------------- figures
-def _band(frame: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from scipy import stats
-
-    stat = frame.groupby("step")[metric].agg(["mean", "std", "count"])
-    steps = stat.index.to_numpy(dtype=float)
-    mean = stat["mean"].to_numpy(dtype=float)
-    count = stat["count"].to_numpy(dtype=float)
-    sd = stat["std"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dof = np.where(count >= 2, count - 1, np.nan)
-        half = stats.t.ppf(0.975, dof) * sd / np.sqrt(np.where(count >= 1, count, np.nan))
-    return steps, mean, half
-
-
 def _mark_events(ax: Any, scenario: Scenario, label: bool, _: Catalog) -> None:
     previous = -100
     low = False
@@ -218,6 +202,8 @@ def scenario_figure(frame: pd.DataFrame, scenario: Scenario, control: Scenario,
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
+    from village_sim.experiment import step_bands
+
     _ = Catalog(lang)
     metrics = list(scenario.charts if metrics is None else metrics)
     ncols = 2 if len(metrics) > 1 else 1
@@ -241,9 +227,9 @@ def scenario_figure(frame: pd.DataFrame, scenario: Scenario, control: Scenario,
             metric = metrics[k]
             for sub, colour, style in ((theirs, CONTROL_COLOUR, "--"),
                                        (ours, SCENARIO_COLOUR, "-")):
-                steps, mean, half = _band(sub, metric)
+                steps, mean, low, high = step_bands(sub, metric)
                 ax.plot(steps, mean, color=colour, ls=style, lw=1.6)
-                ax.fill_between(steps, mean - half, mean + half, color=colour, alpha=0.18, lw=0)
+                ax.fill_between(steps, low, high, color=colour, alpha=0.18, lw=0)
             if metric == scenario.claim.metric:
                 ax.axvspan(first_w, last_w, color=WINDOW_COLOUR, alpha=0.45, lw=0, zorder=0)
                 ax.text((first_w + last_w) / 2, 0.02, _("chart.claim_window"),

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from village_sim.outputs import raise_swallowed_interrupt
 from village_sim.params import resolve_parameters
 from village_sim.sweep.design import count_runs, design_points, iter_plan_chunks, iter_tasks
 from village_sim.sweep.runner import RunResult, RunTask, execute_run, warm_up
@@ -422,6 +423,7 @@ def _drive(active: Any, spec: SweepSpec, design: Any, skip: set[str], store: Swe
                disable=disable, smoothing=0.1)
     try:
         for task, outcome in active.results(iter_tasks(spec, design, skip)):
+            raise_swallowed_interrupt()  # a Ctrl-C a finalizer swallowed stops the sweep too
             if isinstance(outcome, RunResult):
                 parameters = resolve_parameters(regime=task.regime, **task.overrides).as_dict()
                 store.commit(task, outcome, parameters)

@@ -342,7 +342,8 @@ def _plot_against(frame: pd.DataFrame, spec: SweepSpec, axis: str, groups: Seque
             per_rep = sub.groupby(["__x", "replicate"])[metric].mean().reset_index()
             xs, means, lows, highs = [], [], [], []
             for x, grp in per_rep.groupby("__x"):
-                mean, lo, hi, _ = mean_ci(grp[metric].to_numpy(float))
+                limits = difference_bounds(bounds(metric)) if zero_line else bounds(metric)
+                mean, lo, hi, _ = mean_ci(grp[metric].to_numpy(float), limits)
                 xs.append(x)
                 means.append(mean)
                 lows.append(lo)
