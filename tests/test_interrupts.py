@@ -25,7 +25,7 @@ from cli_helpers import run_cli
 
 SPEC = """name = "ctrlc"
 regimes = ["committee_only", "team_and_committee"]
-replicates = 40
+replicates = 8
 root_seed = 1
 steps = 24
 [base]
