@@ -82,11 +82,6 @@ def _regime_list(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- formatting
-def _truncated(table: Any, regime: str) -> bool:
-    """Whether the row's interval was cut at the metric's bounds."""
-    return "interval" in table and str(table.at[regime, "interval"]).endswith("truncated")
-
-
 def format_compare_table(
     summary: Any, diffs: Any, regimes: Sequence[str], n_seeds: int, root: int, steps: int,
     window: int, overrides: dict[str, Any],
@@ -126,10 +121,10 @@ def format_compare_table(
         row = [metric]
         row += [ex.format_cell(float(s.at[r, "mean"]), float(s.at[r, "ci_low"]),
                                float(s.at[r, "ci_high"]), digits,
-                               truncated=_truncated(s, r)) for r in regimes]
+                               truncated=ex.truncated(s, r)) for r in regimes]
         row += [ex.format_cell(float(d.at[r, "mean"]), float(d.at[r, "ci_low"]),
                                float(d.at[r, "ci_high"]), digits, signed=True,
-                               truncated=_truncated(d, r)) for r in regimes[1:]]
+                               truncated=ex.truncated(d, r)) for r in regimes[1:]]
         ns = [int(s.at[r, "n"]) for r in regimes]
         paired = [int(d.at[r, "n"]) for r in regimes[1:]]
         if len(set(ns + paired)) == 1:

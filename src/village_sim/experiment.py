@@ -60,6 +60,7 @@ __all__ = [
     "step_bands",
     "summarise",
     "timeseries",
+    "truncated",
     "window_bounds",
     "write_columns",
     "write_compare_outputs",
@@ -409,6 +410,11 @@ def format_number(value: float, digits: int, signed: bool = False) -> str:
     return f"{value:{'+' if signed else ''},.{digits}f}"
 
 
+def truncated(table: pd.DataFrame, regime: str) -> bool:
+    """Whether a summary row's interval (``table`` indexed by regime) was cut at its bounds."""
+    return "interval" in table and str(table.at[regime, "interval"]).endswith("truncated")
+
+
 def format_cell(mean: float, lo: float, hi: float, digits: int, signed: bool = False,
                 truncated: bool = False) -> str:
     """``mean [lo, hi]`` for tables: starred when signed and excluding 0, ``†`` when cut."""
@@ -592,7 +598,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     Readers never see a half-written file; on an error the temporary file is removed and
     ``path`` is left as it was.
     """
-    from village_sim.outputs import write_point
+    from village_sim.outputs import ordinary_permissions, write_point
 
     path = Path(path)
     write_point(path.name)
@@ -601,9 +607,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are ordinary files
+        ordinary_permissions(tmp)  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

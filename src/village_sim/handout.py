@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -376,12 +375,4 @@ def make_handout(ref: str | Path, lang: str, out: str | Path | None = None,
         write_text(render_html(handout), path)
     else:
         render_pdf(handout, path)
-    _usual_permissions(path)
     return path
-
-
-def _usual_permissions(path: Path) -> None:
-    """Give the file the permissions of a newly created one (atomic writes make it 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)

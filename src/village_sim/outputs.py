@@ -45,6 +45,7 @@ __all__ = [
     "OutputSet",
     "check_folder",
     "keep_swallowed_interrupts",
+    "ordinary_permissions",
     "package_version",
     "raise_swallowed_interrupt",
     "prepare_file",
@@ -169,7 +170,8 @@ def _marker_files(folder: Path) -> list[str] | None:
         return None
 
 
-def _ordinary_permissions(path: Path) -> None:
+def ordinary_permissions(path: Path) -> None:
+    """Give ``path`` the mode a new file or folder gets (temporary ones are made 0600/0700)."""
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
@@ -220,6 +222,8 @@ class _Staged:
     """
 
     staging: Path
+    committed: bool
+    abandoned: bool
 
     def __enter__(self) -> Path:
         return self.staging
@@ -237,13 +241,32 @@ class _Staged:
         if isinstance(error, KeyboardInterrupt | Exception):
             error.add_note(self.state())
 
-    def commit(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def commit(self) -> None:
+        """Move the staged result into place (once; never after :meth:`abandon`)."""
+        if self.committed or self.abandoned:
+            return
+        write_point("move into place")
+        self._prepare()
+        with _signals_held():
+            self._move()
+            self.committed = True
 
-    def abandon(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def abandon(self) -> None:
+        """Remove the staged result; the target keeps what it held."""
+        if not self.committed:
+            self._remove()
+            self.abandoned = True
 
     def state(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _prepare(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _move(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _remove(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
 
@@ -283,15 +306,8 @@ class OutputSet(_Staged):
             return f"nothing new was written: {self.target} holds its previous results, unchanged"
         return f"nothing was written to {self.target}"
 
-    def commit(self) -> None:
-        """Move the staged files into place, replacing the previous set as a whole.
-
-        Called by the ``with`` block's end; a second call, or one after :meth:`abandon`, does
-        nothing.
-        """
-        if self.committed or self.abandoned:
-            return
-        write_point("move into place")
+    def _prepare(self) -> None:
+        """Write the marker (the files of the set); give the staged folders usual modes."""
         files = sorted(p.relative_to(self.staging).as_posix()
                        for p in self.staging.rglob("*") if p.is_file())
         marker = {"command": self.command, "version": package_version(),
@@ -299,26 +315,25 @@ class OutputSet(_Staged):
         (self.staging / MARKER).write_text(json.dumps(marker, indent=1, ensure_ascii=False)
                                            + "\n", encoding="utf-8")
         for path in [self.staging, *self.staging.rglob("*")]:
-            _ordinary_permissions(path)
-        with _signals_held():
-            if not self.inside:
-                os.rename(self.staging, self.target)
-            else:
-                old = Path(tempfile.mkdtemp(prefix=_OLD, dir=self.target))
-                for name in [*self.replaces, MARKER]:
-                    if (self.target / name).exists() or (self.target / name).is_symlink():
-                        os.rename(self.target / name, old / name.replace("/", "_"))
-                for entry in self.staging.iterdir():
-                    os.rename(entry, self.target / entry.name)
-                self.staging.rmdir()
-                shutil.rmtree(old, ignore_errors=True)
-            self.committed = True
+            if path.is_dir() or path.name == MARKER:  # files came through atomic_path
+                ordinary_permissions(path)
 
-    def abandon(self) -> None:
-        """Remove the staging folder; the target keeps what it held."""
-        if not self.committed:
-            shutil.rmtree(self.staging, ignore_errors=True)
-            self.abandoned = True
+    def _move(self) -> None:
+        """Replace the previous set as a whole (SIGINT, SIGTERM, SIGHUP held back)."""
+        if not self.inside:
+            os.rename(self.staging, self.target)
+            return
+        old = Path(tempfile.mkdtemp(prefix=_OLD, dir=self.target))
+        for name in [*self.replaces, MARKER]:
+            if (self.target / name).exists() or (self.target / name).is_symlink():
+                os.rename(self.target / name, old / name.replace("/", "_"))
+        for entry in self.staging.iterdir():
+            os.rename(entry, self.target / entry.name)
+        self.staging.rmdir()
+        shutil.rmtree(old, ignore_errors=True)
+
+    def _remove(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def package_version() -> str:
@@ -427,21 +442,14 @@ class OutputFile(_Staged):
             return f"nothing new was written: {self.target} is unchanged"
         return f"nothing was written to {self.target}"
 
-    def commit(self) -> None:
-        """Move the staged file onto the target (once; not after :meth:`abandon`)."""
-        if self.committed or self.abandoned:
-            return
-        write_point("move into place")
-        _ordinary_permissions(self.staging)
-        with _signals_held():
-            os.replace(self.staging, self.target)
-            self.committed = True
+    def _prepare(self) -> None:
+        ordinary_permissions(self.staging)
 
-    def abandon(self) -> None:
-        """Remove the staged file; the target keeps what it held."""
-        if not self.committed:
-            self.staging.unlink(missing_ok=True)
-            self.abandoned = True
+    def _move(self) -> None:
+        os.replace(self.staging, self.target)
+
+    def _remove(self) -> None:
+        self.staging.unlink(missing_ok=True)
 
 
 def prepare_file(out: str | os.PathLike[str], *, option: str = "--out",

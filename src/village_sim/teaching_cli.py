@@ -127,7 +127,7 @@ def format_compare_table(summary: Any, diffs: Any, regimes: Sequence[str], n_see
     """The table ``compare`` prints, with translated headers, metric and regime names."""
     from village_sim.experiment import decimals as _decimals
     from village_sim.experiment import format_cell as _cell
-    from village_sim.experiment import window_bounds
+    from village_sim.experiment import truncated, window_bounds
     from village_sim.params import resolve_parameters
 
     _ = Catalog(lang)
@@ -160,7 +160,7 @@ def format_compare_table(summary: Any, diffs: Any, regimes: Sequence[str], n_see
         def cell(frame: Any, regime: str, signed: bool = False, _digits: int = digits) -> str:
             text = _cell(float(frame.at[regime, "mean"]), float(frame.at[regime, "ci_low"]),
                          float(frame.at[regime, "ci_high"]), _digits, signed=signed,
-                         truncated=str(frame.at[regime, "interval"]).endswith("truncated"))
+                         truncated=truncated(frame, regime))
             return _("cli.undefined") if text == "undefined" else text
 
         row = [_.metric(metric), *[cell(s, r) for r in regimes],
