@@ -121,6 +121,36 @@ def test_a_team_that_makes_no_visits_changes_nothing(metric: str, margin: float)
     assert_equivalent(d, margin)
 
 
+# What an idle team still changes: its own presence, pay and unmet demand for visits.
+TEAM_BOOKKEEPING = {"team_active", "staff_funding", "staff_costs", "cost_per_exit",
+                    "team_visits_demanded"}
+
+
+def test_a_team_that_makes_no_visits_is_the_committees_village_month_by_month() -> None:
+    """Zero visits: every monthly outcome (trust, approval, perceived risk, money, targeting, poverty) equals
+    committee_plus_mobilization's on the same seed, exactly — the team acts only through what
+    its visits find (DESIGN §10); a rule that let a present-but-idle team move trust, deter or
+    redirect money would break this. Only the team's own bookkeeping differs: it is present,
+    paid (so each exit costs more) and has visits it cannot make."""
+    for seed in (0, 1, 2):
+        a = run_model("committee_plus_mobilization", seed, 30, {}
+                      ).datacollector.get_model_vars_dataframe()
+        b = run_model("team_and_committee", seed, 30, {"team_visits_per_month": 0}
+                      ).datacollector.get_model_vars_dataframe()
+        assert list(a.columns) == list(b.columns)
+        assert {"mean_trust", "approval", "kin_premium", "diverted_share",
+                "perceived_detection"} <= set(a.columns)
+        differ = set()
+        for column in a.columns:
+            x, y = a[column].to_numpy(), b[column].to_numpy()
+            same = (np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f"
+                    else list(x) == list(y))
+            if not same:
+                differ.add(column)
+        assert differ == TEAM_BOOKKEEPING, (seed, sorted(differ ^ TEAM_BOOKKEEPING))
+        assert (b["staff_costs"].iloc[1:] > a["staff_costs"].iloc[1:]).all()  # never free
+
+
 # Capacities: visits a month for the whole team (one member, so size x visits = capacity).
 CAPACITIES = (0, 3, 12, 48, 400)  # 400 > any demand in a 300-household village
 DOSE_SEEDS = tuple(range(40))
