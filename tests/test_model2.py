@@ -127,11 +127,11 @@ TEAM_BOOKKEEPING = {"team_active", "staff_funding", "staff_costs", "cost_per_exi
 
 
 def test_a_team_that_makes_no_visits_is_the_committees_village_month_by_month() -> None:
-    """Zero visits: every monthly outcome (trust, approval, perceived risk, money, targeting, poverty) equals
-    committee_plus_mobilization's on the same seed, exactly — the team acts only through what
-    its visits find (DESIGN §10); a rule that let a present-but-idle team move trust, deter or
-    redirect money would break this. Only the team's own bookkeeping differs: it is present,
-    paid (so each exit costs more) and has visits it cannot make."""
+    """Zero visits: every monthly outcome (trust, approval, perceived risk, money, targeting,
+    poverty) equals committee_plus_mobilization's on the same seed, exactly — the team acts
+    only through what its visits find (DESIGN §10); a rule that let a present-but-idle team
+    move trust, deter or redirect money would break this. Only the team's own bookkeeping
+    differs: it is present, paid (so each exit costs more) and has visits it cannot make."""
     for seed in (0, 1, 2):
         a = run_model("committee_plus_mobilization", seed, 30, {}
                       ).datacollector.get_model_vars_dataframe()

@@ -1,5 +1,7 @@
-"""Where the team's advantage holds and where it vanishes: the conditional analysis behind
-experiments/sensitivity/README.md (the Sobol indices themselves come from `village-sim report`).
+"""Where the team's advantage holds and where it vanishes (experiments/sensitivity/README.md).
+
+The conditional analysis behind the README; the Sobol indices themselves come from
+`village-sim report`.
 
     uv run python experiments/sensitivity/analyse.py sweeps/sensitivity
 
@@ -65,6 +67,7 @@ def paired_frame(root: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
 
 
 def cell(mean: float, lo: float, hi: float) -> str:
+    """``mean [low, high]`` with signs, three decimals."""
     return f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}]"
 
 
@@ -74,6 +77,7 @@ def over_replicates(sub: pd.DataFrame, metric: str) -> tuple[float, float, float
 
 
 def overall(pairs: pd.DataFrame, metrics: list[str]) -> list[str]:
+    """Markdown rows: design average, share of points better / clearly worse, noise share."""
     lines = ["| contrast (team − same money, no team) | design average [95% CI] | points where "
              "the team does better | points clearly worse (the point's mean over replicates "
              "beyond its 95% CI) | replicate noise share of the per-point variance |",
@@ -81,13 +85,16 @@ def overall(pairs: pd.DataFrame, metrics: list[str]) -> list[str]:
     for m in metrics:
         per_point = pairs.groupby("point")[m]
         means, sds, ns = per_point.mean(), per_point.std(ddof=1), per_point.count()
-        sign = -1 if BETTER_LOW[m] else 1
-        better = float((sign * means > 0).mean())
-        half = stats.t.ppf(0.975, ns - 1) * sds / np.sqrt(ns)
-        worse = float(((sign * means < 0) & (np.abs(means) > half)).mean())
         noise = float((sds**2 / ns).mean() / means.var(ddof=1))
-        lines.append(f"| {m} | {cell(*over_replicates(pairs, m)[:3])} | {better:.0%} | "
-                     f"{worse:.1%} | {noise:.2f} |")
+        if m in BETTER_LOW:
+            sign = -1 if BETTER_LOW[m] else 1
+            half = stats.t.ppf(0.975, ns - 1) * sds / np.sqrt(ns)
+            better = f"{float((sign * means > 0).mean()):.0%}"
+            worse = f"{float(((sign * means < 0) & (np.abs(means) > half)).mean()):.1%}"
+        else:  # a metric without a better direction
+            better = worse = "n/a"
+        lines.append(f"| {m} | {cell(*over_replicates(pairs, m)[:3])} | {better} | {worse} | "
+                     f"{noise:.2f} |")
     return lines
 
 
@@ -106,6 +113,7 @@ def binned(pairs: pd.DataFrame, params: list[str], metrics: list[str]) -> pd.Dat
 
 
 def binned_table(table: pd.DataFrame, metric: str, params: list[str]) -> list[str]:
+    """Markdown rows: the contrast of ``metric`` by fifth of each of ``params``."""
     sub = table.loc[table["metric"] == metric]
     lines = [f"| {metric}: parameter | " + " | ".join(f"fifth {i + 1}" for i in range(BINS))
              + " |", "|---|" + "---|" * BINS]
@@ -118,6 +126,7 @@ def binned_table(table: pd.DataFrame, metric: str, params: list[str]) -> list[st
 
 
 def two_way(pairs: pd.DataFrame, metric: str, a: str, b: str) -> list[str]:
+    """Markdown rows: the mean contrast of ``metric`` by quarter of ``a`` and of ``b``."""
     qa = pd.qcut(pairs[a], 4, duplicates="drop")
     qb = pd.qcut(pairs[b], 4, duplicates="drop")
     grid = pairs.groupby([qa, qb], observed=True)[metric].mean().unstack(1)
@@ -131,6 +140,7 @@ def two_way(pairs: pd.DataFrame, metric: str, a: str, b: str) -> list[str]:
 
 
 def plot(table: pd.DataFrame, params: dict[str, list[str]], path: Path) -> None:
+    """The binned contrasts of each metric against its most influential parameters."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -189,7 +199,8 @@ def plot_indices(sens: pd.DataFrame, metrics: list[str], path: Path) -> None:
     fig.savefig(path, dpi=130)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Print the README's tables; write conditional.csv, conditional.png and sobol.png."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep", type=Path, help="the sweep folder (village-sim sweep --out)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent,
@@ -197,7 +208,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=4,
                         help="parameters per metric in the figure and the two-way tables "
                              "(ranked by total Sobol index)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     pairs, axes, metrics = paired_frame(args.sweep)
     print(f"{pairs['point'].nunique()} design points × {pairs['replicate'].nunique()} "
           "replicate seeds, paired\n")
@@ -214,8 +225,9 @@ def main() -> None:
         print("\n".join(binned_table(table, m, [*top[m], CAPACITY])) + "\n")
         if len(top[m]) >= 2:
             print("\n".join(two_way(pairs, m, top[m][0], top[m][1])) + "\n")
-    plot(table, {m: top[m] for m in HEADLINE}, args.out / "conditional.png")
-    plot_indices(sens, HEADLINE, args.out / "sobol.png")
+    headline = [m for m in HEADLINE if top.get(m)] or [m for m in metrics if top.get(m)][:4]
+    plot(table, {m: top[m] for m in headline}, args.out / "conditional.png")
+    plot_indices(sens, headline, args.out / "sobol.png")
 
 
 if __name__ == "__main__":
