@@ -199,7 +199,8 @@ INTENSITIES = [
 def _intensity_seeds(name: str) -> tuple[int, ...]:
     # Model 2: the co-opted team's effect on the kin premium passes through visits and learned
     # deterrence; 40 seeds since graded trust and measure depreciation (+0.037, t 1.6 on 20
-    # seeds; +0.047, t 3.9 on 40; docs/validation.md)
+    # seeds; +0.047, t 3.9 on 40; docs/validation.md). Since exit certification is gated by
+    # co-optation too (ODD §7.8): +0.111, t 7.2 on 40 seeds.
     return tuple(range(40)) if name == "cooptation" else SEEDS
 
 

@@ -151,6 +151,32 @@ def test_a_team_that_makes_no_visits_is_the_committees_village_month_by_month() 
         assert (b["staff_costs"].iloc[1:] > a["staff_costs"].iloc[1:]).all()  # never free
 
 
+def _exits_certified_against_the_stated_estimate(cooptation: float, seed: int) -> int:
+    """Exits at the yearly assessments (months 13-49) of households the committee stated below
+    the line (no exit pressure, so only a team's own measurement can certify them out)."""
+    model = VillageModel(regime="team_and_committee", rng=seed, cooptation=cooptation,
+                         exit_pressure=0.0)
+    count = 0
+    for month in range(1, 50):
+        model.step()
+        if month % 12 == 1 and month > 1:  # the committee_shown used by this month's assessment
+            out = model.exit_month == model.steps
+            count += int((out & (model.committee_shown < model.p.poverty_line)).sum())
+    return count
+
+
+def test_a_fully_coopted_team_signs_the_exits_it_is_shown() -> None:
+    """Exit certification is a supervisory act like the others (ODD §7.5.3, §7.8): it goes
+    through the `challenge` policy, so a team that always goes along with the committee
+    (cooptation 1) certifies nobody out whom the committee states below the line — while a
+    team that acts does (its measurement replaces the favoured, lowered estimate). Before
+    this was gated, a fully co-opted team still lowered the kin premium by 0.057 against the
+    same money without a team (120 seeds), through exits alone."""
+    for seed in (0, 1, 2):
+        assert _exits_certified_against_the_stated_estimate(1.0, seed) == 0, seed
+    assert sum(_exits_certified_against_the_stated_estimate(0.0, seed) for seed in (0, 1, 2)) > 0
+
+
 # Capacities: visits a month for the whole team (one member, so size x visits = capacity).
 CAPACITIES = (0, 3, 12, 48, 400)  # 400 > any demand in a 300-household village
 DOSE_SEEDS = tuple(range(40))

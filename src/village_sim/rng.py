@@ -12,12 +12,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["STREAMS", "normalize_rng", "root_seed_sequence", "spawn_streams"]
+__all__ = ["LATER_STREAMS", "STREAMS", "normalize_rng", "root_seed_sequence", "spawn_streams"]
 
 STREAMS = (
     "village", "shocks", "committee", "team", "upper", "helpers", "villagers", "survey", "events",
     "projects",
 )
+LATER_STREAMS = ("certification",)
+"""Streams added after Mesa's generator was spawned last: they are spawned after it, so every
+earlier stream (and every result that draws nothing from the new ones) is what it was."""
 
 
 def normalize_rng(rng: Any) -> Any:
@@ -75,8 +78,14 @@ def root_seed_sequence(rng: Any) -> np.random.SeedSequence:
 
 def spawn_streams(seed_seq: np.random.SeedSequence) -> tuple[dict[str, np.random.Generator],
                                                               np.random.Generator]:
-    """One generator per purpose in :data:`STREAMS`, and one more for Mesa's own ``rng``."""
-    children = seed_seq.spawn(len(STREAMS) + 1)
-    streams = {name: np.random.Generator(np.random.PCG64(child))
-               for name, child in zip(STREAMS, children[:-1], strict=True)}
-    return streams, np.random.Generator(np.random.PCG64(children[-1]))
+    """One generator per purpose in :data:`STREAMS` and :data:`LATER_STREAMS`, and Mesa's ``rng``.
+
+    Children ``0 … len(STREAMS) - 1`` are the streams, the next one Mesa's, then the later
+    streams: a ``SeedSequence``'s i-th child does not depend on how many are spawned.
+    """
+    children = seed_seq.spawn(len(STREAMS) + 1 + len(LATER_STREAMS))
+    names = (*STREAMS, "mesa", *LATER_STREAMS)
+    generators = {name: np.random.Generator(np.random.PCG64(child))
+                  for name, child in zip(names, children, strict=True)}
+    mesa = generators.pop("mesa")
+    return generators, mesa

@@ -59,6 +59,7 @@ class Purpose:
     COMPLAINT = 2  # a complaint at the democratic appraisal or public notice
     REPORT = 4  # villagers told the team
     RECHECK = 8  # the re-check (回头看) sample
+    EXIT = 16  # certifying a registered household's exit at the yearly assessment (not a visit)
 
 # Targeting metrics also scored at identification (``<name>_at_identification``).
 AT_IDENTIFICATION = ("coverage", "exclusion_error", "inclusion_error_leakage",

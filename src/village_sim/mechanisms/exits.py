@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim.codes import Actor, Outcome, Reason
+from village_sim.mechanisms import policies
+from village_sim.state import Purpose
 
 if TYPE_CHECKING:
     from village_sim.state import VillageState
+
 
 def assess(s: VillageState) -> None:
     """Yearly exit assessment (脱贫), just before the new register is written (months 13, 25…).
@@ -18,8 +21,9 @@ def assess(s: VillageState) -> None:
     register never stands half-empty between assessment and identification. The committee
     certifies from the estimates it states (so its kin and friends look poorer and stay on);
     a supervising team certifies the households its own visits measured, from that
-    measurement (a team that does not check the committee signs what it is shown). Those
-    seen above the line exit. Under exit-target pressure (数字脱贫),
+    measurement, unless it goes along with the committee (the ``challenge`` policy, as for
+    every supervisory act; a team that does not check the committee signs what it is shown).
+    Those seen above the line exit. Under exit-target pressure (数字脱贫),
     a share ``exit_pressure`` of those it sees within ``exit_band`` (a quarter) of the line
     below it are
     declared out too.
@@ -30,8 +34,7 @@ def assess(s: VillageState) -> None:
     y = s.per_capita_income()
     est = s.committee_shown.copy()
     if s.supervising:
-        known = s.team_knows()
-        est[known] = s.team_signal_sum[known] / s.team_signal_count[known]
+        _team_certifies(s, est)
     # the pressure's draw comes from the committee's stream in every regime (common random
     # numbers): exit targets press on whoever certifies
     rng = s.committee.stream
@@ -53,6 +56,25 @@ def assess(s: VillageState) -> None:
     actor = Actor.TEAM if s.team_active else Actor.COMMITTEE
     s.log(out, year, 0, actor, outcome, reason)
     s.helper[out] = -1
+
+
+def _team_certifies(s: VillageState, est: np.ndarray) -> None:
+    """Put the team's measurement in ``est`` for the registered households it knows and acts on.
+
+    Whether it acts is the ``challenge`` policy's (by default: unless co-opted, probability
+    ``cooptation`` per household), drawn from the ``certification`` stream so that no other
+    stream moves: at ``cooptation = 0`` the default acts everywhere, as before.
+    """
+    k = np.flatnonzero(s.team_knows() & s.registered)
+    measured = s.team_signal_sum[k] / s.team_signal_count[k]
+    view = policies.ChallengeView(
+        households=k, estimate=measured, registered=np.ones(k.size, dtype=bool),
+        purpose=np.full(k.size, Purpose.EXIT, dtype=np.int8),
+        eligible=s.eligible_to_list()[k], recently_exited=np.zeros(k.size, dtype=bool),
+        poverty_line=s.p.poverty_line, cooptation=s.p.cooptation)
+    acts = policies.check_mask("challenge",
+                               s.policies["challenge"](view, s.streams["certification"]), k.size)
+    est[k[acts]] = measured[acts]
 
 
 def track_returns(s: VillageState) -> None:
