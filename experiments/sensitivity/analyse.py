@@ -34,7 +34,8 @@ import pandas as pd
 from scipy import stats
 
 from village_sim.experiment import mean_ci, write_csv
-from village_sim.sweep.report import run_values
+from village_sim.params import resolve_parameters
+from village_sim.sweep.report import frame_of_points, paired_differences, run_values
 from village_sim.sweep.store import SweepStore, load_timeseries
 
 TEAM, BASE = "team_and_committee", "committee_plus_mobilization"
@@ -51,19 +52,14 @@ BINS = 5
 def paired_frame(root: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
     """One row per (point, replicate): the swept values and team - base of every metric."""
     store, spec = SweepStore.existing(root)
-    plan = store.plan()
+    if list(spec.regimes) != [BASE, TEAM]:
+        raise SystemExit(f"regimes: got {list(spec.regimes)}; this analysis needs "
+                         f"[{BASE!r}, {TEAM!r}] (the contrast is the second minus the first)")
     values = run_values(load_timeseries(root), spec.metrics, spec.steps)
-    frame = plan.merge(values, how="inner", left_on="run_id", right_index=True)
-    axes, metrics = list(spec.axis_names), list(spec.metrics)
-    key = ["point", "replicate"]
-    team = frame.loc[frame["regime"] == TEAM, key + axes + metrics]
-    base = frame.loc[frame["regime"] == BASE, key + metrics]
-    pairs = team.merge(base, on=key, suffixes=("", "__base"))
-    for m in metrics:
-        pairs[m] = pairs[m] - pairs.pop(f"{m}__base")
-    n_households = int(spec.base.get("n_households", 300))
+    pairs = paired_differences(frame_of_points(store.plan(), values), spec)
+    n_households = resolve_parameters(BASE, **spec.base).n_households
     pairs[CAPACITY] = pairs["team_size"] * pairs["team_visits_per_month"] * 100 / n_households
-    return pairs, axes, metrics
+    return pairs, list(spec.axis_names), list(spec.metrics)
 
 
 def cell(mean: float, lo: float, hi: float) -> str:

@@ -52,7 +52,8 @@ from village_sim.sweep.store import (
     run_table,
 )
 
-__all__ = ["ReportFiles", "build_report", "mean_ci", "run_values", "sweep_counts"]
+__all__ = ["ReportFiles", "build_report", "frame_of_points", "mean_ci", "paired_differences",
+           "run_values", "sweep_counts"]
 
 MAX_PANELS = 9
 """Metrics drawn per figure (the spec's first nine)."""
@@ -94,8 +95,8 @@ def run_values(series: pd.DataFrame, metrics: Sequence[str], steps: int,
     return in_window.groupby("run_id", sort=True)[list(metrics)].mean()
 
 
-def _frame_of_points(plan: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    """The plan (point, regime, replicate, ...) with each run's window values."""
+def frame_of_points(plan: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """The plan (point, regime, replicate, ...) with each run's window values (NaN: not stored)."""
     return plan.merge(values, how="left", left_on="run_id", right_index=True)
 
 
@@ -157,8 +158,12 @@ def _overview(frame: pd.DataFrame, spec: SweepSpec) -> tuple[pd.DataFrame, pd.Da
             pd.DataFrame(diff_rows, columns=["metric", "regime", "baseline", *columns[2:]]))
 
 
-def _paired(frame: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
-    """One row per (point, replicate, regime != baseline): the paired differences."""
+def paired_differences(frame: pd.DataFrame, spec: SweepSpec) -> pd.DataFrame:
+    """One row per (point, replicate, regime != baseline): swept values, paired differences.
+
+    Every metric is the regime's value minus the baseline's on the same replicate seed;
+    ``regime`` reads ``"B - A"`` (A the baseline).
+    """
     axes = list(spec.axis_names)
     key = ["point", "replicate"]
     base = frame.loc[frame["regime"] == spec.baseline, key + list(spec.metrics)]
@@ -606,8 +611,8 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
         points = design_points(spec)
         plan, design = plan_runs(spec, points), points.frame()
     values = run_values(series, spec.metrics, spec.steps, window)
-    frame = _frame_of_points(plan, values)
-    paired = _paired(frame, spec)
+    frame = frame_of_points(plan, values)
+    paired = paired_differences(frame, spec)
     summary, diffs = _summaries(frame, spec)
     stored = frame["run_id"].isin(values.index).groupby(frame["point"]).all()
     complete_points = stored.index[stored.to_numpy()]
