@@ -36,7 +36,7 @@ from scipy import stats
 from village_sim.experiment import mean_ci, write_csv
 from village_sim.params import resolve_parameters
 from village_sim.sweep.report import frame_of_points, paired_differences, run_values
-from village_sim.sweep.store import SweepStore, load_timeseries
+from village_sim.sweep.store import SweepDirError, SweepStore, load_timeseries
 
 TEAM, BASE = "team_and_committee", "committee_plus_mobilization"
 # lower is better for every contrast but trust
@@ -205,7 +205,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="parameters per metric in the figure and the two-way tables "
                              "(ranked by total Sobol index)")
     args = parser.parse_args(argv)
-    pairs, axes, metrics = paired_frame(args.sweep)
+    try:
+        pairs, axes, metrics = paired_frame(args.sweep)
+    except SweepDirError as err:
+        raise SystemExit(f"error: {err}") from None
     print(f"{pairs['point'].nunique()} design points × {pairs['replicate'].nunique()} "
           "replicate seeds, paired\n")
     print("\n".join(overall(pairs, metrics)) + "\n")
