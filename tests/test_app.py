@@ -6,6 +6,7 @@ The browser tests (tests/test_browser.py) load the same page in headless Chromiu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -15,6 +16,7 @@ from typing import Any
 
 import ipyvuetify as v
 import numpy as np
+import pandas as pd
 import pytest
 import solara
 
@@ -23,8 +25,14 @@ from village_sim.app import VillageApp, data_url
 from village_sim.events import Event
 from village_sim.i18n import APP_KEYS, LANGUAGES, language_names, t
 from village_sim.model import METRIC_NAMES
-from village_sim.params import PARAM_BY_NAME, REGIMES
-from village_sim.scenario import list_scenarios, load_control, load_scenario
+from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
+from village_sim.scenario import (
+    list_scenarios,
+    load_control,
+    load_scenario,
+    run_pair,
+    scenario_ids,
+)
 from village_sim.viz.charts import CHARTS, chart_title
 from village_sim.viz.controller import (
     APP_PARAMETERS,
@@ -33,6 +41,7 @@ from village_sim.viz.controller import (
     Controller,
     Settings,
     SettingsError,
+    control_overrides,
     parse_settings,
     parse_value,
     scenario_settings,
@@ -146,7 +155,7 @@ def test_controller_steps_and_pictures_change() -> None:
         assert later.charts[key] != first.charts[key], key
     assert len(controller.runs[0].income) == 11
     header, rows = controller.table()
-    assert header == ["metric", t("regime.committee_only", "en")]
+    assert header == ["metric", t("regime_short.committee_only", "en")]
     assert [r[0] for r in rows][0] == t("metric.kin_premium", "en")
 
 
@@ -496,8 +505,8 @@ def test_language_switch_redraws_charts_table_and_texts() -> None:
         assert title == chart_title("kin_premium", lang) == t("app.chart_kin_premium", lang)
         assert title != "Kin premium (registration)"
         labels = [text.get_text() for text in controller.charts[0].ax.get_legend().get_texts()]
-        assert labels == [t("regime.committee_only", lang),
-                          t("regime.team_and_committee", lang)]
+        assert labels == [t("regime_short.committee_only", lang),
+                          t("regime_short.team_and_committee", lang)]
         assert [row[0] for row in frame.table] == [t(f"metric.{m}", lang)
                                                    for m in ("kin_premium",
                                                              "amount_kin_premium",
@@ -508,8 +517,9 @@ def test_language_switch_redraws_charts_table_and_texts() -> None:
                                                              "poverty_headcount", "approval",
                                                              "mean_trust", "registered_count",
                                                              "team_active")]
-        assert frame.header == [t("app.metric", lang), t("regime.committee_only", lang),
-                                t("regime.team_and_committee", lang), t("app.difference", lang)]
+        assert frame.header == [t("app.metric", lang), t("regime_short.committee_only", lang),
+                                t("regime_short.team_and_committee", lang),
+                                t("app.difference", lang)]
         for key, png in frame.charts.items():
             assert png != english.charts[key], (lang, key)
         assert frame.networks[0] != english.networks[0]
@@ -520,23 +530,81 @@ def test_language_switch_redraws_charts_table_and_texts() -> None:
 
 def test_scenario_sets_parameters_regimes_and_events() -> None:
     scenario = load_scenario("clan_village")
+    control = load_control(scenario)
     settings = scenario_settings("clan_village")
     assert settings.regime == scenario.regime
-    assert settings.compare_regime == load_control(scenario).regime
+    assert settings.compare_regime == control.regime
     controller = Controller(Settings(parameters=SMALL))
     controller.load_scenario("clan_village", side_by_side=True)
-    for run in controller.runs:
-        for name, value in scenario.overrides().items():
-            assert getattr(run.model.p, name) == value, name
-    assert controller.regimes == [scenario.regime, load_control(scenario).regime]
+    left, right = controller.runs
+    for name, value in scenario.overrides().items():
+        assert getattr(left.model.p, name) == value, name
+    # the right run is the control, with its own parameters: clan_village sets n_clans = 3
+    # (one dominant clan), its control "committee_alone" does not
+    assert scenario.overrides()["n_clans"] != resolve_parameters(**control.parameters).n_clans
+    assert right.model.p.n_clans == resolve_parameters(**control.parameters).n_clans
+    assert controller.regimes == [scenario.regime, control.regime]
+    assert [left.role, right.role] == ["scenario", "control"]
     floods = load_scenario("floods_and_illness")
     controller.load_scenario("floods_and_illness")
     assert controller.settings.scenario == "floods_and_illness"
     assert controller.runs[0].model.events == list(floods.events) != []
-    assert controller.runs[1].model.events == list(floods.events)  # same shocks on the right
+    # its control (team and committee) has no floods: the difference is the floods
+    assert controller.runs[1].model.events == list(load_control(floods).events) == []
     controller.step(14)
     assert Event(14, "flood") in controller.runs[0].model.events_applied
+    assert controller.runs[1].model.events_applied == []
     assert all(scenario_settings(s.id).scenario == s.id for s in list_scenarios())
+
+
+@pytest.mark.parametrize("sid", scenario_ids())
+def test_side_by_side_a_scenario_runs_against_its_own_control(sid: str) -> None:
+    """Issue 15, item 1: the right run is the control scenario — its regime, parameters and
+    events — on the same seed, month for month the pair whose claim test_scenarios measures,
+    and the two sides differ in the claim's window (and are equal before ``identical_until``).
+    """
+    scenario = load_scenario(sid)
+    control = load_control(scenario)
+    seed = 11
+    last = scenario.claim.window[1]
+    controller = Controller(scenario_settings(sid, side_by_side=True, seed=str(seed)))
+    assert [run.role for run in controller.runs] == ["scenario", "control"]
+    for lang in LANGUAGES:
+        controller.set_lang(lang)
+        assert controller.labels == [
+            t("app.side_scenario", lang, title=scenario.text(lang).label),
+            t("app.side_control", lang, title=control.text(lang).label)]
+        assert controller.table()[0][1:3] == controller.labels
+    controller.step(last)
+    expected = run_pair(scenario, control, [seed], steps=last)
+    for run, side in zip(controller.runs, ("scenario", "control"), strict=True):
+        ours = pd.DataFrame(run.history())[list(METRIC_NAMES)].to_numpy(dtype=float)
+        theirs = expected.loc[expected["side"] == side, list(METRIC_NAMES)].to_numpy(dtype=float)
+        assert np.array_equal(ours, theirs, equal_nan=True), (sid, side)
+    metric = scenario.claim.metric
+    first = scenario.claim.window[0]
+    values = [np.nanmean(np.asarray(run.history()[metric][first:last + 1], dtype=float))
+              for run in controller.runs]
+    assert values[0] != values[1], (sid, metric, values)
+    until = scenario.claim.identical_until
+    if until is not None:
+        left, right = (pd.DataFrame(run.history())[list(METRIC_NAMES)].iloc[:until + 1]
+                       .to_numpy(dtype=float) for run in controller.runs)
+        assert np.array_equal(left, right, equal_nan=True)
+
+
+def test_form_parameters_reach_the_control_unless_they_are_the_treatment() -> None:
+    fair = load_scenario("fair_committee")
+    control = load_control(fair)  # committee_alone: the same regime, favouritism at default
+    assert fair.overrides()["favoritism"] != resolve_parameters(**control.parameters).favoritism
+    settings = scenario_settings("fair_committee", side_by_side=True)
+    typed = {**settings.parameters, "n_households": "150", "favoritism": "0.4"}
+    controller = Controller(dataclasses.replace(settings, parameters=typed))
+    left, right = (run.model.p for run in controller.runs)
+    assert left.n_households == right.n_households == 150  # the same village, smaller
+    assert left.favoritism == 0.4  # the scenario's treatment, as typed
+    assert right.favoritism == resolve_parameters(**control.parameters).favoritism
+    assert control_overrides(fair, control, {"favoritism": 0.4}) == control.overrides()
 
 
 def test_language_switch_and_scenario_picker_in_the_page(app) -> None:

@@ -34,6 +34,7 @@ FAMILIES: dict[str, set[str]] = {
     "metric": set(METRIC_NAMES),
     "metric_help": set(METRIC_NAMES),
     "regime": set(REGIMES),
+    "regime_short": set(REGIMES),
     "param": {p.name for p in PARAMETERS},
     "event": set(EVENT_KINDS),
     "direction": set(DIRECTIONS),

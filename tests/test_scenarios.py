@@ -96,6 +96,7 @@ def test_scenario_file_is_complete_and_valid(sid: str) -> None:
     for lang in LANGUAGES:
         text = s.texts[lang]  # every language is in the file, no fallback
         assert text.title and text.story and text.summary
+        assert text.short and len(text.short) <= 28 and text.label == text.short
         assert len(text.objectives) >= 2 and len(text.watch) >= 2
         assert len(text.questions) >= 2 and len(text.answers) == len(text.questions)
         assert all(item.strip() for item in (*text.objectives, *text.watch, *text.questions,
@@ -119,6 +120,52 @@ def test_texts_use_the_source_article_and_institutional_terms() -> None:
                  "niêm yết công khai", "rà soát lại", "cán bộ chịu trách nhiệm hỗ trợ",
                  "chỉ tiêu", "nguyên nhân dẫn đến nghèo", "tái nghèo"):
         assert term in vi, term
+
+
+_QUOTED = r"[“\"]([^”\"]+)[”\"]"
+_BUTTON_WORDS = re.compile(r"(?:\bbuttons?\b|\bpress\b|\bnút\b|按)\W{0,3}\(?\s*" + _QUOTED,
+                           re.IGNORECASE)
+_BUTTON_AFTER = re.compile(_QUOTED + r"\s*(?:按钮|button\b)")
+_BUTTON_LIST = re.compile(r"\bbuttons \(([^)]*)\)")
+
+
+def cited_buttons(text: str) -> set[str]:
+    """Labels a text cites as buttons: “X” after button/press/nút/按, before 按钮/button,
+    and every quoted label in a "buttons (…)" list."""
+    found = {m.group(1) for m in _BUTTON_WORDS.finditer(text)}
+    found |= {m.group(1) for m in _BUTTON_AFTER.finditer(text)}
+    for group in _BUTTON_LIST.finditer(text):
+        found |= set(re.findall(_QUOTED, group.group(1)))
+    return {" ".join(label.split()) for label in found}
+
+
+def button_labels(lang: str) -> set[str]:
+    """The labels of the app's buttons in ``lang``: its controls and the instructor's events."""
+    catalog = Catalog(lang).messages()
+    return {v for k, v in catalog.items() if k.startswith(("app.", "event."))}
+
+
+def test_cited_buttons_are_found() -> None:
+    assert cited_buttons("with the button “Team leaves now”.") == {"Team leaves now"}
+    assert cited_buttons("按“工作队现在撤离”按钮") == {"工作队现在撤离"}
+    assert cited_buttons("bằng nút “Đội rời đi ngay”") == {"Đội rời đi ngay"}
+    assert cited_buttons('the buttons ("A b",\n"C", and more) and press "Step"') == {
+        "A b", "C", "Step"}
+    assert cited_buttons("a “quoted” phrase, no control") == set()
+
+
+def test_scenarios_and_guide_cite_only_buttons_the_app_has() -> None:
+    """Issue 15: texts once told trainers to press “Team leaves now”, a button that never
+    existed; every label a scenario or docs/teaching.md cites is a label of the app."""
+    for scenario in list_scenarios():
+        for lang, text in scenario.texts.items():
+            joined = " ".join([text.story, *text.watch, *text.questions, *text.answers])
+            unknown = cited_buttons(joined) - button_labels(lang)
+            assert not unknown, (scenario.id, lang, unknown)
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "teaching.md").read_text("utf-8")
+    cited = cited_buttons(guide)
+    assert cited, "docs/teaching.md cites the event buttons"
+    assert not cited - button_labels("en"), cited - button_labels("en")
 
 
 # ---------------------------------------------------------------------------- claims
@@ -227,6 +274,8 @@ def with_change(path: str, value: object) -> dict:
         ("text.fr", {"title": "x"}, "unknown language"),
         ("text.en.answers", ["a", "b"], "one per question"),
         ("text.en.story", "", "non-empty string"),
+        ("text.en.short", "A label far too long to fit a legend", "at most 28 characters"),
+        ("text.en.short", " ", "non-empty label"),
         ("colour", "red", "unknown keys ['colour']"),
         ("control", "mine", "the id of another scenario"),
     ],

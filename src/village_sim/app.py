@@ -184,7 +184,7 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
             parameters=dict(form["parameters"].value),
             events=scenario_settings(scenario).events if scenario else (),
             scenario=scenario,
-        )
+        )  # side by side with a scenario, the right run is its control (plan_sides)
         try:
             controller.apply(settings)
         except SettingsError as err:
@@ -216,14 +216,22 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
     if form["scenario"].value is not None:
         ScenarioPanel(controller, lang)
     with solara.Card(_("app.village_and_regimes"), margin=0, style={"margin-bottom": "8px"}):
+        # a scenario's regime is part of it: another regime leaves the scenario (free play)
         solara.Select(label=_("app.regime_left") if form["side_by_side"].value
                       else _("app.regime"),
                       values=list(regime_names), value=_.regime(form["regime"].value),
-                      on_value=lambda v: apply(regime=regime_names[v]))
+                      on_value=lambda v: apply(regime=regime_names[v], scenario=None)
+                      if regime_names[v] != form["regime"].value else None)
         solara.Switch(label=_("app.side_by_side"),
                       value=form["side_by_side"].value,
                       on_value=lambda v: apply(side_by_side=v))
-        if form["side_by_side"].value:
+        if form["side_by_side"].value and form["scenario"].value is not None:
+            # side by side, a scenario runs against its control (its own regime, parameters
+            # and events): the right run is named, not chosen
+            solara.HTML(tag="div", unsafe_innerHTML=html.escape(controller.labels[-1]),
+                        attributes={"data-testid": "control-label"},
+                        style="font-size: 14px; margin: 0 0 8px 0")
+        elif form["side_by_side"].value:
             solara.Select(label=_("app.second_regime"), values=list(regime_names),
                           value=_.regime(form["compare_regime"].value),
                           on_value=lambda v: apply(compare_regime=regime_names[v]))
@@ -301,8 +309,8 @@ def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None
 
     with solara.Columns([1] * len(frame.networks)):
         for index, png in enumerate(frame.networks):
-            regime = _.regime(controller.regimes[index])
-            Picture(src=data_url(png), alt=_("app.kinship_network", regime=regime),
+            Picture(src=data_url(png),
+                    alt=_("app.kinship_network", regime=controller.labels[index]),
                     testid=f"network-{index}", clickable=True, maxwidth="720px",
                     event_clicked=clicked(index))
 
@@ -318,7 +326,7 @@ def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en",
     _ = Catalog(lang)
     key = " · ".join(
         f"<span style='color:{REGIME_COLORS[i]};font-weight:bold'>━ "
-        f"{html.escape(_.regime(r))}</span>" for i, r in enumerate(controller.regimes))
+        f"{html.escape(label)}</span>" for i, label in enumerate(controller.labels))
     solara.HTML(tag="div", unsafe_innerHTML=_("app.metrics_over_time", regimes=key),
                 style="margin: 6px 0")
     names = {_.metric(m): m for m in METRIC_NAMES}
@@ -390,7 +398,7 @@ def StoryPanel(story: HouseholdStory, lang: str = "en") -> None:
     """One regime's account of a household: facts, kin ties to cadres, decisions."""
     _ = Catalog(lang)
     with solara.Column(gap="4px"):
-        solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(_.regime(story.regime))}</b>")
+        solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(story.label)}</b>")
         Table(["", ""], [[k, v] for k, v in story.facts.items()], testid="household-facts")
         ties = ", ".join(f"#{c}" for c in story.cadre_ties) or _("app.none")
         solara.Text(_("app.kin_ties", ties=ties), style={"font-size": "13px"})

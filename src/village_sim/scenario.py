@@ -24,6 +24,8 @@ a trainer can write their own and pass its path wherever an id is accepted. The 
 
     [text.en]                            # and [text.zh], [text.vi]
     title = "..."
+    short = "..."                        # optional: a label of at most 28 characters (the
+                                         # app's legends and side titles; default: title)
     story = "..."
     objectives = ["..."]
     watch = ["..."]
@@ -81,8 +83,11 @@ __all__ = [
 ]
 
 DIRECTIONS: dict[str, int] = {"higher": +1, "lower": -1}
-TEXT_FIELDS: tuple[str, ...] = ("title", "story", "objectives", "watch", "questions", "answers")
+TEXT_FIELDS: tuple[str, ...] = ("title", "short", "story", "objectives", "watch", "questions",
+                                 "answers")
 _LIST_FIELDS = ("objectives", "watch", "questions", "answers")
+MAX_SHORT = 28
+"""Characters a scenario's ``short`` label may have (it must fit a legend and a side title)."""
 _TOP_KEYS = {"id", "order", "control", "steps", "charts", "parameters", "events", "claim",
              "text"}
 _CLAIM_KEYS = {"metric", "direction", "window", "min_t", "identical_until"}
@@ -103,6 +108,12 @@ class ScenarioText:
     watch: tuple[str, ...]
     questions: tuple[str, ...]
     answers: tuple[str, ...] = ()
+    short: str = ""
+
+    @property
+    def label(self) -> str:
+        """The short label (legends, side titles): ``short`` if the file gives one, else title."""
+        return self.short or self.title
 
     @property
     def summary(self) -> str:
@@ -264,7 +275,7 @@ def _texts(raw: Any, source: str) -> dict[str, ScenarioText]:
                                 f"{', '.join(TEXT_FIELDS)}")
         values: dict[str, Any] = {}
         for name in TEXT_FIELDS:
-            value = table.get(name, [] if name == "answers" else None)
+            value = table.get(name, [] if name == "answers" else "" if name == "short" else None)
             if name in _LIST_FIELDS:
                 ok = isinstance(value, list) and all(isinstance(v, str) and v.strip()
                                                      for v in value)
@@ -272,6 +283,12 @@ def _texts(raw: Any, source: str) -> dict[str, ScenarioText]:
                     raise _fail(source, f"{where} {name}: got {value!r}; allowed: a non-empty "
                                         "list of non-empty strings")
                 values[name] = tuple(v.strip() for v in value)
+            elif name == "short":
+                if not isinstance(value, str) or len(value.strip()) > MAX_SHORT or (
+                        name in table and not value.strip()):
+                    raise _fail(source, f"{where} short: got {value!r}; allowed: a non-empty "
+                                        f"label of at most {MAX_SHORT} characters")
+                values[name] = value.strip()
             else:
                 if not isinstance(value, str) or not value.strip():
                     raise _fail(source, f"{where} {name}: got {value!r}; allowed: a non-empty "

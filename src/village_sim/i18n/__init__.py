@@ -61,7 +61,8 @@ APP_KEYS: tuple[str, ...] = (
     "app.title", "app.heading", "app.subheading", "app.language", "app.scenario",
     "app.no_scenario", "app.scenario_loaded", "app.story", "app.objectives", "app.watch",
     "app.questions", "app.scheduled_events", "app.village_and_regimes", "app.regime",
-    "app.regime_left", "app.second_regime", "app.side_by_side", "app.seed", "app.seed_help",
+    "app.regime_left", "app.second_regime", "app.side_scenario", "app.side_control",
+    "app.side_by_side", "app.seed", "app.seed_help",
     "app.parameters", "app.parameters_help", "app.at_most_live", "app.restart", "app.step",
     "app.play", "app.pause", "app.reset", "app.speed", "app.month", "app.status",
     "app.instructor_events", "app.events", "app.happened", "app.coming", "app.event_month",
@@ -196,6 +197,10 @@ class Catalog:
     def regime(self, name: str) -> str:
         """Label of a regime."""
         return self(f"regime.{name}")
+
+    def regime_short(self, name: str) -> str:
+        """A regime's short label (legends, side titles, table headers)."""
+        return self(f"regime_short.{name}")
 
     def param(self, name: str) -> str:
         """Label of a parameter."""

@@ -138,23 +138,24 @@ class MetricChart:
 
     Args:
         spec: What the chart shows.
-        regimes: The regimes drawn, in order (one or two).
+        labels: Legend texts of the runs drawn, in order (one or two): a regime's short name,
+            or "Scenario: …" / "Control: …".
         width_px: Width of the image in pixels.
         height_px: Height of the image in pixels.
         lang: Language of the title, axis label and legend (``zh``, ``vi`` or ``en``).
     """
 
-    def __init__(self, spec: ChartSpec, regimes: Sequence[str], width_px: int = 420,
+    def __init__(self, spec: ChartSpec, labels: Sequence[str], width_px: int = 420,
                  height_px: int = 250, lang: str = "en"):
         _ = Catalog(lang)
         self.lang = _.lang
         self.title = spec_title(spec, self.lang)
         self.spec = spec
-        self.regimes = tuple(regimes)
+        self.labels = tuple(labels)
         self.fig = BlitFigure(width_px, height_px)
         fig = self.fig.figure
         # two regimes: two legend rows above the axes, under the title
-        ax = self.ax = fig.add_axes((0.12, 0.14, 0.84, 0.66 if len(self.regimes) < 2 else 0.58))
+        ax = self.ax = fig.add_axes((0.12, 0.14, 0.84, 0.66 if len(self.labels) < 2 else 0.58))
         fig.text(0.02, 0.97, self.title, ha="left", va="top", fontsize=9, fontweight="bold")
         ax.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
         ax.tick_params(labelsize=8, length=3, pad=2)
@@ -163,11 +164,11 @@ class MetricChart:
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         self._lines = []
-        for r, regime in enumerate(self.regimes):
+        for r, label in enumerate(self.labels):
             color = REGIME_COLORS[r % len(REGIME_COLORS)]
             for m, metric in enumerate(spec.metrics):
                 if m == 0:
-                    (line,) = ax.plot([], [], color=color, linewidth=1.8, label=_.regime(regime))
+                    (line,) = ax.plot([], [], color=color, linewidth=1.8, label=label)
                 else:
                     (line,) = ax.plot([], [], color=color, linestyle="", marker="o",
                                       markersize=5, markeredgecolor="white")

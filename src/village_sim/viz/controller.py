@@ -9,6 +9,13 @@ same seed: the same village and the same shocks (common random numbers, ../share
 §4), so every difference between the pictures is governance. They share one clan layout, so a
 household sits at the same place in both, and they step together under one lock.
 
+With a teaching scenario, side by side is the scenario against its control (``control = ...``
+in the scenario file): the left run is the scenario — its regime, parameters and events — and
+the right run the control scenario with *its own* regime, parameters and events, on the same
+seed, exactly the pair whose claim ``village_sim.scenario.measure_claim`` measures. A
+parameter typed in the form goes to both sides unless it is part of the scenario's treatment
+(scenario and control set it differently); then the control keeps its own value.
+
 "What the committee sees": the committee's income estimates (``model.committee.estimate``,
 refreshed at each yearly review) against the poverty line, and the list it proposed at the
 last identification (from ``model.decision_log()``). The truth: pre-transfer income y against
@@ -50,7 +57,10 @@ __all__ = [
     "Run",
     "Settings",
     "SettingsError",
+    "Side",
+    "control_overrides",
     "parse_settings",
+    "plan_sides",
     "parse_value",
     "scenario_settings",
 ]
@@ -126,8 +136,11 @@ class Settings:
         side_by_side: Run two regimes on the same village and seed.
         seed: The seed as typed (a whole number).
         parameters: Parameter name -> text as typed; missing or blank means the default.
-        events: Scheduled events (e.g. a scenario's), in every regime alike.
-        scenario: The teaching scenario these settings came from (its id), or None.
+        events: Scheduled events (e.g. a scenario's) of the left run, and of the right run
+            unless a scenario is compared with its control.
+        scenario: The teaching scenario these settings came from (its id, or the path of a
+            trainer's own file), or None. Side by side, the right run is then its control
+            (see :func:`plan_sides`) and ``compare_regime`` is not used.
     """
 
     regime: str = "committee_only"
@@ -152,19 +165,23 @@ def scenario_settings(ref: str, side_by_side: bool = False, seed: str = "1") -> 
     """The settings of a teaching scenario (``village_sim.scenario``).
 
     Its regime, parameter overrides and scheduled events; its control's regime is the second
-    regime (side by side, on the same village, seed, parameters and events).
+    regime. Side by side, the control runs with its own parameters and events too
+    (:func:`plan_sides`).
 
     Raises:
         village_sim.scenario.ScenarioError: for an unknown scenario.
     """
-    from village_sim.scenario import load_control, load_scenario
+    from village_sim.scenario import load_control, load_scenario, scenario_ids
 
     scenario = load_scenario(ref)
     control = load_control(scenario)
+    shipped = scenario.id in scenario_ids() and scenario.path is not None and \
+        load_scenario(scenario.id).path == scenario.path
     return Settings(
         regime=scenario.regime, compare_regime=control.regime, side_by_side=side_by_side,
         seed=seed, parameters={k: parameter_text(v) for k, v in scenario.overrides().items()},
-        events=tuple(scenario.events), scenario=scenario.id,
+        events=tuple(scenario.events),
+        scenario=scenario.id if shipped else str(scenario.path or ref),
     )
 
 
@@ -247,6 +264,84 @@ def parse_settings(settings: Settings) -> tuple[list[str], int, dict[str, Any]]:
     return regimes, seed, overrides
 
 
+SIDE_ROLES = ("regime", "scenario", "control")
+"""What a run of the page is: a regime in free play, a teaching scenario, or its control."""
+
+
+@dataclass(frozen=True)
+class Side:
+    """One run of the page: what it runs and what it is called.
+
+    Attributes:
+        regime: Its regime.
+        overrides: Its parameter overrides (validated).
+        events: Its scheduled events.
+        role: One of :data:`SIDE_ROLES`.
+        scenario: The scenario it runs (role ``"scenario"``) or the control scenario (role
+            ``"control"``), by id or path; None in free play.
+    """
+
+    regime: str
+    overrides: Mapping[str, Any]
+    events: tuple[Event, ...] = ()
+    role: str = "regime"
+    scenario: str | None = None
+
+
+def control_overrides(scenario: Any, control: Any, overrides: Mapping[str, Any]
+                      ) -> dict[str, Any]:
+    """The control's parameter overrides, given what the form set for the scenario.
+
+    The control's own overrides, plus every value of ``overrides`` for a parameter that is not
+    part of the scenario's treatment, i.e. that the scenario and its control resolve to the same
+    value (the village size, say): a trainer who shrinks the village shrinks both. Where they
+    differ (``favoritism`` in "A fair committee"), the control keeps its own value.
+    """
+    ours = resolve_parameters(**scenario.parameters).as_dict()
+    theirs = resolve_parameters(**control.parameters).as_dict()
+    out = dict(control.overrides())
+    for name, value in overrides.items():
+        if ours[name] == theirs[name]:
+            out[name] = value
+    return out
+
+
+def plan_sides(settings: Settings) -> tuple[int, list[Side]]:
+    """Validate settings and say what each run of the page is, left to right.
+
+    Free play: one run per regime, all with the form's parameters and events. A scenario: its
+    regime, the form's parameters and its events; side by side, its control on the right with
+    the control's own regime, parameters and events (:func:`control_overrides`).
+
+    Returns:
+        (seed, sides).
+
+    Raises:
+        SettingsError: as :func:`parse_settings`, or for a scenario that cannot be loaded.
+    """
+    regimes, seed, overrides = parse_settings(settings)
+    events = tuple(settings.events)
+    if settings.scenario is None:
+        return seed, [Side(r, overrides, events) for r in regimes]
+    from village_sim.scenario import load_control, load_scenario, scenario_ids
+
+    try:
+        scenario = load_scenario(settings.scenario)
+        control = load_control(scenario) if settings.side_by_side else None
+    except ValueError as err:
+        raise SettingsError([str(err)]) from None
+    sides = [Side(regimes[0], overrides, events, "scenario", settings.scenario)]
+    if control is not None:
+        theirs = control_overrides(scenario, control, overrides)
+        try:
+            resolve_parameters(regime=control.regime, **theirs)
+        except ValueError as err:
+            raise SettingsError([f"control {control.id!r}: {err}"]) from None
+        ref = control.id if control.id in scenario_ids() else str(control.path)
+        sides.append(Side(control.regime, theirs, tuple(control.events), "control", ref))
+    return seed, sides
+
+
 # ---------------------------------------------------------------------------- one regime
 @dataclass
 class HouseholdStory:
@@ -267,6 +362,8 @@ class HouseholdStory:
     cadre_ties: list[int]
     income: np.ndarray
     aid: np.ndarray
+    label: str = ""
+    """What the page calls this run (short regime name, or scenario / control)."""
 
 
 class Run:
@@ -279,12 +376,20 @@ class Run:
         layout: A layout to share (the other regime's); computed if None.
         events: Scheduled events.
         lang: Language of the picture.
+        role: What the run is (:data:`SIDE_ROLES`): it names the run on the page.
+        scenario: The scenario (role ``"scenario"``) or control (``"control"``) it runs.
     """
 
     def __init__(self, regime: str, seed: int, overrides: Mapping[str, Any],
                  layout: ClanLayout | None = None, events: Sequence[Event] = (),
-                 lang: str = "en"):
+                 lang: str = "en", role: str = "regime", scenario: str | None = None):
+        if role not in SIDE_ROLES:
+            raise ValueError(f"role: got {role!r}; allowed: one of {', '.join(SIDE_ROLES)}")
+        if role != "regime" and scenario is None:
+            raise ValueError(f"scenario: got None; allowed: the scenario a {role!r} run runs")
         self.regime = regime
+        self.role = role
+        self.scenario = scenario
         self.model = model = VillageModel(rng=seed, regime=regime, events=list(events),
                                           **overrides)
         self.layout = layout if layout is not None else clan_layout(
@@ -296,10 +401,26 @@ class Run:
         self._aid_total = model.aid_received.copy()
         self._log: tuple[int, pd.DataFrame] | None = None
 
+    def label_in(self, lang: str) -> str:
+        """What the page calls this run in ``lang``.
+
+        The regime's short name in free play; "Scenario: …" and "Control: …" with the
+        scenarios' short labels.
+        """
+        _ = Catalog(lang)
+        if self.role == "regime":
+            return _.regime_short(self.regime)
+        from village_sim.scenario import load_scenario
+
+        title = load_scenario(self.scenario).text(_.lang).label  # type: ignore[arg-type]
+        return _("app.side_scenario" if self.role == "scenario" else "app.side_control",
+                 title=title)
+
     def set_lang(self, lang: str) -> None:
         """Draw the network picture in ``lang`` from now on (a new figure)."""
         model = self.model
         self._ = Catalog(lang)
+        self.label = self.label_in(self._.lang)
         self.picture = NetworkPicture(self.layout, model.kin, model.cadre, model.cadre_kin,
                                       team_size=model.p.team_size, lang=self._.lang)
 
@@ -402,7 +523,7 @@ class Run:
             status, self.sizes(size_by), view=view,
             size_label=_("app.aid_received") if size_by == "aid" else _("app.income_per_person"),
             team_state=self.team_state(), selected=selected,
-            title=_("app.network_title", regime=_.regime(self.regime), month=self.month),
+            title=_("app.network_title", regime=self.label, month=self.month),
             subtitle=subtitle)
 
     def story(self, household: int) -> HouseholdStory:
@@ -443,7 +564,7 @@ class Run:
         return HouseholdStory(
             regime=self.regime, facts=facts, decisions=decisions.reset_index(drop=True),
             cadre_ties=cadre_ties, income=np.array([h[i] for h in self.income]),
-            aid=np.array([a[i] for a in self.aid]),
+            aid=np.array([a[i] for a in self.aid]), label=self.label,
         )
 
 
@@ -528,24 +649,27 @@ class Controller:
         Raises:
             SettingsError: listing every bad input; the running simulation is kept.
         """
-        regimes, seed, overrides = parse_settings(settings)
-        events = tuple(settings.events)
+        seed, sides = plan_sides(settings)
         with self.lock:
-            first = Run(regimes[0], seed, overrides, events=events, lang=self.lang)
-            runs = [first] + [Run(r, seed, overrides, layout=first.layout, events=events,
-                                  lang=self.lang) for r in regimes[1:]]
+            runs: list[Run] = []
+            for side in sides:
+                runs.append(Run(side.regime, seed, side.overrides,
+                                layout=runs[0].layout if runs else None, events=side.events,
+                                lang=self.lang, role=side.role, scenario=side.scenario))
             self.runs = runs
-            self.charts = self._charts(regimes, self.lang)
+            self.sides = sides
             self.settings = settings
             self.seed = seed
-            self.overrides = overrides
+            self.overrides = dict(sides[0].overrides)
+            self.charts = self._charts(self.lang)
             self._frame = None
             self.version += 1
             self.village += 1
 
-    def _charts(self, regimes: Sequence[str], lang: str) -> list[MetricChart]:
+    def _charts(self, lang: str) -> list[MetricChart]:
         specs = [*CHARTS, any_metric_spec(self.any_metric)]
-        return [MetricChart(spec, regimes, lang=lang) for spec in specs]
+        labels = [run.label_in(lang) for run in self.runs]
+        return [MetricChart(spec, labels, lang=lang) for spec in specs]
 
     def set_any_metric(self, name: str) -> None:
         """Draw metric ``name`` (any of ``METRIC_NAMES``) in the last chart; the run goes on.
@@ -559,7 +683,7 @@ class Controller:
             if name == self.any_metric:
                 return
             self.any_metric = name
-            self.charts[-1] = MetricChart(any_metric_spec(name), self.regimes, lang=self.lang)
+            self.charts[-1] = MetricChart(any_metric_spec(name), self.labels, lang=self.lang)
             self._frame = None
             self.version += 1
 
@@ -605,7 +729,7 @@ class Controller:
             self.lang = code
             for run in self.runs:
                 run.set_lang(code)
-            self.charts = self._charts(self.regimes, code)
+            self.charts = self._charts(code)
             self._frame = None
             self._story_png = None
             self.version += 1
@@ -624,6 +748,11 @@ class Controller:
     def regimes(self) -> list[str]:
         """The regimes running, left to right."""
         return [run.regime for run in self.runs]
+
+    @property
+    def labels(self) -> list[str]:
+        """What the page calls each run, left to right, in the language in force."""
+        return [run.label for run in self.runs]
 
     # ------------------------------------------------------------------ time
     def step(self, months: int = 1) -> None:
@@ -708,7 +837,7 @@ class Controller:
         """
         _ = Catalog(self.lang)
         values = [run.model.metrics() for run in self.runs]
-        header = [_("app.metric"), *(_.regime(r) for r in self.regimes)]
+        header = [_("app.metric"), *self.labels]
         if len(self.runs) == 2:
             header.append(_("app.difference"))
         rows = []
@@ -768,11 +897,10 @@ class Controller:
             for r, story in enumerate(stories):
                 color = REGIME_COLORS[r % len(REGIME_COLORS)]
                 x = np.arange(story.income.size)
-                top.plot(x, story.income, color=color, linewidth=1.8,
-                         label=_.regime(story.regime))
+                top.plot(x, story.income, color=color, linewidth=1.8, label=story.label)
                 width = 0.8 / len(stories)
                 bottom.bar(x + (r - (len(stories) - 1) / 2) * width, story.aid, width=width,
-                           color=color, label=_.regime(story.regime))
+                           color=color, label=story.label)
             top.axhline(z, color="#D55E00", linestyle="--", linewidth=1.0,
                         label=_("app.poverty_line"))
             top.set_ylim(bottom=0)
