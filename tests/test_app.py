@@ -39,9 +39,11 @@ from village_sim.viz.controller import (
     EVENT_LABELS,
     MAX_APP_HOUSEHOLDS,
     Controller,
+    RateMeter,
     Settings,
     SettingsError,
     control_overrides,
+    event_effect,
     parse_settings,
     parse_value,
     scenario_settings,
@@ -223,7 +225,7 @@ def test_team_events_move_the_team_window() -> None:
     controller.step()
     assert run.team_state() == "active"
     assert controller.events_text() == (
-        "happened: Work team leaves (month 3), Work team arrives (month 4)")
+        "happened: [1] Work team leaves (month 3), [2] Work team arrives (month 4)")
     controller.trigger("flood")
     controller.step()
     assert [e.kind for e in run.model.events_applied][-1] == "flood"
@@ -233,6 +235,106 @@ def test_team_events_move_the_team_window() -> None:
     alone.team_arrives_now()
     alone.step()
     assert alone.runs[0].team_state() == "absent"
+
+
+def test_an_event_that_does_not_act_says_so_and_a_double_click_counts_once() -> None:
+    controller = Controller(Settings(regime="committee_only", side_by_side=True,
+                                     compare_regime="team_and_committee", parameters=SMALL))
+    controller.step(2)
+    left, right = controller.runs
+    # no team on the left: the arrival is not scheduled there, and a notice names the side
+    # ... and the team is already in the village on the right: two notices, nothing scheduled
+    notices = controller.trigger("team_arrives")
+    assert notices == [
+        t("app.event_no_effect", "en", event="Work team arrives", run=left.label,
+          reason=t("app.reason_no_team", "en")),
+        t("app.event_no_effect", "en", event="Work team arrives", run=right.label,
+          reason=t("app.reason_team_there", "en"))]
+    assert left.model.events == [] == right.model.events
+    assert controller.instructor == [Event(3, "team_arrives")]  # replayed in a run added later
+    assert controller.trigger("flood") == []
+    assert controller.trigger("flood") == [  # a double click: one flood, and it says so
+        t("app.event_no_effect", "en", event="Flood", run=run.label,
+          reason=t("app.reason_already", "en", month=3)) for run in controller.runs]
+    assert [e.kind for e in left.model.events] == ["flood"] == [e.kind
+                                                                for e in right.model.events]
+    assert controller.instructor == [Event(3, "team_arrives"), Event(3, "flood")]
+    controller.step()
+    assert controller.notices == []  # notices last until the next month
+    assert controller.trigger("team_leaves")[0].startswith("Work team leaves: nothing happens")
+    controller.step()
+    assert not right.model.team_active
+    assert event_effect(right.model, "team_leaves") == "team_gone"
+    assert event_effect(right.model, "team_arrives") is None  # it may come back
+    # without a team but with its money (committee_plus_mobilization) the window still acts
+    money = Controller(Settings(regime="committee_plus_mobilization", parameters=SMALL))
+    assert event_effect(money.runs[0].model, "team_leaves") is None
+    assert event_effect(money.runs[0].model, "team_arrives") == "team_there"
+
+
+def test_switching_side_by_side_or_a_regime_keeps_the_month() -> None:
+    """A new run is replayed to the month with the instructor's events so far: exactly the
+    run it would have been had it been on screen from the start."""
+    def play(controller: Controller) -> None:
+        controller.step(3)
+        controller.trigger("flood")
+        controller.trigger("team_leaves")  # acts on the right only (no team on the left)
+        controller.step(4)
+        controller.trigger("audit_now")
+        controller.step(6)
+
+    single = Controller(Settings(regime="committee_only", parameters=SMALL))
+    play(single)
+    left = single.runs[0]
+    single.apply(dataclasses.replace(single.settings, side_by_side=True), keep_month=True)
+    assert single.month == 13 and single.runs[0] is left  # the left run goes on untouched
+    both = Controller(Settings(regime="committee_only", side_by_side=True, parameters=SMALL))
+    play(both)
+    for ours, theirs in zip(single.runs, both.runs, strict=True):
+        assert ours.month == theirs.month == 13
+        a = pd.DataFrame(ours.history())[list(METRIC_NAMES)].to_numpy(dtype=float)
+        b = pd.DataFrame(theirs.history())[list(METRIC_NAMES)].to_numpy(dtype=float)
+        assert np.array_equal(a, b, equal_nan=True)
+        assert ours.model.events_applied == theirs.model.events_applied
+        assert np.array_equal(np.array(ours.income), np.array(theirs.income))
+    assert Event(4, "team_leaves") in single.runs[1].model.events_applied
+    assert Event(4, "team_leaves") not in single.runs[0].model.events_applied
+    # a regime change on the left keeps the month and the right run
+    right = single.runs[1]
+    single.apply(dataclasses.replace(single.settings, regime="team_alone"), keep_month=True)
+    assert single.month == 13 and single.runs[1] is right and single.regimes[0] == "team_alone"
+    assert Event(4, "team_leaves") in single.runs[0].model.events_applied  # replayed there
+    # Restart (the default) starts over, and forgets the instructor's events
+    single.apply(single.settings)
+    assert single.month == 0 and single.instructor == []
+
+
+def test_events_are_numbered_and_marked_on_the_charts() -> None:
+    controller = Controller(scenario_settings("floods_and_illness", side_by_side=True))
+    scheduled = load_scenario("floods_and_illness").events
+    marks = controller.event_marks()
+    # the scenario's events happen on the left only (its control has none): coloured marks
+    assert [(m, run) for m, _, run in marks] == [(e.month, 0) for e in scheduled]
+    assert [n for _, n, _ in marks] == [str(k) for k in range(1, len(scheduled) + 1)]
+    first = controller.frame().charts["kin_premium"]
+    controller.trigger("audit_now")
+    assert controller.event_marks()[0] == (1, "1", None)  # in every run: grey, first in order
+    assert controller.frame().charts["kin_premium"] != first  # drawn
+    text = controller.events_text()
+    assert text.startswith("coming: [1] Audit from above (month 1), [2] ")
+    assert t("app.event_only", "en", runs=controller.labels[0]) in text
+
+
+def test_rate_meter_reports_the_months_actually_played() -> None:
+    meter = RateMeter(window=5)
+    assert meter.rate is None
+    for k in range(5):
+        meter.tick(10.0 + 0.25 * k)  # 4 months a second
+    assert meter.rate == pytest.approx(4.0)
+    meter.tick(12.0)  # a slow frame: the window slides
+    assert meter.rate == pytest.approx(4 / 1.75)
+    meter.reset()
+    assert meter.rate is None
 
 
 def test_click_maps_to_the_household_drawn_there() -> None:
@@ -308,6 +410,12 @@ def pictures(rc) -> dict[str, str]:
 
 def html_texts(rc) -> list[str]:
     return [w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets]
+
+
+def texts_by_testid(rc, testid: str) -> list[str]:
+    """The HTML of the page's elements with that data-testid."""
+    return [w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets
+            if (w.attributes or {}).get("data-testid") == testid]
 
 
 def month_shown(rc) -> str:
@@ -391,6 +499,24 @@ def test_side_by_side_switch_adds_a_second_network(app) -> None:
     assert controller.regimes == ["committee_only", "team_alone"]
     click(rc, "Step")
     assert controller.month == 1 and month_shown(rc) == "month 1"
+    # while teaching, switching keeps the month (the new run is replayed to it)
+    click(rc, "Step")
+    left = controller.runs[0]
+    rc.find(v.Select, label="second regime (right)").widget.v_model = \
+        t("regime.team_without_supervision", "en")
+    assert controller.regimes == ["committee_only", "team_without_supervision"]
+    assert controller.month == 2 and month_shown(rc) == "month 2"
+    assert controller.runs[0] is left and controller.runs[1].month == 2
+    rc.find(v.Switch).widget.v_model = False
+    assert controller.month == 2 and controller.runs == [left]
+    # typed texts wait for Restart: a switch does not apply them
+    field = rc.find(v.TextField, label=t("param.favoritism", "en")).widget
+    field.v_model = "0.9"
+    field.fire_event("focusout", None)
+    rc.find(v.Switch).widget.v_model = True
+    assert controller.month == 2 and controller.runs[1].model.p.favoritism != 0.9
+    click(rc, t("app.restart", "en"))
+    assert controller.month == 0 and controller.runs[1].model.p.favoritism == 0.9
 
 
 def test_views_and_sizes_change_the_network(app) -> None:
@@ -472,10 +598,17 @@ def test_instructor_event_buttons(app) -> None:
     assert controller.runs[0].team_state() == "active"
     click(rc, "Flood")
     texts = html_texts(rc)
-    assert any("coming: Flood (month 4)" in t for t in texts)
+    assert any("coming: [3] Flood (month 4)" in t for t in texts)
+    assert texts_by_testid(rc, "event-notice") == []
+    click(rc, "Flood")  # a double click: one flood, and the page says so by the buttons
+    notices = texts_by_testid(rc, "event-notice")
+    assert len(notices) == 1 and "it is already due in month 4" in notices[0]
+    assert [e.kind for e in controller.runs[0].model.events] == ["flood"]
     click(rc, "Step")
-    assert any("happened: Work team leaves (month 2), Work team arrives (month 3), Flood "
-               "(month 4)" in t for t in html_texts(rc))
+    texts = html_texts(rc)
+    assert any("happened: [1] Work team leaves (month 2), [2] Work team arrives (month 3), "
+               "[3] Flood (month 4)" in t for t in texts)
+    assert texts_by_testid(rc, "event-notice") == []
 
 
 # ---------------------------------------------------------------------------- languages, scenarios

@@ -252,12 +252,15 @@ def test_play_pause_and_side_by_side(session: Session) -> None:
     page.wait_for_selector("img[data-testid='network-1']")
     assert session.src("network-0") != session.src("network-1")
     header = page.inner_text("[data-testid='metric-table'] thead")
-    assert t("regime.committee_only", "en") in header
-    assert t("regime.team_and_committee", "en") in header
+    assert t("regime_short.committee_only", "en") in header
+    assert t("regime_short.team_and_committee", "en") in header
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function(
         "() => { const e = document.querySelector(\"[data-testid='month']\");"
         " return e && parseInt(e.textContent.split(' ')[1]) >= 3; }", timeout=TIMEOUT_MS)
+    # the rate actually played is shown while playing (the page may draw slower than asked)
+    rate = page.wait_for_selector("[data-testid='rate']", timeout=TIMEOUT_MS)
+    assert rate is not None and "months/s" in rate.inner_text()
     page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_role("button", name="Play", exact=True).wait_for()
     time.sleep(1.0)

@@ -20,6 +20,7 @@ anew for two models stepping together and for pictures that need no CDN.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import sys
 import threading
@@ -193,6 +194,20 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
         errors.set([])
         on_applied()
 
+    def switch(**changes: Any) -> None:
+        # regimes and side by side change what is shown, not the village: the month is kept
+        # (a new run is replayed to it, Controller.apply) and typed texts wait for Restart
+        for key, value in changes.items():
+            form[key].set(value)
+        try:
+            controller.apply(dataclasses.replace(controller.settings, **changes),
+                             keep_month=True)
+        except SettingsError as err:
+            errors.set(err.messages)
+            return
+        errors.set([])
+        on_applied()
+
     def pick_scenario(title: str | None) -> None:
         scenario = titles.get(title or "")
         if scenario is None:  # free play: the defaults, no scheduled events
@@ -220,11 +235,11 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
         solara.Select(label=_("app.regime_left") if form["side_by_side"].value
                       else _("app.regime"),
                       values=list(regime_names), value=_.regime(form["regime"].value),
-                      on_value=lambda v: apply(regime=regime_names[v], scenario=None)
+                      on_value=lambda v: switch(regime=regime_names[v], scenario=None)
                       if regime_names[v] != form["regime"].value else None)
         solara.Switch(label=_("app.side_by_side"),
                       value=form["side_by_side"].value,
-                      on_value=lambda v: apply(side_by_side=v))
+                      on_value=lambda v: switch(side_by_side=v))
         if form["side_by_side"].value and form["scenario"].value is not None:
             # side by side, a scenario runs against its control (its own regime, parameters
             # and events): the right run is named, not chosen
@@ -234,7 +249,7 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
         elif form["side_by_side"].value:
             solara.Select(label=_("app.second_regime"), values=list(regime_names),
                           value=_.regime(form["compare_regime"].value),
-                          on_value=lambda v: apply(compare_regime=regime_names[v]))
+                          on_value=lambda v: switch(compare_regime=regime_names[v]))
         solara.InputText(label=_("app.seed"), value=form["seed"], continuous_update=False,
                          message=_("app.seed_help"))
     with solara.Card(_("app.parameters"), margin=0, style={"margin-bottom": "8px"}):
@@ -279,6 +294,11 @@ def Toolbar(controller: Controller, frame: Frame, playing: solara.Reactive[bool]
         solara.Button(_("app.reset"), on_click=on_reset, outlined=True)
         solara.Select(label=_("app.speed"), values=list(SPEEDS),
                       value=speed.value, on_value=speed.set, style={"max-width": "190px"})
+        rate = controller.meter.rate
+        if playing.value and rate is not None:  # what is delivered, not only what was asked
+            solara.HTML(tag="span", unsafe_innerHTML=html.escape(
+                _("app.real_rate", rate=f"{rate:.1f}")), attributes={"data-testid": "rate"},
+                style="font-size: 13px")
         solara.HTML(tag="span", unsafe_innerHTML=(
             f"<b data-testid='month'>{html.escape(_('app.month', month=frame.month))}</b> · "
             + html.escape(_("app.status", households=controller.n_households,
@@ -288,6 +308,11 @@ def Toolbar(controller: Controller, frame: Frame, playing: solara.Reactive[bool]
         for kind in EVENT_LABELS:
             solara.Button(_.event(kind), on_click=trigger(kind), outlined=True, small=True,
                           color="secondary")
+    for notice in controller.notices:  # an event that does not act says so, by the buttons
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(notice),
+                    attributes={"data-testid": "event-notice"},
+                    style="font-size: 14px; background: #fff3cd; border-left: 4px solid #b58900;"
+                          " padding: 4px 8px; margin: 2px 0")
     events = controller.events_text()
     if events:
         solara.HTML(tag="div", unsafe_innerHTML=html.escape(_("app.events", events=events)),
@@ -465,12 +490,14 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
         changed()
 
     def play_loop(cancel: threading.Event) -> None:
+        controller.meter.reset()
         while playing.value and not cancel.is_set():
             started = time.perf_counter()
             # step only once the last month is drawn: on a slow machine the page would
             # otherwise fall ever further behind, and a click on Pause wait behind it
             if controller.drawn_version >= controller.version:
                 controller.step()
+                controller.meter.tick(time.perf_counter())
                 changed()
             if cancel.wait(max(0.01, 1.0 / speed.value - (time.perf_counter() - started))):
                 break

@@ -66,6 +66,8 @@ APP_KEYS: tuple[str, ...] = (
     "app.parameters", "app.parameters_help", "app.at_most_live", "app.restart", "app.step",
     "app.play", "app.pause", "app.reset", "app.speed", "app.month", "app.status",
     "app.instructor_events", "app.events", "app.happened", "app.coming", "app.event_month",
+    "app.event_no_effect", "app.reason_already", "app.reason_no_team", "app.reason_team_there",
+    "app.reason_team_gone", "app.event_only", "app.real_rate",
     "app.truth", "app.committee_sees", "app.income_per_person", "app.aid_received",
     "app.kinship_network", "app.metrics_over_time", "app.any_metric", "app.chart_kin_premium",
     "app.chart_diverted_share", "app.chart_exclusion_error", "app.chart_mistargeting",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,9 @@ __all__ = ["ANY_METRIC", "CHARTS", "CHART_NOTE_KEYS", "CHART_TITLE_KEYS", "REGIM
 
 REGIME_COLORS = ("#0072B2", "#E69F00")
 """Line colour of the first (left) and second (right) regime."""
+
+MARK_COLOR = "#555555"
+"""Colour of an event mark on the charts when the event happens in every run."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,8 @@ class MetricChart:
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=1, fontsize=7.5,
                   frameon=False, borderaxespad=0.2, handlelength=1.6)
         self.fig.animate([line for _, _, line in self._lines] + [self.now])
+        self._marks: tuple[Any, ...] = ()  # the marks drawn, and the axis end they fit
+        self._mark_artists: list[Any] = []
         self._xmax = -1.0
         self._ylim = spec.ylim
         self._set_limits(12.0, spec.ylim)
@@ -188,12 +194,39 @@ class MetricChart:
         self._xmax, self._ylim = xmax, ylim
         self.fig.invalidate()
 
-    def render(self, series: Sequence[Series], month: int) -> bytes:
+    def _draw_marks(self, marks: Sequence[tuple[int, str, int | None]]) -> None:
+        """Mark the events within the axis.
+
+        A dashed line at each event's month and its number in a circle on top, grey if it
+        happens in every run, else in the colour of its run.
+        """
+        for artist in self._mark_artists:
+            artist.remove()
+        self._mark_artists = []
+        ax = self.ax
+        for month, number, run in marks:
+            if month > self._xmax:
+                continue  # due later: marked once the axis reaches it
+            color = MARK_COLOR if run is None else REGIME_COLORS[run % len(REGIME_COLORS)]
+            self._mark_artists.append(ax.axvline(month, color=color, linewidth=0.9,
+                                                 linestyle=(0, (3, 2)), zorder=1))
+            self._mark_artists.append(ax.text(
+                month, 1.0, number, transform=ax.get_xaxis_transform(), ha="center",
+                va="center", fontsize=7, color="white", fontweight="bold", zorder=5,
+                clip_on=False,
+                bbox={"boxstyle": "circle,pad=0.25", "facecolor": color, "edgecolor": "none"}))
+        self._marks = (*marks, self._xmax)  # type: ignore[assignment]
+        self.fig.invalidate()
+
+    def render(self, series: Sequence[Series], month: int,
+               marks: Sequence[tuple[int, str, int | None]] = ()) -> bytes:
         """Draw the chart up to ``month`` and return PNG bytes.
 
         Args:
             series: One :class:`Series` per regime, in the order given at construction.
             month: The current month (the "now" marker).
+            marks: Events to mark: (month, number, run index or None if in every run), as
+                ``Controller.event_marks`` gives them.
         """
         lo, hi = self.spec.ylim
         for r, metric, line in self._lines:
@@ -215,5 +248,7 @@ class MetricChart:
         xmax = 12.0 * max(1, math.ceil(month / 12.0))
         if xmax != self._xmax or ylim != self._ylim:
             self._set_limits(xmax, ylim)
+        if (*marks, self._xmax) != self._marks:
+            self._draw_marks(marks)
         self.now.set_xdata([month, month])
         return self.fig.render()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,8 +58,10 @@ __all__ = [
     "Run",
     "Settings",
     "SettingsError",
+    "RateMeter",
     "Side",
     "control_overrides",
+    "event_effect",
     "parse_settings",
     "plan_sides",
     "parse_value",
@@ -342,6 +345,68 @@ def plan_sides(settings: Settings) -> tuple[int, list[Side]]:
     return seed, sides
 
 
+REASON_KEYS: dict[str, str] = {
+    "already": "app.reason_already",
+    "no_team": "app.reason_no_team",
+    "team_there": "app.reason_team_there",
+    "team_gone": "app.reason_team_gone",
+}
+"""Why an event does not act (:func:`event_effect`) -> the message saying so."""
+
+
+def event_effect(model: VillageModel, kind: str) -> str | None:
+    """Why an instructor's event due next month would change nothing in ``model``, or None.
+
+    Returns:
+        ``"already"`` (the same event is already due next month: a double click),
+        ``"no_team"`` (a team event in a regime with neither a team nor its money),
+        ``"team_there"`` (the team would arrive while it is in the village) or
+        ``"team_gone"`` (the team would leave when it is not there and will not come);
+        None if the event acts.
+    """
+    month = model.steps + 1
+    if any(e.month == month and e.kind == kind for e in model.events):
+        return "already"
+    if kind not in ("team_arrives", "team_leaves"):
+        return None
+    p = model.p
+    if not (p.team_present or p.resource_mobilization):
+        return "no_team"  # the team window moves nothing (allocation.py, state.team_active)
+    arrives = int(model.team_arrives)
+    leaves = math.inf if model.team_leaves is None else int(model.team_leaves)
+    if kind == "team_arrives" and arrives <= month < leaves:
+        return "team_there"
+    if kind == "team_leaves" and not max(arrives, month) < leaves:
+        return "team_gone"
+    return None
+
+
+class RateMeter:
+    """The months per second actually played (the page may draw slower than asked).
+
+    Args:
+        window: Steps averaged over.
+    """
+
+    def __init__(self, window: int = 8):
+        self._times: deque[float] = deque(maxlen=window)
+
+    def reset(self) -> None:
+        """Forget the steps timed so far (play was paused)."""
+        self._times.clear()
+
+    def tick(self, when: float) -> None:
+        """A month was played at time ``when`` (seconds, e.g. ``time.perf_counter()``)."""
+        self._times.append(when)
+
+    @property
+    def rate(self) -> float | None:
+        """Months per second over the last steps (None until three have been timed)."""
+        if len(self._times) < 3 or self._times[-1] <= self._times[0]:
+            return None
+        return (len(self._times) - 1) / (self._times[-1] - self._times[0])
+
+
 # ---------------------------------------------------------------------------- one regime
 @dataclass
 class HouseholdStory:
@@ -373,7 +438,9 @@ class Run:
         regime: A regime name.
         seed: The seed (the same seed gives the same village and shocks in every regime).
         overrides: Parameter overrides (validated).
-        layout: A layout to share (the other regime's); computed if None.
+        share: Another run whose layout this one shares if its village is the same at month 0
+            (same clans, cadres and cadre kin: the same seed and village parameters), so a
+            household sits at the same place in both pictures; otherwise its own layout.
         events: Scheduled events.
         lang: Language of the picture.
         role: What the run is (:data:`SIDE_ROLES`): it names the run on the page.
@@ -381,7 +448,7 @@ class Run:
     """
 
     def __init__(self, regime: str, seed: int, overrides: Mapping[str, Any],
-                 layout: ClanLayout | None = None, events: Sequence[Event] = (),
+                 share: Run | None = None, events: Sequence[Event] = (),
                  lang: str = "en", role: str = "regime", scenario: str | None = None):
         if role not in SIDE_ROLES:
             raise ValueError(f"role: got {role!r}; allowed: one of {', '.join(SIDE_ROLES)}")
@@ -390,9 +457,15 @@ class Run:
         self.regime = regime
         self.role = role
         self.scenario = scenario
+        self.seed = seed
+        self.side = Side(regime, dict(overrides), tuple(events), role, scenario)
         self.model = model = VillageModel(rng=seed, regime=regime, events=list(events),
                                           **overrides)
-        self.layout = layout if layout is not None else clan_layout(
+        self.village_key = (model.clan.tobytes(), model.cadre.tobytes(),
+                            model.cadre_kin.tobytes())
+        """The village at month 0: runs with the same key share one layout."""
+        self.layout: ClanLayout = share.layout if (
+            share is not None and share.village_key == self.village_key) else clan_layout(
             model.clan, model.cadre, model.cadre_kin)
         self.set_lang(lang)
         # per-household history, recorded by the app (the model keeps only 12 months)
@@ -621,8 +694,12 @@ class Controller:
         overrides: Their parameter overrides, validated.
         version: Incremented at every change (step, event, new settings); pictures are
             cached until it changes.
-        village: Incremented whenever a new village is built.
+        village: Incremented whenever the runs are rebuilt.
         lang: The language in force (see :meth:`set_lang`).
+        instructor: The instructor's events so far (:meth:`trigger`), replayed in a run added
+            while teaching (:meth:`apply` with ``keep_month``).
+        notices: What the last event button could not do (until the next month).
+        meter: The months per second actually played (the page's play loop ticks it).
 
     Raises:
         SettingsError: if the initial settings are bad.
@@ -640,31 +717,62 @@ class Controller:
         self._frame: tuple[tuple[Any, ...], Frame] | None = None
         self._story_chart: BlitFigure | None = None
         self._story_png: tuple[tuple[int, int], bytes] | None = None
+        self.instructor: list[Event] = []
+        self.notices: list[str] = []
+        self.meter = RateMeter()
         self.apply(settings or Settings())
 
     # ------------------------------------------------------------------ settings
-    def apply(self, settings: Settings) -> None:
+    def apply(self, settings: Settings, keep_month: bool = False) -> None:
         """Validate settings and start over with them (a new village from the seed).
+
+        Args:
+            settings: The new settings.
+            keep_month: Stay at the current month (switching side by side or a regime while
+                teaching): a run whose side is unchanged goes on as it is; a new run is
+                replayed from month 0 with the instructor's events so far, each where it acts
+                (:func:`event_effect`), exactly as if it had run alongside from the start.
 
         Raises:
             SettingsError: listing every bad input; the running simulation is kept.
         """
         seed, sides = plan_sides(settings)
         with self.lock:
+            keep = keep_month and bool(self.runs)
+            target = self.month if keep else 0
+            old = [run for run in self.runs if run.seed == seed] if keep else []
             runs: list[Run] = []
             for side in sides:
-                runs.append(Run(side.regime, seed, side.overrides,
-                                layout=runs[0].layout if runs else None, events=side.events,
-                                lang=self.lang, role=side.role, scenario=side.scenario))
+                same = next((run for run in old if run.side == side), None)
+                if same is not None:
+                    old.remove(same)
+                    runs.append(same)
+                    continue
+                run = Run(side.regime, seed, side.overrides, share=runs[0] if runs else None,
+                          events=side.events, lang=self.lang, role=side.role,
+                          scenario=side.scenario)
+                self._replay(run, target)
+                runs.append(run)
+            if not keep:
+                self.instructor = []
             self.runs = runs
-            self.sides = sides
             self.settings = settings
             self.seed = seed
             self.overrides = dict(sides[0].overrides)
             self.charts = self._charts(self.lang)
+            self.notices = []
             self._frame = None
+            self._story_png = None
             self.version += 1
             self.village += 1
+
+    def _replay(self, run: Run, months: int) -> None:
+        """Step a new run to ``months`` with the instructor's events so far, where they act."""
+        for month in range(1, months + 1):
+            for event in self.instructor:
+                if event.month == month and event_effect(run.model, event.kind) is None:
+                    run.model.trigger(event.kind)
+            run.step()
 
     def _charts(self, lang: str) -> list[MetricChart]:
         specs = [*CHARTS, any_metric_spec(self.any_metric)]
@@ -761,20 +869,43 @@ class Controller:
             for _ in range(months):
                 for run in self.runs:
                     run.step()
+            self.notices = []
             self.version += 1
 
-    def trigger(self, kind: str) -> None:
-        """An instructor's event, next month, in every regime alike (``VillageModel.trigger``).
+    def trigger(self, kind: str) -> list[str]:
+        """An instructor's event, next month, in every run where it acts.
+
+        Where it would change nothing (:func:`event_effect`: a second click, a team event in a
+        regime without a team, a team that is already there or already gone) it is not
+        scheduled, and a notice says so.
+
+        Returns:
+            The notices (also in :attr:`notices` until the next month), one per run where the
+            event does not act; empty if it acts everywhere.
 
         Raises:
             ValueError: for an unknown kind (one of :data:`EVENT_LABELS`).
         """
         if kind not in EVENT_LABELS:
             raise ValueError(f"event: got {kind!r}; allowed: one of {', '.join(EVENT_LABELS)}")
+        _ = Catalog(self.lang)
         with self.lock:
+            month = self.month + 1
+            notices = []
             for run in self.runs:
-                run.model.trigger(kind)
+                reason = event_effect(run.model, kind)
+                if reason is None:
+                    run.model.trigger(kind)
+                else:
+                    notices.append(_("app.event_no_effect", event=_.event(kind), run=run.label,
+                                     reason=_(REASON_KEYS[reason], month=month)))
+            if Event(month, kind) not in self.instructor:
+                # remembered even where it acted nowhere: a run added later (side by side)
+                # replays it where it acts, as if it had been on screen all along
+                self.instructor.append(Event(month, kind))
+            self.notices = notices
             self.version += 1
+            return notices
 
     def team_leaves_now(self) -> None:
         """Event: the work team leaves next month (every regime)."""
@@ -784,19 +915,44 @@ class Controller:
         """Event: the work team arrives next month and stays (every regime)."""
         self.trigger("team_arrives")
 
+    def events(self) -> list[tuple[Event, list[int]]]:
+        """Every event of the runs, applied or due, in month order, with the runs it is in.
+
+        Returns:
+            (event, indices of the runs it happens in) pairs.
+        """
+        where: dict[Event, list[int]] = {}
+        for r, run in enumerate(self.runs):
+            for event in [*run.model.events_applied, *run.model.events]:
+                where.setdefault(event, []).append(r)
+        return sorted(where.items())
+
     def events_text(self) -> str:
-        """The instructor's events so far: applied ones and those still to come (one line)."""
+        """The events so far and still to come (one line), numbered as on the charts.
+
+        An event that happens in only some runs names them.
+        """
         _ = Catalog(self.lang)
-        model = self.runs[0].model
-        done = [_("app.event_month", event=_.event(e.kind), month=e.month)
-                for e in model.events_applied]
-        due = [_("app.event_month", event=_.event(e.kind), month=e.month) for e in model.events]
+        month = self.month
+        done, due = [], []
+        for number, (event, runs) in enumerate(self.events(), start=1):
+            text = f"[{number}] " + _("app.event_month", event=_.event(event.kind),
+                                       month=event.month)
+            if len(runs) < len(self.runs):
+                text += " " + _("app.event_only", runs=", ".join(self.runs[r].label
+                                                                for r in runs))
+            (done if event.month <= month else due).append(text)
         parts = []
         if done:
             parts.append(_("app.happened", events=", ".join(done[-4:])))
         if due:
             parts.append(_("app.coming", events=", ".join(due)))
         return "; ".join(parts)
+
+    def event_marks(self) -> list[tuple[int, str, int | None]]:
+        """What the charts mark: (month, number, run index or None if in every run)."""
+        return [(event.month, str(number), runs[0] if len(runs) < len(self.runs) else None)
+                for number, (event, runs) in enumerate(self.events(), start=1)]
 
     # ------------------------------------------------------------------ pictures
     def frame(self, view: str = "truth", size_by: str = "income",
@@ -819,10 +975,11 @@ class Controller:
             networks = [run.render(view, size_by, selected) for run in self.runs]
             histories = [run.history() for run in self.runs]
             charts = {}
+            marks = self.event_marks()
             for chart in self.charts:
                 series = [Series(run.regime, {m: h[m] for m in chart.spec.metrics})
                           for run, h in zip(self.runs, histories, strict=True)]
-                charts[chart.spec.key] = chart.render(series, self.month)
+                charts[chart.spec.key] = chart.render(series, self.month, marks)
             header, table = self.table()
             frame = Frame(self.version, self.month, networks, charts, table, header)
             self._frame = (key, frame)
