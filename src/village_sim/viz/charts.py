@@ -211,7 +211,7 @@ class MetricChart:
             self._mark_artists.append(ax.axvline(month, color=color, linewidth=0.9,
                                                  linestyle=(0, (3, 2)), zorder=1))
             self._mark_artists.append(ax.text(
-                month, 1.0, number, transform=ax.get_xaxis_transform(), ha="center",
+                month, 0.93, number, transform=ax.get_xaxis_transform(), ha="center",
                 va="center", fontsize=7, color="white", fontweight="bold", zorder=5,
                 clip_on=False,
                 bbox={"boxstyle": "circle,pad=0.25", "facecolor": color, "edgecolor": "none"}))

@@ -934,19 +934,29 @@ class Controller:
         """
         _ = Catalog(self.lang)
         month = self.month
+        events = self.events()
+        subsets = {tuple(runs) for _event, runs in events}
+        # one subset of the runs for every event (a scenario's events against its control):
+        # said once at the end, not after each event
+        common = next(iter(subsets)) if len(subsets) == 1 else None
+
+        def only(runs: Sequence[int]) -> str:
+            return _("app.event_only", runs=", ".join(self.runs[r].label for r in runs))
+
         done, due = [], []
-        for number, (event, runs) in enumerate(self.events(), start=1):
+        for number, (event, runs) in enumerate(events, start=1):
             text = f"[{number}] " + _("app.event_month", event=_.event(event.kind),
                                        month=event.month)
-            if len(runs) < len(self.runs):
-                text += " " + _("app.event_only", runs=", ".join(self.runs[r].label
-                                                                for r in runs))
+            if common is None and len(runs) < len(self.runs):
+                text += " " + only(runs)
             (done if event.month <= month else due).append(text)
         parts = []
         if done:
             parts.append(_("app.happened", events=", ".join(done[-4:])))
         if due:
             parts.append(_("app.coming", events=", ".join(due)))
+        if parts and common is not None and len(common) < len(self.runs):
+            parts[-1] += " " + only(common)
         return "; ".join(parts)
 
     def event_marks(self) -> list[tuple[int, str, int | None]]:
