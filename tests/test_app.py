@@ -56,6 +56,72 @@ SMALL = {"n_households": "120"}
 
 
 # ---------------------------------------------------------------------------- layout
+CVD_TYPES = ("deuteranomaly", "protanomaly", "tritanomaly")  # at severity 100: -anopia
+MIN_DELTA_E = 20.0  # CAM02-UCS units; the old palette had 3.0 (purple vs team, protanopia)
+
+
+def simulated_distance(a: str, b: str) -> float:
+    """The smallest CAM02-UCS distance between two colours, seen with normal vision and under
+    simulated deuteranopia, protanopia and tritanopia (Machado et al. 2009)."""
+    import warnings
+
+    from matplotlib.colors import to_rgb
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # colorspacious 1.1.2's docstrings
+        import colorspacious
+
+    out = []
+    for cvd in (None, *CVD_TYPES):
+        seen = []
+        for colour in (a, b):
+            rgb = np.array(to_rgb(colour))
+            if cvd is not None:
+                space = {"name": "sRGB1+CVD", "cvd_type": cvd, "severity": 100}
+                rgb = np.clip(colorspacious.cspace_convert(rgb, space, "sRGB1"), 0, 1)
+            seen.append(colorspacious.cspace_convert(rgb, "sRGB1", "CAM02-UCS"))
+        out.append(float(np.linalg.norm(seen[0] - seen[1])))
+    return min(out)
+
+
+def test_status_colours_and_team_stay_apart_for_colour_blind_students() -> None:
+    from village_sim.viz.network import STATUS_COLORS, STATUS_MARKERS, TEAM_COLOR
+
+    shown = [STATUS_COLORS[s] for s in (Status.NOT_POOR, Status.POOR_LISTED, Status.POOR_MISSED,
+                                        Status.NOT_POOR_LISTED)] + [TEAM_COLOR]
+    for i, a in enumerate(shown):
+        for b in shown[i + 1:]:
+            assert simulated_distance(a, b) >= MIN_DELTA_E, (a, b, simulated_distance(a, b))
+    # the check can fail: the old purple and team blue are 3 units apart under protanopia
+    assert simulated_distance("#9B59B6", "#0072B2") < 5.0
+    # and the four statuses differ by shape too, none a square (cadres) or a triangle (team)
+    four = STATUS_MARKERS[:4]
+    assert len(set(four)) == 4 and not set(four) & {"s", "^"}
+
+
+def test_the_poor_are_never_drawn_smallest() -> None:
+    from village_sim.viz.network import _MARKER_SCALE
+
+    controller = Controller(Settings(parameters={"n_households": "600"}))
+    controller.step(13)
+    run = controller.runs[0]
+    run.render("truth", "income", None)
+    status = run.status("truth")
+    picture = run.picture
+    drawn = np.zeros(run.model.n)
+    for k, nodes in enumerate(picture.nodes):
+        idx = picture._other[status[picture._other] == k]
+        assert np.allclose(nodes.get_offsets(), run.layout.xy[idx])  # each in its shape
+        drawn[idx] = np.sqrt(nodes.get_sizes()) / _MARKER_SCALE[k]
+    poor = np.isin(status, (Status.POOR_LISTED, Status.POOR_MISSED)) & ~run.model.cadre
+    rest = ~poor & ~run.model.cadre
+    assert poor.any() and rest.any()
+    assert drawn[poor].min() >= drawn[rest].min() - 1e-9
+    # by income alone the poor would be the smallest
+    sizes = np.clip(run.sizes("income"), 0.45, 1.6)
+    assert sizes[poor].min() < sizes[rest].min()
+
+
 @pytest.mark.parametrize("n_clans", [1, 2, 6, 12, 40])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_clan_layout_geometry(n_clans: int, seed: int) -> None:

@@ -15,7 +15,11 @@ household sits at the same place in both pictures.
 Drawing: :class:`NetworkPicture` keeps one matplotlib figure per village and view. Kin ties,
 clan circles, labels and the legend are the cached background; households, cadres, the team
 and the selection are redrawn each month (:class:`~village_sim.viz.figure.BlitFigure`).
-Colours are the Okabe–Ito palette, readable by colour-blind students and on a projector.
+Colour-blind safe: the four statuses differ by shape as well as colour (circle, filled plus,
+diamond, filled cross), and their colours (with the team's) stay at least 20 CAM02-UCS units
+apart under simulated deuteranopia, protanopia and tritanopia (Machado et al. 2009, via
+``colorspacious``; tests/test_app.py checks it). Colours from Paul Tol's and Okabe & Ito's
+palettes. The poor are never drawn smaller than the smallest household above the line.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from village_sim.viz.figure import BlitFigure
 __all__ = [
     "STATUS_COLORS",
     "STATUS_KEYS",
+    "STATUS_MARKERS",
+    "TEAM_COLOR",
     "STATUS_LABELS",
     "ClanLayout",
     "NetworkPicture",
@@ -58,8 +64,16 @@ class Status(IntEnum):
     UNKNOWN = 4  # the committee has not assessed anybody yet (before month 1)
 
 
-STATUS_COLORS = ("#d4d4d4", "#009E73", "#D55E00", "#9B59B6", "#ffffff")
-"""Colour of each :class:`Status`: grey, bluish green, vermilion, purple, white."""
+STATUS_COLORS = ("#dddddd", "#117733", "#E69F00", "#5E3C99", "#ffffff")
+"""Colour of each :class:`Status`: light grey, green, orange, dark purple, white (not assessed:
+never shown beside the others, the committee assesses everybody at once)."""
+
+STATUS_MARKERS = ("o", "P", "D", "X", "o")
+"""Shape of each :class:`Status`: circle (not poor), filled plus (poor, registered: receives
+aid), diamond (poor, missed), filled cross (not poor, yet registered), circle (not assessed)."""
+
+_MARKER_SCALE = (1.0, 1.2, 1.05, 1.2, 1.0)
+"""Size factors so that the shapes cover about the same area as a circle."""
 
 STATUS_LABELS: dict[str, tuple[str, ...]] = {
     "truth": (
@@ -88,7 +102,10 @@ STATUS_KEYS: dict[str, tuple[str, ...]] = {
 """Message keys of :data:`STATUS_LABELS` (``village_sim.i18n``)."""
 
 _STATUS_RGBA = to_rgba_array(STATUS_COLORS)
-TEAM_COLOR = "#0072B2"
+_BLACK = to_rgba_array("#000000")[0]
+_WHITE = to_rgba_array("#ffffff")[0]
+TEAM_COLOR = "#56B4E9"
+TEAM_TEXT_COLOR = "#1F5F8B"  # the sky blue is too light for text on white
 SELECT_COLOR = "#000000"
 TIE_COLOR = "#8a8a8a"
 CADRE_TIE_COLOR = "#444444"
@@ -281,10 +298,10 @@ class NetworkPicture:
         other = ~self.cadre
         self._other = np.flatnonzero(other)
         self._cadres = cadre_idx
-        self.nodes = ax.scatter(xy[other, 0], xy[other, 1], s=10.0, marker="o", zorder=3,
-                                edgecolors=np.where(self.cadre_kin[other], "#000000",
-                                                    "#ffffff").tolist(),
-                                linewidths=np.where(self.cadre_kin[other], 0.9, 0.3).tolist())
+        # one collection per status (a shape each); households move between them each month
+        self.nodes = [ax.scatter(np.zeros(0), np.zeros(0), s=10.0, marker=STATUS_MARKERS[k],
+                                 color=STATUS_COLORS[k], zorder=3)
+                      for k in range(len(Status))]
         self.cadre_nodes = ax.scatter(xy[cadre_idx, 0], xy[cadre_idx, 1], s=40.0, marker="s",
                                       edgecolors="#000000", linewidths=1.6, zorder=4)
         self.selection = ax.scatter([], [], s=(2.2 * self._unit_pt) ** 2, facecolors="none",
@@ -301,12 +318,12 @@ class NetworkPicture:
         # the label sits left of the members, on their row; alone at the corner without them
         self._team_label_at = (float(team_x.min()) - 0.8 * spread, ty - spread)
         self.team_text = ax.text(tx, ty - spread, "", ha="right", va="center", fontsize=9,
-                                 color=TEAM_COLOR)
+                                 color=TEAM_TEXT_COLOR)
         self.title = fig.text(0.02, 0.985, "", ha="left", va="top", fontsize=12,
                               fontweight="bold")
         self.subtitle = fig.text(0.02, 0.945, "", ha="left", va="top", fontsize=9,
                                  color="#333333")
-        self.fig.animate([self.selection_ties, self.nodes, self.cadre_nodes, self.selection,
+        self.fig.animate([self.selection_ties, *self.nodes, self.cadre_nodes, self.selection,
                           self.team, self.team_text, self.title, self.subtitle])
         self._legend: Legend | None = None
         self._legend_key: tuple[str, tuple[int, ...], str] = ("", (), "")
@@ -325,7 +342,8 @@ class NetworkPicture:
         labels = [self._(k) if k else "" for k in STATUS_KEYS[view]]
         handles: list[Line2D] = []
         for s in statuses:
-            handles.append(Line2D([], [], marker="o", linestyle="", markersize=8,
+            handles.append(Line2D([], [], marker=STATUS_MARKERS[s], linestyle="",
+                                  markersize=8 * _MARKER_SCALE[s],
                                   markerfacecolor=STATUS_COLORS[s], markeredgecolor="#777777",
                                   label=labels[s]))
         handles += [
@@ -368,9 +386,20 @@ class NetworkPicture:
         statuses = (0, 1, 2, 3, 4) if unknown else (0, 1, 2, 3)
         self._set_legend(view, statuses, size_label)
         colors = _STATUS_RGBA[status]
-        diameter = np.clip(size, 0.45, 1.6) * 0.75 * self._unit_pt
-        self.nodes.set_facecolor(colors[self._other])
-        self.nodes.set_sizes(diameter[self._other] ** 2)
+        size = np.clip(size, 0.45, 1.6)
+        poor = (status == Status.POOR_LISTED) | (status == Status.POOR_MISSED)
+        if poor.any() and not poor.all():  # the poor never smallest: at least the least
+            size = np.where(poor, np.maximum(size, size[~poor].min()), size)  # of the others
+        diameter = size * 0.75 * self._unit_pt
+        others = status[self._other]
+        for k, nodes in enumerate(self.nodes):
+            idx = self._other[others == k]
+            kin = self.cadre_kin[idx]
+            nodes.set_offsets(self.layout.xy[idx])
+            nodes.set_sizes((diameter[idx] * _MARKER_SCALE[k]) ** 2)
+            nodes.set_facecolor(colors[idx])
+            nodes.set_edgecolor(np.where(kin[:, None], _BLACK, _WHITE))
+            nodes.set_linewidth(np.where(kin, 0.9, 0.3))
         self.cadre_nodes.set_facecolor(colors[self._cadres])
         self.cadre_nodes.set_sizes((np.maximum(diameter[self._cadres], 0.9 * self._unit_pt)
                                     * 1.15) ** 2)
