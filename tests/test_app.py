@@ -743,7 +743,7 @@ def test_scenario_sets_parameters_regimes_and_events() -> None:
     assert scenario.overrides()["n_clans"] != resolve_parameters(**control.parameters).n_clans
     assert right.model.p.n_clans == resolve_parameters(**control.parameters).n_clans
     assert controller.regimes == [scenario.regime, control.regime]
-    assert [left.role, right.role] == ["scenario", "control"]
+    assert [left.side.role, right.side.role] == ["scenario", "control"]
     floods = load_scenario("floods_and_illness")
     controller.load_scenario("floods_and_illness")
     assert controller.settings.scenario == "floods_and_illness"
@@ -767,7 +767,7 @@ def test_side_by_side_a_scenario_runs_against_its_own_control(sid: str) -> None:
     seed = 11
     last = scenario.claim.window[1]
     controller = Controller(scenario_settings(sid, side_by_side=True, seed=str(seed)))
-    assert [run.role for run in controller.runs] == ["scenario", "control"]
+    assert [run.side.role for run in controller.runs] == ["scenario", "control"]
     for lang in LANGUAGES:
         controller.set_lang(lang)
         assert controller.labels == [

@@ -80,6 +80,7 @@ __all__ = [
     "parse_scenario",
     "run_pair",
     "scenario_ids",
+    "scenario_ref",
 ]
 
 DIRECTIONS: dict[str, int] = {"higher": +1, "lower": -1}
@@ -445,6 +446,16 @@ def load_scenario(ref: str | Path) -> Scenario:
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise ScenarioError(f"unknown scenario {text!r}{hint} (allowed: {', '.join(library)}, "
                         "or the path of a .toml file)")
+
+
+def scenario_ref(scenario: Scenario) -> str:
+    """What :func:`load_scenario` loads ``scenario`` back from.
+
+    Its id if it is the shipped scenario of that id, else the path of its file.
+    """
+    if _library().get(scenario.id) is scenario or scenario.path is None:
+        return scenario.id
+    return str(scenario.path)
 
 
 def load_control(scenario: Scenario) -> Scenario:

@@ -174,17 +174,15 @@ def scenario_settings(ref: str, side_by_side: bool = False, seed: str = "1") -> 
     Raises:
         village_sim.scenario.ScenarioError: for an unknown scenario.
     """
-    from village_sim.scenario import load_control, load_scenario, scenario_ids
+    from village_sim.scenario import load_control, load_scenario, scenario_ref
 
     scenario = load_scenario(ref)
     control = load_control(scenario)
-    shipped = scenario.id in scenario_ids() and scenario.path is not None and \
-        load_scenario(scenario.id).path == scenario.path
     return Settings(
         regime=scenario.regime, compare_regime=control.regime, side_by_side=side_by_side,
         seed=seed, parameters={k: parameter_text(v) for k, v in scenario.overrides().items()},
         events=tuple(scenario.events),
-        scenario=scenario.id if shipped else str(scenario.path or ref),
+        scenario=scenario_ref(scenario),
     )
 
 
@@ -290,6 +288,13 @@ class Side:
     role: str = "regime"
     scenario: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.role not in SIDE_ROLES:
+            raise ValueError(f"role: got {self.role!r}; allowed: one of {', '.join(SIDE_ROLES)}")
+        if self.role != "regime" and self.scenario is None:
+            raise ValueError(f"scenario: got None; allowed: the scenario a {self.role!r} "
+                             "run runs")
+
 
 def control_overrides(scenario: Any, control: Any, overrides: Mapping[str, Any]
                       ) -> dict[str, Any]:
@@ -326,7 +331,7 @@ def plan_sides(settings: Settings) -> tuple[int, list[Side]]:
     events = tuple(settings.events)
     if settings.scenario is None:
         return seed, [Side(r, overrides, events) for r in regimes]
-    from village_sim.scenario import load_control, load_scenario, scenario_ids
+    from village_sim.scenario import load_control, load_scenario, scenario_ref
 
     try:
         scenario = load_scenario(settings.scenario)
@@ -340,8 +345,8 @@ def plan_sides(settings: Settings) -> tuple[int, list[Side]]:
             resolve_parameters(regime=control.regime, **theirs)
         except ValueError as err:
             raise SettingsError([f"control {control.id!r}: {err}"]) from None
-        ref = control.id if control.id in scenario_ids() else str(control.path)
-        sides.append(Side(control.regime, theirs, tuple(control.events), "control", ref))
+        sides.append(Side(control.regime, theirs, tuple(control.events), "control",
+                          scenario_ref(control)))
     return seed, sides
 
 
@@ -435,32 +440,20 @@ class Run:
     """One regime on one village: the model, what it has been through, and its picture.
 
     Args:
-        regime: A regime name.
+        side: What it runs (regime, overrides, events) and what it is (:class:`Side`).
         seed: The seed (the same seed gives the same village and shocks in every regime).
-        overrides: Parameter overrides (validated).
         share: Another run whose layout this one shares if its village is the same at month 0
             (same clans, cadres and cadre kin: the same seed and village parameters), so a
             household sits at the same place in both pictures; otherwise its own layout.
-        events: Scheduled events.
         lang: Language of the picture.
-        role: What the run is (:data:`SIDE_ROLES`): it names the run on the page.
-        scenario: The scenario (role ``"scenario"``) or control (``"control"``) it runs.
     """
 
-    def __init__(self, regime: str, seed: int, overrides: Mapping[str, Any],
-                 share: Run | None = None, events: Sequence[Event] = (),
-                 lang: str = "en", role: str = "regime", scenario: str | None = None):
-        if role not in SIDE_ROLES:
-            raise ValueError(f"role: got {role!r}; allowed: one of {', '.join(SIDE_ROLES)}")
-        if role != "regime" and scenario is None:
-            raise ValueError(f"scenario: got None; allowed: the scenario a {role!r} run runs")
-        self.regime = regime
-        self.role = role
-        self.scenario = scenario
+    def __init__(self, side: Side, seed: int, share: Run | None = None, lang: str = "en"):
+        self.side = side
+        self.regime = side.regime
         self.seed = seed
-        self.side = Side(regime, dict(overrides), tuple(events), role, scenario)
-        self.model = model = VillageModel(rng=seed, regime=regime, events=list(events),
-                                          **overrides)
+        self.model = model = VillageModel(rng=seed, regime=side.regime, events=list(side.events),
+                                          **side.overrides)
         self.village_key = (model.clan.tobytes(), model.cadre.tobytes(),
                             model.cadre_kin.tobytes())
         """The village at month 0: runs with the same key share one layout."""
@@ -481,12 +474,13 @@ class Run:
         scenarios' short labels.
         """
         _ = Catalog(lang)
-        if self.role == "regime":
+        side = self.side
+        if side.role == "regime":
             return _.regime_short(self.regime)
         from village_sim.scenario import load_scenario
 
-        title = load_scenario(self.scenario).text(_.lang).label  # type: ignore[arg-type]
-        return _("app.side_scenario" if self.role == "scenario" else "app.side_control",
+        title = load_scenario(side.scenario).text(_.lang).label  # type: ignore[arg-type]
+        return _("app.side_scenario" if side.role == "scenario" else "app.side_control",
                  title=title)
 
     def set_lang(self, lang: str) -> None:
@@ -748,9 +742,7 @@ class Controller:
                     old.remove(same)
                     runs.append(same)
                     continue
-                run = Run(side.regime, seed, side.overrides, share=runs[0] if runs else None,
-                          events=side.events, lang=self.lang, role=side.role,
-                          scenario=side.scenario)
+                run = Run(side, seed, share=runs[0] if runs else None, lang=self.lang)
                 self._replay(run, target)
                 runs.append(run)
             if not keep:
