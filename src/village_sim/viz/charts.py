@@ -215,7 +215,7 @@ class MetricChart:
                 va="center", fontsize=7, color="white", fontweight="bold", zorder=5,
                 clip_on=False,
                 bbox={"boxstyle": "circle,pad=0.25", "facecolor": color, "edgecolor": "none"}))
-        self._marks = (*marks, self._xmax)  # type: ignore[assignment]
+        self._marks = (*marks, self._xmax)
         self.fig.invalidate()
 
     def render(self, series: Sequence[Series], month: int,

@@ -935,7 +935,8 @@ class Controller:
         def only(runs: Sequence[int]) -> str:
             return _("app.event_only", runs=", ".join(self.runs[r].label for r in runs))
 
-        done, due = [], []
+        done: list[str] = []
+        due: list[str] = []
         for number, (event, runs) in enumerate(events, start=1):
             text = f"[{number}] " + _("app.event_month", event=_.event(event.kind),
                                        month=event.month)

@@ -399,7 +399,7 @@ class NetworkPicture:
             nodes.set_sizes((diameter[idx] * _MARKER_SCALE[k]) ** 2)
             nodes.set_facecolor(colors[idx])
             nodes.set_edgecolor(np.where(kin[:, None], _BLACK, _WHITE))
-            nodes.set_linewidth(np.where(kin, 0.9, 0.3))
+            nodes.set_linewidth(np.where(kin, 0.9, 0.3).tolist())
         self.cadre_nodes.set_facecolor(colors[self._cadres])
         self.cadre_nodes.set_sizes((np.maximum(diameter[self._cadres], 0.9 * self._unit_pt)
                                     * 1.15) ** 2)
