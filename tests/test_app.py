@@ -7,8 +7,10 @@ The browser tests (tests/test_browser.py) load the same page in headless Chromiu
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,7 +25,7 @@ import solara
 import village_sim
 from village_sim.app import VillageApp, data_url
 from village_sim.events import Event
-from village_sim.i18n import APP_KEYS, LANGUAGES, language_names, t
+from village_sim.i18n import APP_KEYS, LANGUAGES, Catalog, language_names, t
 from village_sim.model import METRIC_NAMES
 from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
 from village_sim.scenario import (
@@ -46,6 +48,7 @@ from village_sim.viz.controller import (
     event_effect,
     parse_settings,
     parse_value,
+    pending_fields,
     scenario_settings,
 )
 from village_sim.viz.network import Status, clan_layout, status_codes
@@ -193,6 +196,84 @@ def test_parse_settings_refuses_bad_input(settings: Settings, expected: list[str
     assert len(messages) == len(expected)
     for message, part in zip(messages, expected, strict=True):
         assert part in message
+
+
+PROBLEM_CASES = [  # (settings, rule of each problem)
+    (Settings(seed="one"), ["seed"]),
+    (Settings(regime="nobody"), ["regime"]),
+    (Settings(parameters={"favoritism": "3"}), ["range"]),
+    (Settings(parameters={"n_households": "12.5"}), ["range"]),
+    (Settings(parameters={"quota_control": "maybe"}), ["bool"]),
+    (Settings(parameters={"quota_mode": "sometimes"}), ["choice"]),
+    (Settings(parameters={"n_households": str(MAX_APP_HOUSEHOLDS + 1)}), ["live_max"]),
+    (Settings(parameters={"team_arrives": "10", "team_leaves": "5"}), ["after"]),
+    (Settings(parameters={"measure_share": "0.7", "project_share": "0.6"}),
+     ["sum_at_most_1"]),
+    (Settings(parameters={"committee_size": "20", "n_households": "15"}), ["fewer_than"]),
+    (Settings(parameters={"favouritism": "0.5"}), ["unknown"]),
+]
+
+
+@pytest.mark.parametrize(("settings", "rules"), PROBLEM_CASES)
+def test_every_refusal_names_the_field_and_value_in_every_language(settings: Settings,
+                                                                   rules: list[str]) -> None:
+    """Issue 15 item 4: a refusal is said with the field's label, the value and what is
+    allowed, in plain words of the reader's language; the English API message is unchanged."""
+    with pytest.raises(SettingsError) as info:
+        parse_settings(settings)
+    problems = info.value.problems
+    assert [p.rule for p in problems] == rules
+    assert [str(p) for p in problems] == info.value.messages
+    typed = {**settings.parameters, "seed": settings.seed, "regime": settings.regime}
+    for problem in problems:
+        for lang in LANGUAGES:
+            _ = Catalog(lang)
+            text = _.problem(problem)
+            assert text[0] == text[0].upper(), text  # a sentence
+            if problem.rule != "unknown":
+                assert _.field(problem.name).lower() in text.lower(), (lang, text)
+            if problem.rule in ("seed", "range", "bool", "choice"):
+                assert f"“{typed[problem.name]}”" in text, (lang, text)
+            if problem.rule == "unknown":
+                assert f"“{problem.name}”" in text, (lang, text)
+            if problem.other:
+                assert _.field(problem.other) in text, (lang, text)
+            if lang != "en":
+                assert not re.search(r"\b(allowed|parameter|got|number|month)\b", text), text
+                assert "'" not in text, text  # no Python reprs
+
+
+def test_parameter_errors_survive_pickling() -> None:
+    """Sweep workers send errors back to the parent process."""
+    import pickle
+
+    with pytest.raises(SettingsError) as info:
+        parse_settings(Settings(seed="x", parameters={"favoritism": "3"}))
+    back = pickle.loads(pickle.dumps(info.value))
+    assert back.messages == info.value.messages
+    assert [(p.name, p.value, p.rule) for p in back.problems] == \
+        [("seed", "x", "seed"), ("favoritism", "3", "range")]
+    with pytest.raises(ValueError) as raised:
+        resolve_parameters(team_arrives=10, team_leaves=5)
+    again = pickle.loads(pickle.dumps(raised.value))
+    assert (str(again), again.rule, again.other) == (str(raised.value), "after", "team_arrives")
+
+
+def test_pending_fields_compare_meaning_not_spelling() -> None:
+    running = Settings(seed="1", parameters={"favoritism": "0.5"})
+    assert pending_fields(running, "01", {"favoritism": "0.50", "quota": ""}) == []
+    assert pending_fields(running, "2", {"favoritism": "0.5"}) == ["seed"]
+    assert pending_fields(running, "1", {"favoritism": "0.6", "quota": "0.3"}) == \
+        ["favoritism"]  # 0.3 is the quota's default: not a change
+    assert pending_fields(running, "1", {"quota": "0.2"}) == ["quota"]
+    assert pending_fields(running, "one", {"favoritism": "lots"}) == ["seed", "favoritism"]
+    assert pending_fields(Settings(), "1", {"favoritism": _default(
+        "favoritism")}) == []
+
+
+def _default(name: str) -> str:
+    value = PARAM_BY_NAME[name].default
+    return "none" if value is None else str(value)
 
 
 def test_parse_value_matches_the_parameter_table() -> None:
@@ -600,6 +681,7 @@ def test_views_and_sizes_change_the_network(app) -> None:
 
 
 def test_bad_parameter_shows_an_error_and_keeps_running(app) -> None:
+    """Issue 15 item 4: the field's label and plain words, by the toolbar; changes marked."""
     rc, controller = app
     click(rc, "Step")
     label = t("param.favoritism", "en")
@@ -608,23 +690,52 @@ def test_bad_parameter_shows_an_error_and_keeps_running(app) -> None:
     field.fire_event("focusout", None)
     field = rc.find(v.TextField, label=label).widget
     assert field.error is True
-    assert field.messages == ["parameter 'favoritism': got 3; allowed: a number in [0, 1]"]
+    assert field.messages == [
+        "Favouritism in registration: “3” is not allowed. Allowed: a number from 0 to 1."]
+    # typed but not applied: marked on the page until Restart
+    pending = texts_by_testid(rc, "pending")
+    assert len(pending) == 1 and label in pending[0] and "Restart with these settings" in \
+        pending[0]
     seed = rc.find(v.TextField, label="seed").widget
     seed.v_model = "one"
     seed.fire_event("focusout", None)
+    assert rc.find(v.TextField, label="seed").widget.error is True
     click(rc, "Restart with these settings")
-    alerts = [str(a.children) for a in rc.find(v.Alert).widgets]
-    assert any("parameter 'favoritism': got 3" in a for a in alerts)
-    assert any("seed: parameter 'rng': got 'one'" in a for a in alerts)
+    banner = texts_by_testid(rc, "error-banner")
+    assert len(banner) == 1
+    assert "Favouritism in registration: “3” is not allowed. Allowed: a number from 0 to 1." \
+        in html.unescape(banner[0])
+    assert "Seed: “one” is not a whole number of 0 or more." in html.unescape(banner[0])
+    assert "parameter '" not in banner[0] and "numpy" not in banner[0]  # no code names
+    assert rc.find(v.Alert).widgets == []  # one place for errors: the banner
     assert controller.month == 1 and month_shown(rc) == "month 1"  # kept running
     field.v_model = "0.9"
     field.fire_event("focusout", None)
     seed.v_model = "5"
     seed.fire_event("focusout", None)
     click(rc, "Restart with these settings")
-    assert rc.find(v.Alert).widgets == []
+    assert texts_by_testid(rc, "error-banner") == []
+    assert texts_by_testid(rc, "pending") == []  # applied: nothing waits any more
     assert controller.month == 0 and controller.seed == 5
     assert controller.runs[0].model.p.favoritism == 0.9
+
+
+@pytest.mark.parametrize("lang", ["zh", "vi"])
+def test_refused_settings_are_said_in_the_readers_language(lang: str) -> None:
+    controller = Controller(Settings(parameters=SMALL), lang=lang)
+    box, rc = solara.render(VillageApp(controller=controller), handle_error=False)
+    try:
+        _ = Catalog(lang)
+        field = rc.find(v.TextField, label=_.param("favoritism")).widget
+        field.v_model = "3"
+        field.fire_event("focusout", None)
+        rc.find(v.Btn, children=[_("app.restart")]).widget.click()
+        banner = html.unescape(texts_by_testid(rc, "error-banner")[0])
+        assert _("app.not_applied") in banner
+        assert _.param("favoritism") in banner and "“3”" in banner
+        assert not re.search(r"\b(allowed|parameter|got|number)\b", banner), banner
+    finally:
+        rc.close()
 
 
 def test_click_on_network_opens_the_inspector(app) -> None:

@@ -306,12 +306,71 @@ def test_bad_parameter_is_refused_in_the_page(session: Session) -> None:
     field = page.get_by_label(t("param.favoritism", "en"), exact=True)
     field.fill("7")
     field.press("Enter")
-    page.get_by_text("parameter 'favoritism': got 7; allowed: a number in [0, 1]").first \
-        .wait_for()
+    page.get_by_text("Favouritism in registration: “7” is not allowed. Allowed: a number from "
+                     "0 to 1.").first.wait_for()
     page.get_by_role("button", name="Restart with these settings").click()
-    page.locator(".v-alert").first.wait_for()
-    assert "parameter 'favoritism': got 7" in page.inner_text(".v-alert")
+    page.locator("[data-testid='error-banner']").wait_for()
+    assert "“7” is not allowed" in page.inner_text("[data-testid='error-banner']")
     session.step(1)  # still running
+    session.check()
+
+
+def _inside(inner: dict[str, float] | None, outer: dict[str, float] | None,
+            slack: float = 0.5) -> bool:
+    assert inner is not None and outer is not None
+    return (inner["x"] >= outer["x"] - slack and inner["y"] >= outer["y"] - slack
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack)
+
+
+def test_restart_stays_on_screen_and_errors_show_by_the_toolbar_at_1280(
+        session: Session) -> None:
+    """Issue 15 item 4 on a projector (1280×720): seed and Restart in a sticky footer that
+    fits, a refusal in a banner under the toolbar, a typed change marked until Restart."""
+    page = session.page
+    page.set_viewport_size({"width": 1280, "height": 720})
+    time.sleep(1.0)  # the page reflows to the new width
+    screen = {"x": 0, "y": 0, "width": 1280, "height": 720}
+    restart = page.get_by_role("button", name="Restart with these settings")
+    seed = page.get_by_label("seed", exact=True)
+    page.mouse.move(640, 400)  # the page scrolls in Solara's content box, not the window
+    top = page.locator("[data-testid='month']").bounding_box()
+    for scrolled in (0, 500, 400):  # the top, the middle, the end of a 1,800 px page
+        page.mouse.wheel(0, scrolled)
+        time.sleep(0.3)
+        moved = page.locator("[data-testid='month']").bounding_box()
+        assert top is not None and moved is not None
+        assert moved["y"] <= top["y"] - 0.9 * scrolled, "the page did not scroll"
+        top = moved
+        footer = page.locator(".vs-footer").bounding_box()
+        assert _inside(footer, screen), (scrolled, footer)
+        assert _inside(restart.bounding_box(), footer), (scrolled, restart.bounding_box())
+        assert _inside(seed.bounding_box(), screen), scrolled
+    # the button's label wraps inside it rather than overflowing the narrow column
+    overflow = restart.evaluate("b => b.scrollWidth - b.clientWidth")
+    assert overflow <= 1, f"Restart's label overflows by {overflow} px"
+    field = page.get_by_label(t("param.favoritism", "en"), exact=True)
+    field.fill("7")
+    field.press("Enter")
+    pending = page.locator("[data-testid='pending']")
+    pending.wait_for()
+    assert t("param.favoritism", "en") in pending.inner_text()
+    restart.click()
+    banner = page.locator("[data-testid='error-banner']")
+    banner.wait_for()
+    page.mouse.move(640, 400)
+    page.mouse.wheel(0, -5000)
+    time.sleep(0.3)
+    # where the eye is: on the first screen, under the month and the step buttons
+    box, month = banner.bounding_box(), page.locator("[data-testid='month']").bounding_box()
+    assert _inside(box, screen) and box is not None and month is not None
+    assert box["y"] > month["y"] and box["y"] < 400, box
+    field.fill("0.5")
+    field.press("Enter")
+    restart.click()
+    banner.wait_for(state="detached")
+    assert page.locator("[data-testid='pending']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "browser-1280-footer.png"))
     session.check()
 
 

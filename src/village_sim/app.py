@@ -33,7 +33,7 @@ import solara
 
 from village_sim.i18n import LANGUAGES, Catalog, language_names
 from village_sim.model import METRIC_NAMES
-from village_sim.params import PARAM_BY_NAME, REGIMES
+from village_sim.params import PARAM_BY_NAME, REGIMES, ParameterError
 from village_sim.scenario import list_scenarios
 from village_sim.viz.charts import (
     ANY_METRIC,
@@ -52,7 +52,9 @@ from village_sim.viz.controller import (
     HouseholdStory,
     Settings,
     SettingsError,
+    parse_settings,
     parse_value,
+    pending_fields,
     scenario_settings,
 )
 
@@ -92,8 +94,23 @@ def _default_text(name: str) -> str:
         else str(default)
 
 
+LAYOUT_CSS = (
+    # Restart wraps its label instead of overflowing a narrow column (1280 px projectors)
+    ".vs-restart.v-btn { height: auto !important; min-height: 36px; padding: 6px 8px !important;"
+    " white-space: normal; }\n"
+    ".vs-restart .v-btn__content { white-space: normal; flex: 1 1 auto; line-height: 1.25; }\n"
+    # seed and Restart stay on screen while the parameters scroll by; the column around them
+    # must not be a scroll box of its own (Vuetify's .col has overflow: auto), or sticky
+    # would stick within it and never to the screen
+    ".vs-main > .col:first-child { overflow: visible !important; }\n"
+    ".vs-footer { position: sticky; bottom: 0; z-index: 4; background: #fff;"
+    " border-top: 1px solid #bbb; box-shadow: 0 -3px 6px rgba(0,0,0,.12); padding: 6px 8px; }"
+)
+"""The page's layout rules (a sticky footer, a Restart button that fits)."""
+
+
 def page_css() -> str:
-    """The page's own CSS: Chinese falls back to the packaged font, served by the server.
+    """The page's own CSS: layout, and Chinese falling back to the packaged font.
 
     The ``unicode-range`` makes the browser fetch the font (from this server, 2 MB) only when
     a Chinese character has no glyph in the fonts before it. In Jupyter there is no such
@@ -101,8 +118,8 @@ def page_css() -> str:
     """
     font = _packaged_cjk_font()
     if font is None or not _under_solara_server():
-        return ""
-    return (
+        return LAYOUT_CSS
+    return LAYOUT_CSS + "\n" + (
         "@font-face { font-family: 'VillageSim CJK SC'; "
         f"src: url('static/assets/{font.name}') format('truetype'); "
         "unicode-range: U+2E80-2FDF, U+3000-303F, U+3400-4DBF, U+4E00-9FFF, U+FF00-FFEF; }\n"
@@ -149,29 +166,40 @@ def Table(header: list[str], rows: list[list[str]], testid: str = "") -> None:
 
 @solara.component
 def ParameterInput(name: str, text: str, on_text: Callable[[str], None],
-                   lang: str = "en") -> None:
-    """A text box for one parameter, with its unit and allowed range, checked as typed."""
+                   lang: str = "en", changed: bool = False) -> None:
+    """A text box for one parameter, with its unit and allowed range, checked as typed.
+
+    A bad value is said in plain words with the parameter's label; a value that differs from
+    the running village is marked until Restart applies it.
+    """
     _ = Catalog(lang)
     param = PARAM_BY_NAME[name]
     error = ""
     if text.strip():
         try:
             parse_value(name, text)
-        except ValueError as err:
-            error = str(err)
-    hint = f"{name} · " + param.allowed() + (f" · {param.unit}" if param.unit else "")
+        except ParameterError as err:
+            err.value = text.strip()
+            error = _.problem(err)
+    hint = f"{name} · " + _.allowed(name) + (f" · {param.unit}" if param.unit else "")
     if name == "n_households":
         hint += " · " + _("app.at_most_live", n=MAX_APP_HOUSEHOLDS)
+    if changed and not error:
+        hint = "✎ " + _("app.field_changed") + " · " + hint
     solara.InputText(label=_.param(name), value=text, on_value=on_text, error=error or False,
-                     message=error or hint, continuous_update=False)
+                     message=error or hint, continuous_update=False,
+                     classes=["vs-changed"] if changed else [])
 
 
 @solara.component
-def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reactive[list[str]],
+def Controls(controller: Controller, form: dict[str, Any],
+             errors: solara.Reactive[list[ParameterError]],
              on_applied: Callable[[], None], lang: str = "en") -> None:
-    """Scenario, regimes, seed and parameters.
+    """Scenario, regimes, parameters, and a sticky footer with the seed and Restart.
 
-    A scenario or regime change starts over at once, typed texts on Restart.
+    A scenario starts over at once, a regime or side by side keeps the month, typed texts
+    wait for Restart (marked as changed until then). Refused settings are shown by the
+    toolbar (:func:`ErrorBanner`), where the eye is.
     """
     _ = Catalog(lang)
 
@@ -189,7 +217,7 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
         try:
             controller.apply(settings)
         except SettingsError as err:
-            errors.set(err.messages)
+            errors.set(err.problems)
             return
         errors.set([])
         on_applied()
@@ -203,7 +231,7 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
             controller.apply(dataclasses.replace(controller.settings, **changes),
                              keep_month=True)
         except SettingsError as err:
-            errors.set(err.messages)
+            errors.set(err.problems)
             return
         errors.set([])
         on_applied()
@@ -250,8 +278,8 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
             solara.Select(label=_("app.second_regime"), values=list(regime_names),
                           value=_.regime(form["compare_regime"].value),
                           on_value=lambda v: switch(compare_regime=regime_names[v]))
-        solara.InputText(label=_("app.seed"), value=form["seed"], continuous_update=False,
-                         message=_("app.seed_help"))
+    changed = set(pending_fields(controller.settings, form["seed"].value,
+                                 form["parameters"].value))
     with solara.Card(_("app.parameters"), margin=0, style={"margin-bottom": "8px"}):
         solara.Text(_("app.parameters_help"), style={"font-size": "12px"})
         texts = form["parameters"]
@@ -262,10 +290,50 @@ def Controls(controller: Controller, form: dict[str, Any], errors: solara.Reacti
             return set_text
 
         for name in APP_PARAMETERS:
-            ParameterInput(name, texts.value[name], setter(name), lang)
-        solara.Button(_("app.restart"), color="primary", on_click=apply, block=True)
-    for message in errors.value:
-        solara.Error(message, dense=True)
+            ParameterInput(name, texts.value[name], setter(name), lang, name in changed)
+    with solara.Column(gap="4px", classes=["vs-footer"]):
+        SeedInput(form["seed"], lang, "seed" in changed)
+        solara.Button(_("app.restart"), color="primary", on_click=apply, block=True,
+                      classes=["vs-restart"])
+
+
+@solara.component
+def SeedInput(seed: solara.Reactive[str], lang: str = "en", changed: bool = False) -> None:
+    """The seed's text box: checked as typed, marked when it differs from the running one."""
+    _ = Catalog(lang)
+    error = ""
+    try:
+        parse_settings(Settings(seed=seed.value))
+    except SettingsError as err:
+        error = _.problem(err.problems[0])
+    hint = _("app.seed_help")
+    if changed and not error:
+        hint = "✎ " + _("app.field_changed") + " · " + hint
+    solara.InputText(label=_("app.seed"), value=seed, continuous_update=False,
+                     error=error or False, message=error or hint)
+
+
+@solara.component
+def ErrorBanner(controller: Controller, form: dict[str, Any],
+                errors: solara.Reactive[list[ParameterError]], lang: str = "en") -> None:
+    """By the toolbar: what Restart refused (in plain words), and what waits for Restart."""
+    _ = Catalog(lang)
+    if errors.value:
+        items = "".join(f"<li>{html.escape(_.problem(e))}</li>" for e in errors.value)
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            f"<b>{html.escape(_('app.not_applied'))}</b>"
+            f"<ul style='margin:2px 0 0 18px;padding:0'>{items}</ul>"),
+            attributes={"data-testid": "error-banner", "role": "alert"},
+            style="font-size: 15px; background: #fdecea; color: #611a15;"
+                  " border-left: 5px solid #d32f2f; padding: 6px 10px; margin: 4px 0")
+    changed = pending_fields(controller.settings, form["seed"].value, form["parameters"].value)
+    if changed:
+        names = ", ".join(_.field(name) for name in changed)
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(
+            _("app.pending", fields=names, restart=_("app.restart"))),
+            attributes={"data-testid": "pending", "role": "status"},
+            style="font-size: 14px; background: #e8f0fe; border-left: 5px solid #1a73e8;"
+                  " padding: 4px 10px; margin: 4px 0")
 
 
 @solara.component
@@ -453,7 +521,7 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(5)
     selected: solara.Reactive[int | None] = solara.use_reactive(None)
-    errors: solara.Reactive[list[str]] = solara.use_reactive([])
+    errors: solara.Reactive[list[ParameterError]] = solara.use_reactive([])
     form = {
         "regime": solara.use_reactive(initial.regime),
         "compare_regime": solara.use_reactive(initial.compare_regime),
@@ -506,9 +574,7 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
 
     with solara.Head():  # Solara: a Title belongs inside a Head
         solara.Title(_("app.title"))
-    css = page_css()
-    if css:
-        solara.Style(css)
+    solara.Style(page_css())
     with solara.Column(style={"padding": "10px", "max-width": "1900px"}, classes=["vs-page"]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
             solara.HTML(tag="div", unsafe_innerHTML=(
@@ -520,12 +586,12 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
                                        values=[names[code] for code in LANGUAGES],
                                        on_value=switch_language, dense=True,
                                        classes=["vs-language"])
-        with solara.Columns([1, 4]):
+        with solara.Columns([1, 4], classes=["vs-main"]):
             with solara.Column():
                 Controls(controller, form, errors, applied, lang.value)
             with solara.Column():
                 LiveView(controller, version, playing, speed, selected, changed, reset,
-                         lang.value)
+                         lang.value, form, errors)
 
 
 @solara.component
@@ -576,14 +642,22 @@ def ScenarioPanel(controller: Controller, lang: str = "en") -> None:
 def LiveView(controller: Controller, version: solara.Reactive[int],
              playing: solara.Reactive[bool], speed: solara.Reactive[int],
              selected: solara.Reactive[int | None], on_changed: Callable[[], None],
-             on_reset: Callable[[], None], lang: str = "en") -> None:
-    """Everything that changes with the months: re-rendered alone when the village steps."""
+             on_reset: Callable[[], None], lang: str = "en",
+             form: dict[str, Any] | None = None,
+             errors: solara.Reactive[list[ParameterError]] | None = None) -> None:
+    """Everything that changes with the months: re-rendered alone when the village steps.
+
+    ``form`` and ``errors`` (the page's inputs and what Restart refused) feed the banner by
+    the toolbar.
+    """
     _ = Catalog(lang)
     view = solara.use_reactive("truth")
     size_by = solara.use_reactive("income")
     _version = version.value  # subscribe: re-render whenever the controller changed
     frame = controller.frame(view.value, size_by.value, selected.value)
     Toolbar(controller, frame, playing, speed, on_changed, on_reset, lang)
+    if form is not None and errors is not None:
+        ErrorBanner(controller, form, errors, lang)
     views = {_(key): code for code, key in VIEW_KEYS.items()}
     sizes = {_(key): code for code, key in SIZE_KEYS.items()}
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):

@@ -27,6 +27,7 @@ __all__ = [
     "REGIMES",
     "Effect",
     "Param",
+    "ParameterError",
     "Parameters",
     "load_overrides",
     "parameters_markdown",
@@ -34,6 +35,37 @@ __all__ = [
 ]
 
 POLICY = "Policy text (000_9f0cd288a9baeeef.txt, 2013 guideline)"
+
+
+class ParameterError(ValueError):
+    """A bad parameter value, with what is needed to say so in any language.
+
+    ``str(error)`` is the English message of the CLI and the API (naming the parameter, the
+    value and what is allowed); the fields let a page say the same in the reader's language
+    with the parameter's label (``village_sim.i18n.Catalog.problem``).
+
+    Attributes:
+        name: The parameter (or ``"seed"`` / ``"regime"`` for the app's own inputs).
+        value: The value given (the text as typed, where it came from a text box).
+        rule: Which rule it breaks: ``"bool"``, ``"choice"``, ``"range"`` (the parameter's
+            own table), ``"after"``, ``"sum_at_most_1"``, ``"fewer_than"`` (combinations),
+            ``"live_max"``, ``"seed"``, ``"regime"`` or ``"unknown"``.
+        other: The other parameter of a combination rule, or ``None``.
+        other_value: Its value.
+    """
+
+    def __init__(self, message: str, name: str, value: Any, rule: str,
+                 other: str | None = None, other_value: Any = None):
+        super().__init__(message)
+        self.name = name
+        self.value = value
+        self.rule = rule
+        self.other = other
+        self.other_value = other_value
+
+    def __reduce__(self) -> tuple[Any, ...]:  # sent back from sweep workers intact
+        return (type(self), (str(self), self.name, self.value, self.rule, self.other,
+                             self.other_value))
 
 
 @dataclass(frozen=True)
@@ -85,7 +117,10 @@ class Param:
         Raises:
             ValueError: naming the parameter, the value and what is allowed.
         """
-        bad = ValueError(f"parameter {self.name!r}: got {value!r}; allowed: {self.allowed()}")
+        rule = self.kind if self.kind in ("bool", "choice") else "range"
+        bad = ParameterError(
+            f"parameter {self.name!r}: got {value!r}; allowed: {self.allowed()}",
+            self.name, value, rule)
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value
@@ -759,12 +794,14 @@ REMOVED = {
 }
 
 
-def _unknown(name: str) -> ValueError:
+def _unknown(name: str) -> ParameterError:
     if name in REMOVED:
-        return ValueError(f"unknown parameter {name!r}: {REMOVED[name]}")
+        return ParameterError(f"unknown parameter {name!r}: {REMOVED[name]}", name, name,
+                              "unknown")
     close = difflib.get_close_matches(name, list(PARAM_BY_NAME), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return ValueError(f"unknown parameter {name!r}{hint} (see docs/parameters.md)")
+    return ParameterError(f"unknown parameter {name!r}{hint} (see docs/parameters.md)", name,
+                          name, "unknown")
 
 
 def resolve_parameters(regime: str | None = None, **overrides: Any) -> Parameters:
@@ -795,19 +832,24 @@ def resolve_parameters(regime: str | None = None, **overrides: Any) -> Parameter
         values[name] = PARAM_BY_NAME[name].validate(value)
     values["regime"] = regime_name
     if values["team_leaves"] is not None and values["team_leaves"] <= values["team_arrives"]:
-        raise ValueError(
+        raise ParameterError(
             f"parameter 'team_leaves': got {values['team_leaves']!r}; allowed: a month after "
-            f"team_arrives ({values['team_arrives']}) or none (the team stays)"
+            f"team_arrives ({values['team_arrives']}) or none (the team stays)",
+            "team_leaves", values["team_leaves"], "after", "team_arrives", values["team_arrives"],
         )
     if values["measure_share"] + values["project_share"] > 1.0:
-        raise ValueError(
+        raise ParameterError(
             f"parameters 'measure_share' + 'project_share': got {values['measure_share']!r} + "
-            f"{values['project_share']!r}; allowed: a sum of at most 1"
+            f"{values['project_share']!r}; allowed: a sum of at most 1",
+            "measure_share", values["measure_share"], "sum_at_most_1", "project_share",
+            values["project_share"],
         )
     if values["committee_size"] >= values["n_households"]:
-        raise ValueError(
+        raise ParameterError(
             f"parameter 'committee_size': got {values['committee_size']!r}; allowed: fewer than "
-            f"n_households ({values['n_households']})"
+            f"n_households ({values['n_households']})",
+            "committee_size", values["committee_size"], "fewer_than", "n_households",
+            values["n_households"],
         )
     return Parameters(values)
 

@@ -64,6 +64,7 @@ APP_KEYS: tuple[str, ...] = (
     "app.regime_left", "app.second_regime", "app.side_scenario", "app.side_control",
     "app.side_by_side", "app.seed", "app.seed_help",
     "app.parameters", "app.parameters_help", "app.at_most_live", "app.restart", "app.step",
+    "app.not_applied", "app.pending", "app.field_changed",
     "app.play", "app.pause", "app.reset", "app.speed", "app.month", "app.status",
     "app.instructor_events", "app.events", "app.happened", "app.coming", "app.event_month",
     "app.event_no_effect", "app.reason_already", "app.reason_no_team", "app.reason_team_there",
@@ -164,6 +165,30 @@ def t(key: str, lang: str | None = DEFAULT_LANG, /, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
+_PROBLEM_KEYS = {
+    "bool": "problem.value", "choice": "problem.value", "range": "problem.value",
+    "after": "problem.after", "sum_at_most_1": "problem.sum_at_most_1",
+    "fewer_than": "problem.fewer_than", "live_max": "problem.live_max", "seed": "problem.seed",
+    "regime": "problem.regime", "unknown": "problem.unknown",
+}
+"""Rules of :class:`village_sim.params.ParameterError` -> their message."""
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def _shown(value: Any) -> str:
+    """A value as the reader typed or would type it (no Python quotes or ``None``)."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return _number(value)
+    return str(value)
+
+
 class Catalog:
     """The messages of one language, with helpers for the names used in code.
 
@@ -215,6 +240,47 @@ class Catalog:
     def direction(self, direction: str) -> str:
         """``higher`` or ``lower``, translated."""
         return self(f"direction.{direction}")
+
+    def allowed(self, name: str) -> str:
+        """What parameter ``name`` allows, in plain words (its table: kind and range)."""
+        from village_sim.params import PARAM_BY_NAME
+
+        param = PARAM_BY_NAME[name]
+        if param.kind == "bool":
+            return self("allowed.bool")
+        if param.kind == "choice":
+            return self("allowed.choice", choices=", ".join(param.choices))
+        kind = self("allowed.integer") if param.kind in ("int", "optional_int") \
+            else self("allowed.number")
+        low = "−∞" if param.low is None else _number(param.low)
+        high = "∞" if param.high is None else _number(param.high)
+        text = self("allowed.above_to" if param.low_open else "allowed.between",
+                    kind=kind, low=low, high=high)
+        return self("allowed.or_never", allowed=text) if param.kind == "optional_int" else text
+
+    def field(self, name: str) -> str:
+        """The label of an input of the app: a parameter's label, or the seed's, the regime's."""
+        from village_sim.params import PARAM_BY_NAME
+
+        if name in PARAM_BY_NAME and name != "regime":
+            return self.param(name)
+        return {"seed": self("app.seed"), "regime": self("app.regime")}.get(name, name)
+
+    def problem(self, error: Any) -> str:
+        """A bad input (a :class:`village_sim.params.ParameterError`) in plain words.
+
+        Names the field by its label, repeats the value as given and says what is allowed,
+        in this catalog's language (the English ``str(error)`` is the CLI's and API's form,
+        with the parameter's code name).
+        """
+        key = _PROBLEM_KEYS.get(error.rule)
+        if key is None:  # a message with no structured form (e.g. a scenario file's)
+            return str(error)
+        allowed = self.allowed(error.name) if key == "problem.value" else ""
+        other = self.field(error.other) if error.other else ""
+        text = self(key, field=self.field(error.name), value=_shown(error.value),
+                    allowed=allowed, other=other, other_value=_shown(error.other_value))
+        return text[:1].upper() + text[1:]  # a sentence, even where a label is lower case
 
     def language_name(self, code: str) -> str:
         """A language's own name (``中文``, ``Tiếng Việt``, ``English``)."""

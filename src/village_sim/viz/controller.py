@@ -37,7 +37,7 @@ import pandas as pd
 from village_sim.events import Event
 from village_sim.i18n import Catalog
 from village_sim.model import METRIC_NAMES, VillageModel, normalize_rng
-from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
+from village_sim.params import PARAM_BY_NAME, REGIMES, ParameterError, resolve_parameters
 from village_sim.state import NEVER
 from village_sim.village import Cause
 from village_sim.viz.charts import CHARTS, MetricChart, Series, any_metric_spec
@@ -65,6 +65,7 @@ __all__ = [
     "parse_settings",
     "plan_sides",
     "parse_value",
+    "pending_fields",
     "scenario_settings",
 ]
 
@@ -122,11 +123,24 @@ DEFAULT_ANY_METRIC = "perceived_detection"
 
 
 class SettingsError(ValueError):
-    """Bad settings: ``messages`` holds one line per bad input (all of them, not the first)."""
+    """Bad settings, all of them (not the first).
 
-    def __init__(self, messages: Sequence[str]):
-        super().__init__("; ".join(messages))
-        self.messages = list(messages)
+    Attributes:
+        messages: One English line per bad input (the API's and the CLI's format).
+        problems: The same inputs as :class:`~village_sim.params.ParameterError`, for the page
+            to say in the reader's language with the field's label
+            (:meth:`village_sim.i18n.Catalog.problem`); a message with no structured
+            counterpart (a scenario file that cannot be read) is a problem of rule ``"other"``.
+    """
+
+    def __init__(self, messages: Sequence[str | ParameterError]):
+        self.problems = [m if isinstance(m, ParameterError)
+                         else ParameterError(m, "", m, "other") for m in messages]
+        self.messages = [str(p) for p in self.problems]
+        super().__init__("; ".join(self.messages))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.problems,))
 
 
 @dataclass(frozen=True)
@@ -209,11 +223,49 @@ def parse_value(name: str, text: str) -> Any:
                 continue
     value = param.validate(value)
     if name == "n_households" and value > MAX_APP_HOUSEHOLDS:
-        raise ValueError(
+        raise ParameterError(
             f"parameter 'n_households': got {value!r}; allowed in the live app: at most "
-            f"{MAX_APP_HOUSEHOLDS} (it draws every household; use 'village-sim run' for more)"
+            f"{MAX_APP_HOUSEHOLDS} (it draws every household; use 'village-sim run' for more)",
+            name, value, "live_max", other_value=MAX_APP_HOUSEHOLDS,
         )
     return value
+
+
+def _typed(name: str, text: str) -> Any:
+    """What a typed text means: its value where valid (blank: the default), else the text."""
+    if not text.strip() and PARAM_BY_NAME[name].kind != "optional_int":
+        return PARAM_BY_NAME[name].default
+    try:
+        return parse_value(name, text)
+    except ValueError:
+        return text.strip()
+
+
+def pending_fields(settings: Settings, seed: str, parameters: Mapping[str, str]) -> list[str]:
+    """The inputs whose typed text differs from the running ``settings``: they wait for Restart.
+
+    Compared by meaning, not by spelling: ``0.50`` is ``0.5``, a blank box is the default.
+
+    Returns:
+        ``"seed"`` and parameter names, in the order given.
+    """
+    changed = []
+    running_seed: Any = settings.seed.strip()
+    typed_seed: Any = seed.strip()
+    try:
+        running_seed, typed_seed = int(running_seed), int(typed_seed)
+    except ValueError:
+        pass  # compared as texts
+    if typed_seed != running_seed:
+        changed.append("seed")
+    for name, text in parameters.items():
+        if name not in PARAM_BY_NAME:
+            continue
+        running = settings.parameters.get(name)
+        before = PARAM_BY_NAME[name].default if running is None else _typed(name, running)
+        if _typed(name, text) != before:
+            changed.append(name)
+    return changed
 
 
 def parse_settings(settings: Settings) -> tuple[list[str], int, dict[str, Any]]:
@@ -226,13 +278,15 @@ def parse_settings(settings: Settings) -> tuple[list[str], int, dict[str, Any]]:
         SettingsError: listing every bad input, each message naming the input, the value and
             what is allowed.
     """
-    errors: list[str] = []
+    errors: list[ParameterError] = []
     regimes = [settings.regime]
     if settings.side_by_side:
         regimes.append(settings.compare_regime)
     for regime in regimes:
         if regime not in REGIMES:
-            errors.append(f"regime: got {regime!r}; allowed: one of " + ", ".join(REGIMES))
+            errors.append(ParameterError(
+                f"regime: got {regime!r}; allowed: one of " + ", ".join(REGIMES),
+                "regime", regime, "regime"))
     seed = 0
     try:
         parsed = normalize_rng(settings.seed)
@@ -241,24 +295,25 @@ def parse_settings(settings: Settings) -> tuple[list[str], int, dict[str, Any]]:
             raise ValueError(f"parameter 'rng': got {parsed!r}; allowed: a whole number >= 0")
         seed = parsed
     except ValueError as err:
-        errors.append(f"seed: {err}")
+        errors.append(ParameterError(f"seed: {err}", "seed", settings.seed.strip(), "seed"))
     overrides: dict[str, Any] = {}
     for name, text in settings.parameters.items():
         if name not in PARAM_BY_NAME:
-            errors.append(f"unknown parameter {name!r}")
+            errors.append(ParameterError(f"unknown parameter {name!r}", name, name, "unknown"))
             continue
         if not text.strip() and PARAM_BY_NAME[name].kind != "optional_int":
             continue  # blank: the default
         try:
             overrides[name] = parse_value(name, text)
-        except ValueError as err:
-            errors.append(str(err))
+        except ParameterError as err:
+            err.value = text.strip()  # the page repeats what was typed, not its parse
+            errors.append(err)
     if not errors:
         for regime in dict.fromkeys(regimes):
             try:
                 resolve_parameters(regime=regime, **overrides)
-            except ValueError as err:
-                errors.append(str(err))
+            except ParameterError as err:
+                errors.append(err)
                 break
     if errors:
         raise SettingsError(errors)
