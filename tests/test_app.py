@@ -956,10 +956,12 @@ def test_language_switch_and_scenario_picker_in_the_page(app) -> None:
 
     for part in (zh.title, zh.story, *zh.objectives, *zh.watch, *zh.questions):
         assert html_module.escape(part) in text
+    assert scenario.id not in text  # the scenario by its name, never its file's id
     toggle.v_model = LANGUAGES.index("vi")
     text = next(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
                 if (w.attributes or {}).get("data-testid") == "scenario-text")
     assert html_module.escape(scenario.text("vi").questions[0]) in text
+    assert scenario.id not in text
     assert heading("kin_premium") == t("app.chart_kin_premium", "vi")
     # back to free play
     rc.find(v.Select, label=t("app.scenario", "vi")).widget.v_model = t("app.no_scenario", "vi")

@@ -619,7 +619,7 @@ def ScenarioPanel(controller: Controller, lang: str = "en") -> None:
     body = (
         f"<h3 style='margin:0 0 4px 0'>{html.escape(text.title)}</h3>"
         "<div style='font-size:12px;color:#555'>"
-        + html.escape(_("app.scenario_loaded", title=scenario.id, months=scenario.steps,
+        + html.escape(_("app.scenario_loaded", title=text.label, months=scenario.steps,
                         control=control)) +
         "</div>"
         f"<h4 style='margin:6px 0 2px 0'>{html.escape(_('app.story'))}</h4>"
