@@ -35,6 +35,7 @@ from village_sim.scenario import (
     run_pair,
     scenario_ids,
 )
+from village_sim.viz.address import settings_from_query, settings_query
 from village_sim.viz.charts import CHARTS, chart_title
 from village_sim.viz.controller import (
     APP_PARAMETERS,
@@ -49,6 +50,7 @@ from village_sim.viz.controller import (
     parse_settings,
     parse_value,
     pending_fields,
+    plan_sides,
     scenario_settings,
 )
 from village_sim.viz.network import Status, clan_layout, status_codes
@@ -482,6 +484,102 @@ def test_rate_meter_reports_the_months_actually_played() -> None:
     assert meter.rate == pytest.approx(4 / 1.75)
     meter.reset()
     assert meter.rate is None
+
+
+@pytest.mark.parametrize("settings", [
+    Settings(parameters={**SMALL, "favoritism": "0.8", "quota": "0.25"}, seed="3"),
+    scenario_settings("team_leaves", side_by_side=True, seed="2"),
+], ids=["free_play", "scenario_and_control"])
+def test_downloaded_settings_repeat_the_page_run_exactly(settings: Settings,
+                                                         tmp_path: Path) -> None:
+    """Issue 15 item 7: the settings file the page gives is a --params file from which
+    ``village-sim run`` repeats the left run month by month, bit for bit."""
+    controller = Controller(settings)
+    controller.step(14)
+    series = controller.timeseries_table()
+    assert list(series.columns[:5]) == ["run", "role", "regime", "scenario", "seed"]
+    assert sorted(series["run"].unique()) == list(range(len(controller.runs)))
+    assert (series.groupby("run")["step"].max() == 14).all()
+    text = controller.settings_toml()
+    (tmp_path / "settings.toml").write_text(text, encoding="utf-8")
+    command = next(line.strip("# ").strip() for line in text.splitlines()
+                   if "village-sim run" in line)
+    args = command.split()[1:]
+    args[args.index("settings.toml")] = str(tmp_path / "settings.toml")
+    code, _out, err = run_cli([*args, "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 0, err
+    repeated = pd.read_csv(tmp_path / "out" / "timeseries.csv")
+    left = series[series["run"] == 0].drop(columns=["run", "role", "scenario"])
+    left = left.reset_index(drop=True)
+    assert list(repeated.columns) == list(left.columns)
+    pd.testing.assert_frame_equal(repeated, left, check_dtype=False, rtol=0, atol=1e-12)
+    decisions = controller.decisions_table()
+    again = pd.read_csv(tmp_path / "out" / "decisions.csv")
+    mine = decisions[decisions["run"] == 0].drop(
+        columns=["run", "role", "regime", "scenario", "seed"]).reset_index(drop=True)
+    assert len(mine) == len(again) > 0
+    assert (mine["household_id"].to_numpy() == again["household_id"].to_numpy()).all()
+    if len(controller.runs) == 2:
+        assert "Run 1 (\"Control: " in text
+
+
+def test_settings_file_names_what_the_command_cannot_repeat() -> None:
+    controller = Controller(Settings(parameters=SMALL, regime="committee_only",
+                                     compare_regime="team_alone", side_by_side=True))
+    controller.step(2)
+    controller.trigger("flood")
+    text = controller.settings_toml()
+    assert "Instructor's events, not repeated by that command: flood in month 3." in text
+    assert "Run 1 (\"" + t("regime_short.team_alone", "en") + "\"): regime team_alone" in text
+
+
+ADDRESS_CASES = [
+    Settings(),
+    Settings(regime="team_alone", seed="42", parameters={"favoritism": "0.8", "quota": "0.3"}),
+    Settings(regime="committee_only", compare_regime="team_without_supervision",
+             side_by_side=True, seed="7", parameters={"team_leaves": "24", "n_households": "150"}),
+    scenario_settings("team_leaves", side_by_side=True, seed="3"),
+    dataclasses.replace(scenario_settings("clan_village"), parameters={
+        **scenario_settings("clan_village").parameters, "sanction": "2"}),
+]
+
+
+@pytest.mark.parametrize("settings", ADDRESS_CASES)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_page_address_reopens_the_same_view(settings: Settings, lang: str) -> None:
+    """Issue 15 item 7: settings -> address -> settings runs the same villages."""
+    query = settings_query(settings, lang)
+    again, shown_lang, problems = settings_from_query(query)
+    assert problems == [] and shown_lang == lang
+    def meaning(s: Settings) -> list[tuple[Any, ...]]:  # defaults written or not: same runs
+        seed, sides = plan_sides(s)
+        return [(seed, side.regime, resolve_parameters(side.regime, **side.overrides),
+                 side.events, side.role, side.scenario) for side in sides]
+
+    assert meaning(again) == meaning(settings)
+    assert again.scenario == settings.scenario and again.side_by_side == settings.side_by_side
+    if settings.parameters.get("favoritism") == "0.8":
+        assert "favoritism=0.8" in query
+    assert "quota=" not in query  # defaults are not written (0.3 is the quota's default)
+
+
+def test_a_bad_address_opens_the_page_with_what_is_good() -> None:
+    settings, lang, problems = settings_from_query(
+        "lang=xx&seed=abc&regime=team_alone&favoritism=3&quota=0.2&bogus=1"
+        "&scenario=..%2F..%2Fetc%2Fpasswd")
+    assert lang is None
+    assert sorted(p.rule for p in problems) == ["language", "range", "scenario", "seed",
+                                                "unknown"]
+    assert settings.regime == "team_alone" and settings.seed == "1"
+    assert settings.parameters == {"quota": "0.2"} and settings.scenario is None
+    for problem in problems:
+        for code in LANGUAGES:
+            assert Catalog(code).problem(problem)  # each said in every language
+    # a combination refused: the parameters that make it go, the rest stays
+    settings, _lang, problems = settings_from_query("team_arrives=10&team_leaves=5&seed=4")
+    assert [p.rule for p in problems] == ["after"]
+    assert settings.seed == "4" and "team_leaves" not in settings.parameters
+    Controller(settings)  # and it runs
 
 
 def test_click_maps_to_the_household_drawn_there() -> None:

@@ -374,6 +374,48 @@ def test_restart_stays_on_screen_and_errors_show_by_the_toolbar_at_1280(
     session.check()
 
 
+def test_address_opens_a_shared_view_and_follows_changes(session: Session) -> None:
+    """Issue 15 item 7: a link opens the same view; applied settings go to the address; the
+    run's data and settings download from the page."""
+    page = session.page
+    page.goto(session.url + "?lang=vi&regime=committee_only&side_by_side=1&compare=team_alone"
+              "&seed=7&favoritism=0.8")
+    page.wait_for_selector("img[data-testid='network-1']")
+    assert page.locator("[data-testid='month']").inner_text() == t("app.month", "vi", month=0)
+    status = page.locator("[data-testid='month']").locator("xpath=..").inner_text()
+    assert t("app.status", "vi", households=300, seed=7) in status
+    assert page.get_by_label(t("param.favoritism", "vi"), exact=True).input_value() == "0.8"
+    # back to English with the language switch: the address follows
+    page.get_by_role("button", name="English", exact=True).click()
+    page.wait_for_function("() => location.search.includes('lang=en')")
+    assert "seed=7" in page.evaluate("location.search")
+    seed = page.get_by_label("seed", exact=True)
+    seed.fill("9")
+    seed.press("Enter")
+    page.get_by_role("button", name="Restart with these settings").click()
+    page.wait_for_function("() => location.search.includes('seed=9')")
+    session.step(2)
+    with page.expect_download() as info:
+        page.get_by_role("button", name=t("app.download_settings", "en")).click()
+    download = info.value
+    assert download.suggested_filename == "village_sim_seed9_month2_settings.toml"
+    text = Path(download.path()).read_text(encoding="utf-8")
+    assert "village-sim run --seed 9 --steps 2 --params settings.toml" in text
+    assert 'regime = "committee_only"' in text and "favoritism = 0.8" in text
+    with page.expect_download() as info:
+        page.get_by_role("button", name=t("app.download_series", "en")).click()
+    lines = Path(info.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("run,role,regime,scenario,seed,step,")
+    assert len(lines) == 1 + 2 * 3  # two runs, months 0-2
+    # a link with bad entries opens anyway, and says what it left out
+    page.goto(session.url + "?seed=abc&favoritism=3")
+    page.locator("[data-testid='error-banner']").wait_for()
+    banner = page.inner_text("[data-testid='error-banner']")
+    assert "“abc”" in banner and "“3”" in banner
+    session.wait_month(0)
+    session.check()
+
+
 def test_language_switch_translates_chart_titles_and_metric_names(session: Session) -> None:
     """English first; then Chinese, then Vietnamese: headings, table, buttons and pictures."""
     page = session.page

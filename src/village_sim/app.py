@@ -25,7 +25,7 @@ import html
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from village_sim.i18n import LANGUAGES, Catalog, language_names
 from village_sim.model import METRIC_NAMES
 from village_sim.params import PARAM_BY_NAME, REGIMES, ParameterError
 from village_sim.scenario import list_scenarios
+from village_sim.viz.address import settings_from_query, settings_query
 from village_sim.viz.charts import (
     ANY_METRIC,
     CHARTS,
@@ -456,6 +457,33 @@ def CurrentValues(frame: Frame, lang: str = "en") -> None:
 
 
 @solara.component
+def Downloads(controller: Controller, seed: int, month: int, lang: str = "en") -> None:
+    """The run so far for analysis: time series and decisions (CSV), settings (TOML).
+
+    Built when clicked, from the controller; sent through the page's own connection. The
+    files are named by ``seed`` and ``month`` (given, so the buttons re-render as they change).
+    """
+    _ = Catalog(lang)
+    stem = f"village_sim_seed{seed}_month{month}"
+    # the same callables every render: FileDownload forgets a pending click when its data
+    # changes, and a playing village re-renders this several times a second
+    files = solara.use_memo(lambda: (
+        ("app.download_series", "timeseries.csv",
+         lambda: controller.timeseries_table().to_csv(index=False), "text/csv"),
+        ("app.download_decisions", "decisions.csv",
+         lambda: controller.decisions_table().to_csv(index=False), "text/csv"),
+        ("app.download_settings", "settings.toml", controller.settings_toml,
+         "application/toml"),
+    ), [controller])
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "6px",
+                           "margin-top": "6px"}, classes=["vs-downloads"]):
+        solara.Text(_("app.download") + ":", style={"font-size": "13px"})
+        for key, name, data, mime in files:
+            solara.FileDownload(data, filename=f"{stem}_{name}", mime_type=mime,
+                                children=[solara.Button(_(key), outlined=True, small=True)])
+
+
+@solara.component
 def Inspector(controller: Controller, frame: Frame,
               selected: solara.Reactive[int | None], lang: str = "en") -> None:
     """Pick a household (list or click) and read its story under each regime."""
@@ -504,7 +532,9 @@ def StoryPanel(story: HouseholdStory, lang: str = "en") -> None:
 
 
 @solara.component
-def VillageApp(settings: Settings | None = None, controller: Controller | None = None) -> None:
+def VillageApp(settings: Settings | None = None, controller: Controller | None = None,
+               lang: str | None = None, problems: Sequence[ParameterError] = (),
+               on_settings: Callable[[Settings, str], None] | None = None) -> None:
     """The whole page: language, scenario, controls, networks, charts, table and inspector.
 
     Args:
@@ -512,16 +542,21 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
             a controller is given.
         controller: A controller to show (e.g. one a notebook also drives from code);
             default: a new one for this page.
+        lang: Initial language of a new controller (default English).
+        problems: What was refused before the page opened (a bad address), shown in the banner.
+        on_settings: Called with the settings and language whenever they change (the page's
+            address follows them: :func:`Page`).
     """
     given = controller
-    controller = solara.use_memo(lambda: given or Controller(settings or Settings()), [])
+    controller = solara.use_memo(
+        lambda: given or Controller(settings or Settings(), lang=lang or "en"), [])
     initial = controller.settings
-    lang = solara.use_reactive(controller.lang)
+    language = solara.use_reactive(controller.lang)
     version = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(5)
     selected: solara.Reactive[int | None] = solara.use_reactive(None)
-    errors: solara.Reactive[list[ParameterError]] = solara.use_reactive([])
+    errors: solara.Reactive[list[ParameterError]] = solara.use_reactive(list(problems))
     form = {
         "regime": solara.use_reactive(initial.regime),
         "compare_regime": solara.use_reactive(initial.compare_regime),
@@ -532,16 +567,21 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
             {**{name: _default_text(name) for name in APP_PARAMETERS},
              **initial.parameters}),
     }
-    _ = Catalog(lang.value)
+    _ = Catalog(language.value)
     names = language_names()
     codes = {names[code]: code for code in LANGUAGES}
+
+    def publish() -> None:
+        if on_settings is not None:
+            on_settings(controller.settings, controller.lang)
 
     def switch_language(name: str | None) -> None:
         if name is None:
             return
         controller.set_lang(codes[name])
-        lang.set(controller.lang)
+        language.set(controller.lang)
         changed()
+        publish()
 
     def changed() -> None:
         version.set(version.value + 1)
@@ -551,6 +591,7 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
         if selected.value is not None and selected.value >= controller.n_households:
             selected.set(None)
         changed()
+        publish()
 
     def reset() -> None:
         playing.set(False)
@@ -582,16 +623,16 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
                 "<span style='font-weight:normal;font-size:15px'>"
                 f"{html.escape(_('app.subheading'))}</span></h2>"))
             solara.Text(_("app.language") + ":", style={"font-size": "13px"})
-            solara.ToggleButtonsSingle(value=names[lang.value],
+            solara.ToggleButtonsSingle(value=names[language.value],
                                        values=[names[code] for code in LANGUAGES],
                                        on_value=switch_language, dense=True,
                                        classes=["vs-language"])
         with solara.Columns([1, 4], classes=["vs-main"]):
             with solara.Column():
-                Controls(controller, form, errors, applied, lang.value)
+                Controls(controller, form, errors, applied, language.value)
             with solara.Column():
                 LiveView(controller, version, playing, speed, selected, changed, reset,
-                         lang.value, form, errors)
+                         language.value, form, errors)
 
 
 @solara.component
@@ -673,11 +714,26 @@ def LiveView(controller: Controller, version: solara.Reactive[int],
         Networks(controller, frame, selected.set, lang)
         Charts(controller, frame, columns=3, lang=lang, on_change=on_changed)
     with solara.Columns([1, 1]):
-        CurrentValues(frame, lang)
+        with solara.Column(gap="0px"):
+            CurrentValues(frame, lang)
+            Downloads(controller, controller.seed, frame.month, lang)
         Inspector(controller, frame, selected, lang)
 
 
 @solara.component
 def Page() -> None:
-    """Entry point of ``solara run village_sim.app``."""
-    VillageApp()
+    """Entry point of ``solara run village_sim.app``.
+
+    The page's address holds its settings (:mod:`village_sim.viz.address`): opened from a
+    shared link, the page starts with them (a bad entry is said in the banner and left out);
+    applied settings and the language are written back to the address.
+    """
+    router = solara.use_router()
+    opened = solara.use_memo(lambda: settings_from_query(router.search), [])
+
+    def follow(settings: Settings, lang: str) -> None:
+        query = settings_query(settings, lang)
+        if query != (router.search or ""):
+            router.push(f"{router.path or '/'}?{query}")
+
+    VillageApp(settings=opened[0], lang=opened[1], problems=opened[2], on_settings=follow)

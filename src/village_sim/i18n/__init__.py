@@ -64,7 +64,8 @@ APP_KEYS: tuple[str, ...] = (
     "app.regime_left", "app.second_regime", "app.side_scenario", "app.side_control",
     "app.side_by_side", "app.seed", "app.seed_help",
     "app.parameters", "app.parameters_help", "app.at_most_live", "app.restart", "app.step",
-    "app.not_applied", "app.pending", "app.field_changed",
+    "app.not_applied", "app.pending", "app.field_changed", "app.download",
+    "app.download_series", "app.download_decisions", "app.download_settings",
     "app.play", "app.pause", "app.reset", "app.speed", "app.month", "app.status",
     "app.instructor_events", "app.events", "app.happened", "app.coming", "app.event_month",
     "app.event_no_effect", "app.reason_already", "app.reason_no_team", "app.reason_team_there",
@@ -169,7 +170,8 @@ _PROBLEM_KEYS = {
     "bool": "problem.value", "choice": "problem.value", "range": "problem.value",
     "after": "problem.after", "sum_at_most_1": "problem.sum_at_most_1",
     "fewer_than": "problem.fewer_than", "live_max": "problem.live_max", "seed": "problem.seed",
-    "regime": "problem.regime", "unknown": "problem.unknown",
+    "regime": "problem.regime", "unknown": "problem.unknown", "language": "problem.language",
+    "scenario": "problem.scenario",
 }
 """Rules of :class:`village_sim.params.ParameterError` -> their message."""
 
@@ -264,7 +266,8 @@ class Catalog:
 
         if name in PARAM_BY_NAME and name != "regime":
             return self.param(name)
-        return {"seed": self("app.seed"), "regime": self("app.regime")}.get(name, name)
+        return {"seed": self("app.seed"), "regime": self("app.regime"),
+                "lang": self("app.language"), "scenario": self("app.scenario")}.get(name, name)
 
     def problem(self, error: Any) -> str:
         """A bad input (a :class:`village_sim.params.ParameterError`) in plain words.

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1011,6 +1011,71 @@ class Controller:
         """What the charts mark: (month, number, run index or None if in every run)."""
         return [(event.month, str(number), runs[0] if len(runs) < len(self.runs) else None)
                 for number, (event, runs) in enumerate(self.events(), start=1)]
+
+    # ------------------------------------------------------------------ downloads
+    def _runs_table(self, table: Callable[[Run], pd.DataFrame]) -> pd.DataFrame:
+        frames = []
+        for index, run in enumerate(self.runs):
+            frame = table(run).copy()
+            leading: list[tuple[str, int | str]] = [
+                ("run", index), ("role", run.side.role), ("regime", run.regime),
+                ("scenario", run.side.scenario or ""), ("seed", self.seed)]
+            for position, (name, value) in enumerate(leading):
+                frame.insert(position, name, value)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def timeseries_table(self) -> pd.DataFrame:
+        """Every run's metrics by month so far, as ``village-sim run`` writes them.
+
+        The columns of ``timeseries.csv`` (``step`` and every metric) after ``run`` (0 left,
+        1 right), ``role`` (regime / scenario / control), ``regime``, ``scenario``, ``seed``.
+        """
+        from village_sim.experiment import timeseries
+
+        with self.lock:
+            return self._runs_table(lambda run: timeseries(run.model))
+
+    def decisions_table(self) -> pd.DataFrame:
+        """Every run's registration decisions so far (``decisions.csv``).
+
+        With the same leading columns as :meth:`timeseries_table`.
+        """
+        with self.lock:
+            return self._runs_table(Run.decision_log)
+
+    def settings_toml(self) -> str:
+        """The settings in force as a ``--params`` file.
+
+        ``village-sim run`` repeats the left run from it exactly; the header says how, and
+        what it cannot repeat (the instructor's events, the right run's differences).
+        """
+        from village_sim.experiment import format_toml
+        from village_sim.outputs import package_version
+
+        with self.lock:
+            left = self.runs[0]
+            steps = max(self.month, 1)
+            command = f"village-sim run --seed {self.seed} --steps {steps} --params settings.toml"
+            if left.side.scenario is not None:
+                command += f" --scenario {left.side.scenario}"
+            header = [f"Settings of the village_sim live app (village-sim {package_version()}),"
+                      f" saved at month {self.month}.",
+                      "Repeat the left run (\"" + left.label_in("en") + "\") with:",
+                      f"  {command}"]
+            if self.instructor:
+                header.append("Instructor's events, not repeated by that command: " + ", ".join(
+                    f"{e.kind} in month {e.month}" for e in self.instructor) + ".")
+            for index, run in enumerate(self.runs[1:], start=1):
+                differs = {k: v for k, v in run.side.overrides.items()
+                           if left.side.overrides.get(k, PARAM_BY_NAME[k].default) != v}
+                differs |= {k: PARAM_BY_NAME[k].default for k in left.side.overrides
+                            if k not in run.side.overrides}
+                header.append(f"Run {index} (\"{run.label_in('en')}\"): regime {run.regime}"
+                              + (f", scenario {run.side.scenario}" if run.side.scenario else "")
+                              + (", otherwise as above" if not differs else ", with " + ", ".join(
+                                  f"{k} = {v}" for k, v in sorted(differs.items()))) + ".")
+            return format_toml({"regime": left.regime, **left.side.overrides}, header)
 
     # ------------------------------------------------------------------ pictures
     def frame(self, view: str = "truth", size_by: str = "income",

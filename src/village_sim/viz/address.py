@@ -1,0 +1,141 @@
+"""The page's address: a view's settings in its query string, to share as a link and reopen.
+
+``?lang=vi&regime=committee_only&side_by_side=1&compare=team_alone&seed=7&favoritism=0.8``
+opens the app in Vietnamese, side by side, on seed 7 with that parameter; ``scenario=ID``
+loads a shipped teaching scenario (by id only: an address never makes the server open a file).
+Parameters are written only where they differ from their default, by their names in
+docs/parameters.md. Pure Python, no Solara: the page (``village_sim.app``) reads the address
+once when it opens and writes it whenever settings are applied.
+
+A bad address never stops the page: every bad entry is left out, said as a
+:class:`~village_sim.params.ParameterError` (shown in the page's banner), and the rest applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode
+
+from village_sim.i18n import check_lang
+from village_sim.params import PARAM_BY_NAME, ParameterError
+from village_sim.viz.controller import (
+    Settings,
+    SettingsError,
+    parameter_text,
+    parse_settings,
+    parse_value,
+    scenario_settings,
+)
+
+__all__ = ["settings_from_query", "settings_query"]
+
+APP_KEYS = ("lang", "scenario", "regime", "side_by_side", "compare", "seed")
+"""The address's own keys, before the parameters (which go by their names)."""
+
+
+def settings_query(settings: Settings, lang: str) -> str:
+    """The query string (without ``?``) that reopens ``settings`` in ``lang``.
+
+    Scenario events are not written: the scenario's id brings them back.
+    """
+    items: list[tuple[str, str]] = [("lang", check_lang(lang))]
+    if settings.scenario is not None and _shipped(settings.scenario):
+        items.append(("scenario", settings.scenario))
+    items.append(("regime", settings.regime))
+    if settings.side_by_side:
+        items.append(("side_by_side", "1"))
+        if settings.scenario is None:
+            items.append(("compare", settings.compare_regime))
+    items.append(("seed", settings.seed.strip()))
+    for name, text in settings.parameters.items():
+        if name not in PARAM_BY_NAME or not text.strip():
+            continue
+        try:
+            value = parse_value(name, text)
+        except ValueError:
+            continue  # never applied: a running village cannot hold it
+        if value != PARAM_BY_NAME[name].default:
+            items.append((name, parameter_text(value)))
+    return urlencode(items)
+
+
+def settings_from_query(search: str | None) -> tuple[Settings, str | None, list[ParameterError]]:
+    """Read an address's query string.
+
+    Returns:
+        (settings, language or None if the address names none, problems): the settings hold
+        every good entry; each bad one is left out and said in ``problems``.
+    """
+    problems: list[ParameterError] = []
+    entries: dict[str, str] = {}
+    for key, value in parse_qsl(search or "", keep_blank_values=True):
+        entries[key] = value  # a repeated key: the last wins, as in a form
+    lang = None
+    if "lang" in entries:
+        try:
+            lang = check_lang(entries["lang"])
+        except ValueError as err:
+            problems.append(ParameterError(str(err), "lang", entries["lang"], "language"))
+    base = Settings()
+    scenario = entries.get("scenario")
+    if scenario is not None:
+        if _shipped(scenario):
+            base = scenario_settings(scenario)
+        else:
+            problems.append(ParameterError(
+                f"scenario: got {scenario!r}; allowed: the id of a shipped scenario",
+                "scenario", scenario, "scenario"))
+    parameters = dict(base.parameters)
+    for key, value in entries.items():
+        if key in APP_KEYS:
+            continue
+        if key not in PARAM_BY_NAME or key == "regime":
+            problems.append(ParameterError(f"unknown parameter {key!r}", key, key, "unknown"))
+            continue
+        parameters[key] = value
+    settings = Settings(
+        regime=entries.get("regime", base.regime),
+        compare_regime=entries.get("compare", base.compare_regime),
+        side_by_side=entries.get("side_by_side", "0").strip().lower() in ("1", "true", "yes"),
+        seed=entries.get("seed", base.seed),
+        parameters=parameters, events=base.events, scenario=base.scenario,
+    )
+    return _keep_what_validates(settings, base, problems), lang, problems
+
+
+def _keep_what_validates(settings: Settings, base: Settings,
+                         problems: list[ParameterError]) -> Settings:
+    """``settings`` with each refused entry put back to ``base``'s (said in ``problems``)."""
+    try:
+        parse_settings(settings)
+        return settings
+    except SettingsError as err:
+        problems.extend(err.problems)
+        refused = {p.name for p in err.problems} | {p.other for p in err.problems if p.other}
+    kept = Settings(
+        regime=base.regime if "regime" in refused else settings.regime,
+        compare_regime=base.compare_regime if "regime" in refused else settings.compare_regime,
+        side_by_side=settings.side_by_side,
+        seed=base.seed if "seed" in refused else settings.seed,
+        parameters=_without(settings.parameters, base.parameters, refused),
+        events=settings.events, scenario=settings.scenario,
+    )
+    try:
+        parse_settings(kept)
+        return kept
+    except SettingsError:
+        return base  # a combination still refused: the address's parameters are all dropped
+
+
+def _without(parameters: Mapping[str, str], base: Mapping[str, str],
+             refused: set[str]) -> dict[str, str]:
+    out = {k: v for k, v in parameters.items() if k not in refused}
+    out.update({k: v for k, v in base.items() if k in refused})
+    return out
+
+
+def _shipped(ref: str) -> bool:
+    from village_sim.scenario import list_scenarios
+
+    return ref in {s.id for s in list_scenarios()}
+
