@@ -24,6 +24,7 @@ import solara
 
 import village_sim
 from village_sim.app import VillageApp, data_url
+from village_sim.codes import Outcome
 from village_sim.events import Event
 from village_sim.i18n import APP_KEYS, LANGUAGES, Catalog, language_names, t
 from village_sim.model import METRIC_NAMES
@@ -846,7 +847,8 @@ def test_click_on_network_opens_the_inspector(app) -> None:
     width, height = picture.fig.size()
     x, y = picture.ax.transData.transform(controller.runs[0].layout.xy[household])
     rc.find(testid="network-0").widget.vue_clicked({"x": x / width, "y": 1.0 - y / height})
-    assert rc.find(v.Select, label="household").widget.v_model == \
+    # the picker is searchable (an autocomplete over every household)
+    assert rc.find(v.Autocomplete, label="household").widget.v_model == \
         controller.household_label(household)
     shown = pictures(rc)
     assert shown["household-chart"] == data_url(controller.story_chart(household))
@@ -856,8 +858,45 @@ def test_click_on_network_opens_the_inspector(app) -> None:
     facts = [t for t in texts if "household-facts" in t]
     assert len(facts) == 1 and "responsible helper" in facts[0]
     # the list picks too
-    rc.find(v.Select, label="household").widget.v_model = controller.household_label(3)
+    rc.find(v.Autocomplete, label="household").widget.v_model = controller.household_label(3)
     assert pictures(rc)["household-chart"] == data_url(controller.story_chart(3))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_inspector_compares_runs_in_one_table_in_the_readers_language(lang: str) -> None:
+    """Issue 15 items 3 and 8: one facts table with a column per run, the rows that differ
+    between runs highlighted; decisions below with their words from the catalog."""
+    controller = Controller(Settings(side_by_side=True, parameters=SMALL,
+                                     regime="committee_only",
+                                     compare_regime="team_and_committee"), lang=lang)
+    controller.step(26)
+    _ = Catalog(lang)
+    box, rc = solara.render(VillageApp(controller=controller), handle_error=False)
+    try:
+        # a household the two regimes treated differently
+        registered = [set(run.model.registered.nonzero()[0]) for run in controller.runs]
+        household = min(registered[0] ^ registered[1])
+        rc.find(v.Autocomplete, label=_("app.household")).widget.v_model = \
+            controller.household_label(household)
+        table = next(x for x in html_texts(rc) if "data-testid='household-facts'" in x)
+        for run in controller.runs:
+            assert html.escape(run.label) in table
+        row = next(r for r in table.split("<tr")
+                   if html.escape(_("story.registered")) in r)
+        assert "vs-differs" in row and "background:#fff1b8" in row  # the difference, marked
+        same = next(r for r in table.split("<tr") if html.escape(_("story.persons")) in r)
+        assert "vs-differs" not in same
+        decisions = [x for x in html_texts(rc) if "data-testid='household-decisions'" in x]
+        assert 1 <= len(decisions) <= 2
+        words = {_.outcome(o.name.lower()) for o in Outcome}
+        assert any(html.escape(w) in d for w in words for d in decisions)
+        if lang != "en":
+            english = {"registered", "committee", "estimated poor", "yes", "never", "yuan",
+                       "helper", "clan", "favoured"}
+            shown = html.unescape(" ".join(decisions) + table)
+            assert not {w for w in english if re.search(rf"\b{w}\b", shown)}, shown
+    finally:
+        rc.close()
 
 
 def test_instructor_event_buttons(app) -> None:

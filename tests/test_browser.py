@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
 import pytest
 
 from village_sim.app import _packaged_cjk_font
@@ -290,7 +291,8 @@ def test_inspect_a_household_by_clicking_the_network(session: Session) -> None:
     page.wait_for_selector("img[data-testid='household-chart']")
     facts = page.inner_text("[data-testid='household-facts']")
     assert "responsible helper" in facts and "registered now" in facts
-    assert f"#{household} · clan" in page.inner_text(".vs-household-select .v-select__selection")
+    picker = page.locator(".vs-household-select input[type=text]")
+    assert f"#{household} · clan" in picker.input_value()
     decisions = page.inner_text("[data-testid='household-decisions']")
     assert "registered" in decisions and "committee" in decisions
     before = session.src("household-chart")
@@ -298,6 +300,50 @@ def test_inspect_a_household_by_clicking_the_network(session: Session) -> None:
     page.wait_for_function(
         "old => document.querySelector(\"img[data-testid='household-chart']\").src !== old",
         arg=before, timeout=TIMEOUT_MS)
+    session.check()
+
+
+def test_inspector_side_by_side_at_1280_shows_its_values_and_searches(
+        session: Session) -> None:
+    """Issue 15 item 3 on a projector: the story opens on screen, every value cell of the
+    facts table is visible side by side, and the picker narrows by what is typed."""
+    page = session.page
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.get_by_text("side by side: a second regime").click()
+    page.wait_for_selector("img[data-testid='network-1']")
+    session.step(13)
+    image = page.locator("img[data-testid='network-1']")
+    box = image.bounding_box()
+    assert box is not None
+    reference = Controller(Settings(side_by_side=True))
+    reference.step(13)
+    run = reference.runs[1]
+    household = int(np.flatnonzero(run.model.registered)[0])
+    width, height = run.picture.fig.size()
+    x, y = run.picture.ax.transData.transform(run.layout.xy[household])
+    image.click(position={"x": x / width * box["width"], "y": (1 - y / height) * box["height"]})
+    facts = page.locator("[data-testid='household-facts']")
+    facts.wait_for()
+    time.sleep(0.5)
+    screen = {"x": 0, "y": 0, "width": 1280, "height": 720}
+    header = facts.locator("thead th")
+    assert header.count() == 3  # the fact, then one column per run
+    for i in range(3):  # every column's heading and first value on screen
+        assert _inside(header.nth(i).bounding_box(), screen), i
+        assert _inside(facts.locator("tbody tr").first.locator("td").nth(i).bounding_box(),
+                       {"x": 0, "y": -10_000, "width": 1280, "height": 20_000}), i
+    top = page.locator(".vs-household-select").bounding_box()
+    assert top is not None and 0 <= top["y"] < 720, "the story opened off screen"
+    footer = page.locator(".vs-footer").bounding_box()  # the controls keep their fifth
+    assert footer is not None and footer["width"] <= 0.22 * 1280, footer
+    # search: typing narrows the list of households
+    picker = page.locator(".vs-household-select input[type=text]")
+    picker.click()
+    picker.fill(f"#{household} ")
+    item = page.locator(".v-autocomplete__content .v-list-item")
+    item.first.wait_for()
+    assert 1 <= item.count() <= 3 and f"#{household} ·" in item.first.inner_text()
+    page.keyboard.press("Escape")
     session.check()
 
 
@@ -344,6 +390,7 @@ def test_restart_stays_on_screen_and_errors_show_by_the_toolbar_at_1280(
         top = moved
         footer = page.locator(".vs-footer").bounding_box()
         assert _inside(footer, screen), (scrolled, footer)
+        assert footer is not None and footer["width"] <= 0.22 * 1280, footer  # a fifth
         assert _inside(restart.bounding_box(), footer), (scrolled, restart.bounding_box())
         assert _inside(seed.bounding_box(), screen), scrolled
     # the button's label wraps inside it rather than overflowing the narrow column

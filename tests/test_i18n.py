@@ -18,12 +18,14 @@ from pathlib import Path
 import pytest
 
 import village_sim
+from village_sim.codes import Actor, Outcome, Reason
 from village_sim.events import EVENT_KINDS
 from village_sim.fonts import CJK_FAMILY, FONT_FILE, families, missing_glyphs, use_fonts
 from village_sim.i18n import APP_KEYS, LANGUAGES, Catalog, check_lang, messages, t
 from village_sim.model import METRIC_NAMES
 from village_sim.params import PARAMETERS, REGIMES
 from village_sim.scenario import DIRECTIONS
+from village_sim.village import Cause
 
 PACKAGE = Path(village_sim.__file__).parent
 CATALOG_DIR = PACKAGE / "i18n"
@@ -38,6 +40,10 @@ FAMILIES: dict[str, set[str]] = {
     "param": {p.name for p in PARAMETERS},
     "event": set(EVENT_KINDS),
     "direction": set(DIRECTIONS),
+    "actor": {a.name.lower() for a in Actor if a != Actor.NOBODY},
+    "outcome": {o.name.lower() for o in Outcome},
+    "reason": {r.name.lower() for r in Reason},
+    "cause": {c.name.lower() for c in Cause},
 }
 
 

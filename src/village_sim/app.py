@@ -53,6 +53,7 @@ from village_sim.viz.controller import (
     HouseholdStory,
     Settings,
     SettingsError,
+    decision_rows,
     parse_settings,
     parse_value,
     pending_fields,
@@ -103,7 +104,8 @@ LAYOUT_CSS = (
     # seed and Restart stay on screen while the parameters scroll by; the column around them
     # must not be a scroll box of its own (Vuetify's .col has overflow: auto), or sticky
     # would stick within it and never to the screen
-    ".vs-main > .col:first-child { overflow: visible !important; }\n"
+    # (and min-width 0 as a scroll box has, or its widest content would widen the column)
+    ".vs-main > .col:first-child { overflow: visible !important; min-width: 0; }\n"
     ".vs-footer { position: sticky; bottom: 0; z-index: 4; background: #fff;"
     " border-top: 1px solid #bbb; box-shadow: 0 -3px 6px rgba(0,0,0,.12); padding: 6px 8px; }"
 )
@@ -486,7 +488,12 @@ def Downloads(controller: Controller, seed: int, month: int, lang: str = "en") -
 @solara.component
 def Inspector(controller: Controller, frame: Frame,
               selected: solara.Reactive[int | None], lang: str = "en") -> None:
-    """Pick a household (list or click) and read its story under each regime."""
+    """Pick a household (search the list or click the network) and read its story.
+
+    One facts table with a column per run, the cells that differ between runs highlighted;
+    below it, full width, each run's registration decisions. Opening a household scrolls its
+    story into view.
+    """
     _ = Catalog(lang)
     labels = solara.use_memo(
         lambda: [controller.household_label(i) for i in range(controller.n_households)],
@@ -496,39 +503,69 @@ def Inspector(controller: Controller, frame: Frame,
         selected.value < len(labels) else None
 
     def pick(label: str | None) -> None:
-        selected.set(None if label is None else labels.index(label))
+        selected.set(None if not label or label not in labels else labels.index(label))
 
     with solara.Card(_("app.household_inspector"), margin=0):
         solara.Text(_("app.pick_household"), style={"font-size": "12px"})
-        solara.Select(label=_("app.household"), values=labels, value=current, on_value=pick,
-                      style={"max-width": "320px"}, classes=["vs-household-select"])
+        # searchable: type a number, a clan or "cadre" to narrow 2,000 households
+        solara.v.Autocomplete(label=_("app.household"), items=labels, v_model=current,
+                              on_v_model=pick, clearable=True, auto_select_first=True,
+                              no_data_text=_("app.none"), style_="max-width: 420px",
+                              class_="vs-household-select")
         if current is None:
             return
         household = int(selected.value)  # type: ignore[arg-type]
         stories = controller.stories(household)
+        ScrollIntoView(token=f"{household}")
         Picture(src=data_url(controller.story_chart(household)),
                 alt=_("app.household_chart_alt", id=household), testid="household-chart",
                 maxwidth="640px")
-        with solara.Columns([1] * len(stories)):
-            for story in stories:
-                StoryPanel(story, lang)
+        header, rows, differ = story_facts(stories, lang)
+        solara.HTML(tag="div", unsafe_innerHTML=_facts_html(header, rows, differ))
+        for story in stories:
+            ties = ", ".join(f"#{c}" for c in story.cadre_ties) or _("app.none")
+            solara.HTML(tag="div", unsafe_innerHTML=(
+                f"<h4 style='margin:10px 0 2px 0'>"
+                f"{html.escape(_('story.decisions_of', run=story.label))}</h4>"
+                f"<div style='font-size:14px'>{html.escape(_('app.kin_ties', ties=ties))}</div>"))
+            if story.decisions.empty:
+                solara.Text(_("app.no_decisions"), style={"font-size": "14px"})
+            else:
+                dheader, drows = decision_rows(story.decisions, lang)
+                Table(dheader, drows, testid="household-decisions")
 
 
-@solara.component
-def StoryPanel(story: HouseholdStory, lang: str = "en") -> None:
-    """One regime's account of a household: facts, kin ties to cadres, decisions."""
+def story_facts(stories: Sequence[HouseholdStory], lang: str
+                ) -> tuple[list[str], list[list[str]], list[bool]]:
+    """The facts of every run in one table: (header, rows, whether each row differs)."""
     _ = Catalog(lang)
-    with solara.Column(gap="4px"):
-        solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(story.label)}</b>")
-        Table(["", ""], [[k, v] for k, v in story.facts.items()], testid="household-facts")
-        ties = ", ".join(f"#{c}" for c in story.cadre_ties) or _("app.none")
-        solara.Text(_("app.kin_ties", ties=ties), style={"font-size": "13px"})
-        if story.decisions.empty:
-            solara.Text(_("app.no_decisions"), style={"font-size": "13px"})
-        else:
-            rows = [[str(v) for v in row] for row in story.decisions.itertuples(index=False)]
-            header = [c.replace("_", " ") for c in story.decisions.columns]
-            Table(header, rows, testid="household-decisions")
+    header = [_("story.facts_header"), *(story.label for story in stories)]
+    rows, differ = [], []
+    for key in stories[0].facts:
+        values = [story.facts.get(key, "") for story in stories]
+        rows.append([key, *values])
+        differ.append(len(stories) > 1 and len(set(values)) > 1)
+    return header, rows, differ
+
+
+def _facts_html(header: list[str], rows: list[list[str]], differ: list[bool]) -> str:
+    head = "".join(f"<th style='text-align:left;padding:3px 8px'>{html.escape(h)}</th>"
+                   for h in header)
+    body = "".join(
+        f"<tr{' class=vs-differs' if d else ''}>" + "".join(
+            f"<td style='padding:2px 8px;vertical-align:top"
+            f"{';background:#fff1b8;font-weight:600' if d and i > 0 else ''}'>"
+            f"{html.escape(c)}</td>" for i, c in enumerate(r)) + "</tr>"
+        for r, d in zip(rows, differ, strict=True))
+    return (f"<table data-testid='household-facts' style='border-collapse:collapse;"
+            f"font-size:14px;width:100%;table-layout:auto;word-break:break-word'>"
+            f"<thead><tr style='border-bottom:1px solid #999'>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
+@solara.component_vue("viz/scroll_into_view.vue", vuetify=False)
+def ScrollIntoView(token: str = "") -> None:
+    """An empty marker that scrolls its card into view whenever ``token`` changes."""
 
 
 @solara.component
@@ -706,18 +743,19 @@ def LiveView(controller: Controller, version: solara.Reactive[int],
                                    on_value=lambda v: view.set(views[v]), dense=True)
         solara.ToggleButtonsSingle(value=_(SIZE_KEYS[size_by.value]), values=list(sizes),
                                    on_value=lambda v: size_by.set(sizes[v]), dense=True)
+    # a household's story opens next to the network(s) it was clicked in
     if len(frame.networks) == 1:  # network and charts side by side
         with solara.Columns([5, 6]):
-            Networks(controller, frame, selected.set, lang)
+            with solara.Column():
+                Networks(controller, frame, selected.set, lang)
+                Inspector(controller, frame, selected, lang)
             Charts(controller, frame, columns=2, lang=lang, on_change=on_changed)
     else:
         Networks(controller, frame, selected.set, lang)
-        Charts(controller, frame, columns=3, lang=lang, on_change=on_changed)
-    with solara.Columns([1, 1]):
-        with solara.Column(gap="0px"):
-            CurrentValues(frame, lang)
-            Downloads(controller, controller.seed, frame.month, lang)
         Inspector(controller, frame, selected, lang)
+        Charts(controller, frame, columns=3, lang=lang, on_change=on_changed)
+    CurrentValues(frame, lang)
+    Downloads(controller, controller.seed, frame.month, lang)
 
 
 @solara.component

@@ -239,6 +239,22 @@ class Catalog:
         """Label of an event kind."""
         return self(f"event.{kind}")
 
+    def actor(self, name: str) -> str:
+        """Who acted in a decision (``village_sim.codes.Actor``, lower-case name)."""
+        return self(f"actor.{name}")
+
+    def outcome(self, name: str) -> str:
+        """A decision's outcome (``village_sim.codes.Outcome``, lower-case name)."""
+        return self(f"outcome.{name}")
+
+    def reason(self, name: str) -> str:
+        """A decision's reason (``village_sim.codes.Reason``, lower-case name)."""
+        return self(f"reason.{name}")
+
+    def cause(self, name: str) -> str:
+        """A cause of poverty (``village_sim.village.Cause``, lower-case name)."""
+        return self(f"cause.{name}")
+
     def direction(self, direction: str) -> str:
         """``higher`` or ``lower``, translated."""
         return self(f"direction.{direction}")

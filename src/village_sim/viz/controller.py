@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from village_sim.codes import ACTOR_TEXT, OUTCOME_TEXT, REASON_TEXT, Actor, Outcome, Reason
 from village_sim.events import Event
 from village_sim.i18n import Catalog
 from village_sim.model import METRIC_NAMES, VillageModel, normalize_rng
@@ -64,6 +65,7 @@ __all__ = [
     "event_effect",
     "parse_settings",
     "plan_sides",
+    "decision_rows",
     "parse_value",
     "pending_fields",
     "scenario_settings",
@@ -655,31 +657,41 @@ class Run:
         kin = model.kin
         ties = kin.indices[kin.indptr[i]:kin.indptr[i + 1]]
         cadre_ties = [int(j) for j in ties if model.cadre[j]]
+        _ = self._  # the facts in the picture's language (labels and values)
         if model.cadre[i]:
-            role = "cadre household (on the committee)"
+            role = _("story.role_cadre")
         elif model.cadre_kin[i]:
-            role = "kin of a cadre"
+            role = _("story.role_kin")
         elif model.cadre_friend[i]:
-            role = "friend of a cadre"
+            role = _("story.role_friend")
         else:
-            role = "no tie to a cadre"
+            role = _("story.role_none")
         helper = int(model.helper[i])
         visited = int(model.team.visit_month[i])
         y = float(model.per_capita_income()[i])
+
+        def yuan(amount: float) -> str:
+            return _("story.yuan", amount=f"{amount:,.0f}")
+
+        def yes(flag: Any) -> str:
+            return _("app.yes") if flag else _("app.no")
+
         facts = {
-            "clan": str(int(model.clan[i]) + 1),
-            "persons": str(int(model.persons[i])),
-            "ties": role,
-            "income per person (y, 12 months)": f"{y:,.0f} yuan",
-            "poor (y below the line)": "yes" if y < model.p.poverty_line else "no",
-            "registered now": "yes" if model.registered[i] else "no",
-            "aid received (total)": f"{float(model.aid_received[i]):,.0f} yuan",
-            "diverted money received (net)": f"{float(model.diverted_received[i]):,.0f} yuan",
-            "cause of poverty (truth)": Cause(int(model.cause[i])).name.lower().replace("_", " "),
-            "responsible helper": f"helper {helper + 1}" if helper >= 0 else "none",
-            "last team visit": f"month {visited}" if visited > NEVER else "never",
-            "household-specific measures": str(int(model.measures_received[i])),
-            "trust in the committee": f"{float(model.trust[i]):.2f}",
+            _("story.clan"): str(int(model.clan[i]) + 1),
+            _("story.persons"): str(int(model.persons[i])),
+            _("story.ties"): role,
+            _("story.income"): yuan(y),
+            _("story.poor"): yes(y < model.p.poverty_line),
+            _("story.registered"): yes(model.registered[i]),
+            _("story.aid"): yuan(float(model.aid_received[i])),
+            _("story.diverted"): yuan(float(model.diverted_received[i])),
+            _("story.cause"): _.cause(Cause(int(model.cause[i])).name.lower()),
+            _("story.helper"): _("story.helper_n", n=helper + 1) if helper >= 0
+            else _("app.none"),
+            _("story.last_visit"): _("story.month_n", month=visited) if visited > NEVER
+            else _("story.never"),
+            _("story.measures"): str(int(model.measures_received[i])),
+            _("story.trust"): f"{float(model.trust[i]):.2f}",
         }
         log = self.decision_log()
         decisions = log[log["household_id"] == i].drop(columns="household_id")
@@ -688,6 +700,44 @@ class Run:
             cadre_ties=cadre_ties, income=np.array([h[i] for h in self.income]),
             aid=np.array([a[i] for a in self.aid]), label=self.label,
         )
+
+
+DECISION_COLUMNS = {"year": "story.year", "month": "story.month",
+                    "proposed_by": "story.proposed_by", "challenged_by": "story.challenged_by",
+                    "outcome": "story.outcome", "reason": "story.reason"}
+"""Decision-log columns -> their heading's message."""
+
+_ACTORS = {text: actor.name.lower() for text, actor in zip(ACTOR_TEXT, Actor, strict=True)}
+_OUTCOMES = {text: o.name.lower() for text, o in zip(OUTCOME_TEXT, Outcome, strict=True)}
+_REASONS = {text: r.name.lower() for text, r in zip(REASON_TEXT, Reason, strict=True)}
+
+
+def decision_rows(decisions: pd.DataFrame, lang: str) -> tuple[list[str], list[list[str]]]:
+    """A household's decisions (``HouseholdStory.decisions``) as a table in ``lang``.
+
+    The log's words (``village_sim.codes``) become the catalog's: who proposed or challenged,
+    the outcome and the reason.
+
+    Returns:
+        (header, rows).
+    """
+    _ = Catalog(lang)
+
+    def word(column: str, value: Any) -> str:
+        text = "" if value is None else str(value)
+        if column in ("proposed_by", "challenged_by"):
+            return _.actor(_ACTORS[text]) if _ACTORS.get(text, "nobody") != "nobody" else ""
+        if column == "outcome":
+            return _.outcome(_OUTCOMES[text])
+        if column == "reason":
+            return _.reason(_REASONS[text]) if text in _REASONS else text
+        return text
+
+    columns = list(decisions.columns)
+    header = [_(DECISION_COLUMNS[c]) if c in DECISION_COLUMNS else c for c in columns]
+    rows = [[word(c, v) for c, v in zip(columns, row, strict=True)]
+            for row in decisions.itertuples(index=False)]
+    return header, rows
 
 
 # ---------------------------------------------------------------------------- the app state
