@@ -26,7 +26,7 @@ import village_sim
 from village_sim.app import VillageApp, data_url
 from village_sim.codes import Outcome
 from village_sim.events import Event
-from village_sim.i18n import APP_KEYS, LANGUAGES, Catalog, language_names, t
+from village_sim.i18n import APP_KEYS, LANGUAGES, Catalog, language_names, messages, t
 from village_sim.model import METRIC_NAMES
 from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
 from village_sim.scenario import (
@@ -926,6 +926,85 @@ def test_instructor_event_buttons(app) -> None:
 
 
 # ---------------------------------------------------------------------------- languages, scenarios
+def _english_phrases(lang: str) -> set[str]:
+    """Phrases of the English catalog that must not appear in a page in ``lang``.
+
+    The literal parts of each English message (between its {fields}) that have at least two
+    words and eight characters, minus those the other catalog shares (names of languages).
+    """
+    import string
+
+    other = set(messages(lang).values())
+    phrases = set()
+    for key, text in messages("en").items():
+        if text in other or key.startswith("lang."):
+            continue
+        for literal, *_rest in string.Formatter().parse(text):
+            for part in re.split(r"[:;·()“”\"]", literal):
+                part = part.strip(" ,.—-")
+                if " " in part and len(part) >= 8 and re.search(r"[a-z]{3}", part):
+                    phrases.add(part)
+    return phrases
+
+
+def _page_text(rc) -> str:
+    """Every text the page shows: HTML (tags dropped), buttons, labels, hints, lists."""
+    parts = [re.sub(r"<[^>]+>", " ", html.unescape(w.unsafe_innerHTML or ""))
+             for w in rc.find(solara.widgets.HTML).widgets]
+    for widget in rc.find(v.Btn).widgets:
+        parts.extend(str(c) for c in widget.children if isinstance(c, str))
+    for kind in (v.TextField, v.Select, v.Autocomplete):
+        for widget in rc.find(kind).widgets:
+            parts.append(str(widget.label or ""))
+            parts.extend(str(m) for m in (widget.messages or []) if isinstance(m, str))
+            parts.extend(str(i) for i in (getattr(widget, "items", None) or [])
+                         if isinstance(i, str))
+    for widget in rc.find(v.Html).widgets:
+        parts.extend(str(c) for c in widget.children if isinstance(c, str))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("lang", ["zh", "vi", "en"])
+def test_no_english_left_in_the_page(lang: str) -> None:
+    """Issue 15 item 8: walk the page in zh and vi — free play side by side, a household
+    open, an event, a refused value, a scenario — and find no English catalog phrase.
+
+    The same walk in English is the check of the check: there it must find many.
+    """
+    _ = Catalog(lang)
+    controller = Controller(Settings(parameters=SMALL), lang=lang)
+    box, rc = solara.render(VillageApp(controller=controller), handle_error=False)
+    english = _english_phrases("vi" if lang == "en" else lang)
+    seen: list[str] = []
+    try:
+        rc.find(v.Switch, label=_("app.side_by_side")).widget.v_model = True
+        for _i in range(13):
+            rc.find(v.Btn, children=[_("app.step")]).widget.click()
+        rc.find(v.Btn, children=[_.event("flood")]).widget.click()
+        rc.find(v.Btn, children=[_.event("team_arrives")]).widget.click()  # says why not
+        household = int(np.flatnonzero(controller.runs[0].model.registered)[0])
+        rc.find(v.Autocomplete, label=_("app.household")).widget.v_model = \
+            controller.household_label(household)
+        seen.append(_page_text(rc))
+        field = rc.find(v.TextField, label=_.param("favoritism")).widget
+        field.v_model = "3"
+        field.fire_event("focusout", None)
+        rc.find(v.Btn, children=[_("app.restart")]).widget.click()
+        seen.append(_page_text(rc))
+        scenario = load_scenario("team_leaves")
+        rc.find(v.Select, label=_("app.scenario")).widget.v_model = scenario.text(lang).title
+        rc.find(v.Btn, children=[_("app.step")]).widget.click()
+        seen.append(_page_text(rc))
+    finally:
+        rc.close()
+    text = "\n".join(seen)
+    left = sorted(p for p in english if p in text)
+    if lang == "en":
+        assert len(left) >= 60, left  # the walk shows the page's phrases; the search finds them
+    else:
+        assert not left, f"English left in the {lang} page: {left}"
+
+
 def test_app_keys_are_exactly_the_keys_the_app_uses() -> None:
     import re
 

@@ -433,8 +433,10 @@ def test_address_opens_a_shared_view_and_follows_changes(session: Session) -> No
     assert t("app.status", "vi", households=300, seed=7) in status
     assert page.get_by_label(t("param.favoritism", "vi"), exact=True).input_value() == "0.8"
     # back to English with the language switch: the address follows
+    assert page.evaluate("document.documentElement.lang") == "vi"
     page.get_by_role("button", name="English", exact=True).click()
     page.wait_for_function("() => location.search.includes('lang=en')")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert "seed=7" in page.evaluate("location.search")
     seed = page.get_by_label("seed", exact=True)
     seed.fill("9")

@@ -21,7 +21,15 @@ import village_sim
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.events import EVENT_KINDS
 from village_sim.fonts import CJK_FAMILY, FONT_FILE, families, missing_glyphs, use_fonts
-from village_sim.i18n import APP_KEYS, LANGUAGES, Catalog, check_lang, messages, t
+from village_sim.i18n import (
+    APP_KEYS,
+    LANGUAGES,
+    Catalog,
+    check_lang,
+    messages,
+    t,
+    unit_key,
+)
 from village_sim.model import METRIC_NAMES
 from village_sim.params import PARAMETERS, REGIMES
 from village_sim.scenario import DIRECTIONS
@@ -44,6 +52,7 @@ FAMILIES: dict[str, set[str]] = {
     "outcome": {o.name.lower() for o in Outcome},
     "reason": {r.name.lower() for r in Reason},
     "cause": {c.name.lower() for c in Cause},
+    "unit": {unit_key(p.unit) for p in PARAMETERS if p.unit},
 }
 
 

@@ -184,7 +184,7 @@ def ParameterInput(name: str, text: str, on_text: Callable[[str], None],
         except ParameterError as err:
             err.value = text.strip()
             error = _.problem(err)
-    hint = f"{name} · " + _.allowed(name) + (f" · {param.unit}" if param.unit else "")
+    hint = f"{name} · " + _.allowed(name) + (f" · {_.unit(param.unit)}" if param.unit else "")
     if name == "n_households":
         hint += " · " + _("app.at_most_live", n=MAX_APP_HOUSEHOLDS)
     if changed and not error:
@@ -563,6 +563,11 @@ def _facts_html(header: list[str], rows: list[list[str]], differ: list[bool]) ->
             f"<tbody>{body}</tbody></table>")
 
 
+@solara.component_vue("viz/page_lang.vue", vuetify=False)
+def PageLanguage(lang: str = "en") -> None:
+    """Sets the page's ``lang`` attribute (``<html lang="zh-CN">``) to the chosen language."""
+
+
 @solara.component_vue("viz/scroll_into_view.vue", vuetify=False)
 def ScrollIntoView(token: str = "") -> None:
     """An empty marker that scrolls its card into view whenever ``token`` changes."""
@@ -653,6 +658,7 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     with solara.Head():  # Solara: a Title belongs inside a Head
         solara.Title(_("app.title"))
     solara.Style(page_css())
+    PageLanguage(lang=language.value)
     with solara.Column(style={"padding": "10px", "max-width": "1900px"}, classes=["vs-page"]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
             solara.HTML(tag="div", unsafe_innerHTML=(

@@ -26,6 +26,7 @@ Use::
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -41,6 +42,7 @@ __all__ = [
     "language_names",
     "messages",
     "t",
+    "unit_key",
 ]
 
 LANGUAGES: tuple[str, ...] = ("zh", "vi", "en")
@@ -164,6 +166,11 @@ def t(key: str, lang: str | None = DEFAULT_LANG, /, **values: Any) -> str:
         if text is None:
             raise KeyError(f"no message {key!r} (add it to src/village_sim/i18n/*.toml)")
     return text.format(**values) if values else text
+
+
+def unit_key(unit: str) -> str:
+    """A unit's catalog name: ``"yuan per person per year"`` -> ``yuan_per_person_per_year``."""
+    return re.sub(r"[^a-z0-9]+", "_", unit.lower()).strip("_")
 
 
 _PROBLEM_KEYS = {
@@ -300,6 +307,10 @@ class Catalog:
         text = self(key, field=self.field(error.name), value=_shown(error.value),
                     allowed=allowed, other=other, other_value=_shown(error.other_value))
         return text[:1].upper() + text[1:]  # a sentence, even where a label is lower case
+
+    def unit(self, unit: str) -> str:
+        """A parameter's unit (``Param.unit``, as written in the table), translated."""
+        return self(f"unit.{unit_key(unit)}") if unit else ""
 
     def language_name(self, code: str) -> str:
         """A language's own name (``中文``, ``Tiếng Việt``, ``English``)."""
