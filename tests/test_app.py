@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import ipyvuetify as v
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,6 +49,7 @@ from village_sim.viz.controller import (
     SettingsError,
     control_overrides,
     event_effect,
+    parameter_text,
     parse_settings,
     parse_value,
     pending_fields,
@@ -1003,6 +1005,55 @@ def test_no_english_left_in_the_page(lang: str) -> None:
         assert len(left) >= 60, left  # the walk shows the page's phrases; the search finds them
     else:
         assert not left, f"English left in the {lang} page: {left}"
+
+
+def test_numbers_in_the_readers_convention() -> None:
+    """Issue 15 item 10: Vietnamese writes 1.308 and 0,308 and reads a decimal comma."""
+    from village_sim.viz.figure import localize_ticks
+
+    vi, en, zh = Catalog("vi"), Catalog("en"), Catalog("zh")
+    assert vi.number(1308.0, ",.0f") == "1.308" and vi.number(0.3084, ".3f") == "0,308"
+    assert en.number(1308.0, ",.0f") == "1,308" and en.number(0.3084, ".3f") == "0.308"
+    assert zh.number(-1308.0, "+,.0f") == "-1,308"
+    assert parse_value("favoritism", "0,8", "vi") == 0.8
+    assert parse_value("favoritism", "0.8", "vi") == 0.8  # a dot is read as a decimal too
+    with pytest.raises(ValueError):
+        parse_value("favoritism", "0,8", "en")  # in English 0,8 is not a number
+    assert parameter_text(0.35, "vi") == "0,35" and parameter_text(300, "vi") == "300"
+    controller = Controller(Settings(parameters=SMALL), lang="vi")
+    controller.step(3)
+    header, rows = controller.table()
+    values = [cell for row in rows for cell in row[1:] if cell[-1:].isdigit()]
+    assert values and all("." not in v for v in values if v.count(",") == 1), values
+    assert any("," in v for v in values)
+    figure = plt.figure()
+    ax = figure.add_subplot()
+    ax.plot([0, 1], [0.0, 0.35])
+    localize_ticks(ax, "vi")
+    figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert any("," in label for label in labels) and not any("." in x for x in labels)
+    plt.close(figure)
+
+
+def test_typed_numbers_follow_the_language_switch() -> None:
+    controller = Controller(Settings(parameters=SMALL), lang="vi")
+    box, rc = solara.render(VillageApp(controller=controller), handle_error=False)
+    try:
+        vi = Catalog("vi")
+        field = rc.find(v.TextField, label=vi.param("favoritism")).widget
+        assert field.v_model == "0,5"  # the default, shown as a Vietnamese reader writes it
+        field.v_model = "0,8"
+        field.fire_event("focusout", None)
+        assert not rc.find(v.TextField, label=vi.param("favoritism")).widget.error
+        rc.find(v.Btn, children=[vi("app.restart")]).widget.click()
+        assert controller.runs[0].model.p.favoritism == 0.8
+        rc.find(v.BtnToggle).widgets[0].v_model = LANGUAGES.index("en")
+        field = rc.find(v.TextField, label=t("param.favoritism", "en")).widget
+        assert field.v_model == "0.8"
+        assert texts_by_testid(rc, "pending") == []  # the same value, written the English way
+    finally:
+        rc.close()
 
 
 def test_app_keys_are_exactly_the_keys_the_app_uses() -> None:

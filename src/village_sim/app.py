@@ -54,6 +54,7 @@ from village_sim.viz.controller import (
     Settings,
     SettingsError,
     decision_rows,
+    parameter_text,
     parse_settings,
     parse_value,
     pending_fields,
@@ -90,10 +91,24 @@ SIZE_KEYS = {"income": "app.income_per_person", "aid": "app.aid_received"}
 SPEEDS = (1, 2, 5, 10)
 
 
-def _default_text(name: str) -> str:
-    default = PARAM_BY_NAME[name].default
-    return "none" if default is None else str(default).lower() if isinstance(default, bool) \
-        else str(default)
+def _default_text(name: str, lang: str = "en") -> str:
+    return parameter_text(PARAM_BY_NAME[name].default, lang)
+
+
+def convert_texts(texts: dict[str, str], source: str, target: str) -> dict[str, str]:
+    """Typed parameter texts from one language's number convention to another's.
+
+    ``0,5`` typed in Vietnamese shows as ``0.5`` in English and back; a text that does not
+    read as a value is left as typed (its error stays on screen).
+    """
+    out = {}
+    for name, text in texts.items():
+        try:
+            value = parse_value(name, text, source) if text.strip() else None
+        except ValueError:
+            value = None
+        out[name] = parameter_text(value, target) if value is not None else text
+    return out
 
 
 LAYOUT_CSS = (
@@ -180,7 +195,7 @@ def ParameterInput(name: str, text: str, on_text: Callable[[str], None],
     error = ""
     if text.strip():
         try:
-            parse_value(name, text)
+            parse_value(name, text, lang)
         except ParameterError as err:
             err.value = text.strip()
             error = _.problem(err)
@@ -215,7 +230,7 @@ def Controls(controller: Controller, form: dict[str, Any],
             side_by_side=form["side_by_side"].value, seed=form["seed"].value,
             parameters=dict(form["parameters"].value),
             events=scenario_settings(scenario).events if scenario else (),
-            scenario=scenario,
+            scenario=scenario, lang=lang,
         )  # side by side with a scenario, the right run is its control (plan_sides)
         try:
             controller.apply(settings)
@@ -242,12 +257,13 @@ def Controls(controller: Controller, form: dict[str, Any],
     def pick_scenario(title: str | None) -> None:
         scenario = titles.get(title or "")
         if scenario is None:  # free play: the defaults, no scheduled events
-            apply(scenario=None, parameters={n: _default_text(n) for n in APP_PARAMETERS})
+            apply(scenario=None,
+                  parameters={n: _default_text(n, lang) for n in APP_PARAMETERS})
             return
-        settings = scenario_settings(scenario)
+        settings = scenario_settings(scenario, lang=lang)
         apply(scenario=scenario, regime=settings.regime,
               compare_regime=settings.compare_regime,
-              parameters={**{n: _default_text(n) for n in APP_PARAMETERS},
+              parameters={**{n: _default_text(n, lang) for n in APP_PARAMETERS},
                           **settings.parameters})
 
     # regimes and scenarios are shown by their names in the chosen language
@@ -282,7 +298,7 @@ def Controls(controller: Controller, form: dict[str, Any],
                           value=_.regime(form["compare_regime"].value),
                           on_value=lambda v: switch(compare_regime=regime_names[v]))
     changed = set(pending_fields(controller.settings, form["seed"].value,
-                                 form["parameters"].value))
+                                 form["parameters"].value, lang))
     with solara.Card(_("app.parameters"), margin=0, style={"margin-bottom": "8px"}):
         solara.Text(_("app.parameters_help"), style={"font-size": "12px"})
         texts = form["parameters"]
@@ -329,7 +345,8 @@ def ErrorBanner(controller: Controller, form: dict[str, Any],
             attributes={"data-testid": "error-banner", "role": "alert"},
             style="font-size: 15px; background: #fdecea; color: #611a15;"
                   " border-left: 5px solid #d32f2f; padding: 6px 10px; margin: 4px 0")
-    changed = pending_fields(controller.settings, form["seed"].value, form["parameters"].value)
+    changed = pending_fields(controller.settings, form["seed"].value, form["parameters"].value,
+                             lang)
     if changed:
         names = ", ".join(_.field(name) for name in changed)
         solara.HTML(tag="div", unsafe_innerHTML=html.escape(
@@ -368,7 +385,7 @@ def Toolbar(controller: Controller, frame: Frame, playing: solara.Reactive[bool]
         rate = controller.meter.rate
         if playing.value and rate is not None:  # what is delivered, not only what was asked
             solara.HTML(tag="span", unsafe_innerHTML=html.escape(
-                _("app.real_rate", rate=f"{rate:.1f}")), attributes={"data-testid": "rate"},
+                _("app.real_rate", rate=_.number(rate, ".1f"))), attributes={"data-testid": "rate"},
                 style="font-size: 13px")
         solara.HTML(tag="span", unsafe_innerHTML=(
             f"<b data-testid='month'>{html.escape(_('app.month', month=frame.month))}</b> · "
@@ -599,15 +616,15 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     speed = solara.use_reactive(5)
     selected: solara.Reactive[int | None] = solara.use_reactive(None)
     errors: solara.Reactive[list[ParameterError]] = solara.use_reactive(list(problems))
-    form = {
+    form: dict[str, Any] = {
         "regime": solara.use_reactive(initial.regime),
         "compare_regime": solara.use_reactive(initial.compare_regime),
         "side_by_side": solara.use_reactive(initial.side_by_side),
         "seed": solara.use_reactive(initial.seed),
         "scenario": solara.use_reactive(initial.scenario),
-        "parameters": solara.use_reactive(
-            {**{name: _default_text(name) for name in APP_PARAMETERS},
-             **initial.parameters}),
+        "parameters": solara.use_reactive(convert_texts(
+            {**{name: _default_text(name, initial.lang) for name in APP_PARAMETERS},
+             **initial.parameters}, initial.lang, controller.lang)),
     }
     _ = Catalog(language.value)
     names = language_names()
@@ -620,8 +637,11 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     def switch_language(name: str | None) -> None:
         if name is None:
             return
+        before = controller.lang
         controller.set_lang(codes[name])
         language.set(controller.lang)
+        # the typed numbers follow the reader's convention (vi: 0,5)
+        form["parameters"].set(convert_texts(form["parameters"].value, before, controller.lang))
         changed()
         publish()
 

@@ -173,6 +173,9 @@ def unit_key(unit: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", unit.lower()).strip("_")
 
 
+_VI_DIGITS = str.maketrans(",.", ".,")
+
+
 _PROBLEM_KEYS = {
     "bool": "problem.value", "choice": "problem.value", "range": "problem.value",
     "after": "problem.after", "sum_at_most_1": "problem.sum_at_most_1",
@@ -307,6 +310,27 @@ class Catalog:
         text = self(key, field=self.field(error.name), value=_shown(error.value),
                     allowed=allowed, other=other, other_value=_shown(error.other_value))
         return text[:1].upper() + text[1:]  # a sentence, even where a label is lower case
+
+    def number(self, value: float, spec: str = "") -> str:
+        """``value`` formatted by the Python ``spec`` in the reader's convention.
+
+        English and Chinese write ``1,308`` and ``0.308``; Vietnamese ``1.308`` and ``0,308``
+        (thousands by a dot, decimals by a comma).
+        """
+        text = format(value, spec)
+        return text.translate(_VI_DIGITS) if self.lang == "vi" else text
+
+    def read_number(self, text: str) -> str:
+        """A number typed in the reader's convention, as Python reads numbers.
+
+        In Vietnamese a decimal comma is accepted (``0,5`` is 0.5); a dot is read as a
+        decimal point too, since a box for one number holds no thousands. Other languages:
+        unchanged.
+        """
+        raw = text.strip()
+        if self.lang == "vi" and raw.count(",") == 1 and "." not in raw:
+            return raw.replace(",", ".")
+        return raw
 
     def unit(self, unit: str) -> str:
         """A parameter's unit (``Param.unit``, as written in the table), translated."""

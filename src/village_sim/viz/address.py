@@ -51,7 +51,7 @@ def settings_query(settings: Settings, lang: str) -> str:
         if name not in PARAM_BY_NAME or not text.strip():
             continue
         try:
-            value = parse_value(name, text)
+            value = parse_value(name, text, settings.lang)
         except ValueError:
             continue  # never applied: a running village cannot hold it
         if value != PARAM_BY_NAME[name].default:

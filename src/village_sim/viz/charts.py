@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from village_sim.i18n import Catalog
-from village_sim.viz.figure import BlitFigure
+from village_sim.viz.figure import BlitFigure, localize_ticks
 
 __all__ = ["ANY_METRIC", "CHARTS", "CHART_NOTE_KEYS", "CHART_TITLE_KEYS", "REGIME_COLORS",
            "ChartSpec", "MetricChart", "Series", "any_metric_spec", "chart_note", "chart_title",
@@ -163,6 +163,7 @@ class MetricChart:
         fig.text(0.02, 0.97, self.title, ha="left", va="top", fontsize=9, fontweight="bold")
         ax.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
         ax.tick_params(labelsize=8, length=3, pad=2)
+        localize_ticks(ax, self.lang)
         ax.grid(True, color="#e6e6e6", linewidth=0.6)
         ax.set_axisbelow(True)
         for side in ("top", "right"):

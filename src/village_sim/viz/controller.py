@@ -42,7 +42,7 @@ from village_sim.params import PARAM_BY_NAME, REGIMES, ParameterError, resolve_p
 from village_sim.state import NEVER
 from village_sim.village import Cause
 from village_sim.viz.charts import CHARTS, MetricChart, Series, any_metric_spec
-from village_sim.viz.figure import BlitFigure
+from village_sim.viz.figure import BlitFigure, localize_ticks
 from village_sim.viz.network import ClanLayout, NetworkPicture, Status, clan_layout, status_codes
 
 __all__ = [
@@ -160,6 +160,7 @@ class Settings:
         scenario: The teaching scenario these settings came from (its id, or the path of a
             trainer's own file), or None. Side by side, the right run is then its control
             (see :func:`plan_sides`) and ``compare_regime`` is not used.
+        lang: The convention the parameter texts are typed in (Vietnamese: decimal comma).
     """
 
     regime: str = "committee_only"
@@ -169,18 +170,23 @@ class Settings:
     parameters: Mapping[str, str] = field(default_factory=dict)
     events: tuple[Event, ...] = ()
     scenario: str | None = None
+    lang: str = "en"
 
 
-def parameter_text(value: Any) -> str:
-    """A parameter value as the app's text boxes show it (``parse_value`` reads it back)."""
+def parameter_text(value: Any, lang: str = "en") -> str:
+    """A parameter value as the app's text boxes show it (``parse_value`` reads it back).
+
+    In Vietnamese a decimal comma (``0,5``).
+    """
     if value is None:
         return "none"
     if isinstance(value, bool):
         return str(value).lower()
-    return str(value)
+    return Catalog(lang).number(value) if isinstance(value, float) else str(value)
 
 
-def scenario_settings(ref: str, side_by_side: bool = False, seed: str = "1") -> Settings:
+def scenario_settings(ref: str, side_by_side: bool = False, seed: str = "1",
+                      lang: str = "en") -> Settings:
     """The settings of a teaching scenario (``village_sim.scenario``).
 
     Its regime, parameter overrides and scheduled events; its control's regime is the second
@@ -196,21 +202,24 @@ def scenario_settings(ref: str, side_by_side: bool = False, seed: str = "1") -> 
     control = load_control(scenario)
     return Settings(
         regime=scenario.regime, compare_regime=control.regime, side_by_side=side_by_side,
-        seed=seed, parameters={k: parameter_text(v) for k, v in scenario.overrides().items()},
+        seed=seed,
+        parameters={k: parameter_text(v, lang) for k, v in scenario.overrides().items()},
         events=tuple(scenario.events),
-        scenario=scenario_ref(scenario),
+        scenario=scenario_ref(scenario), lang=Catalog(lang).lang,
     )
 
 
-def parse_value(name: str, text: str) -> Any:
+def parse_value(name: str, text: str, lang: str = "en") -> Any:
     """Turn the text typed for parameter ``name`` into a validated value.
+
+    ``lang`` is the convention it is typed in: in Vietnamese ``0,5`` is 0.5.
 
     Raises:
         ValueError: naming the parameter, the value and the allowed range (params.py's
             format), or for a village too large to draw live.
     """
     param = PARAM_BY_NAME[name]
-    raw = text.strip()
+    raw = Catalog(lang).read_number(text)
     value: Any = raw
     if param.kind == "optional_int" and raw.lower() in ("", "none"):
         value = None
@@ -233,20 +242,23 @@ def parse_value(name: str, text: str) -> Any:
     return value
 
 
-def _typed(name: str, text: str) -> Any:
+def _typed(name: str, text: str, lang: str = "en") -> Any:
     """What a typed text means: its value where valid (blank: the default), else the text."""
     if not text.strip() and PARAM_BY_NAME[name].kind != "optional_int":
         return PARAM_BY_NAME[name].default
     try:
-        return parse_value(name, text)
+        return parse_value(name, text, lang)
     except ValueError:
         return text.strip()
 
 
-def pending_fields(settings: Settings, seed: str, parameters: Mapping[str, str]) -> list[str]:
+def pending_fields(settings: Settings, seed: str, parameters: Mapping[str, str],
+                   lang: str | None = None) -> list[str]:
     """The inputs whose typed text differs from the running ``settings``: they wait for Restart.
 
-    Compared by meaning, not by spelling: ``0.50`` is ``0.5``, a blank box is the default.
+    Compared by meaning, not by spelling: ``0.50`` is ``0.5`` (and ``0,5`` in Vietnamese), a
+    blank box is the default. ``lang``: the convention of the typed texts (default: that of
+    ``settings``).
 
     Returns:
         ``"seed"`` and parameter names, in the order given.
@@ -264,8 +276,9 @@ def pending_fields(settings: Settings, seed: str, parameters: Mapping[str, str])
         if name not in PARAM_BY_NAME:
             continue
         running = settings.parameters.get(name)
-        before = PARAM_BY_NAME[name].default if running is None else _typed(name, running)
-        if _typed(name, text) != before:
+        before = PARAM_BY_NAME[name].default if running is None \
+            else _typed(name, running, settings.lang)
+        if _typed(name, text, lang or settings.lang) != before:
             changed.append(name)
     return changed
 
@@ -306,7 +319,7 @@ def parse_settings(settings: Settings) -> tuple[list[str], int, dict[str, Any]]:
         if not text.strip() and PARAM_BY_NAME[name].kind != "optional_int":
             continue  # blank: the default
         try:
-            overrides[name] = parse_value(name, text)
+            overrides[name] = parse_value(name, text, settings.lang)
         except ParameterError as err:
             err.value = text.strip()  # the page repeats what was typed, not its parse
             errors.append(err)
@@ -671,7 +684,7 @@ class Run:
         y = float(model.per_capita_income()[i])
 
         def yuan(amount: float) -> str:
-            return _("story.yuan", amount=f"{amount:,.0f}")
+            return _("story.yuan", amount=_.number(amount, ",.0f"))
 
         def yes(flag: Any) -> str:
             return _("app.yes") if flag else _("app.no")
@@ -691,7 +704,7 @@ class Run:
             _("story.last_visit"): _("story.month_n", month=visited) if visited > NEVER
             else _("story.never"),
             _("story.measures"): str(int(model.measures_received[i])),
-            _("story.trust"): f"{float(model.trust[i]):.2f}",
+            _("story.trust"): _.number(float(model.trust[i]), ".2f"),
         }
         log = self.decision_log()
         decisions = log[log["household_id"] == i].drop(columns="household_id")
@@ -764,15 +777,16 @@ class Frame:
 
 
 def _fmt(metric: str, value: float, lang: str = "en") -> str:
+    _ = Catalog(lang)
     if not math.isfinite(value):
-        return Catalog(lang)("app.undefined")
+        return _("app.undefined")
     if metric == "registered_count":
-        return f"{value:.0f}"
+        return _.number(value, ".0f")
     if metric == "team_active":
-        return Catalog(lang)("app.yes" if value else "app.no")
+        return _("app.yes" if value else "app.no")
     if metric == "amount_kin_premium":
-        return f"{value:+,.0f}"
-    return f"{value:.3f}"
+        return _.number(value, "+,.0f")
+    return _.number(value, ".3f")
 
 
 class Controller:
@@ -1244,6 +1258,7 @@ class Controller:
             bottom.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
             for ax in (top, bottom):
                 ax.tick_params(labelsize=8, length=3, pad=2)
+                localize_ticks(ax, self.lang)
                 ax.grid(True, color="#e6e6e6", linewidth=0.6)
                 ax.set_axisbelow(True)
                 for side in ("top", "right"):

@@ -20,18 +20,39 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 
 from village_sim.fonts import rc_params
+from village_sim.i18n import Catalog
 
 # the app's figures draw Chinese and Vietnamese with the fonts shipped in the package
 matplotlib.rcParams.update(cast(Any, rc_params()))
 
-__all__ = ["BlitFigure", "png_bytes"]
+__all__ = ["BlitFigure", "localize_ticks", "png_bytes"]
 
 PNG_COMPRESS_LEVEL = 1
 """zlib level of the PNGs: level 1 files are within a few percent of level 6, and faster."""
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class _ReaderTicks(ScalarFormatter):
+    """Matplotlib's tick labels, written in a language's number convention."""
+
+    def __init__(self, lang: str):
+        super().__init__()
+        self.catalog = Catalog(lang)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        text = super().__call__(x, pos)
+        return text.translate(str.maketrans(",.", ".,")) if self.catalog.lang == "vi" else text
+
+
+def localize_ticks(ax: Any, lang: str) -> None:
+    """Write the axes' numbers in ``lang``'s convention (Vietnamese: ``0,3``, ``6.000``)."""
+    if Catalog(lang).lang == "vi":
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(_ReaderTicks(lang))
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
