@@ -401,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Agent-based simulation of poverty-aid allocation in a village: "
-                    "favoritism (优亲厚友) under the village committee alone versus with a "
+                    "favouritism (优亲厚友) under the village committee alone versus with a "
                     "resident work team (驻村工作队). One step is one month; money in yuan.",
         epilog="Examples:\n"
                f"  {PROG} compare                      # committee_only vs team_and_committee\n"

@@ -79,19 +79,23 @@ def _setting_lines(h: Handout) -> list[str]:
     from village_sim.params import PARAM_BY_NAME
 
     _ = Catalog(h.lang)
-    lines = [f"{_('handout.regime')}: {_.regime(h.scenario.regime)}"]
+    # Chinese sentences take full-width punctuation (tests/test_glossary.py checks)
+    colon, semicolon, left, right = ("：", "；", "（", "）") if h.lang == "zh" \
+        else (": ", "; ", " (", ")")
+    lines = [f"{_('handout.regime')}{colon}{_.regime(h.scenario.regime)}"]
     changed = []
     for name, value in h.scenario.overrides().items():
         shown = ("✓" if value else "✗") if isinstance(value, bool) else str(value)
         unit = PARAM_BY_NAME[name].unit
         changed.append(f"{_.param(name)} = {shown}" + (f" ({unit})" if unit and h.lang == "en"
                                                         and "(" not in _.param(name) else ""))
-    lines.append(f"{_('handout.parameters')}: " + ("; ".join(changed) if changed else "—")
-                 + f" ({_('handout.defaults')})")
+    lines.append(f"{_('handout.parameters')}{colon}"
+                 + (semicolon.join(changed) if changed else "—")
+                 + f"{left}{_('handout.defaults')}{right}")
     events = [_("handout.month_event", month=e.month, event=_.event(e.kind))
               for e in h.scenario.events]
-    lines.append(f"{_('handout.events')}: " + ("; ".join(events) if events
-                                               else _("cli.no_events")))
+    lines.append(f"{_('handout.events')}{colon}"
+                 + (semicolon.join(events) if events else _("cli.no_events")))
     lines.append(_("handout.control", control=h.control.text(h.lang).title, id=h.control.id))
     return lines
 

@@ -9,10 +9,13 @@ regime, parameter and event keys use the names of the code
 caller holding a name can always find its label. ``tests/test_i18n.py`` fails on a key missing
 in any language, on an extra key and on a key that no code uses.
 
-Terms follow the glossary of DESIGN.md §2 and the source article's own wording in both
-languages (驻村工作队 / đội công tác đóng tại làng; 优亲厚友 / ưu đãi người thân, bạn bè;
-既相互配合，又相互监督 / vừa phối hợp với nhau, lại giám sát lẫn nhau); the Vietnamese catalog
-uses Vietnamese institutional terms (bình xét hộ nghèo, niêm yết công khai, rà soát lại).
+Terms follow ``glossary.toml`` beside this module: one term per concept in each language, from
+the glossary of DESIGN.md §2, the source article's own wording in both languages (驻村工作队 /
+đội công tác đóng tại làng; 优亲厚友 / ưu đãi người thân, bạn bè; 既相互配合，又相互监督 / vừa
+phối hợp với nhau, lại giám sát lẫn nhau) and the terminology review of issue 15; the Vietnamese
+catalog uses Vietnamese institutional terms (bình xét hộ nghèo, niêm yết công khai, rà soát lại,
+hạn mức). ``tests/test_glossary.py`` fails when a catalog, a scenario, a handout or
+docs/teaching.md uses a variant the glossary rules out.
 
 Use::
 
