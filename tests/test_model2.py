@@ -482,3 +482,24 @@ def test_queued_requests_come_before_any_strategy_oldest_first() -> None:
     assert chosen.tolist()[:2] == [0, 7] and chosen[2] in (1, 5)
     # no capacity, no visit
     assert policies.team_visits(_visit_view("random", 0), np.random.default_rng(0)).size == 0
+
+
+# ------------------------------------------------------------------ who measures better
+@pytest.mark.parametrize(("committee_noise", "team_noise", "sign"), [
+    (0.15, 0.55, +1),  # a well-informed committee beside a rough team: exclusion rises
+    (0.9, 0.05, -1),   # an ill-informed committee beside a precise team: exclusion falls
+])
+def test_the_team_helps_the_poor_only_where_it_measures_better(committee_noise: float,
+                                                               team_noise: float,
+                                                               sign: int) -> None:
+    """The team's visits replace the committee's estimate of the households it sees; the
+    exclusion error moves toward whichever error is smaller (experiments/sensitivity: +0.045
+    in the corner of a well-informed committee and a noisy team over the whole design).
+
+    Against the same money without a team, on paired seeds; it would fail if the team
+    deferred to a better-informed committee, or if its measurement had no noise of its own.
+    """
+    common = {"committee_noise": committee_noise, "team_noise": team_noise}
+    d = diff("exclusion_error", ("committee_plus_mobilization", common),
+             ("team_and_committee", common))
+    assert_direction(d, sign)
