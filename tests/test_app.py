@@ -622,6 +622,25 @@ def test_household_story() -> None:
         controller.stories(10_000)
 
 
+def test_the_story_chart_kept_open_draws_what_a_fresh_one_draws() -> None:
+    """The household's chart is blitted month by month (only lines and bars redrawn): after
+    30 months it is pixel for pixel the chart drawn from scratch on the same data."""
+    from village_sim.viz.charts import StoryChart
+
+    controller = Controller(Settings(side_by_side=True, parameters=SMALL))
+    household = 7
+    first = controller.story_chart(household)
+    for _ in range(30):
+        controller.step()
+        kept = controller.story_chart(household)
+    assert kept != first
+    stories = controller.stories(household)
+    fresh = StoryChart(household, [s.label for s in stories],
+                       controller.runs[0].model.p.poverty_line).render(
+        [s.income for s in stories], [s.aid for s in stories], controller.month)
+    assert kept == fresh
+
+
 def test_frame_refuses_unknown_view() -> None:
     controller = Controller(Settings(parameters=SMALL))
     with pytest.raises(ValueError, match="view"):

@@ -20,8 +20,8 @@ from village_sim.i18n import Catalog
 from village_sim.viz.figure import BlitFigure, localize_ticks
 
 __all__ = ["ANY_METRIC", "CHARTS", "CHART_NOTE_KEYS", "CHART_TITLE_KEYS", "REGIME_COLORS",
-           "ChartSpec", "MetricChart", "Series", "any_metric_spec", "chart_note", "chart_title",
-           "spec_note", "spec_title"]
+           "ChartSpec", "MetricChart", "Series", "StoryChart", "any_metric_spec", "chart_note",
+           "chart_title", "spec_note", "spec_title"]
 
 REGIME_COLORS = ("#0072B2", "#E69F00")
 """Line colour of the first (left) and second (right) regime."""
@@ -252,4 +252,93 @@ class MetricChart:
         if (*marks, self._xmax) != self._marks:
             self._draw_marks(marks)
         self.now.set_xdata([month, month])
+        return self.fig.render()
+
+
+class StoryChart:
+    """One household's income per person and aid, month by month, per run: redrawn each month.
+
+    Built once per household (and language); axes, ticks, grid, titles, legend and the poverty
+    line are the cached background, redrawn only when an axis range grows (a year at a time,
+    or an income or aid above the axis). The income lines and the aid bars are drawn each
+    month (:class:`~village_sim.viz.figure.BlitFigure`), so a household left open in the
+    inspector costs a few milliseconds a month, not a full redraw.
+
+    Args:
+        household: The household (its id is in the title).
+        labels: Legend texts of the runs, in order.
+        poverty_line: The line (yuan per person per year).
+        lang: Language of the titles and labels.
+    """
+
+    def __init__(self, household: int, labels: Sequence[str], poverty_line: float,
+                 lang: str = "en", width_px: int = 560, height_px: int = 300):
+        from matplotlib.collections import PolyCollection
+
+        _ = Catalog(lang)
+        self.lang = _.lang
+        self.household = int(household)
+        self.labels = tuple(labels)
+        self.fig = BlitFigure(width_px, height_px)
+        fig = self.fig.figure
+        top = self.top = fig.add_axes((0.11, 0.55, 0.86, 0.36))
+        bottom = self.bottom = fig.add_axes((0.11, 0.13, 0.86, 0.3), sharex=top)
+        self.lines = []
+        self.bars = []
+        for r, label in enumerate(self.labels):
+            color = REGIME_COLORS[r % len(REGIME_COLORS)]
+            (line,) = top.plot([], [], color=color, linewidth=1.8, label=label)
+            self.lines.append(line)
+            bars = PolyCollection([], facecolors=color, edgecolors="none", label=label)
+            bottom.add_collection(bars)
+            self.bars.append(bars)
+        top.axhline(poverty_line, color="#D55E00", linestyle="--", linewidth=1.0,
+                    label=_("app.poverty_line"))
+        fig.text(0.02, 0.98, _("app.story_income_title", id=self.household), ha="left",
+                 va="top", fontsize=9, fontweight="bold")
+        fig.text(0.02, 0.5, _("app.story_aid_title"), ha="left", va="top", fontsize=9,
+                 fontweight="bold")
+        top.legend(fontsize=7, frameon=False, loc="lower left", ncol=3)
+        bottom.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
+        for ax in (top, bottom):
+            ax.tick_params(labelsize=8, length=3, pad=2)
+            localize_ticks(ax, self.lang)
+            ax.grid(True, color="#e6e6e6", linewidth=0.6)
+            ax.set_axisbelow(True)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        self.fig.animate([*self.lines, *self.bars])
+        self._limits: tuple[float, float, float] = (-1.0, -1.0, -1.0)
+        self._line = float(poverty_line)
+
+    def render(self, incomes: Sequence[np.ndarray], aids: Sequence[np.ndarray],
+               month: int) -> bytes:
+        """Draw months 0..``month`` of each run's income and aid; return PNG bytes."""
+        n = len(self.labels)
+        width = 0.8 / n
+        top_income, top_aid = self._line, 1.0
+        for r in range(n):
+            income = np.asarray(incomes[r], dtype=np.float64)
+            aid = np.asarray(aids[r], dtype=np.float64)
+            x = np.arange(income.size, dtype=np.float64)
+            self.lines[r].set_data(x, income)
+            left = np.arange(aid.size) + (r - (n - 1) / 2) * width - width / 2
+            self.bars[r].set_verts([((a, 0.0), (a, h), (a + width, h), (a + width, 0.0))
+                                    for a, h in zip(left, aid, strict=True) if h > 0])
+            finite = income[np.isfinite(income)]
+            if finite.size:
+                top_income = max(top_income, float(finite.max()))
+            if aid.size:
+                top_aid = max(top_aid, float(aid.max()))
+        limits = (max(12.0, float(month)) + 0.5, _nice_limit(top_income * 1.05, up=True),
+                  _nice_limit(top_aid * 1.1, up=True))
+        if limits[0] > self._limits[0] or limits[1] > self._limits[1] or \
+                limits[2] > self._limits[2]:
+            xmax = max(limits[0], 12.0 * math.ceil((month + 0.5) / 12.0) + 0.5)
+            self._limits = (xmax, max(limits[1], self._limits[1]),
+                            max(limits[2], self._limits[2]))
+            self.top.set_xlim(-0.5, self._limits[0])
+            self.top.set_ylim(0.0, self._limits[1])
+            self.bottom.set_ylim(0.0, self._limits[2])
+            self.fig.invalidate()
         return self.fig.render()

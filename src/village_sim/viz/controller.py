@@ -41,8 +41,7 @@ from village_sim.model import METRIC_NAMES, VillageModel, normalize_rng
 from village_sim.params import PARAM_BY_NAME, REGIMES, ParameterError, resolve_parameters
 from village_sim.state import NEVER
 from village_sim.village import Cause
-from village_sim.viz.charts import CHARTS, MetricChart, Series, any_metric_spec
-from village_sim.viz.figure import BlitFigure, localize_ticks
+from village_sim.viz.charts import CHARTS, MetricChart, Series, StoryChart, any_metric_spec
 from village_sim.viz.network import ClanLayout, NetworkPicture, Status, clan_layout, status_codes
 
 __all__ = [
@@ -828,7 +827,7 @@ class Controller:
         self.drawn_version = -1  # the version of the last frame drawn (the page is behind if less)
         self.village = 0
         self._frame: tuple[tuple[Any, ...], Frame] | None = None
-        self._story_chart: BlitFigure | None = None
+        self._story_chart: tuple[tuple[int, int, str], StoryChart] | None = None
         self._story_png: tuple[tuple[int, int], bytes] | None = None
         self.instructor: list[Event] = []
         self.notices: list[str] = []
@@ -1222,49 +1221,22 @@ class Controller:
             return [run.story(household) for run in self.runs]
 
     def story_chart(self, household: int) -> bytes:
-        """The household's income per person and its aid, month by month, per regime (PNG)."""
-        from village_sim.viz.charts import REGIME_COLORS
+        """The household's income per person and its aid, month by month, per regime (PNG).
 
-        _ = Catalog(self.lang)
+        One :class:`~village_sim.viz.charts.StoryChart` per household, village and language,
+        kept while the household stays open: each month only its lines and bars are drawn.
+        """
         key = (self.version, int(household))
         if self._story_png is not None and self._story_png[0] == key:
             return self._story_png[1]
         stories = self.stories(household)
         with self.lock:
-            if self._story_chart is None:
-                self._story_chart = BlitFigure(560, 300)
-            fig = self._story_chart.figure
-            fig.clear()
-            top = fig.add_axes((0.11, 0.55, 0.86, 0.36))
-            bottom = fig.add_axes((0.11, 0.13, 0.86, 0.3), sharex=top)
-            z = self.runs[0].model.p.poverty_line
-            for r, story in enumerate(stories):
-                color = REGIME_COLORS[r % len(REGIME_COLORS)]
-                x = np.arange(story.income.size)
-                top.plot(x, story.income, color=color, linewidth=1.8, label=story.label)
-                width = 0.8 / len(stories)
-                bottom.bar(x + (r - (len(stories) - 1) / 2) * width, story.aid, width=width,
-                           color=color, label=story.label)
-            top.axhline(z, color="#D55E00", linestyle="--", linewidth=1.0,
-                        label=_("app.poverty_line"))
-            top.set_ylim(bottom=0)
-            top_aid = max(float(max(story.aid.max() for story in stories)), 1.0)
-            bottom.set_ylim(0, top_aid * 1.1)
-            fig.text(0.02, 0.98, _("app.story_income_title", id=int(household)), ha="left",
-                     va="top", fontsize=9, fontweight="bold")
-            fig.text(0.02, 0.5, _("app.story_aid_title"), ha="left", va="top",
-                     fontsize=9, fontweight="bold")
-            top.legend(fontsize=7, frameon=False, loc="lower left", ncol=3)
-            bottom.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
-            for ax in (top, bottom):
-                ax.tick_params(labelsize=8, length=3, pad=2)
-                localize_ticks(ax, self.lang)
-                ax.grid(True, color="#e6e6e6", linewidth=0.6)
-                ax.set_axisbelow(True)
-                for side in ("top", "right"):
-                    ax.spines[side].set_visible(False)
-            top.set_xlim(-0.5, max(12, self.month) + 0.5)
-            self._story_chart.invalidate()
-            png = self._story_chart.render()
+            which = (int(household), self.village, self.lang)
+            if self._story_chart is None or self._story_chart[0] != which:
+                chart = StoryChart(household, [story.label for story in stories],
+                                   self.runs[0].model.p.poverty_line, lang=self.lang)
+                self._story_chart = (which, chart)
+            png = self._story_chart[1].render([story.income for story in stories],
+                                              [story.aid for story in stories], self.month)
             self._story_png = (key, png)
             return png
