@@ -110,7 +110,7 @@ def test_the_language_default_is_one_setting_for_every_command(
     helps = {name: next(a.help for a in sub._actions if a.dest == "lang")
              for name, sub in action.choices.items()
              if any(a.dest == "lang" for a in sub._actions)}
-    assert set(helps) == {"compare", "run", "scenarios", "handout"}
+    assert set(helps) == {"compare", "run", "scenarios", "handout", "params"}
     assert len(set(helps.values())) == 1  # one default, stated once for all
 
 
@@ -124,3 +124,58 @@ def test_handout_format_must_match_the_file_name(tmp_path: Path) -> None:
                                     str(tmp_path / "h.pdf"), "--format", "html"])[::2])
     assert ".pdf" in line and "--format" in line
     assert not (tmp_path / "h.pdf").exists()
+
+
+@pytest.mark.parametrize("lang", ["zh", "vi"])
+def test_a_bad_parameter_is_said_in_the_language_asked_for(lang: str, tmp_path: Path) -> None:
+    """Issue 15 item 8: under --lang the error names the parameter by its label, in plain
+    words of that language; without it (or in English) the message keeps the code names."""
+    from village_sim.i18n import Catalog
+
+    _ = Catalog(lang)
+    code, _out, err = run_cli(["run", "--set", "favoritism=3", "--lang", lang,
+                               "--out", str(tmp_path / "a")])
+    assert code == 2
+    assert err.startswith("error: --set favoritism=3: ") and _.param("favoritism") in err
+    assert "“3”" in err and "allowed" not in err and "parameter '" not in err
+    code, _out, err = run_cli(["run", "--set", "team_arrives=10", "team_leaves=5", "--lang",
+                               lang, "--out", str(tmp_path / "b")])
+    assert code == 2 and _.param("team_leaves") in err and _.param("team_arrives") in err
+    code, _out, err = run_cli(["run", "--set", "favoritism=3", "--out", str(tmp_path / "c")])
+    assert err.strip() == ("error: --set favoritism=3: parameter 'favoritism': got 3; "
+                           "allowed: a number in [0, 1]")
+
+
+@pytest.mark.parametrize("lang", ["zh", "vi", "en"])
+def test_params_in_a_language_lists_labels_units_and_ranges(lang: str) -> None:
+    from village_sim.i18n import Catalog
+    from village_sim.params import PARAMETERS
+
+    _ = Catalog(lang)
+    code, out, _err = run_cli(["params", "--lang", lang, "--regime", "team_alone"])
+    assert code == 0
+    lines = out.splitlines()
+    assert _("cli.params_label") in lines[0] and _("cli.params_allowed") in lines[0]
+    for p in PARAMETERS:
+        row = next(line for line in lines if line.startswith(p.name + " "))
+        assert _.param(p.name) in row, p.name
+        if p.unit:
+            assert _.unit(p.unit) in row, p.name
+    favoritism = next(line for line in lines if line.startswith("favoritism "))
+    assert _.allowed("favoritism") in favoritism
+    assert _("cli.params_changed") in out
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly() -> None:
+    """`village-sim params --lang zh | head -1`: exit 141 (SIGPIPE's), no traceback."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from village_sim.cli import main; "
+                               "sys.exit(main(['params', '--lang', 'zh']))"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the child has written: its first write finds no reader
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141 and "Traceback" not in err, err

@@ -16,6 +16,7 @@ some runs failed or are missing.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from village_sim.cli_common import (
     one_regime,
     output_folder,
     package_version,
+    parameter_input_error,
     parse_assignment,
     utf8_stdout,
 )
@@ -157,7 +159,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         try:
             overrides = ex.check_overrides(regimes, overrides)
         except ValueError as err:
-            raise InputError(str(err)) from None
+            raise parameter_input_error(err) from None
         rows = len(regimes) * args.seeds * (args.steps + 1)
         if rows > MAX_ROWS_IN_MEMORY:
             raise InputError(f"--seeds {args.seeds} x --steps {args.steps} x {len(regimes)} "
@@ -199,6 +201,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return teaching_cli.cmd_run(args)
 
 
+def _params_in_language(args: argparse.Namespace, values: dict[str, Any],
+                        preset: dict[str, Any]) -> None:
+    """``params --lang L``: every parameter by its label, value, unit and allowed values."""
+    from village_sim.i18n import Catalog
+    from village_sim.viz.controller import parameter_text
+
+    _ = Catalog(args.lang)
+    head = _("cli.params_value", regime=_.regime(args.regime)) if args.regime \
+        else _("cli.params_default")
+    rows = [[_("cli.params_name"), _("cli.params_label"), head, _("cli.params_unit"),
+             _("cli.params_allowed")]]
+    for p in PARAMETERS:
+        text = parameter_text(values[p.name], _.lang)
+        if p.name == "regime":
+            text = _.regime_short(values[p.name])
+        if p.name in preset and preset[p.name] != p.default:
+            text += " *"
+        allowed = " / ".join(_.regime_short(r) for r in REGIMES) if p.name == "regime" \
+            else _.allowed(p.name)
+        rows.append([p.name, _.param(p.name), text, _.unit(p.unit), allowed])
+    widths = [max(teaching_cli.text_width(r[i]) for r in rows) for i in range(4)]
+    for k, row in enumerate(rows):
+        print("  ".join(c + " " * (w - teaching_cli.text_width(c))
+                        for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+        if k == 0:
+            print("  ".join("-" * w for w in widths) + "  " + "-" * 7)
+    print("\n" + _("cli.params_regimes"))
+    for name, switches in REGIMES.items():
+        print(f"  {_.regime(name)} ({name}): " + ", ".join(
+            f"{k}={str(v).lower()}" for k, v in switches.items()))
+    if args.regime:
+        print(_("cli.params_changed"))
+
+
 def _cmd_params(args: argparse.Namespace) -> int:
     if args.markdown and args.regime is not None:
         raise InputError("--markdown prints the full reference; it cannot take --regime")
@@ -210,6 +246,9 @@ def _cmd_params(args: argparse.Namespace) -> int:
         one_regime(args.regime, "--regime")  # raises, naming the allowed regimes
     preset = REGIMES.get(args.regime, {}) if args.regime else {}
     values = resolve_parameters(regime=args.regime).as_dict()
+    if args.lang is not None:
+        _params_in_language(args, values, preset)
+        return 0
     value_head = f"value ({args.regime})" if args.regime else "default"
     rows = [["name", value_head, "unit", "allowed", "meaning"]]
     for p in PARAMETERS:
@@ -523,6 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regime", metavar="R", default=None,
                    help=f"show the values under this regime's preset (changed ones marked *). "
                         f"Allowed: {regimes}. Default: none (plain defaults).")
+    teaching_cli.add_lang_option(p)
     p.set_defaults(func=_cmd_params)
 
     # -- effects
@@ -749,9 +789,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         teaching_cli.resolve_lang(args)
         return int(args.func(args))
     except InputError as err:
-        message = " ".join(str(err).splitlines())
+        # a bad parameter value is said in the language asked for (--lang or
+        # $VILLAGE_SIM_LANG), with the parameter's label; English keeps the code names
+        message = " ".join(err.in_language(getattr(args, "lang", None)).splitlines())
         print(f"error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader stopped early (`village-sim params | head`): nothing more to say; stdout
+        # goes to /dev/null so that Python's flush at exit does not complain again
+        # (the recipe of the signal module's documentation)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a command killed by the broken pipe would report
     except KeyboardInterrupt as err:
         # one line: what was interrupted and what the output folder holds now
         notes = getattr(err, "__notes__", [])

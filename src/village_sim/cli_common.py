@@ -46,7 +46,37 @@ DEFAULT_STEPS = 60
 
 
 class InputError(ValueError):
-    """A bad command-line input: reported as ``error: ...`` with exit code 2."""
+    """A bad command-line input: reported as ``error: ...`` with exit code 2.
+
+    Args:
+        message: The English message (the CLI's default, with the parameters' code names).
+        problem: The bad parameter value behind it, if any: under ``--lang zh`` or ``vi`` the
+            error is said in that language with the parameter's label
+            (:meth:`village_sim.i18n.Catalog.problem`).
+        where: The option it came from (``--set quota=2``), kept in every language.
+    """
+
+    def __init__(self, message: str, problem: Any = None, where: str = ""):
+        super().__init__(message)
+        self.problem = problem
+        self.where = where
+
+    def in_language(self, lang: str | None) -> str:
+        """The message in ``lang`` (English, unchanged, for None or ``en``)."""
+        from village_sim.i18n import Catalog
+
+        if self.problem is None or lang is None or Catalog(lang).lang == "en":
+            return str(self)
+        text = Catalog(lang).problem(self.problem)
+        return f"{self.where}: {text}" if self.where else text
+
+
+def parameter_input_error(err: ValueError, where: str = "") -> InputError:
+    """An :class:`InputError` for a bad parameter value, translatable under ``--lang``."""
+    from village_sim.params import ParameterError
+
+    message = f"{where}: {err}" if where else str(err)
+    return InputError(message, err if isinstance(err, ParameterError) else None, where)
 
 
 # ---------------------------------------------------------------------------- argument types
@@ -112,7 +142,7 @@ def _set_overrides(items: Sequence[str]) -> dict[str, Any]:
             # only the value here: combinations are checked once every override is known
             value = PARAM_BY_NAME[name].validate(value)
         except ValueError as err:
-            raise InputError(f"--set {item}: {err}") from None
+            raise parameter_input_error(err, f"--set {item}") from None
         out[name] = value
     return out
 

@@ -39,6 +39,7 @@ from village_sim.cli_common import (
     output_file,
     output_folder,
     package_version,
+    parameter_input_error,
     utf8_stdout,
 )
 from village_sim.i18n import Catalog, check_lang
@@ -84,17 +85,17 @@ def resolve_lang(args: argparse.Namespace) -> None:
     args.lang = getattr(args, "lang_fallback", None)
 
 
-def _width(text: str) -> int:
+def text_width(text: str) -> int:
     """Columns a string takes on a terminal (Chinese characters take two)."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _ljust(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
+    return text + " " * max(0, width - text_width(text))
 
 
 def _rjust(text: str, width: int) -> str:
-    return " " * max(0, width - _width(text)) + text
+    return " " * max(0, width - text_width(text)) + text
 
 
 # ---------------------------------------------------------------------------- options
@@ -173,7 +174,7 @@ def format_compare_table(summary: Any, diffs: Any, regimes: Sequence[str], n_see
             row.append("/".join(map(str, ns)) + (f" {_('cli.paired')} "
                                                  + "/".join(map(str, paired)) if paired else ""))
         rows.append(row)
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    widths = [max(text_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def fmt(row: list[str]) -> str:
         return "  ".join(_ljust(c, w) if i == 0 else _rjust(c, w)
@@ -231,7 +232,7 @@ def _run_into(args: argparse.Namespace, out: Any, folder: Path) -> int:
         regime = resolve_parameters(regime=regime).regime
         overrides = ex.check_overrides([regime], overrides)
     except ValueError as err:
-        raise InputError(str(err)) from None
+        raise parameter_input_error(err) from None
     steps = args.steps if args.steps is not None else (
         scenario.steps if scenario is not None else DEFAULT_STEPS)
     events = list(scenario.events) if scenario is not None else []
@@ -298,7 +299,7 @@ def _run_into(args: argparse.Namespace, out: Any, folder: Path) -> int:
             seed=args.seed, steps=steps, seconds=f"{elapsed:.1f}"))
     print(_("cli.final_year", first=first, last=last))
     labels = {m: _metric_label(m, lang) for m in ex.KEY_METRICS}
-    width = max(_width(v) for v in labels.values())
+    width = max(text_width(v) for v in labels.values())
     for metric in ex.KEY_METRICS:
         value = float(final[metric])
         text = ex.format_cell(value, math.nan, math.nan, ex.decimals([value]))
