@@ -14,6 +14,7 @@ DESIGN §8) a missing browser is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -174,9 +175,11 @@ class Session:
             self.wait_month(current + 1)
 
 
-@pytest.fixture
-def session(server: str, browser: Any, request: pytest.FixtureRequest) -> Iterator[Session]:
-    context = browser.new_context(viewport={"width": 1600, "height": 1200})
+@contextlib.contextmanager
+def open_session(server: str, browser: Any, name: str,
+                 **options: Any) -> Iterator[Session]:
+    """A page of the app in a new browser context (``options``: Playwright's)."""
+    context = browser.new_context(**{"viewport": {"width": 1600, "height": 1200}, **options})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     s = Session(page, server)
@@ -210,12 +213,18 @@ def session(server: str, browser: Any, request: pytest.FixtureRequest) -> Iterat
         page.wait_for_selector(f"img[data-testid='{testid}']")
     s.wait_month(0)
     yield s
-    page.screenshot(path=str(ARTIFACTS / f"browser-{request.node.name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"), full_page=True)
     with (ARTIFACTS / "requests.txt").open("a", encoding="utf-8") as log:
-        log.write(f"{request.node.name}: {len(s.requested)} requests routed, "
+        log.write(f"{name}: {len(s.requested)} requests routed, "
                   f"{len(s.blocked)} non-loopback blocked (+{len(s.caught_on_purpose)} "
                   f"made on purpose by the test), websockets {s.websockets}\n")
     context.close()
+
+
+@pytest.fixture
+def session(server: str, browser: Any, request: pytest.FixtureRequest) -> Iterator[Session]:
+    with open_session(server, browser, request.node.name) as s:
+        yield s
 
 
 def test_page_loads_offline(session: Session) -> None:
@@ -345,6 +354,27 @@ def test_inspector_side_by_side_at_1280_shows_its_values_and_searches(
     assert 1 <= item.count() <= 3 and f"#{household} ·" in item.first.inner_text()
     page.keyboard.press("Escape")
     session.check()
+
+
+def test_pictures_are_sharp_on_a_2x_screen(server: str, browser: Any) -> None:
+    """Issue 15 item 2: rendered picture pixels per CSS pixel at least the device pixel
+    ratio (2), for the networks and every chart, side by side at 1280×720."""
+    with open_session(server, browser, "pixel-ratio-2", device_scale_factor=2,
+                      viewport={"width": 1280, "height": 720}) as s:
+        page = s.page
+        page.get_by_text("side by side: a second regime").click()
+        page.wait_for_selector("img[data-testid='network-1']")
+        s.step(1)
+        for testid in ["network-0", "network-1", *CHART_IDS]:
+            page.wait_for_function(
+                "id => { const i = document.querySelector(`img[data-testid='${id}']`);"
+                " return i && i.complete && i.naturalWidth >= 2 * i.clientWidth; }",
+                arg=testid, timeout=TIMEOUT_MS)
+            ratio = page.evaluate(
+                "id => { const i = document.querySelector(`img[data-testid='${id}']`);"
+                " return i.naturalWidth / i.clientWidth; }", testid)
+            assert ratio >= 2.0, (testid, ratio)
+        s.check()
 
 
 def test_bad_parameter_is_refused_in_the_page(session: Session) -> None:

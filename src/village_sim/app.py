@@ -89,6 +89,9 @@ if "solara.server.settings" in sys.modules:  # under `solara run`
 VIEW_KEYS = {"truth": "app.truth", "committee": "app.committee_sees"}
 SIZE_KEYS = {"income": "app.income_per_person", "aid": "app.aid_received"}
 SPEEDS = (1, 2, 5, 10)
+# the pictures are shown at most at their drawn size in CSS pixels (and drawn with the
+# display's pixel ratio more pixels: Controller.set_scale), never blown up
+NETWORK_CSS_WIDTH, CHART_CSS_WIDTH, STORY_CSS_WIDTH = "640px", "420px", "560px"
 
 
 def _default_text(name: str, lang: str = "en") -> str:
@@ -424,7 +427,7 @@ def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None
         for index, png in enumerate(frame.networks):
             Picture(src=data_url(png),
                     alt=_("app.kinship_network", regime=controller.labels[index]),
-                    testid=f"network-{index}", clickable=True, maxwidth="720px",
+                    testid=f"network-{index}", clickable=True, maxwidth=NETWORK_CSS_WIDTH,
                     event_clicked=clicked(index))
 
 
@@ -461,7 +464,7 @@ def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en",
                             attributes={"data-testid": f"chart-title-{spec.key}"},
                             style="margin: 4px 0 0 0; font-size: 13px")
                 Picture(src=data_url(frame.charts[spec.key]), alt=title,
-                        testid=f"chart-{spec.key}", maxwidth="480px")
+                        testid=f"chart-{spec.key}", maxwidth=CHART_CSS_WIDTH)
                 solara.Text(spec_note(spec, lang),
                             style={"font-size": "11px", "color": "#555"})
 
@@ -536,7 +539,7 @@ def Inspector(controller: Controller, frame: Frame,
         ScrollIntoView(token=f"{household}")
         Picture(src=data_url(controller.story_chart(household)),
                 alt=_("app.household_chart_alt", id=household), testid="household-chart",
-                maxwidth="640px")
+                maxwidth=STORY_CSS_WIDTH)
         header, rows, differ = story_facts(stories, lang)
         solara.HTML(tag="div", unsafe_innerHTML=_facts_html(header, rows, differ))
         for story in stories:
@@ -583,6 +586,15 @@ def _facts_html(header: list[str], rows: list[list[str]], differ: list[bool]) ->
 @solara.component_vue("viz/page_lang.vue", vuetify=False)
 def PageLanguage(lang: str = "en") -> None:
     """Sets the page's ``lang`` attribute (``<html lang="zh-CN">``) to the chosen language."""
+
+
+@solara.component_vue("viz/pixel_ratio.vue", vuetify=False)
+def PixelRatio(event_ratio: Callable[[float], None] | None = None) -> None:
+    """Reports the display's pixel ratio (``window.devicePixelRatio``).
+
+    When the page opens and whenever it changes, so that pictures are drawn sharp on 2x
+    screens.
+    """
 
 
 @solara.component_vue("viz/scroll_into_view.vue", vuetify=False)
@@ -679,6 +691,14 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
         solara.Title(_("app.title"))
     solara.Style(page_css())
     PageLanguage(lang=language.value)
+
+    def pixel_ratio(ratio: float) -> None:
+        before = controller.scale
+        controller.set_scale(ratio)
+        if controller.scale != before:
+            changed()
+
+    PixelRatio(event_ratio=pixel_ratio)
     with solara.Column(style={"padding": "10px", "max-width": "1900px"}, classes=["vs-page"]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
             solara.HTML(tag="div", unsafe_innerHTML=(

@@ -1,10 +1,12 @@
 """Charts of the key metrics over time, one small PNG per chart, one line per regime.
 
-Each chart keeps its matplotlib figure between months. Axes, ticks, grid, title and legend are
-the cached background; they are redrawn only when an axis range grows (the time axis grows a
-year at a time). The lines and the "now" marker are drawn each month
-(:class:`~village_sim.viz.figure.BlitFigure`). Undefined values (NaN, e.g. targeting metrics
-before the first identification in month 1, the survey's approval before month 12) leave gaps.
+Each chart keeps its matplotlib figure between months. Axes, ticks and grid are the cached
+background (the title is the page's heading above the picture and the runs' colours the
+page's key above the charts, so neither is drawn twice); they are redrawn only when an axis
+range grows (the time axis grows a year at a time). The lines and the "now" marker are drawn
+each month (:class:`~village_sim.viz.figure.BlitFigure`). Undefined values (NaN, e.g.
+targeting metrics before the first identification in month 1, the survey's approval before
+month 12) leave gaps.
 """
 
 from __future__ import annotations
@@ -147,20 +149,21 @@ class MetricChart:
         width_px: Width of the image in pixels.
         height_px: Height of the image in pixels.
         lang: Language of the title, axis label and legend (``zh``, ``vi`` or ``en``).
+        scale: Image pixels per CSS pixel (the display's pixel ratio).
     """
 
     def __init__(self, spec: ChartSpec, labels: Sequence[str], width_px: int = 420,
-                 height_px: int = 250, lang: str = "en"):
+                 height_px: int = 250, lang: str = "en", scale: float = 1.0):
         _ = Catalog(lang)
         self.lang = _.lang
         self.title = spec_title(spec, self.lang)
         self.spec = spec
         self.labels = tuple(labels)
-        self.fig = BlitFigure(width_px, height_px)
+        self.fig = BlitFigure(width_px, height_px, scale=scale)
         fig = self.fig.figure
-        # two regimes: two legend rows above the axes, under the title
-        ax = self.ax = fig.add_axes((0.12, 0.14, 0.84, 0.66 if len(self.labels) < 2 else 0.58))
-        fig.text(0.02, 0.97, self.title, ha="left", va="top", fontsize=9, fontweight="bold")
+        # the title is the page's heading above the picture, and the runs' colours are the
+        # page's key above the charts: neither is drawn again inside the picture
+        ax = self.ax = fig.add_axes((0.12, 0.15, 0.85, 0.80))
         ax.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
         ax.tick_params(labelsize=8, length=3, pad=2)
         localize_ticks(ax, self.lang)
@@ -179,8 +182,6 @@ class MetricChart:
                                       markersize=5, markeredgecolor="white")
                 self._lines.append((r, metric, line))
         self.now = ax.axvline(0.0, color="#555555", linewidth=0.8, linestyle=":")
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=1, fontsize=7.5,
-                  frameon=False, borderaxespad=0.2, handlelength=1.6)
         self.fig.animate([line for _, _, line in self._lines] + [self.now])
         self._marks: tuple[Any, ...] = ()  # the marks drawn, and the axis end they fit
         self._mark_artists: list[Any] = []
@@ -269,17 +270,19 @@ class StoryChart:
         labels: Legend texts of the runs, in order.
         poverty_line: The line (yuan per person per year).
         lang: Language of the titles and labels.
+        scale: Image pixels per CSS pixel (the display's pixel ratio).
     """
 
     def __init__(self, household: int, labels: Sequence[str], poverty_line: float,
-                 lang: str = "en", width_px: int = 560, height_px: int = 300):
+                 lang: str = "en", width_px: int = 560, height_px: int = 300,
+                 scale: float = 1.0):
         from matplotlib.collections import PolyCollection
 
         _ = Catalog(lang)
         self.lang = _.lang
         self.household = int(household)
         self.labels = tuple(labels)
-        self.fig = BlitFigure(width_px, height_px)
+        self.fig = BlitFigure(width_px, height_px, scale=scale)
         fig = self.fig.figure
         top = self.top = fig.add_axes((0.11, 0.55, 0.86, 0.36))
         bottom = self.bottom = fig.add_axes((0.11, 0.13, 0.86, 0.3), sharex=top)

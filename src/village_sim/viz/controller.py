@@ -517,8 +517,10 @@ class Run:
         lang: Language of the picture.
     """
 
-    def __init__(self, side: Side, seed: int, share: Run | None = None, lang: str = "en"):
+    def __init__(self, side: Side, seed: int, share: Run | None = None, lang: str = "en",
+                 scale: float = 1.0):
         self.side = side
+        self.scale = scale
         self.regime = side.regime
         self.seed = seed
         self.model = model = VillageModel(rng=seed, regime=side.regime, events=list(side.events),
@@ -552,13 +554,19 @@ class Run:
         return _("app.side_scenario" if side.role == "scenario" else "app.side_control",
                  title=title)
 
-    def set_lang(self, lang: str) -> None:
-        """Draw the network picture in ``lang`` from now on (a new figure)."""
+    def set_lang(self, lang: str, scale: float | None = None) -> None:
+        """Draw the network picture in ``lang`` from now on (a new figure).
+
+        ``scale``, if given: the display's pixel ratio (image pixels per CSS pixel).
+        """
         model = self.model
         self._ = Catalog(lang)
+        if scale is not None:
+            self.scale = scale
         self.label = self.label_in(self._.lang)
         self.picture = NetworkPicture(self.layout, model.kin, model.cadre, model.cadre_kin,
-                                      team_size=model.p.team_size, lang=self._.lang)
+                                      team_size=model.p.team_size, lang=self._.lang,
+                                      scale=self.scale)
 
     @property
     def month(self) -> int:
@@ -819,6 +827,7 @@ class Controller:
 
     def __init__(self, settings: Settings | None = None, lang: str = "en"):
         self.lang = Catalog(lang).lang
+        self.scale = 1.0  # image pixels per CSS pixel (set_scale: the display's pixel ratio)
         self.lock = threading.RLock()
         self.runs: list[Run] = []
         self.charts: list[MetricChart] = []
@@ -827,7 +836,7 @@ class Controller:
         self.drawn_version = -1  # the version of the last frame drawn (the page is behind if less)
         self.village = 0
         self._frame: tuple[tuple[Any, ...], Frame] | None = None
-        self._story_chart: tuple[tuple[int, int, str], StoryChart] | None = None
+        self._story_chart: tuple[tuple[int, int, str, float], StoryChart] | None = None
         self._story_png: tuple[tuple[int, int], bytes] | None = None
         self.instructor: list[Event] = []
         self.notices: list[str] = []
@@ -860,7 +869,8 @@ class Controller:
                     old.remove(same)
                     runs.append(same)
                     continue
-                run = Run(side, seed, share=runs[0] if runs else None, lang=self.lang)
+                run = Run(side, seed, share=runs[0] if runs else None, lang=self.lang,
+                          scale=self.scale)
                 self._replay(run, target)
                 runs.append(run)
             if not keep:
@@ -887,7 +897,7 @@ class Controller:
     def _charts(self, lang: str) -> list[MetricChart]:
         specs = [*CHARTS, any_metric_spec(self.any_metric)]
         labels = [run.label_in(lang) for run in self.runs]
-        return [MetricChart(spec, labels, lang=lang) for spec in specs]
+        return [MetricChart(spec, labels, lang=lang, scale=self.scale) for spec in specs]
 
     def set_any_metric(self, name: str) -> None:
         """Draw metric ``name`` (any of ``METRIC_NAMES``) in the last chart; the run goes on.
@@ -901,7 +911,8 @@ class Controller:
             if name == self.any_metric:
                 return
             self.any_metric = name
-            self.charts[-1] = MetricChart(any_metric_spec(name), self.labels, lang=self.lang)
+            self.charts[-1] = MetricChart(any_metric_spec(name), self.labels, lang=self.lang,
+                                          scale=self.scale)
             self._frame = None
             self.version += 1
 
@@ -948,6 +959,30 @@ class Controller:
             for run in self.runs:
                 run.set_lang(code)
             self.charts = self._charts(code)
+            self._frame = None
+            self._story_png = None
+            self.version += 1
+
+    def set_scale(self, ratio: float) -> None:
+        """Draw every picture for a display of this pixel ratio (image pixels per CSS pixel).
+
+        The page reports ``window.devicePixelRatio``; it is rounded to a quarter and kept
+        within 1-3 (a bad or absurd value from a page falls back to 1). The pictures are drawn
+        anew; the village and its history are kept.
+        """
+        try:
+            scale = min(3.0, max(1.0, round(float(ratio) * 4) / 4))
+        except (TypeError, ValueError):
+            scale = 1.0
+        if not math.isfinite(scale):
+            scale = 1.0
+        with self.lock:
+            if scale == self.scale:
+                return
+            self.scale = scale
+            for run in self.runs:
+                run.set_lang(self.lang, scale)
+            self.charts = self._charts(self.lang)
             self._frame = None
             self._story_png = None
             self.version += 1
@@ -1231,10 +1266,11 @@ class Controller:
             return self._story_png[1]
         stories = self.stories(household)
         with self.lock:
-            which = (int(household), self.village, self.lang)
+            which = (int(household), self.village, self.lang, self.scale)
             if self._story_chart is None or self._story_chart[0] != which:
                 chart = StoryChart(household, [story.label for story in stories],
-                                   self.runs[0].model.p.poverty_line, lang=self.lang)
+                                   self.runs[0].model.p.poverty_line, lang=self.lang,
+                                   scale=self.scale)
                 self._story_chart = (which, chart)
             png = self._story_chart[1].render([story.income for story in stories],
                                               [story.aid for story in stories], self.month)

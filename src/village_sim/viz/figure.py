@@ -80,16 +80,21 @@ class BlitFigure:
     """A figure whose static background is drawn once and whose animated artists are redrawn.
 
     Args:
-        width_px: Width of the image in pixels.
-        height_px: Height of the image in pixels.
-        dpi: Dots per inch (fonts are sized in points, so this sets their size in pixels).
+        width_px: Width of the picture in pixels at scale 1 (CSS pixels on the page).
+        height_px: Height of the picture in pixels at scale 1.
+        dpi: Dots per inch at scale 1 (fonts are sized in points, so this sets their size in
+            pixels).
+        scale: Image pixels per CSS pixel (the display's pixel ratio): the image has
+            ``scale`` times the pixels each way and the same drawing, so it is sharp on a 2x
+            screen when the page shows it at ``width_px`` CSS pixels.
 
     Attributes:
         figure: The matplotlib ``Figure`` (Agg canvas); build the picture on it.
     """
 
-    def __init__(self, width_px: int, height_px: int, dpi: int = 100):
-        self.figure = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
+    def __init__(self, width_px: int, height_px: int, dpi: int = 100, scale: float = 1.0):
+        self.scale = float(scale)
+        self.figure = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi * self.scale)
         self.canvas = FigureCanvasAgg(self.figure)
         self.figure.patch.set_facecolor("white")
         self._animated: list[Artist] = []

@@ -249,14 +249,16 @@ class NetworkPicture:
         cadre: Boolean array: households with a cadre.
         cadre_kin: Boolean array: households tied by kinship to a cadre.
         team_size: Members of the work team (drawn beside the village while it is active).
-        width_px: Width of the image in pixels.
-        height_px: Height of the image in pixels.
+        width_px: Width of the picture in CSS pixels (its size on the page).
+        height_px: Height of the picture in CSS pixels.
         lang: Language of the labels and legend (``zh``, ``vi`` or ``en``).
+        scale: Image pixels per CSS pixel (the display's pixel ratio: 2 on a "retina" screen),
+            so the picture stays sharp; the drawing is the same at every scale.
     """
 
     def __init__(self, layout: ClanLayout, kin: sp.spmatrix, cadre: np.ndarray,
                  cadre_kin: np.ndarray, team_size: int = 3, width_px: int = 640,
-                 height_px: int = 600, lang: str = "en"):
+                 height_px: int = 600, lang: str = "en", scale: float = 1.0):
         self._ = Catalog(lang)
         self.lang = self._.lang
         self.layout = layout
@@ -264,7 +266,7 @@ class NetworkPicture:
         self.cadre = np.asarray(cadre, dtype=bool)
         self.cadre_kin = np.asarray(cadre_kin, dtype=bool)
         self.team_size = team_size
-        self.fig = BlitFigure(width_px, height_px)
+        self.fig = BlitFigure(width_px, height_px, scale=scale)
         fig = self.fig.figure
         ax = self.ax = fig.add_axes((0.01, 0.17, 0.98, 0.76))
         ax.set_axis_off()
