@@ -69,7 +69,7 @@ def main() -> int:
                 executable_path=chromium, headless=True,
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                       "--disable-component-update", "--disable-sync", "--no-first-run"])
-            page = browser.new_page(viewport={"width": 1600, "height": 1850})
+            page = browser.new_page(viewport={"width": 1600, "height": 2500})
             page.set_default_timeout(120_000)
 
             def route(r: object) -> None:
@@ -118,6 +118,10 @@ def main() -> int:
                                   "y": (1 - y / height) * box["height"]})
             page.wait_for_selector("img[data-testid='household-chart']")
             time.sleep(1.0)
+            # the story scrolled itself into view; the picture shows the page from its top
+            page.mouse.move(800, 400)
+            page.mouse.wheel(0, -20_000)
+            time.sleep(0.5)
             page.screenshot(path=args.out)
             browser.close()
     finally:
