@@ -1069,6 +1069,11 @@ def test_numbers_in_the_readers_convention() -> None:
     with pytest.raises(ValueError):
         parse_value("favoritism", "0,8", "en")  # in English 0,8 is not a number
     assert parameter_text(0.35, "vi") == "0,35" and parameter_text(300, "vi") == "300"
+    assert "0,99" in vi.allowed("reference_trust") and "0.99" in en.allowed("reference_trust")
+    with pytest.raises(SettingsError) as info:
+        parse_settings(Settings(parameters={"measure_share": "0.7", "project_share": "0.6"}))
+    assert "0,7 + 0,6" in vi.problem(info.value.problems[0])
+    assert "0.7 + 0.6" in en.problem(info.value.problems[0])
     controller = Controller(Settings(parameters=SMALL), lang="vi")
     controller.step(3)
     header, rows = controller.table()

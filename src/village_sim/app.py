@@ -124,6 +124,8 @@ LAYOUT_CSS = (
     # would stick within it and never to the screen
     # (and min-width 0 as a scroll box has, or its widest content would widen the column)
     ".vs-main > .col:first-child { overflow: visible !important; min-width: 0; }\n"
+    # a typed value not yet running: its box is tinted until Restart applies it
+    ".vs-changed .v-input__slot { background: #e8f0fe; }\n"
     ".vs-footer { position: sticky; bottom: 0; z-index: 4; background: #fff;"
     " border-top: 1px solid #bbb; box-shadow: 0 -3px 6px rgba(0,0,0,.12); padding: 6px 8px; }"
 )

@@ -283,8 +283,8 @@ class Catalog:
             return self("allowed.choice", choices=", ".join(param.choices))
         kind = self("allowed.integer") if param.kind in ("int", "optional_int") \
             else self("allowed.number")
-        low = "−∞" if param.low is None else _number(param.low)
-        high = "∞" if param.high is None else _number(param.high)
+        low = "−∞" if param.low is None else self._digits(_number(param.low))
+        high = "∞" if param.high is None else self._digits(_number(param.high))
         text = self("allowed.above_to" if param.low_open else "allowed.between",
                     kind=kind, low=low, high=high)
         return self("allowed.or_never", allowed=text) if param.kind == "optional_int" else text
@@ -310,8 +310,11 @@ class Catalog:
             return str(error)
         allowed = self.allowed(error.name) if key == "problem.value" else ""
         other = self.field(error.other) if error.other else ""
-        text = self(key, field=self.field(error.name), value=_shown(error.value),
-                    allowed=allowed, other=other, other_value=_shown(error.other_value))
+        def shown(value: Any) -> str:  # a number in the reader's convention, text as typed
+            return self._digits(_shown(value)) if isinstance(value, float) else _shown(value)
+
+        text = self(key, field=self.field(error.name), value=shown(error.value),
+                    allowed=allowed, other=other, other_value=shown(error.other_value))
         return text[:1].upper() + text[1:]  # a sentence, even where a label is lower case
 
     def number(self, value: float, spec: str = "") -> str:
@@ -321,6 +324,10 @@ class Catalog:
         (thousands by a dot, decimals by a comma).
         """
         text = format(value, spec)
+        return text.translate(_VI_DIGITS) if self.lang == "vi" else text
+
+    def _digits(self, text: str) -> str:
+        """A number written the English way, in this language's convention."""
         return text.translate(_VI_DIGITS) if self.lang == "vi" else text
 
     def read_number(self, text: str) -> str:
