@@ -585,17 +585,14 @@ def _facts_html(header: list[str], rows: list[list[str]], differ: list[bool]) ->
             f"<tbody>{body}</tbody></table>")
 
 
-@solara.component_vue("viz/page_lang.vue", vuetify=False)
-def PageLanguage(lang: str = "en") -> None:
-    """Sets the page's ``lang`` attribute (``<html lang="zh-CN">``) to the chosen language."""
+@solara.component_vue("viz/page_env.vue", vuetify=False)
+def PageEnvironment(lang: str = "en",
+                    event_ratio: Callable[[float], None] | None = None) -> None:
+    """What the page and the browser tell each other, with nothing shown.
 
-
-@solara.component_vue("viz/pixel_ratio.vue", vuetify=False)
-def PixelRatio(event_ratio: Callable[[float], None] | None = None) -> None:
-    """Reports the display's pixel ratio (``window.devicePixelRatio``).
-
-    When the page opens and whenever it changes, so that pictures are drawn sharp on 2x
-    screens.
+    Sets the page's ``lang`` attribute (``<html lang="zh-CN">``) to the chosen language, and
+    reports the display's pixel ratio (``window.devicePixelRatio``) when the page opens and
+    whenever it changes, so that pictures are drawn sharp on 2x screens.
     """
 
 
@@ -692,7 +689,6 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     with solara.Head():  # Solara: a Title belongs inside a Head
         solara.Title(_("app.title"))
     solara.Style(page_css())
-    PageLanguage(lang=language.value)
 
     def pixel_ratio(ratio: float) -> None:
         before = controller.scale
@@ -700,7 +696,7 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
         if controller.scale != before:
             changed()
 
-    PixelRatio(event_ratio=pixel_ratio)
+    PageEnvironment(lang=language.value, event_ratio=pixel_ratio)
     with solara.Column(style={"padding": "10px", "max-width": "1900px"}, classes=["vs-page"]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
             solara.HTML(tag="div", unsafe_innerHTML=(

@@ -139,6 +139,20 @@ def _nice_limit(value: float, up: bool) -> float:
     return (math.ceil if up else math.floor)(value / step) * step
 
 
+def style_axes(ax: Any, lang: str) -> None:
+    """The app's chart style on ``ax``.
+
+    Small ticks in the reader's number convention, a light grid behind the data, no top or
+    right frame.
+    """
+    ax.tick_params(labelsize=8, length=3, pad=2)
+    localize_ticks(ax, lang)
+    ax.grid(True, color="#e6e6e6", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
 class MetricChart:
     """One chart of :data:`CHARTS`, redrawn each month as PNG bytes.
 
@@ -165,12 +179,7 @@ class MetricChart:
         # page's key above the charts: neither is drawn again inside the picture
         ax = self.ax = fig.add_axes((0.12, 0.15, 0.85, 0.80))
         ax.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
-        ax.tick_params(labelsize=8, length=3, pad=2)
-        localize_ticks(ax, self.lang)
-        ax.grid(True, color="#e6e6e6", linewidth=0.6)
-        ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+        style_axes(ax, self.lang)
         self._lines = []
         for r, label in enumerate(self.labels):
             color = REGIME_COLORS[r % len(REGIME_COLORS)]
@@ -304,12 +313,7 @@ class StoryChart:
         top.legend(fontsize=7, frameon=False, loc="lower left", ncol=3)
         bottom.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
         for ax in (top, bottom):
-            ax.tick_params(labelsize=8, length=3, pad=2)
-            localize_ticks(ax, self.lang)
-            ax.grid(True, color="#e6e6e6", linewidth=0.6)
-            ax.set_axisbelow(True)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
+            style_axes(ax, self.lang)
         self.fig.animate([*self.lines, *self.bars])
         self._limits: tuple[float, float, float] = (-1.0, -1.0, -1.0)
         self._line = float(poverty_line)
