@@ -310,7 +310,11 @@ class StoryChart:
                  va="top", fontsize=9, fontweight="bold")
         fig.text(0.02, 0.5, _("app.story_aid_title"), ha="left", va="top", fontsize=9,
                  fontweight="bold")
-        top.legend(fontsize=7, frameon=False, loc="lower left", ncol=3)
+        # one row while the labels fit the width; long ones (a scenario and its control in
+        # Vietnamese) take two rows rather than run off the picture
+        entries = [*self.labels, _("app.poverty_line")]
+        top.legend(fontsize=7, frameon=False, loc="lower left",
+                   ncol=len(entries) if sum(map(len, entries)) <= 60 else 2)
         bottom.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
         for ax in (top, bottom):
             style_axes(ax, self.lang)
