@@ -786,7 +786,7 @@ def test_play_and_pause(app) -> None:
 
 def test_side_by_side_switch_adds_a_second_network(app) -> None:
     rc, controller = app
-    rc.find(v.Switch).widget.v_model = True
+    rc.find(v.Switch, label=t("app.side_by_side", "en")).widget.v_model = True
     assert controller.regimes == ["committee_only", "team_and_committee"]
     shown = pictures(rc)
     assert {"network-0", "network-1"} <= set(shown)
@@ -804,13 +804,13 @@ def test_side_by_side_switch_adds_a_second_network(app) -> None:
     assert controller.regimes == ["committee_only", "team_without_supervision"]
     assert controller.month == 2 and month_shown(rc) == "month 2"
     assert controller.runs[0] is left and controller.runs[1].month == 2
-    rc.find(v.Switch).widget.v_model = False
+    rc.find(v.Switch, label=t("app.side_by_side", "en")).widget.v_model = False
     assert controller.month == 2 and controller.runs == [left]
     # typed texts wait for Restart: a switch does not apply them
     field = rc.find(v.TextField, label=t("param.favoritism", "en")).widget
     field.v_model = "0.9"
     field.fire_event("focusout", None)
-    rc.find(v.Switch).widget.v_model = True
+    rc.find(v.Switch, label=t("app.side_by_side", "en")).widget.v_model = True
     assert controller.month == 2 and controller.runs[1].model.p.favoritism != 0.9
     click(rc, t("app.restart", "en"))
     assert controller.month == 0 and controller.runs[1].model.p.favoritism == 0.9

@@ -377,6 +377,39 @@ def test_pictures_are_sharp_on_a_2x_screen(server: str, browser: Any) -> None:
         s.check()
 
 
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (1920, 1080)])
+def test_projector_mode_shows_both_networks_and_key_charts_on_one_screen(
+        server: str, browser: Any, width: int, height: int) -> None:
+    """Issue 15 item 2: in projector mode, side by side, both networks, the three key charts
+    and the month label (at least 20 px) lie inside the viewport; the mode is remembered."""
+    from village_sim.app import KEY_CHARTS
+
+    with open_session(server, browser, f"projector-{width}",
+                      viewport={"width": width, "height": height}) as s:
+        page = s.page
+        page.goto(s.url + "?side_by_side=1&projector=1")
+        page.wait_for_selector("img[data-testid='network-1']")
+        s.step(2)
+        time.sleep(0.5)
+        screen = {"x": 0, "y": 0, "width": width, "height": height}
+        for testid in ["network-0", "network-1", *(f"chart-{k}" for k in KEY_CHARTS)]:
+            box = page.locator(f"img[data-testid='{testid}']").bounding_box()
+            assert _inside(box, screen), (testid, box)
+        month = page.locator("[data-testid='month']")
+        assert _inside(month.bounding_box(), screen)
+        size = float(month.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+        assert size >= 20, size
+        assert page.locator(".vs-footer").count() == 0  # the controls collapsed to a button
+        page.screenshot(path=str(ARTIFACTS / f"projector-{width}x{height}.png"))
+        # remembered by this browser: the bare address opens in projector mode again
+        page.goto(s.url)
+        page.wait_for_selector("img[data-testid='network-0']")
+        page.wait_for_function("() => document.querySelector('.vs-projector') !== null")
+        page.get_by_role("button", name=t("app.settings_show", "en"), exact=True).click()
+        page.locator(".vs-footer").wait_for()  # the settings come back on request
+        s.check()
+
+
 def test_bad_parameter_is_refused_in_the_page(session: Session) -> None:
     page = session.page
     field = page.get_by_label(t("param.favoritism", "en"), exact=True)

@@ -35,7 +35,7 @@ from village_sim.i18n import LANGUAGES, Catalog, language_names
 from village_sim.model import METRIC_NAMES
 from village_sim.params import PARAM_BY_NAME, REGIMES, ParameterError
 from village_sim.scenario import list_scenarios
-from village_sim.viz.address import settings_from_query, settings_query
+from village_sim.viz.address import projector_in_query, settings_from_query, settings_query
 from village_sim.viz.charts import (
     ANY_METRIC,
     CHARTS,
@@ -92,6 +92,11 @@ SPEEDS = (1, 2, 5, 10)
 # the pictures are shown at most at their drawn size in CSS pixels (and drawn with the
 # display's pixel ratio more pixels: Controller.set_scale), never blown up
 NETWORK_CSS_WIDTH, CHART_CSS_WIDTH, STORY_CSS_WIDTH = "640px", "420px", "560px"
+# projector mode: both networks (left) and the key charts stacked (right) on one screen under
+# the toolbar, sized by the screen's height (the bars above take about 210 px)
+PROJECTOR_NETWORK_HEIGHT, PROJECTOR_CHART_HEIGHT = "48vh", "15vh"
+KEY_CHARTS = ("kin_premium", "diverted_share", "exclusion_error")
+"""The charts projector mode shows beside the networks: favouritism, diversion, exclusion."""
 
 
 def _default_text(name: str, lang: str = "en") -> str:
@@ -124,6 +129,9 @@ LAYOUT_CSS = (
     # would stick within it and never to the screen
     # (and min-width 0 as a scroll box has, or its widest content would widen the column)
     ".vs-main > .col:first-child { overflow: visible !important; min-width: 0; }\n"
+    # projector mode: the month readable from the back of the room
+    ".vs-projector [data-testid='month'] { font-size: 26px; }\n"
+    ".vs-projector h4 { margin-top: 0 !important; }\n"
     # a typed value not yet running: its box is tinted until Restart applies it
     ".vs-changed .v-input__slot { background: #e8f0fe; }\n"
     ".vs-footer { position: sticky; bottom: 0; z-index: 4; background: #fff;"
@@ -163,9 +171,14 @@ def Picture(
     testid: str = "",
     clickable: bool = False,
     maxwidth: str = "100%",
+    height: str = "",
     event_clicked: Callable[[dict[str, float]], None] | None = None,
 ) -> None:
-    """An image; when ``clickable``, a click reports where (fractions of width and height)."""
+    """An image; when ``clickable``, a click reports where (fractions of width and height).
+
+    ``height`` (a CSS length, e.g. ``44vh``): shown at that height, its width following, never
+    wider than its column (projector mode sizes pictures by the screen's height).
+    """
 
 
 def _table_html(header: list[str], rows: list[list[str]], testid: str) -> str:
@@ -414,7 +427,7 @@ def Toolbar(controller: Controller, frame: Frame, playing: solara.Reactive[bool]
 
 @solara.component
 def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None],
-             lang: str = "en") -> None:
+             lang: str = "en", height: str = "") -> None:
     """One network picture per regime; a click picks the household under it."""
     _ = Catalog(lang)
 
@@ -430,23 +443,29 @@ def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None
             Picture(src=data_url(png),
                     alt=_("app.kinship_network", regime=controller.labels[index]),
                     testid=f"network-{index}", clickable=True, maxwidth=NETWORK_CSS_WIDTH,
+                    height=height,
                     event_clicked=clicked(index))
 
 
 @solara.component
 def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en",
-           on_change: Callable[[], None] = lambda: None) -> None:
+           on_change: Callable[[], None] = lambda: None, only: tuple[str, ...] = (),
+           skip: tuple[str, ...] = (), height: str = "",
+           key_line: bool = True, notes: bool = True) -> None:
     """The metric charts, every regime on the same axes; the last draws any metric picked.
 
-    Each chart's title (drawn in its picture) is also a heading above it, for screen readers.
-    ``on_change`` is called after the picked metric changes (the page redraws).
+    Each chart's title is a heading above its picture (not drawn again inside it), and the
+    runs' colours are the key line above the charts. ``only`` / ``skip``: chart keys to show /
+    leave out (projector mode shows the key charts first). ``on_change`` is called after the
+    picked metric changes (the page redraws).
     """
     _ = Catalog(lang)
-    key = " · ".join(
-        f"<span style='color:{REGIME_COLORS[i]};font-weight:bold'>━ "
-        f"{html.escape(label)}</span>" for i, label in enumerate(controller.labels))
-    solara.HTML(tag="div", unsafe_innerHTML=_("app.metrics_over_time", regimes=key),
-                style="margin: 6px 0")
+    if key_line:
+        key = " · ".join(
+            f"<span style='color:{REGIME_COLORS[i]};font-weight:bold'>━ "
+            f"{html.escape(label)}</span>" for i, label in enumerate(controller.labels))
+        solara.HTML(tag="div", unsafe_innerHTML=_("app.metrics_over_time", regimes=key),
+                    style="margin: 6px 0")
     names = {_.metric(m): m for m in METRIC_NAMES}
 
     def pick(label: str) -> None:
@@ -455,6 +474,8 @@ def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en",
 
     with solara.GridFixed(columns=columns):
         for spec in [*CHARTS, any_metric_spec(controller.any_metric)]:
+            if (only and spec.key not in only) or spec.key in skip:
+                continue
             title = spec_title(spec, lang)
             with solara.Column(gap="0px"):
                 if spec.key == ANY_METRIC:
@@ -466,9 +487,11 @@ def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en",
                             attributes={"data-testid": f"chart-title-{spec.key}"},
                             style="margin: 4px 0 0 0; font-size: 13px")
                 Picture(src=data_url(frame.charts[spec.key]), alt=title,
-                        testid=f"chart-{spec.key}", maxwidth=CHART_CSS_WIDTH)
-                solara.Text(spec_note(spec, lang),
-                            style={"font-size": "11px", "color": "#555"})
+                        testid=f"chart-{spec.key}", maxwidth=CHART_CSS_WIDTH,
+                        height=height)
+                if notes:
+                    solara.Text(spec_note(spec, lang),
+                                style={"font-size": "11px", "color": "#555"})
 
 
 @solara.component
@@ -587,12 +610,16 @@ def _facts_html(header: list[str], rows: list[list[str]], differ: list[bool]) ->
 
 @solara.component_vue("viz/page_env.vue", vuetify=False)
 def PageEnvironment(lang: str = "en",
-                    event_ratio: Callable[[float], None] | None = None) -> None:
+                    event_ratio: Callable[[float], None] | None = None,
+                    projector: bool = False, restore: bool = False,
+                    event_restored: Callable[[bool], None] | None = None) -> None:
     """What the page and the browser tell each other, with nothing shown.
 
-    Sets the page's ``lang`` attribute (``<html lang="zh-CN">``) to the chosen language, and
+    Sets the page's ``lang`` attribute (``<html lang="zh-CN">``) to the chosen language;
     reports the display's pixel ratio (``window.devicePixelRatio``) when the page opens and
-    whenever it changes, so that pictures are drawn sharp on 2x screens.
+    whenever it changes, so that pictures are drawn sharp on 2x screens; remembers projector
+    mode in the browser's local storage and, with ``restore``, brings it back when the page
+    opens (``restored``).
     """
 
 
@@ -604,7 +631,8 @@ def ScrollIntoView(token: str = "") -> None:
 @solara.component
 def VillageApp(settings: Settings | None = None, controller: Controller | None = None,
                lang: str | None = None, problems: Sequence[ParameterError] = (),
-               on_settings: Callable[[Settings, str], None] | None = None) -> None:
+               on_settings: Callable[[Settings, str, bool], None] | None = None,
+               projector: bool | None = None) -> None:
     """The whole page: language, scenario, controls, networks, charts, table and inspector.
 
     Args:
@@ -614,14 +642,18 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
             default: a new one for this page.
         lang: Initial language of a new controller (default English).
         problems: What was refused before the page opened (a bad address), shown in the banner.
-        on_settings: Called with the settings and language whenever they change (the page's
-            address follows them: :func:`Page`).
+        on_settings: Called with the settings, the language and projector mode whenever they
+            change (the page's address follows them: :func:`Page`).
+        projector: Start in projector mode (True/False), or None: as this browser last had it
+            (remembered in its local storage).
     """
     given = controller
     controller = solara.use_memo(
         lambda: given or Controller(settings or Settings(), lang=lang or "en"), [])
     initial = controller.settings
     language = solara.use_reactive(controller.lang)
+    projector_on = solara.use_reactive(bool(projector))
+    show_settings = solara.use_reactive(False)
     version = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(5)
@@ -643,7 +675,12 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
 
     def publish() -> None:
         if on_settings is not None:
-            on_settings(controller.settings, controller.lang)
+            on_settings(controller.settings, controller.lang, projector_on.value)
+
+    def set_projector(on: bool) -> None:
+        projector_on.set(bool(on))
+        show_settings.set(False)
+        publish()
 
     def switch_language(name: str | None) -> None:
         if name is None:
@@ -696,24 +733,40 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
         if controller.scale != before:
             changed()
 
-    PageEnvironment(lang=language.value, event_ratio=pixel_ratio)
-    with solara.Column(style={"padding": "10px", "max-width": "1900px"}, classes=["vs-page"]):
+    PageEnvironment(lang=language.value, event_ratio=pixel_ratio,
+                    projector=projector_on.value, restore=projector is None,
+                    event_restored=set_projector)
+    on = projector_on.value
+    with solara.Column(style={"padding": "6px 10px" if on else "10px", "max-width": "1900px"},
+                       classes=["vs-page", *(["vs-projector"] if on else [])]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
-            solara.HTML(tag="div", unsafe_innerHTML=(
-                f"<h2 style='margin:0'>{html.escape(_('app.heading'))} "
+            subheading = "" if on else (  # a projector keeps the screen for the village
                 "<span style='font-weight:normal;font-size:15px'>"
-                f"{html.escape(_('app.subheading'))}</span></h2>"))
+                f"{html.escape(_('app.subheading'))}</span>")
+            solara.HTML(tag="div", unsafe_innerHTML=(
+                f"<h2 style='margin:0'>{html.escape(_('app.heading'))} {subheading}</h2>"))
             solara.Text(_("app.language") + ":", style={"font-size": "13px"})
             solara.ToggleButtonsSingle(value=names[language.value],
                                        values=[names[code] for code in LANGUAGES],
                                        on_value=switch_language, dense=True,
                                        classes=["vs-language"])
-        with solara.Columns([1, 4], classes=["vs-main"]):
-            with solara.Column():
-                Controls(controller, form, errors, applied, language.value)
-            with solara.Column():
-                LiveView(controller, version, playing, speed, selected, changed, reset,
-                         language.value, form, errors)
+            solara.Switch(label=_("app.projector"), value=on, on_value=set_projector,
+                          classes=["vs-projector-switch"])
+            if on:  # the controls collapse to this button
+                solara.Button(_("app.settings_hide" if show_settings.value
+                                else "app.settings_show"),
+                              on_click=lambda: show_settings.set(not show_settings.value),
+                              outlined=True, small=True, classes=["vs-settings-toggle"])
+        if on and not show_settings.value:
+            LiveView(controller, version, playing, speed, selected, changed, reset,
+                     language.value, form, errors, projector=True)
+        else:
+            with solara.Columns([1, 4], classes=["vs-main"]):
+                with solara.Column():
+                    Controls(controller, form, errors, applied, language.value)
+                with solara.Column():
+                    LiveView(controller, version, playing, speed, selected, changed, reset,
+                             language.value, form, errors, projector=on)
 
 
 @solara.component
@@ -766,11 +819,14 @@ def LiveView(controller: Controller, version: solara.Reactive[int],
              selected: solara.Reactive[int | None], on_changed: Callable[[], None],
              on_reset: Callable[[], None], lang: str = "en",
              form: dict[str, Any] | None = None,
-             errors: solara.Reactive[list[ParameterError]] | None = None) -> None:
+             errors: solara.Reactive[list[ParameterError]] | None = None,
+             projector: bool = False) -> None:
     """Everything that changes with the months: re-rendered alone when the village steps.
 
     ``form`` and ``errors`` (the page's inputs and what Restart refused) feed the banner by
-    the toolbar.
+    the toolbar. ``projector``: the networks and the key charts first, sized to be on screen
+    together at 1280×720 (:data:`KEY_CHARTS`); the other charts, the table and the inspector
+    below.
     """
     _ = Catalog(lang)
     view = solara.use_reactive("truth")
@@ -782,22 +838,37 @@ def LiveView(controller: Controller, version: solara.Reactive[int],
         ErrorBanner(controller, form, errors, lang)
     views = {_(key): code for code, key in VIEW_KEYS.items()}
     sizes = {_(key): code for code, key in SIZE_KEYS.items()}
-    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.ToggleButtonsSingle(value=_(VIEW_KEYS[view.value]), values=list(views),
-                                   on_value=lambda v: view.set(views[v]), dense=True)
-        solara.ToggleButtonsSingle(value=_(SIZE_KEYS[size_by.value]), values=list(sizes),
-                                   on_value=lambda v: size_by.set(sizes[v]), dense=True)
-    # a household's story opens next to the network(s) it was clicked in
-    if len(frame.networks) == 1:  # network and charts side by side
-        with solara.Columns([5, 6]):
-            with solara.Column():
-                Networks(controller, frame, selected.set, lang)
-                Inspector(controller, frame, selected, lang)
-            Charts(controller, frame, columns=2, lang=lang, on_change=on_changed)
-    else:
-        Networks(controller, frame, selected.set, lang)
+
+    def toggles() -> None:
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.ToggleButtonsSingle(value=_(VIEW_KEYS[view.value]), values=list(views),
+                                       on_value=lambda v: view.set(views[v]), dense=True)
+            solara.ToggleButtonsSingle(value=_(SIZE_KEYS[size_by.value]), values=list(sizes),
+                                       on_value=lambda v: size_by.set(sizes[v]), dense=True)
+
+    if projector:
+        # a projector: the networks and the key charts on one screen, the rest below
+        with solara.Columns([3, 2]):
+            Networks(controller, frame, selected.set, lang, height=PROJECTOR_NETWORK_HEIGHT)
+            Charts(controller, frame, columns=1, lang=lang, on_change=on_changed,
+                   only=KEY_CHARTS, height=PROJECTOR_CHART_HEIGHT, notes=False)
+        toggles()
         Inspector(controller, frame, selected, lang)
-        Charts(controller, frame, columns=3, lang=lang, on_change=on_changed)
+        Charts(controller, frame, columns=3, lang=lang, on_change=on_changed,
+               skip=KEY_CHARTS, key_line=False)
+    else:
+        toggles()
+        # a household's story opens next to the network(s) it was clicked in
+        if len(frame.networks) == 1:  # network and charts side by side
+            with solara.Columns([5, 6]):
+                with solara.Column():
+                    Networks(controller, frame, selected.set, lang)
+                    Inspector(controller, frame, selected, lang)
+                Charts(controller, frame, columns=2, lang=lang, on_change=on_changed)
+        else:
+            Networks(controller, frame, selected.set, lang)
+            Inspector(controller, frame, selected, lang)
+            Charts(controller, frame, columns=3, lang=lang, on_change=on_changed)
     CurrentValues(frame, lang)
     Downloads(controller, controller.seed, frame.month, lang)
 
@@ -813,9 +884,10 @@ def Page() -> None:
     router = solara.use_router()
     opened = solara.use_memo(lambda: settings_from_query(router.search), [])
 
-    def follow(settings: Settings, lang: str) -> None:
-        query = settings_query(settings, lang)
+    def follow(settings: Settings, lang: str, projector: bool) -> None:
+        query = settings_query(settings, lang, projector)
         if query != (router.search or ""):
             router.push(f"{router.path or '/'}?{query}")
 
-    VillageApp(settings=opened[0], lang=opened[1], problems=opened[2], on_settings=follow)
+    VillageApp(settings=opened[0], lang=opened[1], problems=opened[2], on_settings=follow,
+               projector=projector_in_query(router.search))

@@ -27,18 +27,20 @@ from village_sim.viz.controller import (
     scenario_settings,
 )
 
-__all__ = ["settings_from_query", "settings_query"]
+__all__ = ["projector_in_query", "settings_from_query", "settings_query"]
 
-APP_KEYS = ("lang", "scenario", "regime", "side_by_side", "compare", "seed")
+APP_KEYS = ("lang", "scenario", "regime", "side_by_side", "compare", "seed", "projector")
 """The address's own keys, before the parameters (which go by their names)."""
 
 
-def settings_query(settings: Settings, lang: str) -> str:
+def settings_query(settings: Settings, lang: str, projector: bool = False) -> str:
     """The query string (without ``?``) that reopens ``settings`` in ``lang``.
 
-    Scenario events are not written: the scenario's id brings them back.
+    Scenario events are not written: the scenario's id brings them back. ``projector``:
+    projector mode (written as ``projector=1``, or ``projector=0`` when off).
     """
-    items: list[tuple[str, str]] = [("lang", check_lang(lang))]
+    items: list[tuple[str, str]] = [("lang", check_lang(lang)),
+                                    ("projector", "1" if projector else "0")]
     if settings.scenario is not None and _shipped(settings.scenario):
         items.append(("scenario", settings.scenario))
     items.append(("regime", settings.regime))
@@ -57,6 +59,17 @@ def settings_query(settings: Settings, lang: str) -> str:
         if value != PARAM_BY_NAME[name].default:
             items.append((name, parameter_text(value)))
     return urlencode(items)
+
+
+def projector_in_query(search: str | None) -> bool | None:
+    """Projector mode as the address says it (``projector=1`` / ``0``).
+
+    None if it says nothing: then the browser's remembered choice applies.
+    """
+    for key, value in parse_qsl(search or "", keep_blank_values=True):
+        if key == "projector":
+            return value.strip().lower() in ("1", "true", "yes", "on")
+    return None
 
 
 def settings_from_query(search: str | None) -> tuple[Settings, str | None, list[ParameterError]]:
