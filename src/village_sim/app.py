@@ -220,11 +220,7 @@ def ParameterInput(name: str, text: str, on_text: Callable[[str], None],
     hint = f"{name} · " + _.allowed(name) + (f" · {_.unit(param.unit)}" if param.unit else "")
     if name == "n_households":
         hint += " · " + _("app.at_most_live", n=MAX_APP_HOUSEHOLDS)
-    if changed and not error:
-        hint = "✎ " + _("app.field_changed") + " · " + hint
-    solara.InputText(label=_.param(name), value=text, on_value=on_text, error=error or False,
-                     message=error or hint, continuous_update=False,
-                     classes=["vs-changed"] if changed else [])
+    CheckedInput(_.param(name), text, on_text, error, hint, changed, lang)
 
 
 @solara.component
@@ -343,11 +339,21 @@ def SeedInput(seed: solara.Reactive[str], lang: str = "en", changed: bool = Fals
         parse_settings(Settings(seed=seed.value))
     except SettingsError as err:
         error = _.problem(err.problems[0])
-    hint = _("app.seed_help")
+    CheckedInput(_("app.seed"), seed.value, seed.set, error, _("app.seed_help"), changed, lang)
+
+
+@solara.component
+def CheckedInput(label: str, text: str, on_text: Callable[[str], None], error: str, hint: str,
+                 changed: bool, lang: str = "en") -> None:
+    """A text box of the form: its error in plain words, else its hint.
+
+    Marked (and tinted) while its value differs from the running village's.
+    """
     if changed and not error:
-        hint = "✎ " + _("app.field_changed") + " · " + hint
-    solara.InputText(label=_("app.seed"), value=seed, continuous_update=False,
-                     error=error or False, message=error or hint)
+        hint = "✎ " + Catalog(lang)("app.field_changed") + " · " + hint
+    solara.InputText(label=label, value=text, on_value=on_text, error=error or False,
+                     message=error or hint, continuous_update=False,
+                     classes=["vs-changed"] if changed else [])
 
 
 @solara.component

@@ -284,8 +284,8 @@ class Catalog:
             return self("allowed.choice", choices=", ".join(param.choices))
         kind = self("allowed.integer") if param.kind in ("int", "optional_int") \
             else self("allowed.number")
-        low = "−∞" if param.low is None else self._digits(_number(param.low))
-        high = "∞" if param.high is None else self._digits(_number(param.high))
+        low = "−∞" if param.low is None else self.digits(_number(param.low))
+        high = "∞" if param.high is None else self.digits(_number(param.high))
         text = self("allowed.above_to" if param.low_open else "allowed.between",
                     kind=kind, low=low, high=high)
         return self("allowed.or_never", allowed=text) if param.kind == "optional_int" else text
@@ -312,7 +312,7 @@ class Catalog:
         allowed = self.allowed(error.name) if key == "problem.value" else ""
         other = self.field(error.other) if error.other else ""
         def shown(value: Any) -> str:  # a number in the reader's convention, text as typed
-            return self._digits(_shown(value)) if isinstance(value, float) else _shown(value)
+            return self.digits(_shown(value)) if isinstance(value, float) else _shown(value)
 
         text = self(key, field=self.field(error.name), value=shown(error.value),
                     allowed=allowed, other=other, other_value=shown(error.other_value))
@@ -324,11 +324,10 @@ class Catalog:
         English and Chinese write ``1,308`` and ``0.308``; Vietnamese ``1.308`` and ``0,308``
         (thousands by a dot, decimals by a comma).
         """
-        text = format(value, spec)
-        return text.translate(_VI_DIGITS) if self.lang == "vi" else text
+        return self.digits(format(value, spec))
 
-    def _digits(self, text: str) -> str:
-        """A number written the English way, in this language's convention."""
+    def digits(self, text: str) -> str:
+        """A number written the English way (``1,308.5``), in this language's convention."""
         return text.translate(_VI_DIGITS) if self.lang == "vi" else text
 
     def read_number(self, text: str) -> str:

@@ -745,8 +745,8 @@ def decision_rows(decisions: pd.DataFrame, lang: str) -> tuple[list[str], list[l
 
     def word(column: str, value: Any) -> str:
         text = "" if value is None else str(value)
-        if column in ("proposed_by", "challenged_by"):
-            return _.actor(_ACTORS[text]) if _ACTORS.get(text, "nobody") != "nobody" else ""
+        if column in ("proposed_by", "challenged_by"):  # "" (nobody) stays empty
+            return _.actor(_ACTORS[text]) if text else ""
         if column == "outcome":
             return _.outcome(_OUTCOMES[text])
         if column == "reason":
@@ -956,12 +956,7 @@ class Controller:
             if code == self.lang:
                 return
             self.lang = code
-            for run in self.runs:
-                run.set_lang(code)
-            self.charts = self._charts(code)
-            self._frame = None
-            self._story_png = None
-            self.version += 1
+            self._redraw_pictures()
 
     def set_scale(self, ratio: float) -> None:
         """Draw every picture for a display of this pixel ratio (image pixels per CSS pixel).
@@ -980,12 +975,16 @@ class Controller:
             if scale == self.scale:
                 return
             self.scale = scale
-            for run in self.runs:
-                run.set_lang(self.lang, scale)
-            self.charts = self._charts(self.lang)
-            self._frame = None
-            self._story_png = None
-            self.version += 1
+            self._redraw_pictures()
+
+    def _redraw_pictures(self) -> None:
+        """New figures in the language and at the scale in force; village and history kept."""
+        for run in self.runs:
+            run.set_lang(self.lang, self.scale)
+        self.charts = self._charts(self.lang)
+        self._frame = None
+        self._story_png = None
+        self.version += 1
 
     @property
     def month(self) -> int:

@@ -44,8 +44,7 @@ class _ReaderTicks(ScalarFormatter):
         self.catalog = Catalog(lang)
 
     def __call__(self, x: float, pos: int | None = None) -> str:
-        text = super().__call__(x, pos)
-        return text.translate(str.maketrans(",.", ".,")) if self.catalog.lang == "vi" else text
+        return self.catalog.digits(super().__call__(x, pos))
 
 
 def localize_ticks(ax: Any, lang: str) -> None:
