@@ -156,16 +156,18 @@ def test_cited_buttons_are_found() -> None:
 
 def test_scenarios_and_guide_cite_only_buttons_the_app_has() -> None:
     """Issue 15: texts once told trainers to press “Team leaves now”, a button that never
-    existed; every label a scenario or docs/teaching.md cites is a label of the app."""
+    existed; every label a scenario or the instructor's guide (docs/teaching.md and its
+    Chinese and Vietnamese versions) cites is a label of the app in that language."""
     for scenario in list_scenarios():
         for lang, text in scenario.texts.items():
             joined = " ".join([text.story, *text.watch, *text.questions, *text.answers])
             unknown = cited_buttons(joined) - button_labels(lang)
             assert not unknown, (scenario.id, lang, unknown)
-    guide = (Path(__file__).resolve().parents[1] / "docs" / "teaching.md").read_text("utf-8")
-    cited = cited_buttons(guide)
-    assert cited, "docs/teaching.md cites the event buttons"
-    assert not cited - button_labels("en"), cited - button_labels("en")
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for lang, name in (("en", "teaching.md"), ("zh", "teaching.zh.md"), ("vi", "teaching.vi.md")):
+        cited = cited_buttons((docs / name).read_text("utf-8"))
+        assert cited, f"docs/{name} cites the event buttons"
+        assert not cited - button_labels(lang), (name, cited - button_labels(lang))
 
 
 # ---------------------------------------------------------------------------- claims
