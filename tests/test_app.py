@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import solara
+from matplotlib.text import Text
 
 import village_sim
 from village_sim.app import VillageApp, data_url
@@ -669,6 +670,62 @@ def test_pictures_are_drawn_for_the_displays_pixel_ratio() -> None:
     for given, kept in ((1.3, 1.25), (10, 3.0), (0.5, 1.0), ("x", 1.0), (float("nan"), 1.0)):
         controller.set_scale(given)  # type: ignore[arg-type]
         assert controller.scale == kept, given
+
+
+def test_projector_pictures_are_drawn_at_their_box_with_14_px_text() -> None:
+    """Issue 15 item 2: in projector mode the networks and the key charts are drawn at the CSS
+    size of the box the page shows them in, every text in them at 14 CSS pixels or more
+    (10.5 pt at 96 dpi), sharp at the display's ratio; titles, counts and the key move to
+    the page (one key for both networks); the other charts and the usual mode are as before."""
+    from village_sim.viz.charts import KEY_CHARTS
+
+    controller = Controller(Settings(parameters=SMALL, side_by_side=True))
+    controller.step(13)
+    usual = controller.frame()
+    assert min(usual.text_px.values()) < 12  # the usual pictures: 7-8 pt at 100 dpi
+    assert not controller.fit("network", 368, 292)  # remembered, nothing redrawn yet
+    controller.fit("chart", 500, 115)
+    controller.set_projector(True)
+    frame = controller.frame()
+    assert [_png_size(png) for png in frame.networks] == [(368, 288)] * 2  # down to 8 px
+    for key, png in frame.charts.items():
+        drawn = (496, 112) if key in KEY_CHARTS else _png_size(usual.charts[key])
+        assert _png_size(png) == drawn, key
+    for name in ["network-0", "network-1", *(f"chart-{k}" for k in KEY_CHARTS)]:
+        assert frame.text_px[name] >= 14.0, (name, frame.text_px[name])
+    assert frame.css_width["network-0"] == 368 and frame.css_width["chart-kin_premium"] == 496
+    # the pictures hold no title, counts or key: those are the page's (counts per run, one key)
+    texts = [x.get_text() for x in controller.runs[0].picture.fig.figure.findobj(Text)
+             if x.get_visible() and x.get_text().strip()]
+    assert not any(controller.labels[0] in text for text in texts), texts
+    assert len(frame.counts) == 2 and all(c for c in frame.counts)
+    labels = [entry.label for entry in frame.key]
+    assert labels[:4] == [t(f"app.status_truth_{k}", "en") for k in range(4)]
+    assert t("app.legend_team_member", "en") in labels
+    # a click still finds the household under it
+    picture = controller.runs[1].picture
+    width, height = picture.fig.size()
+    for household in (0, 17, 119):
+        x, y = picture.ax.transData.transform(controller.runs[1].layout.xy[household])
+        assert controller.household_at(1, x / width, 1.0 - y / height) == household
+    # sharp on a 2x screen, same size on the page
+    controller.set_scale(2.0)
+    two = controller.frame()
+    assert [_png_size(png) for png in two.networks] == [(736, 576)] * 2
+    assert two.text_px["network-0"] >= 14.0 and two.css_width["network-0"] == 368
+    # a resized box redraws; nonsense and boxes too small to draw in are ignored
+    assert controller.fit("network", 400.9, 300)
+    for bad in ((0, 300), (100, 100), ("x", 300), (float("nan"), 300), (1e9, 300)):
+        assert not controller.fit("network", *bad), bad  # type: ignore[arg-type]
+    assert controller.fits["network"] == (400, 296)
+    with pytest.raises(ValueError, match="kind"):
+        controller.fit("table", 300, 300)
+    # the usual mode again: the usual pictures, the month and village kept
+    controller.set_projector(False)
+    back = controller.frame()
+    assert controller.month == 13
+    assert [_png_size(png) for png in back.networks] == \
+        [(2 * w, 2 * h) for w, h in map(_png_size, usual.networks)]
 
 
 def test_frame_refuses_unknown_view() -> None:

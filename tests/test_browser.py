@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -32,7 +33,7 @@ import pytest
 
 from village_sim.app import _packaged_cjk_font
 from village_sim.i18n import language_names, t
-from village_sim.viz.charts import CHARTS
+from village_sim.viz.charts import CHARTS, KEY_CHARTS
 from village_sim.viz.controller import Controller, Settings
 from village_sim.viz.server import solara_command, solara_environment
 
@@ -168,11 +169,14 @@ class Session:
             "m => { const e = document.querySelector(\"[data-testid='month']\");"
             " return e && e.textContent === 'month ' + m; }", arg=month, timeout=TIMEOUT_MS)
 
-    def step(self, months: int = 1) -> None:
+    def step(self, months: int = 1, lang: str = "en") -> None:
         for _ in range(months):
-            current = int(self.month().split()[1])
-            self.page.get_by_role("button", name="Step", exact=True).click()
-            self.wait_month(current + 1)
+            current = int(re.findall(r"\d+", self.month())[0])
+            self.page.get_by_role("button", name=t("app.step", lang), exact=True).click()
+            self.page.wait_for_function(
+                "m => { const e = document.querySelector(\"[data-testid='month']\");"
+                " return e && e.textContent === m; }",
+                arg=t("app.month", lang, month=current + 1), timeout=TIMEOUT_MS)
 
 
 @contextlib.contextmanager
@@ -377,30 +381,57 @@ def test_pictures_are_sharp_on_a_2x_screen(server: str, browser: Any) -> None:
         s.check()
 
 
-@pytest.mark.parametrize(("width", "height"), [(1280, 720), (1920, 1080)])
-def test_projector_mode_shows_both_networks_and_key_charts_on_one_screen(
-        server: str, browser: Any, width: int, height: int) -> None:
-    """Issue 15 item 2: in projector mode, side by side, both networks, the three key charts
-    and the month label (at least 20 px) lie inside the viewport; the mode is remembered."""
-    from village_sim.app import KEY_CHARTS
+PROJECTOR_SCREENS = [(1280, 720, 1), (1920, 1080, 1), (1280, 720, 2)]
 
-    with open_session(server, browser, f"projector-{width}",
-                      viewport={"width": width, "height": height}) as s:
+
+@pytest.mark.parametrize(("width", "height", "ratio"), PROJECTOR_SCREENS)
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_projector_mode_shows_both_networks_and_key_charts_on_one_screen(
+        server: str, browser: Any, width: int, height: int, ratio: int, lang: str) -> None:
+    """Issue 15 item 2: in projector mode, a scenario side by side (its events line shown):
+    both networks, the three key charts and the month label (at least 20 px) lie inside the
+    viewport; every text drawn in those pictures is at least 14 px on screen and the pictures
+    are sharp (image pixels per CSS pixel at least the display's ratio); the runs' titles are
+    not cut; the networks' key is shown once; the mode is remembered."""
+    if ratio == 2 and lang == "vi":
+        pytest.skip("the 2x screen is checked in English; Vietnamese at 1x")
+    with open_session(server, browser, f"projector-{lang}-{width}-{ratio}x",
+                      viewport={"width": width, "height": height},
+                      device_scale_factor=ratio) as s:
         page = s.page
-        page.goto(s.url + "?side_by_side=1&projector=1")
+        page.goto(s.url + f"?lang={lang}&scenario=team_leaves&side_by_side=1&projector=1")
         page.wait_for_selector("img[data-testid='network-1']")
-        s.step(2)
-        time.sleep(0.5)
+        page.locator("[data-testid='events']").wait_for()
+        s.step(2, lang=lang)
+        pictures = ["network-0", "network-1", *(f"chart-{k}" for k in KEY_CHARTS)]
+        # drawn for its box: wait until every picture is drawn at the size it is shown
+        page.wait_for_function(
+            """([ids, ratio]) => ids.every(id => {
+                 const i = document.querySelector(`img[data-testid='${id}']`);
+                 return i && i.complete && Number(i.dataset.textPx) > 0
+                   && Math.abs(i.naturalWidth / ratio - i.clientWidth) <= 1; })""",
+            arg=[pictures, ratio], timeout=TIMEOUT_MS)
         screen = {"x": 0, "y": 0, "width": width, "height": height}
-        for testid in ["network-0", "network-1", *(f"chart-{k}" for k in KEY_CHARTS)]:
-            box = page.locator(f"img[data-testid='{testid}']").bounding_box()
-            assert _inside(box, screen), (testid, box)
+        for testid in pictures:
+            image = page.locator(f"img[data-testid='{testid}']")
+            assert _inside(image.bounding_box(), screen), (testid, image.bounding_box())
+            natural, shown, text = image.evaluate(
+                "i => [i.naturalWidth, i.clientWidth, Number(i.dataset.textPx)]")
+            assert natural / shown >= ratio - 0.01, (testid, natural, shown)  # sharp
+            on_screen = text * shown / (natural / ratio)  # drawn size x how much it is shown
+            assert on_screen >= 14 - 0.01, (testid, text, natural, shown)
         month = page.locator("[data-testid='month']")
         assert _inside(month.bounding_box(), screen)
         size = float(month.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
         assert size >= 20, size
+        for index in (0, 1):  # the runs' names are the page's text: wrapped, never cut
+            title = page.locator(f"[data-testid='network-title-{index}']")
+            assert _inside(title.bounding_box(), screen)
+            assert title.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+        assert page.locator("[data-testid='network-key']").count() == 1  # one key for both
+        assert _inside(page.locator("[data-testid='network-key']").bounding_box(), screen)
         assert page.locator(".vs-footer").count() == 0  # the controls collapsed to a button
-        page.screenshot(path=str(ARTIFACTS / f"projector-{width}x{height}.png"))
+        page.screenshot(path=str(ARTIFACTS / f"projector-{lang}-{width}x{height}-{ratio}x.png"))
         # remembered by this browser: the bare address opens in projector mode again
         page.goto(s.url)
         page.wait_for_selector("img[data-testid='network-0']")

@@ -39,6 +39,7 @@ from village_sim.viz.address import projector_in_query, settings_from_query, set
 from village_sim.viz.charts import (
     ANY_METRIC,
     CHARTS,
+    KEY_CHARTS,
     REGIME_COLORS,
     any_metric_spec,
     spec_note,
@@ -60,6 +61,7 @@ from village_sim.viz.controller import (
     pending_fields,
     scenario_settings,
 )
+from village_sim.viz.network import marker_svg
 
 __all__ = ["Page", "VillageApp"]
 
@@ -92,11 +94,6 @@ SPEEDS = (1, 2, 5, 10)
 # the pictures are shown at most at their drawn size in CSS pixels (and drawn with the
 # display's pixel ratio more pixels: Controller.set_scale), never blown up
 NETWORK_CSS_WIDTH, CHART_CSS_WIDTH, STORY_CSS_WIDTH = "640px", "420px", "560px"
-# projector mode: both networks (left) and the key charts stacked (right) on one screen under
-# the toolbar, sized by the screen's height (the bars above take about 210 px)
-PROJECTOR_NETWORK_HEIGHT, PROJECTOR_CHART_HEIGHT = "48vh", "15vh"
-KEY_CHARTS = ("kin_premium", "diverted_share", "exclusion_error")
-"""The charts projector mode shows beside the networks: favouritism, diversion, exclusion."""
 
 
 def _default_text(name: str, lang: str = "en") -> str:
@@ -132,6 +129,25 @@ LAYOUT_CSS = (
     # projector mode: the month readable from the back of the room
     ".vs-projector [data-testid='month'] { font-size: 26px; }\n"
     ".vs-projector h4 { margin-top: 0 !important; }\n"
+    # projector mode's stage: the networks (left) and the key charts (right) fill the screen
+    # below the bars (page_env.vue measures where it starts); each picture is drawn at the
+    # size of its box (picture.vue reports it), so its text is 14 px on screen
+    ".vs-stage { display: flex; gap: 16px; min-height: 340px;"
+    " height: calc(100vh - var(--vs-stage-top, 240px) - 8px); }\n"
+    ".vs-stage-networks { flex: 3 1 0; min-width: 0; display: flex; flex-direction: column; }\n"
+    # the networks' titles, counts and pictures in rows, so both pictures get the same box
+    ".vs-stage-row { flex: 1 1 0; min-height: 0; display: grid; column-gap: 12px;"
+    " grid-auto-flow: column; grid-template-rows: auto auto minmax(0, 1fr);"
+    " grid-auto-columns: minmax(0, 1fr); }\n"
+    ".vs-stage-charts { flex: 2 1 0; min-width: 0; display: flex; flex-direction: column;"
+    " gap: 2px; }\n"
+    ".vs-stage-chart { flex: 1 1 0; min-height: 0; display: flex; flex-direction: column; }\n"
+    ".vs-fit { flex: 1 1 0; min-height: 0; min-width: 0; position: relative; }\n"
+    ".vs-stage-title { font-size: 18px; font-weight: bold; line-height: 1.25; margin: 0; }\n"
+    ".vs-stage-counts { font-size: 15px; color: #333; line-height: 1.3; }\n"
+    ".vs-stage-key { display: flex; flex-wrap: wrap; gap: 2px 16px; font-size: 15px;"
+    " margin-top: 4px; line-height: 1.3; }\n"
+    ".vs-stage-key span { display: inline-flex; align-items: center; gap: 4px; }\n"
     # a typed value not yet running: its box is tinted until Restart applies it
     ".vs-changed .v-input__slot { background: #e8f0fe; }\n"
     ".vs-footer { position: sticky; bottom: 0; z-index: 4; background: #fff;"
@@ -171,13 +187,21 @@ def Picture(
     testid: str = "",
     clickable: bool = False,
     maxwidth: str = "100%",
-    height: str = "",
+    fit: bool = False,
+    textpx: float = 0.0,
+    csswidth: int = 0,
     event_clicked: Callable[[dict[str, float]], None] | None = None,
+    event_resized: Callable[[dict[str, float]], None] | None = None,
 ) -> None:
     """An image; when ``clickable``, a click reports where (fractions of width and height).
 
-    ``height`` (a CSS length, e.g. ``44vh``): shown at that height, its width following, never
-    wider than its column (projector mode sizes pictures by the screen's height).
+    Shown at most ``maxwidth`` wide and never wider than its column. ``fit``: the image sits
+    in a box the page's layout sizes and reports the box's size in CSS pixels (``resized``),
+    so that it can be drawn at that size (projector mode); it is shown at ``csswidth`` CSS
+    pixels (the width it was drawn for; its image has the display's pixel ratio times as many
+    pixels), never larger than the box.
+    ``textpx``: the smallest text drawn in it, in CSS pixels at its drawn size
+    (``data-text-px``, for tests of legibility).
     """
 
 
@@ -433,7 +457,7 @@ def Toolbar(controller: Controller, frame: Frame, playing: solara.Reactive[bool]
 
 @solara.component
 def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None],
-             lang: str = "en", height: str = "") -> None:
+             lang: str = "en") -> None:
     """One network picture per regime; a click picks the household under it."""
     _ = Catalog(lang)
 
@@ -449,20 +473,80 @@ def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None
             Picture(src=data_url(png),
                     alt=_("app.kinship_network", regime=controller.labels[index]),
                     testid=f"network-{index}", clickable=True, maxwidth=NETWORK_CSS_WIDTH,
-                    height=height,
                     event_clicked=clicked(index))
 
 
 @solara.component
+def ProjectorStage(controller: Controller, frame: Frame, on_pick: Callable[[int], None],
+                   on_changed: Callable[[], None], lang: str = "en") -> None:
+    """Projector mode's one screen: both networks and the key charts, text 14 px or more.
+
+    The stage fills the screen below the bars. Each picture is drawn at the size of its box
+    (:meth:`Controller.fit`); the runs' names (in their chart colours), the counts and one key
+    for both networks are the page's text, not drawn in the pictures.
+    """
+    _ = Catalog(lang)
+
+    def fitted(kind: str) -> Callable[[dict[str, float]], None]:
+        def handler(size: dict[str, float]) -> None:
+            if controller.fit(kind, size["width"], size["height"]):
+                on_changed()
+        return handler
+
+    def clicked(index: int) -> Callable[[dict[str, float]], None]:
+        def handler(where: dict[str, float]) -> None:
+            household = controller.household_at(index, float(where["x"]), float(where["y"]))
+            if household is not None:
+                on_pick(household)
+        return handler
+
+    key = "".join(f"<span>{marker_svg(entry)}{html.escape(entry.label)}</span>"
+                  for entry in frame.key if entry.label)
+    with solara.Div(classes=["vs-stage"]):
+        with solara.Div(classes=["vs-stage-networks"]):
+            with solara.Div(classes=["vs-stage-row"]):
+                for index, png in enumerate(frame.networks):  # a column each, 3 rows
+                    label = controller.labels[index]
+                    solara.HTML(tag="h3", unsafe_innerHTML=f"━ {html.escape(label)}",
+                                attributes={"data-testid": f"network-title-{index}"},
+                                classes=["vs-stage-title"],
+                                style=f"color: {REGIME_COLORS[index]}")
+                    solara.HTML(tag="div", unsafe_innerHTML=html.escape(frame.counts[index]),
+                                classes=["vs-stage-counts"])
+                    Picture(src=data_url(png),
+                            alt=_("app.kinship_network", regime=label),
+                            testid=f"network-{index}", clickable=True, fit=True,
+                            textpx=frame.text_px.get(f"network-{index}", 0.0),
+                            csswidth=frame.css_width.get(f"network-{index}", 0),
+                            event_clicked=clicked(index), event_resized=fitted("network"))
+            solara.HTML(tag="div", unsafe_innerHTML=(
+                f"<b>{html.escape(frame.key_title)}</b>" + key),
+                attributes={"data-testid": "network-key"}, classes=["vs-stage-key"])
+        with solara.Div(classes=["vs-stage-charts"]):
+            for spec in CHARTS:
+                if spec.key not in KEY_CHARTS:
+                    continue
+                title = spec_title(spec, lang)
+                with solara.Div(classes=["vs-stage-chart"]):
+                    solara.HTML(tag="h4", unsafe_innerHTML=html.escape(title),
+                                attributes={"data-testid": f"chart-title-{spec.key}"},
+                                classes=["vs-stage-title"])
+                    Picture(src=data_url(frame.charts[spec.key]), alt=title,
+                            testid=f"chart-{spec.key}", fit=True,
+                            textpx=frame.text_px.get(f"chart-{spec.key}", 0.0),
+                            csswidth=frame.css_width.get(f"chart-{spec.key}", 0),
+                            event_resized=fitted("chart"))
+
+
+@solara.component
 def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en",
-           on_change: Callable[[], None] = lambda: None, only: tuple[str, ...] = (),
-           skip: tuple[str, ...] = (), height: str = "",
-           key_line: bool = True, notes: bool = True) -> None:
+           on_change: Callable[[], None] = lambda: None, skip: tuple[str, ...] = (),
+           key_line: bool = True) -> None:
     """The metric charts, every regime on the same axes; the last draws any metric picked.
 
     Each chart's title is a heading above its picture (not drawn again inside it), and the
-    runs' colours are the key line above the charts. ``only`` / ``skip``: chart keys to show /
-    leave out (projector mode shows the key charts first). ``on_change`` is called after the
+    runs' colours are the key line above the charts. ``skip``: chart keys to leave out
+    (projector mode shows the key charts on its stage). ``on_change`` is called after the
     picked metric changes (the page redraws).
     """
     _ = Catalog(lang)
@@ -480,7 +564,7 @@ def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en",
 
     with solara.GridFixed(columns=columns):
         for spec in [*CHARTS, any_metric_spec(controller.any_metric)]:
-            if (only and spec.key not in only) or spec.key in skip:
+            if spec.key in skip:
                 continue
             title = spec_title(spec, lang)
             with solara.Column(gap="0px"):
@@ -493,11 +577,8 @@ def Charts(controller: Controller, frame: Frame, columns: int, lang: str = "en",
                             attributes={"data-testid": f"chart-title-{spec.key}"},
                             style="margin: 4px 0 0 0; font-size: 13px")
                 Picture(src=data_url(frame.charts[spec.key]), alt=title,
-                        testid=f"chart-{spec.key}", maxwidth=CHART_CSS_WIDTH,
-                        height=height)
-                if notes:
-                    solara.Text(spec_note(spec, lang),
-                                style={"font-size": "11px", "color": "#555"})
+                        testid=f"chart-{spec.key}", maxwidth=CHART_CSS_WIDTH)
+                solara.Text(spec_note(spec, lang), style={"font-size": "11px", "color": "#555"})
 
 
 @solara.component
@@ -659,6 +740,7 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     initial = controller.settings
     language = solara.use_reactive(controller.lang)
     projector_on = solara.use_reactive(bool(projector))
+    controller.set_projector(projector_on.value)
     show_settings = solara.use_reactive(False)
     version = solara.use_reactive(0)
     playing = solara.use_reactive(False)
@@ -684,6 +766,7 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
             on_settings(controller.settings, controller.lang, projector_on.value)
 
     def set_projector(on: bool) -> None:
+        controller.set_projector(on)
         projector_on.set(bool(on))
         show_settings.set(False)
         publish()
@@ -854,10 +937,7 @@ def LiveView(controller: Controller, version: solara.Reactive[int],
 
     if projector:
         # a projector: the networks and the key charts on one screen, the rest below
-        with solara.Columns([3, 2]):
-            Networks(controller, frame, selected.set, lang, height=PROJECTOR_NETWORK_HEIGHT)
-            Charts(controller, frame, columns=1, lang=lang, on_change=on_changed,
-                   only=KEY_CHARTS, height=PROJECTOR_CHART_HEIGHT, notes=False)
+        ProjectorStage(controller, frame, selected.set, on_changed, lang)
         toggles()
         Inspector(controller, frame, selected, lang)
         Charts(controller, frame, columns=3, lang=lang, on_change=on_changed,

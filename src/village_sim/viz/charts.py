@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from village_sim.i18n import Catalog
-from village_sim.viz.figure import BlitFigure, localize_ticks
+from village_sim.viz.figure import CSS_DPI, BlitFigure, localize_ticks
 
-__all__ = ["ANY_METRIC", "CHARTS", "CHART_NOTE_KEYS", "CHART_TITLE_KEYS", "REGIME_COLORS",
-           "ChartSpec", "MetricChart", "Series", "StoryChart", "any_metric_spec", "chart_note",
-           "chart_title", "spec_note", "spec_title"]
+__all__ = ["ANY_METRIC", "CHARTS", "CHART_NOTE_KEYS", "CHART_TITLE_KEYS", "KEY_CHARTS",
+           "REGIME_COLORS", "ChartSpec", "MetricChart", "Series", "StoryChart", "any_metric_spec",
+           "chart_note", "chart_title", "spec_note", "spec_title"]
 
 REGIME_COLORS = ("#0072B2", "#E69F00")
 """Line colour of the first (left) and second (right) regime."""
@@ -63,6 +63,9 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec("approval", "Trust (line), approval (dots: survey)", ("mean_trust", "approval")),
 )
 """The charts of the app, in page order (``title``: the English title)."""
+
+KEY_CHARTS = ("kin_premium", "diverted_share", "exclusion_error")
+"""The charts projector mode shows beside the networks: favouritism, diversion, exclusion."""
 
 CHART_TITLE_KEYS: dict[str, str] = {
     "kin_premium": "app.chart_kin_premium",
@@ -139,13 +142,13 @@ def _nice_limit(value: float, up: bool) -> float:
     return (math.ceil if up else math.floor)(value / step) * step
 
 
-def style_axes(ax: Any, lang: str) -> None:
+def style_axes(ax: Any, lang: str, text_pt: float = 8.0) -> None:
     """The app's chart style on ``ax``.
 
-    Small ticks in the reader's number convention, a light grid behind the data, no top or
-    right frame.
+    Ticks (labelled at ``text_pt`` points) in the reader's number convention, a light grid
+    behind the data, no top or right frame.
     """
-    ax.tick_params(labelsize=8, length=3, pad=2)
+    ax.tick_params(labelsize=text_pt, length=3, pad=2)
     localize_ticks(ax, lang)
     ax.grid(True, color="#e6e6e6", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -164,22 +167,36 @@ class MetricChart:
         height_px: Height of the image in pixels.
         lang: Language of the title, axis label and legend (``zh``, ``vi`` or ``en``).
         scale: Image pixels per CSS pixel (the display's pixel ratio).
+        text_pt: None for the app's usual chart (100 dpi, 7-8 point text). A size in points
+            for projector mode: drawn at :data:`~village_sim.viz.figure.CSS_DPI` with every
+            text at this size (10.5 points: 14 CSS pixels), margins fitted to it, and no axis
+            label (the months are the page's heading's).
     """
 
     def __init__(self, spec: ChartSpec, labels: Sequence[str], width_px: int = 420,
-                 height_px: int = 250, lang: str = "en", scale: float = 1.0):
+                 height_px: int = 250, lang: str = "en", scale: float = 1.0,
+                 text_pt: float | None = None):
         _ = Catalog(lang)
         self.lang = _.lang
         self.title = spec_title(spec, self.lang)
         self.spec = spec
         self.labels = tuple(labels)
-        self.fig = BlitFigure(width_px, height_px, scale=scale)
+        self.fig = BlitFigure(width_px, height_px, dpi=100 if text_pt is None else CSS_DPI,
+                              scale=scale)
         fig = self.fig.figure
         # the title is the page's heading above the picture, and the runs' colours are the
         # page's key above the charts: neither is drawn again inside the picture
-        ax = self.ax = fig.add_axes((0.12, 0.15, 0.85, 0.80))
-        ax.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
-        style_axes(ax, self.lang)
+        if text_pt is None:
+            ax = self.ax = fig.add_axes((0.12, 0.15, 0.85, 0.80))
+            ax.set_xlabel(_("chart.month"), fontsize=8, labelpad=1)
+        else:  # margins in pixels of text: four digits left, a line of ticks below
+            px = text_pt * CSS_DPI / 72.0
+            left, bottom, right, top = 2.6 * px + 8, 1.2 * px + 8, 10, 0.5 * px + 4
+            ax = self.ax = fig.add_axes((left / width_px, bottom / height_px,
+                                         1 - (left + right) / width_px,
+                                         1 - (bottom + top) / height_px))
+        self._mark_pt = 7.0 if text_pt is None else text_pt
+        style_axes(ax, self.lang, 8.0 if text_pt is None else text_pt)
         self._lines = []
         for r, label in enumerate(self.labels):
             color = REGIME_COLORS[r % len(REGIME_COLORS)]
@@ -223,7 +240,7 @@ class MetricChart:
                                                  linestyle=(0, (3, 2)), zorder=1))
             self._mark_artists.append(ax.text(
                 month, 0.93, number, transform=ax.get_xaxis_transform(), ha="center",
-                va="center", fontsize=7, color="white", fontweight="bold", zorder=5,
+                va="center", fontsize=self._mark_pt, color="white", fontweight="bold", zorder=5,
                 clip_on=False,
                 bbox={"boxstyle": "circle,pad=0.25", "facecolor": color, "edgecolor": "none"}))
         self._marks = (*marks, self._xmax)

@@ -41,8 +41,24 @@ from village_sim.model import METRIC_NAMES, VillageModel, normalize_rng
 from village_sim.params import PARAM_BY_NAME, REGIMES, ParameterError, resolve_parameters
 from village_sim.state import NEVER
 from village_sim.village import Cause
-from village_sim.viz.charts import CHARTS, MetricChart, Series, StoryChart, any_metric_spec
-from village_sim.viz.network import ClanLayout, NetworkPicture, Status, clan_layout, status_codes
+from village_sim.viz.charts import (
+    CHARTS,
+    KEY_CHARTS,
+    MetricChart,
+    Series,
+    StoryChart,
+    any_metric_spec,
+)
+from village_sim.viz.figure import PROJECTOR_TEXT_PT
+from village_sim.viz.network import (
+    ClanLayout,
+    LegendEntry,
+    NetworkPicture,
+    Status,
+    clan_layout,
+    legend_entries,
+    status_codes,
+)
 
 __all__ = [
     "APP_PARAMETERS",
@@ -515,10 +531,13 @@ class Run:
             (same clans, cadres and cadre kin: the same seed and village parameters), so a
             household sits at the same place in both pictures; otherwise its own layout.
         lang: Language of the picture.
+        scale: Image pixels per CSS pixel (the display's pixel ratio).
+        fit: None, or the CSS size the picture is shown at in projector mode
+            (:meth:`set_lang`).
     """
 
     def __init__(self, side: Side, seed: int, share: Run | None = None, lang: str = "en",
-                 scale: float = 1.0):
+                 scale: float = 1.0, fit: tuple[int, int] | None = None):
         self.side = side
         self.scale = scale
         self.regime = side.regime
@@ -531,7 +550,9 @@ class Run:
         self.layout: ClanLayout = share.layout if (
             share is not None and share.village_key == self.village_key) else clan_layout(
             model.clan, model.cadre, model.cadre_kin)
-        self.set_lang(lang)
+        self.shown = np.full(model.n, int(Status.UNKNOWN), dtype=np.int8)
+        """The statuses the picture last showed."""
+        self.set_lang(lang, fit=fit)
         # per-household history, recorded by the app (the model keeps only 12 months)
         self.income: list[np.ndarray] = [model.per_capita_income().copy()]
         self.aid: list[np.ndarray] = [np.zeros(model.n)]
@@ -554,19 +575,25 @@ class Run:
         return _("app.side_scenario" if side.role == "scenario" else "app.side_control",
                  title=title)
 
-    def set_lang(self, lang: str, scale: float | None = None) -> None:
+    def set_lang(self, lang: str, scale: float | None = None,
+                 fit: tuple[int, int] | None = None) -> None:
         """Draw the network picture in ``lang`` from now on (a new figure).
 
-        ``scale``, if given: the display's pixel ratio (image pixels per CSS pixel).
+        ``scale``, if given: the display's pixel ratio (image pixels per CSS pixel). ``fit``:
+        None for the usual picture (title, counts and key inside it), or the CSS size it is
+        shown at in projector mode (the village alone, its text at
+        :data:`~village_sim.viz.figure.PROJECTOR_TEXT_PT`).
         """
         model = self.model
         self._ = Catalog(lang)
         if scale is not None:
             self.scale = scale
         self.label = self.label_in(self._.lang)
+        width, height = fit or (640, 600)
         self.picture = NetworkPicture(self.layout, model.kin, model.cadre, model.cadre_kin,
                                       team_size=model.p.team_size, lang=self._.lang,
-                                      scale=self.scale)
+                                      scale=self.scale, width_px=width, height_px=height,
+                                      text_pt=None if fit is None else PROJECTOR_TEXT_PT)
 
     @property
     def month(self) -> int:
@@ -650,25 +677,30 @@ class Run:
         """Households in each status."""
         return {s: int(np.sum(status == s)) for s in range(len(Status))}
 
-    def render(self, view: str, size_by: str, selected: int | None) -> bytes:
-        """The network picture this month, as PNG bytes."""
+    def counts_line(self, view: str, status: np.ndarray) -> str:
+        """The line under the picture's title: how many registered, missed, ... this month."""
         _ = self._
-        status = self.status(view)
         c = self.counts(status)
         if view == "truth":
-            subtitle = _("app.subtitle_truth", registered=int(self.model.registered.sum()),
-                         missed=c[Status.POOR_MISSED], wrong=c[Status.NOT_POOR_LISTED])
-        elif c[Status.UNKNOWN]:
-            subtitle = _("app.subtitle_unknown")
-        else:
-            truth = self.status("truth")
-            subtitle = _("app.subtitle_committee", parted=int(np.sum(truth != status)))
-        return self.picture.render(
+            return _("app.subtitle_truth", registered=int(self.model.registered.sum()),
+                     missed=c[Status.POOR_MISSED], wrong=c[Status.NOT_POOR_LISTED])
+        if c[Status.UNKNOWN]:
+            return _("app.subtitle_unknown")
+        truth = self.status("truth")
+        return _("app.subtitle_committee", parted=int(np.sum(truth != status)))
+
+    def render(self, view: str, size_by: str, selected: int | None) -> tuple[bytes, str]:
+        """The network picture this month (PNG bytes), and its line of counts."""
+        _ = self._
+        status = self.shown = self.status(view)
+        counts = self.counts_line(view, status)
+        png = self.picture.render(
             status, self.sizes(size_by), view=view,
             size_label=_("app.aid_received") if size_by == "aid" else _("app.income_per_person"),
             team_state=self.team_state(), selected=selected,
             title=_("app.network_title", regime=self.label, month=self.month),
-            subtitle=subtitle)
+            subtitle=counts)
+        return png, counts
 
     def story(self, household: int) -> HouseholdStory:
         """What happened to one household under this regime (see :class:`HouseholdStory`)."""
@@ -773,6 +805,15 @@ class Frame:
         charts: Chart key -> PNG.
         table: Rows (label, value per regime[, difference]).
         header: Column titles of the table.
+        counts: Per network, its line of counts (registered, missed, ...), which the
+            projector page shows above the picture.
+        key: The networks' key (the statuses shown, cadre, kin, team, tie), which the
+            projector page shows once below both pictures.
+        key_title: What marker size shows (the key's title).
+        text_px: Per picture (``network-0``, ``chart-kin_premium``, ...), its smallest text
+            in CSS pixels when shown at its drawn size.
+        css_width: Per picture, the width in CSS pixels it is drawn for (its image has the
+            display's pixel ratio times as many pixels).
     """
 
     version: int
@@ -781,6 +822,11 @@ class Frame:
     charts: dict[str, bytes]
     table: list[list[str]]
     header: list[str]
+    counts: list[str] = field(default_factory=list)
+    key: list[LegendEntry] = field(default_factory=list)
+    key_title: str = ""
+    text_px: dict[str, float] = field(default_factory=dict)
+    css_width: dict[str, int] = field(default_factory=dict)
 
 
 def _fmt(metric: str, value: float, lang: str = "en") -> str:
@@ -794,6 +840,13 @@ def _fmt(metric: str, value: float, lang: str = "en") -> str:
     if metric == "amount_kin_premium":
         return _.number(value, "+,.0f")
     return _.number(value, ".3f")
+
+
+FIT_LIMITS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "network": ((160, 160), (2400, 2400)),
+    "chart": ((160, 64), (2400, 1200)),
+}
+"""Smallest and largest CSS box (width, height) a projector picture is drawn for."""
 
 
 class Controller:
@@ -828,6 +881,8 @@ class Controller:
     def __init__(self, settings: Settings | None = None, lang: str = "en"):
         self.lang = Catalog(lang).lang
         self.scale = 1.0  # image pixels per CSS pixel (set_scale: the display's pixel ratio)
+        self.projector = False  # set_projector: pictures drawn at their shown size
+        self.fits: dict[str, tuple[int, int]] = {}  # fit: the CSS box of each kind of picture
         self.lock = threading.RLock()
         self.runs: list[Run] = []
         self.charts: list[MetricChart] = []
@@ -870,7 +925,7 @@ class Controller:
                     runs.append(same)
                     continue
                 run = Run(side, seed, share=runs[0] if runs else None, lang=self.lang,
-                          scale=self.scale)
+                          scale=self.scale, fit=self._fit("network"))
                 self._replay(run, target)
                 runs.append(run)
             if not keep:
@@ -897,7 +952,23 @@ class Controller:
     def _charts(self, lang: str) -> list[MetricChart]:
         specs = [*CHARTS, any_metric_spec(self.any_metric)]
         labels = [run.label_in(lang) for run in self.runs]
-        return [MetricChart(spec, labels, lang=lang, scale=self.scale) for spec in specs]
+        fit = self._fit("chart")
+        return [MetricChart(spec, labels, lang=lang, scale=self.scale)
+                if fit is None or spec.key not in KEY_CHARTS else
+                MetricChart(spec, labels, lang=lang, scale=self.scale, width_px=fit[0],
+                            height_px=fit[1], text_pt=PROJECTOR_TEXT_PT)
+                for spec in specs]
+
+    def _fit(self, kind: str) -> tuple[int, int] | None:
+        """The CSS size pictures of ``kind`` are drawn at: in projector mode, once reported."""
+        return self.fits.get(kind) if self.projector else None
+
+    def _drawn(self) -> tuple[dict[str, float], dict[str, int]]:
+        """Per picture: its smallest text and its width in CSS pixels (text_px, css_width)."""
+        pictures = {f"network-{i}": run.picture.fig for i, run in enumerate(self.runs)}
+        pictures.update({f"chart-{chart.spec.key}": chart.fig for chart in self.charts})
+        return ({name: fig.text_px() for name, fig in pictures.items()},
+                {name: round(fig.size()[0] / fig.scale) for name, fig in pictures.items()})
 
     def set_any_metric(self, name: str) -> None:
         """Draw metric ``name`` (any of ``METRIC_NAMES``) in the last chart; the run goes on.
@@ -977,10 +1048,57 @@ class Controller:
             self.scale = scale
             self._redraw_pictures()
 
+    def set_projector(self, on: bool) -> None:
+        """Projector mode on or off; the village and its history are kept.
+
+        On, the networks and the key charts are drawn at the size the page shows them
+        (:meth:`fit`) with text of 14 CSS pixels, their titles, counts and key in the page;
+        off, the usual pictures.
+        """
+        with self.lock:
+            if bool(on) == self.projector:
+                return
+            self.projector = bool(on)
+            if self.fits:
+                self._redraw_pictures()
+
+    def fit(self, kind: str, width: float, height: float) -> bool:
+        """Draw pictures of ``kind`` for a box of ``width`` x ``height`` CSS pixels.
+
+        ``kind``: ``network``, or ``chart`` (the key charts). The page reports the box it shows
+        them in; in projector mode they are drawn at that size.
+
+        Sizes are rounded down to 8 pixels and kept within sense (a box the page has not laid out
+        yet, or an absurd value, is ignored), so a page resizing by a pixel does not redraw.
+
+        Returns:
+            Whether the pictures are drawn anew (the page should show the next frame).
+
+        Raises:
+            ValueError: for an unknown ``kind``.
+        """
+        if kind not in FIT_LIMITS:
+            raise ValueError(f"kind: got {kind!r}; allowed: one of {', '.join(FIT_LIMITS)}")
+        try:
+            # down to 8 px: never larger than the box, or it would be shrunk (and its text)
+            size = (int(float(width) // 8.0) * 8, int(float(height) // 8.0) * 8)
+        except (TypeError, ValueError, OverflowError):
+            return False
+        (wmin, hmin), (wmax, hmax) = FIT_LIMITS[kind]
+        if not (wmin <= size[0] <= wmax and hmin <= size[1] <= hmax):
+            return False
+        with self.lock:
+            if self.fits.get(kind) == size:
+                return False
+            self.fits[kind] = size
+            if self.projector:
+                self._redraw_pictures()
+            return self.projector
+
     def _redraw_pictures(self) -> None:
         """New figures in the language and at the scale in force; village and history kept."""
         for run in self.runs:
-            run.set_lang(self.lang, self.scale)
+            run.set_lang(self.lang, self.scale, fit=self._fit("network"))
         self.charts = self._charts(self.lang)
         self._frame = None
         self._story_png = None
@@ -1192,7 +1310,7 @@ class Controller:
             key = (self.version, self.lang, view, size_by, selected)
             if self._frame is not None and self._frame[0] == key:
                 return self._frame[1]
-            networks = [run.render(view, size_by, selected) for run in self.runs]
+            drawn = [run.render(view, size_by, selected) for run in self.runs]
             histories = [run.history() for run in self.runs]
             charts = {}
             marks = self.event_marks()
@@ -1201,7 +1319,18 @@ class Controller:
                           for run, h in zip(self.runs, histories, strict=True)]
                 charts[chart.spec.key] = chart.render(series, self.month, marks)
             header, table = self.table()
-            frame = Frame(self.version, self.month, networks, charts, table, header)
+            _ = Catalog(self.lang)
+            text_px, css_width = self._drawn()
+            # the key as the pictures draw it: the four statuses, "not assessed" before month 1
+            unknown = any(np.any(run.shown == Status.UNKNOWN) for run in self.runs)
+            statuses = (0, 1, 2, 3, 4) if unknown else (0, 1, 2, 3)
+            frame = Frame(
+                self.version, self.month, [png for png, _c in drawn], charts, table, header,
+                counts=[c for _p, c in drawn],
+                key=legend_entries(view, statuses, self.lang),
+                key_title=_("app.marker_size", what=_(
+                    "app.aid_received" if size_by == "aid" else "app.income_per_person")),
+                text_px=text_px, css_width=css_width)
             self._frame = (key, frame)
             self.drawn_version = self.version
             return frame

@@ -10,6 +10,7 @@ Nothing here needs a display or a network: the Agg backend is used explicitly.
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
 from collections.abc import Iterable
@@ -28,7 +29,15 @@ from village_sim.i18n import Catalog
 # the app's figures draw Chinese and Vietnamese with the fonts shipped in the package
 matplotlib.rcParams.update(cast(Any, rc_params()))
 
-__all__ = ["BlitFigure", "localize_ticks", "png_bytes"]
+__all__ = ["CSS_DPI", "PROJECTOR_TEXT_PT", "BlitFigure", "localize_ticks", "png_bytes"]
+
+CSS_DPI = 96
+"""Dots per inch of a CSS pixel: a figure drawn at this dpi (times the display's pixel ratio)
+and shown at its size in CSS pixels has text of ``points * 96 / 72`` pixels on screen."""
+
+PROJECTOR_TEXT_PT = 10.5
+"""Size of every text drawn in projector mode, in points: 14 CSS pixels at :data:`CSS_DPI`, the
+smallest text readable from the back of a classroom (issue 15)."""
 
 PNG_COMPRESS_LEVEL = 1
 """zlib level of the PNGs: level 1 files are within a few percent of level 6, and faster."""
@@ -108,6 +117,20 @@ class BlitFigure:
     def invalidate(self) -> None:
         """Redraw the background at the next frame (after a change to a static artist)."""
         self._background = None
+
+    def text_px(self) -> float:
+        """Height of the smallest text drawn, in CSS pixels when shown at its CSS size.
+
+        Every visible, non-empty text of the figure counts (titles, labels, tick labels,
+        legend entries) as the last :meth:`render` drew them (tick labels exist once drawn):
+        ``points * dpi / 72`` at scale 1. ``inf`` if the figure has no text.
+        """
+        from matplotlib.text import Text
+
+        sizes = [float(t.get_fontsize()) for t in self.figure.findobj(Text)
+                 if t.get_visible() and t.get_text().strip()]
+        dpi = self.figure.dpi / self.scale
+        return min(sizes) * dpi / 72.0 if sizes else math.inf
 
     def size(self) -> tuple[int, int]:
         """Width and height of the image in pixels."""

@@ -38,7 +38,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
 from village_sim.i18n import Catalog
-from village_sim.viz.figure import BlitFigure
+from village_sim.viz.figure import CSS_DPI, BlitFigure
 
 __all__ = [
     "STATUS_COLORS",
@@ -47,9 +47,12 @@ __all__ = [
     "TEAM_COLOR",
     "STATUS_LABELS",
     "ClanLayout",
+    "LegendEntry",
     "NetworkPicture",
     "Status",
     "clan_layout",
+    "legend_entries",
+    "marker_svg",
     "status_codes",
 ]
 
@@ -240,6 +243,77 @@ def _segments(adjacency: sp.spmatrix, xy: np.ndarray,
     return list(np.stack([xy[src], xy[dst]], axis=1))
 
 
+@dataclass(frozen=True)
+class LegendEntry:
+    """One entry of the network's key: a marker (or a line) and its text.
+
+    Attributes:
+        marker: A matplotlib marker (``o``, ``P``, ``D``, ``X``, ``s``, ``^``), or ``-`` for a
+            line.
+        face: Fill colour (for a line: its colour).
+        edge: Edge colour.
+        edge_width: Edge width in points.
+        size: Marker size in points (its width).
+        label: The text.
+    """
+
+    marker: str
+    face: str
+    edge: str
+    edge_width: float
+    size: float
+    label: str
+
+
+def legend_entries(view: str, statuses: Sequence[int], lang: str = "en") -> list[LegendEntry]:
+    """The network's key in ``lang``: the statuses shown, then cadre, kin, team and tie.
+
+    One list for both places the key is drawn: inside the picture (matplotlib) and, in
+    projector mode, once in the page for both networks (:func:`marker_svg`).
+    """
+    _ = Catalog(lang)
+    labels = [_(k) if k else "" for k in STATUS_KEYS[view]]
+    entries = [LegendEntry(STATUS_MARKERS[s], STATUS_COLORS[s], "#777777", 1.0,
+                           8 * _MARKER_SCALE[s], labels[s]) for s in statuses]
+    return [
+        *entries,
+        LegendEntry("s", "#ffffff", "#000000", 1.6, 8, _("app.legend_cadre")),
+        LegendEntry("o", "#ffffff", "#000000", 1.0, 8, _("app.legend_cadre_kin")),
+        LegendEntry("^", TEAM_COLOR, TEAM_COLOR, 1.0, 8, _("app.legend_team_member")),
+        LegendEntry("-", CADRE_TIE_COLOR, CADRE_TIE_COLOR, 1.0, 8, _("app.legend_kin_tie")),
+    ]
+
+
+_SVG_SHAPES = {
+    # unit shapes on a 20 x 20 box, matching matplotlib's markers
+    "o": "<circle cx='10' cy='10' r='{r}'/>",
+    "s": "<rect x='{a}' y='{a}' width='{w}' height='{w}'/>",
+    "D": "<polygon points='10,{a} {b},10 10,{b} {a},10'/>",
+    "^": "<polygon points='10,{a} {b},{b2} {a},{b2}'/>",
+    "P": ("<polygon points='7.6,{a} 12.4,{a} 12.4,7.6 {b},7.6 {b},12.4 12.4,12.4 12.4,{b} "
+          "7.6,{b} 7.6,12.4 {a},12.4 {a},7.6 7.6,7.6'/>"),
+    "X": ("<polygon points='{a},{a3} {a3},{a} 10,6.6 {b3},{a} {b},{a3} 13.4,10 {b},{b3} "
+          "{b3},{b} 10,13.4 {a3},{b} {a},{b3} 6.6,10'/>"),
+    "-": "<line x1='1' y1='10' x2='19' y2='10'/>",
+}
+
+
+def marker_svg(entry: LegendEntry, px: int = 18) -> str:
+    """An inline SVG of the entry's marker, ``px`` CSS pixels square (for the page's key)."""
+    if entry.marker == "-":
+        paint = f"stroke='{entry.edge}' stroke-width='2.4'"
+    else:
+        paint = (f"fill='{entry.face}' stroke='{entry.edge}' "
+                 f"stroke-width='{1.2 * entry.edge_width:.1f}'")
+    half = 8.0 * entry.size / 9.6  # the marker's half width on the 20-unit box
+    a, b = 10 - half, 10 + half
+    shape = _SVG_SHAPES[entry.marker].format(
+        r=f"{half:.1f}", a=f"{a:.1f}", b=f"{b:.1f}", w=f"{2 * half:.1f}",
+        b2=f"{10 + 0.8 * half:.1f}", a3=f"{a + 3.4:.1f}", b3=f"{b - 3.4:.1f}")
+    return (f"<svg width='{px}' height='{px}' viewBox='0 0 20 20' aria-hidden='true' "
+            f"style='vertical-align:middle;flex:none'><g {paint}>{shape}</g></svg>")
+
+
 class NetworkPicture:
     """The kinship network of one village, one regime, redrawn each month as PNG bytes.
 
@@ -254,11 +328,16 @@ class NetworkPicture:
         lang: Language of the labels and legend (``zh``, ``vi`` or ``en``).
         scale: Image pixels per CSS pixel (the display's pixel ratio: 2 on a "retina" screen),
             so the picture stays sharp; the drawing is the same at every scale.
+        text_pt: None for the app's usual picture (title, counts and key drawn inside it, at
+            8-12 points, 100 dpi). A size in points for projector mode: the picture is only
+            the village, drawn at :data:`~village_sim.viz.figure.CSS_DPI` with every text at
+            this size (10.5 points: 14 CSS pixels); its title, counts and key are the page's.
     """
 
     def __init__(self, layout: ClanLayout, kin: sp.spmatrix, cadre: np.ndarray,
                  cadre_kin: np.ndarray, team_size: int = 3, width_px: int = 640,
-                 height_px: int = 600, lang: str = "en", scale: float = 1.0):
+                 height_px: int = 600, lang: str = "en", scale: float = 1.0,
+                 text_pt: float | None = None):
         self._ = Catalog(lang)
         self.lang = self._.lang
         self.layout = layout
@@ -266,13 +345,20 @@ class NetworkPicture:
         self.cadre = np.asarray(cadre, dtype=bool)
         self.cadre_kin = np.asarray(cadre_kin, dtype=bool)
         self.team_size = team_size
-        self.fig = BlitFigure(width_px, height_px, scale=scale)
+        self.bare = text_pt is not None
+        small, label = (text_pt, text_pt) if text_pt is not None else (8.0, 9.0)
+        self.fig = BlitFigure(width_px, height_px, dpi=CSS_DPI if self.bare else 100,
+                              scale=scale)
         fig = self.fig.figure
-        ax = self.ax = fig.add_axes((0.01, 0.17, 0.98, 0.76))
+        # projector mode: the village fills the picture (a line of text's room on top for
+        # the team); otherwise title and counts above it and the key below
+        top = 1.0 - 1.6 * small * CSS_DPI / 72.0 / height_px if self.bare else 0.93
+        ax = self.ax = fig.add_axes((0.01, 0.01, 0.98, top - 0.01) if self.bare
+                                    else (0.01, 0.17, 0.98, 0.76))
         ax.set_axis_off()
         xmin, xmax, ymin, ymax = layout.extent
         # room at the top right for the work team, and an equal aspect without distortion
-        ymax += 0.09 * (ymax - ymin)
+        ymax += (0.04 if self.bare else 0.09) * (ymax - ymin)
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
         ax.set_aspect("equal", adjustable="box")
@@ -284,7 +370,7 @@ class NetworkPicture:
                                 linewidth=0.8, zorder=0))
             if layout.radii.size <= 40:
                 ax.text(cx, cy + r + 0.25, self._("app.clan", n=c + 1), ha="center", va="bottom",
-                        fontsize=8, color="#6d6350", zorder=1)
+                        fontsize=small, color="#6d6350", zorder=1)
         cadre_idx = np.flatnonzero(self.cadre)
         ax.add_collection(LineCollection(_segments(self.kin, xy), colors=TIE_COLOR,
                                          linewidths=0.35, alpha=0.35, zorder=1))
@@ -310,17 +396,31 @@ class NetworkPicture:
                                     edgecolors=SELECT_COLOR, linewidths=2.2, zorder=5)
         self.selection_ties = LineCollection([], colors=SELECT_COLOR, linewidths=1.2, zorder=2)
         ax.add_collection(self.selection_ties)
-        tx, ty = self._team_anchor
-        spread = 1.4 * max(1.0, (layout.extent[1] - layout.extent[0]) / 40.0)
         drawn = min(team_size, 10)  # a large team is drawn as ten, the label gives the size
-        team_x = tx - spread * (np.arange(drawn) + 0.5)
-        self.team = ax.scatter(team_x, np.full(drawn, ty - spread), s=70.0, marker="^",
-                               color=TEAM_COLOR, edgecolors="#003a5c", linewidths=0.8, zorder=5,
-                               clip_on=False)
-        # the label sits left of the members, on their row; alone at the corner without them
-        self._team_label_at = (float(team_x.min()) - 0.8 * spread, ty - spread)
-        self.team_text = ax.text(tx, ty - spread, "", ha="right", va="center", fontsize=9,
-                                 color=TEAM_TEXT_COLOR)
+        if self.bare:
+            # projector mode: the team's row is the strip above the village, in figure
+            # fractions, so that neither its members nor its label cover a clan's name
+            px_w, px_h = 1.0 / width_px, 1.0 / height_px
+            row_y = 1.0 - 0.8 * small * CSS_DPI / 72.0 * px_h
+            team_x = 1.0 - px_w * (6 + 16 * (np.arange(drawn) + 0.5))
+            self._team_label_at = (float(team_x.min()) - 12 * px_w, row_y)
+            self._team_corner = (1.0 - 6 * px_w, row_y)
+            where = fig.transFigure
+        else:
+            tx, ty = self._team_anchor
+            spread = 1.4 * max(1.0, (layout.extent[1] - layout.extent[0]) / 40.0)
+            team_x = tx - spread * (np.arange(drawn) + 0.5)
+            # the label sits left of the members, on their row; alone at the corner without
+            # them
+            self._team_label_at = (float(team_x.min()) - 0.8 * spread, ty - spread)
+            self._team_corner = (tx, ty - spread)
+            where = ax.transData
+        self.team = ax.scatter(team_x, np.full(drawn, self._team_corner[1]), s=70.0,
+                               marker="^", color=TEAM_COLOR, edgecolors="#003a5c",
+                               linewidths=0.8, zorder=5, clip_on=False, transform=where)
+        self.team_text = ax.text(*self._team_corner, "", ha="right", va="center",
+                                 fontsize=label, color=TEAM_TEXT_COLOR, clip_on=False,
+                                 transform=where)
         self.title = fig.text(0.02, 0.985, "", ha="left", va="top", fontsize=12,
                               fontweight="bold")
         self.subtitle = fig.text(0.02, 0.945, "", ha="left", va="top", fontsize=9,
@@ -337,29 +437,17 @@ class NetworkPicture:
         The legend is part of the cached background, so a change redraws the background.
         """
         key = (view, statuses, size_label)
-        if key == self._legend_key:
+        if key == self._legend_key or self.bare:  # projector mode: the key is the page's
             return
         if self._legend is not None:
             self._legend.remove()
-        labels = [self._(k) if k else "" for k in STATUS_KEYS[view]]
-        handles: list[Line2D] = []
-        for s in statuses:
-            handles.append(Line2D([], [], marker=STATUS_MARKERS[s], linestyle="",
-                                  markersize=8 * _MARKER_SCALE[s],
-                                  markerfacecolor=STATUS_COLORS[s], markeredgecolor="#777777",
-                                  label=labels[s]))
-        handles += [
-            Line2D([], [], marker="s", linestyle="", markersize=8, markerfacecolor="#ffffff",
-                   markeredgecolor="#000000", markeredgewidth=1.6,
-                   label=self._("app.legend_cadre")),
-            Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor="#ffffff",
-                   markeredgecolor="#000000", markeredgewidth=1.0,
-                   label=self._("app.legend_cadre_kin")),
-            Line2D([], [], marker="^", linestyle="", markersize=8, color=TEAM_COLOR,
-                   label=self._("app.legend_team_member")),
-            Line2D([], [], color=CADRE_TIE_COLOR, linewidth=1.0,
-                   label=self._("app.legend_kin_tie")),
-        ]
+        handles = [
+            Line2D([], [], color=e.face, linewidth=e.edge_width, label=e.label)
+            if e.marker == "-" else
+            Line2D([], [], marker=e.marker, linestyle="", markersize=e.size,
+                   markerfacecolor=e.face, markeredgecolor=e.edge,
+                   markeredgewidth=e.edge_width, label=e.label)
+            for e in legend_entries(view, statuses, self.lang)]
         self._legend = self.fig.figure.legend(
             handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False,
             bbox_to_anchor=(0.5, 0.0), handletextpad=0.4, columnspacing=1.2,
@@ -413,15 +501,16 @@ class NetworkPicture:
             self.selection_ties.set_segments([])
         self.team.set_visible(team_state == "active")
         self.team_text.set_position(self._team_label_at if team_state == "active"
-                                    else (self._team_anchor[0], self._team_label_at[1]))
+                                    else self._team_corner)
         self.team_text.set_text({
             "active": self._("app.team_in_village") + (
                 f" ({self.team_size})" if self.team_size > 10 else ""),
             "left": self._("app.team_left"),
             "not yet": self._("app.team_not_yet"),
         }.get(team_state, self._("app.team_none")))
-        self.title.set_text(title)
-        self.subtitle.set_text(subtitle)
+        if not self.bare:  # projector mode: title and counts are the page's
+            self.title.set_text(title)
+            self.subtitle.set_text(subtitle)
         return self.fig.render()
 
     def household_at(self, x_fraction: float, y_fraction: float) -> int | None:
