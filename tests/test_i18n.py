@@ -19,6 +19,7 @@ import pytest
 
 import village_sim
 from village_sim.codes import Actor, Outcome, Reason
+from village_sim.dictionary import DESCRIBED, UNITS
 from village_sim.events import EVENT_KINDS
 from village_sim.fonts import CJK_FAMILY, FONT_FILE, families, missing_glyphs, use_fonts
 from village_sim.i18n import (
@@ -53,6 +54,8 @@ FAMILIES: dict[str, set[str]] = {
     "reason": {r.name.lower() for r in Reason},
     "cause": {c.name.lower() for c in Cause},
     "unit": {unit_key(p.unit) for p in PARAMETERS if p.unit},
+    "column": set(DESCRIBED),  # the data dictionary (columns.csv) of village_sim.dictionary
+    "column_unit": {unit_key(u) for u in UNITS},
 }
 
 

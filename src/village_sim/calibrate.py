@@ -44,6 +44,7 @@ from village_sim.experiment import (
     write_text,
 )
 from village_sim.params import PARAM_BY_NAME, read_toml, resolve_parameters
+from village_sim.refusal import Phrase
 
 __all__ = [
     "Arm",
@@ -197,8 +198,7 @@ def load_targets(path: str | Path) -> Targets:
             unknown parameters or metrics, bad bounds or values, and arms without targets.
     """
     path = Path(path)
-    raw = read_toml(path, "targets file",
-                    "a TOML file such as experiments/calibration/alatas2012.toml")
+    raw = read_toml(path, Phrase("phrase.targets_file"), Phrase("phrase.targets_allowed"))
     try:
         return parse_targets(raw, source=str(path))
     except ValueError as err:

@@ -2,7 +2,10 @@
 
 This module only parses arguments, checks them and prints; the experiment logic lives in
 :mod:`village_sim.experiment`. Every input is checked before anything runs; a bad input ends
-with a one-line ``error: ...`` message on stderr and exit code 2 (no traceback).
+with a one-line ``error: ...`` message on stderr and exit code 2 (no traceback). The message is
+a refusal of the catalogs (:mod:`village_sim.refusal`), said in the language of ``--lang`` or,
+for every command, ``$VILLAGE_SIM_LANG`` (argparse's own messages too); options, names and
+values stay as typed.
 
 The teaching commands and ``run`` live in :mod:`village_sim.teaching_cli`; what both modules
 share (:class:`~village_sim.cli_common.InputError`, argument checks, the output directory)
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -30,6 +34,7 @@ from village_sim.cli_common import (
     MAX_STEPS,
     PROG,
     InputError,
+    RefusedArgument,
     add_overwrite_option,
     collect_overrides,
     command_line,
@@ -37,8 +42,8 @@ from village_sim.cli_common import (
     one_regime,
     output_folder,
     package_version,
-    parameter_input_error,
     parse_assignment,
+    say,
     utf8_stdout,
 )
 from village_sim.params import (
@@ -48,6 +53,7 @@ from village_sim.params import (
     parameters_markdown,
     resolve_parameters,
 )
+from village_sim.refusal import Number, Phrase, Quoted, Refusal
 
 __all__ = ["build_parser", "main", "parse_assignment"]
 
@@ -56,11 +62,53 @@ DEFAULT_SEEDS = 20
 WINDOW = 12  # = experiment.WINDOW (kept here so --help does not import the model)
 
 
+_ARGPARSE_MESSAGES = {
+    "error.invalid_choice": r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)",
+    "error.expected_one": r"expected one argument",
+    "error.expected_some": r"expected at least one argument",
+    "error.explicit_ignored": r"ignored explicit argument (?P<value>.+)",
+    "error.required": r"the following arguments are required: (?P<names>.+)",
+    "error.ambiguous": r"ambiguous option: (?P<option>\S+) could match (?P<matches>.+)",
+    "error.unrecognized": r"unrecognized arguments: (?P<names>.+)",
+}
+"""argparse's own messages (its English, Python 3.12) -> the refusals that say them."""
+
+
+def _argparse_refusal(message: str, cause: BaseException | None) -> Refusal | None:
+    """An argparse error message as a refusal, or ``None`` for a wording not known here.
+
+    A message of one of our argument types is its :class:`RefusedArgument`'s refusal (argparse
+    raised its error while handling it, so it is the error's context).
+    """
+    argument = re.fullmatch(r"argument (?P<option>[^:]+): (?P<problem>.+)", message, re.S)
+    if argument is not None:
+        inner = cause.refusal if isinstance(cause, RefusedArgument) \
+            else _argparse_refusal(argument["problem"], None)
+        return None if inner is None else Refusal("error.argument", option=argument["option"],
+                                                  problem=inner)
+    for kind, pattern in _ARGPARSE_MESSAGES.items():
+        found = re.fullmatch(pattern, message, re.S)
+        if found is not None:
+            return Refusal(kind, **found.groupdict())
+    return None
+
+
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line: ``error: ... (see 'PROG --help')``."""
+    """ArgumentParser whose errors are one line: ``error: ... (see 'PROG --help')``.
+
+    Said in :attr:`lang` (set by :func:`main` from ``--lang`` or ``$VILLAGE_SIM_LANG`` before
+    the arguments are parsed); a wording of argparse not known here stays in English.
+    """
+
+    lang: str | None = None
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+        cause = sys.exc_info()[1]
+        refusal = _argparse_refusal(message, getattr(cause, "__context__", None))
+        if refusal is None or str(refusal) != message:  # argparse worded it otherwise
+            refusal = Refusal(message)
+        text = say(Refusal("error.see_help", problem=refusal, prog=self.prog), self.lang)
+        self.exit(2, f"error: {text}\n")
 
 
 def _seconds(text: str) -> float:
@@ -69,7 +117,7 @@ def _seconds(text: str) -> float:
     except ValueError:
         value = float("nan")
     if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: a number of seconds > 0")
+        raise RefusedArgument(Refusal("error.seconds", value=text))
     return value
 
 
@@ -80,7 +128,7 @@ def _regime_list(text: str) -> list[str]:
     try:
         return check_regimes(names)
     except ValueError as err:
-        raise InputError(f"--regimes: {err}") from None
+        raise InputError(err, at="--regimes") from None
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -159,13 +207,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         try:
             overrides = ex.check_overrides(regimes, overrides)
         except ValueError as err:
-            raise parameter_input_error(err) from None
+            raise InputError(err) from None
         rows = len(regimes) * args.seeds * (args.steps + 1)
         if rows > MAX_ROWS_IN_MEMORY:
-            raise InputError(f"--seeds {args.seeds} x --steps {args.steps} x {len(regimes)} "
-                             f"regimes: {rows:,} rows of series; allowed: at most "
-                             f"{MAX_ROWS_IN_MEMORY:,} (compare holds them in memory; "
-                             "'village-sim sweep' streams any number to disk)")
+            raise InputError("error.too_many_rows", seeds=args.seeds, steps=args.steps,
+                             regimes=len(regimes), rows=Number(rows, ","),
+                             most=Number(MAX_ROWS_IN_MEMORY, ","))
         seeds = ex.replicate_seeds(args.seed, args.seeds)
         started = time.perf_counter()
         df = ex.run_paired(regimes, seeds, args.steps, overrides,
@@ -237,7 +284,7 @@ def _params_in_language(args: argparse.Namespace, values: dict[str, Any],
 
 def _cmd_params(args: argparse.Namespace) -> int:
     if args.markdown and args.regime is not None:
-        raise InputError("--markdown prints the full reference; it cannot take --regime")
+        raise InputError("error.markdown_regime")
     utf8_stdout()
     if args.markdown:
         sys.stdout.write(parameters_markdown())
@@ -281,18 +328,17 @@ def _cmd_effects(args: argparse.Namespace) -> int:
     names = args.only or sorted(EFFECTS)
     unknown = [n for n in names if n not in EFFECTS]
     if unknown:
-        raise InputError(f"--only: got {', '.join(map(repr, unknown))}; allowed: parameters "
-                         "with a declared effect: " + ", ".join(sorted(EFFECTS)))
+        raise InputError("error.no_declared_effect", at="--only", names=Quoted(unknown),
+                         allowed=", ".join(sorted(EFFECTS)))
     overrides = collect_overrides(args, allow_regime=False)
     clash = sorted(set(overrides) & set(names))
     if clash:
-        raise InputError(f"--params/--set: {', '.join(clash)} would be both shared and "
-                         "changed; leave them out, or check other parameters with --only")
+        raise InputError("error.shared_and_changed", at="--params/--set", names=", ".join(clash))
     for name in names:
         try:
             ex.check_overrides([EFFECTS[name].regime], {**overrides, **dict(EFFECTS[name].base)})
         except ValueError as err:
-            raise InputError(str(err)) from err
+            raise InputError(err) from err
     utf8_stdout()
     checks = []
     runner = effects.cached_runner()  # the declarations share their default sides
@@ -323,7 +369,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         try:
             check_folder(args.out)  # before the engine starts or the spec is read
         except OutputError as err:
-            raise InputError(str(err)) from None
+            raise InputError(err) from None
     from village_sim.sweep.engines import make_engine, run_sweep
     from village_sim.sweep.spec import SpecError, load_spec
     from village_sim.sweep.store import SweepDirError
@@ -333,11 +379,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         make_engine(engine, args.workers, args.scheduler, args.max_in_flight,
                     args.connect_timeout)
     except ValueError as err:
-        raise InputError(str(err)) from None
+        raise InputError(err) from None
     try:
         spec = load_spec(args.spec)
     except SpecError as err:
-        raise InputError(str(err)) from None
+        raise InputError(err) from None
     if args.dry_run:
         from village_sim.sweep.design import count_runs, design_points
 
@@ -356,7 +402,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                             progress=False if args.quiet else (True if args.progress else None),
                             connect_timeout=args.connect_timeout)
     except (SweepDirError, ConnectionError) as err:
-        raise InputError(str(err)) from None
+        raise InputError(err) from None
     if summary.interrupted:  # Ctrl-C: one line, nothing else (no worker tracebacks either)
         print(f"{summary.line()} Rerun the same command to resume: only the missing runs "
               "will run.", file=sys.stderr)
@@ -387,8 +433,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                             own=REPORT_NAMES, command=command_line(args.argv))
     except InputError as err:
         if args.out is None:
-            raise InputError(f"{err} (the report goes into the sweep folder unless --out "
-                             "names another)") from None
+            raise InputError("error.report_folder", problem=err) from None
         raise
     with out as folder:
         from village_sim.sweep.report import build_report, sweep_counts
@@ -397,14 +442,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         try:
             counts = sweep_counts(args.dir)
         except SweepDirError as err:
-            raise InputError(str(err)) from None
-        state = (f"{counts['planned']} runs planned: {counts['ok']} ok, {counts['failed']} "
-                 f"failed, {counts['missing']} missing")
+            raise InputError(err) from None
+        state = Phrase("phrase.sweep_state", planned=counts["planned"], ok=counts["ok"],
+                       failed=counts["failed"], missing=counts["missing"])
         if counts["missing"] and not args.partial:
             out.abandon()
-            print(f"error: the sweep in {args.dir} is not finished ({state}); rerun its "
-                  "'sweep' command to finish it, or give --partial for a report of what is "
-                  "there", file=sys.stderr)
+            unfinished = Refusal("error.sweep_unfinished", folder=args.dir, state=state)
+            print(f"error: {say(unfinished, _language(args))}", file=sys.stderr)
             return 1
         written = build_report(args.dir, window=args.window, out=folder, partial=args.partial)
     if not args.quiet:
@@ -412,8 +456,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
               f"{len(written.tables)} tables in {out.target / 'report'}.")
     incomplete = counts["missing"] or counts["failed"]
     if incomplete:
-        print(f"warning: {state}; the report leaves them out (see its 'Sweep' table)",
-              file=sys.stderr)
+        left_out = Phrase("phrase.report_leaves_out", state=state)
+        print(f"warning: {say(left_out, _language(args))}", file=sys.stderr)
     print(out.target / "report.md")
     return 1 if incomplete else 0
 
@@ -478,19 +522,19 @@ def build_parser() -> argparse.ArgumentParser:
              f"differences. Allowed: {regimes}. Default: {DEFAULT_REGIMES}.",
     )
     c.add_argument(
-        "--seeds", metavar="N", type=int_at_least(1, "replicates", MAX_SEEDS),
+        "--seeds", metavar="N", type=int_at_least(1, "phrase.replicates", MAX_SEEDS),
         default=DEFAULT_SEEDS,
         help=f"number of replicates (seeds) per regime, 1 to {MAX_SEEDS:,}; confidence "
              f"intervals need >= 3 (runs x months at most {MAX_ROWS_IN_MEMORY:,}: compare "
              f"holds them in memory; a sweep streams to disk). Default: {DEFAULT_SEEDS}.",
     )
     c.add_argument(
-        "--seed", metavar="ROOT", type=int_at_least(0, "root seed"), default=0,
+        "--seed", metavar="ROOT", type=int_at_least(0, "phrase.root_seed"), default=0,
         help="root seed, >= 0: replicate i uses "
              "SeedSequence(ROOT).spawn(N)[i].generate_state(1)[0]. Default: 0.",
     )
     c.add_argument(
-        "--steps", metavar="MONTHS", type=int_at_least(1, "months", MAX_STEPS),
+        "--steps", metavar="MONTHS", type=int_at_least(1, "phrase.months", MAX_STEPS),
         default=DEFAULT_STEPS,
         help=f"months to simulate per run, 1 to {MAX_STEPS:,} (identification runs in month 1 "
              f"and then yearly). Default: {DEFAULT_STEPS}.",
@@ -525,10 +569,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"regime to run; overrides a 'regime' in --params or --set. Allowed: {regimes}. "
              f"Default: the file's regime, else {PARAM_BY_NAME['regime'].default}.",
     )
-    r.add_argument("--seed", metavar="S", type=int_at_least(0, "seed"), default=0,
+    r.add_argument("--seed", metavar="S", type=int_at_least(0, "phrase.seed"), default=0,
                    help="seed of the run (the model's rng), >= 0. Default: 0.")
     r.add_argument(
-        "--steps", metavar="MONTHS", type=int_at_least(1, "months", MAX_STEPS), default=None,
+        "--steps", metavar="MONTHS", type=int_at_least(1, "phrase.months", MAX_STEPS), default=None,
         help=f"months to simulate, >= 1. Default: {DEFAULT_STEPS} (with --scenario: the "
              "scenario's length).",
     )
@@ -542,7 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_overwrite_option(r)
     r.add_argument(
-        "--households-every", metavar="K", type=int_at_least(0, "months"), default=0,
+        "--households-every", metavar="K", type=int_at_least(0, "phrase.months"), default=0,
         help="record every household every K months (month 0 included) and write "
              "household_panel.parquet; 0: do not. Default: 0.",
     )
@@ -579,7 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--only", metavar="NAME", action="extend", nargs="+", default=None,
                    help="check only these parameters. Default: all declared.")
-    e.add_argument("--seeds", metavar="N", type=int_at_least(2, "--seeds", MAX_SEEDS),
+    e.add_argument("--seeds", metavar="N", type=int_at_least(2, "phrase.seeds_option", MAX_SEEDS),
                    default=None,
                    help="paired seeds 0..N-1 for each declaration. Default: the "
                         "declaration's own (20 or 30).")
@@ -607,7 +651,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--engine", choices=("serial", "processes", "dask"), default=None,
                    help="serial: this process; processes: a local process pool; dask: Dask "
                         "distributed, a LocalCluster or --scheduler. Default: dask.")
-    s.add_argument("--workers", metavar="N", type=int_at_least(1, "workers"), default=None,
+    s.add_argument("--workers", metavar="N", type=int_at_least(1, "phrase.workers"), default=None,
                    help="worker processes for processes and the Dask LocalCluster (one thread "
                         "each). Default: the number of CPUs.")
     s.add_argument("--scheduler", metavar="ADDRESS", default=None,
@@ -617,7 +661,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--connect-timeout", metavar="SECONDS", type=_seconds, default=10.0,
                    help="how long to wait for the --scheduler to answer; then exit 2 with "
                         "nothing written. Default: 10.")
-    s.add_argument("--max-in-flight", metavar="K", type=int_at_least(1, "runs"), default=None,
+    s.add_argument("--max-in-flight", metavar="K", type=int_at_least(1, "phrase.runs"),
+                   default=None,
                    help="runs submitted but not yet collected (a sliding window keeps the "
                         "client's memory flat). Default: twice the workers (Dask: twice the "
                         "cluster's threads, at least 4).")
@@ -645,7 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "the terminal).",
     )
     rp.add_argument("dir", metavar="DIR", help="the --out directory of a sweep")
-    rp.add_argument("--window", metavar="MONTHS", type=int_at_least(1, "months"),
+    rp.add_argument("--window", metavar="MONTHS", type=int_at_least(1, "phrase.months"),
                     default=WINDOW,
                     help=f"measurement window: each run's value is its mean over its final "
                          f"MONTHS months. Default: {WINDOW}.")
@@ -670,7 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "URL in a browser; Ctrl-C stops the server. Same as 'solara run "
                     "village_sim.app'.",
     )
-    v.add_argument("--port", metavar="N", type=int_at_least(1, "TCP port"), default=8765,
+    v.add_argument("--port", metavar="N", type=int_at_least(1, "phrase.tcp_port"), default=8765,
                    help="TCP port on 127.0.0.1, 1-65535. Default: 8765.")
     v.set_defaults(func=_cmd_viz)
 
@@ -695,12 +740,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_overwrite_option(cb)
     cb.add_argument("--engine", choices=("serial", "processes", "dask"), default="processes",
                     help="where candidates are evaluated. Default: processes.")
-    cb.add_argument("--workers", metavar="N", type=int_at_least(1, "workers"), default=None,
+    cb.add_argument("--workers", metavar="N", type=int_at_least(1, "phrase.workers"), default=None,
                     help="worker processes (processes, local dask). Default: one per core.")
     cb.add_argument("--scheduler", metavar="ADDRESS", default=None,
                     help="address of an existing Dask scheduler (implies --engine dask).")
     cb.add_argument("--check-seeds", metavar="N",
-                    type=int_at_least(2, "check-seeds", MAX_SEEDS),
+                    type=int_at_least(2, "phrase.check_seeds", MAX_SEEDS),
                     default=None, help="fresh seeds (disjoint from those used to fit) for the "
                     "fit table. Default: the targets file's check_seeds, else its seeds.")
     cb.add_argument("--quiet", action="store_true", help="print only the output directory.")
@@ -724,7 +769,7 @@ def _calibrate_into(args: argparse.Namespace, out: Any, folder: Any) -> int:
     try:
         targets = load_targets(args.targets)
     except ValueError as err:
-        raise InputError(str(err)) from None
+        raise InputError(err) from None
     engine = "dask" if args.scheduler else args.engine
 
     def progress(generation: int, best: float) -> None:
@@ -756,12 +801,47 @@ def _cmd_viz(args: argparse.Namespace) -> int:
     try:
         return serve(args.port)
     except ValueError as err:
-        raise InputError(str(err)) from None
+        raise InputError(err) from None
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return dict(action.choices)
+
+
+def _env_language() -> str | None:
+    """$VILLAGE_SIM_LANG's language, or ``None`` when it is unset or not a language."""
+    from village_sim.i18n import check_lang
+
+    raw = os.environ.get(teaching_cli.LANG_ENV, "").strip()
+    try:
+        return check_lang(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _language_before_parsing(argv: Sequence[str]) -> str | None:
+    """The language of a usage error: the ``--lang`` typed, else $VILLAGE_SIM_LANG's."""
+    from village_sim.i18n import check_lang
+
+    for k, arg in enumerate(argv):
+        value = argv[k + 1] if arg == "--lang" and k + 1 < len(argv) else \
+            arg.partition("=")[2] if arg.startswith("--lang=") else None
+        if value is not None:
+            try:
+                return check_lang(value)
+            except ValueError:
+                break  # refused in the language of the environment, or in English
+    return _env_language()
+
+
+def _language(args: argparse.Namespace) -> str | None:
+    """The language of errors and notes.
+
+    ``--lang`` where the command has it (resolved from $VILLAGE_SIM_LANG when not given), else
+    $VILLAGE_SIM_LANG's.
+    """
+    return args.lang if hasattr(args, "lang") else _env_language()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -776,6 +856,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    usage_lang = _language_before_parsing(argv)
+    for each in (parser, *_subparsers(parser).values()):
+        if isinstance(each, _Parser):
+            each.lang = usage_lang
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # reported by the command's own parser, which points at its own --help
@@ -789,9 +873,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         teaching_cli.resolve_lang(args)
         return int(args.func(args))
     except InputError as err:
-        # a bad parameter value is said in the language asked for (--lang or
-        # $VILLAGE_SIM_LANG), with the parameter's label; English keeps the code names
-        message = " ".join(err.in_language(getattr(args, "lang", None)).splitlines())
+        # said in the language asked for (--lang or $VILLAGE_SIM_LANG), a bad parameter value
+        # with the parameter's label; English keeps the code names
+        message = " ".join(err.in_language(_language(args)).splitlines())
         print(f"error: {message}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -4,8 +4,12 @@
 commands and ``run``) both import from here; this module imports neither of them, so imports
 between the three point one way (``cli`` -> ``teaching_cli`` -> ``cli_common``).
 
-Kept light, like :mod:`village_sim.cli`: importing it loads only :mod:`village_sim.params`
-(``--help`` does not import the model); the experiment helpers are imported where used.
+Errors: every bad input is an :class:`InputError`, a refusal of the catalogs said in the
+language of ``--lang`` by :func:`say` (English: its ``str()``).
+
+Kept light, like :mod:`village_sim.cli`: importing it loads only :mod:`village_sim.params` and
+:mod:`village_sim.refusal` (``--help`` does not import the model); the experiment helpers are
+imported where used.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from village_sim.outputs import package_version
 from village_sim.params import PARAM_BY_NAME, load_overrides, resolve_parameters
+from village_sim.refusal import Allowed, Number, Phrase, Quoted, Refusal, did_you_mean
 
 __all__ = [
     "DEFAULT_STEPS",
@@ -28,6 +33,7 @@ __all__ = [
     "OUTPUT_ROOT",
     "PROG",
     "InputError",
+    "RefusedArgument",
     "collect_overrides",
     "int_at_least",
     "one_regime",
@@ -37,6 +43,7 @@ __all__ = [
     "output_folder",
     "package_version",
     "parse_assignment",
+    "say",
     "utf8_stdout",
 ]
 
@@ -45,38 +52,69 @@ OUTPUT_ROOT = Path("village_sim_output")
 DEFAULT_STEPS = 60
 
 
-class InputError(ValueError):
+class InputError(Refusal):
     """A bad command-line input: reported as ``error: ...`` with exit code 2.
 
-    Args:
-        message: The English message (the CLI's default, with the parameters' code names).
-        problem: The bad parameter value behind it, if any: under ``--lang zh`` or ``vi`` the
-            error is said in that language with the parameter's label
-            (:meth:`village_sim.i18n.Catalog.problem`).
-        where: The option it came from (``--set quota=2``), kept in every language.
+    A :class:`~village_sim.refusal.Refusal`: its kind is a message of the catalogs, said in
+    English by ``str()`` and in the language of ``--lang`` (or ``$VILLAGE_SIM_LANG``) by
+    :meth:`in_language`; ``at`` is the option it came from (``--set quota=2``), kept in every
+    language. ``InputError(err, at=...)`` puts another error (a
+    :class:`~village_sim.params.ParameterError`, a refusal of a file or a spec) at the option.
     """
-
-    def __init__(self, message: str, problem: Any = None, where: str = ""):
-        super().__init__(message)
-        self.problem = problem
-        self.where = where
 
     def in_language(self, lang: str | None) -> str:
         """The message in ``lang`` (English, unchanged, for None or ``en``)."""
-        from village_sim.i18n import Catalog
-
-        if self.problem is None or lang is None or Catalog(lang).lang == "en":
-            return str(self)
-        text = Catalog(lang).problem(self.problem)
-        return f"{self.where}: {text}" if self.where else text
+        return say(self, lang)
 
 
-def parameter_input_error(err: ValueError, where: str = "") -> InputError:
-    """An :class:`InputError` for a bad parameter value, translatable under ``--lang``."""
-    from village_sim.params import ParameterError
+def say(thing: Any, lang: str | None) -> str:
+    """A refusal, or a part of one, in ``lang``; English (``None``, ``en``): ``str(thing)``.
 
-    message = f"{where}: {err}" if where else str(err)
-    return InputError(message, err if isinstance(err, ParameterError) else None, where)
+    Refusals and their phrases are said with the catalog's message of their kind, their fields
+    said in the same language (a nested error, a number, names, a parameter's range);
+    a :class:`~village_sim.params.ParameterError` with the parameter's label
+    (:meth:`village_sim.i18n.Catalog.problem`); any other exception keeps its English message
+    (what the operating system or a file parser said).
+    """
+    from village_sim.i18n import Catalog
+
+    catalog = Catalog(lang)
+    return str(thing) if catalog.lang == "en" else _say(thing, catalog)
+
+
+def _say(thing: Any, _: Any) -> str:
+    from village_sim.params import PARAM_BY_NAME, ParameterError
+
+    if isinstance(thing, Refusal):
+        if thing.kind is not None:
+            text = _(thing.kind, **{k: _say(v, _) for k, v in thing.fields.items()})
+        elif "problem" in thing.fields:
+            text = _say(thing.fields["problem"], _)
+        else:
+            text = thing.message
+        return f"{thing.at}: {text}" if thing.at else text
+    if isinstance(thing, Phrase):
+        return _(thing.key, **{k: _say(v, _) for k, v in thing.fields.items()})
+    if isinstance(thing, ParameterError):
+        if thing.rule == "unknown":  # with the closest name, as in English
+            return _say(Refusal("error.unknown_parameter", value=thing.name,
+                                hint=did_you_mean(thing.name, PARAM_BY_NAME, 0.5)), _)
+        return str(_.problem(thing))
+    if isinstance(thing, Number):
+        return str(_.number(thing.value, thing.spec))
+    if isinstance(thing, Quoted):
+        return ("、" if _.lang == "zh" else ", ").join(f"“{name}”" for name in thing)
+    if isinstance(thing, Allowed):
+        return str(_.allowed(thing.name))
+    if isinstance(thing, BaseException):
+        return str(thing)
+    if isinstance(thing, bool) or thing is None:
+        return str(thing).lower() if thing is not None else "none"
+    if isinstance(thing, float):
+        return str(_.digits(str(int(thing)) if thing.is_integer() else repr(thing)))
+    if isinstance(thing, list | tuple | set | frozenset):
+        return ", ".join(_say(item, _) for item in thing)
+    return str(thing)
 
 
 # ---------------------------------------------------------------------------- argument types
@@ -89,18 +127,38 @@ MAX_ROWS_IN_MEMORY = 2_000_000
 """Most rows (runs x months) ``compare`` holds in memory (about 1.3 GB of series)."""
 
 
+class RefusedArgument(argparse.ArgumentTypeError):
+    """What an argparse ``type`` raises, carrying its refusal.
+
+    argparse keeps only the English text; the CLI's parser finds the refusal here (as the
+    context of argparse's error) to say it in ``--lang``.
+    """
+
+    def __init__(self, refusal: Refusal):
+        super().__init__(str(refusal))
+        self.refusal = refusal
+
+
 def int_at_least(low: int, what: str, high: int | None = None) -> Any:
-    """An argparse ``type``: an integer ``>= low`` (and ``<= high``); ``what`` names it."""
-    allowed = f"an integer >= {low}" if high is None else f"an integer from {low} to {high:,}"
+    """An argparse ``type``: an integer ``>= low`` (and ``<= high``).
+
+    Args:
+        low: The smallest allowed.
+        what: What the integer counts, a phrase of the catalogs (``"phrase.months"``).
+        high: The largest allowed, or ``None``.
+    """
+    counted = Phrase(what)
 
     def convert(text: str) -> int:
         try:
-            value = int(text)
+            value: int | str = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"got {text!r}; allowed: {allowed} ({what})") \
-                from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"got {value}; allowed: {allowed} ({what})")
+            value = text
+        if isinstance(value, str) or value < low or (high is not None and value > high):
+            refusal = Refusal("error.int_at_least", value=value, low=low, what=counted) \
+                if high is None else Refusal("error.int_between", value=value, low=low,
+                                             high=Number(high, ","), what=counted)
+            raise RefusedArgument(refusal)
         return value
 
     return convert
@@ -120,7 +178,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     name, sep, raw = text.partition("=")
     name, raw = name.strip(), raw.strip()
     if not sep or not name:
-        raise InputError(f"--set {text!r}: expected NAME=VALUE, e.g. --set quota=0.2")
+        raise InputError("error.set_syntax", at=f"--set {text!r}")
     param = PARAM_BY_NAME.get(name)
     if param is not None and param.kind == "optional_int" and raw.lower() in ("none", "null"):
         return name, None
@@ -142,7 +200,7 @@ def _set_overrides(items: Sequence[str]) -> dict[str, Any]:
             # only the value here: combinations are checked once every override is known
             value = PARAM_BY_NAME[name].validate(value)
         except ValueError as err:
-            raise parameter_input_error(err, f"--set {item}") from None
+            raise InputError(err, at=f"--set {item}") from None
         out[name] = value
     return out
 
@@ -154,17 +212,13 @@ def collect_overrides(args: argparse.Namespace, allow_regime: bool) -> dict[str,
         try:
             overrides.update(load_overrides(args.params))
         except ValueError as err:
-            raise InputError(str(err)) from None
+            raise InputError(err) from None
         if "regime" in overrides and not allow_regime:
-            raise InputError(
-                f"--params {args.params}: the file sets regime = {overrides['regime']!r}, but "
-                "compare runs the regimes chosen with --regimes; remove 'regime' from the file"
-            )
+            raise InputError("error.regime_in_file", at=f"--params {args.params}",
+                             value=overrides["regime"])
     from_set = _set_overrides(args.set or [])
     if "regime" in from_set and not allow_regime:
-        raise InputError(
-            "--set regime=...: compare runs the regimes chosen with --regimes; use --regimes"
-        )
+        raise InputError("error.regime_in_set", at="--set regime=...")
     overrides.update(from_set)
     return overrides
 
@@ -176,7 +230,7 @@ def one_regime(name: str, option: str) -> str:
     try:
         return check_regimes([name])[0]
     except ValueError as err:
-        raise InputError(f"{option}: {err}") from None
+        raise InputError(err, at=option) from None
 
 
 # ---------------------------------------------------------------------------- output
@@ -194,7 +248,7 @@ def output_folder(out: str | None, kind: str, *, overwrite: bool = False, comman
         return prepare_folder(out, kind, option=option, overwrite=overwrite, own=own,
                               command=command, root=OUTPUT_ROOT)
     except OutputError as err:
-        raise InputError(str(err)) from None
+        raise InputError(err) from None
 
 
 def output_file(out: str, *, overwrite: bool = False, default: bool = False,
@@ -205,7 +259,7 @@ def output_file(out: str, *, overwrite: bool = False, default: bool = False,
     try:
         return prepare_file(out, option=option, overwrite=overwrite, default=default)
     except OutputError as err:
-        raise InputError(str(err)) from None
+        raise InputError(err) from None
 
 
 def add_overwrite_option(parser: argparse.ArgumentParser, what: str = "folder") -> None:

@@ -8,11 +8,15 @@ Two uses:
 * **Outputs that explain themselves.** :func:`columns_frame` builds the data dictionary written
   as ``columns.csv`` beside every CSV or Parquet file of ``compare``, ``run``, ``calibrate``
   and ``report``: file, column, meaning, unit, window, and the section of docs/ODD.md that
-  defines it.
+  defines it. Under ``--lang zh`` or ``vi`` the meanings, units and windows are in that
+  language; column names, file names and the defining sections stay as they are (they are
+  identifiers, and the docs are English).
 
-Metric meanings are the English labels of :mod:`village_sim.i18n` (one wording for the app,
-the figures and this dictionary); units and bounds are declared here, once per metric, and a
-test checks that every metric of the model has them.
+Meanings are messages of :mod:`village_sim.i18n` (one wording for the app, the figures and
+this dictionary): metrics' labels (``metric.NAME``), other columns' ``column.NAME``,
+parameters' labels; units and bounds are declared here, once per column, with their words in
+the catalogs' ``column_unit`` section (``tests/test_i18n.py`` checks both ways), and a test
+checks that every metric of the model has them.
 """
 
 from __future__ import annotations
@@ -21,19 +25,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from village_sim.i18n import Catalog, t, unit_key
+
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
     "COLUMNS",
+    "DESCRIBED",
     "DOCS",
     "METRIC_UNITS",
+    "UNITS",
     "Column",
     "bounds",
     "columns_frame",
     "describe",
     "entries",
     "metric_column",
+    "unit_words",
 ]
 
 DOCS = "docs/ODD.md"
@@ -82,7 +91,7 @@ _OTHER: dict[str, tuple[str, float | None, float | None]] = {
     "team_visits_demanded": ("households", 0.0, None),
     "team_visits_done": ("visits in the month", 0.0, None),
     "team_active": ("1 = the team is in the village, 0 = not", 0.0, 1.0),
-    "registration_favoritism_dared": ("weight (favoritism x intensity)", 0.0, None),
+    "registration_favoritism_dared": ("weight (favouritism x intensity)", 0.0, None),
     "amount_favoritism_dared": ("weight (amount_favoritism x intensity)", 0.0, None),
     "project_gain_gradient": ("percentage points", None, None),
 }
@@ -120,100 +129,101 @@ def bounds(metric: str) -> tuple[float, float] | None:
     return (unit[1], unit[2])
 
 
-def metric_column(metric: str) -> Column:
-    """The dictionary entry of a metric (meaning from the English catalogue)."""
-    from village_sim.i18n import Catalog
-
+def metric_column(metric: str, lang: str | None = None) -> Column:
+    """The dictionary entry of a metric: its label and unit in ``lang`` (default English)."""
+    _ = Catalog(lang)
     unit, low, high = METRIC_UNITS[metric]
-    meaning = Catalog("en").metric(metric)
     doc = LEDGER_DOC if unit == "yuan in the month" else METRICS_DOC
-    return Column(meaning, unit, low, high, doc)
+    return Column(_.metric(metric), unit_words(unit, _.lang), low, high, doc)
 
 
-COLUMNS: dict[str, Column] = {
+def unit_words(unit: str, lang: str | None = None) -> str:
+    """A unit of this dictionary in ``lang`` (English: as written here)."""
+    return unit if Catalog(lang).lang == "en" else t(f"column_unit.{unit_key(unit)}", lang)
+
+
+def _entry(name: str, unit: str, low: float | None = None, high: float | None = None,
+           doc: str = METRICS_DOC) -> Column:
+    """A column's entry, its meaning the English catalog's ``column.NAME``."""
+    return Column(t(f"column.{name}", "en"), unit, low, high, doc)
+
+
+COLUMNS: dict[str, Column] = {  # meanings: the catalogs" column.NAME
     # identity of a run and a month
-    "regime": Column("regime: a preset of the mechanism switches", "name",
-                     doc=f"{DOCS} section 10 (Regimes)"),
-    "seed": Column("seed of the run (the model's random number generator)", "integer"),
-    "replicate": Column("replicate: index of the paired seed (the same village and shocks in "
-                        "every regime)", "index from 0"),
-    "step": Column("month of the simulation (0 = the state before the first month)", "month"),
-    "metric": Column("name of the metric (see the rows of the timeseries file)", "name"),
+    "regime": _entry("regime", "name", doc=f"{DOCS} section 10 (Regimes)"),
+    "seed": _entry("seed", "integer"),
+    "replicate": _entry("replicate", "index from 0"),
+    "step": _entry("step", "month"),
+    "metric": _entry("metric", "name"),
     # summaries
-    "mean": Column("mean over seeds of each seed's mean over the measurement window",
-                   "unit of the metric"),
-    "ci_low": Column("lower end of the confidence interval of the mean (see 'interval')",
-                     "unit of the metric"),
-    "ci_high": Column("upper end of the confidence interval of the mean", "unit of the metric"),
-    "n": Column("seeds where the metric is defined (paired: in both regimes)", "seeds"),
-    "interval": Column("how the interval was computed: 't' (t distribution over seeds), "
-                       "'logit t' (on the logit of shares, kept inside 0-1), 't, truncated' "
-                       "(cut at the metric's bounds), 'none (n < 3)'", "text"),
-    "window": Column("measurement window: the months each seed's value averages", "months"),
-    "confidence": Column("confidence level of the interval", "share, 0-1", 0.0, 1.0),
-    "unit": Column("unit of the metric", "text"),
-    "baseline": Column("regime subtracted in a paired difference (same seeds)", "name"),
+    "mean": _entry("mean", "unit of the metric"),
+    "ci_low": _entry("ci_low", "unit of the metric"),
+    "ci_high": _entry("ci_high", "unit of the metric"),
+    "n": _entry("n", "seeds"),
+    "interval": _entry("interval", "text"),
+    "window": _entry("window", "months"),
+    "confidence": _entry("confidence", "share, 0-1", 0.0, 1.0),
+    "unit": _entry("unit", "text"),
+    "baseline": _entry("baseline", "name"),
     # the household frame (docs/ODD.md section 2)
-    "household_id": Column("household index", "index from 0", doc=HOUSEHOLD_DOC),
-    "clan": Column("clan index", "index from 0", doc=HOUSEHOLD_DOC),
-    "persons": Column("household size", "persons", 1.0, None, doc=HOUSEHOLD_DOC),
-    "labour": Column("working members", "labourers", 0.0, None, doc=HOUSEHOLD_DOC),
-    "per_capita_income": Column("market income of the last 12 months per person (y)",
-                                "yuan per person per year", doc=HOUSEHOLD_DOC),
-    "per_capita_income_post": Column("income after transfers of the last 12 months per person",
-                                     "yuan per person per year", doc=HOUSEHOLD_DOC),
-    "poor": Column("below the poverty line (y < z)", "true/false", doc=HOUSEHOLD_DOC),
-    "registered": Column("on the poverty register (建档立卡)", "true/false", doc=HOUSEHOLD_DOC),
-    "aid_received": Column("programme cash received since month 0", "yuan, cumulative",
-                           doc=HOUSEHOLD_DOC),
-    "diverted_received": Column("diverted money received, net of restitution",
-                                "yuan, cumulative", doc=HOUSEHOLD_DOC),
-    "cadre": Column("a cadre lives here", "true/false", doc=HOUSEHOLD_DOC),
-    "cadre_kin": Column("kinship tie to a cadre household (cadres excluded)", "true/false",
-                        doc=HOUSEHOLD_DOC),
-    "cadre_friend": Column("friendship tie to a cadre household (cadres excluded)",
-                           "true/false", doc=HOUSEHOLD_DOC),
-    "helper": Column("responsible helper (-1: none)", "helper id", doc=HOUSEHOLD_DOC),
-    "trust": Column("trust in the committee", "share, 0-1", 0.0, 1.0, doc=HOUSEHOLD_DOC),
-    "cause": Column("latent cause of poverty (致贫原因)", "category", doc=HOUSEHOLD_DOC),
-    "sick": Column("illness in the household", "true/false", doc=HOUSEHOLD_DOC),
-    "measures_received": Column("household-specific measures received", "count",
+    "household_id": _entry("household_id", "index from 0", doc=HOUSEHOLD_DOC),
+    "clan": _entry("clan", "index from 0", doc=HOUSEHOLD_DOC),
+    "persons": _entry("persons", "persons", 1.0, None, doc=HOUSEHOLD_DOC),
+    "labour": _entry("labour", "labourers", 0.0, None, doc=HOUSEHOLD_DOC),
+    "per_capita_income": _entry("per_capita_income", "yuan per person per year",
                                 doc=HOUSEHOLD_DOC),
-    "team_visited": Column("ever visited by the work team", "true/false", doc=HOUSEHOLD_DOC),
-    "exited": Column("exited poverty (脱贫) and not registered now", "true/false",
-                     doc=HOUSEHOLD_DOC),
-    "wrongful_exit": Column("exited while below the line (错退)", "true/false",
-                            doc=HOUSEHOLD_DOC),
+    "per_capita_income_post": _entry("per_capita_income_post", "yuan per person per year",
+                                     doc=HOUSEHOLD_DOC),
+    "poor": _entry("poor", "true/false", doc=HOUSEHOLD_DOC),
+    "registered": _entry("registered", "true/false", doc=HOUSEHOLD_DOC),
+    "aid_received": _entry("aid_received", "yuan, cumulative", doc=HOUSEHOLD_DOC),
+    "diverted_received": _entry("diverted_received", "yuan, cumulative", doc=HOUSEHOLD_DOC),
+    "cadre": _entry("cadre", "true/false", doc=HOUSEHOLD_DOC),
+    "cadre_kin": _entry("cadre_kin", "true/false", doc=HOUSEHOLD_DOC),
+    "cadre_friend": _entry("cadre_friend", "true/false", doc=HOUSEHOLD_DOC),
+    "helper": _entry("helper", "helper id", doc=HOUSEHOLD_DOC),
+    "trust": _entry("trust", "share, 0-1", 0.0, 1.0, doc=HOUSEHOLD_DOC),
+    "cause": _entry("cause", "category", doc=HOUSEHOLD_DOC),
+    "sick": _entry("sick", "true/false", doc=HOUSEHOLD_DOC),
+    "measures_received": _entry("measures_received", "count", doc=HOUSEHOLD_DOC),
+    "team_visited": _entry("team_visited", "true/false", doc=HOUSEHOLD_DOC),
+    "exited": _entry("exited", "true/false", doc=HOUSEHOLD_DOC),
+    "wrongful_exit": _entry("wrongful_exit", "true/false", doc=HOUSEHOLD_DOC),
     # the decision log (docs/ODD.md 7.3)
-    "year": Column("year of the decision (1 = months 1-12)", "year",
-                   doc=DECISIONS_DOC),
-    "month": Column("month of the decision", "month", doc=DECISIONS_DOC),
-    "proposed_by": Column("who proposed the entry", "actor", doc=DECISIONS_DOC),
-    "challenged_by": Column("who challenged it (empty: nobody)", "actor",
-                            doc=DECISIONS_DOC),
-    "outcome": Column("what became of the entry", "text", doc=DECISIONS_DOC),
-    "reason": Column("why", "text", doc=DECISIONS_DOC),
+    "year": _entry("year", "year", doc=DECISIONS_DOC),
+    "month": _entry("month", "month", doc=DECISIONS_DOC),
+    "proposed_by": _entry("proposed_by", "actor", doc=DECISIONS_DOC),
+    "challenged_by": _entry("challenged_by", "actor", doc=DECISIONS_DOC),
+    "outcome": _entry("outcome", "text", doc=DECISIONS_DOC),
+    "reason": _entry("reason", "text", doc=DECISIONS_DOC),
 }
 """Entries of columns that are not metrics (metrics: :func:`metric_column`)."""
 
 
 SWEEP_DOC = "docs/sweeps.md"
-_SWEEP = {
-    "run_id": ("a run's identity: hash of its parameters, regime, replicate and seed",
-               "16 hex digits"),
-    "point": ("design point (row of design.parquet)", "index from 0"),
-    "status": ("ok, or failed (the traceback is in 'error')", "text"),
-    "error": ("traceback of a failed run", "text"),
-    "rows": ("rows of the run's series", "count"),
-    "duration_s": ("wall-clock time of the run", "seconds"),
-    "cpu_s": ("CPU time of the run", "seconds"),
-    "started": ("when the run started", "ISO 8601 time"),
-    "finished": ("when the run finished", "ISO 8601 time"),
-    "worker": ("the process that ran it", "host:pid"),
-    "blas_threads": ("BLAS threads of the worker", "text"),
-    "package_version": ("village-sim version that computed the run", "version"),
-    "spec_hash": ("hash of the sweep spec the run belongs to", "16 hex digits"),
+_SWEEP = {  # a sweep's bookkeeping columns -> their unit (meanings: the catalogs' column.NAME)
+    "run_id": "16 hex digits",
+    "point": "index from 0",
+    "status": "text",
+    "error": "text",
+    "rows": "count",
+    "duration_s": "seconds",
+    "cpu_s": "seconds",
+    "started": "ISO 8601 time",
+    "finished": "ISO 8601 time",
+    "worker": "host:pid",
+    "blas_threads": "text",
+    "package_version": "version",
+    "spec_hash": "16 hex digits",
 }
+DIMENSIONLESS = "dimensionless"
+COORDINATE = "share of the swept range, 0-1"
+
+UNITS = frozenset({c.unit for c in COLUMNS.values()} | set(_SWEEP.values())
+                  | {u for u, _low, _high in METRIC_UNITS.values()} | {DIMENSIONLESS, COORDINATE})
+"""Every unit this dictionary writes (their words in other languages: ``column_unit.KEY``)."""
+DESCRIBED = frozenset(COLUMNS) | frozenset(_SWEEP)
+"""Columns whose meaning is the catalogs' ``column.NAME`` (metrics and parameters have theirs)."""
 
 
 def entries(table: Mapping[str, tuple[str, str]], doc: str) -> dict[str, Column]:
@@ -221,61 +231,73 @@ def entries(table: Mapping[str, tuple[str, str]], doc: str) -> dict[str, Column]
     return {name: Column(meaning, unit, doc=doc) for name, (meaning, unit) in table.items()}
 
 
-def describe(column: str) -> Column | None:
-    """The dictionary entry of an output column, or ``None`` when it has none.
+def describe(column: str, lang: str | None = None) -> Column | None:
+    """The dictionary entry of an output column in ``lang`` (default English), or ``None``.
 
     Metrics, the columns of :data:`COLUMNS`, a sweep's bookkeeping columns, every parameter
-    (its meaning and unit from docs/parameters.md), and a sampled design's unit-cube
-    coordinates (``x__NAME``).
+    (its meaning and unit from docs/parameters.md; in another language its label and unit),
+    and a sampled design's unit-cube coordinates (``x__NAME``).
     """
     from village_sim.params import PARAM_BY_NAME
 
+    _ = Catalog(lang)
     if column in METRIC_UNITS:
-        return metric_column(column)
+        return metric_column(column, lang)
     if column in COLUMNS:
-        return COLUMNS[column]
+        entry = COLUMNS[column]
+        return entry if _.lang == "en" else Column(
+            _(f"column.{column}"), unit_words(entry.unit, lang), entry.low, entry.high, entry.doc)
     if column in _SWEEP:
-        return Column(*_SWEEP[column], doc=SWEEP_DOC)
+        return Column(_(f"column.{column}"), unit_words(_SWEEP[column], lang), doc=SWEEP_DOC)
     if column in PARAM_BY_NAME:
         p = PARAM_BY_NAME[column]
-        return Column(f"parameter: {p.meaning}", p.unit or "dimensionless",
+        if _.lang == "en":
+            return Column(_("dictionary.parameter", meaning=p.meaning), p.unit or DIMENSIONLESS,
+                          doc="docs/parameters.md")
+        return Column(_("dictionary.parameter", meaning=_.param(column)),
+                      _.unit(p.unit) if p.unit else unit_words(DIMENSIONLESS, lang),
                       doc="docs/parameters.md")
     if column.startswith("x__") and column[3:] in PARAM_BY_NAME:
-        return Column(f"coordinate of {column[3:]} in the sampler's unit range",
-                      "share of the swept range, 0-1", 0.0, 1.0, doc=SWEEP_DOC)
-    for suffix, how in (("_mean", "mean over replicates"), ("_ci_low", "lower CI end"),
-                        ("_ci_high", "upper CI end")):
+        return Column(_("dictionary.coordinate", name=column[3:]), unit_words(COORDINATE, lang),
+                      0.0, 1.0, doc=SWEEP_DOC)
+    for suffix, how in (("_mean", "dictionary.replicate_mean"),
+                        ("_ci_low", "dictionary.replicate_ci_low"),
+                        ("_ci_high", "dictionary.replicate_ci_high")):
         if column.endswith(suffix) and column[: -len(suffix)] in METRIC_UNITS:
-            base = metric_column(column[: -len(suffix)])
-            return Column(f"{base.meaning}: {how}", base.unit, base.low, base.high, base.doc)
+            base = metric_column(column[: -len(suffix)], lang)
+            return Column(_(how, meaning=base.meaning), base.unit, base.low, base.high, base.doc)
     return None
 
 
 WHEN = {
-    "runs/<run_id>.parquet": "the month in 'step'",
-    "panels/<run_id>.parquet": "the month in 'step'",
+    "runs/<run_id>.parquet": "dictionary.when_step",
+    "panels/<run_id>.parquet": "dictionary.when_step",
     "design.parquet": "",
     "plan.parquet": "",
     "run_table.parquet": "",
-    "timeseries.csv": "the month in 'step'",
-    "households.csv": "the last month of the run",
-    "decisions.csv": "the month in 'month'",
-    "household_panel.parquet": "the month in 'step'",
+    "timeseries.csv": "dictionary.when_step",
+    "households.csv": "dictionary.when_last_month",
+    "decisions.csv": "dictionary.when_month",
+    "household_panel.parquet": "dictionary.when_step",
 }
-"""When the values of a per-month file hold (other files: the measurement window)."""
+"""When the values of a per-month file hold, a message of the catalogs ("the month in 'step'");
+other files: the measurement window."""
 IDENTITY = {"regime", "seed", "replicate", "step", "metric", "baseline", "household_id",
             "point", "run_id", "file", "column"}
 
 
 def columns_frame(files: Mapping[str, pd.DataFrame], window: str = "",
-                  notes: Mapping[str, Column] | None = None) -> pd.DataFrame:
+                  notes: Mapping[str, Column] | None = None,
+                  lang: str | None = None) -> pd.DataFrame:
     """The data dictionary of the written tables: one row per (file, column).
 
     Args:
         files: File name -> the table written to it.
-        window: The measurement window of summary columns (e.g. ``"months 49-60"``); empty
-            for per-month columns.
+        window: The measurement window of summary columns, in ``lang`` (e.g.
+            ``"months 49-60"``); empty for per-month columns.
         notes: Entries for columns this dictionary does not know (a command's own).
+        lang: Language of the meanings, units and windows (default English); file names,
+            column names and the defining sections stay as they are.
 
     Returns:
         Columns ``file, column, meaning, unit, window, defined_in``. A column without an
@@ -286,9 +308,9 @@ def columns_frame(files: Mapping[str, pd.DataFrame], window: str = "",
     extra = dict(notes or {})
     rows = []
     for name, frame in files.items():
-        when = WHEN.get(name, window)
+        when = t(WHEN[name], lang) if WHEN.get(name) else ("" if name in WHEN else window)
         for column in frame.columns:
-            entry = extra.get(str(column)) or describe(str(column))
+            entry = extra.get(str(column)) or describe(str(column), lang)
             rows.append({
                 "file": name, "column": column,
                 "meaning": entry.meaning if entry else "",

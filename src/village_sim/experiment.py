@@ -17,7 +17,6 @@ free of argument parsing and printing so that the app and sweeps can reuse them:
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import math
 import os
@@ -31,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
+from village_sim.refusal import Refusal, did_you_mean
 
 if TYPE_CHECKING:
     from village_sim.model import VillageModel
@@ -150,17 +150,14 @@ def check_regimes(names: Sequence[str]) -> list[str]:
     """
     names = list(names)
     if not names:
-        raise ValueError("no regimes given; allowed: " + ", ".join(REGIMES))
+        raise Refusal("error.no_regimes", allowed=", ".join(REGIMES))
     for name in names:
         if name not in REGIMES:
-            close = difflib.get_close_matches(name, list(REGIMES), n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"unknown regime {name!r}{hint} (allowed: {', '.join(REGIMES)})"
-            )
+            raise Refusal("error.unknown_regime", value=name,
+                          hint=did_you_mean(name, REGIMES, 0.5), allowed=", ".join(REGIMES))
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise ValueError(f"regime {repeated[0]!r} is given more than once")
+        raise Refusal("error.repeated_regime", value=repeated[0])
     return names
 
 
@@ -711,23 +708,30 @@ def write_compare_outputs(
     tables = {"timeseries.csv": df, "summary.csv": summary, "differences.csv": diffs}
     written = [write_csv(table, out / name) for name, table in tables.items()]
     written += [
-        write_columns(out, tables, f"months {first}-{last} (mean of each seed over them)"),
+        write_columns(out, tables, _compare_window(first, last, lang), lang=lang),
         write_text(format_toml(overrides, header), out / "parameters.toml"),
         plot_metrics(df, out / "metrics.png", plot, window, lang=lang),
     ]
     return written
 
 
+def _compare_window(first: int, last: int, lang: str | None) -> str:
+    from village_sim.i18n import t
+
+    return t("dictionary.compare_window", lang, first=first, last=last)
+
+
 def write_columns(out: str | Path, tables: Mapping[str, pd.DataFrame], window: str = "",
-                  notes: Mapping[str, Any] | None = None) -> Path:
+                  notes: Mapping[str, Any] | None = None, lang: str | None = None) -> Path:
     """Write ``columns.csv``, the data dictionary of ``tables`` (:mod:`village_sim.dictionary`).
 
     Args:
         out: The folder the tables were written to.
         tables: File name -> table.
-        window: The measurement window of summary columns, in words.
+        window: The measurement window of summary columns, in words (in ``lang``).
         notes: Entries (:class:`~village_sim.dictionary.Column`) for a command's own columns.
+        lang: Language of the meanings, units and windows (default English).
     """
     from village_sim.dictionary import columns_frame
 
-    return write_csv(columns_frame(tables, window, notes), Path(out) / "columns.csv")
+    return write_csv(columns_frame(tables, window, notes, lang), Path(out) / "columns.csv")

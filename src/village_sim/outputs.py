@@ -21,7 +21,8 @@ The write points (every staged file, and the move into place) count calls of
 :func:`write_point`; with the environment variable ``VILLAGE_SIM_INTERRUPT_AT=k`` the k-th
 raises ``KeyboardInterrupt``, so tests interrupt a command at every write point.
 
-No model code imports this module; it imports nothing of the package.
+No model code imports this module; it imports nothing of the package but the refusal type
+(:mod:`village_sim.refusal`: its errors are said in the language of ``--lang``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from village_sim.refusal import Phrase, Refusal
 
 __all__ = [
     "INTERRUPT_ENV",
@@ -60,7 +63,7 @@ _OLD = ".village-sim-old-"
 _write_points = 0
 
 
-class OutputError(ValueError):
+class OutputError(Refusal):
     """An output path that cannot take the results; the message names the option and path."""
 
 
@@ -122,8 +125,7 @@ def reset_write_points() -> None:
 def _check_text(out: str | os.PathLike[str], option: str) -> Path:
     text = os.fspath(out)
     if not text.strip():
-        raise OutputError(f"{option}: got {text!r}; allowed: a path (an empty one would mean "
-                          "the current folder)")
+        raise OutputError("error.out_empty", at=option, value=text)
     return Path(text).expanduser()
 
 
@@ -138,21 +140,21 @@ def _creatable_parent(path: Path, option: str) -> None:
     """Create ``path``'s parent folders, or raise naming the first that is in the way."""
     existing = _nearest_existing(path.parent)
     if not existing.is_dir():
-        raise OutputError(f"{option}: cannot create {str(path)!r}: {str(existing)!r} is a "
-                          "file, not a folder")
+        raise OutputError("error.out_file_in_the_way", at=option, path=str(path),
+                          existing=str(existing))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise OutputError(f"{option}: cannot create the folder {str(path.parent)!r}: "
-                          f"{err.strerror or err}") from None
+        raise OutputError("error.out_cannot_create", at=option, path=str(path.parent),
+                          reason=err.strerror or err) from None
 
 
-def _probe_writable(folder: Path, option: str, what: str) -> None:
+def _probe_writable(folder: Path, option: str, what: Phrase) -> None:
     try:
         fd, name = tempfile.mkstemp(prefix=".village-sim-probe-", dir=folder)
     except OSError as err:
-        raise OutputError(f"{option}: cannot write in {str(folder)!r} ({what}): "
-                          f"{err.strerror or err}") from None
+        raise OutputError("error.out_cannot_write", at=option, folder=str(folder), what=what,
+                          reason=err.strerror or err) from None
     os.close(fd)
     os.unlink(name)
 
@@ -204,12 +206,12 @@ def check_folder(out: str | os.PathLike[str], option: str = "--out") -> Path:
     """
     target = _check_text(out, option)
     if target.exists() and not target.is_dir():
-        raise OutputError(f"{option}: {str(target)!r} is a file; allowed: a folder")
+        raise OutputError("error.out_is_a_file", at=option, path=str(target))
     if target.exists():
-        _probe_writable(target, option, "the output folder")
+        _probe_writable(target, option, Phrase("phrase.the_output_folder"))
     else:
         _creatable_parent(target, option)
-        _probe_writable(target.parent, option, f"where {str(target)!r} would be created")
+        _probe_writable(target.parent, option, Phrase("phrase.where_created", path=str(target)))
     return target
 
 
@@ -383,24 +385,23 @@ def prepare_folder(out: str | os.PathLike[str] | None, kind: str, *, option: str
         target = _check_text(out, option)
     shown = str(target)
     if target.exists() and not target.is_dir():
-        raise OutputError(f"{option}: {shown!r} is a file; allowed: a folder (new, empty, or "
-                          "holding earlier results of this command with --overwrite)")
+        raise OutputError("error.out_is_a_file_not_results", at=option, path=shown)
     here = Path.cwd().resolve()
     if own is None and target.exists() and (target.resolve() == here
                                              or target.resolve() in here.parents):
-        raise OutputError(f"{option}: {shown!r} is the current folder or one above it; allowed: "
-                          "a folder for the results alone, e.g. --out results")
+        raise OutputError("error.out_is_here", at=option, path=shown)
     if not target.exists():
         _creatable_parent(target, option)
         try:
             staging = Path(tempfile.mkdtemp(prefix=_STAGING + target.name + "-",
                                             dir=target.parent))
         except OSError as err:
-            raise OutputError(f"{option}: cannot write in {str(target.parent)!r} (where "
-                              f"{shown!r} would be created): {err.strerror or err}") from None
+            raise OutputError("error.out_cannot_write_new", at=option,
+                              folder=str(target.parent), path=shown,
+                              reason=err.strerror or err) from None
         return OutputSet(target, staging, command=command)
 
-    _probe_writable(target, option, "the results folder")
+    _probe_writable(target, option, Phrase("phrase.the_results_folder"))
     if own is not None:  # a command's own entries beside other things (a sweep's report)
         staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=target))
         return OutputSet(target, staging, replaces=list(own), command=command, inside=True)
@@ -410,14 +411,14 @@ def prepare_folder(out: str | os.PathLike[str] | None, kind: str, *, option: str
         ours = {name.split("/", 1)[0] for name in previous or []}
         foreign = [n for n in visible if n not in ours]
         if foreign:
-            listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
-                                               if len(foreign) > 3 else "")
-            raise OutputError(f"{option}: {shown!r} already holds files that are not results "
-                              f"of village-sim ({listed}); allowed: a new or empty folder")
+            listed: str | Phrase = ", ".join(foreign[:3])
+            if len(foreign) > 3:
+                listed = Phrase("phrase.and_more", names=listed, more=len(foreign) - 3)
+            raise OutputError("error.out_holds_other_files", at=option, path=shown,
+                              listed=listed)
         if not overwrite:
-            raise OutputError(f"{option}: {shown!r} already holds results "
-                              f"({len(previous or [])} files); allowed: a new or empty folder, "
-                              "or --overwrite to replace that set as a whole")
+            raise OutputError("error.out_holds_results", at=option, path=shown,
+                              files=len(previous or []))
     replaces = visible
     staging = Path(tempfile.mkdtemp(prefix=_STAGING, dir=target))
     return OutputSet(target, staging, replaces=replaces, command=command, inside=True)
@@ -470,22 +471,21 @@ def prepare_file(out: str | os.PathLike[str], *, option: str = "--out",
     target = _check_text(out, option)
     shown = str(target)
     if target.is_dir():
-        raise OutputError(f"{option}: {shown!r} is a folder; allowed: a file name, e.g. "
-                          f"{str(target / 'handout.html')!r}")
+        raise OutputError("error.out_is_a_folder", at=option, path=shown,
+                          example=str(target / "handout.html"))
     if default and target.exists() and not overwrite:
         k = 2
         while target.exists():
             target = target.with_name(f"{Path(out).stem}-{k}{Path(out).suffix}")
             k += 1
     elif target.exists() and not overwrite:
-        raise OutputError(f"{option}: {shown!r} already exists; allowed: a new file name, or "
-                          "--overwrite to replace it")
+        raise OutputError("error.out_exists", at=option, path=shown)
     _creatable_parent(target, option)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
                                     dir=target.parent)
     except OSError as err:
-        raise OutputError(f"{option}: cannot write in {str(target.parent)!r}: "
-                          f"{err.strerror or err}") from None
+        raise OutputError("error.out_cannot_write_file", at=option,
+                          folder=str(target.parent), reason=err.strerror or err) from None
     os.close(fd)
     return OutputFile(target, Path(name), existed=target.exists())

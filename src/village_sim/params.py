@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from village_sim.refusal import Phrase, Refusal
+
 __all__ = [
     "PARAMETERS",
     "DECLARED_GROUPS",
@@ -854,26 +856,30 @@ def resolve_parameters(regime: str | None = None, **overrides: Any) -> Parameter
     return Parameters(values)
 
 
-def read_toml(path: str | Path, what: str, allowed: str = "a TOML file") -> dict[str, Any]:
-    """Read a TOML file; every way it can fail is a ``ValueError`` naming ``what`` and the path.
+def read_toml(path: str | Path, what: str | Phrase,
+              allowed: str | Phrase = "a TOML file") -> dict[str, Any]:
+    """Read a TOML file; every way it can fail is a refusal naming ``what`` and the path.
+
+    The refusal (:class:`~village_sim.refusal.Refusal`) is a ``ValueError``.
 
     Args:
         path: The file.
-        what: How the message names it (``"--params: file"``, ``"targets file"``, ...).
+        what: How the message names it (``Phrase("phrase.params_file")``: ``--params: file``).
         allowed: What the path should be, for a folder given instead.
     """
-    shown = repr(str(path))
+    shown = str(path)
     try:
         with Path(path).open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ValueError(f"{what} {shown} does not exist") from None
+        raise Refusal("error.file_missing", what=what, path=shown) from None
     except IsADirectoryError:
-        raise ValueError(f"{what} {shown} is a folder; allowed: {allowed}") from None
+        raise Refusal("error.file_is_folder", what=what, path=shown, allowed=allowed) from None
     except OSError as err:
-        raise ValueError(f"{what} {shown} cannot be read: {err.strerror or err}") from None
+        raise Refusal("error.file_unreadable", what=what, path=shown,
+                      reason=err.strerror or err) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{what} {shown} is not valid TOML: {err}") from None
+        raise Refusal("error.file_not_toml", what=what, path=shown, reason=err) from None
 
 
 def load_overrides(path: str | Path) -> dict[str, Any]:
@@ -885,13 +891,11 @@ def load_overrides(path: str | Path) -> dict[str, Any]:
         ValueError: naming the file for a syntax error, an unknown name or a bad value.
     """
     path = Path(path)
-    data = read_toml(path, "--params: file", "a TOML file of 'name = value' lines")
+    data = read_toml(path, Phrase("phrase.params_file"), Phrase("phrase.params_allowed"))
     if "parameters" in data and isinstance(data["parameters"], dict):
         extra = set(data) - {"parameters"}
         if extra:
-            raise ValueError(
-                f"{str(path)!r}: keys {sorted(extra)} sit beside [parameters]; put them inside it"
-            )
+            raise Refusal("error.keys_beside_parameters", at=repr(str(path)), keys=sorted(extra))
         data = data["parameters"]
     # names and single values are checked here; combinations once all overrides are merged
     try:
@@ -900,7 +904,7 @@ def load_overrides(path: str | Path) -> dict[str, Any]:
                 raise _unknown(name)
             data[name] = PARAM_BY_NAME[name].validate(value)
     except ValueError as err:
-        raise ValueError(f"{str(path)!r}: {err}") from None
+        raise Refusal.within(repr(str(path)), err) from None
     return dict(data)
 
 

@@ -60,6 +60,7 @@ import numpy as np
 
 from village_sim.events import Event, parse_events
 from village_sim.params import read_toml, resolve_parameters
+from village_sim.refusal import Phrase, Refusal, did_you_mean
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,8 +96,13 @@ _CLAIM_KEYS = {"metric", "direction", "window", "min_t", "identical_until"}
 MAX_STEPS = 600
 
 
-class ScenarioError(ValueError):
-    """A scenario file that cannot be used; the message names the file and the field."""
+class ScenarioError(Refusal):
+    """A scenario that cannot be used; the message names the id or file, and the field.
+
+    An unknown id and a file that cannot be read are refusals of the catalogs (said in the
+    language of ``--lang``); the checks of a scenario file's content, written for the scenario's
+    author, are said in English.
+    """
 
 
 @dataclass(frozen=True)
@@ -395,10 +401,9 @@ def parse_scenario(data: Mapping[str, Any], source: str = "<memory>",
 
 def _read(path: Path, expected_id: str | None) -> Scenario:
     try:
-        data = read_toml(path, "scenario file",
-                         "a scenario id (see 'village-sim scenarios') or a .toml file")
+        data = read_toml(path, Phrase("phrase.scenario_file"), Phrase("phrase.scenario_allowed"))
     except ValueError as err:
-        raise ScenarioError(str(err)) from None
+        raise ScenarioError(err) from None
     return parse_scenario(data, repr(str(path)), expected_id, path)
 
 
@@ -442,10 +447,8 @@ def load_scenario(ref: str | Path) -> Scenario:
     path = Path(text)
     if text.endswith(".toml") or path.exists():
         return _read(path, None)
-    close = difflib.get_close_matches(text, list(library), n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise ScenarioError(f"unknown scenario {text!r}{hint} (allowed: {', '.join(library)}, "
-                        "or the path of a .toml file)")
+    raise ScenarioError("error.unknown_scenario", value=text,
+                        hint=did_you_mean(text, library, 0.5), allowed=", ".join(library))
 
 
 def scenario_ref(scenario: Scenario) -> str:

@@ -31,6 +31,7 @@ from village_sim.cli_common import (
     MAX_SEEDS,
     PROG,
     InputError,
+    RefusedArgument,
     add_overwrite_option,
     collect_overrides,
     command_line,
@@ -39,10 +40,11 @@ from village_sim.cli_common import (
     output_file,
     output_folder,
     package_version,
-    parameter_input_error,
+    say,
     utf8_stdout,
 )
-from village_sim.i18n import Catalog, check_lang
+from village_sim.i18n import LANGUAGES, Catalog, check_lang, language_names
+from village_sim.refusal import Phrase, Refusal
 
 __all__ = [
     "add_commands",
@@ -55,16 +57,24 @@ __all__ = [
 
 LANG_ENV = "VILLAGE_SIM_LANG"
 """Environment variable: the default --lang of every command (a trainer sets it once)."""
-LANG_HELP = ("language of printed labels and figure titles: zh (中文), vi (Tiếng Việt) or en "
-             f"(English). Default, for every command: ${LANG_ENV} if set, else English "
-             "(compare and run then print metric names as in the code, as in their CSV files).")
+LANG_HELP = ("language of printed labels, figure titles, error messages and the column "
+             "descriptions of columns.csv: zh (中文), vi (Tiếng Việt) or en (English). Default, "
+             f"for every command (the errors of commands without --lang too): ${LANG_ENV} if "
+             "set, else English (compare and run then print metric names as in the code, as in "
+             "their CSV files).")
+
+
+def _not_a_language(text: str) -> Refusal:
+    names = language_names()
+    return Refusal("error.language", value=text,
+                   allowed=", ".join(f"{code} ({names[code]})" for code in LANGUAGES))
 
 
 def _lang(text: str) -> str:
     try:
         return check_lang(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+    except ValueError:
+        raise RefusedArgument(_not_a_language(text)) from None
 
 
 def resolve_lang(args: argparse.Namespace) -> None:
@@ -79,8 +89,8 @@ def resolve_lang(args: argparse.Namespace) -> None:
     if raw:
         try:
             args.lang = check_lang(raw)
-        except ValueError as err:
-            raise InputError(f"${LANG_ENV}: {err}") from None
+        except ValueError:
+            raise InputError(_not_a_language(raw), at=f"${LANG_ENV}") from None
         return
     args.lang = getattr(args, "lang_fallback", None)
 
@@ -118,6 +128,17 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 # ---------------------------------------------------------------------------- compare
+def _cell_text(text: str, _: Catalog) -> str:
+    """A table cell in the reader's convention.
+
+    Vietnamese writes 0,160 [0,094; 0,254] (the interval's ends apart by a semicolon, since the
+    comma is the decimal mark) and 1.678.467; "undefined" is said in the reader's language.
+    """
+    if text == "undefined":
+        return _("cli.undefined")
+    return _.digits(text.replace(", ", "; ")) if _.lang == "vi" else text
+
+
 def _metric_label(metric: str, lang: str | None) -> str:
     return metric if lang is None else Catalog(lang).metric(metric)
 
@@ -162,7 +183,7 @@ def format_compare_table(summary: Any, diffs: Any, regimes: Sequence[str], n_see
             text = _cell(float(frame.at[regime, "mean"]), float(frame.at[regime, "ci_low"]),
                          float(frame.at[regime, "ci_high"]), _digits, signed=signed,
                          truncated=truncated(frame, regime))
-            return _("cli.undefined") if text == "undefined" else text
+            return _cell_text(text, _)
 
         row = [_.metric(metric), *[cell(s, r) for r in regimes],
                *[cell(d, r, signed=True) for r in regimes[1:]]]
@@ -194,8 +215,8 @@ def print_compare(summary: Any, diffs: Any, regimes: Sequence[str], args: argpar
     print(format_compare_table(summary, diffs, regimes, args.seeds, args.seed, args.steps,
                                window, overrides, args.lang))
     print()
-    print(_("cli.runs_done", runs=n_runs, seconds=f"{elapsed:.1f}"))
-    print(_("cli.wrote", files="timeseries.csv, summary.csv, differences.csv, "
+    print(_("cli.runs_done", runs=n_runs, seconds=_.number(elapsed, ".1f")))
+    print(_("cli.wrote", files="timeseries.csv, summary.csv, differences.csv, columns.csv, "
                                "parameters.toml, metrics.png"))
 
 
@@ -206,7 +227,7 @@ def _scenario(ref: str) -> Any:
     try:
         return load_scenario(ref)
     except ValueError as err:
-        raise InputError(f"--scenario: {err}") from None
+        raise InputError(err, at="--scenario") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -232,14 +253,15 @@ def _run_into(args: argparse.Namespace, out: Any, folder: Path) -> int:
         regime = resolve_parameters(regime=regime).regime
         overrides = ex.check_overrides([regime], overrides)
     except ValueError as err:
-        raise parameter_input_error(err) from None
+        raise InputError(err) from None
     steps = args.steps if args.steps is not None else (
         scenario.steps if scenario is not None else DEFAULT_STEPS)
     events = list(scenario.events) if scenario is not None else []
     late = [e for e in events if e.month > steps]
     if late:
-        print(f"note: --steps {steps} ends before the scenario's event "
-              f"{late[0].kind!r} in month {late[0].month}", file=sys.stderr)
+        note = Phrase("phrase.steps_before_event", steps=steps, event=late[0].kind,
+                      month=late[0].month)
+        print(f"note: {say(note, args.lang)}", file=sys.stderr)
     from village_sim.model import VillageModel
 
     started = time.perf_counter()
@@ -258,7 +280,7 @@ def _run_into(args: argparse.Namespace, out: Any, folder: Path) -> int:
         tables["household_panel.parquet"] = model.household_panel()
         written.append(ex.write_parquet(tables["household_panel.parquet"],
                                         folder / "household_panel.parquet"))
-    written.append(ex.write_columns(folder, tables))
+    written.append(ex.write_columns(folder, tables, lang=args.lang))
     command = f"{PROG} run --seed {args.seed} --steps {steps} --params parameters.toml"
     if scenario is not None:
         command += " --scenario scenario.toml"
@@ -296,14 +318,13 @@ def _run_into(args: argparse.Namespace, out: Any, folder: Path) -> int:
                  for e in events]
         print(_("cli.run_events", events="; ".join(shown) if shown else _("cli.no_events")))
     print(_("cli.run_title", regime=regime if lang is None else _.regime(regime),
-            seed=args.seed, steps=steps, seconds=f"{elapsed:.1f}"))
+            seed=args.seed, steps=steps, seconds=_.number(elapsed, ".1f")))
     print(_("cli.final_year", first=first, last=last))
     labels = {m: _metric_label(m, lang) for m in ex.KEY_METRICS}
     width = max(text_width(v) for v in labels.values())
     for metric in ex.KEY_METRICS:
         value = float(final[metric])
-        text = ex.format_cell(value, math.nan, math.nan, ex.decimals([value]))
-        text = _("cli.undefined") if text == "undefined" else text
+        text = _cell_text(ex.format_cell(value, math.nan, math.nan, ex.decimals([value])), _)
         print(f"  {_ljust(labels[metric], width)}  {text}")
     if scenario is not None:
         from village_sim.scenario import ScenarioError, load_control
@@ -327,13 +348,12 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
     _ = Catalog(args.lang)
     utf8_stdout()
     if args.answers and args.id is None:
-        raise InputError("--answers: the answers belong to one scenario; give its ID, e.g. "
-                         "'village-sim scenarios team_leaves --answers'")
+        raise InputError("error.answers_need_id", at="--answers")
     if args.id is not None:
         try:
             scenario = load_scenario(args.id)
         except ValueError as err:
-            raise InputError(str(err)) from None
+            raise InputError(err) from None
         text = scenario.text(_.lang)
         print(f"{text.title} ({scenario.id})")
         print()
@@ -372,8 +392,8 @@ def _cmd_handout(args: argparse.Namespace) -> int:
     if fmt is None:
         fmt = suffix if suffix in ("html", "pdf") else "html"
     elif suffix in ("html", "pdf") and suffix != fmt:
-        raise InputError(f"--format {fmt}: --out {args.out!r} ends in .{suffix}; allowed: "
-                         f"a --out ending in .{fmt}, or no --format (taken from --out)")
+        raise InputError("error.format_suffix", at=f"--format {fmt}", out=args.out,
+                         suffix=suffix, format=fmt)
     # an explicit --out is checked before anything is loaded or run; the default name needs
     # the scenario's id
     out = None if args.out is None else output_file(args.out, overwrite=args.overwrite)
@@ -403,7 +423,7 @@ def _handout_scenario(ref: str) -> Any:
     try:
         return load_scenario(ref)
     except ValueError as err:
-        raise InputError(str(err)) from None
+        raise InputError(err) from None
 
 
 # ---------------------------------------------------------------------------- bundle
@@ -417,7 +437,7 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
     try:
         target = check_target(args.platform, args.arch, args.python)
     except BundleError as err:
-        raise InputError(str(err)) from None
+        raise InputError(err) from None
     out = output_folder(args.dir, "bundle", overwrite=args.overwrite, option="DIR",
                         command=command_line(args.argv))
     with out as folder:
@@ -425,7 +445,7 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
             build_bundle(folder, target.platform, target.arch, target.python,
                          progress=progress, reuse=out.target / "wheels")
         except BundleError as err:
-            raise InputError(str(err)) from None
+            raise InputError(err) from None
     print(out.target)
     return 0
 
@@ -468,10 +488,10 @@ def add_commands(sub: Any) -> None:
     add_overwrite_option(h, what="file")
     h.add_argument("--format", choices=("html", "pdf"), default=None,
                    help="html or pdf. Default: from --out's suffix, else html.")
-    h.add_argument("--seeds", metavar="N", type=int_at_least(2, "paired villages", MAX_SEEDS),
-                   default=10, help="paired villages (seeds) for the figure and the claim, "
-                                    ">= 2. Default: 10.")
-    h.add_argument("--seed", metavar="ROOT", type=int_at_least(0, "root seed"), default=0,
+    h.add_argument("--seeds", metavar="N",
+                   type=int_at_least(2, "phrase.paired_villages", MAX_SEEDS), default=10,
+                   help="paired villages (seeds) for the figure and the claim, >= 2. Default: 10.")
+    h.add_argument("--seed", metavar="ROOT", type=int_at_least(0, "phrase.root_seed"), default=0,
                    help="root seed of the replicate seeds (as in compare). Default: 0.")
     h.add_argument("--answers", action="store_true",
                    help="add the instructor's answers on a last page. Default: off.")

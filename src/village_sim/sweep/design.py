@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from village_sim.params import resolve_parameters
+from village_sim.refusal import Refusal
 from village_sim.sweep.runner import RunTask
 from village_sim.sweep.spec import SAMPLED_DESIGNS, SweepSpec, _jsonable
 
@@ -107,8 +108,8 @@ def design_points(spec: SweepSpec) -> Design:
         for i, point in enumerate(points):
             key = tuple(_jsonable(v) for v in point.values())
             if key in seen:
-                raise ValueError(f"design 'list': point {i} repeats point {seen[key]} "
-                                 f"({point}); every point must differ")
+                raise Refusal("error.design_list_repeats", point=i, earlier=seen[key],
+                              values=point)
             seen[key] = i
     else:
         problem = salib_problem(spec)
@@ -120,10 +121,12 @@ def design_points(spec: SweepSpec) -> Design:
             try:
                 resolve_parameters(regime=regime, **{**spec.base, **point})
             except ValueError as err:
-                where = f"design point {i}" + (f" ({spec.design} sample)" if coordinates
-                                               is not None else "")
                 shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
-                raise ValueError(f"{where} [{shown}] under regime {regime!r}: {err}") from None
+                if coordinates is None:
+                    raise Refusal("error.design_point", point=i, values=shown, regime=regime,
+                                  problem=err) from None
+                raise Refusal("error.design_sample", point=i, design=spec.design, values=shown,
+                              regime=regime, problem=err) from None
     return Design(points, coordinates, problem)
 
 

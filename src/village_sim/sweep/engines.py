@@ -35,6 +35,7 @@ from typing import Any
 
 from village_sim.outputs import raise_swallowed_interrupt
 from village_sim.params import resolve_parameters
+from village_sim.refusal import Refusal
 from village_sim.sweep.design import count_runs, design_points, iter_plan_chunks, iter_tasks
 from village_sim.sweep.runner import RunResult, RunTask, execute_run, warm_up
 from village_sim.sweep.spec import SweepSpec
@@ -323,7 +324,7 @@ def make_engine(engine: str, workers: int | None = None, scheduler: str | None =
     if engine not in ENGINES:
         raise ValueError(f"--engine: got {engine!r}; allowed: {', '.join(ENGINES)}")
     if scheduler and engine != "dask":
-        raise ValueError("--scheduler connects to a Dask scheduler: use it with --engine dask")
+        raise Refusal("error.scheduler_needs_dask")
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise ValueError(f"--workers: got {n}; allowed: an integer >= 1")
@@ -337,9 +338,7 @@ def make_engine(engine: str, workers: int | None = None, scheduler: str | None =
         raise ValueError(f"--connect-timeout: got {connect_timeout}; allowed: seconds > 0")
     if scheduler and scheduler.endswith(".json") and not Path(scheduler).is_file():
         # Dask would wait for the file to appear, for ever
-        raise ValueError(f"--scheduler: the scheduler file {scheduler!r} does not exist; "
-                         "allowed: the file 'dask scheduler --scheduler-file FILE' writes, or "
-                         "an address such as tcp://10.0.0.5:8786")
+        raise Refusal("error.scheduler_file_missing", at="--scheduler", file=scheduler)
     return DaskEngine(n, scheduler, max_in_flight, connect_timeout)
 
 

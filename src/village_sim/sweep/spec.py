@@ -15,7 +15,6 @@ that would give other runs always does.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib
 import json
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from village_sim.params import PARAM_BY_NAME, REGIMES, Param, load_overrides
+from village_sim.refusal import Allowed, Phrase, Refusal, did_you_mean
 
 __all__ = [
     "DEFAULT_RUN_FUNCTION",
@@ -60,8 +60,12 @@ SPEC_FORMAT = 1
 """Version of the normalised spec (part of the spec hash)."""
 
 
-class SpecError(ValueError):
-    """A sweep spec that cannot run: the message names the file, the key and what is allowed."""
+class SpecError(Refusal):
+    """A sweep spec that cannot run: the message names the file, the key and what is allowed.
+
+    A :class:`~village_sim.refusal.Refusal`, said in the language of ``$VILLAGE_SIM_LANG`` on
+    the command line.
+    """
 
 
 @dataclass(frozen=True)
@@ -245,9 +249,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _suggest(name: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else ""
+def _suggest(name: str, options: Sequence[str]) -> Phrase | str:
+    return did_you_mean(name, options, 0.5)
 
 
 def _is_int(value: Any) -> bool:
@@ -260,26 +263,30 @@ class _Checker:
     def __init__(self, source: str):
         self.source = source
 
-    def fail(self, message: str) -> SpecError:
-        return SpecError(f"{self.source}: {message}")
+    def fail(self, kind: str, /, at: str = "", **fields: Any) -> SpecError:
+        """The refusal ``kind`` (a message of the catalogs) at this spec, and at ``at`` in it."""
+        return SpecError(kind, at=f"{self.source}: {at}" if at else self.source, **fields)
 
-    def unknown_keys(self, table: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+    def within(self, at: str, problem: BaseException) -> SpecError:
+        """Another error (a bad value, a params file's, a regime's) at ``at`` in this spec."""
+        return SpecError(problem, at=f"{self.source}: {at}" if at else self.source)
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: Sequence[str],
+                     where: str | Phrase) -> None:
         for key in table:
             if key not in allowed:
-                raise self.fail(
-                    f"unknown key {key!r} in {where}{_suggest(key, allowed)} "
-                    f"(allowed: {', '.join(allowed)})"
-                )
+                raise self.fail("error.unknown_key", key=key, where=where,
+                                hint=_suggest(key, allowed), allowed=", ".join(allowed))
 
     def integer(self, data: Mapping[str, Any], key: str, low: int, default: int | None,
-                what: str) -> int:
+                what: Phrase) -> int:
         if key not in data:
             if default is None:
-                raise self.fail(f"missing key {key!r} ({what}, an integer >= {low})")
+                raise self.fail("error.spec_missing_integer", key=key, what=what, low=low)
             return default
         value = data[key]
         if not _is_int(value) or value < low:
-            raise self.fail(f"{key}: got {value!r}; allowed: an integer >= {low} ({what})")
+            raise self.fail("error.int_at_least", at=key, value=value, low=low, what=what)
         return int(value)
 
 
@@ -290,19 +297,20 @@ def resolve_run_function(path: str) -> Callable[..., Any]:
         ValueError: if the module or the function cannot be found, or is not callable.
     """
     if not isinstance(path, str) or not path.strip():
-        raise ValueError(f"run_function: got {path!r}; allowed: 'package.module:function'")
+        raise Refusal("error.run_function_syntax", value=path)
     module_name, sep, attr = path.partition(":")
     if not sep:
         module_name, _, attr = path.rpartition(".")
     if not module_name or not attr:
-        raise ValueError(f"run_function: got {path!r}; allowed: 'package.module:function'")
+        raise Refusal("error.run_function_syntax", value=path)
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
-        raise ValueError(f"run_function {path!r}: cannot import {module_name!r}: {err}") from None
+        raise Refusal("error.run_function_import", path=path, module=module_name,
+                      reason=err) from None
     func = getattr(module, attr, None)
     if not callable(func):
-        raise ValueError(f"run_function {path!r}: {module_name!r} has no function {attr!r}")
+        raise Refusal("error.run_function_missing", path=path, module=module_name, name=attr)
     return cast("Callable[..., Any]", func)
 
 
@@ -323,13 +331,15 @@ def load_spec(path: str | Path) -> SweepSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(f"spec file {str(path)!r} does not exist") from None
+        raise SpecError("error.file_missing", what=Phrase("phrase.spec_file"),
+                        path=str(path)) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(f"spec file {str(path)!r} cannot be read: {err}") from None
+        raise SpecError("error.file_unreadable", what=Phrase("phrase.spec_file"), path=str(path),
+                        reason=err) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{str(path)!r} is not valid TOML: {err}") from None
+        raise SpecError("error.not_toml", path=str(path), reason=err) from None
     return parse_spec(data, base_dir=path.parent, source=str(path), text=text)
 
 
@@ -356,36 +366,34 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
     from village_sim.experiment import KEY_METRICS, check_regimes
 
     check = _Checker(source)
-    check.unknown_keys(data, TOP_KEYS, "the spec")
+    check.unknown_keys(data, TOP_KEYS, Phrase("phrase.the_spec"))
 
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise check.fail(f"name: got {name!r}; allowed: a non-empty string (the sweep's name)")
+        raise check.fail("error.spec_name", at="name", value=name)
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise check.fail(f"description: got {description!r}; allowed: a string")
+        raise check.fail("error.spec_string", at="description", value=description)
 
     # -- base parameters: the params file first, then [base]
     base: dict[str, Any] = {}
     params_file = data.get("params")
     if params_file is not None:
         if not isinstance(params_file, str):
-            raise check.fail(f"params: got {params_file!r}; allowed: a path to a TOML file of "
-                             "parameter overrides, relative to the spec")
+            raise check.fail("error.spec_params_path", at="params", value=params_file)
         try:
             base.update(load_overrides(Path(base_dir) / params_file))
         except ValueError as err:
-            raise check.fail(f"params: {err}") from None
+            raise check.within("params", err) from None
         if "regime" in base:
-            raise check.fail(f"params: {params_file!r} sets regime = {base['regime']!r}; a sweep "
-                             "compares the regimes listed in 'regimes': remove it from the file")
+            raise check.fail("error.spec_params_regime", at="params", file=params_file,
+                             value=base["regime"])
     inline = data.get("base", {})
     if not isinstance(inline, dict):
-        raise check.fail(f"base: got {inline!r}; allowed: a table of parameter = value")
+        raise check.fail("error.spec_base_table", at="base", value=inline)
     for key, value in inline.items():
         if key == "regime":
-            raise check.fail("base: 'regime' is not a base parameter; list the regimes to "
-                             "compare in 'regimes = [...]'")
+            raise check.fail("error.spec_base_regime", at="base")
         base[key] = _check_value(check, key, value, "base")
 
     # -- regimes
@@ -393,12 +401,12 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
 
     regimes = data.get("regimes", list(DEFAULT_REGIMES))
     if not isinstance(regimes, list) or not all(isinstance(r, str) for r in regimes):
-        raise check.fail(f"regimes: got {regimes!r}; allowed: a list of regime names "
-                         f"({', '.join(REGIMES)})")
+        raise check.fail("error.spec_regimes", at="regimes", value=regimes,
+                         allowed=", ".join(REGIMES))
     try:
         regimes = check_regimes(regimes)
     except ValueError as err:
-        raise check.fail(f"regimes: {err}") from None
+        raise check.within("regimes", err) from None
 
     # -- design
     design, samples, second_order, levels = _parse_design(check, data.get("design", "grid"))
@@ -406,28 +414,25 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
     # -- swept parameters
     raw_axes = data.get("parameters", {})
     if not isinstance(raw_axes, dict):
-        raise check.fail(f"parameters: got {raw_axes!r}; allowed: a table of swept parameters")
+        raise check.fail("error.spec_axes_table", at="parameters", value=raw_axes)
     if not raw_axes and design in SAMPLED_DESIGNS:
-        raise check.fail(f"design {design!r} needs at least one parameter range in [parameters]")
+        raise check.fail("error.spec_no_ranges", design=design)
     axes: list[Axis] = []
     for key, entry in raw_axes.items():
         if key in inline:
-            raise check.fail(f"parameter {key!r} is both in [base] and in [parameters]; "
-                             "keep one")
+            raise check.fail("error.spec_base_and_swept", name=key)
         axes.append(_parse_axis(check, key, entry, design))
     if design == "list" and axes:
         lengths = {a.name: len(a.values or ()) for a in axes}
         if len(set(lengths.values())) > 1:
-            raise check.fail("design 'list' zips the value lists, which must have equal "
-                             f"lengths; got {lengths}")
+            raise check.fail("error.spec_list_lengths", lengths=lengths)
 
     # -- runs
-    replicates = check.integer(data, "replicates", 1, None, "replicates (seeds) per point")
-    root_seed = check.integer(data, "root_seed", 0, None, "root seed")
-    steps = check.integer(data, "steps", 1, None, "months per run")
-    record_every = check.integer(data, "record_every", 1, 1, "months between stored rows")
-    panel_every = check.integer(data, "panel_every", 0, 0, "months between household panels; "
-                                "0: none")
+    replicates = check.integer(data, "replicates", 1, None, Phrase("phrase.replicates_per_point"))
+    root_seed = check.integer(data, "root_seed", 0, None, Phrase("phrase.root_seed"))
+    steps = check.integer(data, "steps", 1, None, Phrase("phrase.months_per_run"))
+    record_every = check.integer(data, "record_every", 1, 1, Phrase("phrase.months_per_row"))
+    panel_every = check.integer(data, "panel_every", 0, 0, Phrase("phrase.months_per_panel"))
 
     metrics = _parse_metrics(check, data.get("metrics", list(KEY_METRICS)))
 
@@ -435,7 +440,7 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
     try:
         resolve_run_function(run_function)
     except ValueError as err:
-        raise check.fail(str(err)) from None
+        raise check.within("", err) from None
 
     spec = SweepSpec(
         name=name.strip(), description=description, base=base, regimes=tuple(regimes),
@@ -449,19 +454,19 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
     try:
         design_points(spec)  # draws the design and checks every point under every regime
     except ValueError as err:
-        raise check.fail(str(err)) from None
+        raise check.within("", err) from None
     return spec
 
 
 def _check_value(check: _Checker, name: str, value: Any, where: str) -> Any:
     param = PARAM_BY_NAME.get(name)
     if param is None:
-        raise check.fail(f"{where}: unknown parameter {name!r}{_suggest(name, list(PARAM_BY_NAME))}"
-                         " (see docs/parameters.md)")
+        raise check.fail("error.unknown_parameter", at=where, value=name,
+                         hint=_suggest(name, list(PARAM_BY_NAME)))
     try:
         return param.validate(value)
     except ValueError as err:
-        raise check.fail(f"{where}: {err}") from None
+        raise check.within(where, err) from None
 
 
 def _parse_design(check: _Checker, raw: Any) -> tuple[str, int, bool, int]:
@@ -472,84 +477,76 @@ def _parse_design(check: _Checker, raw: Any) -> tuple[str, int, bool, int]:
         table = dict(raw)
         check.unknown_keys(table, DESIGN_KEYS, "[design]")
     else:
-        raise check.fail(f"design: got {raw!r}; allowed: one of {', '.join(DESIGNS)}, or a "
-                         "[design] table with kind and samples")
+        raise check.fail("error.spec_design", at="design", value=raw,
+                         allowed=", ".join(DESIGNS))
     kind = table.get("kind")
     if kind not in DESIGNS:
-        raise check.fail(f"design: got {kind!r}{_suggest(str(kind), DESIGNS)}; allowed: "
-                         f"{', '.join(DESIGNS)}")
+        raise check.fail("error.spec_design_kind", at="design", value=kind,
+                         hint=_suggest(str(kind), DESIGNS), allowed=", ".join(DESIGNS))
     if kind not in SAMPLED_DESIGNS:
         extra = [k for k in ("samples", "second_order", "levels") if k in table]
         if extra:
-            raise check.fail(f"design {kind!r} takes explicit values; {extra[0]!r} applies to "
-                             f"{', '.join(SAMPLED_DESIGNS)} only")
+            raise check.fail("error.spec_design_explicit", design=kind, key=extra[0],
+                             sampled=", ".join(SAMPLED_DESIGNS))
         return kind, 0, False, 4
     samples = check.integer(table, "samples", 2 if kind == "morris" else 1, None,
-                            _SAMPLES_MEANING[kind])
+                            Phrase(_SAMPLES_MEANING[kind]))
     if kind == "sobol" and samples & (samples - 1):
-        raise check.fail(f"design.samples: got {samples}; allowed for sobol: a power of 2 "
-                         "(Sobol' sequences keep their balance only at powers of 2)")
+        raise check.fail("error.spec_sobol_samples", at="design.samples", value=samples)
     second_order = table.get("second_order", False)
     if not isinstance(second_order, bool) or (second_order and kind != "sobol"):
-        raise check.fail(f"design.second_order: got {second_order!r}; allowed: true or false, "
-                         "for sobol only")
+        raise check.fail("error.spec_second_order", at="design.second_order",
+                         value=second_order)
     levels = table.get("levels", 4)
     if "levels" in table and kind != "morris":
-        raise check.fail("design.levels applies to morris only")
+        raise check.fail("error.spec_levels_morris")
     if not _is_int(levels) or levels < 2 or levels % 2:
-        raise check.fail(f"design.levels: got {levels!r}; allowed: an even integer >= 2 "
-                         "(Morris grid levels)")
+        raise check.fail("error.spec_levels", at="design.levels", value=levels)
     return kind, samples, second_order, int(levels)
 
 
 _SAMPLES_MEANING = {
-    "lhs": "design points",
-    "sobol": "base samples N; the design has N*(D+2) points, N*(2D+2) with second_order",
-    "morris": "trajectories r; the design has r*(D+1) points",
+    "lhs": "phrase.lhs_samples",
+    "sobol": "phrase.sobol_samples",
+    "morris": "phrase.morris_samples",
 }
 
 
 def _parse_axis(check: _Checker, name: str, entry: Any, design: str) -> Axis:
     param = PARAM_BY_NAME.get(name)
     if name == "regime":
-        raise check.fail("parameters: 'regime' is not swept here; list the regimes to compare "
-                         "in 'regimes = [...]' (they run on the same seeds)")
+        raise check.fail("error.spec_regime_swept", at="parameters")
     if param is None:
-        raise check.fail(f"parameters: unknown parameter {name!r}"
-                         f"{_suggest(name, list(PARAM_BY_NAME))} (see docs/parameters.md)")
+        raise check.fail("error.unknown_parameter", at="parameters", value=name,
+                         hint=_suggest(name, list(PARAM_BY_NAME)))
+    at = f"parameters.{name}"
     if isinstance(entry, list):
         entry = {"values": entry}
     if not isinstance(entry, dict):
-        raise check.fail(f"parameters.{name}: got {entry!r}; allowed: a list of values, or "
-                         "{ low = ..., high = ... } for lhs/sobol/morris (a fixed value "
-                         "belongs in [base])")
-    check.unknown_keys(entry, AXIS_KEYS, f"parameters.{name}")
+        raise check.fail("error.spec_axis", at=at, value=entry)
+    check.unknown_keys(entry, AXIS_KEYS, at)
     if design in SAMPLED_DESIGNS:
         if "values" in entry or "low" not in entry or "high" not in entry:
-            raise check.fail(f"parameters.{name}: design {design!r} samples ranges; give "
-                             "{ low = ..., high = ... }")
+            raise check.fail("error.spec_axis_range_needed", at=at, design=design)
         if param.kind not in ("int", "float", "optional_int"):
-            raise check.fail(f"parameters.{name}: a {param.kind} parameter has no range; sweep "
-                             "it with design 'grid' or 'list', or fix it in [base]")
-        low = _check_value(check, name, entry["low"], f"parameters.{name}.low")
-        high = _check_value(check, name, entry["high"], f"parameters.{name}.high")
+            raise check.fail("error.spec_axis_no_range", at=at, kind=param.kind)
+        low = _check_value(check, name, entry["low"], f"{at}.low")
+        high = _check_value(check, name, entry["high"], f"{at}.high")
         if low is None or high is None or not low < high:
-            raise check.fail(f"parameters.{name}: got low = {entry['low']!r}, high = "
-                             f"{entry['high']!r}; allowed: low < high, both "
-                             f"{param.allowed()}")
+            raise check.fail("error.spec_low_high", at=at, low=entry["low"], high=entry["high"],
+                             allowed=Allowed(name, param.allowed()))
         return Axis(name, low=low, high=high)
     if "low" in entry or "high" in entry or "values" not in entry:
-        raise check.fail(f"parameters.{name}: design {design!r} takes a list of values; "
-                         "ranges (low, high) are for lhs, sobol and morris")
+        raise check.fail("error.spec_axis_list_needed", at=at, design=design)
     raw = entry["values"]
     if not isinstance(raw, list) or not raw:
-        raise check.fail(f"parameters.{name}: got {raw!r}; allowed: a non-empty list of values")
-    values = tuple(_check_value(check, name, v, f"parameters.{name}") for v in raw)
+        raise check.fail("error.spec_axis_values", at=at, value=raw)
+    values = tuple(_check_value(check, name, v, at) for v in raw)
     if design == "grid":
         seen: set[Any] = set()
         for v in values:
             if v in seen:
-                raise check.fail(f"parameters.{name}: value {v!r} is given twice")
+                raise check.fail("error.spec_value_twice", at=at, value=v)
             seen.add(v)
     return Axis(name, values=values)
 
@@ -558,14 +555,12 @@ def _parse_metrics(check: _Checker, raw: Any) -> tuple[str, ...]:
     from village_sim.model import METRIC_NAMES
 
     if not isinstance(raw, list) or not raw or not all(isinstance(m, str) for m in raw):
-        raise check.fail(f"metrics: got {raw!r}; allowed: a non-empty list of metric names "
-                         "(docs/ODD.md, section 9)")
+        raise check.fail("error.spec_metrics", at="metrics", value=raw)
     for metric in raw:
         if metric not in METRIC_NAMES:
-            raise check.fail(f"metrics: unknown metric {metric!r}"
-                             f"{_suggest(metric, METRIC_NAMES)} (allowed: "
-                             f"{', '.join(METRIC_NAMES)})")
+            raise check.fail("error.unknown_metric", at="metrics", value=metric,
+                             hint=_suggest(metric, METRIC_NAMES), allowed=", ".join(METRIC_NAMES))
     repeated = sorted({m for m in raw if raw.count(m) > 1})
     if repeated:
-        raise check.fail(f"metrics: {repeated[0]!r} is given more than once")
+        raise check.fail("error.spec_metric_twice", at="metrics", value=repeated[0])
     return tuple(raw)

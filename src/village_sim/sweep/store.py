@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from village_sim.outputs import package_version
+from village_sim.refusal import Refusal
 from village_sim.sweep.spec import SpecError, SweepSpec
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ ENVIRONMENT_COLUMNS = ("duration_s", "cpu_s", "started", "finished", "worker", "
 """Run-table columns that describe where and when a run ran, not what it computed."""
 
 
-class SweepDirError(ValueError):
+class SweepDirError(Refusal):
     """An output directory that cannot hold this sweep (another spec, not a sweep dir, ...)."""
 
 
@@ -129,22 +130,17 @@ class SweepStore:
                 old = manifest.get("spec", {})
                 changed = _differences({k: old.get(k) for k in spec.canonical()},
                                        spec.canonical())
-                raise SweepDirError(
-                    f"--out {str(store.root)!r} holds the sweep {old.get('name')!r} of another "
-                    f"spec (spec hash {manifest.get('spec_hash')}; this spec: "
-                    f"{spec.spec_hash}; they differ in: {', '.join(changed) or 'format'}). "
-                    "Use a new --out directory, or rerun the original spec "
-                    f"({str(store.root / SPEC_COPY)!r}) to resume it"
-                )
+                raise SweepDirError("error.sweep_of_another_spec", folder=str(store.root),
+                                    name=old.get("name"), stored=manifest.get("spec_hash"),
+                                    hash=spec.spec_hash, changed=", ".join(changed) or "format",
+                                    copy=str(store.root / SPEC_COPY))
             return store
         if store.root.exists():
             if not store.root.is_dir():
-                raise SweepDirError(f"--out {str(store.root)!r} is not a directory")
+                raise SweepDirError("error.sweep_not_a_folder", folder=str(store.root))
             if any(store.root.iterdir()):
-                raise SweepDirError(
-                    f"--out {str(store.root)!r} exists, is not empty and holds no sweep (no "
-                    f"{MANIFEST}); choose a new or empty directory"
-                )
+                raise SweepDirError("error.sweep_folder_not_empty", folder=str(store.root),
+                                    manifest=MANIFEST)
         return store
 
     @classmethod
@@ -188,8 +184,7 @@ class SweepStore:
         """
         store = cls(root)
         if not (store.root / MANIFEST).is_file():
-            raise SweepDirError(f"{str(store.root)!r} holds no sweep (no {MANIFEST}); give the "
-                                "--out directory of a 'village-sim sweep'")
+            raise SweepDirError("error.no_sweep", folder=str(store.root), manifest=MANIFEST)
         manifest = store.manifest()
         try:
             spec = SweepSpec.from_record(manifest["spec"], source=str(store.root / MANIFEST))
