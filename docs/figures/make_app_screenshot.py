@@ -16,6 +16,14 @@ docs/figures/app_zh.png::
 
     uv run python docs/figures/make_app_screenshot.py --lang zh --scenario team_arrives \
         --out docs/figures/app_zh.png
+
+With ``--projector WIDTHxHEIGHT`` it shows what a class sees on a projector of that size
+instead: the page opened in projector mode on a scenario side by side (``--scenario``,
+default ``team_leaves``), stepped to ``--months`` (default 30: after the team left), the
+screen as it is (docs/figures/app_projector_1280x720.png, app_projector_1920x1080.png)::
+
+    uv run python docs/figures/make_app_screenshot.py --projector 1280x720 \
+        --out docs/figures/app_projector_1280x720.png
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from playwright.sync_api import sync_playwright
@@ -39,6 +48,24 @@ from village_sim.viz.server import solara_command, solara_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 MONTHS = 25
+PROJECTOR_MONTHS = 30
+
+
+def projector(page: Any, url: str, lang: str, scenario: str, months: int) -> None:
+    """Open the scenario side by side in projector mode and step to ``months``."""
+    page.goto(f"{url}?lang={lang}&scenario={scenario}&side_by_side=1&projector=1")
+    page.wait_for_selector("img[data-testid='network-1']")
+    for month in range(1, months + 1):
+        page.get_by_role("button", name=t("app.step", lang), exact=True).click()
+        page.wait_for_function(
+            "m => document.querySelector(\"[data-testid='month']\").textContent === m",
+            arg=t("app.month", lang, month=month))
+    # every picture drawn for the box it is shown in (its drawn width is its shown width)
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('.vs-stage img')).every(i =>
+             i.complete && Math.abs(i.naturalWidth / window.devicePixelRatio - i.clientWidth)
+             <= 1)""")
+    time.sleep(0.5)
 
 
 def main() -> int:
@@ -47,7 +74,22 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "figures" / "app.png"))
     parser.add_argument("--lang", default="en", choices=["en", "zh", "vi"])
     parser.add_argument("--scenario", default=None, help="a teaching scenario's id")
+    parser.add_argument("--projector", default=None, metavar="WIDTHxHEIGHT",
+                        help="projector mode on a screen of this size, e.g. 1280x720")
+    parser.add_argument("--months", type=int, default=None,
+                        help=f"months to step (default {MONTHS}; {PROJECTOR_MONTHS} with "
+                             "--projector)")
     args = parser.parse_args()
+    if args.projector is not None:
+        try:
+            width, height = (int(v) for v in args.projector.lower().split("x"))
+        except ValueError:
+            parser.error(f"--projector: got {args.projector!r}; allowed: WIDTHxHEIGHT, "
+                         "e.g. 1280x720")
+        if not (640 <= width <= 3840 and 480 <= height <= 2160):
+            parser.error(f"--projector: got {args.projector!r}; allowed: 640-3840 x 480-2160")
+    if args.months is not None and not 0 <= args.months <= 120:
+        parser.error(f"--months: got {args.months}; allowed: 0 to 120")
     lang = args.lang
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     with socket.socket() as probe:
@@ -81,6 +123,14 @@ def main() -> int:
                     r.continue_()  # type: ignore[attr-defined]
 
             page.route("**/*", route)
+            if args.projector is not None:
+                page.set_viewport_size({"width": width, "height": height})
+                projector(page, url, lang, args.scenario or "team_leaves",
+                          PROJECTOR_MONTHS if args.months is None else args.months)
+                page.screenshot(path=args.out)
+                browser.close()
+                print(f"wrote {args.out}; blocked non-loopback requests: {len(blocked)}")
+                return 0 if not blocked else 1
             page.goto(url)
             page.wait_for_selector("img[data-testid='network-0']")
             settings = Settings(side_by_side=True)
