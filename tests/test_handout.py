@@ -86,3 +86,18 @@ def test_html_is_the_default_format_and_english_reads_right(tmp_path: Path,
     assert "The impartial but uninformed outsider" in page
     assert "Exclusion error is higher than in" in page
     assert "Answers for the instructor" not in page  # only with --answers
+
+
+def test_vietnamese_handout_writes_decimal_commas(tmp_path: Path) -> None:
+    """Issue 15 item 10: the measured result and the changed parameters in the reader's
+    convention (vi ``+0,118``, ``0,8``), never English decimals; English keeps its own."""
+    vi = make_handout("complaints_recheck", "vi", tmp_path / "vi.html", seeds=3).read_text(
+        encoding="utf-8")
+    body = re.sub(r"<style.*?</style>|<[^>]+>|data:[^\"']+", " ", vi, flags=re.DOTALL)
+    assert re.search(r"[+-]0,\d{3}", body), "the paired difference with a decimal comma"
+    assert "0,8" in body  # upper_recheck_share = 0.8, as the scenario sets it
+    assert not re.findall(r"(?<![\w.])[+-]?\d+\.\d+(?![\w.])", body), \
+        re.findall(r"(?<![\w.])[+-]?\d+\.\d+(?![\w.])", body)
+    en = make_handout("complaints_recheck", "en", tmp_path / "en.html", seeds=3).read_text(
+        encoding="utf-8")
+    assert re.search(r"[+-]0\.\d{3}", en) and "0.8" in en

@@ -85,7 +85,7 @@ def _setting_lines(h: Handout) -> list[str]:
     lines = [f"{_('handout.regime')}{colon}{_.regime(h.scenario.regime)}"]
     changed = []
     for name, value in h.scenario.overrides().items():
-        shown = ("✓" if value else "✗") if isinstance(value, bool) else str(value)
+        shown = ("✓" if value else "✗") if isinstance(value, bool) else _.digits(str(value))
         unit = PARAM_BY_NAME[name].unit
         changed.append(f"{_.param(name)} = {shown}" + (f" ({unit})" if unit and h.lang == "en"
                                                         and "(" not in _.param(name) else ""))

@@ -52,13 +52,17 @@ EVENT_COLOUR = "#b03a2e"
 
 
 # ---------------------------------------------------------------------------- numbers
-def format_value(value: float, reference: float | None = None, signed: bool = False) -> str:
-    """A number with as many decimals as its size (or ``reference``'s) deserves."""
+def format_value(value: float, reference: float | None = None, signed: bool = False,
+                 lang: str | None = "en") -> str:
+    """A number with as many decimals as its size (or ``reference``'s) deserves.
+
+    Written in ``lang``'s convention (Vietnamese ``+0,166`` and ``6.763``).
+    """
     if not math.isfinite(value):
         return "∞" if math.isinf(value) else "—"
     size = abs(reference if reference is not None and math.isfinite(reference) else value)
     digits = 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3
-    return f"{value:{'+' if signed else ''},.{digits}f}"
+    return Catalog(lang).digits(f"{value:{'+' if signed else ''},.{digits}f}")
 
 
 # ---------------------------------------------------------------------------- sentences
@@ -78,14 +82,15 @@ def result_sentences(result: ClaimResult, scenario: Scenario, control: Scenario,
     ref = max(abs(result.mean), abs(result.ci_low), abs(result.ci_high)) \
         if math.isfinite(result.ci_low) else result.mean
     measured = _("handout.result", n=result.n, claim=claim_sentence(scenario, control, lang),
-                 diff=format_value(result.mean, ref, signed=True),
-                 low=format_value(result.ci_low, ref, signed=True),
-                 high=format_value(result.ci_high, ref, signed=True),
-                 t=format_value(result.t, 10.0))
+                 diff=format_value(result.mean, ref, signed=True, lang=_.lang),
+                 low=format_value(result.ci_low, ref, signed=True, lang=_.lang),
+                 high=format_value(result.ci_high, ref, signed=True, lang=_.lang),
+                 t=format_value(result.t, 10.0, lang=_.lang))
     df = result.n - 1
-    crit = format_value(result.critical_t, 10.0)
+    # two decimals, as the guides print it: a t of 2.27 against 2.26 must not read 2.3 >= 2.3
+    crit = _.number(result.critical_t, ".2f")
     if result.holds:
-        verdict = _("handout.result_holds", t=format_value(abs(result.t), 10.0), crit=crit,
+        verdict = _("handout.result_holds", t=_.number(abs(result.t), ".2f"), crit=crit,
                     df=df)
     elif not result.enough_seeds:
         verdict = _("handout.result_few", n=result.n)
