@@ -37,6 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from village_sim.refusal import Refusal
+
 __all__ = [
     "ARCHES",
     "PLATFORMS",
@@ -57,8 +59,12 @@ MACOS_MIN = {"arm64": "12_0", "x86_64": "10_13"}
 DOWNLOAD_JOBS = 4
 
 
-class BundleError(RuntimeError):
-    """The bundle cannot be built; the message says why and what to do."""
+class BundleError(Refusal, RuntimeError):
+    """The bundle cannot be built; the message says why and what to do.
+
+    A bad ``--platform``, ``--arch`` or ``--python`` is a refusal of the catalogs (said in the
+    language of ``$VILLAGE_SIM_LANG``); what uv and pip report stays in their words.
+    """
 
 
 @dataclass(frozen=True)
@@ -344,17 +350,17 @@ def check_target(platform: str | None = None, arch: str | None = None,
     here_platform, here_arch = current_platform()
     platform = platform or here_platform
     if platform not in PLATFORMS:
-        raise BundleError(f"--platform: got {platform!r}; allowed: {', '.join(PLATFORMS)}")
+        raise BundleError("error.not_one_of", at="--platform", value=platform,
+                          allowed=", ".join(PLATFORMS))
     if arch is None:
         arch = here_arch if platform == here_platform else ARCHES[platform][0]
     if arch not in ARCHES[platform]:
-        raise BundleError(f"--arch: got {arch!r} for {platform}; allowed: "
-                          f"{', '.join(ARCHES[platform])}")
+        raise BundleError("error.bundle_arch", at="--arch", value=arch, platform=platform,
+                          allowed=", ".join(ARCHES[platform]))
     python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
     if python not in PYTHONS:
-        raise BundleError(f"--python: got {python!r}; allowed: {', '.join(PYTHONS)} (the "
-                          "package needs >= 3.12; newer versions once its dependencies publish "
-                          "wheels for them)")
+        raise BundleError("error.bundle_python", at="--python", value=python,
+                          allowed=", ".join(PYTHONS))
     return Target(platform, arch, python)
 
 

@@ -24,7 +24,6 @@ disjoint from those used to fit), ``convergence.csv`` and ``convergence.png``.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import math
 import os
 import time
@@ -44,7 +43,7 @@ from village_sim.experiment import (
     write_text,
 )
 from village_sim.params import PARAM_BY_NAME, read_toml, resolve_parameters
-from village_sim.refusal import Phrase
+from village_sim.refusal import Phrase, Refusal, did_you_mean
 
 __all__ = [
     "Arm",
@@ -128,16 +127,17 @@ class Targets:
         return max(t.step for t in all_targets)
 
 
-def _fail(where: str, message: str) -> ValueError:
-    return ValueError(f"{where}: {message}")
+def _fail(where: str, kind: str, /, **fields: Any) -> Refusal:
+    """The refusal ``kind`` (a message of the catalogs) at ``where`` in the targets file."""
+    return Refusal(kind, at=where, **fields)
 
 
-def _check_keys(where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+def _check_keys(where: str | Phrase, table: Mapping[str, Any], allowed: set[str]) -> None:
     for key in table:
         if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise _fail(where, f"unknown key {key!r}{hint} (allowed: {', '.join(sorted(allowed))})")
+            raise Refusal("error.unknown_key", key=key, where=where,
+                          hint=did_you_mean(key, sorted(allowed)),
+                          allowed=", ".join(sorted(allowed)))
 
 
 def _number(where: str, value: Any, low: float | None = None, integer: bool = False,
@@ -148,9 +148,12 @@ def _number(where: str, value: Any, low: float | None = None, integer: bool = Fa
     if ok and low is not None:
         ok = value > low if low_open else value >= low
     if not ok:
-        kind = "an integer" if integer else "a number"
-        bound = "" if low is None else f" {'>' if low_open else '>='} {low}"
-        raise _fail(where, f"got {value!r}; allowed: {kind}{bound}")
+        if integer:
+            raise _fail(where, "error.integer_at_least", value=value, low=low)
+        if low is None:
+            raise _fail(where, "error.number", value=value)
+        raise _fail(where, "error.number_above" if low_open else "error.number_at_least",
+                    value=value, low=low)
     return int(value) if integer else float(value)
 
 
@@ -160,12 +163,11 @@ def _parse_target(where: str, raw: Mapping[str, Any], contrast: bool) -> Target:
     _check_keys(where, raw, CONTRAST_KEYS if contrast else TARGET_KEYS)
     for key in ("metric", "value") + (("arm_a", "arm_b") if contrast else ()):
         if key not in raw:
-            raise _fail(where, f"missing key {key!r}")
+            raise _fail(where, "error.missing_key", key=key)
     metric = raw["metric"]
     if metric not in METRIC_NAMES:
-        close = difflib.get_close_matches(str(metric), METRIC_NAMES, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise _fail(where, f"unknown metric {metric!r}{hint}")
+        raise _fail(where, "error.unknown_metric", value=metric,
+                    hint=did_you_mean(metric, METRIC_NAMES), allowed=", ".join(METRIC_NAMES))
     kwargs: dict[str, Any] = {
         "metric": metric,
         "value": _number(f"{where}.value", raw["value"]),
@@ -177,8 +179,8 @@ def _parse_target(where: str, raw: Mapping[str, Any], contrast: bool) -> Target:
                   else _number(f"{where}.scale", raw["scale"], 0.0, low_open=True)),
     }
     if kwargs["window"] > kwargs["step"]:
-        raise _fail(f"{where}.window", f"got {kwargs['window']}; allowed: at most step "
-                    f"({kwargs['step']})")
+        raise _fail(f"{where}.window", "error.window_after_step", value=kwargs["window"],
+                    step=kwargs["step"])
     if contrast:
         return Contrast(**kwargs, arm_a=str(raw["arm_a"]), arm_b=str(raw["arm_b"]))
     return Target(**kwargs)
@@ -202,56 +204,54 @@ def load_targets(path: str | Path) -> Targets:
     try:
         return parse_targets(raw, source=str(path))
     except ValueError as err:
-        raise ValueError(f"{str(path)!r}: {err}") from None
+        raise Refusal.within(repr(str(path)), err) from None
 
 
 def _table(where: str, value: Any) -> None:
     if not isinstance(value, Mapping):
-        raise _fail(where, f"got {value!r}; allowed: a table of name = value lines")
+        raise _fail(where, "error.targets_table", value=value)
 
 
 def _array(where: str, value: Any, header: str) -> list[Any]:
     """An array of tables (written ``[[header]]``), or an error saying how to write one."""
     if isinstance(value, Mapping):
-        raise _fail(where, f"got one table ([{header}]); allowed: an array of tables — write "
-                           f"[[{header}]] (two brackets) before each entry")
+        raise _fail(where, "error.one_table", header=header)
     if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise _fail(where, f"got {value!r}; allowed: an array of tables ([[{header}]] entries)")
+        raise _fail(where, "error.array_of_tables", value=value, header=header)
     return value
 
 
 def parse_targets(raw: Mapping[str, Any], source: str = "") -> Targets:
     """Validate a targets mapping (the contents of a targets file)."""
-    _check_keys("targets file", raw, TOP_KEYS)
+    _check_keys(Phrase("phrase.targets_file"), raw, TOP_KEYS)
     _table("[base]", raw.get("base", {}))
     base = dict(raw.get("base", {}))
     free_raw = raw.get("free", {})
     if not isinstance(free_raw, Mapping) or not free_raw:
-        raise _fail("[free]", "at least one free parameter with low and high bounds is needed")
+        raise _fail("[free]", "error.no_free")
     free: dict[str, tuple[float, float]] = {}
     for name, bounds in free_raw.items():
         where = f"[free.{name}]"
         if name not in PARAM_BY_NAME:
-            close = difflib.get_close_matches(name, list(PARAM_BY_NAME), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise _fail(where, f"unknown parameter {name!r}{hint}")
+            raise _fail(where, "error.unknown_parameter", value=name,
+                        hint=did_you_mean(name, PARAM_BY_NAME))
         param = PARAM_BY_NAME[name]
         if param.kind not in ("float", "int"):
-            raise _fail(where, f"{name!r} is {param.kind}; allowed: a numeric parameter")
+            raise _fail(where, "error.free_not_numeric", name=name, kind=param.kind)
         if not isinstance(bounds, Mapping) or set(bounds) != {"low", "high"}:
-            raise _fail(where, f"got {bounds!r}; allowed: a table with exactly low and high")
+            raise _fail(where, "error.free_bounds", value=bounds)
         low, high = (_number(f"{where}.{k}", bounds[k]) for k in ("low", "high"))
         for value in (low, high):
             param.validate(value)  # raises naming the parameter, value and allowed range
         if not low < high:
-            raise _fail(where, f"low {low} must be below high {high}")
+            raise _fail(where, "error.free_low_high", low=low, high=high)
         free[name] = (low, high)
     overlap = set(free) & set(base)
     if overlap:
-        raise _fail("[base]", f"{sorted(overlap)} are free parameters; remove them from [base]")
+        raise _fail("[base]", "error.free_in_base", names=sorted(overlap))
     arms_raw = _array("arms", raw.get("arms", []), "arms")
     if not arms_raw:
-        raise _fail("[[arms]]", "at least one arm is needed")
+        raise _fail("[[arms]]", "error.no_arms")
     arms = []
     for i, arm in enumerate(arms_raw):
         where = f"arms[{i}]"
@@ -271,16 +271,16 @@ def parse_targets(raw: Mapping[str, Any], source: str = "") -> Targets:
         arms.append(Arm(name, overrides, targets))
     names = [a.name for a in arms]
     if len(set(names)) != len(names):
-        raise _fail("[[arms]]", f"arm names must be unique: {names}")
+        raise _fail("[[arms]]", "error.arm_names", names=names)
     contrasts = tuple(_parse_contrast(f"contrasts[{j}]", c)
                       for j, c in enumerate(_array("contrasts", raw.get("contrasts", []),
                                                    "contrasts")))
     for c in contrasts:
         for arm_name in (c.arm_a, c.arm_b):
             if arm_name not in names:
-                raise _fail("[[contrasts]]", f"unknown arm {arm_name!r}; arms are {names}")
+                raise _fail("[[contrasts]]", "error.unknown_arm", value=arm_name, names=names)
     if not any(a.targets for a in arms) and not contrasts:
-        raise _fail("targets file", "no targets: give arms targets or contrasts")
+        raise Refusal("error.no_targets")
     opt = dict(raw.get("optimizer", {}))
     _check_keys("[optimizer]", opt, OPTIMIZER_KEYS)
     return Targets(
