@@ -11,7 +11,9 @@ Playwright. Each case opens the page from its address (300 or 2,000 households, 
 two side by side), opens a household in the inspector (its chart, facts and decisions are
 redrawn every month too), and clicks Step; the latency is the time from the click to the
 month label showing the next month (measured in the page with ``performance.now()``, so
-Playwright's own round trips are left out), after every picture of the month has arrived.
+Playwright's own round trips are left out), after every picture of the month has arrived. The
+last case is projector mode on a 1920x1080 screen (its pictures drawn for their boxes, larger
+than the usual ones).
 
 The reference, measured in the same run on the same settings: the page rendered in-process
 (``solara.render``, the "page" row of bench_app.py) with the same household open, so the
@@ -50,7 +52,12 @@ from village_sim.viz.controller import Controller, Settings  # noqa: E402
 from village_sim.viz.server import solara_command, solara_environment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = [(300, False), (300, True), (2000, False), (2000, True)]
+CASES = [(300, False, False), (300, True, False), (2000, False, False), (2000, True, False),
+         (2000, True, True)]
+"""(households, side by side, projector mode at 1920x1080)."""
+PROJECTOR_VIEWPORT = {"width": 1920, "height": 1080}
+PROJECTOR_FITS = {"network": (552, 720), "chart": (744, 240)}
+"""The boxes projector mode gives its pictures at 1920x1080 (measured in the browser)."""
 TARGET_S = 0.3  # at 2,000 households side by side, a household open
 HOUSEHOLD = 5
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -91,10 +98,18 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
 
 
 def browser_latencies(page: object, url: str, households: int, side_by_side: bool,
-                      months: int) -> list[float]:
-    query = f"?n_households={households}" + ("&side_by_side=1" if side_by_side else "")
+                      months: int, projector: bool = False) -> list[float]:
+    query = (f"?n_households={households}" + ("&side_by_side=1" if side_by_side else "")
+             + f"&projector={int(projector)}")
+    page.set_viewport_size(PROJECTOR_VIEWPORT if projector  # type: ignore[attr-defined]
+                           else {"width": 1600, "height": 1000})
     page.goto(url + query)  # type: ignore[attr-defined]
     page.wait_for_selector("[data-testid='month']")  # type: ignore[attr-defined]
+    if projector:  # every picture drawn for its box before timing starts
+        page.wait_for_function(  # type: ignore[attr-defined]
+            "() => { const s = [...document.querySelectorAll('.vs-stage img')];"
+            " return s.length >= 5 && s.every(i => i.complete && Number(i.dataset.textPx) >= 14"
+            " && Math.abs(i.naturalWidth - i.clientWidth) <= 1); }")
     picker = page.locator(".vs-household-select input[type=text]")  # type: ignore[attr-defined]
     picker.click()
     picker.fill(f"#{HOUSEHOLD} ")
@@ -106,10 +121,15 @@ def browser_latencies(page: object, url: str, households: int, side_by_side: boo
     return out
 
 
-def in_process_latencies(households: int, side_by_side: bool, months: int) -> list[float]:
+def in_process_latencies(households: int, side_by_side: bool, months: int,
+                         projector: bool = False) -> list[float]:
     controller = Controller(Settings(side_by_side=side_by_side,
                                      parameters={"n_households": str(households)}))
-    _, rc = solara.render(VillageApp(controller=controller), handle_error=False)
+    if projector:  # the boxes the browser reports at 1920x1080
+        for kind, (width, height) in PROJECTOR_FITS.items():
+            controller.fit(kind, width, height)
+    _, rc = solara.render(VillageApp(controller=controller, projector=projector),
+                          handle_error=False)
     try:
         rc.find(v.Autocomplete, label="household").widget.v_model = \
             controller.household_label(HOUSEHOLD)
@@ -149,29 +169,32 @@ def main() -> int:
                                                  args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.set_default_timeout(120_000)
-            for households, side in CASES:
+            for households, side, projector in CASES:
                 shown = browser_latencies(page, f"http://127.0.0.1:{port}/", households, side,
-                                          months)[1:]
-                local = in_process_latencies(households, side, months)[1:]
-                rows.append((households, side, shown, local))
+                                          months, projector)[1:]
+                local = in_process_latencies(households, side, months, projector)[1:]
+                rows.append((households, side, projector, shown, local))
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    print(f"{'households':>10} {'layout':<13} {'browser median':>15} {'p90':>7} "
+    print(f"{'households':>10} {'layout':<27} {'browser median':>15} {'p90':>7} "
           f"{'in-process':>11} {'ratio':>6}")
-    verdict = ""
-    for households, side, shown, local in rows:
+    verdicts = []
+    for households, side, projector, shown, local in rows:
         med, p90 = statistics.median(shown), statistics.quantiles(shown, n=10)[-1]
         ref = statistics.median(local)
-        layout = "side by side" if side else "one regime"
-        print(f"{households:>10} {layout:<13} {med:>13.3f} s {p90:>5.3f} s {ref:>9.3f} s "
+        layout = ("side by side" if side else "one regime") + (
+            ", projector 1920" if projector else "")
+        print(f"{households:>10} {layout:<27} {med:>13.3f} s {p90:>5.3f} s {ref:>9.3f} s "
               f"{med / ref:>6.2f}")
         if households == 2000 and side:
-            verdict = (f"target: at most {TARGET_S} s at 2,000 households side by side — "
-                       f"{'met' if med <= TARGET_S else 'NOT met'} ({med:.3f} s median)")
-    print("\n" + verdict)
+            verdicts.append(
+                f"target: at most {TARGET_S} s at 2,000 households side by side"
+                f"{' in projector mode' if projector else ''} — "
+                f"{'met' if med <= TARGET_S else 'NOT met'} ({med:.3f} s median)")
+    print("\n" + "\n".join(verdicts))
     return 0  # a measurement, not a test
 
 

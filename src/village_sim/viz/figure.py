@@ -107,6 +107,7 @@ class BlitFigure:
         self.figure.patch.set_facecolor("white")
         self._animated: list[Artist] = []
         self._background: object | None = None
+        self._text_px: float | None = None
 
     def animate(self, artists: Iterable[Artist]) -> None:
         """Mark artists as animated: drawn every frame, left out of the cached background."""
@@ -117,6 +118,7 @@ class BlitFigure:
     def invalidate(self) -> None:
         """Redraw the background at the next frame (after a change to a static artist)."""
         self._background = None
+        self._text_px = None
 
     def text_px(self) -> float:
         """Height of the smallest text drawn, in CSS pixels when shown at its CSS size.
@@ -127,10 +129,12 @@ class BlitFigure:
         """
         from matplotlib.text import Text
 
-        sizes = [float(t.get_fontsize()) for t in self.figure.findobj(Text)
-                 if t.get_visible() and t.get_text().strip()]
-        dpi = self.figure.dpi / self.scale
-        return min(sizes) * dpi / 72.0 if sizes else math.inf
+        if self._text_px is None:  # sizes change only with the static part (invalidate)
+            sizes = [float(t.get_fontsize()) for t in self.figure.findobj(Text)
+                     if t.get_visible() and t.get_text().strip()]
+            dpi = self.figure.dpi / self.scale
+            self._text_px = min(sizes) * dpi / 72.0 if sizes else math.inf
+        return self._text_px
 
     def size(self) -> tuple[int, int]:
         """Width and height of the image in pixels."""
