@@ -424,10 +424,12 @@ def test_projector_mode_shows_both_networks_and_key_charts_on_one_screen(
         assert _inside(month.bounding_box(), screen)
         size = float(month.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
         assert size >= 20, size
-        for index in (0, 1):  # the runs' names are the page's text: wrapped, never cut
-            title = page.locator(f"[data-testid='network-title-{index}']")
-            assert _inside(title.bounding_box(), screen)
-            assert title.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+        # the runs' names and the charts' titles are the page's text: wrapped, never cut
+        for testid in ["network-title-0", "network-title-1",
+                       *(f"chart-title-{k}" for k in KEY_CHARTS)]:
+            title = page.locator(f".vs-stage [data-testid='{testid}']")
+            assert _inside(title.bounding_box(), screen), testid
+            assert title.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), testid
         assert page.locator("[data-testid='network-key']").count() == 1  # one key for both
         assert _inside(page.locator("[data-testid='network-key']").bounding_box(), screen)
         assert page.locator(".vs-footer").count() == 0  # the controls collapsed to a button
