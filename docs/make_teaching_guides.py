@@ -1,38 +1,47 @@
-"""The instructor's guide in Chinese and Vietnamese: docs/teaching.zh.md and docs/teaching.vi.md.
+"""The instructor's guide in English, Chinese and Vietnamese: docs/teaching.md, .zh.md, .vi.md.
 
 Run from the repository root::
 
-    uv run python docs/make_teaching_guides.py           # write both guides
+    uv run python docs/make_teaching_guides.py           # write the three guides
     uv run python docs/make_teaching_guides.py --check   # exit 1 if a committed guide is stale
 
-Each guide is generated, so that it cannot drift from the English guide's sources:
+Each guide is generated, so that it cannot drift from its sources:
 
-* the prose (sections 1-3, 5-7, short notes on two scenarios) is hand-translated in a template,
-  docs/teaching_src/<lang>.md: a TOML front matter between ``+++`` lines (the small phrases and
-  separators the generated parts use, and the notes) and a Markdown body with placeholders;
+* the prose is written in a template, docs/teaching_src/<lang>.md (en.md is the original, zh.md
+  and vi.md hand translations): a TOML front matter between ``+++`` lines (the small phrases
+  and separators the generated parts use, and notes) and a Markdown body with placeholders;
 * every scenario's title, story, objectives, what to watch, questions and answers come from
   the scenario file's ``[text.<lang>]`` (src/village_sim/scenarios/*.toml), its settings and
   the measured claim are written with the catalogs' handout sentences;
 * app buttons, metric, regime, parameter and event names come from the catalogs
   (src/village_sim/i18n/<lang>.toml), numbers in the reader's convention (``Catalog.digits``:
   Vietnamese ``0,166``);
-* the claims table from docs/figures/teaching/claims.csv (written with claims.md by
-  docs/figures/make_teaching_figures.py);
-* the source article's two quotations from docs/teaching.md §6;
-* the glossary table from tests/test_glossary.py (``glossary_table``, the same as in
-  docs/teaching.md §7);
+* the claims table and every number that quotes a claim from docs/figures/teaching/claims.csv
+  (written with claims.md by docs/figures/make_teaching_figures.py; the English guide shows
+  claims.md's own table);
+* the source article's two quotations from docs/teaching_src/article.toml;
+* the glossary table from tests/test_glossary.py (``glossary_table``, read from
+  src/village_sim/i18n/glossary.toml);
 * figures: the scenario's figure in the guide's language where one exists
   (docs/figures/teaching/<id>_<lang>.png), else the English one.
+
+No generated guide is read as a source.
 
 Placeholders of the template body, ``{{kind}}`` or ``{{kind:argument}}``:
 
 ``scenario:ID`` (title and id), ``title:ID``, ``short:ID``, ``order:ID``; ``label:KEY`` (a
 catalog message; ``label:KEY|field=value`` fills a field); ``metric:NAME``, ``regime:NAME``,
 ``event:KIND``; ``num:1.5`` (a number in the reader's convention); ``claim:ID.FIELD`` (``mean``,
-``ci_low``, ``ci_high``, ``t``: a measured number as the claims table writes it); ``count``
-(scenarios), ``seeds`` (paired villages per claim), ``critical_t``; ``article:zh`` /
-``article:vi``; ``claims_table``, ``metric_notes``, ``figures_note``, ``scenarios`` (section 4's
-scenarios), ``glossary_table``. An unknown placeholder or front-matter key is an error.
+``ci_low``, ``ci_high``, ``t``: a measured number as the claims table writes it; ``window``:
+the claim's months, ``25–36``); ``count`` (scenarios), ``seeds`` (paired villages per claim),
+``critical_t``; ``article:zh`` / ``article:vi``; ``claims_table``, ``metric_notes``,
+``figures_note``, ``glossary_table``. Section 4's scenarios are either ``scenarios`` (every
+scenario in full: story, settings, objectives, what to watch, the measured claim, figure, note,
+questions and answers; the Chinese and Vietnamese guides) or, per scenario, ``heading:ID``,
+``figure:ID`` and ``qa:ID`` (its questions and answers) around prose written in the template
+(the English guide); then every scenario must have its ``qa:ID`` exactly once. An unknown
+placeholder or front-matter key, or a front-matter key a placeholder needs but the template
+lacks, is an error.
 
 tests/test_teaching_guide.py fails when a committed guide differs from a fresh generation.
 """
@@ -60,9 +69,9 @@ from village_sim.teaching import claim_sentence, format_value
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 TEMPLATES = DOCS / "teaching_src"
-ENGLISH = DOCS / "teaching.md"
+ARTICLE = TEMPLATES / "article.toml"
 FIGURES = "figures/teaching"
-LANGS = ("zh", "vi")
+LANGS = ("en", "zh", "vi")
 COMMAND = "uv run python docs/make_teaching_guides.py"
 
 STRINGS = {
@@ -80,10 +89,11 @@ STRINGS = {
                       "{until}, {answer}",
     "identical_yes": "the sentence when both sides are identical up to month {until}",
     "identical_no": "the sentence when they are not",
-    "metric_note": "one line of the metric notes: {label}, {help}",
+    "metric_note": "one line of the metric notes: {label}, {help}, {name} (the code name)",
     "figures_note": "which figures are in the guide's language: {titles}",
     "notes": "a table: scenario id -> a note printed under its figure",
 }
+"""The front matter's keys: each is required only by the placeholders that use it."""
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -106,8 +116,8 @@ def _glossary_test() -> ModuleType:
 
 
 def guide_path(lang: str) -> Path:
-    """Where the guide in ``lang`` is written (docs/teaching.<lang>.md)."""
-    return DOCS / f"teaching.{lang}.md"
+    """Where the guide in ``lang`` is written (docs/teaching.md, docs/teaching.<lang>.md)."""
+    return DOCS / ("teaching.md" if lang == "en" else f"teaching.{lang}.md")
 
 
 def template_path(lang: str) -> Path:
@@ -132,40 +142,41 @@ class Template:
         if match is None:
             raise ValueError(f"{path}: expected a TOML front matter between '+++' lines")
         strings = tomllib.loads(match.group(1))
-        missing, unknown = set(STRINGS) - set(strings), set(strings) - set(STRINGS)
-        if missing or unknown:
-            raise ValueError(f"{path}: front matter: missing {sorted(missing)}, "
-                             f"unknown {sorted(unknown)}; allowed: {sorted(STRINGS)}")
-        if len(strings["claims_header"]) != 10:
+        unknown = set(strings) - set(STRINGS)
+        if unknown:
+            raise ValueError(f"{path}: front matter: unknown {sorted(unknown)}; "
+                             f"allowed: {sorted(STRINGS)}")
+        if "claims_header" in strings and len(strings["claims_header"]) != 10:
             raise ValueError(f"{path}: claims_header: got {len(strings['claims_header'])} "
                              "columns; allowed: 10")
         ids = {s.id for s in list_scenarios()}
-        if set(strings["notes"]) - ids:
+        if set(strings.get("notes", {})) - ids:
             raise ValueError(f"{path}: notes for unknown scenarios "
                              f"{sorted(set(strings['notes']) - ids)}")
         return cls(lang, strings, match.group(2))
 
 
+@cache
 def article_quotes() -> dict[str, str]:
-    """The source article's quotations in docs/teaching.md §6, by language (zh, vi)."""
-    text = ENGLISH.read_text(encoding="utf-8")
-    section = re.search(r"^## 6\..*?(?=^## )", text, re.MULTILINE | re.DOTALL)
-    assert section is not None, "docs/teaching.md has no section 6"
-    quotes: list[list[str]] = []
-    previous = False
-    for line in section.group(0).splitlines():
-        quoted = line.startswith(">")
-        if quoted and not previous:
-            quotes.append([])
-        if quoted:
-            quotes[-1].append(line)
-        previous = quoted
-    out = {}
-    for lines in quotes:
-        lang = "zh" if re.search(r"[\u4e00-\u9fff]", "".join(lines)) else "vi"
-        out[lang] = "\n".join(lines)
-    assert set(out) == {"zh", "vi"}, f"docs/teaching.md §6: expected two quotations, {out}"
-    return out
+    """The source article's quotations (docs/teaching_src/article.toml) as Markdown quotes."""
+    data = tomllib.loads(ARTICLE.read_text(encoding="utf-8"))
+    if set(data) != {"zh", "vi"}:
+        raise ValueError(f"{ARTICLE}: expected the quotations zh and vi, got {sorted(data)}")
+    return {lang: "\n".join(f"> {line}".rstrip() for line in text.strip().splitlines())
+            for lang, text in data.items()}
+
+
+class _Strings:
+    """A template's front matter, read by key; a missing key is an error naming the template."""
+
+    def __init__(self, template: Template):
+        self.template = template
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.template.strings:
+            raise ValueError(f"{template_path(self.template.lang)}: front matter lacks {key!r} "
+                             f"({STRINGS[key]}), which the template's placeholders need")
+        return self.template.strings[key]
 
 
 class Guide:
@@ -176,8 +187,9 @@ class Guide:
     def __init__(self, lang: str):
         self.lang = lang
         self.template = Template.read(lang)
-        self.s = self.template.strings
         self._ = Catalog(lang)
+        self._qa_shown: list[str] = []
+        """Scenarios whose questions and answers the guide being rendered has shown."""
         self.scenarios = {sc.id: sc for sc in list_scenarios()}
         self.claims = {row.scenario: row for row in _figures_script().read_claims()}
         if set(self.claims) != set(self.scenarios):
@@ -186,6 +198,11 @@ class Guide:
                              "; re-run docs/figures/make_teaching_figures.py")
 
     # ------------------------------------------------------------------------ small pieces
+    @property
+    def s(self) -> _Strings:
+        """The template's front matter; a key it lacks is an error naming the template."""
+        return _Strings(self.template)
+
     def number(self, value: float, reference: float | None = None, signed: bool = False) -> str:
         """A measured number as the claims table writes it, in the reader's convention."""
         return self._.digits(format_value(value, reference, signed))
@@ -203,12 +220,23 @@ class Guide:
 
     def claim_numbers(self, sid: str) -> dict[str, str]:
         """The measured numbers of a scenario's claim, written as in the claims table."""
+        self.scenario(sid)
         row = self.claims[sid]
         ref = max(abs(row.mean), abs(row.ci_low), abs(row.ci_high))
         return {"mean": self.number(row.mean, ref, signed=True),
                 "ci_low": self.number(row.ci_low, ref, signed=True),
                 "ci_high": self.number(row.ci_high, ref, signed=True),
-                "t": self._.digits(f"{row.t:.1f}")}
+                "t": self._.digits(f"{row.t:.1f}"),
+                "window": f"{row.first}–{row.last}"}
+
+    def claim_field(self, argument: str) -> str:
+        """``ID.FIELD``: one measured number of a scenario's claim."""
+        sid, _, name = argument.partition(".")
+        numbers = self.claim_numbers(sid)
+        if name not in numbers:
+            raise ValueError(f"{template_path(self.lang)}: claim:{argument}: no field {name!r}; "
+                             f"allowed: {sorted(numbers)}")
+        return numbers[name]
 
     def critical_t(self) -> str:
         """The t critical value of the claims (all measured on the same number of seeds)."""
@@ -229,7 +257,10 @@ class Guide:
 
     # ------------------------------------------------------------------------ tables
     def claims_table(self) -> str:
-        """The claims table of section 4, in this language."""
+        """The claims table of section 4, in this language (in English: claims.md's table)."""
+        if self.lang == "en":
+            rows = sorted(self.claims.values(), key=lambda r: r.order)
+            return str(_figures_script().claims_table(rows)).rstrip("\n")
         header = self.s["claims_header"]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for sid in sorted(self.claims, key=lambda k: self.claims[k].order):
@@ -254,7 +285,7 @@ class Guide:
         metrics = dict.fromkeys(row.metric for row in
                                 sorted(self.claims.values(), key=lambda r: r.order))
         return "\n".join(self.s["metric_note"].format(label=self._.metric(m),
-                                                      help=self._.metric_help(m))
+                                                      help=self._.metric_help(m), name=m)
                          for m in metrics)
 
     # ------------------------------------------------------------------------ figures
@@ -315,11 +346,28 @@ class Guide:
             sentences.append(self.s[key].format(until=row.identical_until))
         return ("" if self.lang == "zh" else " ").join(sentences)
 
+    def heading(self, sc: Scenario) -> str:
+        """Section 4's heading of a scenario: its order, title and id."""
+        return self.s["scenario_heading"].format(order=sc.order, title=sc.text(self.lang).title,
+                                                 id=sc.id)
+
+    def figure_markdown(self, sc: Scenario) -> str:
+        """The scenario's figure, its title as the alternative text."""
+        return f"![{sc.text(self.lang).title}]({self.figure(sc.id)})"
+
+    def questions_and_answers(self, sc: Scenario) -> str:
+        """The scenario file's questions, each with its answer, under one heading."""
+        text = sc.text(self.lang)
+        out = [f"**{self.s['qa_heading']}**", ""]
+        for k, (question, answer) in enumerate(zip(text.questions, text.answers,
+                                                   strict=True), start=1):
+            out += [f"{k}. **{question}**", "", f"   {answer}", ""]
+        return "\n".join(out).rstrip("\n")
+
     def scenario_section(self, sc: Scenario) -> str:
-        """Section 4's part on one scenario."""
+        """Section 4's part on one scenario, everything from the scenario file."""
         _, text, control = self._, sc.text(self.lang), load_control(sc)
-        out = [self.s["scenario_heading"].format(order=sc.order, title=text.title, id=sc.id),
-               ""]
+        out = [self.heading(sc), ""]
         for paragraph in text.paragraphs():
             out += [paragraph, ""]
         out += [f"**{_('handout.settings')}**", ""]
@@ -328,15 +376,16 @@ class Guide:
                                ("handout.watch", text.watch)):
             out += [f"**{_(heading)}**", ""] + [f"- {item}" for item in items] + [""]
         out += [f"**{_('handout.figure')}**", "", self.result(sc, control), "",
-                f"![{text.title}]({self.figure(sc.id)})", ""]
-        if sc.id in self.s["notes"]:
-            out += [" ".join(self.s["notes"][sc.id].split()) if self.lang != "zh"
-                    else "".join(self.s["notes"][sc.id].split()), ""]
-        out += [f"**{self.s['qa_heading']}**", ""]
-        for k, (question, answer) in enumerate(zip(text.questions, text.answers,
-                                                   strict=True), start=1):
-            out += [f"{k}. **{question}**", "", f"   {answer}", ""]
-        return "\n".join(out).rstrip("\n")
+                self.figure_markdown(sc), ""]
+        note = self.template.strings.get("notes", {}).get(sc.id)
+        if note is not None:
+            out += [" ".join(note.split()) if self.lang != "zh" else "".join(note.split()), ""]
+        return "\n".join([*out, self.questions_and_answers(sc)])
+
+    def scenario_qa(self, sid: str) -> str:
+        """``qa:ID``: a scenario's questions and answers in a section 4 the template writes."""
+        self._qa_shown.append(self.scenario(sid).id)
+        return self.questions_and_answers(self.scenarios[sid])
 
     # ------------------------------------------------------------------------ the whole
     def _fill(self, match: re.Match[str]) -> str:
@@ -349,8 +398,7 @@ class Guide:
             "metric_notes": self.metric_notes,
             "figures_note": self.figures_note,
             "glossary_table": _glossary_test().glossary_table,
-            "scenarios": lambda: "\n\n".join(self.scenario_section(sc)
-                                             for sc in self.scenarios.values()),
+            "scenarios": self.all_scenarios,
         }
         with_arg: dict[str, Callable[[str], str]] = {
             "scenario": self.ref,
@@ -362,8 +410,11 @@ class Guide:
             "regime": self._.regime,
             "event": self._.event,
             "num": self._.digits,
-            "claim": lambda a: self.claim_numbers(a.split(".")[0])[a.split(".")[1]],
+            "claim": self.claim_field,
             "article": lambda a: article_quotes()[a],
+            "heading": lambda a: self.heading(self.scenario(a)),
+            "figure": lambda a: self.figure_markdown(self.scenario(a)),
+            "qa": self.scenario_qa,
         }
         if kind in simple and not arg:
             return simple[kind]()
@@ -372,12 +423,23 @@ class Guide:
         raise ValueError(f"{template_path(self.lang)}: unknown placeholder {match.group(0)!r}; "
                          f"allowed: {sorted(simple)} and {sorted(with_arg)} with ':argument'")
 
+    def all_scenarios(self) -> str:
+        """``scenarios``: section 4's scenarios, each in full, in their order."""
+        self._qa_shown.extend(self.scenarios)
+        return "\n\n".join(self.scenario_section(sc) for sc in self.scenarios.values())
+
     def render(self) -> str:
         """The whole guide."""
+        self._qa_shown = []
         body = self._PLACEHOLDER.sub(self._fill, self.template.body)
         if "{{" in body or "}}" in body:
             raise ValueError(f"{template_path(self.lang)}: a placeholder is not closed: "
                              f"…{body[body.find('{{'):][:60]}…")
+        if sorted(self._qa_shown) != sorted(self.scenarios):
+            twice = sorted({sid for sid in self._qa_shown if self._qa_shown.count(sid) > 1})
+            raise ValueError(f"{template_path(self.lang)}: section 4 must give every scenario's "
+                             "questions and answers once ({{scenarios}} or {{qa:ID}}); missing "
+                             f"{sorted(set(self.scenarios) - set(self._qa_shown))}, twice {twice}")
         header = (f"<!-- Generated by docs/make_teaching_guides.py from "
                   f"docs/teaching_src/{self.lang}.md and the sources its docstring lists; do "
                   f"not edit by hand: edit the template and run `{COMMAND}`. -->\n")
@@ -385,7 +447,7 @@ class Guide:
 
 
 def render(lang: str) -> str:
-    """The guide in ``lang`` (``zh`` or ``vi``), freshly generated."""
+    """The guide in ``lang`` (``en``, ``zh`` or ``vi``), freshly generated."""
     return Guide(lang).render()
 
 
