@@ -1407,7 +1407,18 @@ def test_viz_refuses_bad_ports() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         code, _, err = run_cli(["viz", "--port", str(port)])
-    assert code == 2 and "already in use" in err
+        assert code == 2 and "already in use" in err
+        # said in the language of $VILLAGE_SIM_LANG (viz has no --lang), option and value kept
+        for lang, words in (("zh", ("已被占用", "不在允许范围内")),
+                            ("vi", ("đang được dùng", "không được phép"))):
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv("VILLAGE_SIM_LANG", lang)
+                code, _, busy_err = run_cli(["viz", "--port", str(port)])
+                assert code == 2 and words[0] in busy_err and f":{port}" in busy_err
+                assert "--port" in busy_err and "already" not in busy_err
+                code, _, range_err = run_cli(["viz", "--port", "70000"])
+                assert code == 2 and words[1] in range_err and "70000" in range_err
+                assert "allowed" not in range_err
 
 
 def _start_viz() -> tuple[Any, int, str, str]:

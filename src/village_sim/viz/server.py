@@ -16,6 +16,8 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
+from village_sim.refusal import Refusal
+
 __all__ = ["DEFAULT_PORT", "port_is_free", "serve", "solara_command", "solara_environment"]
 
 DEFAULT_PORT = 8765
@@ -65,13 +67,13 @@ def serve(port: int = DEFAULT_PORT, host: str = HOST, out: TextIO | None = None)
         The server's exit code, or 130 after Ctrl-C.
 
     Raises:
-        ValueError: if the port is out of range or already in use.
+        Refusal: (a ``ValueError``) if the port is out of range or already in use, said in
+            the language of ``$VILLAGE_SIM_LANG`` by the command line.
     """
     if not 1 <= port <= 65535:
-        raise ValueError(f"--port: got {port}; allowed: an integer in [1, 65535]")
+        raise Refusal("error.port_range", at="--port", value=port)
     if not port_is_free(port, host):
-        raise ValueError(f"--port: {host}:{port} is already in use; choose another with "
-                         "--port N")
+        raise Refusal("error.port_in_use", at="--port", host=host, port=port)
     out = sys.stdout if out is None else out
     print(f"village-sim live app: http://{host}:{port}/  (Ctrl-C to stop)", file=out,
           flush=True)
