@@ -455,25 +455,28 @@ def Toolbar(controller: Controller, frame: Frame, playing: solara.Reactive[bool]
                     attributes={"data-testid": "events"}, style="font-size: 13px")
 
 
+def picker(controller: Controller, index: int,
+           on_pick: Callable[[int], None]) -> Callable[[dict[str, float]], None]:
+    """What a click on network ``index`` does: pick the household under it, if any."""
+    def handler(where: dict[str, float]) -> None:
+        household = controller.household_at(index, float(where["x"]), float(where["y"]))
+        if household is not None:
+            on_pick(household)
+    return handler
+
+
 @solara.component
 def Networks(controller: Controller, frame: Frame, on_pick: Callable[[int], None],
              lang: str = "en") -> None:
     """One network picture per regime; a click picks the household under it."""
     _ = Catalog(lang)
 
-    def clicked(index: int) -> Callable[[dict[str, float]], None]:
-        def handler(where: dict[str, float]) -> None:
-            household = controller.household_at(index, float(where["x"]), float(where["y"]))
-            if household is not None:
-                on_pick(household)
-        return handler
-
     with solara.Columns([1] * len(frame.networks)):
         for index, png in enumerate(frame.networks):
             Picture(src=data_url(png),
                     alt=_("app.kinship_network", regime=controller.labels[index]),
                     testid=f"network-{index}", clickable=True, maxwidth=NETWORK_CSS_WIDTH,
-                    event_clicked=clicked(index))
+                    event_clicked=picker(controller, index, on_pick))
 
 
 @solara.component
@@ -491,13 +494,6 @@ def ProjectorStage(controller: Controller, frame: Frame, on_pick: Callable[[int]
         def handler(size: dict[str, float]) -> None:
             if controller.fit(kind, size["width"], size["height"]):
                 on_changed()
-        return handler
-
-    def clicked(index: int) -> Callable[[dict[str, float]], None]:
-        def handler(where: dict[str, float]) -> None:
-            household = controller.household_at(index, float(where["x"]), float(where["y"]))
-            if household is not None:
-                on_pick(household)
         return handler
 
     key = "".join(f"<span>{marker_svg(entry)}{html.escape(entry.label)}</span>"
@@ -518,7 +514,8 @@ def ProjectorStage(controller: Controller, frame: Frame, on_pick: Callable[[int]
                             testid=f"network-{index}", clickable=True, fit=True,
                             textpx=frame.text_px.get(f"network-{index}", 0.0),
                             csswidth=frame.css_width.get(f"network-{index}", 0),
-                            event_clicked=clicked(index), event_resized=fitted("network"))
+                            event_clicked=picker(controller, index, on_pick),
+                            event_resized=fitted("network"))
             solara.HTML(tag="div", unsafe_innerHTML=(
                 f"<b>{html.escape(frame.key_title)}</b>" + key),
                 attributes={"data-testid": "network-key"}, classes=["vs-stage-key"])
