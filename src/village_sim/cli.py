@@ -121,6 +121,15 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _runs_per_task(text: str) -> int | str:
+    from village_sim.sweep.engines import check_runs_per_task
+
+    try:
+        return check_runs_per_task(text)
+    except Refusal as refusal:
+        raise RefusedArgument(refusal) from None
+
+
 def _regime_list(text: str) -> list[str]:
     from village_sim.experiment import check_regimes
 
@@ -398,7 +407,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     try:
         summary = run_sweep(spec, args.out, engine=engine, workers=args.workers,
                             scheduler=args.scheduler, max_in_flight=args.max_in_flight,
-                            retry_failed=args.retry_failed,
+                            retry_failed=args.retry_failed, runs_per_task=args.runs_per_task,
                             progress=False if args.quiet else (True if args.progress else None),
                             connect_timeout=args.connect_timeout)
     except (SweepDirError, ConnectionError) as err:
@@ -663,9 +672,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "nothing written. Default: 10.")
     s.add_argument("--max-in-flight", metavar="K", type=int_at_least(1, "phrase.runs"),
                    default=None,
-                   help="runs submitted but not yet collected (a sliding window keeps the "
-                        "client's memory flat). Default: twice the workers (Dask: twice the "
-                        "cluster's threads, at least 4).")
+                   help="tasks (chunks of runs, --runs-per-task) submitted but not yet "
+                        "collected (a sliding window keeps the client's memory flat). Default: "
+                        "twice the workers (Dask: twice the cluster's threads, at least 4).")
+    s.add_argument("--runs-per-task", metavar="N", type=_runs_per_task, default="auto",
+                   help="runs sent to a worker as one task (processes, dask): an integer >= 1, "
+                        "or auto: one run first, then tasks of about 3 s of runs, leaving at "
+                        "least 4 tasks per worker. Results are stored run by run and are the "
+                        "same whatever N. Default: auto.")
     s.add_argument("--retry-failed", action="store_true",
                    help="run again the runs stored as failed. Default: off (a failed run is "
                         "a result; resuming runs only missing runs).")

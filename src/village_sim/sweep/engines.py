@@ -8,6 +8,15 @@ finishes (``concurrent.futures.wait`` for processes, ``distributed.as_completed`
 so the client holds a few results at a time and its memory stays flat however many runs a
 sweep has (benchmarks/README.md, "Sweeps").
 
+The parallel engines send runs in chunks — several runs per task (:class:`Chunker`,
+``--runs-per-task``) — so that the cost of a task (a scheduler round trip, pickling, the Dask
+scheduler's bookkeeping) is spread over a few seconds of work however short a run is. By
+default the first tasks hold one run each and, once a run has come back, each task holds as
+many runs as take about :data:`TASK_SECONDS`, bounded so that every worker still gets several
+tasks. Results stream per run: each run of a chunk is stored as soon as its chunk comes back,
+and a chunk interrupted halfway leaves its finished runs stored and only its missing runs to a
+resumed sweep.
+
 * ``serial``: in this process.
 * ``processes``: ``concurrent.futures.ProcessPoolExecutor`` with the ``spawn`` start method
   (fresh interpreters that inherit the pinned BLAS variables).
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -37,17 +47,21 @@ from village_sim.outputs import raise_swallowed_interrupt
 from village_sim.params import resolve_parameters
 from village_sim.refusal import Refusal
 from village_sim.sweep.design import count_runs, design_points, iter_plan_chunks, iter_tasks
-from village_sim.sweep.runner import RunResult, RunTask, execute_run, warm_up
+from village_sim.sweep.runner import RunResult, RunTask, execute_chunk, execute_run, warm_up
 from village_sim.sweep.spec import SweepSpec
 from village_sim.sweep.store import SweepStore, package_version, write_run_table
 from village_sim.sweep.threads import pin_blas_threads, pinned_environ, process_initializer
 
 __all__ = [
+    "AUTO",
     "ENGINES",
+    "Chunker",
     "DaskEngine",
     "ProcessEngine",
     "SerialEngine",
     "SweepSummary",
+    "check_runs_per_task",
+    "dask_worker_environ",
     "make_engine",
     "run_sweep",
 ]
@@ -59,6 +73,78 @@ LOST_ABORT = 5
 
 Outcome = RunResult | BaseException
 """A run's result, or the engine's exception when the run never came back (lost)."""
+
+AUTO = "auto"
+"""``--runs-per-task auto``: chunks sized from the measured run time (:class:`Chunker`)."""
+
+TASK_SECONDS = 3.0
+"""Work per task aimed at by ``--runs-per-task auto``, seconds."""
+
+TASKS_PER_WORKER = 4
+"""``auto`` leaves at least this many tasks per worker of the runs still to submit (a chunk
+never holds more than that allows), so the work stays balanced to the end of a sweep."""
+
+
+def check_runs_per_task(value: int | str) -> int | str:
+    """``value`` as ``--runs-per-task`` takes it: an integer >= 1 or ``"auto"``.
+
+    Raises:
+        Refusal: for anything else (``error.runs_per_task``).
+    """
+    if isinstance(value, str) and value.strip().lower() == AUTO:
+        return AUTO
+    number: Any = value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = int(value.strip())
+    if isinstance(number, int) and not isinstance(number, bool) and number >= 1:
+        return number
+    raise Refusal("error.runs_per_task", value=value)
+
+
+class Chunker:
+    """How many runs go in the next task.
+
+    A fixed ``runs_per_task``, or :data:`AUTO`: one run per task until a run has come back,
+    then as many runs as take :data:`TASK_SECONDS` at the mean run time measured so far, at
+    most the runs still to submit over :data:`TASKS_PER_WORKER` tasks per worker, at least one.
+    A run's result never depends on the chunk it ran in, so the sizes only change speed.
+
+    Args:
+        runs_per_task: An integer >= 1 or ``"auto"``.
+        workers: Workers (threads) sharing the runs.
+        runs: Runs this session will submit (an estimate suffices: it only bounds chunks).
+    """
+
+    def __init__(self, runs_per_task: int | str, workers: int, runs: int):
+        self.fixed = None if runs_per_task == AUTO else int(runs_per_task)
+        self.workers = max(1, workers)
+        self.unsubmitted = max(0, runs)
+        self._seconds = 0.0
+        self._measured = 0
+
+    def size(self) -> int:
+        """Runs for the next task."""
+        if self.fixed is not None:
+            return self.fixed
+        if not self._measured:
+            return 1
+        mean = max(self._seconds / self._measured, 1e-3)
+        by_time = max(1, int(TASK_SECONDS / mean))
+        balanced = max(1, math.ceil(self.unsubmitted / (TASKS_PER_WORKER * self.workers)))
+        return min(by_time, balanced)
+
+    def next_chunk(self, tasks: Iterator[RunTask]) -> tuple[RunTask, ...]:
+        """The next task's runs from ``tasks`` (empty when there are none left)."""
+        chunk = tuple(task for _, task in zip(range(self.size()), tasks, strict=False))
+        self.unsubmitted = max(0, self.unsubmitted - len(chunk))
+        return chunk
+
+    def observe(self, result: RunResult) -> None:
+        """Learn a finished run's time (wall time on its worker)."""
+        self._seconds += result.duration_s
+        self._measured += 1
+
 
 
 # ---------------------------------------------------------------------------- engines
@@ -105,18 +191,23 @@ class SerialEngine:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def results(self, tasks: Iterator[RunTask]) -> Iterator[tuple[RunTask, Outcome]]:
-        """Yield each task with its result, in order."""
+    def slots(self) -> int:
+        """Runs that run at once."""
+        return 1
+
+    def results(self, tasks: Iterator[RunTask], chunker: Chunker | None = None,
+                ) -> Iterator[tuple[RunTask, Outcome]]:
+        """Yield each task with its result, in order (no tasks to schedule: no chunks)."""
         for task in tasks:
             yield task, execute_run(task)
 
 
 class ProcessEngine:
-    """A ``ProcessPoolExecutor`` (spawn) with a sliding window of in-flight runs.
+    """A ``ProcessPoolExecutor`` (spawn) with a sliding window of in-flight tasks (chunks of runs).
 
     Args:
         workers: Worker processes.
-        max_in_flight: Runs submitted but not yet collected (default: twice ``workers``).
+        max_in_flight: Tasks submitted but not yet collected (default: twice ``workers``).
     """
 
     name = "processes"
@@ -143,20 +234,26 @@ class ProcessEngine:
         if self._pool is not None:
             self._pool.shutdown(wait=exc_type is None, cancel_futures=True)
 
-    def results(self, tasks: Iterator[RunTask]) -> Iterator[tuple[RunTask, Outcome]]:
-        """Yield tasks with their results as they finish (any order)."""
+    def slots(self) -> int:
+        """Runs that run at once (the worker processes)."""
+        return self.workers
+
+    def results(self, tasks: Iterator[RunTask], chunker: Chunker | None = None,
+                ) -> Iterator[tuple[RunTask, Outcome]]:
+        """Yield tasks with their results as their chunks finish (any order)."""
         assert self._pool is not None, "use the engine as a context manager"
-        pending: dict[Future[RunResult], RunTask] = {}
+        chunker = chunker or Chunker(1, 1, 0)
+        pending: dict[Future[list[RunResult]], tuple[RunTask, ...]] = {}
         broken = False
 
         def refill() -> None:
             nonlocal broken
             while not broken and len(pending) < self.window:
-                task = next(tasks, None)
-                if task is None:
+                chunk = chunker.next_chunk(tasks)
+                if not chunk:
                     return
                 try:
-                    pending[self._pool.submit(execute_run, task)] = task  # type: ignore[union-attr]
+                    pending[self._pool.submit(execute_chunk, chunk)] = chunk  # type: ignore[union-attr]
                 except BrokenProcessPool:
                     broken = True  # the rest stay missing; a rerun resumes them
 
@@ -164,9 +261,14 @@ class ProcessEngine:
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                task = pending.pop(future)
+                chunk = pending.pop(future)
                 error = future.exception()
-                yield task, (error if error is not None else future.result())
+                outcomes: list[Outcome] = ([error] * len(chunk) if error is not None
+                                           else list(future.result()))
+                for task, outcome in zip(chunk, outcomes, strict=True):
+                    if isinstance(outcome, RunResult):
+                        chunker.observe(outcome)
+                    yield task, outcome
                 if isinstance(error, BrokenProcessPool):
                     broken = True
             refill()
@@ -179,8 +281,8 @@ class DaskEngine:
         workers: Worker processes of the ``LocalCluster`` (ignored with ``scheduler``).
         scheduler: Address of an existing scheduler (e.g. ``tcp://10.0.0.5:8786``), or a
             scheduler file path (``*.json``) as written by ``dask scheduler --scheduler-file``.
-        max_in_flight: Runs submitted but not yet collected (default: twice the cluster's
-            threads, at least 4; followed as the cluster scales).
+        max_in_flight: Tasks (chunks of runs) submitted but not yet collected (default: twice
+            the cluster's threads, at least 4; followed as the cluster scales).
         connect_timeout: Seconds to wait for an existing scheduler.
     """
 
@@ -215,8 +317,8 @@ class DaskEngine:
                     f"{self.connect_timeout:g} s (--connect-timeout): {reason}") from None
             self.description = f"dask (scheduler {self.client.scheduler.address})"
         else:
-            environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}),
-                       **pinned_environ()}
+            environ = dask_worker_environ(
+                dask.config.get("distributed.nanny.pre-spawn-environ", {}))
             with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
                     sigint_ignored_by_children():
                 self.cluster = LocalCluster(
@@ -238,8 +340,12 @@ class DaskEngine:
         if self.cluster is not None:
             self.cluster.close()
 
+    def slots(self) -> int:
+        """Runs that run at once (the cluster's threads now)."""
+        return sum(self.client.nthreads().values()) or self.workers
+
     def window(self) -> int:
-        """Runs to keep in flight now."""
+        """Tasks to keep in flight now."""
         if self.max_in_flight:
             return self.max_in_flight
         now = time.monotonic()
@@ -248,37 +354,57 @@ class DaskEngine:
             self._threads_checked = now
         return max(4, 2 * self._threads)
 
-    def results(self, tasks: Iterator[RunTask]) -> Iterator[tuple[RunTask, Outcome]]:
-        """Yield tasks with their results as they finish (any order)."""
+    def results(self, tasks: Iterator[RunTask], chunker: Chunker | None = None,
+                ) -> Iterator[tuple[RunTask, Outcome]]:
+        """Yield tasks with their results as their chunks finish (any order)."""
         from distributed import as_completed
 
+        chunker = chunker or Chunker(1, 1, 0)
         session = uuid.uuid4().hex[:8]
-        in_flight: dict[str, RunTask] = {}
+        in_flight: dict[str, tuple[RunTask, ...]] = {}
         pending = as_completed()
 
         def refill() -> None:
             limit = self.window()
             while len(in_flight) < limit:
-                task = next(tasks, None)
-                if task is None:
+                chunk = chunker.next_chunk(tasks)
+                if not chunk:
                     return
-                key = f"village-sim-run-{task.run_id}-{session}"
-                in_flight[key] = task
-                pending.add(self.client.submit(execute_run, task, key=key, pure=False))
+                key = f"village-sim-runs-{chunk[0].run_id}-{len(chunk)}-{session}"
+                in_flight[key] = chunk
+                pending.add(self.client.submit(execute_chunk, chunk, key=key, pure=False))
 
         refill()
         for future in pending:
-            task = in_flight.pop(future.key)
-            outcome: Outcome
+            chunk = in_flight.pop(future.key)
+            outcomes: list[Outcome]
             try:
-                outcome = future.result()
-            except BaseException as err:  # noqa: BLE001 - a lost run (worker died, cancelled)
+                outcomes = list(future.result())
+            except BaseException as err:  # noqa: BLE001 - lost runs (worker died, cancelled)
                 if isinstance(err, KeyboardInterrupt):
                     raise
-                outcome = err
+                outcomes = [err] * len(chunk)
             future.release()
-            yield task, outcome
+            for task, outcome in zip(chunk, outcomes, strict=True):
+                if isinstance(outcome, RunResult):
+                    chunker.observe(outcome)
+                yield task, outcome
             refill()
+
+
+def dask_worker_environ(preset: dict[str, Any]) -> dict[str, Any]:
+    """The environment a nanny gives its worker: Dask's preset, pinned, without malloc trimming.
+
+    Dask's default ``distributed.nanny.pre-spawn-environ`` sets ``MALLOC_TRIM_THRESHOLD_`` to
+    64 KiB (to hand freed memory back to the OS soon). Setting it also turns off glibc's
+    dynamic mmap threshold, so every array above 128 KiB is mapped and unmapped afresh and
+    freed heap is trimmed at once: page faults on every allocation of the model's
+    10,000-household arrays. That was the Dask engine's extra CPU per run (about a third more
+    than serial; benchmarks/README.md, "Sweeps", has the evidence). Workers here get the
+    allocator that serial and processes runs have.
+    """
+    environ = {k: v for k, v in preset.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    return {**environ, **pinned_environ()}
 
 
 def _connect(scheduler: str, timeout: float) -> Any:
@@ -413,15 +539,20 @@ class SweepSummary:
 
 
 def _drive(active: Any, spec: SweepSpec, design: Any, skip: set[str], store: SweepStore,
-           summary: SweepSummary, progress: bool | None) -> None:
+           summary: SweepSummary, progress: bool | None, runs_per_task: int | str = AUTO,
+           ) -> None:
     """Run the missing runs on the started engine, storing each as it comes back."""
     from tqdm import tqdm
 
     disable = None if progress is None else not progress
     bar = tqdm(total=summary.planned, initial=len(skip), desc=f"sweep {spec.name}", unit="run",
                disable=disable, smoothing=0.1)
+    slots = active.slots() if hasattr(active, "slots") else 1
+    chunker = Chunker(runs_per_task, slots, summary.planned - len(skip))
+    lost_tasks = 0  # the runs of one lost chunk share its exception
+    last_lost: BaseException | None = None
     try:
-        for task, outcome in active.results(iter_tasks(spec, design, skip)):
+        for task, outcome in active.results(iter_tasks(spec, design, skip), chunker):
             raise_swallowed_interrupt()  # a Ctrl-C a finalizer swallowed stops the sweep too
             if isinstance(outcome, RunResult):
                 parameters = resolve_parameters(regime=task.regime, **task.overrides).as_dict()
@@ -434,9 +565,11 @@ def _drive(active: Any, spec: SweepSpec, design: Any, skip: set[str], store: Swe
                     summary.failures.append((task.run_id, task.regime, task.replicate, last))
             else:
                 summary.lost += 1
+                lost_tasks += outcome is not last_lost
+                last_lost = outcome
                 summary.lost_errors.append(
                     f"{task.run_id}: {type(outcome).__name__}: {outcome}".strip())
-                if summary.lost >= LOST_ABORT and summary.ok + summary.failed == 0:
+                if lost_tasks >= LOST_ABORT and summary.ok + summary.failed == 0:
                     summary.notes.append(
                         f"stopped: the first {summary.lost} runs were all lost by the engine "
                         f"({summary.lost_errors[0]}); is village_sim installed on the "
@@ -460,6 +593,7 @@ def run_sweep(
     retry_failed: bool = False,
     progress: bool | None = None,
     connect_timeout: float = 10.0,
+    runs_per_task: int | str = AUTO,
 ) -> SweepSummary:
     """Run (or resume) a sweep into ``out``.
 
@@ -472,10 +606,13 @@ def run_sweep(
         engine: ``"serial"``, ``"processes"`` or ``"dask"``.
         workers: Worker processes for ``processes`` and a ``LocalCluster`` (default: CPUs).
         scheduler: Address of an existing Dask scheduler (``engine="dask"`` only).
-        max_in_flight: Bound on runs in flight (default: twice the workers or threads).
+        max_in_flight: Bound on tasks in flight (default: twice the workers or threads).
         retry_failed: Run again the runs stored as failed.
         progress: tqdm progress bar with ETA: True always, False never, None on a terminal.
         connect_timeout: Seconds to wait for an existing Dask scheduler.
+        runs_per_task: Runs per task of the parallel engines: an integer >= 1, or ``"auto"``
+            (about :data:`TASK_SECONDS` per task, from the measured run time; :class:`Chunker`).
+            Results are the same whatever the value.
 
     Returns:
         The summary (its :attr:`~SweepSummary.exit_code` is the command's exit code).
@@ -486,6 +623,7 @@ def run_sweep(
         ConnectionError: if the Dask scheduler cannot be reached.
     """
     pin_blas_threads()
+    runs_per_task = check_runs_per_task(runs_per_task)
     runner = make_engine(engine, workers, scheduler, max_in_flight, connect_timeout)
     SweepStore.check(out, spec)  # another spec, or a folder of other things: refused, unwritten
     design = design_points(spec)
@@ -514,7 +652,7 @@ def run_sweep(
             skip = {rid for rid, status in store.statuses().items()
                     if status == "ok" or not retry_failed}
             summary.already_stored = len(skip)
-            _drive(active, spec, design, skip, store, summary, progress)
+            _drive(active, spec, design, skip, store, summary, progress, runs_per_task)
     except KeyboardInterrupt:
         summary.interrupted = True
         if store is None:

@@ -1,9 +1,14 @@
 """What runs on a worker: one simulation, its time series and panel as Parquet bytes.
 
-:func:`execute_run` is the only function the engines send to workers. It never raises for a
-failing simulation: the exception's traceback comes back in the :class:`RunResult` with status
-``"failed"``, so one bad run cannot stop a sweep. It returns the tables already encoded as
-Parquet, so the client only writes bytes to disk (its memory stays flat).
+:func:`execute_run` (in chunks, :func:`execute_chunk`) is what the engines send to workers. It
+never raises for a failing simulation: the exception's traceback comes back in the
+:class:`RunResult` with status ``"failed"``, so one bad run cannot stop a sweep. It returns the
+tables already encoded as Parquet, so the client only writes bytes to disk (its memory stays
+flat).
+
+The engines send runs in chunks (:func:`execute_chunk`: several runs per task, so that a
+scheduler's cost per task is spread over seconds of work, benchmarks/README.md, "Sweeps");
+a chunk is only a batch of independent runs: each run's result is the same in any chunk.
 
 The simulation itself is a *run function*, by default :func:`run_village`. A spec can name
 another (``run_function = "package.module:function"``, docs/sweeps.md, "Extension hook"): a
@@ -32,6 +37,7 @@ __all__ = [
     "RunOutput",
     "RunResult",
     "RunTask",
+    "execute_chunk",
     "execute_run",
     "run_village",
     "series_schema",
@@ -237,3 +243,18 @@ def execute_run(task: RunTask) -> RunResult:
         finished=_now(), worker=worker,
         blas_threads=blas_threads_setting(), series=series, panel=panel, rows=rows,
     )
+
+
+def execute_chunk(tasks: tuple[RunTask, ...]) -> list[RunResult]:
+    """Run several simulations one after the other (one task of an engine, many runs).
+
+    Each run is :func:`execute_run` alone: its result does not depend on the chunk it is in
+    or its place there (each run builds its model from its own seed).
+
+    Args:
+        tasks: The runs.
+
+    Returns:
+        One result per run, in the order of ``tasks``.
+    """
+    return [execute_run(task) for task in tasks]
