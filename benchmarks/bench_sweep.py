@@ -1,28 +1,36 @@
-"""Sweep engines: throughput (serial, processes, Dask) and client memory, against mesa.batch_run.
+"""Sweep engines: CPU per run, parallel efficiency against the machine's ceiling, client memory.
 
 Run from the repository root::
 
-    uv run python benchmarks/bench_sweep.py            # full run (several minutes)
-    uv run python benchmarks/bench_sweep.py --quick    # smoke check (about a minute)
+    uv run python benchmarks/bench_sweep.py            # full run (about 20 minutes, 2 cores)
+    uv run python benchmarks/bench_sweep.py --quick    # smoke check (about 3 minutes)
+    uv run python benchmarks/bench_sweep.py --only cpu # one part: cpu, efficiency or memory
 
-What is measured (benchmarks/README.md, "Sweeps", explains why):
+What is measured (benchmarks/README.md, "Sweeps", explains why; issue 14's targets):
 
-0. The machine's parallel ceiling: two busy pure-Python processes at once against one alone
-   (2.0 on an idle 2-core machine; less when other work shares the cores), measured before
-   and after the throughput runs. No 2-worker engine can beat it.
-1. Throughput: the same runs — 10,000-household villages for 180 months, a second or more
-   each — through ``village-sim sweep``'s serial engine, its processes engine (2 workers) and
-   its Dask engine (a LocalCluster of 2 single-threaded worker processes), and through
-   ``mesa.batch_run`` with 2 processes. Runs per second after the engine has started, and
-   end to end; the speed-up over serial. Target: Dask >= 1.8x serial.
-2. Client memory: peak resident memory (``VmHWM``) of the process that drives the sweep — the
-   client, with the LocalCluster's scheduler in it; not the worker processes — for 100 and
-   1,000 small runs (30 households, 13 months), Dask and processes engines, and the same runs
-   through ``mesa.batch_run`` (2 processes), which keeps every row in memory. Target: flat.
+1. CPU per run: the same runs (10,000-household villages, 60 months) through the serial
+   engine, the processes engine and the Dask engine (a LocalCluster of 2 single-threaded
+   workers), as user + system time of *every* process involved — this process (the client,
+   with the Dask scheduler and nannies of a LocalCluster in it) and all its descendants
+   (workers, the resource tracker), read with psutil — over the span of the sweep that runs
+   the tasks (engine start and shutdown excluded), divided by the runs. Also minor page faults
+   of the tree. Two diagnostic rows: Dask with Dask's default worker environment
+   (``MALLOC_TRIM_THRESHOLD_=65536``, the cause of the overhead that was found), and Dask with
+   one run per task. Target: Dask within 10% of serial.
+2. Parallel efficiency: 3 interleaved rounds of {the machine's ceiling (two busy pure-Python
+   processes at once against one alone), serial, processes (2 workers), Dask (2 workers)} on a
+   sweep of at least 2,000 short runs (300 households, 36 months; at least 120 s of serial
+   work), each timed from the first submission to the last run stored. Speed-up = serial time
+   over the engine's time; efficiency = speed-up over the ceiling of the same round; the
+   median of the 3 rounds. Target: >= 90% for Dask and for processes.
+3. Client memory: peak resident memory (``VmHWM``) of the process that drives a Dask sweep
+   whose plan holds 1,000 and 100,000 runs (30 households, 13 months); both run their first
+   1,000 runs only (the plan is written and the tasks generated in full). Target: at most
+   50 MiB more at 100,000.
 
 Every measurement runs in a fresh child process (so imports and memory belong to it alone),
 one after the other. BLAS threads are pinned to 1 before numpy loads, in this process and so in
-every child, as the sweep engines do.
+every child, as the sweep engines do. The load average is printed before and after each part.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -47,11 +56,11 @@ from typing import Any  # noqa: E402
 
 REGIMES = ["committee_only", "team_and_committee"]
 HEAVY = {"n_households": 10_000}
-HEAVY_STEPS = 180
+SHORT = {"n_households": 300}
 TINY = {"n_households": 30}
-TINY_STEPS = 13
-FAVORITISM = [0.1, 0.3, 0.5, 0.7, 0.9]
-SPEEDUP_TARGET = 1.8
+CPU_TARGET = 1.10  # Dask CPU per run at most 10% above serial
+EFFICIENCY_TARGET = 0.90  # of the machine's ceiling
+MEMORY_TARGET_MIB = 50.0
 
 
 # ---------------------------------------------------------------------------- measurements
@@ -63,10 +72,40 @@ def _status(field: str) -> float:
                 return int(line.split()[1]) / 1024.0
     except OSError:
         pass
-    import resource
+    return float("nan")
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0 if field == "VmHWM" \
-        else float("nan")
+
+def _minor_faults(pid: int) -> int:
+    """Minor page faults of a process and of its waited-for children (``/proc/PID/stat``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[7]) + int(fields[8])  # minflt, cminflt
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def tree_usage() -> dict[str, float]:
+    """User and system CPU seconds and minor faults of this process and all its descendants.
+
+    A process's own time includes all its threads; ``children_*`` adds children it has already
+    waited for. Read with psutil; a process that ends between two readings takes its time
+    with it, so the readings are taken while the workers are alive.
+    """
+    import psutil
+
+    me = psutil.Process()
+    user = system = 0.0
+    faults = 0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        user += t.user + t.children_user
+        system += t.system + t.children_system
+        faults += _minor_faults(proc.pid)
+    return {"user_s": user, "system_s": system, "faults": faults,
+            "processes": 1 + len(me.children(recursive=True))}
 
 
 def write_spec(folder: Path, name: str, base: dict[str, Any], steps: int, replicates: int,
@@ -82,46 +121,51 @@ def write_spec(folder: Path, name: str, base: dict[str, Any], steps: int, replic
 
 
 def child(config: dict[str, Any]) -> dict[str, Any]:
-    """One measurement in this (fresh) process; returns what to report."""
-    if config["kind"] == "sweep":
-        from village_sim.sweep import load_spec, run_sweep, run_table
+    """One sweep in this (fresh) process; returns what to report.
 
-        spec = load_spec(config["spec"])
-        base_rss = _status("VmRSS")
-        started = time.perf_counter()
-        summary = run_sweep(spec, config["out"], engine=config["engine"],
-                            workers=config.get("workers"), progress=False)
-        elapsed = time.perf_counter() - started
-        hwm = _status("VmHWM")  # before reading the run table back, which is analysis
-        table = run_table(config["out"], write=False)
-        return {"runs": summary.stored_ok, "failed": summary.stored_failed,
-                "elapsed_s": elapsed, "startup_s": summary.startup_s,
-                "median_run_s": float(table["duration_s"].median()),
-                "median_cpu_s": float(table["cpu_s"].median()),
-                "hwm_mib": hwm, "base_rss_mib": base_rss}
-    if config["kind"] == "batch_run":
-        import mesa
-        from mesa.batchrunner import batch_run
+    The span measured is :func:`village_sim.sweep.engines._drive`: from the first submission to
+    the last run stored, with the engine started (workers alive) before and after.
+    """
+    import itertools
 
-        from village_sim.experiment import replicate_seeds
-        from village_sim.model import VillageModel
+    import village_sim.sweep.engines as engines
+    from village_sim.sweep import load_spec, run_table
+    from village_sim.sweep.threads import pinned_environ
 
-        base_rss = _status("VmRSS")
-        started = time.perf_counter()
-        rows = batch_run(
-            VillageModel,
-            parameters={**config["base"], "regime": REGIMES, "favoritism": config["favoritism"]},
-            number_processes=config["workers"], max_steps=config["steps"],
-            data_collection_period=1, display_progress=False,
-            rng=replicate_seeds(1, config["replicates"]),
-        )
-        elapsed = time.perf_counter() - started
-        runs = len({r["RunId"] for r in rows})
-        return {"runs": runs, "failed": 0, "elapsed_s": elapsed, "startup_s": float("nan"),
-                "median_run_s": float("nan"), "median_cpu_s": float("nan"), "rows": len(rows),
-                "mesa": mesa.__version__,
-                "hwm_mib": _status("VmHWM"), "base_rss_mib": base_rss}
-    raise ValueError(config["kind"])
+    if config.get("dask_default_environ"):  # Dask's own worker environment (diagnostic)
+        engines.dask_worker_environ = (  # type: ignore[assignment]
+            lambda preset: {**preset, **pinned_environ()})
+    if config.get("max_runs"):  # run only the first runs of a larger plan (memory part)
+        whole = engines.iter_tasks
+        engines.iter_tasks = (  # type: ignore[assignment]
+            lambda *a, **k: itertools.islice(whole(*a, **k), config["max_runs"]))
+    span: dict[str, Any] = {}
+    drive = engines._drive
+
+    def measured_drive(*args: Any, **kwargs: Any) -> None:
+        before, started = tree_usage(), time.perf_counter()
+        drive(*args, **kwargs)
+        span["drive_s"] = time.perf_counter() - started
+        after = tree_usage()
+        span.update({k: after[k] - before[k] for k in ("user_s", "system_s", "faults")})
+        span["processes"] = after["processes"]
+
+    engines._drive = measured_drive  # type: ignore[assignment]
+    spec = load_spec(config["spec"])
+    base_rss = _status("VmRSS")
+    started = time.perf_counter()
+    summary = engines.run_sweep(spec, config["out"], engine=config["engine"],
+                                workers=config.get("workers"), progress=False,
+                                runs_per_task=config.get("runs_per_task", "auto"))
+    elapsed = time.perf_counter() - started
+    hwm = _status("VmHWM")  # before reading the run table back, which is analysis
+    table = run_table(config["out"], write=False)
+    ran = summary.ok + summary.failed
+    return {"runs": ran, "failed": summary.failed, "elapsed_s": elapsed,
+            "startup_s": summary.startup_s, "median_run_s": float(table["duration_s"].median()),
+            "median_cpu_s": float(table["cpu_s"].median()),
+            "worker_cpu_s": float(table["cpu_s"].sum()),
+            "hwm_mib": hwm, "base_rss_mib": base_rss, **span}
 
 
 def measure(config: dict[str, Any]) -> dict[str, Any]:
@@ -164,117 +208,149 @@ def loadavg() -> str:
 # ---------------------------------------------------------------------------- main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller runs: a smoke check")
-    parser.add_argument("--only", choices=("throughput", "memory"), default=None,
-                        help="run one part only (e.g. to repeat the throughput part at a "
-                             "quiet moment)")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter runs: a smoke "
+                        "check (figures not comparable with the targets)")
+    parser.add_argument("--only", choices=("cpu", "efficiency", "memory"), default=None,
+                        help="run one part only (e.g. to repeat it at a quiet moment)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
 
-    heavy_steps = 24 if args.quick else HEAVY_STEPS
-    heavy_reps = 2 if args.quick else 6
-    sizes = (20, 100) if args.quick else (100, 1000)
     print(f"bench_sweep: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; "
           f"{os.cpu_count()} CPUs; Python {platform.python_version()}; village-sim "
           f"{version('village-sim')}, dask {version('dask')}, distributed "
-          f"{version('distributed')}, mesa {version('mesa')}, numpy {version('numpy')}, "
-          f"pyarrow {version('pyarrow')}")
+          f"{version('distributed')}, numpy {version('numpy')}, pyarrow {version('pyarrow')}"
+          f"{'; QUICK mode' if args.quick else ''}")
     print(f"load average at start: {loadavg()}\n")
-
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         folder = Path(tmp)
-        if args.only != "memory":
-            throughput(folder, heavy_steps, heavy_reps)
-        if args.only != "throughput":
-            memory(folder, sizes)
+        if args.only in (None, "cpu"):
+            cpu_per_run(folder, args.quick)
+        if args.only in (None, "efficiency"):
+            efficiency(folder, args.quick)
+        if args.only in (None, "memory"):
+            memory(folder, args.quick)
     print(f"load average at end: {loadavg()}")
 
 
-def throughput(folder: Path, heavy_steps: int, heavy_reps: int) -> None:
-    """Part 1: runs per second of each engine, and mesa.batch_run, on runs of ~1 s."""
-    heavy = write_spec(folder, "heavy", HEAVY, heavy_steps, heavy_reps, [0.5])
-    n_heavy = len(REGIMES) * heavy_reps
-    print(f"1. Throughput: {n_heavy} runs of {HEAVY['n_households']:,} households x "
-          f"{heavy_steps} months (2 regimes x {heavy_reps} replicates)")
-    print(f"   parallel ceiling now (2 busy processes vs 1): {parallel_ceiling():.2f}x")
-    results: dict[str, dict[str, Any]] = {}
-    for label, config in [
-        ("serial", {"kind": "sweep", "engine": "serial"}),
-        ("processes, 2 workers", {"kind": "sweep", "engine": "processes", "workers": 2}),
-        ("dask LocalCluster, 2 workers", {"kind": "sweep", "engine": "dask", "workers": 2}),
-        ("mesa.batch_run, 2 processes", {"kind": "batch_run", "workers": 2}),
-    ]:
-        config = {**config, "spec": str(heavy), "out": str(folder / f"t-{len(results)}"),
-                  "base": HEAVY, "steps": heavy_steps, "replicates": heavy_reps,
-                  "favoritism": [0.5]}
-        results[label] = measure(config)
-        r = results[label]
-        print(f"   {label}: {r['elapsed_s']:.1f} s end to end (load {loadavg()})")
-    ceiling = parallel_ceiling()
-    print(f"   parallel ceiling now (2 busy processes vs 1): {ceiling:.2f}x")
-    serial = results["serial"]
-    serial_rate = serial["runs"] / (serial["elapsed_s"] - serial["startup_s"])
+ENGINES = {
+    "serial": {"engine": "serial"},
+    "processes": {"engine": "processes", "workers": 2},
+    "dask": {"engine": "dask", "workers": 2},
+}
+
+
+def cpu_per_run(folder: Path, quick: bool) -> None:
+    """Part 1: CPU seconds per run of every process involved, same runs on every engine."""
+    steps, reps = (24, 4) if quick else (60, 12)
+    spec = write_spec(folder, "heavy", HEAVY, steps, reps, [0.5])
+    n = len(REGIMES) * reps
+    print(f"1. CPU per run: {n} runs of {HEAVY['n_households']:,} households x {steps} months "
+          f"(load {loadavg()})")
+    cases = [
+        ("serial", ENGINES["serial"]),
+        ("processes, 2 workers", ENGINES["processes"]),
+        ("dask, 2 workers", ENGINES["dask"]),
+        ("dask, Dask's default worker environ", {**ENGINES["dask"],
+                                                  "dask_default_environ": True}),
+        ("dask, 1 run per task", {**ENGINES["dask"], "runs_per_task": 1}),
+    ]
+    rows = []
+    for i, (label, config) in enumerate(cases):
+        r = measure({**config, "spec": str(spec), "out": str(folder / f"c-{i}")})
+        rows.append((label, r))
+        print(f"   {label}: {r['drive_s']:.1f} s (load {loadavg()})")
+    serial = rows[0][1]
+    per_serial = (serial["user_s"] + serial["system_s"]) / serial["runs"]
     print()
-    print("| engine | runs | median s/run (CPU s) | start s | runs/s after start | "
-          "x serial | runs/s end to end | x serial |")
+    print("| engine | runs | CPU s/run, all processes (user + system) | x serial | "
+          "in the runs (worker cpu_s) | outside the runs | minor faults/run | processes |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for label, r in results.items():
-        timed = r["startup_s"] == r["startup_s"]  # NaN for batch_run
-        startup = r["startup_s"] if timed else 0.0
-        rate = r["runs"] / (r["elapsed_s"] - startup)
-        e2e = r["runs"] / r["elapsed_s"]
-        median = (f"{r['median_run_s']:.2f} ({r['median_cpu_s']:.2f})" if timed else "—")
-        start_text = f"{r['startup_s']:.1f}" if timed else "—"
-        after = f"{rate:.3f}" if timed else "—"
-        ratio = f"{rate / serial_rate:.2f}" if timed else "—"
-        print(f"| {label} | {r['runs']} | {median} | {start_text} | {after} | {ratio} | "
-              f"{e2e:.3f} | {e2e / (serial['runs'] / serial['elapsed_s']):.2f} |")
-    dask = results["dask LocalCluster, 2 workers"]
-    dask_rate = dask["runs"] / (dask["elapsed_s"] - dask["startup_s"])
-    verdict = "met" if dask_rate / serial_rate >= SPEEDUP_TARGET else "NOT met"
-    print(f"\nTarget dask >= {SPEEDUP_TARGET}x serial (runs/s after start): {verdict} "
-          f"({dask_rate / serial_rate:.2f}x; median run {serial['median_run_s']:.2f} s "
-          f"serial); the machine's parallel ceiling at the time: {ceiling:.2f}x")
+    for label, r in rows:
+        total = (r["user_s"] + r["system_s"]) / r["runs"]
+        inside = r["worker_cpu_s"] / r["runs"]
+        print(f"| {label} | {r['runs']} | {total:.3f} ({r['user_s'] / r['runs']:.3f} + "
+              f"{r['system_s'] / r['runs']:.3f}) | {total / per_serial:.2f} | {inside:.3f} | "
+              f"{total - inside:.3f} | {r['faults'] / r['runs']:,.0f} | {r['processes']} |")
+    dask = rows[2][1]
+    ratio = (dask["user_s"] + dask["system_s"]) / dask["runs"] / per_serial
+    verdict = "met" if ratio <= CPU_TARGET else "NOT met"
+    print(f"\nTarget Dask CPU per run <= {CPU_TARGET:.2f}x serial: {verdict} ({ratio:.2f}x)\n")
 
 
-def memory(folder: Path, sizes: tuple[int, int]) -> None:
-    """Part 2: peak memory of the driving process at two sweep sizes."""
-    print(f"\n2. Client peak memory (VmHWM of the driving process), runs of "
-          f"{TINY['n_households']} households x {TINY_STEPS} months")
+def efficiency(folder: Path, quick: bool) -> None:
+    """Part 2: speed-up over serial against the ceiling, 3 interleaved rounds, median."""
+    steps, reps, rounds = (36, 25, 1) if quick else (36, 200, 3)
+    favoritism = [0.1, 0.3, 0.5, 0.7, 0.9]
+    spec = write_spec(folder, "short", SHORT, steps, reps, favoritism)
+    n = len(REGIMES) * reps * len(favoritism)
+    print(f"2. Parallel efficiency: {n:,} runs of {SHORT['n_households']} households x {steps} "
+          f"months, {rounds} interleaved round(s) (load {loadavg()})")
+    results: list[dict[str, Any]] = []
+    for k in range(rounds):
+        row: dict[str, Any] = {"ceiling": parallel_ceiling(), "load": loadavg()}
+        for label, config in ENGINES.items():
+            row[label] = measure({**config, "spec": str(spec), "out": str(folder / f"e-{k}-"
+                                                                           f"{label}")})
+        row["ceiling_after"] = parallel_ceiling()
+        results.append(row)
+        print(f"   round {k + 1}: ceiling {row['ceiling']:.2f} / {row['ceiling_after']:.2f}; "
+              + "; ".join(f"{label} {row[label]['drive_s']:.1f} s" for label in ENGINES)
+              + f" (load {loadavg()})")
+    print()
+    print("| round | ceiling before / after | serial s | processes s | x serial | of ceiling "
+          "| dask s | x serial | of ceiling | CPU s/run: serial, processes, dask |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    eff: dict[str, list[float]] = {"processes": [], "dask": []}
+    for k, row in enumerate(results):
+        ceiling = (row["ceiling"] + row["ceiling_after"]) / 2
+        serial = row["serial"]["drive_s"]
+        cells = []
+        for label in ("processes", "dask"):
+            speedup = serial / row[label]["drive_s"]
+            eff[label].append(speedup / ceiling)
+            cells.append(f"{row[label]['drive_s']:.1f} | {speedup:.2f} | "
+                         f"{100 * speedup / ceiling:.0f}%")
+        cpu = [(row[label]["user_s"] + row[label]["system_s"]) / row[label]["runs"]
+               for label in ENGINES]
+        print(f"| {k + 1} | {row['ceiling']:.2f} / {row['ceiling_after']:.2f} | {serial:.1f} | "
+              f"{' | '.join(cells)} | {', '.join(f'{c:.4f}' for c in cpu)} |")
+    for label, values in eff.items():
+        median = statistics.median(values)
+        verdict = "met" if median >= EFFICIENCY_TARGET else "NOT met"
+        print(f"Target {label} >= {EFFICIENCY_TARGET:.0%} of the ceiling (median of "
+              f"{len(values)}): {verdict} ({median:.0%})")
+    print()
+
+
+def memory(folder: Path, quick: bool) -> None:
+    """Part 3: client peak memory with 1,000 and 100,000 planned runs (the first 1,000 run)."""
+    sizes, ran = ((1_000, 20_000), 200) if quick else ((1_000, 100_000), 1_000)
+    favoritism = [0.1, 0.3, 0.5, 0.7, 0.9]
+    print(f"3. Client peak memory (VmHWM of the driving process), Dask LocalCluster of 2 "
+          f"workers, runs of {TINY['n_households']} households x 13 months; the first "
+          f"{ran:,} runs of each plan run (load {loadavg()})")
     rows = []
     for n in sizes:
-        reps = n // (len(REGIMES) * len(FAVORITISM))
-        spec = write_spec(folder, f"tiny{n}", TINY, TINY_STEPS, reps, FAVORITISM)
-        for label, config in [
-            ("dask LocalCluster, 2 workers", {"kind": "sweep", "engine": "dask",
-                                              "workers": 2}),
-            ("processes, 2 workers", {"kind": "sweep", "engine": "processes",
-                                      "workers": 2}),
-            ("mesa.batch_run, 2 processes", {"kind": "batch_run", "workers": 2}),
-        ]:
-            config = {**config, "spec": str(spec), "out": str(folder / f"m-{n}-{len(rows)}"),
-                      "base": TINY, "steps": TINY_STEPS, "replicates": reps,
-                      "favoritism": FAVORITISM}
-            r = measure(config)
-            rows.append((n, label, r))
-            print(f"   {n} runs, {label}: {r['elapsed_s']:.1f} s, peak {r['hwm_mib']:.1f} "
-                  f"MiB (load {loadavg()})")
+        reps = n // (len(REGIMES) * len(favoritism))
+        spec = write_spec(folder, f"tiny{n}", TINY, 13, reps, favoritism)
+        r = measure({**ENGINES["dask"], "spec": str(spec), "out": str(folder / f"m-{n}"),
+                     "max_runs": ran})
+        rows.append((n, r))
+        print(f"   {n:,} planned: {r['elapsed_s']:.1f} s, peak {r['hwm_mib']:.1f} MiB "
+              f"(load {loadavg()})")
     print()
-    print("| runs | engine | peak MiB | after imports MiB | peak - imports MiB | s |")
-    print("|---:|---|---:|---:|---:|---:|")
-    for n, label, r in rows:
-        print(f"| {n:,} | {label} | {r['hwm_mib']:.1f} | {r['base_rss_mib']:.1f} | "
+    print("| planned runs | runs run | peak MiB | after imports MiB | peak - imports MiB | s |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n, r in rows:
+        print(f"| {n:,} | {r['runs']:,} | {r['hwm_mib']:.1f} | {r['base_rss_mib']:.1f} | "
               f"{r['hwm_mib'] - r['base_rss_mib']:.1f} | {r['elapsed_s']:.1f} |")
-    by = {(n, label): r for n, label, r in rows}
-    small, large = sizes
-    growth = (by[(large, "dask LocalCluster, 2 workers")]["hwm_mib"]
-              - by[(small, "dask LocalCluster, 2 workers")]["hwm_mib"])
-    verdict = "met" if growth < 20.0 else "NOT met"
-    print(f"\nTarget flat client memory (dask, {small} -> {large} runs, growth < 20 MiB): "
-          f"{verdict} ({growth:+.1f} MiB)")
+    growth = rows[1][1]["hwm_mib"] - rows[0][1]["hwm_mib"]
+    verdict = "met" if growth <= MEMORY_TARGET_MIB else "NOT met"
+    print(f"\nTarget client peak at {sizes[1]:,} planned runs <= {MEMORY_TARGET_MIB:.0f} MiB "
+          f"above {sizes[0]:,}: {verdict} ({growth:+.1f} MiB)\n")
 
 
 if __name__ == "__main__":

@@ -80,6 +80,9 @@ AUTO = "auto"
 TASK_SECONDS = 3.0
 """Work per task aimed at by ``--runs-per-task auto``, seconds."""
 
+PLAN_ROWS = 10_000
+"""Rows of the run plan built in memory at a time while it is written (flat client memory)."""
+
 TASKS_PER_WORKER = 4
 """``auto`` leaves at least this many tasks per worker of the runs still to submit (a chunk
 never holds more than that allows), so the work stays balanced to the end of a sweep."""
@@ -646,8 +649,8 @@ def run_sweep(
                     f"{package_version()}: runs stored earlier were computed by it")
             # the plan is streamed to disk and the tasks generated lazily: memory does not
             # grow with the number of runs (a stored record belongs to this plan: the spec
-            # hash matched)
-            store.write_plan(design.frame(), iter_plan_chunks(spec, design))
+            # hash matched); parts of PLAN_ROWS rows (about 1 kB each while a part is built)
+            store.write_plan(design.frame(), iter_plan_chunks(spec, design, rows=PLAN_ROWS))
             summary.planned = count_runs(spec, design)[1]
             skip = {rid for rid, status in store.statuses().items()
                     if status == "ok" or not retry_failed}
