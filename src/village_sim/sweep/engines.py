@@ -322,8 +322,8 @@ class DaskEngine:
         else:
             environ = dask_worker_environ(
                 dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
-                    sigint_ignored_by_children():
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": environ,
+                                  **QUIET_CLUSTER}), sigint_ignored_by_children():
                 self.cluster = LocalCluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True,
                     dashboard_address=None, silence_logs=logging.ERROR,
@@ -393,6 +393,22 @@ class DaskEngine:
                     chunker.observe(outcome)
                 yield task, outcome
             refill()
+
+
+QUIET_CLUSTER = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+"""Dask settings of the engine's ``LocalCluster``: less background work beside the runs.
+
+Its defaults are for a cluster watched on a dashboard (which this engine does not start): the
+statistical profiler samples the running task's stack every 10 ms, every event loop (the
+scheduler and the nannies in the client, each worker) measures its tick every 20 ms, the system
+monitor reads psutil every 0.5 s and the memory monitor every 0.1 s. Here the profiler is off
+and the others run every 1-2 s (memory limits are still enforced, a second later).
+"""
 
 
 def dask_worker_environ(preset: dict[str, Any]) -> dict[str, Any]:
