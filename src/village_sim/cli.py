@@ -434,6 +434,21 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
+def _cmd_sweep_compact(args: argparse.Namespace) -> int:
+    from village_sim.sweep.store import SweepDirError, compact_sweep
+
+    try:
+        done = compact_sweep(args.dir, args.runs_per_part)
+    except SweepDirError as err:
+        raise InputError(err) from None
+    if not args.quiet:
+        print(f"compacted: {done.runs} runs moved into {done.parts} part sets, "
+              f"{done.files_removed} per-run files removed; {done.files_before} files before, "
+              f"{done.files_after} after.")
+    print(args.dir)
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from village_sim.sweep.store import REPORT_NAMES
 
@@ -647,8 +662,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "or Dask)",
         description="Run the sweep a TOML spec describes (docs/sweeps.md): every design point, "
                     "every regime on the same replicate seeds. Each finished run is written at "
-                    "once to DIR (a Parquet dataset, one file per run, written atomically); "
-                    "rerunning the same command resumes, running only the missing runs. A "
+                    "once to DIR (one file per run, written atomically; from 2000 runs on, "
+                    "compacted into Parquet parts as the sweep goes; 'village-sim sweep "
+                    "compact DIR' compacts an old sweep); rerunning the same command resumes, "
+                    "running only the missing runs. A "
                     "failing run is recorded with its traceback and the sweep goes on. Exit "
                     "codes: 0 every run ok, 1 some runs failed or are missing, 2 bad input, "
                     "130 interrupted.",
@@ -691,6 +708,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true",
                    help="no progress bar; print the summary and the directory only.")
     s.set_defaults(func=_cmd_sweep)
+    # 'sweep compact DIR' (main() turns it into this command; unlisted, SPEC stays positional)
+    sc = sub.add_parser(
+        "sweep-compact", prog=f"{PROG} sweep compact",
+        description="Compact a sweep directory in place: move the runs stored one file per "
+                    "run (runs/, panels/, records/, ...) into Parquet part sets of at most N "
+                    "runs, and remove the files they replace (docs/sweeps.md, \"Compaction\"). "
+                    "Readers, reports and resume see the same runs before and after. Safe to "
+                    "interrupt and to run again. Not while a sweep writes DIR.")
+    sc.add_argument("dir", metavar="DIR", help="the --out directory of a sweep")
+    sc.add_argument("--runs-per-part", metavar="N", type=int_at_least(1, "phrase.runs"),
+                    default=2000, help="at most N runs (and 64 MiB) per part set. Default: 2000.")
+    sc.add_argument("--quiet", action="store_true", help="print only the directory.")
+    sc.set_defaults(func=_cmd_sweep_compact)
 
     # -- report
     rp = sub.add_parser(
@@ -869,6 +899,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     keep_swallowed_interrupts()
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["sweep", "compact"]:  # a spec file named 'compact': give it as ./compact
+        argv[:2] = ["sweep-compact"]
     parser = build_parser()
     usage_lang = _language_before_parsing(argv)
     for each in (parser, *_subparsers(parser).values()):

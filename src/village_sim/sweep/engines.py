@@ -682,6 +682,7 @@ def run_sweep(
     final = store.statuses()
     summary.stored_ok = sum(1 for s in final.values() if s == "ok")
     summary.stored_failed = sum(1 for s in final.values() if s != "ok")
+    store.compact()  # the runs still in per-run files into part sets (docs/sweeps.md)
     write_run_table(store.root)
     store.write_columns()
     if summary.stored_ok + summary.stored_failed == summary.planned:

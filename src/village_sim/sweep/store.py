@@ -9,6 +9,9 @@ Layout of ``DIR`` (docs/sweeps.md, "Outputs")::
     runs/<run_id>.parquet    the time series of one finished run (the Parquet dataset)
     records/<run_id>.json    the run's record: status, traceback, parameters, duration, ...
     panels/<run_id>.parquet  household panels (if the spec asks for them)
+    parts/<kind>/part-<seq>.parquet   compacted runs: a part set holds up to a few thousand
+                             runs of each kind (runs, panels, ...) and their records
+                             (parts/records/); see :mod:`village_sim.sweep.compact`
     run_table.parquet        every record in one table (rebuilt at the end of a sweep and by
                              :func:`run_table`)
     columns.csv              what every column of these Parquet files means, with units
@@ -24,6 +27,13 @@ done only once its record exists. A sweep killed at any moment (``kill -9`` incl
 only complete runs and, at worst, a series without a record — which the resumed sweep runs
 again and replaces. Runs are keyed by run id, so nothing can be stored twice.
 
+Once a sweep holds :data:`~village_sim.sweep.compact.RUNS_PER_PART` runs (or 64 MiB) in
+per-run files, :meth:`SweepStore.commit` compacts them into a part set, and the end of a sweep
+compacts the rest (:meth:`SweepStore.compact`): a sweep of 100,000 runs leaves about 50 part
+sets, not 300,000 files; a sweep smaller than one part keeps its per-run files. Every reader
+here reads parts and per-run files alike, each run once
+(:func:`~village_sim.sweep.compact.run_index`).
+
 Atomicity holds against a killed process; against a power cut it also needs the file system
 to keep the rename's order (ext4 and xfs do by default).
 """
@@ -38,6 +48,8 @@ from typing import TYPE_CHECKING, Any
 
 from village_sim.outputs import package_version
 from village_sim.refusal import Refusal
+from village_sim.sweep import compact as compaction
+from village_sim.sweep.compact import PARTS, RECORDS
 from village_sim.sweep.spec import SpecError, SweepSpec
 
 if TYPE_CHECKING:
@@ -52,6 +64,7 @@ __all__ = [
     "REPORT_NAMES",
     "SweepDirError",
     "SweepStore",
+    "compact_sweep",
     "load_panels",
     "load_timeseries",
     "run_table",
@@ -65,7 +78,6 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 SPEC_COPY = "spec.toml"
 RUNS = "runs"
-RECORDS = "records"
 PANELS = "panels"
 RUN_TABLE = "run_table.parquet"
 PLAN = "plan.parquet"
@@ -107,11 +119,17 @@ class SweepStore:
         root: The directory.
     """
 
+    runs_per_part: int = compaction.RUNS_PER_PART
+    """Compact once this many runs are in per-run files (and at most this many per part)."""
+    bytes_per_part: int = compaction.BYTES_PER_PART
+    """... or once their files hold this many bytes."""
+
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.runs = self.root / RUNS
         self.records = self.root / RECORDS
         self.panels = self.root / PANELS
+        self._pending: tuple[int, int] | None = None  # runs and bytes in per-run files
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -204,9 +222,15 @@ class SweepStore:
         return data
 
     def clean_temporary(self) -> int:
-        """Remove temporary files left by a killed writer; return how many."""
+        """Remove temporary files left by a killed writer; return how many.
+
+        (A killed compaction's files under ``parts/`` are removed by the next compaction, which
+        holds the lock: :func:`village_sim.sweep.compact.remove_uncommitted_parts`.)
+        """
         removed = 0
-        for folder in (self.root, self.runs, self.records, self.panels):
+        folders = [self.root, self.records, *(self.root / k for k in compaction.table_kinds(
+            self.root)), self.runs, self.panels]
+        for folder in dict.fromkeys(folders):
             if folder.is_dir():
                 for tmp in folder.glob(".*.tmp"):
                     tmp.unlink(missing_ok=True)
@@ -218,8 +242,8 @@ class SweepStore:
         """Write ``columns.csv``: what every column of the sweep's Parquet files means.
 
         Read from the files themselves (their schemas: nothing is loaded): ``design.parquet``,
-        ``plan.parquet``, ``run_table.parquet``, and one file of ``runs/`` and ``panels/``
-        (all files of a folder share one schema).
+        ``plan.parquet``, ``run_table.parquet``, and one file of each table kind (``runs/``,
+        ``panels/``: all files of a kind share one schema), a per-run file or a part.
         """
         import pandas as pd
         import pyarrow.parquet as pq
@@ -230,11 +254,14 @@ class SweepStore:
         for name in (DESIGN, PLAN, RUN_TABLE):
             if (self.root / name).is_file():
                 files[name] = pd.DataFrame(columns=pq.read_schema(self.root / name).names)
-        for folder in (self.runs, self.panels):
-            first = next(folder.glob("*.parquet"), None) if folder.is_dir() else None
+        for kind in compaction.table_kinds(self.root):
+            first = None
+            for folder in (self.root / kind, self.root / PARTS / kind):
+                if first is None and folder.is_dir():
+                    first = next(folder.glob("*.parquet"), None)
             if first is not None:
                 names = [n for n in pq.read_schema(first).names if not n.startswith("__")]
-                files[f"{folder.name}/<run_id>.parquet"] = pd.DataFrame(columns=names)
+                files[f"{kind}/<run_id>.parquet"] = pd.DataFrame(columns=names)
         return write_columns(self.root, files, window)
 
     # ------------------------------------------------------------------ completion
@@ -299,14 +326,42 @@ class SweepStore:
 
     # ------------------------------------------------------------------ runs
     def statuses(self) -> dict[str, str]:
-        """Run id -> status (``"ok"``/``"failed"``) of every committed run."""
-        out: dict[str, str] = {}
-        for path in self.records.glob("*.json"):
-            try:
-                out[path.stem] = json.loads(path.read_text(encoding="utf-8"))["status"]
-            except (OSError, json.JSONDecodeError, KeyError, TypeError):
-                continue  # unreadable record: the run counts as missing and runs again
-        return out
+        """Run id -> status (``"ok"``/``"failed"``) of every committed run (parts included).
+
+        An unreadable per-run record counts as missing: the run runs again.
+        """
+        return compaction.statuses(self.root)
+
+    def compact(self, final: bool = True) -> compaction.CompactionResult | None:
+        """Move the runs in per-run files into part sets (:mod:`village_sim.sweep.compact`).
+
+        Args:
+            final: The end of a sweep: compact whatever is left if the sweep has parts already
+                or holds a part's worth; a sweep smaller than one part keeps its files. With
+                ``False`` (during a sweep), only when a part's worth has accumulated.
+
+        Returns:
+            What was done, or ``None`` if nothing was due.
+        """
+        if self._pending is None:
+            self._pending = self._count_pending()
+        runs, size = self._pending
+        full = runs >= self.runs_per_part or size >= self.bytes_per_part
+        started = final and runs > 0 and (self.root / PARTS / RECORDS).is_dir()
+        if not (full or started):
+            return None
+        result = compaction.compact(self.root, self.runs_per_part, self.bytes_per_part)
+        self._pending = self._count_pending()
+        return result
+
+    def _count_pending(self) -> tuple[int, int]:
+        runs = size = 0
+        for folder in (self.records, *(self.root / k for k in compaction.table_kinds(
+                self.root))):
+            for path in folder.glob("*") if folder.is_dir() else ():
+                runs += folder == self.records and path.suffix == ".json"
+                size += path.stat().st_size
+        return runs, size
 
     def commit(self, task: RunTask, result: RunResult, parameters: Mapping[str, Any]) -> None:
         """Store one finished run: series, then panel, then the record (the commit mark).
@@ -340,6 +395,13 @@ class SweepStore:
             "parameters": {k: v for k, v in parameters.items() if k != "regime"},
         }
         _write_json(self.records / f"{task.run_id}.json", record)
+        if self._pending is None:
+            self._pending = self._count_pending()
+        else:
+            written = (len(result.series or b"") + len(result.panel or b"")
+                       + (self.records / f"{task.run_id}.json").stat().st_size)
+            self._pending = (self._pending[0] + 1, self._pending[1] + written)
+        self.compact(final=False)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -368,16 +430,19 @@ def run_table_schema() -> pa.Schema:
 
 
 def _record_batches(root: Path, batch: int) -> Iterator[pa.Table]:
-    """The run records, sorted by run id, as Arrow tables of at most ``batch`` rows."""
+    """The run records, sorted by run id, as Arrow tables of at most ``batch`` rows.
+
+    Per-run records and compacted ones alike, each run once (streamed).
+    """
     import pyarrow as pa
 
     schema = run_table_schema()
     names = set(schema.names)
     rows: list[dict[str, Any]] = []
-    for path in sorted((root / RECORDS).glob("*.json")):
+    for _, text in compaction.iter_records(root):
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            record = json.loads(text)
+        except json.JSONDecodeError:
             continue
         flat = {**record.pop("parameters", {}), **record}
         rows.append({k: v for k, v in flat.items() if k in names})
@@ -429,8 +494,33 @@ def run_table(root: str | Path, write: bool = True) -> pd.DataFrame:
     return table.to_pandas()
 
 
+def load_table(root: str | Path, kind: str, ok_only: bool = True) -> pd.DataFrame | None:
+    """One per-run table kind of every stored run (``runs``, ``panels``, ...), each run once.
+
+    Per-run files and compacted parts alike (:func:`village_sim.sweep.compact.read_kind`).
+
+    Args:
+        root: The sweep directory.
+        kind: The table kind: its folder's name.
+        ok_only: Keep only runs whose record says ``ok``; ``False``: every committed run and
+            the files of runs killed before their record.
+
+    Returns:
+        The rows sorted by run id (a run's rows in their stored order), or ``None`` if there
+        are none.
+    """
+    runs = None
+    if ok_only:
+        runs = {rid for rid, status in compaction.statuses(root).items() if status == "ok"}
+    table = compaction.read_kind(root, kind, runs, uncommitted=not ok_only)
+    if table is None:
+        return None
+    frame = table.to_pandas()
+    return frame.sort_values("run_id", kind="stable").reset_index(drop=True)
+
+
 def load_timeseries(root: str | Path, ok_only: bool = True) -> pd.DataFrame:
-    """Read the time-series dataset (``DIR/runs``) into one DataFrame.
+    """Read the time series of the stored runs (``DIR/runs`` and ``DIR/parts/runs``).
 
     Args:
         root: The sweep directory.
@@ -441,28 +531,36 @@ def load_timeseries(root: str | Path, ok_only: bool = True) -> pd.DataFrame:
         Columns ``run_id, regime, replicate, seed, step`` and the spec's metrics, sorted by
         (run_id, step).
     """
-    import pyarrow.dataset as ds
-
-    store = SweepStore(root)
-    files = sorted(store.runs.glob("*.parquet"))
-    if ok_only:
-        statuses = store.statuses()
-        files = [f for f in files if statuses.get(f.stem) == "ok"]
-    if not files:
+    frame = load_table(root, RUNS, ok_only)
+    if frame is None:
         _, spec = SweepStore.existing(root)
         from village_sim.sweep.runner import series_schema
 
         return series_schema(spec.metrics).empty_table().to_pandas()
-    table = ds.dataset([str(f) for f in files], format="parquet").to_table()
-    frame = table.to_pandas()
     return frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
 
 
 def load_panels(root: str | Path) -> pd.DataFrame:
-    """Read the household panels (``DIR/panels``) of the runs that have one."""
+    """Read the household panels (``DIR/panels``, ``DIR/parts/panels``) of the runs with one."""
     import pandas as pd
 
-    files = sorted((Path(root) / PANELS).glob("*.parquet"))
-    if not files:
-        return pd.DataFrame()
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    frame = load_table(root, PANELS, ok_only=False)
+    return pd.DataFrame() if frame is None else frame
+
+
+def compact_sweep(root: str | Path,
+                  runs_per_part: int = compaction.RUNS_PER_PART) -> compaction.CompactionResult:
+    """Compact an existing sweep directory in place (``village-sim sweep compact DIR``).
+
+    Every run in per-run files moves into part sets, whatever the sweep's size; idempotent,
+    safe to interrupt and run again, and to run while the sweep runs, where the file system
+    has ``flock`` (:func:`village_sim.sweep.compact.compact`).
+
+    Raises:
+        SweepDirError: if ``root`` holds no sweep.
+    """
+    store = SweepStore(root)
+    if not (store.root / MANIFEST).is_file():
+        raise SweepDirError("error.compact_no_sweep", folder=str(store.root), manifest=MANIFEST)
+    return compaction.compact(store.root, runs_per_part, SweepStore.bytes_per_part,
+                              count_files=True)
