@@ -715,7 +715,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "run (runs/, panels/, records/, ...) into Parquet part sets of at most N "
                     "runs, and remove the files they replace (docs/sweeps.md, \"Compaction\"). "
                     "Readers, reports and resume see the same runs before and after. Safe to "
-                    "interrupt and to run again. Not while a sweep writes DIR.")
+                    "interrupt and to run again, and while the sweep runs (compactions take "
+                    "turns) where the file system has flock.")
     sc.add_argument("dir", metavar="DIR", help="the --out directory of a sweep")
     sc.add_argument("--runs-per-part", metavar="N", type=int_at_least(1, "phrase.runs"),
                     default=2000, help="at most N runs (and 64 MiB) per part set. Default: 2000.")

@@ -662,8 +662,9 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
         failed = failed.assign(error=failed["error"].map(
             lambda e: (str(e).strip().splitlines() or [""])[-1]))
         doc.h(2, "Failed runs")
-        doc.p(f"{n_failed} runs failed; tracebacks in `run_table.parquet` and "
-              "`records/<run_id>.json`. They are left out of every statistic below.")
+        doc.p(f"{n_failed} runs failed; tracebacks in `run_table.parquet` (and in "
+              "`records/<run_id>.json` until compacted). They are left out of every statistic "
+              "below.")
         doc.table(failed.head(20))
 
     doc.h(2, "Overview (averaged over design points)")
@@ -745,8 +746,9 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
     doc.h(2, "Files")
     doc.p(f"Tables: {', '.join(f'`{REPORT_DIR}/{p.name}`' for p in files.tables)} (the last "
           "one says what every column of the others means, with units); runs: "
-          "`run_table.parquet` (one row per run), `runs/` (time series, a Parquet dataset), "
-          "`plan.parquet`, `design.parquet`.")
+          "`run_table.parquet` (one row per run), `runs/` and `parts/runs/` (time series, "
+          "one file per run until compacted into part sets: read them with "
+          "`village_sim.sweep.load_timeseries`), `plan.parquet`, `design.parquet`.")
 
     md = write_text(doc.markdown(), dest / "report.md")
     page = write_text(doc.html(f"Sweep report: {spec.name}"), dest / "report.html")
