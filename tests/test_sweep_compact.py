@@ -201,6 +201,7 @@ def test_a_new_table_kind_is_compacted_with_no_new_code(old_sweep) -> None:
 
 
 # ---------------------------------------------------------------------------- interrupted
+@pytest.mark.slow
 def test_an_interrupt_at_every_write_point_of_compaction_loses_nothing(
         old_sweep, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec, template, before = old_sweep
@@ -238,6 +239,7 @@ compact_sweep(sys.argv[1], runs_per_part=8)
 """
 
 
+@pytest.mark.slow
 def test_sigkill_during_compaction_then_compacting_again_loses_nothing(
         old_sweep, tmp_path: Path) -> None:
     spec, template, before = old_sweep
@@ -254,6 +256,7 @@ def test_sigkill_during_compaction_then_compacting_again_loses_nothing(
         assert_same(contents(out), before)
 
 
+@pytest.mark.slow
 def test_a_sweep_interrupted_while_it_compacts_resumes_exactly(
         old_sweep, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec, _, reference = old_sweep
