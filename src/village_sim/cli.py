@@ -384,15 +384,30 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from village_sim.sweep.store import SweepDirError
 
     engine = args.engine or "dask"
+    cluster = None
     try:
-        make_engine(engine, args.workers, args.scheduler, args.max_in_flight,
-                    args.connect_timeout)
+        if args.cluster_config is not None:
+            from village_sim.sweep.cluster import load_cluster_config
+
+            if engine != "slurm":
+                raise Refusal("error.cluster_needs_slurm")
+            cluster = load_cluster_config(args.cluster_config)
+        if engine != "slurm" or cluster is not None:  # else the spec's [cluster], once read
+            make_engine(engine, args.workers, args.scheduler, args.max_in_flight,
+                        args.connect_timeout, cluster)
     except ValueError as err:
         raise InputError(err) from None
     try:
         spec = load_spec(args.spec)
     except SpecError as err:
         raise InputError(err) from None
+    if engine == "slurm" and not args.dry_run:
+        cluster = cluster or spec.cluster
+        try:
+            make_engine(engine, args.workers, args.scheduler, args.max_in_flight,
+                        args.connect_timeout, cluster)
+        except ValueError as err:
+            raise InputError(err) from None
     if args.dry_run:
         from village_sim.sweep.design import count_runs, design_points
 
@@ -409,7 +424,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                             scheduler=args.scheduler, max_in_flight=args.max_in_flight,
                             retry_failed=args.retry_failed, runs_per_task=args.runs_per_task,
                             progress=False if args.quiet else (True if args.progress else None),
-                            connect_timeout=args.connect_timeout)
+                            connect_timeout=args.connect_timeout, cluster=cluster)
     except (SweepDirError, ConnectionError) as err:
         raise InputError(err) from None
     if summary.interrupted:  # Ctrl-C: one line, nothing else (no worker tracebacks either)
@@ -674,9 +689,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", metavar="DIR", required=True,
                    help="sweep directory: created, or reopened to resume the same spec (a "
                         "different spec is refused). Required.")
-    s.add_argument("--engine", choices=("serial", "processes", "dask"), default=None,
+    s.add_argument("--engine", choices=("serial", "processes", "dask", "slurm"), default=None,
                    help="serial: this process; processes: a local process pool; dask: Dask "
-                        "distributed, a LocalCluster or --scheduler. Default: dask.")
+                        "distributed, a LocalCluster or --scheduler; slurm: Dask workers in "
+                        "SLURM jobs (dask-jobqueue), as the spec's [cluster] table or "
+                        "--cluster-config says (docs/cluster.md). Default: dask.")
+    s.add_argument("--cluster-config", metavar="FILE", default=None,
+                   help="a TOML file of SLURM cluster settings (queue, cores, memory, "
+                        "walltime, lifetime, minimum_jobs, maximum_jobs ...; docs/cluster.md) "
+                        "for --engine slurm, used instead of the spec's [cluster] table.")
     s.add_argument("--workers", metavar="N", type=int_at_least(1, "phrase.workers"), default=None,
                    help="worker processes for processes and the Dask LocalCluster (one thread "
                         "each). Default: the number of CPUs.")

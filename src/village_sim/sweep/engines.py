@@ -23,6 +23,8 @@ resumed sweep.
 * ``dask``: ``distributed.LocalCluster(n_workers=N, threads_per_worker=1, processes=True)``, or
   ``distributed.Client(ADDRESS)`` for an existing scheduler (a SLURM cluster from
   dask-jobqueue, ``dask scheduler`` + ``dask worker`` by hand; docs/cluster.md).
+* ``slurm``: ``dask``'s engine on a dask-jobqueue ``SLURMCluster`` it starts and stops
+  (:class:`village_sim.sweep.cluster.SlurmEngine`, from a ``[cluster]`` table).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from village_sim.outputs import raise_swallowed_interrupt
 from village_sim.params import resolve_parameters
@@ -51,6 +53,9 @@ from village_sim.sweep.runner import RunResult, RunTask, execute_chunk, execute_
 from village_sim.sweep.spec import SweepSpec
 from village_sim.sweep.store import SweepStore, package_version, write_run_table
 from village_sim.sweep.threads import pin_blas_threads, pinned_environ, process_initializer
+
+if TYPE_CHECKING:
+    from village_sim.sweep.cluster import ClusterConfig
 
 __all__ = [
     "AUTO",
@@ -66,7 +71,7 @@ __all__ = [
     "run_sweep",
 ]
 
-ENGINES = ("serial", "processes", "dask")
+ENGINES = ("serial", "processes", "dask", "slurm")
 
 LOST_ABORT = 5
 """Stop a sweep once this many runs were lost (engine errors) before any run came back."""
@@ -460,8 +465,11 @@ def _connect(scheduler: str, timeout: float) -> Any:
 
 def make_engine(engine: str, workers: int | None = None, scheduler: str | None = None,
                 max_in_flight: int | None = None, connect_timeout: float = 10.0,
+                cluster: ClusterConfig | None = None,
                 ) -> SerialEngine | ProcessEngine | DaskEngine:
-    """Build an engine by name (``serial``, ``processes``, ``dask``).
+    """Build an engine by name (``serial``, ``processes``, ``dask``, ``slurm``).
+
+    ``cluster`` (for ``slurm`` only, which needs it) is the SLURM cluster to start.
 
     Raises:
         ValueError: for an unknown engine, a bad worker count, or ``scheduler`` without dask.
@@ -470,6 +478,8 @@ def make_engine(engine: str, workers: int | None = None, scheduler: str | None =
         raise ValueError(f"--engine: got {engine!r}; allowed: {', '.join(ENGINES)}")
     if scheduler and engine != "dask":
         raise Refusal("error.scheduler_needs_dask")
+    if cluster is not None and engine != "slurm":
+        raise Refusal("error.cluster_needs_slurm")
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
         raise ValueError(f"--workers: got {n}; allowed: an integer >= 1")
@@ -481,6 +491,12 @@ def make_engine(engine: str, workers: int | None = None, scheduler: str | None =
         return ProcessEngine(n, max_in_flight)
     if not connect_timeout > 0:
         raise ValueError(f"--connect-timeout: got {connect_timeout}; allowed: seconds > 0")
+    if engine == "slurm":
+        from village_sim.sweep.cluster import SlurmEngine
+
+        if cluster is None:
+            raise Refusal("error.cluster_missing")
+        return SlurmEngine(cluster, max_in_flight, connect_timeout)
     if scheduler and scheduler.endswith(".json") and not Path(scheduler).is_file():
         # Dask would wait for the file to appear, for ever
         raise Refusal("error.scheduler_file_missing", at="--scheduler", file=scheduler)
@@ -612,6 +628,7 @@ def run_sweep(
     retry_failed: bool = False,
     progress: bool | None = None,
     connect_timeout: float = 10.0,
+    cluster: ClusterConfig | None = None,
     runs_per_task: int | str = AUTO,
 ) -> SweepSummary:
     """Run (or resume) a sweep into ``out``.
@@ -629,6 +646,7 @@ def run_sweep(
         retry_failed: Run again the runs stored as failed.
         progress: tqdm progress bar with ETA: True always, False never, None on a terminal.
         connect_timeout: Seconds to wait for an existing Dask scheduler.
+        cluster: The SLURM cluster of ``engine="slurm"`` (default: the spec's ``[cluster]``).
         runs_per_task: Runs per task of the parallel engines: an integer >= 1, or ``"auto"``
             (about :data:`TASK_SECONDS` per task, from the measured run time; :class:`Chunker`).
             Results are the same whatever the value.
@@ -643,7 +661,9 @@ def run_sweep(
     """
     pin_blas_threads()
     runs_per_task = check_runs_per_task(runs_per_task)
-    runner = make_engine(engine, workers, scheduler, max_in_flight, connect_timeout)
+    if engine == "slurm" and cluster is None:
+        cluster = spec.cluster
+    runner = make_engine(engine, workers, scheduler, max_in_flight, connect_timeout, cluster)
     SweepStore.check(out, spec)  # another spec, or a folder of other things: refused, unwritten
     design = design_points(spec)
     summary = SweepSummary(name=spec.name, out=Path(out), spec_hash=spec.spec_hash)

@@ -23,10 +23,13 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from village_sim.params import PARAM_BY_NAME, REGIMES, Param, load_overrides
 from village_sim.refusal import Allowed, Phrase, Refusal, did_you_mean
+
+if TYPE_CHECKING:
+    from village_sim.sweep.cluster import ClusterConfig
 
 __all__ = [
     "DEFAULT_RUN_FUNCTION",
@@ -51,7 +54,7 @@ DEFAULT_RUN_FUNCTION = "village_sim.sweep.runner:run_village"
 
 TOP_KEYS = (
     "name", "description", "params", "base", "regimes", "parameters", "design", "replicates",
-    "root_seed", "steps", "record_every", "metrics", "panel_every", "run_function",
+    "root_seed", "steps", "record_every", "metrics", "panel_every", "run_function", "cluster",
 )
 DESIGN_KEYS = ("kind", "samples", "second_order", "levels")
 AXIS_KEYS = ("values", "low", "high")
@@ -145,6 +148,8 @@ class SweepSpec:
         source: Where the spec came from (for messages).
         text: The spec file's text, copied into the sweep directory.
         params_file: The ``params`` path as written in the spec, or ``None``.
+        cluster: The ``[cluster]`` table for ``--engine slurm`` (docs/cluster.md), or ``None``;
+            where the runs run, not what they give, so not part of the hash.
     """
 
     name: str
@@ -166,6 +171,7 @@ class SweepSpec:
     source: str = "<spec>"
     text: str = field(default="", repr=False)
     params_file: str | None = None
+    cluster: ClusterConfig | None = field(default=None, repr=False)
 
     @property
     def axis_names(self) -> tuple[str, ...]:
@@ -442,12 +448,22 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
     except ValueError as err:
         raise check.within("", err) from None
 
+    cluster = None
+    if "cluster" in data:
+        from village_sim.sweep.cluster import parse_cluster_config
+
+        try:
+            cluster = parse_cluster_config(data["cluster"], source=f"{source}: cluster")
+        except ValueError as err:
+            raise SpecError(err) from None
+
     spec = SweepSpec(
         name=name.strip(), description=description, base=base, regimes=tuple(regimes),
         axes=tuple(axes), design=design, samples=samples, second_order=second_order,
         levels=levels, replicates=replicates, root_seed=root_seed, steps=steps,
         record_every=record_every, metrics=metrics, panel_every=panel_every,
         run_function=run_function, source=source, text=text, params_file=params_file,
+        cluster=cluster,
     )
     from village_sim.sweep.design import design_points
 
