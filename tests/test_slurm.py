@@ -231,6 +231,24 @@ def test_cluster_config_file_and_refusals_on_the_command_line(tmp_path: Path) ->
     assert not Path(out).exists()  # refused before anything is written
 
 
+@pytest.mark.parametrize("lang, words", [
+    ("zh", ["--engine slurm 需要集群描述", "walltime: “1h”不可用"]),
+    ("vi", ["--engine slurm cần mô tả cụm máy", "walltime: “1h” không được phép"]),
+])
+def test_cluster_refusals_in_the_reader_s_language(tmp_path: Path, lang: str, words: list[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VILLAGE_SIM_LANG", lang)
+    spec = write_spec(tmp_path / "s.toml")
+    config = tmp_path / "cluster.toml"
+    config.write_text('cores = 1\nmemory = "1GB"\nwalltime = "1h"\n', encoding="utf-8")
+    out = str(tmp_path / "out")
+    _, _, missing = run_cli(["sweep", str(spec), "--out", out, "--engine", "slurm"])
+    _, _, bad = run_cli(["sweep", str(spec), "--out", out, "--engine", "slurm",
+                         "--cluster-config", str(config)])
+    assert words[0] in missing, missing
+    assert words[1] in bad, bad
+
+
 # ---------------------------------------------------------------------------- on SLURM
 @pytest.mark.slow
 def test_sweep_on_slurm_equals_the_serial_sweep(tmp_path: Path, on_slurm: LocalSlurm) -> None:
@@ -336,19 +354,46 @@ def test_kill_9_of_the_client_empties_the_queue_then_resume_on_slurm(
 @pytest.mark.slow
 def test_workers_retire_at_their_lifetime_and_are_replaced(
         tmp_path: Path, on_slurm: LocalSlurm, monkeypatch: pytest.MonkeyPatch) -> None:
-    # one job at a time, its worker retiring after 8 s (give or take 1 s) of a sweep of at
-    # least 32 x 0.4 s of runs: at least one replacement. A retiring worker gives back the task
-    # it runs (its runs are run again by the next), so a lifetime must be well above a task's
-    # seconds (a few, --runs-per-task auto).
-    monkeypatch.setenv("VILLAGE_SIM_TEST_DELAY", "0.4")
-    spec_path = slurm_spec(tmp_path / "s.toml", tmp_path, replicates=8,
+    # one job at a time, its worker retiring after 20 s (give or take 1 s) of a sweep of more
+    # than 48 x 0.5 s of runs: at least one replacement (a new worker's start-up, a few seconds
+    # here, is paid again by each generation, hence a lifetime well above it). A retiring
+    # worker gives back the task it runs (its runs are run again by the next): one run per
+    # task here, so that little is run twice (with --runs-per-task auto a task holds a few
+    # seconds of runs).
+    monkeypatch.setenv("VILLAGE_SIM_TEST_DELAY", "0.5")
+    spec_path = slurm_spec(tmp_path / "s.toml", tmp_path, replicates=12,
                            extra='run_function = "sweep_plugins:slow_village"',
-                           cluster={"lifetime": "8s", "lifetime_stagger": "1s",
+                           cluster={"lifetime": "20s", "lifetime_stagger": "1s",
                                     "walltime": "00:05:00", "minimum_jobs": 1,
                                     "maximum_jobs": 1})
     summary = run_sweep(load_spec(spec_path), tmp_path / "out", engine="slurm",
-                        progress=False)
+                        runs_per_task=1, progress=False)
     assert summary.exit_code == 0, summary.line()
-    table = assert_every_run_once(tmp_path / "out", 32)
+    table = assert_every_run_once(tmp_path / "out", 48)
     # more than the one worker: the retired worker was replaced
     assert table["worker"].nunique() > 1, table["worker"].value_counts()
+
+
+@pytest.mark.slow
+def test_a_job_that_ends_before_its_worker_connects_is_replaced(
+        tmp_path: Path, on_slurm: LocalSlurm) -> None:
+    # the first job's script fails before its worker starts; dask-jobqueue alone would wait
+    # for that worker for ever (it hears of a job's end only from its workers)
+    marker = tmp_path / "first-job-failed"
+    spec_path = write_spec(tmp_path / "s.toml", replicates=1)
+    config = tmp_path / "cluster.toml"
+    config.write_text(
+        cluster_table(tmp_path, minimum_jobs=1, maximum_jobs=1)
+        + f'job_script_prologue = ["if [ ! -e {marker} ]; then touch {marker}; exit 1; fi"]\n',
+        encoding="utf-8")
+    proc = _client(spec_path, tmp_path / "out", config)
+    try:
+        stdout, stderr = proc.communicate(timeout=150)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr.decode()
+    assert marker.exists()
+    assert "Stored: 4 ok, 0 failed, 0 missing." in stdout.decode()
+    assert_every_run_once(tmp_path / "out", 4)

@@ -20,11 +20,21 @@ Two choices protect a long sweep against the batch system (dask-jobqueue's docum
 * the job count is kept by ``cluster.adapt(minimum_jobs, maximum_jobs)``, not
   ``cluster.scale``: after a job ends (lifetime, ``scancel``, a node failure) only the adaptive
   loop submits a replacement.
+
+dask-jobqueue learns that a job ended only from its workers leaving the scheduler, so a job
+that ends before its worker ever connected (a failing job script, a ``scancel`` while pending,
+a node lost at start-up) would be counted as starting for ever, never replaced, and a sweep
+with no other worker would wait for ever. :class:`SlurmEngine` watches ``squeue`` for such
+jobs (every :data:`JOB_CHECK_SECONDS`) and has them replaced.
 """
 
 from __future__ import annotations
 
+import contextlib
+import getpass
 import re
+import subprocess
+import threading
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -350,6 +360,23 @@ def start_slurm_cluster(config: ClusterConfig) -> Any:
     return cluster
 
 
+JOB_CHECK_SECONDS = 10.0
+"""How often :class:`SlurmEngine` looks in ``squeue`` for jobs that ended before connecting."""
+
+
+def queued_job_ids() -> set[str] | None:
+    """Ids of this user's jobs in the SLURM queue (pending or running), or None if unknown."""
+    try:
+        done = subprocess.run(["squeue", "--noheader", "--format=%i", "--user",
+                               getpass.getuser()], capture_output=True, text=True, timeout=30,
+                              check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode:
+        return None
+    return {line.strip() for line in done.stdout.splitlines() if line.strip()}
+
+
 class SlurmEngine(DaskEngine):
     """The Dask engine on a ``SLURMCluster`` that this engine starts and stops.
 
@@ -368,6 +395,9 @@ class SlurmEngine(DaskEngine):
                          connect_timeout)
         self.config = config
         self.slurm: Any = None
+        self._connected_jobs: set[str] = set()
+        self._stop_watch = threading.Event()
+        self._watch: threading.Thread | None = None
 
     def __enter__(self) -> SlurmEngine:
         self.slurm = start_slurm_cluster(self.config)
@@ -378,11 +408,55 @@ class SlurmEngine(DaskEngine):
             self.slurm.close()
             raise
         self.description = f"slurm ({self.config.describe()})"
+        self._watch = threading.Thread(target=self._watch_jobs, name="village-sim squeue",
+                                       daemon=True)
+        self._watch.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop_watch.set()
         try:
             super().__exit__(*exc)
         finally:
+            if self._watch is not None:
+                self._watch.join(timeout=JOB_CHECK_SECONDS)
             if self.slurm is not None:
                 self.slurm.close()  # cancels the jobs (scancel)
+
+    def _watch_jobs(self) -> None:
+        while not self._stop_watch.wait(JOB_CHECK_SECONDS):
+            with contextlib.suppress(Exception):  # a check that fails is tried again later
+                self.replace_jobs_that_never_connected()
+
+    def replace_jobs_that_never_connected(self) -> list[str]:
+        """Have the cluster resubmit the jobs that left the queue before a worker connected.
+
+        A job whose worker connected is left alone: when it ends, its workers leave the
+        scheduler and Dask replaces it (``distributed.deploy.lost-worker-timeout`` later).
+
+        Returns:
+            The names (in the cluster) of the jobs replaced.
+        """
+        cluster = self.slurm
+        workers = {str(info.get("name")) for info in
+                   cluster.scheduler_info.get("workers", {}).values()}
+        jobs = {name: getattr(job, "job_id", None) for name, job in list(cluster.workers.items())}
+        for name, job_id in jobs.items():
+            if job_id and any(w == str(name) or w.startswith(f"{name}-") for w in workers):
+                self._connected_jobs.add(job_id)
+        candidates = {name: job_id for name, job_id in jobs.items()
+                      if job_id and job_id not in self._connected_jobs}
+        if not candidates:
+            return []
+        queued = queued_job_ids()
+        if queued is None:
+            return []  # squeue did not answer: nothing is known, nothing is changed
+        ended = [name for name, job_id in candidates.items() if job_id not in queued]
+        if ended:
+            cluster.sync(self._resubmit, ended)
+        return ended
+
+    async def _resubmit(self, names: list[str]) -> None:
+        for name in names:
+            self.slurm.workers.pop(name, None)  # still planned: _correct_state starts it again
+        await self.slurm._correct_state()
