@@ -331,7 +331,11 @@ class DaskEngine:
                                   **QUIET_CLUSTER}), sigint_ignored_by_children():
                 self.cluster = LocalCluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None, silence_logs=logging.ERROR,
+                    # workers log nothing below CRITICAL: their errors come back as the
+                    # runs' results (or as lost runs), and on Ctrl-C a worker whose scheduler
+                    # closed first would print a heartbeat traceback over the one-line
+                    # message (seen on a loaded 2-core CI machine)
+                    dashboard_address=None, silence_logs=logging.CRITICAL,
                     # no dashboard; the scheduler's small HTTP server (health checks) on a
                     # free port rather than 8787, which another cluster may hold
                     scheduler_kwargs={"dashboard_address": ":0"},
