@@ -10,6 +10,8 @@ import os
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from village_sim.sweep.runner import RunOutput, RunTask, run_village
 
 FAILING_REPLICATE = 1
@@ -48,3 +50,27 @@ def write_spec(path: Path, *, name: str = "tiny", replicates: int = 2, steps: in
         encoding="utf-8",
     )
     return path
+
+
+def comparable(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The time series and the run table, sorted, without timing/environment columns."""
+    from village_sim.sweep.store import ENVIRONMENT_COLUMNS, load_timeseries, run_table
+
+    series = load_timeseries(out).sort_values(["run_id", "step"]).reset_index(drop=True)
+    table = run_table(out, write=False).drop(columns=list(ENVIRONMENT_COLUMNS))
+    return series, table.sort_values("run_id").reset_index(drop=True)
+
+
+def assert_same_as_uninterrupted(out: Path, tmp_path: Path) -> None:
+    """``out`` holds what an uninterrupted serial sweep of the same 18 runs holds (6 replicates
+    x 3 favouritism levels, the real run function: a run function is not part of a run's
+    identity, so a slowed-down sweep compares with a plain one)."""
+    from village_sim.sweep.engines import run_sweep
+    from village_sim.sweep.spec import load_spec
+
+    plain = write_spec(tmp_path / "plain.toml", replicates=6,
+                       parameters="favoritism = [0.2, 0.5, 0.8]")
+    run_sweep(load_spec(plain), tmp_path / "reference", engine="serial", progress=False)
+    for a, b in zip(comparable(out), comparable(tmp_path / "reference"), strict=True):
+        pd.testing.assert_frame_equal(a.drop(columns=["spec_hash"], errors="ignore"),
+                                      b.drop(columns=["spec_hash"], errors="ignore"))

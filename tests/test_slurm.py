@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from slurm_cluster import LocalSlurm, slurm_fixture  # noqa: F401 - the fixture "slurm"
-from sweep_plugins import write_spec
+from sweep_plugins import assert_same_as_uninterrupted, comparable, write_spec
 from village_sim.cli import main
 from village_sim.refusal import Refusal
 from village_sim.sweep.cluster import (
@@ -35,7 +35,7 @@ from village_sim.sweep.cluster import (
 )
 from village_sim.sweep.engines import run_sweep
 from village_sim.sweep.spec import SpecError, load_spec
-from village_sim.sweep.store import ENVIRONMENT_COLUMNS, load_timeseries, run_table
+from village_sim.sweep.store import load_timeseries, run_table
 
 TESTS_DIR = Path(__file__).resolve().parent
 
@@ -45,13 +45,6 @@ def run_cli(args: list[str]) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(args)
     return code, out.getvalue(), err.getvalue()
-
-
-def comparable(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The time series and the run table, sorted, without timing/environment columns."""
-    series = load_timeseries(out).sort_values(["run_id", "step"]).reset_index(drop=True)
-    table = run_table(out, write=False).drop(columns=list(ENVIRONMENT_COLUMNS))
-    return series, table.sort_values("run_id").reset_index(drop=True)
 
 
 def cluster_table(tmp_path: Path, **overrides: object) -> str:
@@ -343,12 +336,7 @@ def test_kill_9_of_the_client_empties_the_queue_then_resume_on_slurm(
     assert summary.ok == planned - stored_before
     assert_every_run_once(out, planned)
     # the same as an uninterrupted serial sweep of the same runs
-    plain = write_spec(tmp_path / "plain.toml", replicates=6,
-                       parameters="favoritism = [0.2, 0.5, 0.8]")
-    run_sweep(load_spec(plain), tmp_path / "reference", engine="serial", progress=False)
-    for a, b in zip(comparable(out), comparable(tmp_path / "reference"), strict=True):
-        pd.testing.assert_frame_equal(a.drop(columns=["spec_hash"], errors="ignore"),
-                                      b.drop(columns=["spec_hash"], errors="ignore"))
+    assert_same_as_uninterrupted(out, tmp_path)
 
 
 @pytest.mark.slow

@@ -23,13 +23,12 @@ import pandas as pd
 import pytest
 
 import sweep_plugins
-from sweep_plugins import write_spec
+from sweep_plugins import assert_same_as_uninterrupted, comparable, write_spec
 from village_sim import experiment
 from village_sim.cli import main
 from village_sim.sweep.engines import run_sweep
 from village_sim.sweep.spec import load_spec
 from village_sim.sweep.store import (
-    ENVIRONMENT_COLUMNS,
     SweepDirError,
     load_panels,
     load_timeseries,
@@ -58,13 +57,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def comparable(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The time series and the run table, sorted, without timing/environment columns."""
-    series = load_timeseries(out).sort_values(["run_id", "step"]).reset_index(drop=True)
-    table = run_table(out, write=False).drop(columns=list(ENVIRONMENT_COLUMNS))
-    return series, table.sort_values("run_id").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------- a real cluster
@@ -209,12 +201,7 @@ def test_kill_the_client_mid_sweep_then_resume(tmp_path: Path, scheduler: str) -
     assert series.groupby("run_id").size().eq(14).all()
     # nothing lost or corrupted: the same as an uninterrupted serial sweep of the same runs
     # (without the slow-down; the run function is not part of a run's identity)
-    plain = write_spec(tmp_path / "plain.toml", replicates=6,
-                       parameters="favoritism = [0.2, 0.5, 0.8]")
-    run_sweep(load_spec(plain), tmp_path / "reference", engine="serial", progress=False)
-    for a, b in zip(comparable(out), comparable(tmp_path / "reference"), strict=True):
-        pd.testing.assert_frame_equal(a.drop(columns=["spec_hash"], errors="ignore"),
-                                      b.drop(columns=["spec_hash"], errors="ignore"))
+    assert_same_as_uninterrupted(out, tmp_path)
 
 
 def test_rerun_runs_only_missing_runs_and_other_specs_are_refused(tmp_path: Path) -> None:
