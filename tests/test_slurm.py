@@ -27,7 +27,9 @@ from sweep_plugins import assert_same_as_uninterrupted, comparable, write_spec
 from village_sim.cli import main
 from village_sim.refusal import Refusal
 from village_sim.sweep.cluster import (
+    WORKER_PRELOAD,
     ClusterConfig,
+    SlurmEngine,
     cluster_kwargs,
     load_cluster_config,
     parse_cluster_config,
@@ -123,7 +125,8 @@ def test_a_full_table_becomes_slurmcluster_arguments(tmp_path: Path) -> None:
     assert config.workers == (32, 640)
     assert config.describe() == "SLURMCluster, 1-20 jobs x 32 workers x 1 thread"
     kwargs = cluster_kwargs(config)
-    assert kwargs["worker_extra_args"] == ["--lifetime", "230m", "--lifetime-stagger", "4m"]
+    assert kwargs["worker_extra_args"] == ["--preload-nanny", WORKER_PRELOAD, "--lifetime",
+                                           "230m", "--lifetime-stagger", "4m"]
     assert kwargs["queue"] == "normal" and kwargs["account"] == "my_project"
     assert kwargs["death_timeout"] == 120.0 and kwargs["interface"] == "ib0"
     # the job script dask-jobqueue writes from them (no SLURM needed)
@@ -134,14 +137,19 @@ def test_a_full_table_becomes_slurmcluster_arguments(tmp_path: Path) -> None:
     for line in ("#SBATCH -p normal", "#SBATCH -A my_project", "#SBATCH -n 1",
                  "#SBATCH --cpus-per-task=32", "#SBATCH -t 04:00:00", "#SBATCH --qos=long",
                  "source .venv/bin/activate", "--nworkers 32", "--nthreads 1",
-                 "--lifetime 230m --lifetime-stagger 4m", "--death-timeout 120"):
+                 "--lifetime 230m --lifetime-stagger 4m", "--death-timeout 120",
+                 f"--preload-nanny {WORKER_PRELOAD}",
+                 "export DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False"):
         assert line in script, (line, script)
+    # the engine's Dask settings come first, so that the table's own lines can override them
+    assert (script.index("export DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL=1s")
+            < script.index("source .venv/bin/activate"))
 
 
 def test_defaults_one_thread_per_worker_one_job() -> None:
     config = parse_cluster_config({"cores": 4, "memory": "8GB"})
     assert (config.processes, config.minimum_jobs, config.maximum_jobs) == (4, 1, 1)
-    assert cluster_kwargs(config)["worker_extra_args"] == []
+    assert cluster_kwargs(config)["worker_extra_args"] == ["--preload-nanny", WORKER_PRELOAD]
     assert config.describe() == "SLURMCluster, 1 jobs x 4 workers x 1 thread"
 
 
@@ -260,6 +268,27 @@ def test_sweep_on_slurm_equals_the_serial_sweep(tmp_path: Path, on_slurm: LocalS
     table = run_table(tmp_path / "slurm", write=False)
     assert set(table["blas_threads"]) == {"1"}
     wait_for(lambda: not on_slurm.jobs(), 30, "the worker jobs to end with the sweep")
+
+
+def test_slurm_workers_run_without_malloc_trimming_and_quiet(
+        tmp_path: Path, on_slurm: LocalSlurm) -> None:
+    # the environment of the local engine's workers (benchmarks/README.md, "Sweeps": Dask's
+    # MALLOC_TRIM_THRESHOLD_ was its extra CPU per run), given to each job's workers by the
+    # nanny preload and the job's DASK_* exports
+    import dask
+
+    def environment() -> tuple[str | None, str | None, object, object]:
+        return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"),
+                dask.config.get("distributed.worker.profile.enabled"),
+                dask.config.get("distributed.admin.tick.interval"))
+
+    path = tmp_path / "cluster.toml"
+    path.write_text(cluster_table(tmp_path, minimum_jobs=1, maximum_jobs=1), encoding="utf-8")
+    with SlurmEngine(load_cluster_config(path)) as engine:
+        engine.client.wait_for_workers(1, timeout=60)
+        seen = engine.client.run(environment)
+    assert seen and set(seen.values()) == {(None, "1", False, "1s")}, seen
+    wait_for(lambda: not on_slurm.jobs(), 30, "the worker job to end with the engine")
 
 
 @pytest.mark.slow

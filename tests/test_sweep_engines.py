@@ -62,7 +62,11 @@ def free_port() -> int:
 # ---------------------------------------------------------------------------- a real cluster
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Address of a Dask scheduler with two single-threaded workers, each its own process."""
+    """Address of a Dask scheduler with two single-threaded workers, each its own process.
+
+    ``worker-1`` is started as docs/cluster.md tells users to start their own workers (with
+    the nanny preload ``village_sim.sweep.dask_plugin``); ``worker-0`` as Dask's defaults have it.
+    """
     from distributed import Client
 
     workdir = tmp_path_factory.mktemp("dask")
@@ -83,9 +87,10 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         start(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
                "--no-dashboard"], "scheduler")
         for i in range(2):
+            preload = ["--preload-nanny", "village_sim.sweep.dask_plugin"] if i else []
             start(["distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "1",
                    "--no-dashboard", "--host", "127.0.0.1", "--name", f"worker-{i}",
-                   "--local-directory", str(workdir / f"w{i}")], f"worker-{i}")
+                   "--local-directory", str(workdir / f"w{i}"), *preload], f"worker-{i}")
         deadline = time.monotonic() + 120
         while True:  # the scheduler accepts connections once it is up
             try:
@@ -110,6 +115,30 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.wait(timeout=5)
         for log in logs:
             log.close()
+
+
+# ---------------------------------------------------------------------------- workers' environment
+def _worker_environment() -> tuple[str | None, str | None]:
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
+
+
+def test_the_nanny_preload_drops_dask_s_malloc_trimming(scheduler: str) -> None:
+    # Dask's default worker environment trims malloc at 64 KiB (the Dask engine's extra CPU per
+    # run, benchmarks/README.md "Sweeps"); a worker started with the preload runs without it
+    from distributed import Client
+
+    with Client(scheduler, timeout="10s") as client:
+        seen = {info["name"]: env for address, env in client.run(_worker_environment).items()
+                for info in [client.scheduler_info()["workers"][address]]}
+    assert seen == {"worker-0": ("65536", "1"), "worker-1": (None, "1")}, seen
+
+
+def test_the_local_dask_engine_s_workers_run_without_malloc_trimming() -> None:
+    from village_sim.sweep.engines import DaskEngine
+
+    with DaskEngine(workers=1) as engine:
+        seen = list(engine.client.run(_worker_environment).values())
+    assert seen == [(None, "1")], seen
 
 
 # ---------------------------------------------------------------------------- engines agree

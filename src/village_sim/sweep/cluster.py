@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import re
+import shlex
 import subprocess
 import threading
 import tomllib
@@ -42,13 +43,15 @@ from pathlib import Path
 from typing import Any
 
 from village_sim.refusal import Phrase, Refusal, did_you_mean
-from village_sim.sweep.engines import DaskEngine
+from village_sim.sweep.engines import QUIET_CLUSTER, DaskEngine
 
 __all__ = [
     "CLUSTER_KEYS",
     "ClusterConfig",
+    "WORKER_PRELOAD",
     "SlurmEngine",
     "cluster_kwargs",
+    "dask_config_exports",
     "load_cluster_config",
     "parse_cluster_config",
     "start_slurm_cluster",
@@ -313,9 +316,34 @@ def load_cluster_config(path: str | Path) -> ClusterConfig:
 
 
 # ---------------------------------------------------------------------------- the cluster
+WORKER_PRELOAD = "village_sim.sweep.dask_plugin"
+"""The nanny preload that gives each job's workers the engine's environment (no
+``MALLOC_TRIM_THRESHOLD_``, BLAS pinned): :func:`village_sim.sweep.dask_plugin.dask_setup`."""
+
+
+def dask_config_exports(settings: Mapping[str, Any]) -> list[str]:
+    """Shell lines that set Dask configuration ``settings`` in a job (``DASK_*`` variables).
+
+    ``{"distributed.admin.tick.interval": "1s"}`` gives
+    ``export DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL=1s``; Dask reads the variable when the
+    worker starts (hyphens become underscores, which Dask matches to the hyphenated key).
+    """
+    lines = []
+    for key, value in settings.items():
+        name = "DASK_" + "__".join(part.replace("-", "_").upper() for part in key.split("."))
+        lines.append(f"export {name}={shlex.quote(str(value))}")
+    return lines
+
+
 def cluster_kwargs(config: ClusterConfig) -> dict[str, Any]:
-    """The keyword arguments of ``dask_jobqueue.SLURMCluster`` for ``config``."""
-    worker_args: list[str] = []
+    """The keyword arguments of ``dask_jobqueue.SLURMCluster`` for ``config``.
+
+    Each job's workers run as the local Dask engine's do: the nanny preload
+    :data:`WORKER_PRELOAD` drops Dask's ``MALLOC_TRIM_THRESHOLD_`` and pins BLAS, and the
+    job exports :data:`~village_sim.sweep.engines.QUIET_CLUSTER` (before the table's own
+    ``job_script_prologue``, which can override it).
+    """
+    worker_args: list[str] = ["--preload-nanny", WORKER_PRELOAD]
     if config.lifetime:
         worker_args += ["--lifetime", config.lifetime]
         if config.lifetime_stagger:
@@ -326,7 +354,8 @@ def cluster_kwargs(config: ClusterConfig) -> dict[str, Any]:
         "memory": config.memory,
         "walltime": config.walltime,
         "job_extra_directives": list(config.job_extra_directives),
-        "job_script_prologue": list(config.job_script_prologue),
+        "job_script_prologue": [*dask_config_exports(QUIET_CLUSTER),
+                                *config.job_script_prologue],
         "worker_extra_args": worker_args,
         "death_timeout": config.death_timeout,
         "name": "village-sim",
@@ -400,7 +429,10 @@ class SlurmEngine(DaskEngine):
         self._watch: threading.Thread | None = None
 
     def __enter__(self) -> SlurmEngine:
-        self.slurm = start_slurm_cluster(self.config)
+        import dask
+
+        with dask.config.set(QUIET_CLUSTER):  # the scheduler, here in the client
+            self.slurm = start_slurm_cluster(self.config)
         self.scheduler = self.slurm.scheduler_address
         try:
             super().__enter__()
