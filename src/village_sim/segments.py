@@ -1,0 +1,176 @@
+"""Villages as contiguous segments of one array: sums, ranks and first-k within each village.
+
+The county engine (docs/county_engine.md) keeps every household of every village in one set of
+arrays, village after village; a mechanism acts on all villages at once through these segment
+operations instead of a Python loop over villages (DESIGN §11).
+
+Exactness, the rule the county engine is held to (docs/county_engine.md, D4 and D6):
+
+* element-wise work, gathers and broadcasts, counts, integer sums, minima and maxima, ranks and
+  first-k selections are **exactly** what each village's own array gives;
+* a floating-point sum of **one** segment is ``x.sum()`` (numpy's pairwise sum), bit for bit
+  the village's own; of several segments it is a sequential segmented sum
+  (``np.add.reduceat``), equal to each slice's ``.sum()`` to rounding (about 1e-15 relative per
+  term), not bit for bit.
+
+A selection (:meth:`Segments.first_k`) is the first ``k`` of each village in a *stable* sort
+by the keys (``np.lexsort`` order: last key primary, ties in index order, NaN last), which is
+what :func:`village_sim.mechanisms.register.lowest` and the visit policy's ``_first`` are
+defined to return for one village.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["Segments"]
+
+
+class Segments:
+    """Segment bounds of a stacked array: segment ``v`` is ``[offsets[v], offsets[v + 1])``.
+
+    Args:
+        sizes: The length of each segment (households of each village), in order; zero allowed.
+
+    Raises:
+        ValueError: for no segment, or a size that is negative or not an integer.
+    """
+
+    def __init__(self, sizes: Sequence[int] | np.ndarray):
+        raw = np.asarray(sizes)
+        if raw.ndim != 1 or raw.size == 0:
+            raise ValueError(f"parameter 'sizes': got {sizes!r}; allowed: a non-empty "
+                             "sequence of integers >= 0")
+        if raw.dtype.kind not in "iu" or (raw < 0).any():
+            raise ValueError(f"parameter 'sizes': got {sizes!r}; allowed: integers >= 0")
+        self.sizes = raw.astype(np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
+        self.village = np.repeat(np.arange(self.sizes.size, dtype=np.int64), self.sizes)
+        self._starts = self.offsets[:-1][self.sizes > 0]
+        self._nonempty = self.sizes > 0
+
+    @property
+    def n_segments(self) -> int:
+        """Number of segments (villages)."""
+        return int(self.sizes.size)
+
+    @property
+    def n(self) -> int:
+        """Total length (households of all villages)."""
+        return int(self.offsets[-1])
+
+    def block(self, v: int) -> slice:
+        """Segment ``v`` as a slice of the stacked array."""
+        return slice(int(self.offsets[v]), int(self.offsets[v + 1]))
+
+    def _check(self, x: np.ndarray, name: str = "x") -> np.ndarray:
+        x = np.asarray(x)
+        if x.shape[:1] != (self.n,):
+            raise ValueError(f"{name}: got an array of shape {x.shape}; allowed: length "
+                             f"{self.n} (the stacked households)")
+        return x
+
+    # ------------------------------------------------------------------ reductions
+    def _reduce(self, ufunc: np.ufunc, x: np.ndarray, empty: float | int,
+                dtype: np.dtype) -> np.ndarray:
+        x = self._check(x)
+        out = np.full(self.n_segments, empty, dtype=dtype)
+        if self._starts.size:
+            out[self._nonempty] = ufunc.reduceat(x.astype(dtype, copy=False), self._starts)
+        return out
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        """Sum of each segment (0 for an empty one); booleans and integers summed as int64.
+
+        One segment: ``x.sum()``, bit for bit. Several: a segmented sum (module docstring).
+        """
+        x = self._check(x)
+        dtype = np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+        if self.n_segments == 1:
+            return np.array([x.sum(dtype=dtype)], dtype=dtype)
+        return self._reduce(np.add, x, 0, dtype)
+
+    def count(self, mask: np.ndarray) -> np.ndarray:
+        """Number of true entries of each segment (exact)."""
+        return self.sum(np.asarray(mask, dtype=bool))
+
+    def mean(self, x: np.ndarray) -> np.ndarray:
+        """Mean of each segment (NaN for an empty one); one segment: ``x.mean()``."""
+        x = self._check(x)
+        if self.n_segments == 1:
+            return np.array([x.mean()]) if x.size else np.array([np.nan])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.sum(x) / self.sizes
+
+    def max(self, x: np.ndarray, empty: float = -np.inf) -> np.ndarray:
+        """Maximum of each segment (``empty`` for an empty one)."""
+        return self._reduce(np.maximum, x, empty, np.result_type(np.asarray(x), empty))
+
+    def min(self, x: np.ndarray, empty: float = np.inf) -> np.ndarray:
+        """Minimum of each segment (``empty`` for an empty one)."""
+        return self._reduce(np.minimum, x, empty, np.result_type(np.asarray(x), empty))
+
+    def any(self, mask: np.ndarray) -> np.ndarray:
+        """Whether each segment has a true entry."""
+        return self.count(mask) > 0
+
+    # ------------------------------------------------------ per village <-> per household
+    def broadcast(self, per_segment: np.ndarray) -> np.ndarray:
+        """Each entry's segment value: ``per_segment[village]``."""
+        per_segment = np.asarray(per_segment)
+        if per_segment.shape[:1] != (self.n_segments,):
+            raise ValueError(f"per_segment: got an array of shape {per_segment.shape}; "
+                             f"allowed: length {self.n_segments} (one value per village)")
+        return per_segment[self.village]
+
+    def local_index(self) -> np.ndarray:
+        """Each entry's index within its segment (the household's id in its village)."""
+        return np.arange(self.n, dtype=np.int64) - self.offsets[self.village]
+
+    # ------------------------------------------------------------------ order within villages
+    def order(self, *keys: np.ndarray) -> np.ndarray:
+        """Indices sorting each segment by ``keys``, segments in order (stable, NaN last).
+
+        ``keys`` as for ``np.lexsort``: the last key is the primary one. Within a segment the
+        order is exactly that segment's own ``np.lexsort(keys)`` (or stable ``argsort`` of one
+        key), shifted by its offset.
+        """
+        if not keys:
+            raise ValueError("keys: got none; allowed: one array or more")
+        checked = [self._check(k, "key") for k in keys]
+        return np.lexsort((*checked, self.village))
+
+    def rank(self, *keys: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+        """Each entry's 0-based position within its segment in the order of :meth:`order`.
+
+        With ``among`` (a mask), only those entries are ranked (their positions among
+        themselves); the others get -1.
+        """
+        if among is None:
+            idx = self.order(*keys)
+            ranks = np.empty(self.n, dtype=np.int64)
+            ranks[idx] = np.arange(self.n, dtype=np.int64) - self.offsets[self.village[idx]]
+            return ranks
+        among = self._check(among, "among").astype(bool, copy=False)
+        chosen = np.flatnonzero(among)
+        sub = Segments(self.count(among))
+        sub_ranks = sub.rank(*(self._check(k, "key")[chosen] for k in keys))
+        ranks = np.full(self.n, -1, dtype=np.int64)
+        ranks[chosen] = sub_ranks
+        return ranks
+
+    def first_k(self, k: np.ndarray | int, *keys: np.ndarray,
+                among: np.ndarray | None = None) -> np.ndarray:
+        """Mask of the first ``k[v]`` entries of each segment ``v`` in the order of :meth:`order`.
+
+        Args:
+            k: Entries to take from each segment (an int for all, or one per segment); more
+                than a segment holds takes all of it, a negative count none.
+            *keys: Sort keys, ``np.lexsort`` order.
+            among: Only these entries are candidates (default: all).
+        """
+        k_arr = np.broadcast_to(np.asarray(k, dtype=np.int64), (self.n_segments,))
+        ranks = self.rank(*keys, among=among)
+        return (ranks >= 0) & (ranks < self.broadcast(k_arr))

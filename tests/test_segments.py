@@ -1,0 +1,111 @@
+"""Segment operations (village_sim.segments) against each village's own numpy, on random villages.
+
+What the county engine relies on (docs/county_engine.md): counts, integer sums, extremes, ranks
+and first-k selections are exactly each village's own; a float sum of one village is ``x.sum()``
+bit for bit, of several villages equal to rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from village_sim.mechanisms.register import lowest
+from village_sim.segments import Segments
+
+
+def random_county(seed: int, empty: bool = True) -> tuple[Segments, np.random.Generator]:
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(0 if empty else 1, 400, rng.integers(1, 30))
+    return Segments(sizes), rng
+
+
+def slices(seg: Segments) -> list[slice]:
+    return [seg.block(v) for v in range(seg.n_segments)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_reductions_equal_each_village_s_own(seed: int) -> None:
+    seg, rng = random_county(seed)
+    x = rng.standard_normal(seg.n) * 1e3
+    ints = rng.integers(-5, 50, seg.n)
+    mask = rng.random(seg.n) < 0.3
+    own = slices(seg)
+    assert seg.count(mask).tolist() == [int(mask[b].sum()) for b in own]
+    assert seg.sum(ints).tolist() == [int(ints[b].sum()) for b in own]
+    assert seg.any(mask).tolist() == [bool(mask[b].any()) for b in own]
+    assert seg.max(x).tolist() == [x[b].max() if x[b].size else -np.inf for b in own]
+    assert seg.min(ints, empty=10**9).tolist() == [ints[b].min() if ints[b].size else 10**9
+                                                   for b in own]
+    # float sums: sequential per segment, so equal to rounding only
+    np.testing.assert_allclose(seg.sum(x), [x[b].sum() for b in own], rtol=1e-12, atol=1e-9)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(seg.mean(x), [x[b].mean() if x[b].size else np.nan
+                                                 for b in own], rtol=1e-12, atol=1e-12)
+
+
+def test_one_village_sums_bit_for_bit() -> None:
+    # the golden path: a county of one village sums as the village does (pairwise), while a
+    # segmented sum of the same numbers differs in the last bits for most segment lengths
+    rng = np.random.default_rng(7)
+    differ = 0
+    for n in rng.integers(20, 3000, 40):
+        x = rng.standard_normal(n) * 1e3
+        seg = Segments([n])
+        assert seg.sum(x)[0] == x.sum() and seg.mean(x)[0] == x.mean()
+        differ += np.add.reduceat(x, [0])[0] != x.sum()
+    assert differ > 10  # so the one-village path is what keeps the golden records exact
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_first_k_is_each_village_s_lowest(seed: int) -> None:
+    seg, rng = random_county(seed)
+    score = np.round(rng.random(seg.n) * 4, 1)  # many ties
+    score[rng.random(seg.n) < 0.05] = np.nan  # NaN sorts last
+    candidates = rng.random(seg.n) < 0.7
+    k = rng.integers(0, 60, seg.n_segments)
+    got = seg.first_k(k, score, among=candidates)
+    for v, b in enumerate(slices(seg)):
+        assert np.array_equal(got[b], lowest(score[b], candidates[b], int(k[v]))), v
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_order_and_rank_equal_each_village_s_stable_sort(seed: int) -> None:
+    seg, rng = random_county(seed)
+    primary = rng.integers(0, 5, seg.n).astype(float)
+    secondary = rng.random(seg.n)
+    order = seg.order(secondary, primary)
+    ranks = seg.rank(secondary, primary)
+    for b in slices(seg):
+        own = np.lexsort((secondary[b], primary[b]))
+        assert np.array_equal(order[b] - b.start, own)
+        assert np.array_equal(np.argsort(ranks[b], kind="stable"), own)
+
+
+def test_broadcast_local_index_and_blocks() -> None:
+    seg = Segments([3, 0, 2])
+    assert seg.n == 5 and seg.n_segments == 3
+    assert seg.village.tolist() == [0, 0, 0, 2, 2]
+    assert seg.local_index().tolist() == [0, 1, 2, 0, 1]
+    assert seg.broadcast(np.array([10, 20, 30])).tolist() == [10, 10, 10, 30, 30]
+    assert seg.block(1) == slice(3, 3)
+    assert seg.sum(np.ones(5)).tolist() == [3.0, 0.0, 2.0]
+    assert seg.first_k(1, np.array([2, 1, 3, 5, 4])).tolist() == [False, True, False,
+                                                                  False, True]
+
+
+@pytest.mark.parametrize("sizes, words", [
+    ([], "non-empty"), ([3, -1], "integers >= 0"), ([1.5], "integers >= 0"),
+    ([[1, 2]], "non-empty"),
+])
+def test_bad_sizes_are_refused(sizes: object, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        Segments(sizes)  # type: ignore[arg-type]
+
+
+def test_arrays_of_the_wrong_length_are_refused() -> None:
+    seg = Segments([2, 2])
+    with pytest.raises(ValueError, match="length 4"):
+        seg.sum(np.ones(3))
+    with pytest.raises(ValueError, match="one value per village"):
+        seg.broadcast(np.ones(3))
