@@ -430,6 +430,8 @@ class SlurmEngine(DaskEngine):
 
     def __enter__(self) -> SlurmEngine:
         import dask
+        import distributed  # noqa: F401 - its config defaults first, or leaving the set below
+        # would remove the whole "distributed" section that importing dask_jobqueue added
 
         with dask.config.set(QUIET_CLUSTER):  # the scheduler, here in the client
             self.slurm = start_slurm_cluster(self.config)
