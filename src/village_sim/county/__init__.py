@@ -2,7 +2,8 @@
 
 Built so far: :mod:`village_sim.county.budgets`, how a county divides its yearly budget and
 its register quota among villages, and :mod:`village_sim.county.deployment`, which villages get
-its work teams — both from what a county sees. Not yet a model: the county engine that runs
+its work teams — both from what a county sees — and :mod:`village_sim.county.metrics`, the
+household metrics of every village at once. Not yet a model: the county engine that runs
 the villages is the next step (docs/county_engine.md).
 """
 

@@ -1,0 +1,179 @@
+"""The village metrics of many villages at once, from their stacked household arrays.
+
+Each function computes, for every village of a county in one pass of segment operations
+(:class:`village_sim.segments.Segments`; no loop over villages), what
+:mod:`village_sim.metrics` computes for one village: poverty (FGT), the Gini coefficient,
+targeting, and the kin premiums on registration and on aid. Same definitions, same strata (the
+income deciles of each village's own households), so village v's value is its own
+``VillageModel.metrics()`` value: exactly for counts and for what is computed from counts
+(targeting, the deciles), and to rounding (about 1e-12 relative) for sums of incomes, whose
+additions a segmented sum orders differently (docs/county_engine.md, D4).
+``tests/test_county_metrics.py`` compares every village of a running county with its own
+metrics, month after month.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from village_sim.metrics import DECILE_QUANTILES
+from village_sim.segments import Segments
+
+__all__ = [
+    "fgt_all",
+    "gini",
+    "income_deciles",
+    "kin_premium",
+    "amount_kin_premiums",
+    "ratio",
+    "stratified",
+    "targeting",
+]
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den where den > 0, else NaN (an undefined metric), element by element."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def fgt_all(y: np.ndarray, z: np.ndarray, weights: np.ndarray,
+            seg: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Headcount, gap and severity (P0, P1, P2) of each village, persons-weighted.
+
+    ``z`` is each household's village's poverty line (:meth:`Segments.broadcast`).
+    """
+    total = seg.sum(weights.astype(np.float64))
+    poor = y < z
+    gap = np.where(poor, (z - y) / z, 0.0)
+    wg = weights * gap
+    return (ratio(seg.sum(weights * poor), total), ratio(seg.sum(wg), total),
+            ratio(seg.sum(wg * gap), total))
+
+
+def gini(y: np.ndarray, weights: np.ndarray, seg: Segments) -> np.ndarray:
+    """Weighted Gini coefficient of each village (NaN for no weight or no income)."""
+    order = seg.order(y)
+    x = y[order]
+    w = weights[order].astype(np.float64)
+    total_w = seg.sum(w)
+    total_income = seg.sum(w * x)
+    # cumulative weight within each village: persons are whole numbers, so the global running
+    # sum minus the sum before the village is each village's own running sum, exactly
+    cum = np.cumsum(w)
+    before = np.concatenate([[0.0], cum])[seg.offsets[:-1]]
+    cum_w = cum - seg.broadcast(before)
+    inner = seg.sum(w * x * (cum_w - 0.5 * w))
+    ok = (total_w > 0) & (total_income != 0)
+    out = np.full(seg.n_segments, np.nan)
+    out[ok] = 2.0 * inner[ok] / (total_w[ok] * total_income[ok]) - 1.0
+    return out
+
+
+def targeting(poor: np.ndarray, registered: np.ndarray,
+              seg: Segments) -> dict[str, np.ndarray]:
+    """Coverage, exclusion and inclusion errors, mistargeting, targeting differential, by village.
+
+    From counts only, so each village's values are its own exactly.
+    """
+    n = seg.sizes
+    n_poor = seg.count(poor)
+    n_reg = seg.count(registered)
+    poor_reg = seg.count(poor & registered)
+    nonpoor_reg = n_reg - poor_reg
+    coverage = ratio(poor_reg, n_poor)
+    inclusion_nonpoor = ratio(nonpoor_reg, n - n_poor)
+    return {
+        "coverage": coverage,
+        "exclusion_error": 1.0 - coverage,
+        "inclusion_error_leakage": ratio(nonpoor_reg, n_reg),
+        "inclusion_error_nonpoor": inclusion_nonpoor,
+        "mistargeting": ratio((n_poor - poor_reg) + nonpoor_reg, n),
+        "targeting_differential": coverage - inclusion_nonpoor,
+    }
+
+
+def income_deciles(y: np.ndarray, keep: np.ndarray, seg: Segments) -> np.ndarray:
+    """The decile (0-9) of each kept household among its village's kept households.
+
+    Returned for the kept households in their order in ``y`` (as
+    ``metrics.income_deciles(y[keep])`` is for one village): the decile edges are numpy's
+    linear quantiles of the village's kept incomes, computed with numpy's arithmetic on the
+    sorted values (:func:`village_sim.metrics.quantiles_of_sorted`), and a household's decile
+    is the number of edges at or below its income — exactly each village's own.
+    """
+    kept = np.flatnonzero(keep)
+    sub = Segments(seg.count(keep))
+    yk = y[kept]
+    if np.isnan(yk).any():
+        raise ValueError("income_deciles: NaN incomes; allowed: numbers")
+    xs = yk[sub.order(yk)]
+    n = sub.sizes
+    has = n > 0
+    virtual = (n[has, None] - 1) * DECILE_QUANTILES[None, :]
+    prev = np.floor(virtual)
+    nxt = prev + 1
+    beyond = virtual >= (n[has, None] - 1)
+    start = sub.offsets[:-1][has, None]
+    last = sub.offsets[1:][has, None] - 1
+    prev_i = prev.astype(np.intp)
+    a = xs[np.where(beyond, last, start + prev_i)]
+    b = xs[np.where(beyond, last, start + nxt.astype(np.intp))]
+    gamma = virtual - prev_i
+    diff = b - a
+    edges_kept = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=edges_kept, where=gamma >= 0.5)
+    edges = np.full((seg.n_segments, DECILE_QUANTILES.size), np.inf)
+    edges[has] = edges_kept
+    return (yk[:, None] >= edges[sub.village]).sum(axis=1).astype(np.int64)
+
+
+def stratified(value: np.ndarray, group: np.ndarray, strata: np.ndarray, village: np.ndarray,
+               n_villages: int, n_strata: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Each village's stratum-weighted mean difference and ratio, group against the rest.
+
+    Difference: sum_s n_s (mean in group - mean outside) / sum_s n_s; ratio: sum_s n_s mean in
+    group / sum_s n_s mean outside; over the strata of the village holding both groups (NaN
+    where none does). :func:`village_sim.metrics.stratified_difference` and ``_ratio`` for
+    every village at once.
+    """
+    cell = (village * n_strata + strata) * 2 + group.astype(bool)
+    size_all = 2 * n_villages * n_strata
+    counts = np.bincount(cell, minlength=size_all).reshape(n_villages, n_strata, 2)
+    sums = np.bincount(cell, weights=value, minlength=size_all).reshape(
+        n_villages, n_strata, 2)
+    n_in, n_out = counts[..., 1], counts[..., 0]
+    ok = (n_in > 0) & (n_out > 0)
+    size = np.where(ok, n_in + n_out, 0).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_in = np.where(ok, sums[..., 1] / n_in, 0.0)
+        mean_out = np.where(ok, sums[..., 0] / n_out, 0.0)
+    weight = size.sum(axis=1)
+    difference = ratio((size * (mean_in - mean_out)).sum(axis=1), weight)
+    rate = ratio((size * mean_in).sum(axis=1), (size * mean_out).sum(axis=1))
+    rate[~ok.any(axis=1)] = np.nan
+    return difference, rate
+
+
+def kin_premium(y: np.ndarray, registered: np.ndarray, cadre_kin: np.ndarray,
+                cadre: np.ndarray, seg: Segments) -> np.ndarray:
+    """Registration premium of cadres' kin within each village's income deciles."""
+    keep = ~cadre
+    deciles = income_deciles(y, keep, seg)
+    difference, _ = stratified(registered[keep].astype(np.float64), cadre_kin[keep], deciles,
+                               seg.village[keep], seg.n_segments)
+    return difference
+
+
+def amount_kin_premiums(y: np.ndarray, registered: np.ndarray, aid: np.ndarray,
+                        cadre_kin: np.ndarray, cadre: np.ndarray,
+                        seg: Segments) -> tuple[np.ndarray, np.ndarray]:
+    """The amount premium of each village as a ratio and as a difference in yuan."""
+    keep = registered & ~cadre
+    deciles = income_deciles(y, keep, seg)
+    difference, rate = stratified(aid[keep], cadre_kin[keep], deciles, seg.village[keep],
+                                  seg.n_segments)
+    return rate, difference
