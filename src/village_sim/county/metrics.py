@@ -32,7 +32,7 @@ __all__ = [
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den where den > 0, else NaN (an undefined metric), element by element."""
+    """Num / den where den > 0, else NaN (an undefined metric), element by element."""
     num = np.asarray(num, dtype=np.float64)
     den = np.asarray(den, dtype=np.float64)
     out = np.full(np.broadcast(num, den).shape, np.nan)
