@@ -1,4 +1,4 @@
-"""Village metrics of a whole county at once (village_sim.county.metrics) against each village's own.
+"""Village metrics of a whole county at once (village_sim.county.metrics) against its own.
 
 A stack of villages that differ (size, regime, favoritism, poverty line) runs month by month;
 every few months the county functions compute every village's metrics from the stacked arrays,
