@@ -1,10 +1,11 @@
 """A county of villages (issue 11; design in docs/county_engine.md).
 
-Built so far: :mod:`village_sim.county.budgets`, how a county divides its yearly budget and
-its register quota among villages, and :mod:`village_sim.county.deployment`, which villages get
-its work teams — both from what a county sees — and :mod:`village_sim.county.metrics`, the
-household metrics of every village at once. Not yet a model: the county engine that runs
-the villages is the next step (docs/county_engine.md).
+Built so far, each from what a county sees: :mod:`village_sim.county.budgets` (how the county
+divides its yearly budget and register quota among villages), :mod:`village_sim.county.teams`
+(its pool of work teams, and how a team sets its village's parameters),
+:mod:`village_sim.county.deployment` (which villages get the teams) and
+:mod:`village_sim.county.metrics` (the household metrics of every village at once). Not yet a
+model: the county engine that runs the villages is the next step (docs/county_engine.md).
 """
 
 from village_sim.county.budgets import (
@@ -21,6 +22,7 @@ from village_sim.county.deployment import (
     DeploymentHistory,
     DeploymentRecord,
 )
+from village_sim.county.teams import TeamSpec, load_teams, parse_teams
 
 __all__ = [
     "ALLOCATION_RULES",
@@ -29,8 +31,11 @@ __all__ = [
     "Deployment",
     "DeploymentHistory",
     "DeploymentRecord",
+    "TeamSpec",
     "apportion",
     "divide",
     "divide_budget",
+    "load_teams",
+    "parse_teams",
     "rule_weights",
 ]
