@@ -109,3 +109,18 @@ def test_arrays_of_the_wrong_length_are_refused() -> None:
         seg.sum(np.ones(3))
     with pytest.raises(ValueError, match="one value per village"):
         seg.broadcast(np.ones(3))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_one_key_orders_equal_lexsort_on_either_path(seed: int) -> None:
+    # villages of similar sizes take the padded-matrix path, very unequal ones the radix one;
+    # both must give np.lexsort's order (stable, NaN last, infinities in place)
+    rng = np.random.default_rng(seed)
+    for sizes in (rng.integers(250, 300, 20), np.r_[rng.integers(0, 5, 30), 5000]):
+        seg = Segments(sizes)
+        key = np.round(rng.standard_normal(seg.n), 1)
+        key[rng.random(seg.n) < 0.05] = np.nan
+        key[rng.random(seg.n) < 0.02] = np.inf
+        assert np.array_equal(seg.order(key), np.lexsort((key, seg.village)))
+        ints = rng.integers(0, 4, seg.n)
+        assert np.array_equal(seg.order(ints), np.lexsort((ints, seg.village)))

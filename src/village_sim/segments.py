@@ -144,12 +144,28 @@ class Segments:
             return (np.argsort(checked[0], kind="stable") if len(checked) == 1
                     else np.lexsort(checked))
         if len(checked) == 1:
-            # one key: sort by it, then (stably) by village; on villages as 16-bit integers
-            # numpy sorts by radix, a quarter faster than the lexsort below at 60,000
-            within = np.argsort(checked[0], kind="stable")
-            small = np.int16 if self.n_segments < 2**15 else np.int64
-            return within[np.argsort(self.village[within].astype(small), kind="stable")]
+            return self._order_one_key(checked[0])
         return np.lexsort((*checked, self.village))
+
+    def _order_one_key(self, key: np.ndarray) -> np.ndarray:
+        """:meth:`order` for one key, faster than ``np.lexsort`` (the same order).
+
+        A float key in villages of similar sizes is sorted row by row in a village × household
+        matrix padded with NaN (which a stable sort puts after every real entry, NaN ones
+        included): many short sorts, 2-3 times faster than one long one at 200 × 300. Else it
+        is sorted whole and then, stably, by village (as 16-bit integers, which numpy sorts by
+        radix).
+        """
+        width = int(self.sizes.max())
+        if key.dtype.kind == "f" and self.n_segments * width <= 2 * self.n + 1024:
+            matrix = np.full((self.n_segments, width), np.nan, dtype=np.float64)
+            matrix[self.village, self.local_index()] = key
+            rows = np.argsort(matrix, axis=1, kind="stable")
+            real = np.arange(width)[None, :] < self.sizes[:, None]
+            return (rows + self.offsets[:-1, None])[real]
+        within = np.argsort(key, kind="stable")
+        small = np.int16 if self.n_segments < 2**15 else np.int64
+        return within[np.argsort(self.village[within].astype(small), kind="stable")]
 
     def rank(self, *keys: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
         """Each entry's 0-based position within its segment in the order of :meth:`order`.

@@ -54,9 +54,14 @@ def fgt_all(y: np.ndarray, z: np.ndarray, weights: np.ndarray,
             ratio(seg.sum(wg * gap), total))
 
 
-def gini(y: np.ndarray, weights: np.ndarray, seg: Segments) -> np.ndarray:
-    """Weighted Gini coefficient of each village (NaN for no weight or no income)."""
-    order = seg.order(y)
+def gini(y: np.ndarray, weights: np.ndarray, seg: Segments,
+         order: np.ndarray | None = None) -> np.ndarray:
+    """Weighted Gini coefficient of each village (NaN for no weight or no income).
+
+    ``order`` is ``seg.order(y)`` when the caller has it (the deciles share it).
+    """
+    if order is None:
+        order = seg.order(y)
     x = y[order]
     w = weights[order].astype(np.float64)
     total_w = seg.sum(w)
@@ -96,29 +101,33 @@ def targeting(poor: np.ndarray, registered: np.ndarray,
     }
 
 
-def income_deciles(y: np.ndarray, keep: np.ndarray, seg: Segments) -> np.ndarray:
+def income_deciles(y: np.ndarray, keep: np.ndarray, seg: Segments,
+                   order: np.ndarray | None = None) -> np.ndarray:
     """The decile (0-9) of each kept household among its village's kept households.
 
     Returned for the kept households in their order in ``y`` (as
     ``metrics.income_deciles(y[keep])`` is for one village): the decile edges are numpy's
     linear quantiles of the village's kept incomes, computed with numpy's arithmetic on the
     sorted values (:func:`village_sim.metrics.quantiles_of_sorted`), and a household's decile
-    is the number of edges at or below its income — exactly each village's own.
+    is the number of edges at or below its income — exactly each village's own. ``order`` is
+    ``seg.order(y)`` when the caller has it: the kept households in that order are sorted
+    within each village already, so nothing is sorted again.
     """
-    kept = np.flatnonzero(keep)
-    sub = Segments(seg.count(keep))
-    yk = y[kept]
-    if np.isnan(yk).any():
+    if np.isnan(y[keep]).any():
         raise ValueError("income_deciles: NaN incomes; allowed: numbers")
-    xs = yk[sub.order(yk)]
-    n = sub.sizes
+    if order is None:
+        order = seg.order(y)
+    kept_sorted = order[keep[order]]  # by village, then by income
+    n = seg.count(keep)
+    start_of = np.concatenate([[0], np.cumsum(n)])
+    xs = y[kept_sorted]
     has = n > 0
     virtual = (n[has, None] - 1) * DECILE_QUANTILES[None, :]
     prev = np.floor(virtual)
     nxt = prev + 1
     beyond = virtual >= (n[has, None] - 1)
-    start = sub.offsets[:-1][has, None]
-    last = sub.offsets[1:][has, None] - 1
+    start = start_of[:-1][has, None]
+    last = start_of[1:][has, None] - 1
     prev_i = prev.astype(np.intp)
     a = xs[np.where(beyond, last, start + prev_i)]
     b = xs[np.where(beyond, last, start + nxt.astype(np.intp))]
@@ -128,7 +137,11 @@ def income_deciles(y: np.ndarray, keep: np.ndarray, seg: Segments) -> np.ndarray
     np.subtract(b, diff * (1 - gamma), out=edges_kept, where=gamma >= 0.5)
     edges = np.full((seg.n_segments, DECILE_QUANTILES.size), np.inf)
     edges[has] = edges_kept
-    return (yk[:, None] >= edges[sub.village]).sum(axis=1).astype(np.int64)
+    decile_sorted = (xs[:, None] >= edges[seg.village[kept_sorted]]).sum(axis=1)
+    position = np.cumsum(keep) - 1  # each kept household's place among the kept, in y's order
+    out = np.empty(kept_sorted.size, dtype=np.int64)
+    out[position[kept_sorted]] = decile_sorted
+    return out
 
 
 def stratified(value: np.ndarray, group: np.ndarray, strata: np.ndarray, village: np.ndarray,
@@ -159,21 +172,28 @@ def stratified(value: np.ndarray, group: np.ndarray, strata: np.ndarray, village
 
 
 def kin_premium(y: np.ndarray, registered: np.ndarray, cadre_kin: np.ndarray,
-                cadre: np.ndarray, seg: Segments) -> np.ndarray:
-    """Registration premium of cadres' kin within each village's income deciles."""
+                cadre: np.ndarray, seg: Segments,
+                order: np.ndarray | None = None) -> np.ndarray:
+    """Registration premium of cadres' kin within each village's income deciles.
+
+    ``order`` is ``seg.order(y)`` when the caller has it.
+    """
     keep = ~cadre
-    deciles = income_deciles(y, keep, seg)
+    deciles = income_deciles(y, keep, seg, order)
     difference, _ = stratified(registered[keep].astype(np.float64), cadre_kin[keep], deciles,
                                seg.village[keep], seg.n_segments)
     return difference
 
 
 def amount_kin_premiums(y: np.ndarray, registered: np.ndarray, aid: np.ndarray,
-                        cadre_kin: np.ndarray, cadre: np.ndarray,
-                        seg: Segments) -> tuple[np.ndarray, np.ndarray]:
-    """The amount premium of each village as a ratio and as a difference in yuan."""
+                        cadre_kin: np.ndarray, cadre: np.ndarray, seg: Segments,
+                        order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The amount premium of each village as a ratio and as a difference in yuan.
+
+    ``order`` is ``seg.order(y)`` when the caller has it.
+    """
     keep = registered & ~cadre
-    deciles = income_deciles(y, keep, seg)
+    deciles = income_deciles(y, keep, seg, order)
     difference, rate = stratified(aid[keep], cadre_kin[keep], deciles, seg.village[keep],
                                   seg.n_segments)
     return rate, difference
