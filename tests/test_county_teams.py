@@ -72,3 +72,4 @@ def test_a_teams_file(tmp_path: Path) -> None:
         load_teams(path)
     with pytest.raises(ValueError, match="no such file"):
         load_teams(tmp_path / "missing.toml")
+

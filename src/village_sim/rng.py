@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LATER_STREAMS", "STREAMS", "normalize_rng", "root_seed_sequence", "spawn_streams"]
+__all__ = ["COUNTY_KEY", "LATER_STREAMS", "STREAMS", "county_seed", "normalize_rng",
+           "root_seed_sequence", "spawn_streams", "village_seed"]
 
 STREAMS = (
     "village", "shocks", "committee", "team", "upper", "helpers", "villagers", "survey", "events",
@@ -89,3 +90,37 @@ def spawn_streams(seed_seq: np.random.SeedSequence) -> tuple[dict[str, np.random
                   for name, child in zip(names, children, strict=True)}
     mesa = generators.pop("mesa")
     return generators, mesa
+
+
+COUNTY_KEY = 2**32 - 1
+"""The spawn key of a county's own streams; villages are numbered below it."""
+
+
+def village_seed(seed: int, village: int) -> np.random.SeedSequence:
+    """The seed of village ``village`` of a county seeded ``seed``, keyed (seed, village).
+
+    ``VillageModel(rng=village_seed(s, v), ...)`` is village v of the county: its streams
+    depend on nothing but ``s`` and ``v`` — not on the number of villages, the deployment rule
+    or the order of the phases — so a village meets the same shocks under every rule (common
+    random numbers across rules; docs/county_engine.md, D1).
+
+    Raises:
+        ValueError: for a seed or village that is not a non-negative integer (below
+            :data:`COUNTY_KEY` for a village).
+    """
+    for name, value, high in (("seed", seed, None), ("village", village, COUNTY_KEY)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0 \
+                or (high is not None and value >= high):
+            allowed = "a non-negative integer" + (f" below {high}" if high else "")
+            raise ValueError(f"parameter {name!r}: got {value!r}; allowed: {allowed}")
+    return np.random.SeedSequence(int(seed), spawn_key=(int(village),))
+
+
+def county_seed(seed: int) -> np.random.SeedSequence:
+    """The seed of the county's own streams (budget and deployment rules, county audits).
+
+    Keyed apart from every village's (:data:`COUNTY_KEY`): what the county draws never moves a
+    village's draws.
+    """
+    village_seed(seed, 0)  # the same check of the seed
+    return np.random.SeedSequence(int(seed), spawn_key=(COUNTY_KEY,))
