@@ -1,0 +1,166 @@
+"""The county's speed targets (issue 11), measured on what exists: the baseline for the engine.
+
+Run from the repository root::
+
+    uv run python benchmarks/bench_county.py           # about 3 minutes
+    uv run python benchmarks/bench_county.py --quick   # smoke check (under a minute)
+
+The county engine (docs/county_engine.md) is not built yet; this script measures the
+reference sides of issue 11's targets and today's county path (``VillageStack``, which steps
+its villages one after another), so that the engine has its yardstick ready:
+
+1. A month of 200 villages × 300 households: each village a separate ``VillageModel`` stepped
+   one after another (the reference), against ``VillageStack`` (today's county path). Target
+   for the engine: at least 10× faster than the reference.
+2. The same months as household-steps per second against Mesa's ``BoltzmannWealth`` at 10,000
+   agents on 100×100 (as benchmarks/bench_model.py). Target for the engine: at least 12× (20×
+   the goal) at 60,000 households.
+3. The household metrics of every village: ``village_sim.county.metrics`` in one pass against
+   each village's own ``metrics()``.
+4. Building 1,000 villages × 300 households (seeds keyed by village, ``rng.village_seed``).
+   Target: under 5 s (and 60 months run, with peak memory reported, once the engine exists).
+
+Rounds are interleaved (reference, then the others) and ratios are medians of per-round
+ratios, so a slow patch on a shared machine hits both sides. BLAS pools are pinned to one
+thread before numpy loads. The load average is printed at start and end.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import gc  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from mesa.examples.basic.boltzmann_wealth_model.model import (  # noqa: E402
+    BoltzmannScenario,
+    BoltzmannWealth,
+)
+
+from village_sim import VillageModel  # noqa: E402
+from village_sim.county import metrics as CM  # noqa: E402
+from village_sim.rng import village_seed  # noqa: E402
+from village_sim.segments import Segments  # noqa: E402
+from village_sim.stack import VillageStack  # noqa: E402
+
+REGIME = "team_and_committee"
+SEED = 42
+BOLTZMANN_STEPS = 20
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def timed(fn) -> float:  # type: ignore[no-untyped-def]
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def villages(n: int, households: int) -> list[dict[str, object]]:
+    return [{"rng": village_seed(SEED, v), "regime": REGIME, "n_households": households}
+            for v in range(n)]
+
+
+def household_metrics(stack: VillageStack) -> None:
+    """Every village's household metrics from the stacked arrays (tests/test_county_metrics)."""
+    seg = Segments([v.n for v in stack.villages])
+    col = stack.column
+    y = stack.per_capita_income()
+    z = seg.broadcast(stack.per_village("poverty_line"))
+    w = col("persons_float")
+    aid = col("aid_hist").sum(axis=0)
+    post = (col("income_hist").sum(axis=0) + aid + col("other_transfer_hist").sum(axis=0)) \
+        / col("persons")
+    order = seg.order(y)
+    for inc, inc_order in ((y, order), (post, None)):
+        CM.fgt_all(inc, z, w, seg)
+        CM.gini(inc, w, seg, inc_order)
+    reg, kin, cadre = col("registered"), col("cadre_kin"), col("cadre")
+    CM.targeting(y < z, reg, seg)
+    CM.kin_premium(y, reg, kin, cadre, seg, order)
+    CM.amount_kin_premiums(y, reg, aid, kin, cadre, seg, order)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer villages and months")
+    args = parser.parse_args()
+    n_villages, households, months, rounds = (50, 300, 3, 2) if args.quick else (200, 300, 6, 3)
+    print(f"bench_county: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; Python "
+          f"{sys.version.split()[0]}; numpy {np.__version__}; {os.cpu_count()} CPUs"
+          f"{'; QUICK' if args.quick else ''}")
+    print(f"load average at start: {loadavg()}\n")
+    configs = villages(n_villages, households)
+    # warm-up: lazily imported code paths, outside any timing
+    warm = VillageModel(rng=0, regime=REGIME, n_households=households)
+    for _ in range(13):
+        warm.step()
+
+    solo_s, stack_s, boltz_rate, own_m, county_m = [], [], [], [], []
+    for r in range(rounds):
+        model = BoltzmannWealth(BoltzmannScenario(n=10_000, width=100, height=100,
+                                                  rng=SEED + r))
+        model.step()
+        boltz_rate.append(10_000 * BOLTZMANN_STEPS / timed(
+            lambda m=model: [m.step() for _ in range(BOLTZMANN_STEPS)]))
+        solos = [VillageModel(**c) for c in configs]
+        solo_s.append(timed(lambda s=solos: [[v.step() for v in s] for _ in range(months)])
+                      / months)
+        stack = VillageStack.build(configs)
+        stack_s.append(timed(lambda s=stack: [s.step() for _ in range(months)]) / months)
+
+        def own(s: VillageStack = stack) -> None:
+            for v in s.villages:
+                v._metric_cache = None
+                v.metrics()
+
+        own_m.append(timed(own))
+        county_m.append(timed(lambda s=stack: household_metrics(s)))
+        print(f"   round {r + 1}: separate villages {solo_s[-1] * 1000:.0f} ms a month, stack "
+              f"{stack_s[-1] * 1000:.0f} ms, Boltzmann {boltz_rate[-1]:,.0f} agent-steps/s "
+              f"(load {loadavg()})")
+    n_hh = n_villages * households
+    med = statistics.median
+    speedups = [a / b for a, b in zip(solo_s, stack_s, strict=True)]
+    ratios = [n_hh / s / b for s, b in zip(stack_s, boltz_rate, strict=True)]
+    solo_ratios = [n_hh / s / b for s, b in zip(solo_s, boltz_rate, strict=True)]
+    print()
+    print(f"| measurement ({n_villages} villages x {households} households, {months} months "
+          f"after month 0, median of {rounds} rounds) | value | target (county engine) |")
+    print("|---|---:|---:|")
+    print(f"| separate VillageModels, one after another: ms a month | "
+          f"{med(solo_s) * 1000:.0f} | reference |")
+    print(f"| VillageStack (villages stepped one by one): ms a month | "
+          f"{med(stack_s) * 1000:.0f} | |")
+    print(f"| speed-up of the county path over separate villages | {med(speedups):.2f}x | "
+          f">= 10x |")
+    print(f"| household-steps/s over Boltzmann agent-steps/s: separate villages | "
+          f"{med(solo_ratios):.2f}x | |")
+    print(f"| same, VillageStack | {med(ratios):.2f}x | >= 12x (20x goal) |")
+    print(f"| household metrics of every village: each village's metrics() / county.metrics, "
+          f"ms | {med(own_m) * 1000:.0f} / {med(county_m) * 1000:.0f} | |")
+
+    n_build = 200 if args.quick else 1000
+    build = timed(lambda: VillageStack.build(villages(n_build, households)))
+    print(f"| build {n_build} villages x {households} households (VillageStack.build), s | "
+          f"{build:.2f} | < 5 s (1,000 villages) |")
+    print(f"\nload average at end: {loadavg()}")
+
+
+if __name__ == "__main__":
+    main()
