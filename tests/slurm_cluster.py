@@ -307,10 +307,21 @@ def slurm_fixture() -> Iterator[LocalSlurm]:
             os.environ["SLURM_CONF"] = previous
 
 
+def _stop_on(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 if __name__ == "__main__":  # start one by hand: python tests/slurm_cluster.py
+    # Ctrl-C, and kill (SIGTERM) too, stop the daemons; SIGINT is set explicitly because a shell
+    # starts a background job with it ignored
+    signal.signal(signal.SIGINT, _stop_on)
+    signal.signal(signal.SIGTERM, _stop_on)
     cluster = start_slurm()
-    print(f"export SLURM_CONF={cluster.conf}   # node {cluster.node} idle; Ctrl-C stops it")
+    print(f"export SLURM_CONF={cluster.conf}   # node {cluster.node} idle; Ctrl-C or kill "
+          "stops it", flush=True)
     try:
         signal.pause()
+    except KeyboardInterrupt:
+        pass
     finally:
         cluster.stop()
