@@ -49,7 +49,6 @@ from mesa.examples.basic.boltzmann_wealth_model.model import (  # noqa: E402
 from village_sim import VillageModel  # noqa: E402
 from village_sim.county import metrics as CM  # noqa: E402
 from village_sim.rng import village_seed  # noqa: E402
-from village_sim.segments import Segments  # noqa: E402
 from village_sim.stack import VillageStack  # noqa: E402
 
 REGIME = "team_and_committee"
@@ -74,26 +73,6 @@ def timed(fn) -> float:  # type: ignore[no-untyped-def]
 def villages(n: int, households: int) -> list[dict[str, object]]:
     return [{"rng": village_seed(SEED, v), "regime": REGIME, "n_households": households}
             for v in range(n)]
-
-
-def household_metrics(stack: VillageStack) -> None:
-    """Every village's household metrics from the stacked arrays (tests/test_county_metrics)."""
-    seg = Segments([v.n for v in stack.villages])
-    col = stack.column
-    y = stack.per_capita_income()
-    z = seg.broadcast(stack.per_village("poverty_line"))
-    w = col("persons_float")
-    aid = col("aid_hist").sum(axis=0)
-    post = (col("income_hist").sum(axis=0) + aid + col("other_transfer_hist").sum(axis=0)) \
-        / col("persons")
-    order = seg.order(y)
-    for inc, inc_order in ((y, order), (post, None)):
-        CM.fgt_all(inc, z, w, seg)
-        CM.gini(inc, w, seg, inc_order)
-    reg, kin, cadre = col("registered"), col("cadre_kin"), col("cadre")
-    CM.targeting(y < z, reg, seg)
-    CM.kin_premium(y, reg, kin, cadre, seg, order)
-    CM.amount_kin_premiums(y, reg, aid, kin, cadre, seg, order)
 
 
 def main() -> None:
@@ -130,7 +109,7 @@ def main() -> None:
                 v.metrics()
 
         own_m.append(timed(own))
-        county_m.append(timed(lambda s=stack: household_metrics(s)))
+        county_m.append(timed(lambda s=stack: CM.household_metrics(s)))
         print(f"   round {r + 1}: separate villages {solo_s[-1] * 1000:.0f} ms a month, stack "
               f"{stack_s[-1] * 1000:.0f} ms, Boltzmann {boltz_rate[-1]:,.0f} agent-steps/s "
               f"(load {loadavg()})")

@@ -8,6 +8,9 @@ that is undefined (an empty group, a zero denominator) is NaN.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "stratified_difference",
     "stratified_ratio",
     "targeting",
+    "targeting_from_counts",
 ]
 
 NAN = float("nan")
@@ -81,19 +85,26 @@ def gini(y: np.ndarray, weights: np.ndarray, order: np.ndarray | None = None) ->
 
 def targeting(poor: np.ndarray, registered: np.ndarray) -> dict[str, float]:
     """Coverage, exclusion and inclusion errors, mistargeting and targeting differential."""
-    n = poor.size
-    n_poor = int(poor.sum())
-    n_reg = int(registered.sum())
-    poor_reg = int(np.sum(poor & registered))
+    return targeting_from_counts(poor.size, int(poor.sum()), int(registered.sum()),
+                                 int(np.sum(poor & registered)), ratio)
+
+
+def targeting_from_counts(n: Any, n_poor: Any, n_reg: Any, poor_reg: Any,
+                          divide: Callable[[Any, Any], Any]) -> dict[str, Any]:
+    """The targeting measures from households, poor, registered and poor registered counts.
+
+    ``divide(num, den)`` is :func:`ratio` for one village; the county passes its element-wise
+    version to get every village's measures from arrays of counts.
+    """
     nonpoor_reg = n_reg - poor_reg
-    coverage = ratio(poor_reg, n_poor)
-    inclusion_nonpoor = ratio(nonpoor_reg, n - n_poor)
+    coverage = divide(poor_reg, n_poor)
+    inclusion_nonpoor = divide(nonpoor_reg, n - n_poor)
     return {
         "coverage": coverage,
         "exclusion_error": 1.0 - coverage,
-        "inclusion_error_leakage": ratio(nonpoor_reg, n_reg),
+        "inclusion_error_leakage": divide(nonpoor_reg, n_reg),
         "inclusion_error_nonpoor": inclusion_nonpoor,
-        "mistargeting": ratio((n_poor - poor_reg) + nonpoor_reg, n),
+        "mistargeting": divide((n_poor - poor_reg) + nonpoor_reg, n),
         "targeting_differential": coverage - inclusion_nonpoor,
     }
 

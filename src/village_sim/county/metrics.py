@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from village_sim.metrics import DECILE_QUANTILES
+from village_sim.metrics import DECILE_QUANTILES, targeting_from_counts
 from village_sim.segments import Segments
+from village_sim.stack import VillageStack
 
 __all__ = [
+    "HOUSEHOLD_METRICS",
+    "household_metrics",
     "fgt_all",
     "gini",
     "income_deciles",
@@ -82,23 +85,11 @@ def targeting(poor: np.ndarray, registered: np.ndarray,
               seg: Segments) -> dict[str, np.ndarray]:
     """Coverage, exclusion and inclusion errors, mistargeting, targeting differential, by village.
 
-    From counts only, so each village's values are its own exactly.
+    The village's formulas (:func:`village_sim.metrics.targeting_from_counts`) on each
+    village's counts, so each village's values are its own exactly.
     """
-    n = seg.sizes
-    n_poor = seg.count(poor)
-    n_reg = seg.count(registered)
-    poor_reg = seg.count(poor & registered)
-    nonpoor_reg = n_reg - poor_reg
-    coverage = ratio(poor_reg, n_poor)
-    inclusion_nonpoor = ratio(nonpoor_reg, n - n_poor)
-    return {
-        "coverage": coverage,
-        "exclusion_error": 1.0 - coverage,
-        "inclusion_error_leakage": ratio(nonpoor_reg, n_reg),
-        "inclusion_error_nonpoor": inclusion_nonpoor,
-        "mistargeting": ratio((n_poor - poor_reg) + nonpoor_reg, n),
-        "targeting_differential": coverage - inclusion_nonpoor,
-    }
+    return targeting_from_counts(seg.sizes, seg.count(poor), seg.count(registered),
+                                 seg.count(poor & registered), ratio)
 
 
 def income_deciles(y: np.ndarray, keep: np.ndarray, seg: Segments,
@@ -197,3 +188,48 @@ def amount_kin_premiums(y: np.ndarray, registered: np.ndarray, aid: np.ndarray,
     difference, rate = stratified(aid[keep], cadre_kin[keep], deciles, seg.village[keep],
                                   seg.n_segments)
     return rate, difference
+
+
+HOUSEHOLD_METRICS = (
+    "poverty_headcount", "poverty_gap", "poverty_severity", "gini",
+    "poverty_headcount_post", "poverty_gap_post", "poverty_severity_post", "gini_post",
+    "coverage", "exclusion_error", "inclusion_error_leakage", "inclusion_error_nonpoor",
+    "mistargeting", "targeting_differential", "kin_premium", "amount_kin_premium",
+    "amount_kin_premium_yuan",
+)
+"""The metrics :func:`household_metrics` gives (names as in ``VillageModel.metrics()``)."""
+
+_NEED_REGISTER = HOUSEHOLD_METRICS[8:]
+
+
+def household_metrics(stack: VillageStack) -> dict[str, np.ndarray]:
+    """Every village's household metrics (:data:`HOUSEHOLD_METRICS`) from a stack's arrays.
+
+    One pass of segment operations; one sort of y within villages serves the Gini and both
+    decile sets. Targeting and the kin premiums are NaN in a village before its first
+    identification, as in its own metrics.
+    """
+    seg = Segments([v.n for v in stack.villages])
+    col = stack.column
+    y = stack.per_capita_income()
+    z = seg.broadcast(stack.per_village("poverty_line"))
+    w = col("persons_float")
+    aid_12 = col("aid_hist").sum(axis=0)
+    post = (col("income_hist").sum(axis=0) + aid_12
+            + col("other_transfer_hist").sum(axis=0)) / col("persons")
+    order = seg.order(y)
+    out: dict[str, np.ndarray] = {}
+    for suffix, inc, inc_order in (("", y, order), ("_post", post, None)):
+        p0, p1, p2 = fgt_all(inc, z, w, seg)
+        out["poverty_headcount" + suffix], out["poverty_gap" + suffix] = p0, p1
+        out["poverty_severity" + suffix] = p2
+        out["gini" + suffix] = gini(inc, w, seg, inc_order)
+    registered, kin, cadre = col("registered"), col("cadre_kin"), col("cadre")
+    out.update(targeting(y < z, registered, seg))
+    out["kin_premium"] = kin_premium(y, registered, kin, cadre, seg, order)
+    out["amount_kin_premium"], out["amount_kin_premium_yuan"] = amount_kin_premiums(
+        y, registered, aid_12, kin, cadre, seg, order)
+    identified = stack.per_village("identified").astype(bool)
+    for name in _NEED_REGISTER:
+        out[name] = np.where(identified, out[name], np.nan)
+    return out
