@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from required import unavailable
+
 DAEMONS = ("munged", "slurmctld", "slurmd")
 COMMANDS = ("sinfo", "squeue", "sbatch", "scancel", "scontrol")
 PARTITION = "debug"
@@ -276,10 +278,8 @@ def start_slurm(base: Path | None = None) -> LocalSlurm:
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("REQUIRE_SLURM") == "1":
-        pytest.fail(f"REQUIRE_SLURM=1 but {reason}", pytrace=False)
-    pytest.skip(f"SLURM tests skipped: {reason} (.ci/run installs SLURM and sets "
-                "REQUIRE_SLURM=1 so that they never skip there)")
+    unavailable("REQUIRE_SLURM", "SLURM", reason,
+                "apt-get install munge slurmctld slurmd slurm-client")
 
 
 @pytest.fixture(scope="session", name="slurm")

@@ -31,6 +31,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
+from required import unavailable
 from village_sim.app import _packaged_cjk_font
 from village_sim.i18n import language_names, t
 from village_sim.viz.charts import CHARTS, KEY_CHARTS
@@ -60,10 +61,8 @@ def find_chromium() -> str | None:
 
 
 def _missing_browser(reason: str) -> None:
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    pytest.skip(f"browser tests skipped: {reason} (install Debian's chromium, or set "
-                "CHROMIUM_PATH; CI sets REQUIRE_BROWSER=1 so that they never skip there)")
+    unavailable("REQUIRE_BROWSER", "browser", reason,
+                "install Debian's chromium, or set CHROMIUM_PATH")
 
 
 @pytest.fixture(scope="module")

@@ -70,6 +70,9 @@ def test_a_teams_file(tmp_path: Path) -> None:
     path.write_text('[teams]\nsize = 3\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"allowed: \[\[team\]\] tables only"):
         load_teams(path)
-    with pytest.raises(ValueError, match="no such file"):
+    with pytest.raises(ValueError, match="teams file .*missing.toml. does not exist"):
         load_teams(tmp_path / "missing.toml")
 
+    path.write_text("[[team]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="teams file .*teams.toml"):
+        load_teams(path)

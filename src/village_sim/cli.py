@@ -401,8 +401,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         spec = load_spec(args.spec)
     except SpecError as err:
         raise InputError(err) from None
-    if engine == "slurm" and not args.dry_run:
-        cluster = cluster or spec.cluster
+    if engine == "slurm" and cluster is None and not args.dry_run:
+        cluster = spec.cluster  # the spec's [cluster] (a missing one is refused here)
         try:
             make_engine(engine, args.workers, args.scheduler, args.max_in_flight,
                         args.connect_timeout, cluster)

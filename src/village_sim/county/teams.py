@@ -28,13 +28,13 @@ Every field is checked where it enters, naming the team and the field
 from __future__ import annotations
 
 import difflib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from village_sim.params import PARAM_BY_NAME, ParameterError
+from village_sim.params import PARAM_BY_NAME, ParameterError, read_toml
+from village_sim.refusal import Phrase
 
 __all__ = ["TEAM_FIELDS", "TeamSpec", "load_teams", "parse_teams"]
 
@@ -166,17 +166,11 @@ def load_teams(path: str | Path) -> list[TeamSpec]:
     """The teams of a TOML file of ``[[team]]`` tables (module docstring).
 
     Raises:
-        ValueError: for a missing or unreadable file, bad TOML, or a bad team (naming it).
+        ValueError: for a missing or unreadable file or bad TOML (a refusal in the reader's
+            language, :func:`village_sim.params.read_toml`), or a bad team (naming it).
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"teams file {str(path)!r}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"teams file {str(path)!r}: cannot be read ({err})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"teams file {str(path)!r}: not valid TOML ({err})") from None
+    data = read_toml(path, Phrase("phrase.teams_file"))
     if set(data) != {"team"}:
         extra = sorted(set(data) - {"team"})
         raise ValueError(f"teams file {str(path)!r}: got {extra or 'no [[team]] table'}; "

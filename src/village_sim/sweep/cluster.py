@@ -36,12 +36,12 @@ import re
 import shlex
 import subprocess
 import threading
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from village_sim.params import read_toml
 from village_sim.refusal import Phrase, Refusal, did_you_mean
 from village_sim.sweep.engines import QUIET_CLUSTER, DaskEngine
 
@@ -102,46 +102,40 @@ def _string(value: Any) -> str:
     return value.strip()
 
 
-def _positive_int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise Refusal("error.integer_at_least", value=value, low=1)
-    return int(value)
+def _integer_at_least(low: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise Refusal("error.integer_at_least", value=value, low=low)
+        return int(value)
+    return check
 
 
-def _count(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise Refusal("error.integer_at_least", value=value, low=0)
-    return int(value)
+_positive_int = _integer_at_least(1)
+_count = _integer_at_least(0)
 
 
-def _memory(value: Any) -> str:
+def _parsed_string(parse: Callable[[str], float], error: str) -> Callable[[Any], str]:
+    """A check of a string ``parse`` reads as a positive amount (refused as ``error``)."""
+    def check(value: Any) -> str:
+        try:
+            ok = isinstance(value, str) and parse(value) > 0
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            raise Refusal(error, value=value)
+        return str(value).strip()
+    return check
+
+
+def _bytes(text: str) -> float:
     from dask.utils import parse_bytes
 
-    try:
-        ok = isinstance(value, str) and parse_bytes(value) > 0
-    except (ValueError, TypeError):
-        ok = False
-    if not ok:
-        raise Refusal("error.cluster_memory", value=value)
-    return str(value).strip()
+    return float(parse_bytes(text))
 
 
-def _walltime(value: Any) -> str:
-    try:
-        ok = walltime_seconds(value) > 0
-    except ValueError:
-        ok = False
-    if not ok:
-        raise Refusal("error.cluster_walltime", value=value)
-    return str(value).strip()
-
-
-def _duration(value: Any) -> str:
-    try:
-        _duration_seconds(value)
-    except (ValueError, TypeError):
-        raise Refusal("error.cluster_duration", value=value) from None
-    return str(value).strip()
+_memory = _parsed_string(_bytes, "error.cluster_memory")
+_walltime = _parsed_string(walltime_seconds, "error.cluster_walltime")
+_duration = _parsed_string(_duration_seconds, "error.cluster_duration")
 
 
 def _seconds(value: Any) -> float:
@@ -298,18 +292,7 @@ def load_cluster_config(path: str | Path) -> ClusterConfig:
     Raises:
         Refusal: for a missing or unreadable file, bad TOML, or a bad key.
     """
-    path = Path(path)
-    what = Phrase("phrase.cluster_file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise Refusal("error.file_missing", what=what, path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise Refusal("error.file_unreadable", what=what, path=str(path), reason=err) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise Refusal("error.file_not_toml", what=what, path=str(path), reason=err) from None
+    data = read_toml(path, Phrase("phrase.cluster_file"))
     if set(data) == {"cluster"}:
         data = data["cluster"]
     return parse_cluster_config(data, source=str(path))

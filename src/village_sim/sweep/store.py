@@ -102,14 +102,16 @@ def _write_bytes(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def _write_json(path: Path, obj: Any, indent: int | None = 2) -> None:
-    """Write ``obj`` as JSON atomically.
+def _write_json(path: Path, obj: Any, indent: int | None = 2) -> int:
+    """Write ``obj`` as JSON atomically; return the bytes written.
 
     ``indent=None`` writes one line, with json's C encoder (an indent turns it off): a run's
     record takes a fraction of the time that way, and a sweep client writes one per run.
     """
     text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False, default=str)
-    _write_bytes(path, (text + "\n").encode("utf-8"))
+    data = (text + "\n").encode("utf-8")
+    _write_bytes(path, data)
+    return len(data)
 
 
 def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -399,12 +401,11 @@ class SweepStore:
             "spec_hash": task.spec_hash,
             "parameters": {k: v for k, v in parameters.items() if k != "regime"},
         }
-        _write_json(self.records / f"{task.run_id}.json", record, indent=None)
+        record_bytes = _write_json(self.records / f"{task.run_id}.json", record, indent=None)
         if self._pending is None:
             self._pending = self._count_pending()
         else:
-            written = (len(result.series or b"") + len(result.panel or b"")
-                       + (self.records / f"{task.run_id}.json").stat().st_size)
+            written = len(result.series or b"") + len(result.panel or b"") + record_bytes
             self._pending = (self._pending[0] + 1, self._pending[1] + written)
         self.compact(final=False)
 
