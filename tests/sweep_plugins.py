@@ -25,6 +25,14 @@ def fail_on_one_replicate(task: RunTask) -> RunOutput:
     return run_village(task)
 
 
+def interrupted_import(task: RunTask) -> RunOutput:
+    """A Ctrl-C that lands while an extension initialises, as pybind11 reports it."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as err:
+        raise ImportError("initialization failed") from err
+
+
 def slow_village(task: RunTask) -> RunOutput:
     """The real village run, made slower (so that a test can kill a sweep in the middle)."""
     time.sleep(float(os.environ.get("VILLAGE_SIM_TEST_DELAY", "0.25")))

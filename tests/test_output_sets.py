@@ -298,6 +298,50 @@ def _child(args: list[str], cwd: Path) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _interrupted_import(*args: object, **kwargs: object) -> None:
+    """What a Ctrl-C during a pybind11 module's import raises (seen in CI, ``compare``)."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as err:
+        raise ImportError("initialization failed") from err
+
+
+def test_a_ctrl_c_an_import_turned_into_an_error_is_an_interrupt(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C while matplotlib's ``_image`` initialised ended ``compare`` with exit 1 and a
+    traceback (CI, the random-SIGINT test below): it is an interrupt like any other."""
+    from village_sim import experiment
+
+    args, change, kind = COMMANDS["compare"]
+    target = _target(tmp_path, kind)
+    monkeypatch.setattr(experiment, "write_compare_outputs", _interrupted_import)
+    code, _, err = run_cli([*args, "--out", str(target)])
+    assert code == 130 and err == f"interrupted: nothing was written to {target}\n", err
+    assert not target.exists() and leftovers(tmp_path) == []
+    # with a previous set: unchanged
+    monkeypatch.undo()
+    assert run_cli([*args, "--out", str(target)])[0] == 0
+    previous = _snapshot(target)
+    monkeypatch.setattr(experiment, "write_compare_outputs", _interrupted_import)
+    code, _, err = run_cli([*args, *change, "--out", str(target), "--overwrite"])
+    assert code == 130 and "holds its previous results, unchanged" in err, err
+    assert _snapshot(target) == previous and leftovers(tmp_path) == []
+
+
+def test_an_import_error_of_its_own_is_not_taken_for_an_interrupt(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from village_sim import experiment
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ImportError("initialization failed")
+
+    args, _, kind = COMMANDS["compare"]
+    monkeypatch.setattr(experiment, "write_compare_outputs", broken)
+    with pytest.raises(ImportError, match="initialization failed"):
+        run_cli([*args, "--out", str(_target(tmp_path, kind))])
+    assert leftovers(tmp_path) == []
+
+
 @pytest.mark.slow
 def test_twenty_random_sigints_leave_a_whole_set_or_none(tmp_path: Path) -> None:
     """Real SIGINTs at seeded random moments over each command's whole duration."""

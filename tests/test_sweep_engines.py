@@ -285,6 +285,18 @@ def test_failing_run_is_isolated_serial(tmp_path: Path, monkeypatch: pytest.Monk
         table.loc[table["status"] == "ok", "run_id"])
 
 
+def test_a_ctrl_c_inside_a_run_is_an_interrupt_not_a_failed_run(tmp_path: Path) -> None:
+    """A Ctrl-C that an extension's import turned into an ImportError stops the sweep (exit
+    130); it is not stored as a failed run, which a rerun would not retry."""
+    spec_path = write_spec(tmp_path / "s.toml",
+                           extra='run_function = "sweep_plugins:interrupted_import"')
+    code, out, err = run_cli(["sweep", str(spec_path), "--out", str(tmp_path / "o"),
+                              "--engine", "serial", "--quiet"])
+    assert code == 130, (out, err)
+    assert "Traceback" not in err and "initialization failed" not in err
+    assert not list((tmp_path / "o" / "records").glob("*.json"))
+
+
 def test_failing_run_is_isolated_on_dask(tmp_path: Path, scheduler: str) -> None:
     spec_path = write_spec(tmp_path / "s.toml",
                            extra='run_function = "sweep_plugins:fail_on_one_replicate"')

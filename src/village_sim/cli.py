@@ -916,7 +916,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: Arguments without the program name (default: ``sys.argv[1:]``).
     """
-    from village_sim.outputs import keep_swallowed_interrupts, reset_write_points
+    from village_sim.outputs import (
+        caused_by_interrupt,
+        keep_swallowed_interrupts,
+        reset_write_points,
+    )
 
     keep_swallowed_interrupts()
 
@@ -952,11 +956,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (the recipe of the signal module's documentation)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, as a command killed by the broken pipe would report
+    except Exception as err:
+        if not caused_by_interrupt(err):
+            raise
+        return _interrupted(err)  # a Ctrl-C an extension's import turned into an ImportError
     except KeyboardInterrupt as err:
-        # one line: what was interrupted and what the output folder holds now
-        notes = getattr(err, "__notes__", [])
-        print("interrupted" + (": " + "; ".join(notes) if notes else ""), file=sys.stderr)
-        return 130
+        return _interrupted(err)
+
+
+def _interrupted(err: BaseException) -> int:
+    """Say in one line what was interrupted and what the output holds now; the exit code."""
+    notes = getattr(err, "__notes__", [])
+    print("interrupted" + (": " + "; ".join(notes) if notes else ""), file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":

@@ -109,6 +109,26 @@ def keep_swallowed_interrupts() -> None:
     sys.unraisablehook = hook
 
 
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` is a Ctrl-C, or an exception a Ctrl-C caused.
+
+    A ``KeyboardInterrupt`` that lands while a compiled extension initialises is turned into
+    another exception by the extension: a pybind11 module (matplotlib's ``_image``,
+    ``ft2font``, contourpy, scipy's) raises ``ImportError("initialization failed")`` from it.
+    A command interrupted during such an import was interrupted, not broken: found in CI, a
+    Ctrl-C 2.7 s into ``compare`` ended with exit 1 and a traceback (3 Ctrl-Cs in 150 landed
+    there while matplotlib was imported). Follows ``__cause__`` and ``__context__``.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def raise_swallowed_interrupt() -> None:
     """Raise the ``KeyboardInterrupt`` a finalizer swallowed since the last call, if any."""
     if _swallowed:

@@ -26,6 +26,7 @@ import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from village_sim.outputs import caused_by_interrupt
 from village_sim.sweep.threads import blas_threads_setting
 
 if TYPE_CHECKING:
@@ -233,7 +234,9 @@ def execute_run(task: RunTask) -> RunResult:
         if task.panel_every and output.panel is not None and len(output.panel):
             panel = _parquet_bytes(_panel_table(task, output.panel))
         status, error = "ok", ""
-    except Exception:  # noqa: BLE001 - any failure of a run is recorded, not raised
+    except Exception as err:  # noqa: BLE001 - any failure of a run is recorded, not raised
+        if caused_by_interrupt(err):  # a Ctrl-C, not a failure of the run (nothing stored)
+            raise KeyboardInterrupt from err
         series = panel = None
         rows = 0
         status, error = "failed", traceback.format_exc()
