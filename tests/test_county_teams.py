@@ -53,9 +53,9 @@ def test_bad_teams_are_refused_naming_the_team_and_field(value: object, words: s
 
 
 def test_money_beyond_what_mobilization_allows_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"team money: 940,000 yuan a year is 31\.33 times the "
-                       r"village's base budget \(30,000 yuan\); allowed: a number in \[0, 10\]"):
-        TeamSpec().village_parameters(n_households=20, budget_per_household=1500.0)
+    with pytest.raises(ValueError, match=r"team money: 940,000 yuan a year is 313\.33 times the "
+                       r"village's base budget \(3,000 yuan\); allowed: a number in \[0, 100\]"):
+        TeamSpec().village_parameters(n_households=20, budget_per_household=150.0)
 
 
 def test_a_teams_file(tmp_path: Path) -> None:

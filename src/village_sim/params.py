@@ -204,6 +204,12 @@ PARAMETERS: tuple[Param, ...] = (
        "in 2020", 100.0, 1e6),
     _P("wage", "float", 9500.0, "yuan per labourer per year", "market earnings of one labourer "
        "of average skill", "assumed (rural wage in a poor county)", 0.0, 1e7),
+    _P("remoteness", "float", 0.0, "", "how far the village lies from roads, markets and the "
+       "township (0: beside them; 1: the most remote village of a county); lowers wages "
+       "(remote_wage_loss) and the team's visits (remote_visit_loss)", "assumed (villages of a "
+       "county differ; county issue)", 0.0, 1.0),
+    _P("remote_wage_loss", "float", 0.3, "share of the wage", "wage lost at remoteness 1: "
+       "fewer and worse-paid jobs within reach", "assumed", 0.0, 1.0),
     _P("asset_return", "float", 0.12, "per year", "market return on productive assets",
        "assumed", 0.0, 2.0),
     _P("illness_rate", "float", 0.004, "per household per month", "probability that a healthy "
@@ -256,7 +262,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("resource_mobilization", "bool", True, "", "switch: the team brings extra resources while "
        "the team window is open", POLICY + ", effect 2", group="budget"),
     _P("mobilization", "float", 0.5, "fraction of the base budget", "extra budget the team "
-       "brings", POLICY + ", effect 2", 0.0, 10.0, group="budget"),
+       "brings", POLICY + ", effect 2", 0.0, 100.0, group="budget"),
     _P("household_measures", "bool", True, "", "switch: household-specific measures (因户施策) "
        "matched to a diagnosed cause", POLICY + ", effect 3", group="budget"),
     _P("measure_share", "float", 0.3, "fraction of released money", "share of the money spent "
@@ -358,6 +364,9 @@ PARAMETERS: tuple[Param, ...] = (
        1, 100, group="team"),
     _P("team_visits_per_month", "int", 4, "households per member per month", "household visits "
        "one member makes in a month", "2014 survey of 75 villages (low visit rates)", 0, 1000,
+       group="team"),
+    _P("remote_visit_loss", "float", 0.5, "share of visits", "team visits lost at remoteness "
+       "1 to travel between the township and scattered hamlets", "assumed", 0.0, 1.0,
        group="team"),
     _P("team_noise", "float", 0.15, "coefficient of variation", "error of one team visit's "
        "measurement of a household's income; repeated visits average it down",
@@ -602,6 +611,13 @@ EFFECTS: dict[str, Effect] = {
                     "fewer favoured entries are found and challenged (7.5)"),
     "team_visits_per_month": _E(0, _TC, "kin_premium", +1, "zero visits: the team finds and "
                                 "changes nothing (7.5)"),
+    "remote_visit_loss": _E(1.0, _TC, "team_visits_done", -1, "in the most remote village "
+                            "travel takes every visit (7.5.2)", base=(("remoteness", 1.0),),
+                            months=13),
+    "remoteness": _E(1.0, _CO, "poverty_headcount", +1, "a remote village earns lower wages: "
+                     "more households below the line (7.1)", months=13),
+    "remote_wage_loss": _E(0.6, _CO, "poverty_headcount", +1, "remoteness costs twice the wage "
+                           "(7.1)", base=(("remoteness", 1.0),), months=13),
     "team_noise": _E(1.0, _TC, "mistargeting", +1, "noisy visits: the team is rarely sure "
                      "enough to act, and wrong when it is (7.5)"),
     "team_diagnosis_accuracy": _E(0.35, _TC, "matched_measure_share", -1, "the team's "

@@ -370,7 +370,8 @@ class VillageState:
         """Yearly market income each household can earn now (before monthly noise)."""
         p = self.p
         labour = self.labour * np.where(self.sick, p.sick_labour_share, 1.0)
-        base = p.wage * labour * self.skill + p.asset_return * self.assets
+        wage = p.wage * (1.0 - p.remote_wage_loss * p.remoteness)  # p.wage at remoteness 0
+        base = wage * labour * self.skill + p.asset_return * self.assets
         return base * self.infrastructure + self.measure_income + self.project_income
 
     def causes(self) -> np.ndarray:

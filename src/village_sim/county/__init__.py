@@ -1,11 +1,13 @@
 """A county of villages (issue 11; design in docs/county_engine.md).
 
-Built so far, each from what a county sees: :mod:`village_sim.county.budgets` (how the county
-divides its yearly budget and register quota among villages), :mod:`village_sim.county.teams`
-(its pool of work teams, and how a team sets its village's parameters),
-:mod:`village_sim.county.deployment` (which villages get the teams) and
-:mod:`village_sim.county.metrics` (the household metrics of every village at once). Not yet a
-model: the county engine that runs the villages is the next step (docs/county_engine.md).
+:class:`~village_sim.county.model.CountyModel` runs a county's yearly cycle on stacked villages:
+:mod:`village_sim.county.villages` (villages drawn from stated distributions, or listed),
+:mod:`village_sim.county.budgets` (how the county divides its yearly budget and register quota
+among villages), :mod:`village_sim.county.teams` (its pool of work teams, and how a team sets
+its village's parameters), :mod:`village_sim.county.deployment` (which villages get the teams)
+and :mod:`village_sim.county.metrics` (the household metrics of every village at once, and the
+county's). The villages still step one after another (the reference engine); the engine
+vectorized across villages is the next step (docs/county_engine.md).
 """
 
 from village_sim.county.budgets import (
@@ -22,16 +24,20 @@ from village_sim.county.deployment import (
     DeploymentHistory,
     DeploymentRecord,
 )
+from village_sim.county.model import CountyModel
 from village_sim.county.teams import TeamSpec, load_teams, parse_teams
+from village_sim.county.villages import VillageDistributions
 
 __all__ = [
     "ALLOCATION_RULES",
     "DEPLOYMENT_RULES",
+    "CountyModel",
     "CountyView",
     "Deployment",
     "DeploymentHistory",
     "DeploymentRecord",
     "TeamSpec",
+    "VillageDistributions",
     "apportion",
     "divide",
     "divide_budget",

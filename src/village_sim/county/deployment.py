@@ -166,6 +166,8 @@ class Deployment:
         year: The year of the last deployment (0 before the first).
         village: Where each team is (-1: not deployed).
         since: The year each team arrived (0: not deployed).
+        freed: The year each team's last term ended (:data:`NEVER`: never deployed); free
+            teams are sent never-deployed first, then longest free first.
         last_served: The last year each village held a team.
         log: Every deployment made (under ``cash_equivalent``, of the money a team stands
             for).
@@ -199,6 +201,7 @@ class Deployment:
         self.year = 0
         self.village = np.full(terms.size, -1, dtype=np.int64)
         self.since = np.zeros(terms.size, dtype=np.int64)
+        self.freed = np.full(terms.size, NEVER, dtype=np.int64)
         self.last_served = np.full(self.n_villages, NEVER, dtype=np.int64)
 
     @property
@@ -248,10 +251,14 @@ class Deployment:
         ended = (self.village >= 0) & (year - self.since >= self.term_years)
         self.village[ended] = -1
         self.since[ended] = 0
+        self.freed[ended] = year
         history = DeploymentHistory(year, self.last_served.copy(), self.holds_team())
         order, reasons = priority(self.rule, view, history, rng)
         made: list[DeploymentRecord] = []
-        free = list(np.flatnonzero(self.village < 0))
+        # free teams never sent first, then those free longest: a team whose term has just
+        # ended goes back to its sending unit, and another is sent in its place
+        idle = np.flatnonzero(self.village < 0)
+        free = list(idle[np.lexsort((idle, self.freed[idle]))])
         prefix = "cash instead of a team: " if self.gives_cash else ""
         holds = history.holds_team.copy()
         for v, why in zip(order, reasons, strict=True):

@@ -21,7 +21,9 @@ from village_sim.segments import Segments
 from village_sim.stack import VillageStack
 
 __all__ = [
+    "COUNTY_METRICS",
     "HOUSEHOLD_METRICS",
+    "county_metrics",
     "household_metrics",
     "fgt_all",
     "gini",
@@ -233,3 +235,99 @@ def household_metrics(stack: VillageStack) -> dict[str, np.ndarray]:
     for name in _NEED_REGISTER:
         out[name] = np.where(identified, out[name], np.nan)
     return out
+
+
+COUNTY_METRICS = (
+    "poverty_headcount", "poverty_gap", "poverty_severity", "gini",
+    "poverty_headcount_post", "gini_post",
+    "coverage", "exclusion_error", "inclusion_error_leakage", "inclusion_error_nonpoor",
+    "mistargeting", "kin_premium", "diverted_share", "registered_count",
+    "between_village_gini", "between_village_share", "headcount_spread",
+)
+"""The county's monthly metrics (:func:`county_metrics`)."""
+
+
+def county_metrics(stack: VillageStack) -> dict[str, float]:
+    """The county's metrics now: the village metrics over all its households, and between.
+
+    * Poverty (FGT) and the Gini over every household of the county (persons-weighted, each
+      household against its own village's poverty line).
+    * Targeting over the households of the villages that have identified (NaN before).
+    * The kin premium on registration: cadres' kin against other households within the same
+      village's same income decile (strata = village × decile), so that a rich village's kin
+      are never compared with a poor village's households.
+    * The diverted share: money diverted over divertible money in the last 12 months, summed
+      over villages.
+    * Between villages: the Gini of the villages' mean per-capita incomes (persons-weighted),
+      the share of the county's Theil index (T) that lies between villages, and the spread of
+      the villages' poverty headcounts (highest minus lowest).
+    """
+    villages = Segments([v.n for v in stack.villages])
+    whole = Segments([stack.n])
+    col = stack.column
+    y = stack.per_capita_income()
+    z = villages.broadcast(stack.per_village("poverty_line"))
+    w = col("persons_float")
+    post = (col("income_hist").sum(axis=0) + col("aid_hist").sum(axis=0)
+            + col("other_transfer_hist").sum(axis=0)) / col("persons")
+    out: dict[str, float] = {}
+    p0, p1, p2 = fgt_all(y, z, w, whole)
+    out["poverty_headcount"], out["poverty_gap"], out["poverty_severity"] = (
+        float(p0[0]), float(p1[0]), float(p2[0]))
+    out["gini"] = float(gini(y, w, whole)[0])
+    out["poverty_headcount_post"] = float(fgt_all(post, z, w, whole)[0][0])
+    out["gini_post"] = float(gini(post, w, whole)[0])
+    registered, cadre = col("registered"), col("cadre")
+    identified = villages.broadcast(stack.per_village("identified").astype(bool))
+    if identified.any():
+        share = targeting((y < z)[identified], registered[identified],
+                          Segments([int(identified.sum())]))
+        for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
+                     "inclusion_error_nonpoor", "mistargeting"):
+            out[name] = float(share[name][0])
+        keep = ~cadre & identified
+        deciles = income_deciles(y, keep, villages, villages.order(y))
+        strata = villages.village[keep] * 10 + deciles
+        difference, _ = stratified(registered[keep].astype(np.float64), col("cadre_kin")[keep],
+                                   strata, np.zeros(int(keep.sum()), dtype=np.int64), 1,
+                                   n_strata=10 * villages.n_segments)
+        out["kin_premium"] = float(difference[0])
+    else:
+        for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
+                     "inclusion_error_nonpoor", "mistargeting", "kin_premium"):
+            out[name] = float("nan")
+    diverted = sum(float(v.flow_hist["diverted"].sum()) for v in stack.villages)
+    divertible = sum(float(v.flow_hist["divertible"].sum()) for v in stack.villages)
+    out["diverted_share"] = float(ratio(np.array(diverted), np.array(divertible)))
+    out["registered_count"] = float(registered.sum())
+    # between villages
+    persons = villages.sum(w)
+    mean = ratio(villages.sum(w * y), persons)
+    ok = persons > 0
+    out["between_village_gini"] = float(gini(mean[ok], persons[ok],
+                                             Segments([int(ok.sum())]))[0])
+    out["between_village_share"] = _theil_between_share(y, w, villages)
+    headcounts = fgt_all(y, z, w, villages)[0]
+    out["headcount_spread"] = float(np.nanmax(headcounts) - np.nanmin(headcounts))
+    return out
+
+
+def _theil_between_share(y: np.ndarray, w: np.ndarray, seg: Segments) -> float:
+    """The share of Theil's T over all households that lies between villages' means.
+
+    Incomes at or below zero have no logarithm: they are left out (NaN if nothing is left).
+    """
+    keep = y > 0
+    if not keep.any():
+        return float("nan")
+    y, w = y[keep], w[keep]
+    village = seg.village[keep]
+    total_w = float(w.sum())
+    mu = float((w * y).sum()) / total_w
+    theil = float((w * (y / mu) * np.log(y / mu)).sum()) / total_w
+    pw = np.bincount(village, weights=w, minlength=seg.n_segments)
+    py = np.bincount(village, weights=w * y, minlength=seg.n_segments)
+    has = pw > 0
+    mean_v = py[has] / pw[has]
+    between = float((pw[has] * (mean_v / mu) * np.log(mean_v / mu)).sum()) / total_w
+    return between / theil if theil > 0 else float("nan")

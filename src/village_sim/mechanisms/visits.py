@@ -49,11 +49,15 @@ def capacity(s: VillageState) -> int:
     """Household visits the whole team can make this month.
 
     0 when no team is present, or when it does not verify by visits (``team_verification``
-    off: it then knows no household of its own).
+    off: it then knows no household of its own). A remote village costs visits: the share
+    ``remote_visit_loss × remoteness`` goes to travel (rounded down to whole visits).
     """
     if not (s.team_active and s.p.team_verification):
         return 0
-    return s.p.team_size * s.p.team_visits_per_month
+    full = s.p.team_size * s.p.team_visits_per_month
+    if s.p.remoteness == 0.0:
+        return full
+    return int(full * (1.0 - s.p.remote_visit_loss * s.p.remoteness))
 
 
 def request(s: VillageState, households: np.ndarray, purpose: int) -> None:

@@ -1,0 +1,404 @@
+"""``CountyModel``: a county's villages, its budget and quota, its teams and where they go.
+
+The county's yearly cycle (issue 11; docs/county_engine.md, "The county's yearly cycle"), before
+months 1, 13, 25, … — so that a team sent this year takes part in this year's identification:
+
+1. **What the county sees** (:class:`~village_sim.county.budgets.CountyView`): each village's
+   households, its register as it stands, the poor share of its last third-party survey, and the
+   complaints the county received from it in the last 12 months — never true incomes. The
+   complaints the county receives are the villagers' complaints and reports that the village
+   dismissed at its democratic appraisal (taken up with the county, 信访): an assumption, stated
+   in the ODD.
+2. **Budget and quota** divided among villages by ``allocation_rule``
+   (:mod:`village_sim.county.budgets`), or ``"fixed"``: each village keeps its own
+   ``budget_per_household`` and ``quota``.
+3. **Deployment** (:mod:`village_sim.county.deployment`): free teams go to villages in the
+   order of the ``deployment`` rule and stay their whole term.
+4. **Each village's parameters for the year**: its own, with its budget and quota, the county's
+   shared audit and re-check capacity (when given), and its team's (size, visits, noise,
+   cooptation, money as ``mobilization``; :meth:`TeamSpec.village_parameters`). A team that
+   arrives opens the village's team window for its term (``team_arrives``, ``team_leaves``)
+   and starts with no visit records: what the previous team learned on its visits left with it
+   (the register, the measures and the households' files stay with the village). Under
+   ``cash_equivalent`` the village gets, instead of a team, the team's cost (``team_cost`` ×
+   members × 12) and its money as budget.
+
+Then every village steps twelve months. Villages are a
+:class:`~village_sim.stack.VillageStack` (the reference engine: villages step one after another;
+docs/county_engine.md). Each village's streams are keyed (seed, village): village v of a county
+seeded s is the village :meth:`CountyModel.village_arguments` describes, and a village the rule
+never touches runs exactly as alone (common random numbers across rules).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from village_sim.codes import Actor, Reason
+from village_sim.county.budgets import ALLOCATION_RULES, CountyView, divide
+from village_sim.county.deployment import Deployment
+from village_sim.county.metrics import county_metrics
+from village_sim.county.teams import TeamSpec, load_teams, parse_teams
+from village_sim.county.villages import (
+    VillageDistributions,
+    draw_villages,
+    load_villages,
+    parse_villages,
+)
+from village_sim.mechanisms.register import quota_count
+from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
+from village_sim.rng import county_seed, normalize_rng, village_seed
+from village_sim.stack import VillageStack
+from village_sim.state import NEVER
+
+__all__ = ["COUNTY_ALLOCATION_RULES", "NO_TEAM_MONTH", "CountyModel"]
+
+COUNTY_ALLOCATION_RULES = ("fixed", *ALLOCATION_RULES)
+"""``"fixed"``: each village keeps its own budget and quota; else a rule of the county."""
+
+NO_TEAM_MONTH = 10_000
+"""``team_arrives`` of a village no team has been sent to: a month no run reaches (the
+parameter's maximum; checked in tests/test_county_model.py)."""
+
+TEAM_REGIMES = tuple(name for name, switches in REGIMES.items() if switches["team_present"])
+"""Regimes that say how a team works with the committee where the county sends one."""
+
+_COMPLAINED = (int(Reason.COMPLAINT_DISMISSED), int(Reason.REPORT_DISMISSED))
+
+
+class CountyModel(mesa.Model):
+    """A county of villages, each with its committee, and a pool of work teams.
+
+    Args:
+        rng: The county's seed (a non-negative integer or numeric string; None: a random one,
+            kept in :attr:`seed`).
+        n_villages: Villages drawn from ``distributions`` (ignored when ``villages`` is given).
+        teams: A number of default teams, a list of team tables or :class:`TeamSpec`, or the
+            path of a TOML file of ``[[team]]`` tables (:mod:`village_sim.county.teams`).
+        deployment: A rule of :data:`~village_sim.county.deployment.DEPLOYMENT_RULES` or a
+            callable ``(view, history, rng) -> villages``.
+        allocation_rule: ``"fixed"`` or a rule of
+            :data:`~village_sim.county.budgets.ALLOCATION_RULES`.
+        budget_per_household: The county's yearly budget per resident household (its budget
+            is this times its households); default: the villages' parameter.
+        quota: The county's quota as a share of its households (default: the villages').
+        audit_capacity: Audits of village accounts the upper levels make a year, shared evenly
+            (each village's ``audit_probability`` is the capacity over the villages, at most
+            1); None: each village keeps its own ``audit_probability``.
+        recheck_capacity: Households the upper levels re-check a year, shared evenly (each
+            village's ``upper_recheck_share`` is the capacity over the county's households);
+            None: each village keeps its own.
+        villages: Village parameter tables, or the path of a TOML file of ``[[village]]``
+            tables (:mod:`village_sim.county.villages`); overrides ``n_villages``.
+        distributions: Ranges of the drawn villages' attributes
+            (:class:`~village_sim.county.villages.VillageDistributions`).
+        regime: How a team works with the committee where one is sent (a regime with a team).
+        **overrides: Village parameters common to every village.
+
+    Raises:
+        ValueError: for any bad argument, naming it, the value and what is allowed.
+    """
+
+    def __init__(self, rng: Any = None, n_villages: int = 20, teams: Any = 0,
+                 deployment: str | Callable[..., Any] = "none",
+                 allocation_rule: str = "fixed", budget_per_household: float | None = None,
+                 quota: float | None = None, audit_capacity: float | None = None,
+                 recheck_capacity: float | None = None,
+                 villages: Sequence[Mapping[str, Any]] | str | Path | None = None,
+                 distributions: Any = None, regime: str = "team_and_committee",
+                 **overrides: Any):
+        seed = normalize_rng(rng)
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+            raise ValueError(f"parameter 'rng': got {rng!r}; allowed: a non-negative integer "
+                             "seed (a county's villages are keyed by (seed, village))")
+        self.seed = int(seed)
+        county = county_seed(self.seed)
+        deploy_seq, mesa_seq = county.spawn(2)
+        super().__init__(rng=np.random.Generator(np.random.PCG64(mesa_seq)))
+        self.deploy_rng = np.random.Generator(np.random.PCG64(deploy_seq))
+        if regime not in TEAM_REGIMES:
+            raise ValueError(f"parameter 'regime': got {regime!r}; allowed: "
+                             f"{', '.join(TEAM_REGIMES)} (how a team sent to a village works "
+                             "with its committee)")
+        self.regime = regime
+        if allocation_rule not in COUNTY_ALLOCATION_RULES:
+            raise ValueError(f"parameter 'allocation_rule': got {allocation_rule!r}; allowed: "
+                             f"{', '.join(COUNTY_ALLOCATION_RULES)}")
+        self.allocation_rule = allocation_rule
+        for name in ("team_arrives", "team_leaves", "team_present"):
+            if name in overrides:
+                raise ValueError(f"parameter {name!r}: set by the county's deployment; "
+                                 "allowed: teams and deployment")
+        resolve_parameters(regime=regime, **overrides)  # checked once, naming the parameter
+        base = {**overrides, "team_arrives": NO_TEAM_MONTH, "team_leaves": None}
+        # --- villages
+        self.greed_factor: np.ndarray
+        if villages is None:
+            if isinstance(n_villages, bool) or not isinstance(n_villages, int) \
+                    or not 1 <= n_villages <= 100_000:
+                raise ValueError(f"parameter 'n_villages': got {n_villages!r}; allowed: an "
+                                 "integer in [1, 100000]")
+            self.distributions: VillageDistributions | None = VillageDistributions.parse(
+                distributions)
+            params, self.greed_factor = draw_villages(self.seed, n_villages,
+                                                      self.distributions, base)
+        else:
+            if distributions is not None:
+                raise ValueError("parameter 'distributions': not with 'villages' (listed "
+                                 "villages are not drawn)")
+            self.distributions = None
+            if isinstance(villages, str | Path):
+                params = load_villages(villages, base, regime)
+            else:
+                params = parse_villages(villages, base, regime)
+            self.greed_factor = np.ones(len(params))
+        self._village_params = params
+        built = []
+        for v, kwargs in enumerate(params):
+            try:
+                built.append(self._new_village(v, kwargs))
+            except ValueError as err:
+                raise ValueError(f"village {v}: {err}") from None
+        self.stack = VillageStack(built)
+        self.base_p = [v.p for v in built]
+        self.households = np.array([v.n for v in built], dtype=np.int64)
+        # --- budget, quota, shared capacities
+        self.budget_per_household = _checked("budget_per_household", budget_per_household)
+        self.quota_share = _checked("quota", quota)
+        self.audit_capacity = _capacity("audit_capacity", audit_capacity)
+        self.recheck_capacity = _capacity("recheck_capacity", recheck_capacity)
+        if allocation_rule == "fixed" and (budget_per_household is not None
+                                           or quota is not None):
+            raise ValueError("parameters 'budget_per_household' and 'quota' of the county: "
+                             "given with allocation_rule 'fixed' (each village keeps its own); "
+                             f"allowed with {', '.join(ALLOCATION_RULES)}")
+        # --- teams
+        if isinstance(teams, str | Path):
+            self.teams = load_teams(teams)
+        elif isinstance(teams, list | tuple) and all(isinstance(t, TeamSpec) for t in teams) \
+                and teams:
+            self.teams = list(teams)
+        else:
+            self.teams = parse_teams(teams)
+        self.deployment = Deployment(len(built), [t.term_years for t in self.teams],
+                                     deployment)
+        self.village_team = np.full(len(built), -1, dtype=np.int64)
+        self.cash = np.zeros(len(built))
+        self.year_budget = np.array([p.budget_per_household for p in self.base_p]) \
+            * self.households
+        self.year_quota = np.array([p.quota for p in self.base_p]) * self.households
+        self._log_seen = [0] * len(built)
+        self.departures: list[dict[str, Any]] = []
+        self._rows: list[dict[str, float]] = []
+        self._year_rows: list[pd.DataFrame] = []
+        self._collect()
+
+    # ------------------------------------------------------------------ building
+    def _new_village(self, v: int, kwargs: Mapping[str, Any]) -> Any:
+        from village_sim.model import VillageModel
+
+        return VillageModel(rng=village_seed(self.seed, v), regime=self.regime, **kwargs)
+
+    def village_arguments(self, v: int) -> dict[str, Any]:
+        """The ``VillageModel`` arguments of village ``v`` as built (before any county year).
+
+        ``VillageModel(**county.village_arguments(v))`` is village v of this county: under
+        ``allocation_rule = "fixed"`` and no team sent to it, the two run identically.
+        """
+        return {"rng": village_seed(self.seed, v), "regime": self.regime,
+                **self._village_params[v]}
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def villages(self) -> list[Any]:
+        """The villages (``VillageModel``), in order."""
+        return self.stack.villages
+
+    @property
+    def n_villages(self) -> int:
+        """Number of villages."""
+        return self.stack.n_villages
+
+    @property
+    def month(self) -> int:
+        """Months stepped."""
+        return self.stack.month
+
+    @property
+    def year(self) -> int:
+        """The county year under way (1 in months 1-12; 0 before the first month)."""
+        return math.ceil(self.month / 12)
+
+    # ------------------------------------------------------------------ what the county sees
+    def view(self) -> CountyView:
+        """What the county knows of its villages now (module docstring, step 1)."""
+        registered = np.array([int(v.registered.sum()) for v in self.villages], dtype=np.int64)
+        share = np.array([v.survey.get("survey_poor_share", math.nan) for v in self.villages],
+                         dtype=float)
+        return CountyView(self.households, registered, share, self.complaints_received())
+
+    def complaints_received(self) -> np.ndarray:
+        """Complaints the county received from each village in the last 12 months.
+
+        Each complaint or report the village dismissed (decision log: challenged by villagers,
+        reason ``complaint dismissed`` or ``report dismissed``) is taken up with the county.
+        """
+        since = self.month - 12
+        out = np.zeros(self.n_villages, dtype=np.int64)
+        for i, v in enumerate(self.villages):
+            for block in v._log_blocks[self._log_seen[i]:]:
+                hit = (block["challenged_by"] == int(Actor.VILLAGERS)) & np.isin(
+                    block["reason"], _COMPLAINED) & (block["month"] > since)
+                out[i] += int(hit.sum())
+        return out
+
+    # ------------------------------------------------------------------ the year
+    def step(self) -> None:
+        """Advance every village one month (the county's year first, before months 1, 13, ...)."""
+        if self.month % 12 == 0:
+            self._begin_year()
+        self.stack.step()
+        self._collect()
+        if self.month % 12 == 0:
+            self._end_year()
+
+    def _begin_year(self) -> None:
+        year = self.month // 12 + 1
+        view = self.view()
+        for i, v in enumerate(self.villages):
+            self._log_seen[i] = len(v._log_blocks)  # complaints counted from here next year
+        self.view_at_year_start = view
+        if self.allocation_rule != "fixed":
+            n = self.households
+            bph = (self.budget_per_household if self.budget_per_household is not None
+                   else float(PARAM_BY_NAME["budget_per_household"].default))
+            share = (self.quota_share if self.quota_share is not None
+                     else float(PARAM_BY_NAME["quota"].default))
+            total_quota = int(round(share * float(n.sum())))
+            self.year_budget, self.year_quota = divide(self.allocation_rule, view,
+                                                       bph * float(n.sum()), total_quota)
+        before = self.deployment.village.copy()
+        made = self.deployment.deploy(year, view, self.deploy_rng)
+        for team, village in enumerate(before):
+            if village >= 0 and self.deployment.village[team] != village:
+                self.departures.append({"year": year, "team": team, "village": int(village),
+                                        "month": self.month + 1})
+        arrivals = {r.village: r.team for r in made}
+        gives_cash = self.deployment.gives_cash
+        self.cash = np.zeros(self.n_villages)
+        new_team = np.full(self.n_villages, -1, dtype=np.int64)
+        new_team[self.deployment.village[self.deployment.village >= 0]] = np.flatnonzero(
+            self.deployment.village >= 0)
+        for i, v in enumerate(self.villages):
+            team = int(new_team[i])
+            values = self._year_parameters(i)
+            spec = self.teams[team] if team >= 0 else None
+            if spec is not None and gives_cash:
+                p0 = self.base_p[i]
+                self.cash[i] = p0.team_cost * spec.size * 12 + spec.mobilized_yuan
+                values["budget_per_household"] = (values["budget_per_household"]
+                                                  + self.cash[i] / v.n)
+            elif spec is not None:
+                values.update(spec.village_parameters(v.n, values["budget_per_household"]))
+            base = self.base_p[i]
+            changed = {k: x for k, x in values.items() if getattr(base, k) != x}
+            v.p = base.replace(**changed) if changed else base
+            if spec is not None and not gives_cash and i in arrivals:
+                self._team_arrives(v, spec, arrivals[i], self.village_team[i])
+            self.village_team[i] = team if not gives_cash else -1
+
+    def _year_parameters(self, i: int) -> dict[str, Any]:
+        """Village ``i``'s budget, quota and shared capacities for the year (changed ones)."""
+        values: dict[str, Any] = {}
+        n = int(self.households[i])
+        if self.allocation_rule != "fixed":
+            values["budget_per_household"] = float(self.year_budget[i]) / n
+            values["quota"] = float(self.year_quota[i]) / n
+        else:
+            values["budget_per_household"] = self.base_p[i].budget_per_household
+        if self.audit_capacity is not None:
+            values["audit_probability"] = min(1.0, self.audit_capacity / self.n_villages)
+        if self.recheck_capacity is not None:
+            values["upper_recheck_share"] = min(1.0, self.recheck_capacity
+                                                / float(self.households.sum()))
+        return values
+
+    def _team_arrives(self, v: Any, spec: TeamSpec, team: int, previous: int) -> None:
+        """Open village ``v``'s team window for the team's term; a new team knows nothing."""
+        start = self.month + 1
+        v.team_arrives = start
+        v.team_leaves = start + 12 * spec.term_years
+        v.team.size = spec.size
+        if team != previous:  # records of visits leave with the team that made them
+            v.team_signal_sum[:] = 0.0
+            v.team_signal_count[:] = 0.0
+            v.team_last_visit[:] = NEVER
+
+    def _end_year(self) -> None:
+        frame = self.stack.metrics()
+        year = self.month // 12
+        frame.insert(0, "year", year)
+        frame["team"] = self.village_team
+        frame["had_team"] = self.village_team >= 0
+        frame["cash_yuan"] = self.cash
+        frame["budget_yuan"] = [v.p.budget_per_household * v.n for v in self.villages]
+        frame["quota_households"] = [quota_count(v) for v in self.villages]
+        frame["households"] = self.households
+        frame["remoteness"] = [v.p.remoteness for v in self.villages]
+        frame["greed_factor"] = self.greed_factor
+        self._year_rows.append(frame)
+
+    # ------------------------------------------------------------------ outputs
+    def _collect(self) -> None:
+        row = {"month": float(self.month), **county_metrics(self.stack)}
+        row["teams_deployed"] = float((self.village_team >= 0).sum())
+        row["cash_villages"] = float((self.cash > 0).sum())
+        self._rows.append(row)
+
+    def county_frame(self) -> pd.DataFrame:
+        """The county's metrics, one row per month (month 0 first)."""
+        return pd.DataFrame(self._rows)
+
+    def village_year_frame(self) -> pd.DataFrame:
+        """Every village's metrics at the end of each year, and its team, budget and quota."""
+        if not self._year_rows:
+            return pd.DataFrame()
+        return pd.concat(self._year_rows, ignore_index=True)
+
+    def deployment_log(self) -> pd.DataFrame:
+        """Which team went where, when and why (arrivals), and when each left."""
+        rows = [{"year": r.year, "month": 12 * (r.year - 1) + 1, "event": "arrives",
+                 "team": r.team, "village": r.village, "rule": r.rule, "reason": r.reason}
+                for r in self.deployment.log]
+        rows += [{**d, "event": "leaves", "rule": self.deployment.rule_name,
+                  "reason": "term ended"} for d in self.departures]
+        columns = ["year", "month", "event", "team", "village", "rule", "reason"]
+        if not rows:
+            return pd.DataFrame(columns=columns)
+        return pd.DataFrame(rows)[columns].sort_values(
+            ["month", "event", "team"], kind="stable").reset_index(drop=True)
+
+
+def _checked(name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    return float(PARAM_BY_NAME[name].validate(value))
+
+
+def _capacity(name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value) or value < 0:
+        raise ValueError(f"parameter {name!r}: got {value!r}; allowed: a number >= 0 a year, "
+                         "or none (each village keeps its own)")
+    return float(value)
