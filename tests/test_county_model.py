@@ -143,8 +143,8 @@ def test_villages_without_a_team_have_their_window_closed() -> None:
 
 # ---------------------------------------------------------------------------- budgets
 def test_budget_and_quota_are_divided_every_year_and_add_up() -> None:
-    c = run(county(n_villages=6, allocation_rule="estimated_poor", budget_per_household=2000.0,
-                   quota=0.25), 36)
+    c = run(county(n_villages=6, allocation_rule="estimated_poor",
+                   county_budget_per_household=2000.0, county_quota=0.25), 36)
     yearly = c.village_year_frame()
     total = 2000.0 * c.households.sum()
     for year, rows in yearly.groupby("year"):
@@ -214,7 +214,9 @@ def test_county_metrics_are_over_all_households() -> None:
     ({"n_villages": 0, "distributions": None}, "parameter 'n_villages': got 0"),
     ({"distributions": {"size": (1, 2)}}, "unknown attribute 'size'"),
     ({"distributions": {"n_households": (10, 5)}}, "distributions.n_households: got (10, 5)"),
-    ({"budget_per_household": 100.0}, "allocation_rule 'fixed'"),
+    ({"county_budget_per_household": 100.0}, "allocation_rule 'fixed'"),
+    ({"county_quota": 2.0, "allocation_rule": "per_household"},
+     "parameter 'county_quota': got 2.0"),
     ({"audit_capacity": -1}, "parameter 'audit_capacity': got -1"),
     ({"favoritism": 9.0}, "parameter 'favoritism'"),
     ({"rng": "abc"}, "abc"),
@@ -324,3 +326,14 @@ def test_remoteness_lowers_wages_and_team_visits() -> None:
     assert visits.capacity(near) == 12 and visits.capacity(far) == 6
     middle = VillageModel(rng=3, n_households=80, remoteness=0.5)
     assert visits.capacity(middle) == int(12 * 0.75)
+
+
+def test_village_budget_and_quota_are_village_parameters_of_every_village() -> None:
+    """``quota`` and ``budget_per_household`` among the overrides set every village's own (used
+    under ``fixed``) and are the county's defaults under a dividing rule."""
+    fixed = county(quota=0.2, budget_per_household=1800.0)
+    assert all(v.p.quota == 0.2 and v.p.budget_per_household == 1800.0 for v in fixed.villages)
+    divided = run(county(quota=0.2, budget_per_household=1800.0,
+                         allocation_rule="per_household"), 1)
+    assert sum(v.p.budget_per_household * v.n for v in divided.villages) == pytest.approx(
+        1800.0 * divided.households.sum())

@@ -98,8 +98,8 @@ WRITERS = sorted(name for name, sub in subcommands().items() if output_action(su
 def test_every_command_is_classified() -> None:
     """A command either writes through a checked output or prints only (a new one must say)."""
     assert set(subcommands()) == set(WRITERS) | PRINT_ONLY | IN_PLACE
-    assert set(WRITERS) == {"bundle", "calibrate", "compare", "handout", "report", "run",
-                            "sweep"}
+    assert set(WRITERS) == {"bundle", "calibrate", "compare", "county", "handout", "report",
+                            "run", "sweep"}
 
 
 @pytest.mark.parametrize("command", WRITERS)
@@ -234,6 +234,8 @@ COMMANDS = {
     "run": (["run", "--steps", "13", *SMALL, "--households-every", "6"],
             ["--set", "quota=0.2"], "folder"),
     "handout": (["handout", "committee_alone", "--seeds", "2"], ["--lang", "vi"], "file"),
+    "county": (["county", "--villages", "3", "--teams", "1", "--seeds", "1", "--years", "1",
+                "--rules", "none,random", *SMALL, "--quiet"], ["--set", "quota=0.2"], "folder"),
 }
 """A command, what makes its second set differ, and whether it writes a folder or a file."""
 

@@ -59,6 +59,7 @@ __all__ = ["build_parser", "main", "parse_assignment"]
 
 DEFAULT_REGIMES = "committee_only,team_and_committee"  # = experiment.DEFAULT_REGIMES
 DEFAULT_SEEDS = 20
+COUNTY_RULES = "none,random,poorest_first,cash_equivalent"
 WINDOW = 12  # = experiment.WINDOW (kept here so --help does not import the model)
 
 
@@ -171,6 +172,17 @@ def format_compare_table(
         "Units and definitions: columns.csv in the output folder; docs/ODD.md section 9.",
         "",
     ]
+    return "\n".join([*lines, *paired_table_rows(summary, diffs, regimes)])
+
+
+def paired_table_rows(summary: Any, diffs: Any, regimes: Sequence[str]) -> list[str]:
+    """The rows of a paired table (``compare`` and ``county``).
+
+    A metric per row: each regime's mean [CI], the differences against the first regime, n.
+    """
+    from village_sim import experiment as ex
+
+    lines: list[str] = []
     header = ["metric", *regimes, *[f"diff {r}" for r in regimes[1:]], "n"]
     rows: list[list[str]] = []
     for metric in dict.fromkeys(summary["metric"]):
@@ -201,7 +213,7 @@ def format_compare_table(
     lines.append(fmt(header))
     lines.append("  ".join("-" * w for w in widths))
     lines += [fmt(r) for r in rows]
-    return "\n".join(lines)
+    return lines
 
 
 # ---------------------------------------------------------------------------- commands
@@ -248,6 +260,59 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(f"{len(regimes) * len(seeds)} runs in {elapsed:.1f} s.")
         print("Wrote timeseries.csv, summary.csv, differences.csv, columns.csv (what every "
               "column means, with units), parameters.toml, metrics.png to:")
+    print(out.target)
+    return 0
+
+
+def _count_or_file(text: str) -> int | str:
+    """``--villages`` / ``--teams``: a number, or the path of a TOML file."""
+    return int(text) if text.strip().isdigit() else text
+
+
+def _cmd_county(args: argparse.Namespace) -> int:
+    out = output_folder(args.out, "county", overwrite=args.overwrite,
+                        command=command_line(args.argv))  # checked before any run
+    with out as folder:
+        from village_sim import county_compare as cc
+        from village_sim import experiment as ex
+        from village_sim.county import CountyModel
+
+        rules = [name.strip() for name in args.rules.split(",") if name.strip()]
+        overrides = collect_overrides(args, allow_regime=False)
+        county: dict[str, Any] = {"teams": _count_or_file(args.teams),
+                                  "allocation_rule": args.allocation_rule, **overrides}
+        villages = _count_or_file(args.villages)
+        county["villages" if isinstance(villages, str) else "n_villages"] = villages
+        for name in ("county_budget_per_household", "county_quota", "audit_capacity"):
+            if getattr(args, name) is not None:
+                county[name] = getattr(args, name)
+        try:
+            cc.check_rules(rules)
+            CountyModel(rng=args.seed, deployment=rules[0], **county)  # every argument, now
+        except ValueError as err:
+            raise InputError(err) from None
+        seeds = ex.replicate_seeds(args.seed, args.seeds)
+        started = time.perf_counter()
+        runs = cc.run_rules(rules, seeds, args.years, county,
+                            progress=False if args.quiet else None)
+        elapsed = time.perf_counter() - started
+        summary, diffs = cc.summarise_rules(runs)
+        effectiveness = cc.cost_effectiveness(runs)
+        shown = {k: v for k, v in county.items() if k not in overrides}
+        header = [f"Parameters of a village-sim county run (village-sim {package_version()}).",
+                  f"Rules {','.join(rules)}, {args.seeds} seeds (root {args.seed}), "
+                  f"{args.years} years; county: "
+                  + ", ".join(f"{k}={v!r}" for k, v in shown.items()),
+                  "Village parameters common to every village:"]
+        cc.write_county_outputs(folder, runs, summary, diffs, effectiveness,
+                                ex.format_toml(overrides, header))
+    if not args.quiet:
+        print(cc.format_county_table(summary, diffs, effectiveness, rules, args.seeds,
+                                     args.years, paired_table_rows(summary, diffs, rules)))
+        print()
+        print(f"{len(runs)} county runs in {elapsed:.1f} s. Wrote county_timeseries.csv, "
+              "village_year.parquet, deployment_log.csv, summary.csv, differences.csv, "
+              "cost_effectiveness.csv, columns.csv, parameters.toml, county_metrics.png to:")
     print(out.target)
     return 0
 
@@ -594,6 +659,74 @@ def build_parser() -> argparse.ArgumentParser:
     )
     teaching_cli.add_lang_option(c)
     c.set_defaults(func=_cmd_compare)
+
+    # -- county
+    k = sub.add_parser(
+        "county", help="compare deployment rules of a county's work teams on the same seeds",
+        description="Run a county of villages under each deployment rule on the same seeds "
+                    "(common random numbers: the same villages with the same shocks; a "
+                    "village a rule leaves alone runs exactly as under 'none'), for whole "
+                    "years. Prints each rule's county metrics over the final year (means over "
+                    "seeds with 95% CIs, paired differences against the first rule) and what a "
+                    "team-year buys: poor people fewer and kin premium lower, per team-year "
+                    "and per 10,000 yuan, against 'none' and 'cash_equivalent' (the team's "
+                    "cost and money given to the village instead). Writes "
+                    "county_timeseries.csv, village_year.parquet, deployment_log.csv, "
+                    "summary.csv, differences.csv, cost_effectiveness.csv, columns.csv, "
+                    "parameters.toml and county_metrics.png. Model: docs/ODD.md, 7.14.",
+    )
+    k.add_argument(
+        "--rules", metavar="R1,R2,...", default=COUNTY_RULES,
+        help="comma-separated deployment rules; the first is the baseline of the differences. "
+             "Allowed: none, random, poorest_first, most_complaints_first, rotate, "
+             f"cash_equivalent. Default: {COUNTY_RULES}.",
+    )
+    k.add_argument(
+        "--villages", metavar="N|FILE", default="20",
+        help="number of villages drawn from the county's distributions (1 to 100,000), or a "
+             "TOML file of [[village]] tables of village parameters. Default: 20.",
+    )
+    k.add_argument(
+        "--teams", metavar="N|FILE", default="5",
+        help="number of default teams (3 members, 2-year terms, 230,000 + 710,000 yuan a "
+             "year), or a TOML file of [[team]] tables. Default: 5.",
+    )
+    k.add_argument(
+        "--allocation-rule", default="fixed",
+        choices=["fixed", "per_household", "estimated_poor", "last_register"],
+        help="how the county divides its budget and quota each year; fixed: each village "
+             "keeps its own. Default: fixed.",
+    )
+    for name, what in (("county_budget_per_household", "the county's budget per household, "
+                        "yuan a year, divided by the allocation rule (not with fixed)"),
+                       ("county_quota", "the county's quota, share of its households, divided "
+                        "by the allocation rule (not with fixed)"),
+                       ("audit_capacity", "audits a year shared evenly among the villages")):
+        k.add_argument(f"--{name.replace('_', '-')}", type=float, default=None,
+                       help=f"{what}. Default: the villages' own.")
+    k.add_argument(
+        "--seeds", metavar="N", type=int_at_least(1, "phrase.replicates", MAX_SEEDS),
+        default=5, help="number of seeds per rule; confidence intervals need >= 3. Default: 5.",
+    )
+    k.add_argument(
+        "--seed", metavar="ROOT", type=int_at_least(0, "phrase.root_seed"), default=0,
+        help="root seed, >= 0 (replicate seeds as in compare). Default: 0.",
+    )
+    k.add_argument(
+        "--years", metavar="N", type=int_at_least(1, "phrase.years", 100), default=4,
+        help="years per run, 1 to 100 (the final year is the measurement window). Default: 4.",
+    )
+    _add_param_options(k, "Village parameters common to every village; 'regime' is not "
+                          "allowed.")
+    k.add_argument(
+        "--out", metavar="DIR", default=None,
+        help="output folder: new or empty (with --overwrite, one holding an earlier result "
+             "set). Default: village_sim_output/county-YYYYmmdd-HHMMSS.",
+    )
+    add_overwrite_option(k)
+    k.add_argument("--quiet", action="store_true",
+                   help="no progress bar and no table; print only the output folder.")
+    k.set_defaults(func=_cmd_county)
 
     # -- run
     r = sub.add_parser(

@@ -86,9 +86,11 @@ class CountyModel(mesa.Model):
             callable ``(view, history, rng) -> villages``.
         allocation_rule: ``"fixed"`` or a rule of
             :data:`~village_sim.county.budgets.ALLOCATION_RULES`.
-        budget_per_household: The county's yearly budget per resident household (its budget
-            is this times its households); default: the villages' parameter.
-        quota: The county's quota as a share of its households (default: the villages').
+        county_budget_per_household: The county's yearly budget per resident household (its
+            budget is this times its households), divided by ``allocation_rule``; default: the
+            villages' ``budget_per_household``.
+        county_quota: The county's quota as a share of its households, divided by
+            ``allocation_rule``; default: the villages' ``quota``.
         audit_capacity: Audits of village accounts the upper levels make a year, shared evenly
             (each village's ``audit_probability`` is the capacity over the villages, at most
             1); None: each village keeps its own ``audit_probability``.
@@ -108,8 +110,9 @@ class CountyModel(mesa.Model):
 
     def __init__(self, rng: Any = None, n_villages: int = 20, teams: Any = 0,
                  deployment: str | Callable[..., Any] = "none",
-                 allocation_rule: str = "fixed", budget_per_household: float | None = None,
-                 quota: float | None = None, audit_capacity: float | None = None,
+                 allocation_rule: str = "fixed",
+                 county_budget_per_household: float | None = None,
+                 county_quota: float | None = None, audit_capacity: float | None = None,
                  recheck_capacity: float | None = None,
                  villages: Sequence[Mapping[str, Any]] | str | Path | None = None,
                  distributions: Any = None, regime: str = "team_and_committee",
@@ -172,13 +175,17 @@ class CountyModel(mesa.Model):
         self.base_p = [v.p for v in built]
         self.households = np.array([v.n for v in built], dtype=np.int64)
         # --- budget, quota, shared capacities
-        self.budget_per_household = _checked("budget_per_household", budget_per_household)
-        self.quota_share = _checked("quota", quota)
+        self.budget_per_household = _checked(
+            "county_budget_per_household", "budget_per_household",
+            overrides.get("budget_per_household") if county_budget_per_household is None
+            else county_budget_per_household)
+        self.quota_share = _checked("county_quota", "quota", overrides.get("quota")
+                                    if county_quota is None else county_quota)
         self.audit_capacity = _capacity("audit_capacity", audit_capacity)
         self.recheck_capacity = _capacity("recheck_capacity", recheck_capacity)
-        if allocation_rule == "fixed" and (budget_per_household is not None
-                                           or quota is not None):
-            raise ValueError("parameters 'budget_per_household' and 'quota' of the county: "
+        if allocation_rule == "fixed" and (county_budget_per_household is not None
+                                           or county_quota is not None):
+            raise ValueError("parameters 'county_budget_per_household' and 'county_quota': "
                              "given with allocation_rule 'fixed' (each village keeps its own); "
                              f"allowed with {', '.join(ALLOCATION_RULES)}")
         # --- teams
@@ -193,6 +200,7 @@ class CountyModel(mesa.Model):
                                      deployment)
         self.village_team = np.full(len(built), -1, dtype=np.int64)
         self.cash = np.zeros(len(built))
+        self.team_yuan = np.zeros(len(built))
         self.year_budget = np.array([p.budget_per_household for p in self.base_p]) \
             * self.households
         self.year_quota = np.array([p.quota for p in self.base_p]) * self.households
@@ -295,6 +303,7 @@ class CountyModel(mesa.Model):
         arrivals = {r.village: r.team for r in made}
         gives_cash = self.deployment.gives_cash
         self.cash = np.zeros(self.n_villages)
+        self.team_yuan = np.zeros(self.n_villages)
         new_team = np.full(self.n_villages, -1, dtype=np.int64)
         new_team[self.deployment.village[self.deployment.village >= 0]] = np.flatnonzero(
             self.deployment.village >= 0)
@@ -302,9 +311,11 @@ class CountyModel(mesa.Model):
             team = int(new_team[i])
             values = self._year_parameters(i)
             spec = self.teams[team] if team >= 0 else None
+            if spec is not None:  # what the team costs above the village's budget, a year
+                self.team_yuan[i] = (self.base_p[i].team_cost * spec.size * 12
+                                     + spec.mobilized_yuan)
             if spec is not None and gives_cash:
-                p0 = self.base_p[i]
-                self.cash[i] = p0.team_cost * spec.size * 12 + spec.mobilized_yuan
+                self.cash[i] = self.team_yuan[i]
                 values["budget_per_household"] = (values["budget_per_household"]
                                                   + self.cash[i] / v.n)
             elif spec is not None:
@@ -350,6 +361,7 @@ class CountyModel(mesa.Model):
         frame["team"] = self.village_team
         frame["had_team"] = self.village_team >= 0
         frame["cash_yuan"] = self.cash
+        frame["team_yuan"] = self.team_yuan
         frame["budget_yuan"] = [v.p.budget_per_household * v.n for v in self.villages]
         frame["quota_households"] = [quota_count(v) for v in self.villages]
         frame["households"] = self.households
@@ -388,10 +400,15 @@ class CountyModel(mesa.Model):
             ["month", "event", "team"], kind="stable").reset_index(drop=True)
 
 
-def _checked(name: str, value: float | None) -> float | None:
+def _checked(name: str, like: str, value: float | None) -> float | None:
+    """``value`` checked against the range of village parameter ``like``, named ``name``."""
     if value is None:
         return None
-    return float(PARAM_BY_NAME[name].validate(value))
+    try:
+        return float(PARAM_BY_NAME[like].validate(value))
+    except ValueError:
+        raise ValueError(f"parameter {name!r}: got {value!r}; allowed: "
+                         f"{PARAM_BY_NAME[like].allowed()}") from None
 
 
 def _capacity(name: str, value: float | None) -> float | None:

@@ -140,8 +140,8 @@ def draw_villages(seed: int, n_villages: int, distributions: VillageDistribution
         base: The county's values of the greed parameters (and anything else: kept).
 
     Returns:
-        One table of village parameters per village (``base`` with the drawn attributes), and
-        each village's greed factor.
+        One table of village parameters per village (``base`` with the drawn attributes; an
+        attribute ``base`` sets is not drawn), and each village's greed factor.
     """
     defaults = {name: base.get(name, PARAM_BY_NAME[name].default) for name in GREED_PARAMETERS}
     out = []
@@ -151,11 +151,13 @@ def draw_villages(seed: int, n_villages: int, distributions: VillageDistribution
         # depend on (seed, v) only, and each on its own double
         u = np.random.Generator(np.random.PCG64(attribute_seed(seed, v))).random(5)
         d = distributions
-        params = dict(base)
-        params["n_households"] = _integer(d.n_households, u[0])
-        params["n_clans"] = _integer(d.n_clans, u[1])
-        params["asset_inequality"] = _uniform(d.asset_inequality, u[2])
-        params["remoteness"] = _uniform(d.remoteness, u[3])
+        drawn = {"n_households": _integer(d.n_households, u[0]),
+                 "n_clans": _integer(d.n_clans, u[1]),
+                 "asset_inequality": _uniform(d.asset_inequality, u[2]),
+                 "remoteness": _uniform(d.remoteness, u[3])}
+        # a value the county sets for every village is not drawn (its double is still used,
+        # so the other attributes do not move)
+        params = {**drawn, **base}
         greed = _uniform(d.greed, u[4])
         for name, value in defaults.items():
             params[name] = min(float(value) * greed, _highest(name))
