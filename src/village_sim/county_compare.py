@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from village_sim.county import DEPLOYMENT_RULES, CountyModel
-from village_sim.dictionary import Column
+from village_sim.county.metrics import COUNTY_KEY_METRICS
+from village_sim.county.model import COUNTY_COLUMNS
 from village_sim.experiment import (
     interval,
     plot_metrics,
@@ -50,9 +51,6 @@ __all__ = ["COUNTY_KEY_METRICS", "CountyRun", "check_rules", "cost_effectiveness
            "format_county_table", "run_county", "run_rules", "summarise_rules",
            "write_county_outputs"]
 
-COUNTY_KEY_METRICS = ("poverty_headcount", "poverty_headcount_post", "kin_premium",
-                      "diverted_share", "mistargeting", "between_village_gini")
-"""The county metrics the command summarises and draws."""
 
 WINDOW = 12
 """The final year: the window of the summary and of the cost-effectiveness table."""
@@ -140,12 +138,13 @@ def summarise_rules(runs: Sequence[CountyRun],
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Means with CIs per rule, and paired differences against the first rule (final year).
 
-    The county's own metrics (between villages) take their units from :data:`COLUMNS`.
+    The county's own metrics (between villages) take their units from
+    :data:`~village_sim.county.model.COUNTY_COLUMNS`.
     """
     summary, diffs = summarise(timeseries(runs), metrics, WINDOW)
     for table in (summary, diffs):
-        own = table["metric"].isin(list(COLUMNS)) & (table["unit"] == "")
-        table.loc[own, "unit"] = [COLUMNS[m].unit for m in table.loc[own, "metric"]]
+        own = table["metric"].isin(list(COUNTY_COLUMNS)) & (table["unit"] == "")
+        table.loc[own, "unit"] = [COUNTY_COLUMNS[m][1] for m in table.loc[own, "metric"]]
     return summary, diffs
 
 
@@ -208,48 +207,6 @@ def _per(value: float, amount: float) -> float:
     return value / amount if amount > 0 else math.nan
 
 
-COLUMNS = {
-    "between_village_gini": Column("Gini of the villages' mean per-capita incomes "
-                                   "(persons-weighted)", "share, 0-1", 0.0, 1.0,
-                                   "docs/ODD.md, 7.14"),
-    "between_village_share": Column("share of the county's Theil index (T) between villages",
-                                    "share, 0-1", 0.0, 1.0, "docs/ODD.md, 7.14"),
-    "headcount_spread": Column("highest minus lowest village poverty headcount",
-                               "difference of shares", 0.0, 1.0, "docs/ODD.md, 7.14"),
-    "teams_deployed": Column("villages holding a team this year", "villages", doc="docs/ODD.md, "
-                             "7.14"),
-    "cash_villages": Column("villages given a team's money instead (cash_equivalent)",
-                            "villages", doc="docs/ODD.md, 7.14"),
-    "village": Column("village index in the county (0 first)", "", doc="docs/ODD.md, 7.14"),
-    "year": Column("county year (1: months 1-12)", "year", doc="docs/ODD.md, 7.14"),
-    "team": Column("team in the village this year (-1: none)", "", doc="docs/ODD.md, 7.14"),
-    "had_team": Column("whether a team was in the village this year", "", doc="docs/ODD.md, "
-                       "7.14"),
-    "cash_yuan": Column("a team's cost and money given instead (cash_equivalent)",
-                        "yuan a year", doc="docs/ODD.md, 7.14"),
-    "team_yuan": Column("cost of the village's team (members x team_cost x 12) and its "
-                        "money, or the cash given instead", "yuan a year",
-                        doc="docs/ODD.md, 7.14"),
-    "budget_yuan": Column("the village's budget this year", "yuan a year",
-                          doc="docs/ODD.md, 7.14"),
-    "quota_households": Column("households the village's register may hold", "households",
-                               doc="docs/ODD.md, 7.14"),
-    "households": Column("resident households", "households", doc="docs/ODD.md, 7.14"),
-    "greed_factor": Column("factor on the village's favoritism channels", "",
-                           doc="docs/ODD.md, 7.14"),
-    "month": Column("month", "month", doc="docs/ODD.md, 7.14"),
-    "event": Column("arrives or leaves", "", doc="docs/ODD.md, 7.14"),
-    "rule": Column("deployment rule", "", doc="docs/ODD.md, 7.14"),
-    "reason": Column("why the rule chose the village", "", doc="docs/ODD.md, 7.14"),
-    "baseline": Column("what the rule is compared with, on the same seeds", "",
-                       doc="village_sim.county_compare"),
-    "quantity": Column("poor_fewer (people), kin_premium_lower (difference of shares), "
-                       "team_years, yuan, and each per team-year and per 10,000 yuan; final "
-                       "year", "", doc="village_sim.county_compare"),
-}
-"""The data dictionary's entries for the county's own columns."""
-
-
 def write_county_outputs(out: str | Path, runs: Sequence[CountyRun], summary: pd.DataFrame,
                          diffs: pd.DataFrame, effectiveness: pd.DataFrame,
                          parameters: str, lang: str | None = None) -> list[Path]:
@@ -268,7 +225,7 @@ def write_county_outputs(out: str | Path, runs: Sequence[CountyRun], summary: pd
     written.append(write_parquet(village_year, out / "village_year.parquet"))
     first, last = window_bounds(int(series["step"].max()), WINDOW)
     written.append(write_columns(out, {**tables, "village_year.parquet": village_year},
-                                 f"months {first}-{last}", COLUMNS, lang=lang))
+                                 f"months {first}-{last}", lang=lang))
     written.append(write_text(parameters, out / "parameters.toml"))
     written.append(plot_metrics(series, out / "county_metrics.png",
                                 list(COUNTY_KEY_METRICS), WINDOW, lang=lang))

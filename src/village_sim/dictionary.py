@@ -260,12 +260,27 @@ def describe(column: str, lang: str | None = None) -> Column | None:
     if column.startswith("x__") and column[3:] in PARAM_BY_NAME:
         return Column(_("dictionary.coordinate", name=column[3:]), unit_words(COORDINATE, lang),
                       0.0, 1.0, doc=SWEEP_DOC)
+    county = _county_column(column)
+    if county is not None:
+        return county
     for suffix, how in (("_mean", "dictionary.replicate_mean"),
                         ("_ci_low", "dictionary.replicate_ci_low"),
                         ("_ci_high", "dictionary.replicate_ci_high")):
         if column.endswith(suffix) and column[: -len(suffix)] in METRIC_UNITS:
             base = metric_column(column[: -len(suffix)], lang)
             return Column(_(how, meaning=base.meaning), base.unit, base.low, base.high, base.doc)
+    return None
+
+
+def _county_column(column: str) -> Column | None:
+    """A county's own column or parameter (docs/ODD.md 7.14), in English."""
+    from village_sim.county.model import COUNTY_COLUMNS, COUNTY_PARAM_BY_NAME
+
+    if column in COUNTY_COLUMNS:
+        return Column(*COUNTY_COLUMNS[column])
+    if column in COUNTY_PARAM_BY_NAME:
+        p = COUNTY_PARAM_BY_NAME[column]
+        return Column(f"parameter: {p.meaning}", p.unit or DIMENSIONLESS, doc="docs/ODD.md, 7.14")
     return None
 
 

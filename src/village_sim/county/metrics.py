@@ -21,6 +21,7 @@ from village_sim.segments import Segments
 from village_sim.stack import VillageStack
 
 __all__ = [
+    "COUNTY_KEY_METRICS",
     "COUNTY_METRICS",
     "HOUSEHOLD_METRICS",
     "county_metrics",
@@ -245,6 +246,11 @@ COUNTY_METRICS = (
     "between_village_gini", "between_village_share", "headcount_spread",
 )
 """The county's monthly metrics (:func:`county_metrics`)."""
+
+COUNTY_KEY_METRICS = ("poverty_headcount", "poverty_headcount_post", "kin_premium",
+                      "diverted_share", "mistargeting", "between_village_gini")
+"""The county metrics ``village-sim county`` summarises and draws (and a county sweep stores
+when its spec names none)."""
 
 
 def county_metrics(stack: VillageStack) -> dict[str, float]:

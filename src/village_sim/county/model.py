@@ -44,7 +44,7 @@ import pandas as pd
 from village_sim.codes import Actor, Reason
 from village_sim.county.budgets import ALLOCATION_RULES, CountyView, divide
 from village_sim.county.deployment import Deployment
-from village_sim.county.metrics import county_metrics
+from village_sim.county.metrics import COUNTY_METRICS, county_metrics
 from village_sim.county.teams import TeamSpec, load_teams, parse_teams
 from village_sim.county.villages import (
     VillageDistributions,
@@ -53,12 +53,14 @@ from village_sim.county.villages import (
     parse_villages,
 )
 from village_sim.mechanisms.register import quota_count
-from village_sim.params import PARAM_BY_NAME, REGIMES, resolve_parameters
+from village_sim.params import PARAM_BY_NAME, REGIMES, Param, resolve_parameters
 from village_sim.rng import county_seed, normalize_rng, village_seed
 from village_sim.stack import VillageStack
 from village_sim.state import NEVER
 
-__all__ = ["COUNTY_ALLOCATION_RULES", "NO_TEAM_MONTH", "CountyModel"]
+__all__ = ["COUNTY_ALLOCATION_RULES", "COUNTY_COLUMNS", "COUNTY_PARAMETERS", "COUNTY_PARAM_BY_NAME",
+           "FRAME_METRICS", "NO_TEAM_MONTH", "CountyModel", "check_arguments",
+           "county_arguments"]
 
 COUNTY_ALLOCATION_RULES = ("fixed", *ALLOCATION_RULES)
 """``"fixed"``: each village keeps its own budget and quota; else a rule of the county."""
@@ -71,6 +73,75 @@ TEAM_REGIMES = tuple(name for name, switches in REGIMES.items() if switches["tea
 """Regimes that say how a team works with the committee where the county sends one."""
 
 _COMPLAINED = (int(Reason.COMPLAINT_DISMISSED), int(Reason.REPORT_DISMISSED))
+
+COUNTY_PARAMETERS = (
+    Param("n_villages", "int", 20, "villages", "villages drawn from the county's distributions",
+          "assumed", 1, 100_000, group="county"),
+    Param("teams", "int", 0, "teams", "default work teams in the county's pool (3 members, "
+          "2-year terms, 940,000 yuan a year)", "2017 guideline; 程虹 & 吴润清 2022", 0, 100_000,
+          group="county"),
+    Param("allocation_rule", "choice", "fixed", "", "how the county divides its budget and "
+          "quota each year (fixed: each village keeps its own)", "ODD 7.14",
+          choices=COUNTY_ALLOCATION_RULES, group="county"),
+    Param("county_budget_per_household", "float", None, "yuan per household per year", "the "
+          "county's budget per resident household, divided by allocation_rule (default: the "
+          "villages' budget_per_household)", "assumed", 0.0, 1e6, group="county"),
+    Param("county_quota", "float", None, "share of households", "the county's quota, divided "
+          "by allocation_rule (default: the villages' quota)", "assumed", 0.0, 1.0,
+          group="county"),
+    Param("audit_capacity", "float", None, "audits per year", "upper-level audits a year, "
+          "shared evenly among villages (default: each village's audit_probability)",
+          "assumed", 0.0, 1e6, group="county"),
+    Param("recheck_capacity", "float", None, "households per year", "households the upper "
+          "levels re-check a year, shared evenly (default: each village's "
+          "upper_recheck_share)", "assumed", 0.0, 1e9, group="county"),
+    Param("team_regime", "choice", "team_and_committee", "", "how a team sent to a village "
+          "works with its committee (CountyModel's regime)", "ODD 10",
+          choices=TEAM_REGIMES, group="county"),
+)
+"""The county's own arguments as parameters (what a sweep of counties may set or sweep; a
+default None means: not given, each village keeps its own)."""
+
+COUNTY_PARAM_BY_NAME = {p.name: p for p in COUNTY_PARAMETERS}
+
+_ODD = "docs/ODD.md, 7.14"
+COUNTY_COLUMNS: dict[str, tuple[str, str, float | None, float | None, str]] = {
+    "between_village_gini": ("Gini of the villages' mean per-capita incomes (persons-weighted)",
+                             "share, 0-1", 0.0, 1.0, _ODD),
+    "between_village_share": ("share of the county's Theil index (T) between villages",
+                              "share, 0-1", 0.0, 1.0, _ODD),
+    "headcount_spread": ("highest minus lowest village poverty headcount",
+                         "difference of shares", 0.0, 1.0, _ODD),
+    "teams_deployed": ("villages holding a team this year", "villages", 0.0, None, _ODD),
+    "cash_villages": ("villages given a team's money instead (cash_equivalent)", "villages",
+                      0.0, None, _ODD),
+    "village": ("village index in the county (0 first)", "", None, None, _ODD),
+    "year": ("county year (1: months 1-12)", "year", None, None, _ODD),
+    "team": ("team in the village this year (-1: none)", "", None, None, _ODD),
+    "had_team": ("whether a team was in the village this year", "", None, None, _ODD),
+    "cash_yuan": ("a team's cost and money given instead (cash_equivalent)", "yuan a year",
+                  0.0, None, _ODD),
+    "team_yuan": ("cost of the village's team (members x team_cost x 12) and its money, or "
+                  "the cash given instead", "yuan a year", 0.0, None, _ODD),
+    "budget_yuan": ("the village's budget this year", "yuan a year", 0.0, None, _ODD),
+    "quota_households": ("households the village's register may hold", "households", 0.0,
+                         None, _ODD),
+    "households": ("resident households", "households", 0.0, None, _ODD),
+    "greed_factor": ("factor on the village's favoritism channels", "", 0.0, None, _ODD),
+    "month": ("month", "month", None, None, _ODD),
+    "event": ("arrives or leaves", "", None, None, _ODD),
+    "rule": ("deployment rule", "", None, None, _ODD),
+    "reason": ("why the rule chose the village", "", None, None, _ODD),
+    "baseline": ("what the rule is compared with, on the same seeds", "", None, None,
+                 "village_sim.county_compare"),
+    "quantity": ("poor_fewer (people), kin_premium_lower (difference of shares), team_years, "
+                 "yuan, and each per team-year and per 10,000 yuan; final year", "", None,
+                 None, "village_sim.county_compare"),
+}
+"""What the county's own output columns mean: (meaning, unit, lowest, highest, defined in)."""
+
+FRAME_METRICS = (*COUNTY_METRICS, "teams_deployed", "cash_villages")
+"""The columns of :meth:`CountyModel.county_frame` besides ``month``."""
 
 
 class CountyModel(mesa.Model):
@@ -128,20 +199,10 @@ class CountyModel(mesa.Model):
         deploy_seq, mesa_seq = county.spawn(2)
         super().__init__(rng=np.random.Generator(np.random.PCG64(mesa_seq)))
         self.deploy_rng = np.random.Generator(np.random.PCG64(deploy_seq))
-        if regime not in TEAM_REGIMES:
-            raise ValueError(f"parameter 'regime': got {regime!r}; allowed: "
-                             f"{', '.join(TEAM_REGIMES)} (how a team sent to a village works "
-                             "with its committee)")
+        check_arguments(regime, allocation_rule, county_budget_per_household, county_quota,
+                        overrides)
         self.regime = regime
-        if allocation_rule not in COUNTY_ALLOCATION_RULES:
-            raise ValueError(f"parameter 'allocation_rule': got {allocation_rule!r}; allowed: "
-                             f"{', '.join(COUNTY_ALLOCATION_RULES)}")
         self.allocation_rule = allocation_rule
-        for name in ("team_arrives", "team_leaves", "team_present"):
-            if name in overrides:
-                raise ValueError(f"parameter {name!r}: set by the county's deployment; "
-                                 "allowed: teams and deployment")
-        resolve_parameters(regime=regime, **overrides)  # checked once, naming the parameter
         base = {**overrides, "team_arrives": NO_TEAM_MONTH, "team_leaves": None}
         # --- villages
         self.greed_factor: np.ndarray
@@ -183,11 +244,6 @@ class CountyModel(mesa.Model):
                                     if county_quota is None else county_quota)
         self.audit_capacity = _capacity("audit_capacity", audit_capacity)
         self.recheck_capacity = _capacity("recheck_capacity", recheck_capacity)
-        if allocation_rule == "fixed" and (county_budget_per_household is not None
-                                           or county_quota is not None):
-            raise ValueError("parameters 'county_budget_per_household' and 'county_quota': "
-                             "given with allocation_rule 'fixed' (each village keeps its own); "
-                             f"allowed with {', '.join(ALLOCATION_RULES)}")
         # --- teams
         if isinstance(teams, str | Path):
             self.teams = load_teams(teams)
@@ -419,3 +475,50 @@ def _capacity(name: str, value: float | None) -> float | None:
         raise ValueError(f"parameter {name!r}: got {value!r}; allowed: a number >= 0 a year, "
                          "or none (each village keeps its own)")
     return float(value)
+
+
+def check_arguments(regime: str, allocation_rule: str,
+                    county_budget_per_household: float | None, county_quota: float | None,
+                    overrides: Mapping[str, Any]) -> None:
+    """The checks of a county's arguments that need no village built (a sweep's points).
+
+    Raises:
+        ValueError: naming the argument, the value and what is allowed.
+    """
+    if regime not in TEAM_REGIMES:
+        raise ValueError(f"parameter 'regime': got {regime!r}; allowed: "
+                         f"{', '.join(TEAM_REGIMES)} (how a team sent to a village works "
+                         "with its committee)")
+    if allocation_rule not in COUNTY_ALLOCATION_RULES:
+        raise ValueError(f"parameter 'allocation_rule': got {allocation_rule!r}; allowed: "
+                         f"{', '.join(COUNTY_ALLOCATION_RULES)}")
+    for name in ("team_arrives", "team_leaves", "team_present"):
+        if name in overrides:
+            raise ValueError(f"parameter {name!r}: set by the county's deployment; "
+                             "allowed: teams and deployment")
+    if allocation_rule == "fixed" and (county_budget_per_household is not None
+                                       or county_quota is not None):
+        raise ValueError("parameters 'county_budget_per_household' and 'county_quota': "
+                         "given with allocation_rule 'fixed' (each village keeps its own); "
+                         f"allowed with {', '.join(ALLOCATION_RULES)}")
+    resolve_parameters(regime=regime, **overrides)  # naming the parameter
+
+
+def county_arguments(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``CountyModel`` keyword arguments from a flat table of county and village parameters.
+
+    The county's own (:data:`COUNTY_PARAMETERS`; ``team_regime`` becomes ``regime``) are
+    checked against their tables; everything else is a village parameter common to every
+    village.
+
+    Raises:
+        ValueError: for a county value out of its range, naming it.
+    """
+    out: dict[str, Any] = {}
+    for name, value in overrides.items():
+        param = COUNTY_PARAM_BY_NAME.get(name)
+        if param is None:
+            out[name] = value
+        else:
+            out["regime" if name == "team_regime" else name] = param.validate(value)
+    return out

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from village_sim.params import resolve_parameters
 from village_sim.refusal import Refusal
+from village_sim.sweep import models
 from village_sim.sweep.runner import RunTask
 from village_sim.sweep.spec import SAMPLED_DESIGNS, SweepSpec, _jsonable
 
@@ -119,7 +119,7 @@ def design_points(spec: SweepSpec) -> Design:
     for i, point in enumerate(points):
         for regime in spec.regimes:
             try:
-                resolve_parameters(regime=regime, **{**spec.base, **point})
+                models.resolve(spec.model, regime, {**spec.base, **point})
             except ValueError as err:
                 shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
                 if coordinates is None:
@@ -210,7 +210,7 @@ def _iter_plan(spec: SweepSpec, design: Design, first_only: bool = False,
     indices = distinct_points(design) if first_only else range(len(design.points))
     for point_index in indices:
         overrides = {**spec.base, **design.points[point_index]}
-        full = {r: resolve_parameters(regime=r, **overrides).as_dict() for r in spec.regimes}
+        full = {r: models.resolve(spec.model, r, overrides) for r in spec.regimes}
         for replicate in range(spec.replicates):
             seed = replicate_seed(spec.root_seed, replicate)
             for regime in spec.regimes:

@@ -46,8 +46,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from village_sim.outputs import raise_swallowed_interrupt
-from village_sim.params import resolve_parameters
 from village_sim.refusal import Refusal
+from village_sim.sweep import models
 from village_sim.sweep.design import count_runs, design_points, iter_plan_chunks, iter_tasks
 from village_sim.sweep.runner import RunResult, RunTask, execute_chunk, execute_run, warm_up
 from village_sim.sweep.spec import SweepSpec
@@ -594,7 +594,7 @@ def _drive(active: Any, spec: SweepSpec, design: Any, skip: set[str], store: Swe
         for task, outcome in active.results(iter_tasks(spec, design, skip), chunker):
             raise_swallowed_interrupt()  # a Ctrl-C a finalizer swallowed stops the sweep too
             if isinstance(outcome, RunResult):
-                parameters = resolve_parameters(regime=task.regime, **task.overrides).as_dict()
+                parameters = models.resolve(spec.model, task.regime, task.overrides)
                 store.commit(task, outcome, parameters)
                 if outcome.status == "ok":
                     summary.ok += 1

@@ -40,6 +40,7 @@ __all__ = [
     "RunTask",
     "execute_chunk",
     "execute_run",
+    "run_county",
     "run_village",
     "series_schema",
     "warm_up",
@@ -139,6 +140,30 @@ def run_village(task: RunTask) -> RunOutput:
                                  panel_every=task.panel_every)
     panel = model.household_panel() if task.panel_every else None
     return RunOutput(experiment.timeseries(model), panel)
+
+
+def run_county(task: RunTask) -> RunOutput:
+    """The run function of a county sweep (``model = "county"``): a ``CountyModel`` run.
+
+    ``task.regime`` is the deployment rule; the overrides are the county's own parameters and
+    the village parameters common to every village (:func:`village_sim.county.model.
+    county_arguments`). Returns the county's metrics by month (month 0 included) and, if
+    ``task.panel_every`` > 0, the village-by-year table (``step`` = 12 × year).
+    """
+    from village_sim.county.model import CountyModel, county_arguments
+
+    model = CountyModel(rng=task.seed, deployment=task.regime,
+                        **county_arguments(task.overrides))
+    for _ in range(task.steps):
+        model.step()
+    series = model.county_frame().rename(columns={"month": "step"})
+    series["step"] = series["step"].astype("int64")
+    panel = None
+    if task.panel_every:
+        panel = model.village_year_frame()
+        if len(panel):
+            panel.insert(0, "step", (12 * panel["year"]).astype("int64"))
+    return RunOutput(series, panel)
 
 
 def warm_up() -> str:

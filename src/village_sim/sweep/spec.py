@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from village_sim.params import PARAM_BY_NAME, REGIMES, Param, load_overrides
+from village_sim.params import REGIMES, Param, load_overrides
 from village_sim.refusal import Allowed, Phrase, Refusal, did_you_mean
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ DEFAULT_RUN_FUNCTION = "village_sim.sweep.runner:run_village"
 TOP_KEYS = (
     "name", "description", "params", "base", "regimes", "parameters", "design", "replicates",
     "root_seed", "steps", "record_every", "metrics", "panel_every", "run_function", "cluster",
+    "model",
 )
 DESIGN_KEYS = ("kind", "samples", "second_order", "levels")
 AXIS_KEYS = ("values", "low", "high")
@@ -89,8 +90,12 @@ class Axis:
 
     @property
     def param(self) -> Param:
-        """The parameter's schema entry."""
-        return PARAM_BY_NAME[self.name]
+        """The parameter's schema entry (a village's, or a county's own)."""
+        from village_sim.sweep.models import parameter
+
+        found = parameter("county", self.name)  # the village's, else the county's
+        assert found is not None, self.name
+        return found
 
     @property
     def is_int(self) -> bool:
@@ -172,6 +177,7 @@ class SweepSpec:
     text: str = field(default="", repr=False)
     params_file: str | None = None
     cluster: ClusterConfig | None = field(default=None, repr=False)
+    model: str = "village"
 
     @property
     def axis_names(self) -> tuple[str, ...]:
@@ -199,6 +205,8 @@ class SweepSpec:
             "metrics": list(self.metrics),
             "panel_every": self.panel_every,
             "run_function": self.run_function,
+            # a county sweep says so; a village sweep's hash is what it always was
+            **({"model": self.model} if self.model != "village" else {}),
         }
 
     @property
@@ -229,7 +237,7 @@ class SweepSpec:
             steps=record["steps"], record_every=record["record_every"],
             metrics=tuple(record["metrics"]), panel_every=record["panel_every"],
             run_function=record["run_function"], source=source,
-            params_file=record.get("params_file"),
+            params_file=record.get("params_file"), model=record.get("model", "village"),
         )
         if spec.spec_hash != _hash({k: record[k] for k in spec.canonical()}):
             raise SpecError(f"{source}: the stored spec does not round-trip (corrupt manifest?)")
@@ -369,10 +377,14 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
     Raises:
         SpecError: naming the key, the value and what is allowed.
     """
-    from village_sim.experiment import KEY_METRICS, check_regimes
+    from village_sim.sweep import models
 
     check = _Checker(source)
     check.unknown_keys(data, TOP_KEYS, Phrase("phrase.the_spec"))
+    model = data.get("model", "village")
+    if model not in models.MODELS:
+        raise check.fail("error.spec_model", at="model", value=model,
+                         allowed=", ".join(models.MODELS))
 
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -400,17 +412,15 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
     for key, value in inline.items():
         if key == "regime":
             raise check.fail("error.spec_base_regime", at="base")
-        base[key] = _check_value(check, key, value, "base")
+        base[key] = _check_value(check, key, value, "base", model)
 
-    # -- regimes
-    from village_sim.experiment import DEFAULT_REGIMES
-
-    regimes = data.get("regimes", list(DEFAULT_REGIMES))
+    # -- regimes (deployment rules of a county)
+    regimes = data.get("regimes", models.default_regimes(model))
     if not isinstance(regimes, list) or not all(isinstance(r, str) for r in regimes):
         raise check.fail("error.spec_regimes", at="regimes", value=regimes,
                          allowed=", ".join(REGIMES))
     try:
-        regimes = check_regimes(regimes)
+        regimes = models.check_regimes(model, regimes)
     except ValueError as err:
         raise check.within("regimes", err) from None
 
@@ -427,7 +437,7 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
     for key, entry in raw_axes.items():
         if key in inline:
             raise check.fail("error.spec_base_and_swept", name=key)
-        axes.append(_parse_axis(check, key, entry, design))
+        axes.append(_parse_axis(check, key, entry, design, model))
     if design == "list" and axes:
         lengths = {a.name: len(a.values or ()) for a in axes}
         if len(set(lengths.values())) > 1:
@@ -439,10 +449,13 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
     steps = check.integer(data, "steps", 1, None, Phrase("phrase.months_per_run"))
     record_every = check.integer(data, "record_every", 1, 1, Phrase("phrase.months_per_row"))
     panel_every = check.integer(data, "panel_every", 0, 0, Phrase("phrase.months_per_panel"))
+    if model == "county" and panel_every not in (0, 12):
+        raise check.fail("error.spec_county_panel", at="panel_every", value=panel_every)
 
-    metrics = _parse_metrics(check, data.get("metrics", list(KEY_METRICS)))
+    metrics = _parse_metrics(check, data.get("metrics", list(models.default_metrics(model))),
+                             model)
 
-    run_function = data.get("run_function", DEFAULT_RUN_FUNCTION)
+    run_function = data.get("run_function", models.default_run_function(model))
     try:
         resolve_run_function(run_function)
     except ValueError as err:
@@ -463,7 +476,7 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
         levels=levels, replicates=replicates, root_seed=root_seed, steps=steps,
         record_every=record_every, metrics=metrics, panel_every=panel_every,
         run_function=run_function, source=source, text=text, params_file=params_file,
-        cluster=cluster,
+        cluster=cluster, model=model,
     )
     from village_sim.sweep.design import design_points
 
@@ -474,11 +487,14 @@ def parse_spec(data: Mapping[str, Any], base_dir: str | Path = ".", source: str 
     return spec
 
 
-def _check_value(check: _Checker, name: str, value: Any, where: str) -> Any:
-    param = PARAM_BY_NAME.get(name)
+def _check_value(check: _Checker, name: str, value: Any, where: str,
+                 model: str = "village") -> Any:
+    from village_sim.sweep import models
+
+    param = models.parameter(model, name)
     if param is None:
         raise check.fail("error.unknown_parameter", at=where, value=name,
-                         hint=_suggest(name, list(PARAM_BY_NAME)))
+                         hint=_suggest(name, models.parameter_names(model)))
     try:
         return param.validate(value)
     except ValueError as err:
@@ -528,13 +544,16 @@ _SAMPLES_MEANING = {
 }
 
 
-def _parse_axis(check: _Checker, name: str, entry: Any, design: str) -> Axis:
-    param = PARAM_BY_NAME.get(name)
+def _parse_axis(check: _Checker, name: str, entry: Any, design: str,
+                model: str = "village") -> Axis:
+    from village_sim.sweep import models
+
+    param = models.parameter(model, name)
     if name == "regime":
         raise check.fail("error.spec_regime_swept", at="parameters")
     if param is None:
         raise check.fail("error.unknown_parameter", at="parameters", value=name,
-                         hint=_suggest(name, list(PARAM_BY_NAME)))
+                         hint=_suggest(name, models.parameter_names(model)))
     at = f"parameters.{name}"
     if isinstance(entry, list):
         entry = {"values": entry}
@@ -546,8 +565,8 @@ def _parse_axis(check: _Checker, name: str, entry: Any, design: str) -> Axis:
             raise check.fail("error.spec_axis_range_needed", at=at, design=design)
         if param.kind not in ("int", "float", "optional_int"):
             raise check.fail("error.spec_axis_no_range", at=at, kind=param.kind)
-        low = _check_value(check, name, entry["low"], f"{at}.low")
-        high = _check_value(check, name, entry["high"], f"{at}.high")
+        low = _check_value(check, name, entry["low"], f"{at}.low", model)
+        high = _check_value(check, name, entry["high"], f"{at}.high", model)
         if low is None or high is None or not low < high:
             raise check.fail("error.spec_low_high", at=at, low=entry["low"], high=entry["high"],
                              allowed=Allowed(name, param.allowed()))
@@ -557,7 +576,7 @@ def _parse_axis(check: _Checker, name: str, entry: Any, design: str) -> Axis:
     raw = entry["values"]
     if not isinstance(raw, list) or not raw:
         raise check.fail("error.spec_axis_values", at=at, value=raw)
-    values = tuple(_check_value(check, name, v, at) for v in raw)
+    values = tuple(_check_value(check, name, v, at, model) for v in raw)
     if design == "grid":
         seen: set[Any] = set()
         for v in values:
@@ -567,8 +586,10 @@ def _parse_axis(check: _Checker, name: str, entry: Any, design: str) -> Axis:
     return Axis(name, values=values)
 
 
-def _parse_metrics(check: _Checker, raw: Any) -> tuple[str, ...]:
-    from village_sim.model import METRIC_NAMES
+def _parse_metrics(check: _Checker, raw: Any, model: str = "village") -> tuple[str, ...]:
+    from village_sim.sweep.models import metric_names
+
+    METRIC_NAMES = metric_names(model)  # noqa: N806 - the names, as the message shows them
 
     if not isinstance(raw, list) or not raw or not all(isinstance(m, str) for m in raw):
         raise check.fail("error.spec_metrics", at="metrics", value=raw)

@@ -415,18 +415,27 @@ RECORD_COLUMNS = ("run_id", "regime", "replicate", "seed", "status")
 TRAILING_COLUMNS = ("error", "rows", *ENVIRONMENT_COLUMNS, "package_version", "spec_hash")
 
 
-def run_table_schema() -> pa.Schema:
-    """The Arrow schema of the run table: identity, every parameter (typed), then the rest."""
+def run_table_schema(model: str = "village") -> pa.Schema:
+    """The Arrow schema of the run table: identity, every parameter (typed), then the rest.
+
+    A county sweep's runs also have the county's own parameters (after the villages').
+    """
     import pyarrow as pa
 
     from village_sim.params import PARAMETERS
+
+    params = list(PARAMETERS)
+    if model == "county":
+        from village_sim.county.model import COUNTY_PARAMETERS
+
+        params += list(COUNTY_PARAMETERS)
 
     kinds = {"int": pa.int64(), "optional_int": pa.int64(), "float": pa.float64(),
              "bool": pa.bool_(), "choice": pa.string()}
     fields = [pa.field("run_id", pa.string()), pa.field("regime", pa.string()),
               pa.field("replicate", pa.int64()), pa.field("seed", pa.int64()),
               pa.field("status", pa.string())]
-    fields += [pa.field(p.name, kinds[p.kind]) for p in PARAMETERS if p.name != "regime"]
+    fields += [pa.field(p.name, kinds[p.kind]) for p in params if p.name != "regime"]
     fields += [pa.field("error", pa.string()), pa.field("rows", pa.int64()),
                pa.field("duration_s", pa.float64()), pa.field("cpu_s", pa.float64()),
                pa.field("started", pa.string()), pa.field("finished", pa.string()),
@@ -442,7 +451,7 @@ def _record_batches(root: Path, batch: int) -> Iterator[pa.Table]:
     """
     import pyarrow as pa
 
-    schema = run_table_schema()
+    schema = run_table_schema(_model(root))
     names = set(schema.names)
     rows: list[dict[str, Any]] = []
     for _, text in compaction.iter_records(root):
@@ -459,6 +468,15 @@ def _record_batches(root: Path, batch: int) -> Iterator[pa.Table]:
         yield pa.Table.from_pylist(rows, schema=schema)
 
 
+def _model(root: Path) -> str:
+    """What the sweep in ``root`` runs (its manifest's spec; a village sweep if unreadable)."""
+    try:
+        spec = json.loads((Path(root) / MANIFEST).read_text(encoding="utf-8"))["spec"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "village"
+    return str(spec.get("model", "village"))
+
+
 def write_run_table(root: str | Path, batch: int = 256) -> Path:
     """Consolidate the run records into ``DIR/run_table.parquet``, ``batch`` records at a time.
 
@@ -470,7 +488,8 @@ def write_run_table(root: str | Path, batch: int = 256) -> Path:
 
     root = Path(root)
     path = root / RUN_TABLE
-    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, run_table_schema()) as writer:
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, run_table_schema(_model(root))) \
+            as writer:
         for table in _record_batches(root, batch):
             writer.write_table(table)
     return path
@@ -496,7 +515,7 @@ def run_table(root: str | Path, write: bool = True) -> pd.DataFrame:
 
         return pq.read_table(write_run_table(root)).to_pandas()
     tables = list(_record_batches(root, 1000))
-    table = pa.concat_tables(tables) if tables else run_table_schema().empty_table()
+    table = pa.concat_tables(tables) if tables else run_table_schema(_model(root)).empty_table()
     return table.to_pandas()
 
 

@@ -1,0 +1,141 @@
+"""Sweeps of counties (``model = "county"``; issue 11, item 4).
+
+A county sweep runs deployment rules as a village sweep runs regimes: the same seeds for every
+rule and point, any engine, resume, reports. Its runs are ``CountyModel`` runs exactly; its
+panels are the village-by-year tables; its spec is checked at load, naming the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_helpers import run_cli
+from sweep_plugins import comparable
+from village_sim.county.model import CountyModel, county_arguments
+from village_sim.sweep.engines import run_sweep
+from village_sim.sweep.spec import SweepSpec, load_spec
+from village_sim.sweep.store import load_panels, load_timeseries, run_table
+
+SPEC = """name = "county-teams"
+model = "county"
+regimes = ["none", "random", "most_complaints_first"]
+replicates = 2
+root_seed = 3
+steps = 25
+panel_every = 12
+metrics = ["poverty_headcount", "kin_premium", "diverted_share", "teams_deployed"]
+[base]
+n_villages = 4
+n_households = 70
+[parameters]
+teams = [1, 2]
+"""
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("county_sweep")
+    spec = folder / "spec.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    code, _, err = run_cli(["sweep", str(spec), "--out", str(folder / "serial"), "--engine",
+                            "serial", "--quiet"])
+    assert code == 0, err
+    return spec, folder / "serial"
+
+
+def test_a_county_sweep_stores_county_model_runs(swept: tuple[Path, Path]) -> None:
+    _, out = swept
+    series = load_timeseries(out)
+    table = run_table(out)
+    assert len(table) == 2 * 3 * 2 and (table["status"] == "ok").all()
+    for _, run in table.sample(3, random_state=1).iterrows():
+        overrides = {"n_villages": 4, "n_households": 70, "teams": int(run["teams"])}
+        model = CountyModel(rng=int(run["seed"]), deployment=run["regime"],
+                            **county_arguments(overrides))
+        for _ in range(25):
+            model.step()
+        expected = model.county_frame()
+        got = series[series["run_id"] == run["run_id"]].sort_values("step")
+        for metric in ("poverty_headcount", "kin_premium", "diverted_share", "teams_deployed"):
+            np.testing.assert_array_equal(got[metric].to_numpy(), expected[metric].to_numpy(),
+                                          err_msg=metric)
+    # the same seeds for every rule: under "none" nothing depends on the number of teams
+    none = series[series["regime"] == "none"].merge(table[["run_id", "teams"]], on="run_id")
+    one, two = (none[none["teams"] == k].sort_values(["replicate", "step"]) for k in (1, 2))
+    np.testing.assert_array_equal(one["kin_premium"].to_numpy(), two["kin_premium"].to_numpy())
+
+
+def test_its_panels_are_the_village_by_year_tables(swept: tuple[Path, Path]) -> None:
+    _, out = swept
+    panels = load_panels(out)
+    assert set(panels["step"]) == {12, 24} and set(panels["year"]) == {1, 2}
+    assert len(panels) == 12 * 2 * 4  # runs x years x villages
+    teams = panels.merge(run_table(out)[["run_id", "teams"]], on="run_id")
+    held = teams[teams["regime"] != "none"].groupby(["run_id", "year"])
+    assert (held["had_team"].sum().to_numpy() == held["teams"].first().to_numpy()).all()
+    assert not teams.loc[teams["regime"] == "none", "had_team"].any()
+
+
+def test_the_processes_engine_gives_the_same_county_tables(swept: tuple[Path, Path],
+                                                           tmp_path: Path) -> None:
+    spec, serial = swept
+    summary = run_sweep(load_spec(spec), tmp_path / "p", engine="processes", workers=2,
+                        progress=False)
+    assert summary.exit_code == 0
+    for a, b in zip(comparable(serial), comparable(tmp_path / "p"), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_county_sweep_reports(swept: tuple[Path, Path], tmp_path: Path) -> None:
+    _, out = swept
+    code, stdout, err = run_cli(["report", str(out), "--out", str(tmp_path / "r"), "--quiet"])
+    assert code == 0, err
+    report = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "most_complaints_first" in report and "teams" in report
+    columns = pd.read_csv(out / "columns.csv")
+    assert not columns["meaning"].isna().any(), columns[columns["meaning"].isna()]
+
+
+def test_a_village_sweep_keeps_its_identity() -> None:
+    """``model`` enters the hash of a county sweep only: village sweeps resume as before."""
+    village = load_spec_text(SPEC.replace('model = "county"\n', "")
+                             .replace('["none", "random", "most_complaints_first"]',
+                                      '["committee_only"]')
+                             .replace("n_villages = 4\n", "")
+                             .replace("teams = [1, 2]", "favoritism = [0.2]")
+                             .replace('"teams_deployed"', '"coverage"'))
+    assert "model" not in village.canonical() and village.model == "village"
+    county = load_spec_text(SPEC)
+    assert county.canonical()["model"] == "county"
+    assert SweepSpec.from_record(county.to_record()).spec_hash == county.spec_hash
+
+
+def load_spec_text(text: str) -> SweepSpec:
+    from village_sim.sweep.spec import parse_spec
+    import tomllib
+
+    return parse_spec(tomllib.loads(text), text=text)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (('model = "county"', 'model = "town"'), "'town'"),
+    (('["none", "random", "most_complaints_first"]', '["committee_only"]'),
+     "deployment rules"),
+    (("n_households = 70", "n_households = 70\nteam_arrives = 5"),
+     "'team_arrives': set by the county"),
+    (("panel_every = 12", "panel_every = 6"), "12"),
+    (("teams = [1, 2]", "teems = [1, 2]"), "teams"),
+    (("teams = [1, 2]", "allocation_rule = [\"by_need\"]"), "by_need"),
+    (('"teams_deployed"', '"approval"'), "approval"),
+])
+def test_a_bad_county_spec_is_refused_at_load(change: tuple[str, str], message: str,
+                                              tmp_path: Path) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.replace(*change), encoding="utf-8")
+    code, _, err = run_cli(["sweep", str(spec), "--out", str(tmp_path / "o"), "--quiet"])
+    assert code == 2 and message in err and "Traceback" not in err, err
+    assert not (tmp_path / "o").exists()
