@@ -96,6 +96,8 @@ def test_a_county_sweep_reports(swept: tuple[Path, Path], tmp_path: Path) -> Non
     assert code == 0, err
     report = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     assert "most_complaints_first" in report and "teams" in report
+    assert "county: regimes are deployment rules" in report and "(same county, same shocks)" \
+        in report
     columns = pd.read_csv(out / "columns.csv")
     assert not columns["meaning"].isna().any(), columns[columns["meaning"].isna()]
 

@@ -872,6 +872,20 @@ def resolve_parameters(regime: str | None = None, **overrides: Any) -> Parameter
     return Parameters(values)
 
 
+def read_tables(path: str | Path, what: str | Phrase, key: str) -> list[Any]:
+    """The ``[[key]]`` tables of a TOML file that holds nothing else (teams, villages).
+
+    Raises:
+        ValueError: as :func:`read_toml`, or for a file with other tables or none.
+    """
+    data = read_toml(path, what)
+    if set(data) != {key}:
+        extra = sorted(set(data) - {key})
+        raise ValueError(f"{what} {str(path)!r}: got {extra or f'no [[{key}]] table'}; "
+                         f"allowed: [[{key}]] tables only")
+    return list(data[key])
+
+
 def read_toml(path: str | Path, what: str | Phrase,
               allowed: str | Phrase = "a TOML file") -> dict[str, Any]:
     """Read a TOML file; every way it can fail is a refusal naming ``what`` and the path.

@@ -58,9 +58,9 @@ from village_sim.rng import county_seed, normalize_rng, village_seed
 from village_sim.stack import VillageStack
 from village_sim.state import NEVER
 
-__all__ = ["COUNTY_ALLOCATION_RULES", "COUNTY_COLUMNS", "COUNTY_PARAMETERS", "COUNTY_PARAM_BY_NAME",
-           "FRAME_METRICS", "NO_TEAM_MONTH", "CountyModel", "check_arguments",
-           "county_arguments"]
+__all__ = ["COUNTY_ALLOCATION_RULES", "COUNTY_COLUMNS", "COUNTY_PARAMETERS",
+           "COUNTY_PARAM_BY_NAME", "FRAME_METRICS", "NO_TEAM_MONTH", "CountyModel",
+           "check_arguments", "county_arguments"]
 
 COUNTY_ALLOCATION_RULES = ("fixed", *ALLOCATION_RULES)
 """``"fixed"``: each village keeps its own budget and quota; else a rule of the county."""
@@ -127,6 +127,7 @@ COUNTY_COLUMNS: dict[str, tuple[str, str, float | None, float | None, str]] = {
     "quota_households": ("households the village's register may hold", "households", 0.0,
                          None, _ODD),
     "households": ("resident households", "households", 0.0, None, _ODD),
+    "persons": ("people living in the village's households", "persons", 0.0, None, _ODD),
     "greed_factor": ("factor on the village's favoritism channels", "", 0.0, None, _ODD),
     "month": ("month", "month", None, None, _ODD),
     "event": ("arrives or leaves", "", None, None, _ODD),
@@ -421,6 +422,7 @@ class CountyModel(mesa.Model):
         frame["budget_yuan"] = [v.p.budget_per_household * v.n for v in self.villages]
         frame["quota_households"] = [quota_count(v) for v in self.villages]
         frame["households"] = self.households
+        frame["persons"] = [int(v.persons.sum()) for v in self.villages]
         frame["remoteness"] = [v.p.remoteness for v in self.villages]
         frame["greed_factor"] = self.greed_factor
         self._year_rows.append(frame)

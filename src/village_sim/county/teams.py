@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from village_sim.params import PARAM_BY_NAME, ParameterError, read_toml
+from village_sim.params import PARAM_BY_NAME, ParameterError, read_tables
 from village_sim.refusal import Phrase
 
 __all__ = ["TEAM_FIELDS", "TeamSpec", "load_teams", "parse_teams"]
@@ -170,10 +170,6 @@ def load_teams(path: str | Path) -> list[TeamSpec]:
             language, :func:`village_sim.params.read_toml`), or a bad team (naming it).
     """
     path = Path(path)
-    data = read_toml(path, Phrase("phrase.teams_file"))
-    if set(data) != {"team"}:
-        extra = sorted(set(data) - {"team"})
-        raise ValueError(f"teams file {str(path)!r}: got {extra or 'no [[team]] table'}; "
-                         "allowed: [[team]] tables only")
-    return parse_teams(data["team"], source=f"{path.name}: team")
+    tables = read_tables(path, Phrase("phrase.teams_file"), "team")
+    return parse_teams(tables, source=f"{path.name}: team")
 

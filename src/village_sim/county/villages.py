@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from village_sim.params import PARAM_BY_NAME, read_toml, resolve_parameters
+from village_sim.params import PARAM_BY_NAME, read_tables, resolve_parameters
 from village_sim.refusal import Phrase
 
 __all__ = ["GREED_PARAMETERS", "VillageDistributions", "attribute_seed", "draw_villages",
@@ -216,9 +216,5 @@ def load_villages(path: str | Path, base: Mapping[str, Any],
             language), a file with other tables, or a bad village (naming it).
     """
     path = Path(path)
-    data = read_toml(path, Phrase("phrase.villages_file"))
-    if set(data) != {"village"}:
-        extra = sorted(set(data) - {"village"})
-        raise ValueError(f"villages file {str(path)!r}: got {extra or 'no [[village]] table'}; "
-                         "allowed: [[village]] tables only")
-    return parse_villages(data["village"], base, regime, source=f"{path.name}: village")
+    tables = read_tables(path, Phrase("phrase.villages_file"), "village")
+    return parse_villages(tables, base, regime, source=f"{path.name}: village")

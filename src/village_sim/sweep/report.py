@@ -641,6 +641,8 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
         ("swept parameters", ", ".join(_axis_text(a) for a in spec.axes) or "none"),
         ("base parameters", ", ".join(f"{k}={_label(v)}" for k, v in spec.base.items())
          or "defaults"),
+        ("model", "county: regimes are deployment rules (docs/sweeps.md)"
+         if spec.model == "county" else "village"),
         ("regimes", ", ".join(spec.regimes) + f" (baseline of the differences: "
                                               f"{spec.baseline})"),
         ("design points", str(n_points)),
@@ -654,8 +656,9 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
     doc.p("A run's value of a metric is its mean over the measurement window, ignoring months "
           "where the metric is undefined. Cells: mean over replicates [95% CI, t "
           "distribution over replicates]. Differences are paired: each regime minus "
-          f"{spec.baseline} on the same replicate seed (same village, same shocks); * marks a "
-          "CI that excludes 0.")
+          f"{spec.baseline} on the same replicate seed "
+          f"({'same county' if spec.model == 'county' else 'same village'}, same shocks); * "
+          "marks a CI that excludes 0.")
 
     if n_failed:
         failed = runs.loc[runs["status"] != "ok", ["run_id", "regime", "replicate", "error"]]
