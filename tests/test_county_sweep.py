@@ -117,8 +117,9 @@ def test_a_village_sweep_keeps_its_identity() -> None:
 
 
 def load_spec_text(text: str) -> SweepSpec:
-    from village_sim.sweep.spec import parse_spec
     import tomllib
+
+    from village_sim.sweep.spec import parse_spec
 
     return parse_spec(tomllib.loads(text), text=text)
 
