@@ -23,16 +23,12 @@ def test_a_number_gives_default_teams_and_tables_give_their_kinds() -> None:
 
 def test_a_team_acts_through_its_village_s_parameters() -> None:
     team = TeamSpec(size=4, visits_per_month=6, noise=0.3, cooptation=0.2)
-    params = team.village_parameters(n_households=300, budget_per_household=1500.0)
-    # 940,000 yuan a year against a base budget of 450,000: mobilization 2.09
-    assert params["mobilization"] == pytest.approx(940_000 / 450_000)
+    params = team.village_parameters()
+    # its money in yuan, whatever the village's own budget; no share of the base budget
+    assert params["mobilization_yuan"] == 940_000 and params["mobilization"] == 0.0
     assert params["team_size"] == 4 and params["team_visits_per_month"] == 6
     model = VillageModel(rng=1, regime="team_and_committee", **params)
-    assert model.p.team_size == 4 and model.p.mobilization == params["mobilization"]
-    # more money, more mobilization; a bigger village, less per household
-    richer = TeamSpec(funds_yuan=1_000_000).village_parameters(300, 1500.0)["mobilization"]
-    bigger = team.village_parameters(600, 1500.0)["mobilization"]
-    assert richer > params["mobilization"] > bigger
+    assert model.p.team_size == 4 and model.p.mobilization_yuan == 940_000
 
 
 @pytest.mark.parametrize("value, words", [
@@ -52,10 +48,18 @@ def test_bad_teams_are_refused_naming_the_team_and_field(value: object, words: s
     assert words in str(err.value)
 
 
-def test_money_beyond_what_mobilization_allows_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"team money: 940,000 yuan a year is 313\.33 times the "
-                       r"village's base budget \(3,000 yuan\); allowed: a number in \[0, 100\]"):
-        TeamSpec().village_parameters(n_households=20, budget_per_household=150.0)
+@pytest.mark.parametrize("budget_per_household", [0.0, 150.0, 1500.0])
+def test_a_team_s_money_reaches_any_village_in_yuan(budget_per_household: float) -> None:
+    """Even a village with no budget of its own (a county rule can give it none) gets the
+    team's yuan, a twelfth each month (it was refused as a share of a zero budget)."""
+    model = VillageModel(rng=2, regime="team_and_committee", n_households=20,
+                         budget_per_household=budget_per_household,
+                         **TeamSpec().village_parameters())
+    for _ in range(12):
+        model.step()
+    mobilized = model.datacollector.get_model_vars_dataframe()["mobilized"].iloc[1:13]
+    assert mobilized.sum() == pytest.approx(940_000, rel=1e-12)
+    assert mobilized.to_numpy() == pytest.approx(940_000 / 12)
 
 
 def test_a_teams_file(tmp_path: Path) -> None:

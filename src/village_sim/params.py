@@ -262,7 +262,11 @@ PARAMETERS: tuple[Param, ...] = (
     _P("resource_mobilization", "bool", True, "", "switch: the team brings extra resources while "
        "the team window is open", POLICY + ", effect 2", group="budget"),
     _P("mobilization", "float", 0.5, "fraction of the base budget", "extra budget the team "
-       "brings", POLICY + ", effect 2", 0.0, 100.0, group="budget"),
+       "brings", POLICY + ", effect 2", 0.0, 10.0, group="budget"),
+    _P("mobilization_yuan", "float", 0.0, "yuan per year", "extra money the team brings in "
+       "yuan a year, on top of mobilization (a county's teams bring their sending units' money "
+       "this way: about 940,000 yuan a year)", "程虹 & 吴润清 2022 (county teams)", 0.0, 1e9,
+       group="budget"),
     _P("household_measures", "bool", True, "", "switch: household-specific measures (因户施策) "
        "matched to a diagnosed cause", POLICY + ", effect 3", group="budget"),
     _P("measure_share", "float", 0.3, "fraction of released money", "share of the money spent "
@@ -611,6 +615,9 @@ EFFECTS: dict[str, Effect] = {
                     "fewer favoured entries are found and challenged (7.5)"),
     "team_visits_per_month": _E(0, _TC, "kin_premium", +1, "zero visits: the team finds and "
                                 "changes nothing (7.5)"),
+    "mobilization_yuan": _E(450_000.0, _TC, "poverty_headcount_post", -1, "a team's money "
+                            "in yuan reaches the register like the base budget (7.4.1)",
+                            months=13),
     "remote_visit_loss": _E(1.0, _TC, "team_visits_done", -1, "in the most remote village "
                             "travel takes every visit (7.5.2)", base=(("remoteness", 1.0),),
                             months=13),

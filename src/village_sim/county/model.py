@@ -16,7 +16,7 @@ months 1, 13, 25, … — so that a team sent this year takes part in this year'
    order of the ``deployment`` rule and stay their whole term.
 4. **Each village's parameters for the year**: its own, with its budget and quota, the county's
    shared audit and re-check capacity (when given), and its team's (size, visits, noise,
-   cooptation, money as ``mobilization``; :meth:`TeamSpec.village_parameters`). A team that
+   cooptation, money as ``mobilization_yuan``; :meth:`TeamSpec.village_parameters`). A team that
    arrives opens the village's team window for its term (``team_arrives``, ``team_leaves``)
    and starts with no visit records: what the previous team learned on its visits left with it
    (the register, the measures and the households' files stay with the village). Under
@@ -376,7 +376,7 @@ class CountyModel(mesa.Model):
                 values["budget_per_household"] = (values["budget_per_household"]
                                                   + self.cash[i] / v.n)
             elif spec is not None:
-                values.update(spec.village_parameters(v.n, values["budget_per_household"]))
+                values.update(spec.village_parameters())
             base = self.base_p[i]
             changed = {k: x for k, x in values.items() if getattr(base, k) != x}
             v.p = base.replace(**changed) if changed else base

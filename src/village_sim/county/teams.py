@@ -15,7 +15,7 @@ kind of team, e.g. in a TOML file::
 
 A team acts on the village it is sent to through that village's own parameters
 (:meth:`TeamSpec.village_parameters`): its members, visits, noise and cooptation, and the money
-it brings as the village's ``mobilization`` (a fraction of the village's base budget). The
+it brings as the village's ``mobilization_yuan`` (yuan a year, whatever the village's budget). The
 money defaults are the averages 程虹 & 吴润清 (2022) report for sending units: about ¥230,000 a
 village a year given and ¥710,000 coordinated; that higher-level units bring more is reported
 there, but not by how much per level, so a team's money is given per team, not derived from a
@@ -33,13 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from village_sim.params import PARAM_BY_NAME, ParameterError, read_tables
+from village_sim.params import PARAM_BY_NAME, read_tables
 from village_sim.refusal import Phrase
 
 __all__ = ["TEAM_FIELDS", "TeamSpec", "load_teams", "parse_teams"]
-
-MOBILIZATION = PARAM_BY_NAME["mobilization"]
-
 
 @dataclass(frozen=True)
 class TeamSpec:
@@ -58,33 +55,16 @@ class TeamSpec:
         """Money the team brings its village a year (given and coordinated)."""
         return self.funds_yuan + self.coordinated_yuan
 
-    def village_parameters(self, n_households: int,
-                           budget_per_household: float) -> dict[str, Any]:
+    def village_parameters(self) -> dict[str, Any]:
         """The parameters of the village this team is sent to that the team sets.
 
-        Its money becomes the village's ``mobilization``: the team's yuan a year over the
-        village's base budget (``budget_per_household`` × households).
-
-        Raises:
-            ValueError: if the village has no base budget to express the money against, or the
-                money is more than ``mobilization`` allows.
+        Its money is the village's ``mobilization_yuan`` (yuan a year, whatever the village's
+        own budget; ``mobilization``, the share of the base budget, is 0).
         """
-        base = budget_per_household * n_households
-        if base <= 0:
-            raise ValueError(f"team money: the village's base budget is {base!r} yuan; "
-                             "allowed: a positive budget to add the team's money to")
-        share = self.mobilized_yuan / base
-        try:
-            share = MOBILIZATION.validate(share)
-        except ParameterError:
-            raise ValueError(
-                f"team money: {self.mobilized_yuan:,.0f} yuan a year is {share:.2f} times "
-                f"the village's base budget ({base:,.0f} yuan); allowed: "
-                f"{MOBILIZATION.allowed()} times") from None
         return {"team_present": True, "team_size": self.size,
                 "team_visits_per_month": self.visits_per_month, "team_noise": self.noise,
                 "cooptation": self.cooptation, "resource_mobilization": True,
-                "mobilization": share}
+                "mobilization": 0.0, "mobilization_yuan": self.mobilized_yuan}
 
 
 def _param(name: str) -> Any:

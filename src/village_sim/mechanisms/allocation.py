@@ -52,6 +52,8 @@ def run(s: VillageState) -> None:
     base = p.budget_per_household * n / 12.0 * s.budget_factor
     mobilized = p.mobilization * base if p.resource_mobilization and s.team_window_open \
         else 0.0
+    if p.mobilization_yuan and p.resource_mobilization and s.team_window_open:
+        mobilized += p.mobilization_yuan / 12.0  # a county team's money, in yuan
     released = base + mobilized
     staff = (p.team_cost * s.team.size if s.team_active else 0.0) + (
         p.helper_cost * s.n_helpers)
