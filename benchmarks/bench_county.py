@@ -47,6 +47,7 @@ from mesa.examples.basic.boltzmann_wealth_model.model import (  # noqa: E402
 )
 
 from village_sim import VillageModel  # noqa: E402
+from village_sim.county import CountyModel  # noqa: E402
 from village_sim.county import metrics as CM  # noqa: E402
 from village_sim.rng import village_seed  # noqa: E402
 from village_sim.stack import VillageStack  # noqa: E402
@@ -91,6 +92,7 @@ def main() -> None:
         warm.step()
 
     solo_s, stack_s, boltz_rate, own_m, county_m = [], [], [], [], []
+    model_s, pooled_m = [], []
     for r in range(rounds):
         model = BoltzmannWealth(BoltzmannScenario(n=10_000, width=100, height=100,
                                                   rng=SEED + r))
@@ -110,6 +112,12 @@ def main() -> None:
 
         own_m.append(timed(own))
         county_m.append(timed(lambda s=stack: CM.household_metrics(s)))
+        # CountyModel, the reference engine: the same villages' sizes, a team in every
+        # village (as the separate villages have), the county's year and metrics included
+        county = CountyModel(rng=SEED, n_villages=n_villages, teams=n_villages,
+                             deployment="random", n_households=households)
+        model_s.append(timed(lambda c=county: [c.step() for _ in range(months)]) / months)
+        pooled_m.append(timed(lambda c=county: CM.county_metrics(c.stack)))
         print(f"   round {r + 1}: separate villages {solo_s[-1] * 1000:.0f} ms a month, stack "
               f"{stack_s[-1] * 1000:.0f} ms, Boltzmann {boltz_rate[-1]:,.0f} agent-steps/s "
               f"(load {loadavg()})")
@@ -133,6 +141,10 @@ def main() -> None:
     print(f"| same, VillageStack | {med(ratios):.2f}x | >= 12x (20x goal) |")
     print(f"| household metrics of every village: each village's metrics() / county.metrics, "
           f"ms | {med(own_m) * 1000:.0f} / {med(county_m) * 1000:.0f} | |")
+    print(f"| CountyModel (reference engine, a team in every village, the county's year and "
+          f"metrics): ms a month | {med(model_s) * 1000:.0f} | |")
+    print(f"| the county's own metrics a month (county_metrics), ms | "
+          f"{med(pooled_m) * 1000:.0f} | |")
 
     n_build = 200 if args.quick else 1000
     build = timed(lambda: VillageStack.build(villages(n_build, households)))
