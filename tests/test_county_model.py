@@ -337,3 +337,38 @@ def test_village_budget_and_quota_are_village_parameters_of_every_village() -> N
                          allocation_rule="per_household"), 1)
     assert sum(v.p.budget_per_household * v.n for v in divided.villages) == pytest.approx(
         1800.0 * divided.households.sum())
+
+
+# ---------------------------------------------------------------------------- rules in a county
+def test_a_custom_rule_sees_only_what_a_county_sees_and_is_followed() -> None:
+    from village_sim.county import CountyView, DeploymentHistory
+
+    seen: list[tuple[CountyView, DeploymentHistory]] = []
+
+    def last_first(view: CountyView, history: DeploymentHistory,
+                   rng: np.random.Generator) -> list[int]:
+        seen.append((view, history))
+        return list(range(len(view.households)))[::-1]
+
+    c = run(county(n_villages=5, teams=[SCALED_TEAM], deployment=last_first), 25)
+    arrivals = c.deployment_log()
+    arrivals = arrivals[arrivals["event"] == "arrives"]
+    # one team of 2-year terms: sent in years 1 and 3, each time where the rule says first
+    assert list(arrivals["village"]) == [4, 4] and list(arrivals["year"]) == [1, 3]
+    assert set(arrivals["rule"]) == {"last_first"}
+    assert [h.year for _, h in seen] == [1, 2, 3]
+    view = seen[-1][0]
+    assert set(vars(view)) == {"households", "registered", "survey_poor_share", "complaints"}
+    assert not np.isnan(view.survey_poor_share).any()  # surveys by year 3
+
+
+def test_most_complaints_first_goes_where_dismissed_complaints_come_from() -> None:
+    c = run(county(n_villages=6, teams=[SCALED_TEAM] * 2, deployment="most_complaints_first",
+                   complaint_rate=0.3), 24)
+    c.step()  # year 3: the teams of year 1 are free (2-year terms)
+    log = c.deployment_log()
+    sent = log[(log["event"] == "arrives") & (log["year"] == 3)]
+    rate = c.view_at_year_start.complaints / c.households  # what the rule saw
+    others = np.delete(rate, sent["village"].to_numpy())
+    assert len(sent) == 2 and rate[sent["village"]].min() >= others.max(), (rate, sent)
+    assert rate.max() > 0 and all("complaints" in r for r in sent["reason"])
