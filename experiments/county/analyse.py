@@ -29,7 +29,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from village_sim.county_compare import CountyRun, cost_effectiveness, summarise_rules
+from village_sim.county_compare import (
+    CountyRun,
+    cost_effectiveness,
+    summarise_rules,
+    window_mean,
+)
 from village_sim.experiment import write_csv
 from village_sim.sweep.store import SweepDirError, SweepStore, load_panels, load_timeseries
 
@@ -117,19 +122,14 @@ def rule_contrasts(root: Path, metrics: tuple[str, ...] = ("poverty_headcount",
         for metric in metrics:
             for i, a in enumerate(rules):
                 for b in rules[i + 1:]:
-                    diffs = [_final(value[(a, rep)], metric) - _final(value[(b, rep)], metric)
+                    diffs = [window_mean(value[(a, rep)], metric)
+                             - window_mean(value[(b, rep)], metric)
                              for (rule, rep) in value if rule == a and (b, rep) in value]
                     got = interval(diffs)
                     rows.append({"teams": teams, "metric": metric, "rule": a, "minus": b,
                                  "mean": got.mean, "ci_low": got.low, "ci_high": got.high,
                                  "n": got.n})
     return pd.DataFrame(rows)
-
-
-def _final(run: CountyRun, metric: str) -> float:
-    frame = run.frame
-    last = frame["month"].max()
-    return float(frame.loc[frame["month"] > last - 12, metric].mean())
 
 
 def plot(effectiveness: pd.DataFrame, path: Path) -> Path:

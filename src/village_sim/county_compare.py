@@ -49,7 +49,7 @@ from village_sim.experiment import (
 
 __all__ = ["COUNTY_KEY_METRICS", "CountyRun", "check_rules", "cost_effectiveness",
            "format_county_table", "run_county", "run_rules", "summarise_rules",
-           "write_county_outputs"]
+           "window_mean", "write_county_outputs"]
 
 
 WINDOW = 12
@@ -153,7 +153,8 @@ def _final_year(run: CountyRun) -> pd.DataFrame:
     return frame[frame["year"] == frame["year"].max()]
 
 
-def _window_mean(run: CountyRun, metric: str) -> float:
+def window_mean(run: CountyRun, metric: str) -> float:
+    """A run's mean of ``metric`` over the final year (NaN months ignored)."""
     last = int(run.frame["month"].max())
     first, _ = window_bounds(last, WINDOW)
     values = run.frame.loc[run.frame["month"] >= first, metric].to_numpy(dtype=float)
@@ -183,9 +184,9 @@ def cost_effectiveness(runs: Sequence[CountyRun]) -> pd.DataFrame:
                 year = _final_year(run)
                 team_years = float((year["had_team"] | (year["cash_yuan"] > 0)).sum())
                 yuan = float(year["team_yuan"].sum())
-                poor = (_window_mean(ref, "poverty_headcount")
-                        - _window_mean(run, "poverty_headcount")) * run.people
-                kin = _window_mean(ref, "kin_premium") - _window_mean(run, "kin_premium")
+                poor = (window_mean(ref, "poverty_headcount")
+                        - window_mean(run, "poverty_headcount")) * run.people
+                kin = window_mean(ref, "kin_premium") - window_mean(run, "kin_premium")
                 got = {"team_years": team_years, "yuan": yuan, "poor_fewer": poor,
                        "kin_premium_lower": kin,
                        "poor_fewer_per_team_year": _per(poor, team_years),

@@ -227,13 +227,9 @@ class CountyModel(mesa.Model):
                 params = parse_villages(villages, base, regime)
             self.greed_factor = np.ones(len(params))
         self._village_params = params
-        built = []
-        for v, kwargs in enumerate(params):
-            try:
-                built.append(self._new_village(v, kwargs))
-            except ValueError as err:
-                raise ValueError(f"village {v}: {err}") from None
-        self.stack = VillageStack(built)
+        # built and stacked as VillageStack.build does (a refusal names the village)
+        self.stack = VillageStack.build([self.village_arguments(v) for v in range(len(params))])
+        built = self.stack.villages
         self.base_p = [v.p for v in built]
         self.households = np.array([v.n for v in built], dtype=np.int64)
         # --- budget, quota, shared capacities
@@ -268,11 +264,6 @@ class CountyModel(mesa.Model):
         self._collect()
 
     # ------------------------------------------------------------------ building
-    def _new_village(self, v: int, kwargs: Mapping[str, Any]) -> Any:
-        from village_sim.model import VillageModel
-
-        return VillageModel(rng=village_seed(self.seed, v), regime=self.regime, **kwargs)
-
     def village_arguments(self, v: int) -> dict[str, Any]:
         """The ``VillageModel`` arguments of village ``v`` as built (before any county year).
 
