@@ -39,6 +39,32 @@ def slow_village(task: RunTask) -> RunOutput:
     return run_village(task)
 
 
+_RUNS_HERE = 0  # runs started in this worker process
+
+
+def gate_after_three(task: RunTask) -> RunOutput:
+    """The real village run; the 4th run of a worker process first waits until the file named
+    by ``VILLAGE_SIM_TEST_GATE`` exists (so a test can look at a chunk stuck halfway)."""
+    global _RUNS_HERE
+    _RUNS_HERE += 1
+    if _RUNS_HERE == 4:
+        gate = Path(os.environ["VILLAGE_SIM_TEST_GATE"])
+        deadline = time.monotonic() + 120
+        while not gate.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return run_village(task)
+
+
+def die_after_three(task: RunTask) -> RunOutput:
+    """The real village run; with ``VILLAGE_SIM_TEST_DIE`` set, the 4th run of a worker process
+    kills that process."""
+    global _RUNS_HERE
+    _RUNS_HERE += 1
+    if _RUNS_HERE == 4 and os.environ.get("VILLAGE_SIM_TEST_DIE"):
+        os._exit(3)
+    return run_village(task)
+
+
 def write_spec(path: Path, *, name: str = "tiny", replicates: int = 2, steps: int = 13,
                design: str = '"grid"', parameters: str = "favoritism = [0.2, 0.8]",
                regimes: str = '["committee_only", "team_and_committee"]',

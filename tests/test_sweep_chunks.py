@@ -7,8 +7,12 @@ columns aside) on serial, processes and Dask; runs are stored and resumed one by
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -158,3 +162,72 @@ def test_a_chunk_cut_halfway_resumes_only_its_missing_runs(tmp_path: Path,
     for got, want in zip(comparable(out), comparable(serial), strict=True):
         pd.testing.assert_frame_equal(got, want)
     assert not load_timeseries(out).duplicated(["run_id", "step"]).any()
+
+
+# ---------------------------------------------------------------------------- streaming
+def _assert_same_runs(out: Path, serial: Path) -> None:
+    """Same series and run table as the serial sweep (the run function, part of the spec's
+    hash but not of a run's identity, aside)."""
+    for got, want in zip(comparable(out), comparable(serial), strict=True):
+        pd.testing.assert_frame_equal(got.drop(columns=["spec_hash"], errors="ignore"),
+                                      want.drop(columns=["spec_hash"], errors="ignore"))
+
+
+def _records(out: Path) -> list[Path]:
+    return sorted((out / "records").glob("*.json")) if (out / "records").exists() else []
+
+
+@pytest.mark.parametrize("engine", ["processes", "dask"])
+def test_runs_stream_back_before_their_chunk_ends(tmp_path: Path, engine: str,
+                                                  reference: tuple[Path, Path],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """One worker, one chunk of all 24 runs; its 4th run waits on a gate. The 3 runs before it
+    are stored while the chunk is still running (they were sent back one by one); once the gate
+    opens the sweep ends with every run once, as the serial sweep has them."""
+    _, serial = reference
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("VILLAGE_SIM_TEST_GATE", str(gate))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")])))
+    spec_path = write_spec(tmp_path / "s.toml", parameters=PARAMETERS, extra=(
+        'record_every = 2\nrun_function = "sweep_plugins:gate_after_three"'))
+    out = tmp_path / "out"
+    done: list[Any] = []
+    sweep = threading.Thread(target=lambda: done.append(run_sweep(
+        load_spec(spec_path), out, engine=engine, workers=1, runs_per_task=24,
+        progress=False)))
+    sweep.start()
+    try:
+        deadline = time.monotonic() + 90
+        while len(_records(out)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # time for a 4th record, if one were coming
+        assert len(_records(out)) == 3, "the chunk's first runs were not stored as they ended"
+        assert sweep.is_alive() and not done
+    finally:
+        gate.touch()
+        sweep.join(timeout=120)
+    summary = done[0]
+    assert summary.exit_code == 0 and summary.ok == 24, summary.line()
+    _assert_same_runs(out, serial)
+    assert not load_timeseries(out).duplicated(["run_id", "step"]).any()
+
+
+def test_a_worker_killed_halfway_through_a_chunk_keeps_the_runs_it_finished(
+        tmp_path: Path, reference: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker dies on its 4th run of a 24-run chunk: the 3 runs it finished are stored
+    (streamed), the other 21 are lost, and a resumed sweep runs exactly those 21."""
+    _, serial = reference
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")])))
+    spec = load_spec(write_spec(tmp_path / "s.toml", parameters=PARAMETERS, extra=(
+        'record_every = 2\nrun_function = "sweep_plugins:die_after_three"')))
+    out = tmp_path / "out"
+    monkeypatch.setenv("VILLAGE_SIM_TEST_DIE", "1")
+    summary = run_sweep(spec, out, engine="processes", workers=1, runs_per_task=24,
+                        progress=False)
+    assert (summary.ok, summary.lost, summary.stored_ok) == (3, 21, 3), summary.line()
+    monkeypatch.delenv("VILLAGE_SIM_TEST_DIE")
+    resumed = run_sweep(spec, out, engine="processes", workers=1, progress=False)
+    assert (resumed.already_stored, resumed.ok, resumed.exit_code) == (3, 21, 0), resumed.line()
+    _assert_same_runs(out, serial)

@@ -3,19 +3,18 @@
 Every engine runs the same :func:`~village_sim.sweep.runner.execute_run` on the same
 :class:`~village_sim.sweep.runner.RunTask` objects, so the stored results are identical
 whatever the engine (DESIGN §7; a test says so). The parallel engines keep a bounded number of
-runs in flight — a sliding window: submit ``max_in_flight`` runs, then one more each time one
-finishes (``concurrent.futures.wait`` for processes, ``distributed.as_completed`` for Dask) —
-so the client holds a few results at a time and its memory stays flat however many runs a
-sweep has (benchmarks/README.md, "Sweeps").
+runs in flight — a sliding window: submit ``max_in_flight`` tasks, then one more each time one
+finishes — so the client holds a few results at a time and its memory stays flat however many
+runs a sweep has (benchmarks/README.md, "Sweeps").
 
 The parallel engines send runs in chunks — several runs per task (:class:`Chunker`,
 ``--runs-per-task``) — so that the cost of a task (a scheduler round trip, pickling, the Dask
 scheduler's bookkeeping) is spread over a few seconds of work however short a run is. By
 default the first tasks hold one run each and, once a run has come back, each task holds as
 many runs as take about :data:`TASK_SECONDS`, bounded so that every worker still gets several
-tasks. Results stream per run: each run of a chunk is stored as soon as its chunk comes back,
-and a chunk interrupted halfway leaves its finished runs stored and only its missing runs to a
-resumed sweep.
+tasks. Results stream per run: each run of a chunk is sent back as soon as it ends and stored
+at once (:mod:`village_sim.sweep.stream`), so a chunk interrupted halfway leaves its finished
+runs stored and only its missing runs to a resumed sweep.
 
 * ``serial``: in this process.
 * ``processes``: ``concurrent.futures.ProcessPoolExecutor`` with the ``spawn`` start method
@@ -38,8 +37,8 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +51,13 @@ from village_sim.sweep.design import count_runs, design_points, iter_plan_chunks
 from village_sim.sweep.runner import RunResult, RunTask, execute_chunk, execute_run, warm_up
 from village_sim.sweep.spec import SweepSpec
 from village_sim.sweep.store import SweepStore, package_version, write_run_table
+from village_sim.sweep.stream import (
+    TOPIC,
+    DaskSender,
+    Inbox,
+    QueueSender,
+    set_worker_queue,
+)
 from village_sim.sweep.threads import pin_blas_threads, pinned_environ, process_initializer
 
 if TYPE_CHECKING:
@@ -84,6 +90,10 @@ AUTO = "auto"
 
 TASK_SECONDS = 3.0
 """Work per task aimed at by ``--runs-per-task auto``, seconds."""
+
+LATE_RUN_SECONDS = 0.3
+"""When a chunk is lost, how long to wait for more of its streamed runs before the rest of it
+counts as lost."""
 
 PLAN_ROWS = 10_000
 """Rows of the run plan built in memory at a time while it is written (flat client memory)."""
@@ -210,8 +220,92 @@ class SerialEngine:
             yield task, execute_run(task)
 
 
+def _process_worker_init(results: Any) -> None:
+    """Initializer of the processes engine's workers: stream queue, pinned threads, model."""
+    set_worker_queue(results)
+    process_initializer()
+
+
+class _Flight:
+    """The chunks of a parallel engine in flight, and the inbox their runs come back through.
+
+    Each run is yielded once, as soon as the first copy of its result arrives — streamed from
+    the middle of its chunk, or with the chunk (:mod:`village_sim.sweep.stream`).
+    """
+
+    def __init__(self, chunker: Chunker):
+        self.inbox = Inbox()
+        self.chunker = chunker
+        self.chunks: dict[Any, tuple[RunTask, ...]] = {}
+        self._tasks: dict[str, RunTask] = {}
+
+    def add(self, key: Any, chunk: tuple[RunTask, ...]) -> None:
+        """A chunk was submitted under ``key``."""
+        self.chunks[key] = chunk
+        for task in chunk:
+            self._tasks[task.run_id] = task
+        self.inbox.expect([task.run_id for task in chunk])
+
+    def results(self, key_of: Callable[[Any], Any],
+                collect: Callable[[Any, int], list[Outcome]],
+                refill: Callable[[], None]) -> Iterator[tuple[RunTask, Outcome]]:
+        """Yield each run of the chunks in flight with its outcome, refilling as chunks end.
+
+        Args:
+            key_of: A finished chunk's key, from what the inbox got (its future).
+            collect: A finished chunk's outcomes from its future and its number of runs, in
+                the order of its runs (their results, or the engine's exception for each).
+            refill: Submits chunks (through :meth:`add`) up to the engine's window.
+        """
+        refill()
+        arrivals = self.inbox.arrivals()
+        while self.chunks:
+            arrival = next(arrivals)
+            if arrival is None:
+                continue  # nothing for a while: wait again (a Ctrl-C is seen meanwhile)
+            kind, item = arrival
+            if kind == "run":
+                if self.inbox.settle(item.run_id):
+                    self.chunker.observe(item)
+                    yield self._tasks.pop(item.run_id), item
+                continue
+            chunk = self.chunks.pop(key_of(item))
+            outcomes = collect(item, len(chunk))
+            if any(not isinstance(outcome, RunResult) for outcome in outcomes):
+                # lost runs: first take what the chunk had streamed and is still on its way
+                # (a worker that died right after sending; the pipes are not ordered)
+                yield from self._late_runs()
+            for task, outcome in zip(chunk, outcomes, strict=True):
+                if self.inbox.settle(task.run_id):
+                    self._tasks.pop(task.run_id, None)
+                    if isinstance(outcome, RunResult):
+                        self.chunker.observe(outcome)
+                    yield task, outcome
+            refill()
+
+    def _late_runs(self, quiet: float = LATE_RUN_SECONDS) -> Iterator[tuple[RunTask, Outcome]]:
+        """Streamed runs arriving until none has for ``quiet`` seconds.
+
+        Other arrivals (finished chunks) are put back, after them.
+        """
+        later = []
+        while (arrival := self.inbox.next(quiet)) is not None:
+            kind, item = arrival
+            if kind == "run":
+                if self.inbox.settle(item.run_id):
+                    self.chunker.observe(item)
+                    yield self._tasks.pop(item.run_id), item
+            else:
+                later.append(item)
+        for item in later:
+            self.inbox.put_done(item)
+
+
 class ProcessEngine:
     """A ``ProcessPoolExecutor`` (spawn) with a sliding window of in-flight tasks (chunks of runs).
+
+    Each run of a chunk streams back through a ``multiprocessing.SimpleQueue`` as soon as it
+    ends (:mod:`village_sim.sweep.stream`).
 
     Args:
         workers: Worker processes.
@@ -225,13 +319,21 @@ class ProcessEngine:
         self.window = max_in_flight or 2 * workers
         self.description = f"processes ({workers} workers, spawn)"
         self._pool: ProcessPoolExecutor | None = None
+        self._results: Any = None
+        self._reader: threading.Thread | None = None
+        self._inbox: Inbox | None = None
 
     def __enter__(self) -> ProcessEngine:
         pin_blas_threads()  # children inherit the environment at spawn
+        context = multiprocessing.get_context("spawn")
+        self._results = context.SimpleQueue()
+        self._reader = threading.Thread(target=self._read, name="village-sim run stream",
+                                        daemon=True)
+        self._reader.start()
         with sigint_ignored_by_children():
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=process_initializer,
+                max_workers=self.workers, mp_context=context,
+                initializer=_process_worker_init, initargs=(self._results,),
             )
             # start every worker now (each imports the model in its initializer), so that
             # start-up is not charged to the first runs
@@ -241,6 +343,23 @@ class ProcessEngine:
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=exc_type is None, cancel_futures=True)
+        if self._reader is not None:
+            # the reader stops at None; put from a thread of its own, as a worker killed while
+            # writing would leave the queue's lock held
+            threading.Thread(target=self._results.put, args=(None,), daemon=True).start()
+            self._reader.join(timeout=2.0)
+
+    def _read(self) -> None:
+        while True:
+            try:
+                payload = self._results.get()
+            except (EOFError, OSError):
+                return
+            if payload is None:
+                return
+            inbox = self._inbox
+            if inbox is not None:
+                inbox.put_run(payload)
 
     def slots(self) -> int:
         """Runs that run at once (the worker processes)."""
@@ -248,38 +367,40 @@ class ProcessEngine:
 
     def results(self, tasks: Iterator[RunTask], chunker: Chunker | None = None,
                 ) -> Iterator[tuple[RunTask, Outcome]]:
-        """Yield tasks with their results as their chunks finish (any order)."""
+        """Yield tasks with their results as each run finishes (any order)."""
         assert self._pool is not None, "use the engine as a context manager"
-        chunker = chunker or Chunker(1, 1, 0)
-        pending: dict[Future[list[RunResult]], tuple[RunTask, ...]] = {}
+        flight = _Flight(chunker or Chunker(1, 1, 0))
+        self._inbox = flight.inbox
         broken = False
+        sender = QueueSender()
 
         def refill() -> None:
             nonlocal broken
-            while not broken and len(pending) < self.window:
-                chunk = chunker.next_chunk(tasks)
+            while not broken and len(flight.chunks) < self.window:
+                chunk = flight.chunker.next_chunk(tasks)
                 if not chunk:
                     return
                 try:
-                    pending[self._pool.submit(execute_chunk, chunk)] = chunk  # type: ignore[union-attr]
+                    future = self._pool.submit(execute_chunk, chunk, sender)  # type: ignore[union-attr]
                 except BrokenProcessPool:
                     broken = True  # the rest stay missing; a rerun resumes them
+                    return
+                flight.add(future, chunk)
+                future.add_done_callback(flight.inbox.put_done)
 
-        refill()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                chunk = pending.pop(future)
-                error = future.exception()
-                outcomes: list[Outcome] = ([error] * len(chunk) if error is not None
-                                           else list(future.result()))
-                for task, outcome in zip(chunk, outcomes, strict=True):
-                    if isinstance(outcome, RunResult):
-                        chunker.observe(outcome)
-                    yield task, outcome
-                if isinstance(error, BrokenProcessPool):
-                    broken = True
-            refill()
+        def collect(future: Future[list[RunResult]], runs: int) -> list[Outcome]:
+            nonlocal broken
+            error = future.exception()
+            if error is None:
+                return list(future.result())
+            if isinstance(error, BrokenProcessPool):
+                broken = True
+            return [error] * runs
+
+        try:
+            yield from flight.results(lambda future: future, collect, refill)
+        finally:
+            self._inbox = None
 
 
 class DaskEngine:
@@ -368,40 +489,50 @@ class DaskEngine:
 
     def results(self, tasks: Iterator[RunTask], chunker: Chunker | None = None,
                 ) -> Iterator[tuple[RunTask, Outcome]]:
-        """Yield tasks with their results as their chunks finish (any order)."""
-        from distributed import as_completed
+        """Yield tasks with their results as each run finishes (any order).
 
-        chunker = chunker or Chunker(1, 1, 0)
+        Runs stream back as Dask events of this session (:mod:`village_sim.sweep.stream`),
+        each chunk's result holding them all again.
+        """
+        flight = _Flight(chunker or Chunker(1, 1, 0))
         session = uuid.uuid4().hex[:8]
-        in_flight: dict[str, tuple[RunTask, ...]] = {}
-        pending = as_completed()
+        sender = DaskSender(session)
+        futures: dict[str, Any] = {}  # held: Dask cancels a task whose future is forgotten
+
+        def streamed(event: tuple[float, Any]) -> None:
+            message = event[1]
+            if isinstance(message, dict) and message.get("session") == session:
+                flight.inbox.put_run(message["result"])
 
         def refill() -> None:
             limit = self.window()
-            while len(in_flight) < limit:
-                chunk = chunker.next_chunk(tasks)
+            while len(flight.chunks) < limit:
+                chunk = flight.chunker.next_chunk(tasks)
                 if not chunk:
                     return
                 key = f"village-sim-runs-{chunk[0].run_id}-{len(chunk)}-{session}"
-                in_flight[key] = chunk
-                pending.add(self.client.submit(execute_chunk, chunk, key=key, pure=False))
+                future = self.client.submit(execute_chunk, chunk, sender, key=key, pure=False)
+                futures[key] = future
+                flight.add(key, chunk)
+                future.add_done_callback(flight.inbox.put_done)
 
-        refill()
-        for future in pending:
-            chunk = in_flight.pop(future.key)
-            outcomes: list[Outcome]
+        def collect(future: Any, runs: int) -> list[Outcome]:
+            futures.pop(future.key, None)
             try:
-                outcomes = list(future.result())
+                outcomes: list[Outcome] = list(future.result())
             except BaseException as err:  # noqa: BLE001 - lost runs (worker died, cancelled)
                 if isinstance(err, KeyboardInterrupt):
                     raise
-                outcomes = [err] * len(chunk)
+                outcomes = [err] * runs
             future.release()
-            for task, outcome in zip(chunk, outcomes, strict=True):
-                if isinstance(outcome, RunResult):
-                    chunker.observe(outcome)
-                yield task, outcome
-            refill()
+            return outcomes
+
+        self.client.subscribe_topic(TOPIC, streamed)
+        try:
+            yield from flight.results(lambda future: future.key, collect, refill)
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.unsubscribe_topic(TOPIC)
 
 
 QUIET_CLUSTER = {
@@ -409,6 +540,9 @@ QUIET_CLUSTER = {
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.worker.memory.monitor-interval": "1s",
+    # the scheduler keeps the last N events of each topic, the streamed runs' included
+    # (village_sim.sweep.stream): a few hundred kB, not 1,000 results
+    "distributed.admin.low-level-log-length": 50,
 }
 """Dask settings of the engine's ``LocalCluster``: less background work beside the runs.
 

@@ -18,11 +18,13 @@ variant, or the test suite's function that fails for one replicate.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -273,7 +275,8 @@ def execute_run(task: RunTask) -> RunResult:
     )
 
 
-def execute_chunk(tasks: tuple[RunTask, ...]) -> list[RunResult]:
+def execute_chunk(tasks: tuple[RunTask, ...],
+                  send: Callable[[RunResult], None] | None = None) -> list[RunResult]:
     """Run several simulations one after the other (one task of an engine, many runs).
 
     Each run is :func:`execute_run` alone: its result does not depend on the chunk it is in
@@ -281,8 +284,18 @@ def execute_chunk(tasks: tuple[RunTask, ...]) -> list[RunResult]:
 
     Args:
         tasks: The runs.
+        send: Called with each run's result as soon as the run ends, so that the client can
+            store it before the chunk is done (:mod:`village_sim.sweep.stream`). A failure to
+            send is not the run's failure: the result still comes back with the chunk.
 
     Returns:
         One result per run, in the order of ``tasks``.
     """
-    return [execute_run(task) for task in tasks]
+    results = []
+    for task in tasks:
+        result = execute_run(task)
+        if send is not None:
+            with contextlib.suppress(Exception):
+                send(result)
+        results.append(result)
+    return results
