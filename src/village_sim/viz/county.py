@@ -325,7 +325,7 @@ class CountyPicture:
         self.cmap = colormaps[cmap_name]
         self.fig = BlitFigure(width_px, height_px, dpi=100, scale=scale)
         fig = self.fig.figure
-        ax = self.ax = fig.add_axes((0.02, 0.15, 0.80, 0.76))
+        ax = self.ax = fig.add_axes((0.02, 0.11, 0.80, 0.80))
         ax.set_axis_off()
         ax.set_xlim(-_GAP, self.columns + _GAP)
         ax.set_ylim(-self.rows - _GAP, _GAP)
@@ -385,7 +385,7 @@ class CountyPicture:
             Patch(facecolor=UNDEFINED_COLOR, edgecolor="#555555", label=_("app.undefined")),
         ]
         fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False,
-                   bbox_to_anchor=(0.45, 0.0), handletextpad=0.5, columnspacing=1.4)
+                   bbox_to_anchor=(0.45, 0.005), handletextpad=0.5, columnspacing=1.4)
 
     def colors(self, values: np.ndarray) -> np.ndarray:
         """The RGBA colour of each village's cell for these metric values (NaN: undefined)."""
@@ -427,7 +427,7 @@ class CountyPicture:
                 label.set_text("")
                 continue
             x, y = self.team_xy[village]
-            label.set_position((x, y - 0.09))
+            label.set_position((x, y - 0.11))
             label.set_text(str(t))
         for arrow in self.arrows:
             arrow.set_visible(False)
