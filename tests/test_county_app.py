@@ -372,7 +372,12 @@ def test_page_switches_to_the_county_and_a_click_opens_a_village() -> None:
             "metric.kin_premium", "en")
         assert seen and "metric=kin_premium" in seen[-1] and "view=county" in seen[-1]
         # back to one village
-        rc.find(v.BtnToggle, class_="vs-view").widget.v_model = 0
+        rc.find(v.Btn, children=["One village"]).widget.click()
         rc.find(testid="network-0").assert_single()
+        assert rc.find(testid="county-map").widgets == []
+        rc.find(v.Btn, children=["A county"]).widget.click()  # the same county, where it was
+        rc.find(testid="county-map").assert_single()
+        assert any("data-testid='month'>month 2<" in (w.unsafe_innerHTML or "")
+                   for w in rc.find(solara.widgets.HTML).widgets)
     finally:
         rc.close()

@@ -788,7 +788,6 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     codes = {names[code]: code for code in LANGUAGES}
     view_now = solara.use_reactive("county" if view == "county" else "village")
     views = {"village": _("app.view_village"), "county": _("app.view_county")}
-    view_codes = {label: code for code, label in views.items()}
     # the county is built the first time it is shown (a county of villages takes a moment)
     county_box: dict[str, CountyController | None] = solara.use_memo(
         lambda: {"controller": None}, [])
@@ -913,10 +912,13 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
                                 else "app.settings_show"),
                               on_click=lambda: show_settings.set(not show_settings.value),
                               outlined=True, small=True, classes=["vs-settings-toggle"])
-            # one village, or a county of villages (after the language: tests find that first)
-            solara.ToggleButtonsSingle(value=views[view_now.value], values=list(view_codes),
-                                       on_value=lambda v: switch_view(view_codes[v]),
-                                       dense=True, classes=["vs-view"])
+            # one village, or a county of villages: two buttons, the one shown filled
+            with solara.Row(gap="0px", classes=["vs-view"]):
+                for code, label in views.items():
+                    solara.Button(label, on_click=lambda code=code: switch_view(code),
+                                  small=True, outlined=code != view_now.value,
+                                  color="primary" if code == view_now.value else None,
+                                  classes=[f"vs-view-{code}"])
         if showing_county:
             CountyPage(county_controller(), language.value, publish_county,
                        problems=problems if view == "county" else ())
