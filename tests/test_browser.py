@@ -32,10 +32,11 @@ import numpy as np
 import pytest
 
 from required import unavailable
-from village_sim.app import _packaged_cjk_font
+from village_sim.app import _packaged_cjk_font, data_url
 from village_sim.i18n import language_names, t
 from village_sim.viz.charts import CHARTS, KEY_CHARTS
 from village_sim.viz.controller import Controller, Settings
+from village_sim.viz.county import CountyController, CountySettings
 from village_sim.viz.server import solara_command, solara_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -595,6 +596,50 @@ def test_language_switch_translates_chart_titles_and_metric_names(session: Sessi
             assert src != previous[testid], (lang, testid)
         previous = now
     page.screenshot(path=str(ARTIFACTS / "browser-language-vi.png"))
+    session.check()
+
+
+COUNTY = CountySettings(villages="9", households="60", teams="3", rule="rotate", years="3",
+                        seed="3")
+
+
+def test_county_view_deploys_teams_and_a_click_opens_a_village(session: Session) -> None:
+    """Issue 11 item 6: the county view from its address; a step past the first deployment
+    draws the teams on their villages (the picture is the one a controller draws for the
+    same county) and logs their arrivals; a click on a village opens its network; back."""
+    page = session.page
+    query = "&".join(f"{k}={v}" for k, v in COUNTY.texts().items())
+    page.goto(session.url + "?view=county&" + query)
+    page.wait_for_selector("img[data-testid='county-map']")
+    session.wait_month(0)
+    assert "No deployment yet" in page.inner_text("body")
+    reference = CountyController(COUNTY)
+    assert session.src("county-map") == data_url(reference.frame().png)
+    session.step(1)
+    reference.step(1)
+    log = page.inner_text("[data-testid='county-log']")
+    assert log.count("arrives") == 3 and "never had a team" in log
+    # the teams' markers where the county sent them: the same picture, pixel for pixel
+    assert (reference.frame().team_village >= 0).sum() == 3
+    assert session.src("county-map") == data_url(reference.frame().png)
+    village = int(reference.model.deployment.village[0])
+    x, y = reference.picture.cell_fraction(village)
+    image = page.locator("img[data-testid='county-map']")
+    box = image.bounding_box()
+    assert box is not None
+    image.click(position={"x": x * box["width"], "y": y * box["height"]})
+    page.wait_for_selector("img[data-testid='county-village-network']")
+    values = page.inner_text("[data-testid='county-village-values']")
+    assert f"village {village}" in values
+    reference.open_village(village)
+    run = reference.village_run()
+    assert run is not None and run.team_state() == "active"
+    assert session.src("county-village-network") == data_url(
+        run.render("truth", "income", None)[0])
+    session.step(1)  # the opened village steps with the county
+    page.get_by_role("button", name="← " + t("app.county_back", "en")).click()
+    page.wait_for_selector("img[data-testid='county-map']")
+    page.screenshot(path=str(ARTIFACTS / "browser-county.png"))
     session.check()
 
 

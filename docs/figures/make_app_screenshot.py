@@ -24,6 +24,14 @@ screen as it is (docs/figures/app_projector_1280x720.png, app_projector_1920x108
 
     uv run python docs/figures/make_app_screenshot.py --projector 1280x720 \
         --out docs/figures/app_projector_1280x720.png
+
+With ``--county`` it shows the county view instead (``?view=county``: 30 villages, 6 work teams
+sent poorest first, the villages coloured by ``--metric``), stepped to ``--months`` (default 25:
+just after the second deployment, its moves drawn as arrows), e.g.
+docs/figures/app_county.png and app_county_zh.png::
+
+    uv run python docs/figures/make_app_screenshot.py --county --lang zh \
+        --out docs/figures/app_county_zh.png
 """
 
 from __future__ import annotations
@@ -49,6 +57,19 @@ from village_sim.viz.server import solara_command, solara_environment
 ROOT = Path(__file__).resolve().parents[2]
 MONTHS = 25
 PROJECTOR_MONTHS = 30
+COUNTY_MONTHS = 25
+
+
+def county(page: Any, url: str, lang: str, metric: str, months: int) -> None:
+    """Open the county view with its default settings and step to ``months``."""
+    page.goto(f"{url}?lang={lang}&view=county&metric={metric}")
+    page.wait_for_selector("img[data-testid='county-map']")
+    for month in range(1, months + 1):
+        page.get_by_role("button", name=t("app.step", lang), exact=True).click()
+        page.wait_for_function(
+            "m => document.querySelector(\"[data-testid='month']\").textContent === m",
+            arg=t("app.month", lang, month=month))
+    time.sleep(0.5)
 
 
 def projector(page: Any, url: str, lang: str, scenario: str, months: int) -> None:
@@ -78,7 +99,10 @@ def main() -> int:
                         help="projector mode on a screen of this size, e.g. 1280x720")
     parser.add_argument("--months", type=int, default=None,
                         help=f"months to step (default {MONTHS}; {PROJECTOR_MONTHS} with "
-                             "--projector)")
+                             f"--projector, {COUNTY_MONTHS} with --county)")
+    parser.add_argument("--county", action="store_true", help="the county view")
+    parser.add_argument("--metric", default="poverty_headcount",
+                        help="with --county: the metric the villages are coloured by")
     args = parser.parse_args()
     if args.projector is not None:
         try:
@@ -123,6 +147,14 @@ def main() -> int:
                     r.continue_()  # type: ignore[attr-defined]
 
             page.route("**/*", route)
+            if args.county:
+                page.set_viewport_size({"width": 1600, "height": 1000})
+                county(page, url, lang, args.metric,
+                       COUNTY_MONTHS if args.months is None else args.months)
+                page.screenshot(path=args.out)
+                browser.close()
+                print(f"wrote {args.out}; blocked non-loopback requests: {len(blocked)}")
+                return 0 if not blocked else 1
             if args.projector is not None:
                 page.set_viewport_size({"width": width, "height": height})
                 projector(page, url, lang, args.scenario or "team_leaves",

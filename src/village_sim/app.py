@@ -35,7 +35,12 @@ from village_sim.i18n import LANGUAGES, Catalog, language_names
 from village_sim.model import METRIC_NAMES
 from village_sim.params import PARAM_BY_NAME, REGIMES, ParameterError
 from village_sim.scenario import list_scenarios
-from village_sim.viz.address import projector_in_query, settings_from_query, settings_query
+from village_sim.viz.address import (
+    county_query,
+    page_from_query,
+    projector_in_query,
+    settings_query,
+)
 from village_sim.viz.charts import (
     ANY_METRIC,
     CHARTS,
@@ -60,6 +65,18 @@ from village_sim.viz.controller import (
     parse_value,
     pending_fields,
     scenario_settings,
+)
+from village_sim.viz.county import (
+    COUNTY_LIMITS,
+    COUNTY_METRICS,
+    COUNTY_SETTING_KEYS,
+    DEFAULT_COUNTY_METRIC,
+    RULE_KEYS,
+    CountyController,
+    CountySettings,
+    county_hint,
+    county_problem,
+    parse_county_settings,
 )
 from village_sim.viz.network import marker_svg
 
@@ -716,8 +733,15 @@ def ScrollIntoView(token: str = "") -> None:
 def VillageApp(settings: Settings | None = None, controller: Controller | None = None,
                lang: str | None = None, problems: Sequence[ParameterError] = (),
                on_settings: Callable[[Settings, str, bool], None] | None = None,
-               projector: bool | None = None) -> None:
+               projector: bool | None = None, view: str = "village",
+               county: CountySettings | None = None,
+               county_metric: str = DEFAULT_COUNTY_METRIC,
+               on_county: Callable[[CountyController, str], None] | None = None) -> None:
     """The whole page: language, scenario, controls, networks, charts, table and inspector.
+
+    A switch in the header shows a county instead (:func:`CountyPage`): ``view`` ``"county"``
+    opens it first, with ``county`` settings and ``county_metric``; ``on_county`` is called
+    with its controller and the language whenever they change (the page's address follows).
 
     Args:
         settings: Initial settings (default: ``Settings()``, one regime, seed 1); ignored if
@@ -730,6 +754,11 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
             change (the page's address follows them: :func:`Page`).
         projector: Start in projector mode (True/False), or None: as this browser last had it
             (remembered in its local storage).
+        view: ``"village"`` or ``"county"``: what the page shows first.
+        county: The county's settings when it is first shown (default: ``CountySettings()``).
+        county_metric: The metric its villages are coloured by first.
+        on_county: Called with the county's controller and the language whenever they
+            change.
     """
     given = controller
     controller = solara.use_memo(
@@ -757,6 +786,37 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     _ = Catalog(language.value)
     names = language_names()
     codes = {names[code]: code for code in LANGUAGES}
+    view_now = solara.use_reactive("county" if view == "county" else "village")
+    views = {"village": _("app.view_village"), "county": _("app.view_county")}
+    # the county is built the first time it is shown (a county of villages takes a moment)
+    county_box: dict[str, CountyController | None] = solara.use_memo(
+        lambda: {"controller": None}, [])
+
+    def county_controller() -> CountyController:
+        made = county_box["controller"]
+        if made is None:
+            try:
+                made = CountyController(county or CountySettings(), lang=controller.lang,
+                                        metric=county_metric)
+            except (SettingsError, ValueError):  # the address's problems are said already
+                made = CountyController(lang=controller.lang)
+            made.set_scale(controller.scale)
+            county_box["controller"] = made
+        return made
+
+    def publish_county() -> None:
+        if on_county is not None and county_box["controller"] is not None:
+            on_county(county_box["controller"], controller.lang)
+
+    def switch_view(code: str) -> None:
+        if code == view_now.value:
+            return
+        view_now.set(code)
+        if code == "county":
+            county_controller()
+            publish_county()
+        else:
+            publish()
 
     def publish() -> None:
         if on_settings is not None:
@@ -773,11 +833,16 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
             return
         before = controller.lang
         controller.set_lang(codes[name])
+        if county_box["controller"] is not None:
+            county_box["controller"].set_lang(controller.lang)
         language.set(controller.lang)
         # the typed numbers follow the reader's convention (vi: 0,5)
         form["parameters"].set(convert_texts(form["parameters"].value, before, controller.lang))
         changed()
-        publish()
+        if view_now.value == "county":
+            publish_county()
+        else:
+            publish()
 
     def changed() -> None:
         version.set(version.value + 1)
@@ -816,13 +881,16 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
     def pixel_ratio(ratio: float) -> None:
         before = controller.scale
         controller.set_scale(ratio)
+        if county_box["controller"] is not None:
+            county_box["controller"].set_scale(ratio)
         if controller.scale != before:
             changed()
 
     PageEnvironment(lang=language.value, event_ratio=pixel_ratio,
                     projector=projector_on.value, restore=projector is None,
                     event_restored=set_projector)
-    on = projector_on.value
+    showing_county = view_now.value == "county"
+    on = projector_on.value and not showing_county  # projector mode: the village view's
     with solara.Column(style={"padding": "6px 10px" if on else "10px", "max-width": "1900px"},
                        classes=["vs-page", *(["vs-projector"] if on else [])]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "12px"}):
@@ -836,14 +904,25 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
                                        values=[names[code] for code in LANGUAGES],
                                        on_value=switch_language, dense=True,
                                        classes=["vs-language"])
-            solara.Switch(label=_("app.projector"), value=on, on_value=set_projector,
-                          classes=["vs-projector-switch"])
+            if not showing_county:
+                solara.Switch(label=_("app.projector"), value=on, on_value=set_projector,
+                              classes=["vs-projector-switch"])
             if on:  # the controls collapse to this button
                 solara.Button(_("app.settings_hide" if show_settings.value
                                 else "app.settings_show"),
                               on_click=lambda: show_settings.set(not show_settings.value),
                               outlined=True, small=True, classes=["vs-settings-toggle"])
-        if on and not show_settings.value:
+            # one village, or a county of villages: two buttons, the one shown filled
+            with solara.Row(gap="0px", classes=["vs-view"]):
+                for code, label in views.items():
+                    solara.Button(label, on_click=lambda code=code: switch_view(code),
+                                  small=True, outlined=code != view_now.value,
+                                  color="primary" if code == view_now.value else None,
+                                  classes=[f"vs-view-{code}"])
+        if showing_county:
+            CountyPage(county_controller(), language.value, publish_county,
+                       problems=problems if view == "county" else ())
+        elif on and not show_settings.value:
             LiveView(controller, version, playing, speed, selected, changed, reset,
                      language.value, form, errors, projector=True)
         else:
@@ -853,6 +932,199 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
                 with solara.Column():
                     LiveView(controller, version, playing, speed, selected, changed, reset,
                              language.value, form, errors, projector=on)
+
+
+@solara.component
+def CountyPage(county: CountyController, lang: str = "en",
+               on_applied: Callable[[], None] = lambda: None,
+               problems: Sequence[ParameterError] = ()) -> None:
+    """A county: its settings, step and play, the villages coloured by a metric, the teams.
+
+    A click on a village opens its kinship network (the village view's picture of the
+    county's own village) with a way back; the county goes on stepping meanwhile. The state is
+    the :class:`~village_sim.viz.county.CountyController`'s; ``on_applied`` is called after
+    new settings or another metric (the page's address follows).
+    """
+    _ = Catalog(lang)
+    version = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(5)
+    errors: solara.Reactive[list[ParameterError]] = solara.use_reactive(list(problems))
+    texts = solara.use_reactive(county.settings.texts())
+    _version = version.value  # subscribe: re-render whenever the county changed
+
+    def changed() -> None:
+        version.set(version.value + 1)
+
+    def play_loop(cancel: threading.Event) -> None:
+        county.meter.reset()
+        while playing.value and not cancel.is_set():
+            started = time.perf_counter()
+            if county.finished:
+                playing.set(False)
+                break
+            if county.drawn_version >= county.version:  # the last month is drawn
+                county.step()
+                county.meter.tick(time.perf_counter())
+                changed()
+            if cancel.wait(max(0.01, 1.0 / speed.value - (time.perf_counter() - started))):
+                break
+
+    solara.use_thread(play_loop, dependencies=[playing.value])
+
+    def restart() -> None:
+        playing.set(False)
+        try:
+            county.apply(CountySettings(**texts.value))
+        except SettingsError as err:
+            errors.set(err.problems)
+            return
+        errors.set([])
+        changed()
+        on_applied()
+
+    def reset() -> None:
+        playing.set(False)
+        county.reset()
+        changed()
+
+    def step() -> None:
+        county.step()
+        changed()
+
+    def set_text(name: str) -> Callable[[str], None]:
+        def setter(value: str) -> None:
+            texts.set({**texts.value, name: value})
+        return setter
+
+    typed = CountySettings(**texts.value)
+    try:
+        parse_county_settings(typed)
+        typed_errors: dict[str, str] = {}
+    except SettingsError as err:
+        typed_errors = {e.name: county_problem(e, lang) for e in err.problems}
+    running = county.settings.texts()
+    rules = {_(key): rule for rule, key in RULE_KEYS.items()}
+    frame = county.frame()
+    with solara.Columns([1, 4], classes=["vs-main"]):
+        with solara.Column():
+            with solara.Card(_("app.county_settings"), margin=0):
+                solara.Text(_("app.county_settings_help", restart=_("app.restart")),
+                            style={"font-size": "12px"})
+                for name in COUNTY_LIMITS:
+                    CheckedInput(_(COUNTY_SETTING_KEYS[name]), texts.value[name],
+                                 set_text(name), typed_errors.get(name, ""),
+                                 county_hint(name, lang),
+                                 texts.value[name].strip() != running[name], lang)
+                solara.Select(label=_("app.county_rule"), values=list(rules),
+                              value=_(RULE_KEYS[texts.value["rule"]]),
+                              on_value=lambda label: set_text("rule")(rules[label]),
+                              classes=["vs-county-rule"])
+                CheckedInput(_("app.seed"), texts.value["seed"], set_text("seed"),
+                             typed_errors.get("seed", ""), county_hint("seed", lang),
+                             texts.value["seed"].strip() != running["seed"], lang)
+                solara.Button(_("app.restart"), color="primary", on_click=restart, block=True,
+                              classes=["vs-restart", "vs-county-restart"])
+        with solara.Column():
+            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "6px"}):
+                solara.Button(_("app.step"), on_click=step,
+                              disabled=playing.value or frame.finished, color="primary")
+                if playing.value:
+                    solara.Button(_("app.pause"), on_click=lambda: playing.set(False),
+                                  color="warning")
+                else:
+                    solara.Button(_("app.play"), on_click=lambda: playing.set(True),
+                                  color="success", disabled=frame.finished)
+                solara.Button(_("app.reset"), on_click=reset, outlined=True)
+                solara.Select(label=_("app.speed"), values=list(SPEEDS), value=speed.value,
+                              on_value=speed.set, style={"max-width": "190px"})
+                values = county.values
+                solara.HTML(tag="span", unsafe_innerHTML=(
+                    f"<b data-testid='month'>{html.escape(_('app.month', month=frame.month))}"
+                    "</b> · " + html.escape(_(
+                        "app.county_status", villages=values["villages"],
+                        households=int(county.model.households.sum()), teams=values["teams"],
+                        seed=values["seed"]))))
+            if errors.value:
+                items = "".join(f"<li>{html.escape(county_problem(e, lang))}</li>"
+                                for e in errors.value)
+                solara.HTML(tag="div", unsafe_innerHTML=(
+                    f"<b>{html.escape(_('app.not_applied'))}</b>"
+                    f"<ul style='margin:2px 0 0 18px;padding:0'>{items}</ul>"),
+                    attributes={"data-testid": "error-banner", "role": "alert"},
+                    style="font-size: 15px; background: #fdecea; color: #611a15;"
+                          " border-left: 5px solid #d32f2f; padding: 6px 10px; margin: 4px 0")
+            if frame.finished:
+                solara.HTML(tag="div", unsafe_innerHTML=html.escape(_(
+                    "app.county_finished", months=county.months, reset=_("app.reset"))),
+                    attributes={"data-testid": "county-finished"},
+                    style="font-size: 14px; background: #fff3cd; border-left: 4px solid #b58900;"
+                          " padding: 4px 8px; margin: 2px 0")
+            if county.selected is None:
+                CountyMap(county, frame, lang, changed, on_applied)
+            else:
+                CountyVillage(county, lang, changed)
+
+
+@solara.component
+def CountyMap(county: CountyController, frame: Any, lang: str,
+              on_changed: Callable[[], None], on_metric: Callable[[], None]) -> None:
+    """The county's villages (a click opens one), the metric chooser and the deployment log."""
+    _ = Catalog(lang)
+    metrics = {_.metric(m): m for m in COUNTY_METRICS}
+
+    def pick_metric(label: str) -> None:
+        county.set_metric(metrics[label])
+        on_changed()
+        on_metric()
+
+    def clicked(where: dict[str, float]) -> None:
+        village = county.village_at(float(where["x"]), float(where["y"]))
+        if village is not None:
+            county.open_village(village)
+            on_changed()
+
+    solara.Select(label=_("app.county_metric"), values=list(metrics),
+                  value=_.metric(county.metric), on_value=pick_metric,
+                  classes=["vs-county-metric"], style={"max-width": "420px"})
+    with solara.Columns([3, 2]):
+        with solara.Column(gap="2px"):
+            Picture(src=data_url(frame.png),
+                    alt=_("app.county_picture_alt", metric=_.metric(county.metric)),
+                    testid="county-map", clickable=True, maxwidth=f"{frame.css_width}px",
+                    textpx=frame.text_px, event_clicked=clicked)
+            solara.Text(_("app.county_open_hint"), style={"font-size": "13px"})
+            solara.HTML(tag="div", unsafe_innerHTML=html.escape(frame.summary),
+                        attributes={"data-testid": "county-summary"},
+                        style="font-size: 14px; margin-top: 4px")
+        with solara.Column(gap="2px"):
+            solara.HTML(tag="h4", unsafe_innerHTML=html.escape(_("app.county_log")),
+                        style="margin: 4px 0")
+            if frame.log_rows:
+                Table(frame.log_header, frame.log_rows, testid="county-log")
+            else:
+                solara.Text(_("app.county_no_log"), style={"font-size": "13px"})
+
+
+@solara.component
+def CountyVillage(county: CountyController, lang: str, on_changed: Callable[[], None]) -> None:
+    """The village opened from the county: its kinship network and values, and a way back."""
+    _ = Catalog(lang)
+    shown = county.village_frame()
+    if shown is None:
+        return
+
+    def back() -> None:
+        county.open_village(None)
+        on_changed()
+
+    solara.Button("← " + _("app.county_back"), on_click=back, outlined=True,
+                  classes=["vs-county-back"])
+    with solara.Columns([5, 3]):
+        Picture(src=data_url(shown.png),
+                alt=_("app.kinship_network", regime=_("app.county_village", n=shown.village)),
+                testid="county-village-network", maxwidth=NETWORK_CSS_WIDTH)
+        Table(shown.header, shown.table, testid="county-village-values")
 
 
 @solara.component
@@ -965,12 +1237,19 @@ def Page() -> None:
     applied settings and the language are written back to the address.
     """
     router = solara.use_router()
-    opened = solara.use_memo(lambda: settings_from_query(router.search), [])
+    opened = solara.use_memo(lambda: page_from_query(router.search), [])
 
-    def follow(settings: Settings, lang: str, projector: bool) -> None:
-        query = settings_query(settings, lang, projector)
+    def go(query: str) -> None:
         if query != (router.search or ""):
             router.push(f"{router.path or '/'}?{query}")
 
-    VillageApp(settings=opened[0], lang=opened[1], problems=opened[2], on_settings=follow,
-               projector=projector_in_query(router.search))
+    def follow(settings: Settings, lang: str, projector: bool) -> None:
+        go(settings_query(settings, lang, projector))
+
+    def follow_county(county: CountyController, lang: str) -> None:
+        go(county_query(county.settings, county.metric, lang))
+
+    VillageApp(settings=opened.settings, lang=opened.lang, problems=opened.problems,
+               on_settings=follow, projector=projector_in_query(router.search),
+               view=opened.view, county=opened.county, county_metric=opened.metric,
+               on_county=follow_county)

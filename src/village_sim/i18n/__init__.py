@@ -92,6 +92,20 @@ APP_KEYS: tuple[str, ...] = (
     "app.legend_cadre_kin", "app.legend_team_member", "app.legend_kin_tie", "app.marker_size",
     "app.team_in_village", "app.team_left", "app.team_not_yet", "app.team_none",
     "app.network_title", "app.subtitle_truth", "app.subtitle_unknown", "app.subtitle_committee",
+    # the county view (village_sim.viz.county)
+    "app.view_village", "app.view_county", "app.county_settings", "app.county_settings_help",
+    "app.county_villages", "app.county_households", "app.county_teams", "app.county_rule",
+    "app.county_years", "app.county_too_many", "app.rule_none", "app.rule_random",
+    "app.rule_poorest_first", "app.rule_most_complaints_first", "app.rule_rotate",
+    "app.rule_cash_equivalent", "app.county_metric", "app.county_title", "app.county_village",
+    "app.county_pool", "app.county_legend_team", "app.county_legend_moved",
+    "app.county_legend_cash", "app.county_col_event", "app.county_col_team",
+    "app.county_col_village", "app.county_col_why", "app.county_arrives", "app.county_leaves",
+    "app.county_why_random", "app.county_why_no_estimate", "app.county_why_poor",
+    "app.county_why_survey", "app.county_why_register", "app.county_why_complaints",
+    "app.county_why_never", "app.county_why_last", "app.county_why_term", "app.county_why_cash",
+    "app.county_now", "app.county_log", "app.county_no_log", "app.county_open_hint",
+    "app.county_back", "app.county_finished", "app.county_picture_alt", "app.county_status",
 )
 """Labels of the live app (``village_sim.app`` and ``village_sim.viz``), exactly the ``app.*``
 keys it uses (``tests/test_app.py`` checks both ways)."""

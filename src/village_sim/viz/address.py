@@ -4,7 +4,13 @@
 opens the app in Vietnamese, side by side, on seed 7 with that parameter; ``scenario=ID``
 loads a shipped teaching scenario (by id only: an address never makes the server open a file).
 Parameters are written only where they differ from their default, by their names in
-docs/parameters.md. Pure Python, no Solara: the page (``village_sim.app``) reads the address
+docs/parameters.md.
+
+``?view=county&villages=30&households=120&teams=6&rule=poorest_first&years=6&seed=1&metric=
+kin_premium`` opens the county view (:mod:`village_sim.viz.county`) with those settings and the
+villages coloured by that metric; every county setting is written.
+
+Pure Python, no Solara: the page (``village_sim.app``) reads the address
 once when it opens and writes it whenever settings are applied.
 
 A bad address never stops the page: every bad entry is left out, said as a
@@ -14,6 +20,7 @@ A bad address never stops the page: every bad entry is left out, said as a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
 from village_sim.i18n import check_lang
@@ -26,10 +33,18 @@ from village_sim.viz.controller import (
     parse_value,
     scenario_settings,
 )
+from village_sim.viz.county import (
+    COUNTY_METRICS,
+    COUNTY_SETTING_KEYS,
+    DEFAULT_COUNTY_METRIC,
+    CountySettings,
+    parse_county_settings,
+)
 
-__all__ = ["projector_in_query", "settings_from_query", "settings_query"]
+__all__ = ["OpenedPage", "county_from_query", "county_query", "page_from_query",
+           "projector_in_query", "settings_from_query", "settings_query"]
 
-APP_KEYS = ("lang", "scenario", "regime", "side_by_side", "compare", "seed", "projector")
+APP_KEYS = ("lang", "scenario", "regime", "side_by_side", "compare", "seed", "projector", "view")
 """The address's own keys, before the parameters (which go by their names)."""
 
 
@@ -152,3 +167,88 @@ def _shipped(ref: str) -> bool:
 
     return ref in {s.id for s in list_scenarios()}
 
+
+
+# ---------------------------------------------------------------------------- the county view
+VIEWS = ("village", "county")
+"""What the page shows: one village (or two side by side), or a county (``view=county``)."""
+
+
+def county_query(settings: CountySettings, metric: str, lang: str) -> str:
+    """The query string (without ``?``) that reopens the county view with ``settings``."""
+    items = [("lang", check_lang(lang)), ("view", "county")]
+    items += [(name, text.strip()) for name, text in settings.texts().items()]
+    items.append(("metric", metric))
+    return urlencode(items)
+
+
+def county_from_query(entries: Mapping[str, str]
+                      ) -> tuple[CountySettings, str, list[ParameterError]]:
+    """The county settings and metric of an address's entries (``view=county``).
+
+    Returns:
+        (settings, metric, problems): every bad entry is left out (its default kept) and said
+        in ``problems``, as for a village's address.
+    """
+    problems: list[ParameterError] = []
+    base = CountySettings()
+    chosen = {name: entries[name] for name in COUNTY_SETTING_KEYS if name in entries}
+    for key in entries:
+        if key not in COUNTY_SETTING_KEYS and key not in ("lang", "view", "metric",
+                                                          "projector"):
+            problems.append(ParameterError(f"unknown parameter {key!r}", key, key, "unknown"))
+    settings = CountySettings(**chosen)
+    try:
+        parse_county_settings(settings)
+    except SettingsError as err:
+        problems.extend(err.problems)
+        refused = {p.name for p in err.problems} | {p.other for p in err.problems if p.other}
+        settings = CountySettings(**{k: v for k, v in chosen.items() if k not in refused})
+        try:
+            parse_county_settings(settings)
+        except SettingsError:
+            settings = base
+    metric = entries.get("metric", DEFAULT_COUNTY_METRIC)
+    if metric not in COUNTY_METRICS:
+        problems.append(ParameterError(
+            f"metric: got {metric!r}; allowed: one of {', '.join(COUNTY_METRICS)}", "metric",
+            metric, "county_metric"))
+        metric = DEFAULT_COUNTY_METRIC
+    return settings, metric, problems
+
+
+@dataclass(frozen=True)
+class OpenedPage:
+    """What an address opens: the view, its settings, the language, what was left out."""
+
+    view: str
+    settings: Settings
+    lang: str | None
+    problems: list[ParameterError] = field(default_factory=list)
+    county: CountySettings = field(default_factory=CountySettings)
+    metric: str = DEFAULT_COUNTY_METRIC
+
+
+def page_from_query(search: str | None) -> OpenedPage:
+    """Read an address: the village view's settings or, with ``view=county``, the county's.
+
+    See :func:`settings_from_query` and :func:`county_from_query`.
+    """
+    entries = dict(parse_qsl(search or "", keep_blank_values=True))
+    view = entries.get("view", "village")
+    if view != "county":
+        settings, lang, problems = settings_from_query(search)
+        if view not in VIEWS:
+            problems.append(ParameterError(
+                f"view: got {view!r}; allowed: one of {', '.join(VIEWS)}", "view", view,
+                "county_view"))
+        return OpenedPage("village", settings, lang, problems)
+    problems = []
+    lang = None
+    if "lang" in entries:
+        try:
+            lang = check_lang(entries["lang"])
+        except ValueError as err:
+            problems.append(ParameterError(str(err), "lang", entries["lang"], "language"))
+    county, metric, more = county_from_query(entries)
+    return OpenedPage("county", Settings(), lang, problems + more, county, metric)

@@ -534,16 +534,22 @@ class Run:
         scale: Image pixels per CSS pixel (the display's pixel ratio).
         fit: None, or the CSS size the picture is shown at in projector mode
             (:meth:`set_lang`).
+        model: A village already built (and maybe stepped elsewhere: a county's village) to
+            show instead of building one from ``side`` and ``seed``; its per-household history
+            starts at its current month.
     """
 
     def __init__(self, side: Side, seed: int, share: Run | None = None, lang: str = "en",
-                 scale: float = 1.0, fit: tuple[int, int] | None = None):
+                 scale: float = 1.0, fit: tuple[int, int] | None = None,
+                 model: VillageModel | None = None):
         self.side = side
         self.scale = scale
         self.regime = side.regime
         self.seed = seed
-        self.model = model = VillageModel(rng=seed, regime=side.regime, events=list(side.events),
-                                          **side.overrides)
+        if model is None:
+            model = VillageModel(rng=seed, regime=side.regime, events=list(side.events),
+                                 **side.overrides)
+        self.model = model
         self.village_key = (model.clan.tobytes(), model.cadre.tobytes(),
                             model.cadre_kin.tobytes())
         """The village at month 0: runs with the same key share one layout."""
