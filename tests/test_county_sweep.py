@@ -142,3 +142,78 @@ def test_a_bad_county_spec_is_refused_at_load(change: tuple[str, str], message: 
     code, _, err = run_cli(["sweep", str(spec), "--out", str(tmp_path / "o"), "--quiet"])
     assert code == 2 and message in err and "Traceback" not in err, err
     assert not (tmp_path / "o").exists()
+
+
+TABLES_SPEC = """name = "county-team-kinds"
+model = "county"
+regimes = ["none", "rotate"]
+replicates = 2
+root_seed = 5
+steps = 25
+metrics = ["poverty_headcount", "kin_premium", "teams_deployed"]
+[base]
+n_villages = 4
+n_households = 60
+teams = [{count = 1, size = 5, visits_per_month = 30},
+         {count = 1, cooptation = 0.6, term_years = 1}]
+"""
+
+
+def test_team_tables_in_base_give_county_model_runs_with_those_teams(tmp_path: Path) -> None:
+    """A sweep's ``[base]`` may list team tables: each run is ``CountyModel`` with exactly those
+    teams; the run table holds the number of teams and the tables (canonical text), and the
+    run ids differ from a sweep of as many default teams."""
+    spec = tmp_path / "kinds.toml"
+    spec.write_text(TABLES_SPEC, encoding="utf-8")
+    summary = run_sweep(load_spec(spec), tmp_path / "kinds", engine="serial", progress=False)
+    assert summary.exit_code == 0, summary.line()
+    table = run_table(tmp_path / "kinds")
+    assert (table["teams"] == 2).all()
+    assert table["team_tables"].nunique() == 1
+    tables = [{"count": 1, "size": 5, "visits_per_month": 30},
+              {"count": 1, "cooptation": 0.6, "term_years": 1}]
+    assert table["team_tables"].iloc[0] == (
+        '[{"count":1,"size":5,"visits_per_month":30},{"cooptation":0.6,"count":1,'
+        '"term_years":1}]')
+    series = load_timeseries(tmp_path / "kinds")
+    for _, run in table[table["regime"] == "rotate"].iterrows():
+        model = CountyModel(rng=int(run["seed"]), deployment="rotate", n_villages=4,
+                            n_households=60, teams=tables)
+        for _ in range(25):
+            model.step()
+        got = series[series["run_id"] == run["run_id"]].sort_values("step")
+        np.testing.assert_array_equal(got["kin_premium"].to_numpy(),
+                                      model.county_frame()["kin_premium"].to_numpy())
+        assert [t.size for t in model.teams] == [5, 3]
+    # as many default teams: other runs (other ids), other results under a team rule
+    plain = TABLES_SPEC[:TABLES_SPEC.index("teams = [")] + "teams = 2\n"
+    (tmp_path / "plain.toml").write_text(plain, encoding="utf-8")
+    run_sweep(load_spec(tmp_path / "plain.toml"), tmp_path / "plain", engine="serial",
+              progress=False)
+    other = run_table(tmp_path / "plain")
+    assert other["team_tables"].isna().all()
+    assert not set(other["run_id"]) & set(table["run_id"])
+    by_kind, by_default = series, load_timeseries(tmp_path / "plain")
+    rotate = [frame[frame["regime"] == "rotate"].sort_values(["replicate", "step"])
+              for frame in (by_kind, by_default)]
+    assert not np.array_equal(rotate[0]["kin_premium"].to_numpy(),
+                              rotate[1]["kin_premium"].to_numpy(), equal_nan=True)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("[base]\nteams = [{count = 1, size = 0}]",
+     "teams[0].size: got 0; allowed: an integer in [1, 100]"),
+    ("[base]\nteams = [{count = 1, sise = 3}]", "did you mean 'size'?"),
+    ("[parameters]\nteams = [[{count = 1}], [{count = 2}]]",
+     "parameters.teams: got [{'count': 1}]; allowed: numbers of teams (team tables go in "
+     "[base]"),
+])
+def test_bad_team_tables_in_a_sweep_spec_are_refused(tmp_path: Path, text: str,
+                                                     expected: str) -> None:
+    spec = tmp_path / "bad.toml"
+    spec.write_text('name = "x"\nmodel = "county"\nregimes = ["rotate"]\nsteps = 13\n'
+                    'replicates = 1\nroot_seed = 1\n' + text,
+                    encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_spec(spec)
+    assert expected in str(err.value)

@@ -32,8 +32,10 @@ never touches runs exactly as alone (common random numbers across rules).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,7 @@ from village_sim.codes import Actor, Reason
 from village_sim.county.budgets import ALLOCATION_RULES, CountyView, divide
 from village_sim.county.deployment import Deployment
 from village_sim.county.metrics import COUNTY_METRICS, county_metrics
-from village_sim.county.teams import TeamSpec, load_teams, parse_teams
+from village_sim.county.teams import TEAM_FIELDS, TeamSpec, load_teams, parse_teams
 from village_sim.county.villages import (
     VillageDistributions,
     draw_villages,
@@ -74,12 +76,49 @@ TEAM_REGIMES = tuple(name for name, switches in REGIMES.items() if switches["tea
 
 _COMPLAINED = (int(Reason.COMPLAINT_DISMISSED), int(Reason.REPORT_DISMISSED))
 
+@dataclass(frozen=True)
+class TeamsParam(Param):
+    """``teams``: a number of default teams, or a list of team tables.
+
+    The tables have the fields of ``[[team]]`` (:func:`village_sim.county.teams.parse_teams`),
+    e.g. in a sweep spec's ``[base]``:
+    ``teams = [{count = 5, size = 5}, {count = 5, cooptation = 0.5}]``.
+    """
+
+    def allowed(self) -> str:
+        """A number of teams, or a list of team tables."""
+        return f"{super().allowed()}, or a list of team tables ({', '.join(TEAM_TABLE_KEYS)})"
+
+    def validate(self, value: Any) -> Any:
+        """A number of teams (checked as an integer parameter), or the list of tables.
+
+        Each table is checked; the list comes back as plain tables, in order.
+
+        Raises:
+            ValueError: naming the team and the field, the value and what is allowed.
+        """
+        if isinstance(value, list | tuple):
+            parse_teams(list(value), source=self.name)
+            return [dict(table) for table in value]
+        return super().validate(value)
+
+
+TEAM_TABLE_KEYS = ("count", *TEAM_FIELDS)
+"""The fields of a team table."""
+
+
+def team_tables_text(tables: Sequence[Mapping[str, Any]]) -> str:
+    """Team tables as one canonical JSON text (a run's ``team_tables``: hashed and stored)."""
+    return json.dumps([dict(sorted(t.items())) for t in tables], sort_keys=True,
+                      separators=(",", ":"))
+
+
 COUNTY_PARAMETERS = (
     Param("n_villages", "int", 20, "villages", "villages drawn from the county's distributions",
           "assumed", 1, 100_000, group="county"),
-    Param("teams", "int", 0, "teams", "default work teams in the county's pool (3 members, "
-          "2-year terms, 940,000 yuan a year)", "2017 guideline; 程虹 & 吴润清 2022", 0, 100_000,
-          group="county"),
+    TeamsParam("teams", "int", 0, "teams", "default work teams in the county's pool (3 members, "
+               "2-year terms, 940,000 yuan a year), or a list of team tables",
+               "2017 guideline; 程虹 & 吴润清 2022", 0, 100_000, group="county"),
     Param("allocation_rule", "choice", "fixed", "", "how the county divides its budget and "
           "quota each year (fixed: each village keeps its own)", "ODD 7.14",
           choices=COUNTY_ALLOCATION_RULES, group="county"),
@@ -115,6 +154,8 @@ COUNTY_COLUMNS: dict[str, tuple[str, str, float | None, float | None, str]] = {
     "teams_deployed": ("villages holding a team this year", "villages", 0.0, None, _ODD),
     "cash_villages": ("villages given a team's money instead (cash_equivalent)", "villages",
                       0.0, None, _ODD),
+    "team_tables": ("the county's pool as team tables (JSON; empty where teams is a number "
+                    "of default teams)", "", None, None, _ODD),
     "village": ("village index in the county (0 first)", "", None, None, _ODD),
     "year": ("county year (1: months 1-12)", "year", None, None, _ODD),
     "team": ("team in the village this year (-1: none)", "", None, None, _ODD),

@@ -105,7 +105,9 @@ def resolve(model: str, regime: str, overrides: Mapping[str, Any]) -> dict[str, 
         COUNTY_PARAM_BY_NAME,
         check_arguments,
         county_arguments,
+        team_tables_text,
     )
+    from village_sim.county.teams import parse_teams
 
     args = county_arguments(overrides)
     team_regime = args.pop("regime", COUNTY_PARAM_BY_NAME["team_regime"].default)
@@ -117,6 +119,13 @@ def resolve(model: str, regime: str, overrides: Mapping[str, Any]) -> dict[str, 
     for name, param in COUNTY_PARAM_BY_NAME.items():
         value = team_regime if name == "team_regime" else county.get(name, param.default)
         full[name] = value
+    if isinstance(full["teams"], list):
+        # team tables: the number of teams in ``teams`` (a number, as in any county run) and
+        # the tables themselves as one canonical text in ``team_tables`` (hashed and stored
+        # with the run; absent where ``teams`` is a number, so those runs keep their ids)
+        tables = full["teams"]
+        full["teams"] = len(parse_teams(tables))
+        full["team_tables"] = team_tables_text(tables)
     return full
 
 

@@ -576,6 +576,9 @@ def _parse_axis(check: _Checker, name: str, entry: Any, design: str,
     raw = entry["values"]
     if not isinstance(raw, list) or not raw:
         raise check.fail("error.spec_axis_values", at=at, value=raw)
+    tables = next((v for v in raw if isinstance(v, list | dict)), None)
+    if name == "teams" and tables is not None:  # team tables: [base] only (one pool a sweep)
+        raise check.fail("error.spec_axis_tables", at=at, value=tables)
     values = tuple(_check_value(check, name, v, at, model) for v in raw)
     if design == "grid":
         seen: set[Any] = set()

@@ -436,6 +436,8 @@ def run_table_schema(model: str = "village") -> pa.Schema:
               pa.field("replicate", pa.int64()), pa.field("seed", pa.int64()),
               pa.field("status", pa.string())]
     fields += [pa.field(p.name, kinds[p.kind]) for p in params if p.name != "regime"]
+    if model == "county":  # a pool of team tables (null where teams is a number of teams)
+        fields.append(pa.field("team_tables", pa.string()))
     fields += [pa.field("error", pa.string()), pa.field("rows", pa.int64()),
                pa.field("duration_s", pa.float64()), pa.field("cpu_s", pa.float64()),
                pa.field("started", pa.string()), pa.field("finished", pa.string()),
