@@ -18,7 +18,10 @@ its villages one after another), so that the engine has its yardstick ready:
 3. The household metrics of every village: ``village_sim.county.metrics`` in one pass against
    each village's own ``metrics()``.
 4. Building 1,000 villages × 300 households (seeds keyed by village, ``rng.village_seed``).
-   Target: under 5 s (and 60 months run, with peak memory reported, once the engine exists).
+   Target: under 5 s.
+5. ``--thousand``: a ``CountyModel`` of 1,000 villages × 300 households (100 teams, ``rotate``)
+   built and run for 60 months in a fresh process: build time, ms a month, and peak memory
+   (``VmHWM``) after building and at the end.
 
 Rounds are interleaved (reference, then the others) and ratios are medians of per-round
 ratios, so a slow patch on a shared machine hits both sides. BLAS pools are pinned to one
@@ -79,7 +82,13 @@ def villages(n: int, households: int) -> list[dict[str, object]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer villages and months")
+    parser.add_argument("--thousand", action="store_true",
+                        help="only part 5: 1,000 villages x 300 households, 60 months")
+    parser.add_argument("--months", type=int, default=60, help="months of part 5")
     args = parser.parse_args()
+    if args.thousand:
+        thousand(args.months)
+        return
     n_villages, households, months, rounds = (50, 300, 3, 2) if args.quick else (200, 300, 6, 3)
     print(f"bench_county: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; Python "
           f"{sys.version.split()[0]}; numpy {np.__version__}; {os.cpu_count()} CPUs"
@@ -150,6 +159,44 @@ def main() -> None:
     build = timed(lambda: VillageStack.build(villages(n_build, households)))
     print(f"| build {n_build} villages x {households} households (VillageStack.build), s | "
           f"{build:.2f} | < 5 s (1,000 villages) |")
+    print(f"\nload average at end: {loadavg()}")
+
+
+def _status_mib(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def thousand(months: int) -> None:
+    """Part 5: a county of 1,000 villages x 300 households built and run (this process)."""
+    print(f"bench_county --thousand: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; Python "
+          f"{sys.version.split()[0]}; numpy {np.__version__}; load {loadavg()}")
+    base = _status_mib("VmRSS")
+    started = time.perf_counter()
+    model = CountyModel(rng=SEED, n_villages=1000, teams=100, deployment="rotate",
+                        n_households=300)
+    built = time.perf_counter() - started
+    after_build = _status_mib("VmHWM")
+    month_s = []
+    for _ in range(months):
+        t0 = time.perf_counter()
+        model.step()
+        month_s.append(time.perf_counter() - t0)
+    ran = sum(month_s)
+    print("| measurement (CountyModel, 1,000 villages x 300 households, 100 teams, rotate) "
+          "| value |")
+    print("|---|---:|")
+    print(f"| households | {sum(v.n for v in model.villages):,} |")
+    print(f"| build, s | {built:.2f} |")
+    print(f"| {months} months, s | {ran:.1f} |")
+    print(f"| a month, median (first / a deployment month), s | "
+          f"{statistics.median(month_s):.2f} ({month_s[0]:.2f} / "
+          f"{month_s[12] if months > 12 else float('nan'):.2f}) |")
+    print(f"| memory after imports, MiB | {base:.0f} |")
+    print(f"| peak memory after building, MiB | {after_build:.0f} |")
+    print(f"| peak memory at the end, MiB | {_status_mib('VmHWM'):.0f} |")
     print(f"\nload average at end: {loadavg()}")
 
 

@@ -38,7 +38,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +91,7 @@ AUTO = "auto"
 TASK_SECONDS = 3.0
 """Work per task aimed at by ``--runs-per-task auto``, seconds."""
 
-LATE_RUN_SECONDS = 0.3
+LATE_RUN_SECONDS = 1.0
 """When a chunk is lost, how long to wait for more of its streamed runs before the rest of it
 counts as lost."""
 
@@ -322,6 +322,7 @@ class ProcessEngine:
         self._results: Any = None
         self._reader: threading.Thread | None = None
         self._inbox: Inbox | None = None
+        self._flight: _Flight | None = None
 
     def __enter__(self) -> ProcessEngine:
         pin_blas_threads()  # children inherit the environment at spawn
@@ -341,12 +342,26 @@ class ProcessEngine:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=exc_type is None, cancel_futures=True)
-        if self._reader is not None:
-            # the reader stops at None; put from a thread of its own, as a worker killed while
-            # writing would leave the queue's lock held
-            threading.Thread(target=self._results.put, args=(None,), daemon=True).start()
+        pool = self._pool
+        if pool is not None:
+            pool.shutdown(wait=exc_type is None, cancel_futures=True)
+        if self._reader is None:
+            return
+
+        # chunks still running (after a Ctrl-C, shutdown(wait=False) lets them finish)
+        running = list(self._flight.chunks) if self._flight is not None else []
+
+        def stop_reader() -> None:
+            # only once no worker writes any more: a worker still finishing its chunk writes
+            # its runs into the queue, and would block for ever on a full pipe nobody reads
+            # (and hold the process's exit, which waits for it)
+            wait(running)
+            self._results.put(None)  # the reader stops at None
+
+        # in a thread of its own: a worker killed while writing leaves the queue's lock held
+        threading.Thread(target=stop_reader, name="village-sim stream stop",
+                         daemon=True).start()
+        if exc_type is None:
             self._reader.join(timeout=2.0)
 
     def _read(self) -> None:
@@ -369,7 +384,7 @@ class ProcessEngine:
                 ) -> Iterator[tuple[RunTask, Outcome]]:
         """Yield tasks with their results as each run finishes (any order)."""
         assert self._pool is not None, "use the engine as a context manager"
-        flight = _Flight(chunker or Chunker(1, 1, 0))
+        flight = self._flight = _Flight(chunker or Chunker(1, 1, 0))
         self._inbox = flight.inbox
         broken = False
         sender = QueueSender()
