@@ -94,16 +94,10 @@ def settings_from_query(search: str | None) -> tuple[Settings, str | None, list[
         (settings, language or None if the address names none, problems): the settings hold
         every good entry; each bad one is left out and said in ``problems``.
     """
-    problems: list[ParameterError] = []
     entries: dict[str, str] = {}
     for key, value in parse_qsl(search or "", keep_blank_values=True):
         entries[key] = value  # a repeated key: the last wins, as in a form
-    lang = None
-    if "lang" in entries:
-        try:
-            lang = check_lang(entries["lang"])
-        except ValueError as err:
-            problems.append(ParameterError(str(err), "lang", entries["lang"], "language"))
+    lang, problems = _lang_entry(entries)
     base = Settings()
     scenario = entries.get("scenario")
     if scenario is not None:
@@ -129,6 +123,16 @@ def settings_from_query(search: str | None) -> tuple[Settings, str | None, list[
         parameters=parameters, events=base.events, scenario=base.scenario,
     )
     return _keep_what_validates(settings, base, problems), lang, problems
+
+
+def _lang_entry(entries: Mapping[str, str]) -> tuple[str | None, list[ParameterError]]:
+    """The address's ``lang`` entry, checked: (the language or None, its problem if bad)."""
+    if "lang" not in entries:
+        return None, []
+    try:
+        return check_lang(entries["lang"]), []
+    except ValueError as err:
+        return None, [ParameterError(str(err), "lang", entries["lang"], "language")]
 
 
 def _keep_what_validates(settings: Settings, base: Settings,
@@ -243,12 +247,6 @@ def page_from_query(search: str | None) -> OpenedPage:
                 f"view: got {view!r}; allowed: one of {', '.join(VIEWS)}", "view", view,
                 "county_view"))
         return OpenedPage("village", settings, lang, problems)
-    problems = []
-    lang = None
-    if "lang" in entries:
-        try:
-            lang = check_lang(entries["lang"])
-        except ValueError as err:
-            problems.append(ParameterError(str(err), "lang", entries["lang"], "language"))
+    lang, problems = _lang_entry(entries)
     county, metric, more = county_from_query(entries)
     return OpenedPage("county", Settings(), lang, problems + more, county, metric)

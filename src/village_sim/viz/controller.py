@@ -49,7 +49,7 @@ from village_sim.viz.charts import (
     StoryChart,
     any_metric_spec,
 )
-from village_sim.viz.figure import PROJECTOR_TEXT_PT
+from village_sim.viz.figure import PROJECTOR_TEXT_PT, display_scale
 from village_sim.viz.network import (
     ClanLayout,
     LegendEntry,
@@ -1042,12 +1042,7 @@ class Controller:
         within 1-3 (a bad or absurd value from a page falls back to 1). The pictures are drawn
         anew; the village and its history are kept.
         """
-        try:
-            scale = min(3.0, max(1.0, round(float(ratio) * 4) / 4))
-        except (TypeError, ValueError):
-            scale = 1.0
-        if not math.isfinite(scale):
-            scale = 1.0
+        scale = display_scale(ratio)
         with self.lock:
             if scale == self.scale:
                 return

@@ -39,7 +39,7 @@ from village_sim.model import VillageModel
 from village_sim.params import ParameterError
 from village_sim.rng import normalize_rng
 from village_sim.viz.controller import TABLE_METRICS, RateMeter, Run, SettingsError, Side
-from village_sim.viz.figure import BlitFigure, localize_ticks
+from village_sim.viz.figure import BlitFigure, display_scale, localize_ticks
 from village_sim.viz.network import TEAM_COLOR
 
 __all__ = [
@@ -445,12 +445,10 @@ class CountyPicture:
             x_fraction: 0 at the left edge of the image, 1 at the right.
             y_fraction: 0 at the top edge of the image, 1 at the bottom.
         """
-        if not (0.0 <= x_fraction <= 1.0 and 0.0 <= y_fraction <= 1.0):
+        point = self.fig.data_at(self.ax, x_fraction, y_fraction)
+        if point is None:
             return None
-        width, height = self.fig.size()
-        x, y = self.ax.transData.inverted().transform(
-            (x_fraction * width, (1.0 - y_fraction) * height))
-        column, row = math.floor(x), math.floor(-y)
+        column, row = math.floor(point[0]), math.floor(-point[1])
         if not (0 <= column < self.columns and 0 <= row < self.rows):
             return None
         village = row * self.columns + column
@@ -663,12 +661,7 @@ class CountyController:
 
     def set_scale(self, ratio: float) -> None:
         """Draw for a display of this pixel ratio (as :meth:`Controller.set_scale`)."""
-        try:
-            scale = min(3.0, max(1.0, round(float(ratio) * 4) / 4))
-        except (TypeError, ValueError):
-            scale = 1.0
-        if not math.isfinite(scale):
-            scale = 1.0
+        scale = display_scale(ratio)
         with self.lock:
             if scale == self.scale:
                 return

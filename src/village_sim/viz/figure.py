@@ -84,6 +84,19 @@ def png_bytes(rgba: np.ndarray, width: int, height: int) -> bytes:
             + _chunk(b"IEND", b""))
 
 
+def display_scale(ratio: Any) -> float:
+    """Image pixels per CSS pixel for a display whose page reports ``ratio``.
+
+    ``window.devicePixelRatio``, rounded to a quarter and kept within 1-3; a bad or absurd
+    value from a page falls back to 1.
+    """
+    try:
+        scale = min(3.0, max(1.0, round(float(ratio) * 4) / 4))
+    except (TypeError, ValueError, OverflowError):
+        return 1.0
+    return scale if math.isfinite(scale) else 1.0
+
+
 class BlitFigure:
     """A figure whose static background is drawn once and whose animated artists are redrawn.
 
@@ -140,6 +153,21 @@ class BlitFigure:
         """Width and height of the image in pixels."""
         width, height = self.canvas.get_width_height()
         return int(width), int(height)
+
+    def data_at(self, ax: Any, x_fraction: float, y_fraction: float) -> tuple[float, float] | None:
+        """The data coordinates of ``ax`` under a click on the image, or None off the image.
+
+        Args:
+            ax: The axes whose coordinates are wanted.
+            x_fraction: 0 at the left edge of the image, 1 at the right.
+            y_fraction: 0 at the top edge of the image, 1 at the bottom.
+        """
+        if not (0.0 <= x_fraction <= 1.0 and 0.0 <= y_fraction <= 1.0):
+            return None
+        width, height = self.size()
+        x, y = ax.transData.inverted().transform((x_fraction * width,
+                                                  (1.0 - y_fraction) * height))
+        return float(x), float(y)
 
     def render(self) -> bytes:
         """Draw the frame and return it as PNG bytes."""

@@ -520,9 +520,7 @@ class NetworkPicture:
             x_fraction: 0 at the left edge of the image, 1 at the right.
             y_fraction: 0 at the top edge of the image, 1 at the bottom.
         """
-        if not (0.0 <= x_fraction <= 1.0 and 0.0 <= y_fraction <= 1.0):
+        point = self.fig.data_at(self.ax, x_fraction, y_fraction)
+        if point is None:
             return None
-        width, height = self.fig.size()
-        x, y = self.ax.transData.inverted().transform(
-            (x_fraction * width, (1.0 - y_fraction) * height))
-        return self.layout.nearest(float(x), float(y), max_distance=1.5)
+        return self.layout.nearest(point[0], point[1], max_distance=1.5)
