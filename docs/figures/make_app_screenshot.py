@@ -60,15 +60,20 @@ PROJECTOR_MONTHS = 30
 COUNTY_MONTHS = 25
 
 
-def county(page: Any, url: str, lang: str, metric: str, months: int) -> None:
-    """Open the county view with its default settings and step to ``months``."""
-    page.goto(f"{url}?lang={lang}&view=county&metric={metric}")
-    page.wait_for_selector("img[data-testid='county-map']")
+def step_to(page: Any, lang: str, months: int) -> None:
+    """Click Step ``months`` times, each time until the page shows the month reached."""
     for month in range(1, months + 1):
         page.get_by_role("button", name=t("app.step", lang), exact=True).click()
         page.wait_for_function(
             "m => document.querySelector(\"[data-testid='month']\").textContent === m",
             arg=t("app.month", lang, month=month))
+
+
+def county(page: Any, url: str, lang: str, metric: str, months: int) -> None:
+    """Open the county view with its default settings and step to ``months``."""
+    page.goto(f"{url}?lang={lang}&view=county&metric={metric}")
+    page.wait_for_selector("img[data-testid='county-map']")
+    step_to(page, lang, months)
     time.sleep(0.5)
 
 
@@ -76,11 +81,7 @@ def projector(page: Any, url: str, lang: str, scenario: str, months: int) -> Non
     """Open the scenario side by side in projector mode and step to ``months``."""
     page.goto(f"{url}?lang={lang}&scenario={scenario}&side_by_side=1&projector=1")
     page.wait_for_selector("img[data-testid='network-1']")
-    for month in range(1, months + 1):
-        page.get_by_role("button", name=t("app.step", lang), exact=True).click()
-        page.wait_for_function(
-            "m => document.querySelector(\"[data-testid='month']\").textContent === m",
-            arg=t("app.month", lang, month=month))
+    step_to(page, lang, months)
     # every picture drawn for the box it is shown in (its drawn width is its shown width)
     page.wait_for_function(
         """() => Array.from(document.querySelectorAll('.vs-stage img')).every(i =>

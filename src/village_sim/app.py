@@ -729,6 +729,29 @@ def ScrollIntoView(token: str = "") -> None:
     """An empty marker that scrolls its card into view whenever ``token`` changes."""
 
 
+def play(target: Controller | CountyController, playing: solara.Reactive[bool],
+         speed: solara.Reactive[int], changed: Callable[[], None],
+         cancel: threading.Event) -> None:
+    """Step ``target`` at ``speed`` months a second while ``playing``, until cancelled.
+
+    A month is stepped only once the last one is drawn: on a slow machine the page would
+    otherwise fall ever further behind, and a click on Pause wait behind it. A county stops
+    playing at its last month.
+    """
+    target.meter.reset()
+    while playing.value and not cancel.is_set():
+        started = time.perf_counter()
+        if getattr(target, "finished", False):
+            playing.set(False)
+            break
+        if target.drawn_version >= target.version:
+            target.step()
+            target.meter.tick(time.perf_counter())
+            changed()
+        if cancel.wait(max(0.01, 1.0 / speed.value - (time.perf_counter() - started))):
+            break
+
+
 @solara.component
 def VillageApp(settings: Settings | None = None, controller: Controller | None = None,
                lang: str | None = None, problems: Sequence[ParameterError] = (),
@@ -860,17 +883,7 @@ def VillageApp(settings: Settings | None = None, controller: Controller | None =
         changed()
 
     def play_loop(cancel: threading.Event) -> None:
-        controller.meter.reset()
-        while playing.value and not cancel.is_set():
-            started = time.perf_counter()
-            # step only once the last month is drawn: on a slow machine the page would
-            # otherwise fall ever further behind, and a click on Pause wait behind it
-            if controller.drawn_version >= controller.version:
-                controller.step()
-                controller.meter.tick(time.perf_counter())
-                changed()
-            if cancel.wait(max(0.01, 1.0 / speed.value - (time.perf_counter() - started))):
-                break
+        play(controller, playing, speed, changed, cancel)
 
     solara.use_thread(play_loop, dependencies=[playing.value])
 
@@ -957,18 +970,7 @@ def CountyPage(county: CountyController, lang: str = "en",
         version.set(version.value + 1)
 
     def play_loop(cancel: threading.Event) -> None:
-        county.meter.reset()
-        while playing.value and not cancel.is_set():
-            started = time.perf_counter()
-            if county.finished:
-                playing.set(False)
-                break
-            if county.drawn_version >= county.version:  # the last month is drawn
-                county.step()
-                county.meter.tick(time.perf_counter())
-                changed()
-            if cancel.wait(max(0.01, 1.0 / speed.value - (time.perf_counter() - started))):
-                break
+        play(county, playing, speed, changed, cancel)
 
     solara.use_thread(play_loop, dependencies=[playing.value])
 

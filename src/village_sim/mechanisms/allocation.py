@@ -50,10 +50,10 @@ def run(s: VillageState) -> None:
     p, n, f = s.p, s.n, s.flows
     f["carried_in"] = s.cash_fund + s.measure_fund + s.project_fund
     base = p.budget_per_household * n / 12.0 * s.budget_factor
-    mobilized = p.mobilization * base if p.resource_mobilization and s.team_window_open \
-        else 0.0
-    if p.mobilization_yuan and p.resource_mobilization and s.team_window_open:
-        mobilized += p.mobilization_yuan / 12.0  # a county team's money, in yuan
+    mobilized = 0.0
+    if p.resource_mobilization and s.team_window_open:
+        # a share of the base budget, and a county team's money in yuan (0 by default)
+        mobilized = p.mobilization * base + p.mobilization_yuan / 12.0
     released = base + mobilized
     staff = (p.team_cost * s.team.size if s.team_active else 0.0) + (
         p.helper_cost * s.n_helpers)
