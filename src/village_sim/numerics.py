@@ -48,7 +48,7 @@ def unit_mean_log(sigma: float | np.ndarray) -> float | np.ndarray:
     return -0.5 * sigma * sigma
 
 
-def mean_one(log_noise: np.ndarray, sigma2: float) -> np.ndarray:
+def mean_one(log_noise: np.ndarray, sigma2: float | np.ndarray) -> np.ndarray:
     """``exp(log_noise - sigma2 / 2)``: lognormal noise with mean 1.
 
     That is its mean when ``log_noise`` is normal with mean 0 and variance ``sigma2``.
@@ -76,7 +76,7 @@ _ULP = 2.0**-53
 
 
 def marginal_value(f: np.ndarray, cost: np.ndarray, inv_g: np.ndarray,
-                   scale: float) -> np.ndarray:
+                   scale: float | np.ndarray) -> np.ndarray:
     """The cadre's marginal value of taking more at share ``f`` (falls in ``f``; ODD §7.4.1).
 
     ``1 - cost (f^2 + 2 f kappa) / (f + kappa)^2 - f / g``, written as
@@ -85,13 +85,14 @@ def marginal_value(f: np.ndarray, cost: np.ndarray, inv_g: np.ndarray,
     return 1.0 - cost * (1.0 - scale * scale / ((f + scale) * (f + scale))) - f * inv_g
 
 
-def _slope(f: np.ndarray, cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.ndarray:
+def _slope(f: np.ndarray, cost: np.ndarray, inv_g: np.ndarray,
+           scale: float | np.ndarray) -> np.ndarray:
     """Minus the derivative of :func:`marginal_value` in ``f``."""
     t = f + scale
     return (cost + cost) * (scale * scale) / (t * t * t) + inv_g
 
 
-def bisect(cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.ndarray:
+def bisect(cost: np.ndarray, inv_g: np.ndarray, scale: float | np.ndarray) -> np.ndarray:
     """Bisection of the marginal value on [0, 1]: 45 halvings, the last interval's midpoint."""
     lo = np.zeros_like(cost)
     hi = np.ones_like(cost)
@@ -103,7 +104,8 @@ def bisect(cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.ndarray:
     return 0.5 * (lo + hi)
 
 
-def optimal_share_root(cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.ndarray:
+def optimal_share_root(cost: np.ndarray, inv_g: np.ndarray,
+                       scale: float | np.ndarray) -> np.ndarray:
     """What :func:`bisect` returns, for roots inside (0, 1), found by Newton's method.
 
     Every midpoint the bisection visits lies on the grid of multiples of 2**-45, and it ends
@@ -137,5 +139,6 @@ def optimal_share_root(cost: np.ndarray, inv_g: np.ndarray, scale: float) -> np.
             slope * _GRID > (error + error))
     out = 0.5 * (lo + hi)
     if not exact.all():
-        out[~exact] = bisect(cost[~exact], inv_g[~exact], scale)
+        out[~exact] = bisect(cost[~exact], inv_g[~exact],
+                             np.asarray(scale)[~exact] if np.ndim(scale) else scale)
     return out

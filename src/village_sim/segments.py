@@ -50,6 +50,7 @@ class Segments:
         self.village = np.repeat(np.arange(self.sizes.size, dtype=np.int64), self.sizes)
         self._starts = self.offsets[:-1][self.sizes > 0]
         self._nonempty = self.sizes > 0
+        self._groups: list[tuple[int, np.ndarray, np.ndarray]] | None = None
 
     @property
     def n_segments(self) -> int:
@@ -91,6 +92,31 @@ class Segments:
         if self.n_segments == 1:
             return np.array([x.sum(dtype=dtype)], dtype=dtype)
         return self._reduce(np.add, x, 0, dtype)
+
+    def exact_sum(self, x: np.ndarray) -> np.ndarray:
+        """Sum of each segment, bit for bit the segment's own ``x[block].sum()`` (0 if empty).
+
+        numpy sums a contiguous array pairwise, and sums each row of a C-contiguous matrix the
+        same way, so the segments of one length are summed as the rows of one matrix: one numpy
+        call per distinct segment length (a county of equal villages: one call). What the county
+        engine uses where a village's own mechanism sums floats (docs/county_engine.md, D4).
+        """
+        x = self._check(x)
+        dtype = np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+        out = np.zeros(self.n_segments, dtype=dtype)
+        for length, segs, index in self._length_groups():
+            out[segs] = x[index].reshape(segs.size, length).sum(axis=1, dtype=dtype)
+        return out
+
+    def _length_groups(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """For each distinct non-zero length: its segments and their entries, row by row."""
+        if self._groups is None:
+            self._groups = []
+            for length in np.unique(self.sizes[self._nonempty]):
+                segs = np.flatnonzero(self.sizes == length)
+                index = (self.offsets[segs][:, None] + np.arange(length)).ravel()
+                self._groups.append((int(length), segs, index))
+        return self._groups
 
     def count(self, mask: np.ndarray) -> np.ndarray:
         """Number of true entries of each segment (exact)."""

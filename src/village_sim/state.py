@@ -141,6 +141,9 @@ class VillageState:
     policies: dict[str, Any]
     _columns: dict[str, np.ndarray]
     stack: Any = None  # the VillageStack this village's columns live in (village_sim.stack)
+    # stepped by a county engine (village_sim.county.engine): its own step() only advances
+    # Mesa's clock, the engine runs the phases for all villages at once
+    county_driven: bool = False
 
     # --- household columns (HouseholdColumn: written in place, so a stacked village writes
     # into its block of the stack's arrays; village_sim.stack)

@@ -119,8 +119,18 @@ def run(s: VillageState) -> None:
     audit = (p.upper_audits and decided) or s.force_audit
     s.force_audit = False
     if audit:
-        held = s.committee.diverted_ring.sum(axis=0)
-        p_find = p.detection * deterrence.size_factor(
-            np.maximum(s.diversion_share, numerics.TINY), p.detection_scale)
-        found = (audit_u < p_find) & (held > 0)
-        deterrence.punish(s, found, held, by_check=False)
+        audit_accounts(s, audit_u)
+
+
+def audit_accounts(s: VillageState, audit_u: np.ndarray) -> None:
+    """Upper levels audit the year's accounts, and punish what they find.
+
+    Each cadre's takings are found with probability ``detection`` (less for small takings;
+    ``audit_u``: one uniform per cadre).
+    """
+    p = s.p
+    held = s.committee.diverted_ring.sum(axis=0)
+    p_find = p.detection * deterrence.size_factor(
+        np.maximum(s.diversion_share, numerics.TINY), p.detection_scale)
+    found = (audit_u < p_find) & (held > 0)
+    deterrence.punish(s, found, held, by_check=False)

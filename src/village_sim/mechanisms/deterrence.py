@@ -28,7 +28,9 @@ anything raises nobody's perceived risk, whatever its presence.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,14 +56,14 @@ __all__ = [
 MONTHLY_CHANNELS = ("diversion", "amount", "registration")
 
 
-def size_factor(share: np.ndarray | float, scale: float) -> np.ndarray:
+def size_factor(share: np.ndarray | float, scale: float | np.ndarray) -> np.ndarray:
     """How much easier a taking of ``share`` is to find than a very large one: f / (f + kappa)."""
     f = np.asarray(share, dtype=np.float64)
     return f / (f + scale)
 
 
 def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float | np.ndarray,
-                  scale: float, restitution: float | np.ndarray = 1.0) -> np.ndarray:
+                  scale: float | np.ndarray, restitution: float | np.ndarray = 1.0) -> np.ndarray:
     """The share each cadre takes: the root of the first-order condition in the docstring.
 
     Args:
@@ -87,7 +89,8 @@ def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float | n
     share = np.ones_like(g)
     inside = (g > 0) & ~at_one
     if inside.any():
-        share[inside] = numerics.optimal_share_root(cost[inside], inv_g[inside], scale)
+        share[inside] = numerics.optimal_share_root(
+            cost[inside], inv_g[inside], np.asarray(scale)[inside] if np.ndim(scale) else scale)
     return np.where(g > 0, share, 0.0)
 
 
@@ -98,17 +101,31 @@ def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
     every channel is also watched by the checks whose findings the cadres saw in the last
     12 months.
     """
-    p = s.p
+    audit, learned = risk_sources(s.p, channel, s.evidence_found[channel],
+                                  s.evidence_exposure[channel])
+    return seen_risk(audit, learned, s.risk_perception)
+
+
+def risk_sources(p: Any, channel: str, found: float, exposure: float) -> tuple[float, float]:
+    """The two risks a village's cadres weigh in ``channel``, before their misperception.
+
+    The announced audit rule's (diversion only), and the yearly risk learned from findings by
+    other checks: ``found`` findings in ``exposure`` months (or projects) seen, with the prior.
+    """
     audit = 0.0
     if channel == "diversion" and p.upper_audits:
         audit = p.audit_probability * p.detection
-    audit_seen = np.minimum(1.0, audit * s.risk_perception)
-    found = s.evidence_found[channel]
-    exposure = s.evidence_exposure[channel]
     prior = p.prior_exposure if channel in MONTHLY_CHANNELS else p.prior_projects
     hazard = min(1.0, found / (exposure + prior))
     learned = 1.0 - (1.0 - hazard) ** 12 if channel in MONTHLY_CHANNELS else hazard
-    learned_seen = np.minimum(1.0, learned * s.risk_perception)
+    return audit, learned
+
+
+def seen_risk(audit: float | np.ndarray, learned: float | np.ndarray,
+              perception: np.ndarray) -> np.ndarray:
+    """Each cadre's perceived risk: both sources scaled by its misperception, combined."""
+    audit_seen = np.minimum(1.0, audit * perception)
+    learned_seen = np.minimum(1.0, learned * perception)
     return 1.0 - (1.0 - audit_seen) * (1.0 - learned_seen)
 
 
@@ -129,36 +146,80 @@ def update_channels(s: VillageState) -> None:
     channels`` (the shortfall of a channel is 1 minus the share of its inclination acted on).
     """
     p = s.p
-    greed = np.maximum(s.committee.greed, 0.0)
-    m = greed.size
-    base_div = p.diversion_propensity * greed
     risks = {c: perceived_risk(s, c) for c in CHANNELS}
+    choice = choose_channels(
+        np.maximum(s.committee.greed, 0.0), risks, p.diversion_propensity, p.sanction,
+        p.exposure_cost, p.detection_scale, np.array([p.channel_substitution]),
+        np.zeros(s.committee.greed.size, dtype=np.int64), lambda x: np.array([x.mean()]))
+    s.diversion_inclination = choice.inclination
+    s.diversion_risk = risks["diversion"]
+    s.diversion_share = choice.share
+    for channel in CHANNELS:
+        s.channel_intensity[channel] = float(choice.realised[channel][0])
+
+
+@dataclass(frozen=True)
+class ChannelChoice:
+    """What :func:`choose_channels` returns: per cadre, and per village for each channel."""
+
+    inclination: np.ndarray  # each cadre's inclination to divert (after substitution)
+    share: np.ndarray  # each cadre's diversion share (the default rule)
+    realised: dict[str, np.ndarray]  # each village's share of its inclination acted on
+
+
+def choose_channels(greed: np.ndarray, risks: dict[str, np.ndarray],
+                    propensity: float | np.ndarray, sanction: float | np.ndarray,
+                    exposure_cost: float | np.ndarray, scale: float | np.ndarray,
+                    substitution: np.ndarray, village: np.ndarray,
+                    means: Callable[[np.ndarray], np.ndarray]) -> ChannelChoice:
+    """The computation of :func:`update_channels`, for the cadres of one village or of many.
+
+    Args:
+        greed: Each cadre's greed (at least 0).
+        risks: Each cadre's perceived risk in each channel.
+        propensity: ``diversion_propensity``, one number or one per cadre.
+        sanction: ``sanction``, one number or one per cadre.
+        exposure_cost: ``exposure_cost``, one number or one per cadre.
+        scale: ``detection_scale``, one number or one per cadre.
+        substitution: ``channel_substitution`` of each village.
+        village: Each cadre's village (0 for one village).
+        means: The mean of a per-cadre array within each village (one village: ``x.mean()``).
+    """
+    m = greed.size
+    base_div = propensity * greed
     collective = ("registration", "amount", "project")
+    channels = ("diversion",) + collective
     inclination = np.concatenate([base_div] + [greed for _ in collective])
-    risk = np.concatenate([risks["diversion"]] + [risks[c] for c in collective])
-    cost = np.concatenate([np.full(m, p.sanction)] + [np.full(m, p.exposure_cost)
-                                                      for _ in collective])
+    risk = np.concatenate([risks[c] for c in channels])
+    cost = np.concatenate([np.broadcast_to(sanction, m)] + [np.broadcast_to(exposure_cost, m)
+                                                           for _ in collective])
     # what a finding undoes: the money (diversion), the entry, the siting; not an amount paid
-    undone = np.concatenate([np.full(m, float(c != "amount")) for c in ("diversion",) + collective])
-    shares = optimal_share(inclination, risk, cost, p.detection_scale, restitution=undone)
+    undone = np.concatenate([np.full(m, float(c != "amount")) for c in channels])
+    scale4 = np.tile(np.broadcast_to(scale, m), 4) if np.ndim(scale) else scale
+    shares = optimal_share(inclination, risk, cost, scale4, restitution=undone)
     acted = np.ones_like(shares)
     np.divide(shares, inclination, out=acted, where=inclination > 0)
     acted = np.minimum(1.0, acted)
-    realised = {c: float(np.mean(acted[i * m:(i + 1) * m]))
-                for i, c in enumerate(("diversion",) + collective)}
-    s.diversion_inclination = base_div
-    if p.channel_substitution:
-        boost = {c: 1.0 + float(np.mean([1.0 - realised[d] for d in CHANNELS if d != c]))
-                 for c in CHANNELS}
-        s.diversion_inclination = base_div * boost["diversion"]
-        shares[:m] = optimal_share(s.diversion_inclination, risks["diversion"], p.sanction,
-                                   p.detection_scale)
+    realised = {c: means(acted[i * m:(i + 1) * m]) for i, c in enumerate(channels)}
+    div_inclination = base_div
+    if substitution.any():
+        boost = {c: 1.0 + np.stack([1.0 - realised[d] for d in CHANNELS if d != c],
+                                   axis=1).mean(axis=1) for c in CHANNELS}
+        on = substitution[village]
+        div_inclination = np.where(on, base_div * boost["diversion"][village], base_div)
+        if on.all():
+            shares[:m] = optimal_share(div_inclination, risks["diversion"], sanction, scale)
+        else:
+            shares[:m][on] = optimal_share(div_inclination[on], risks["diversion"][on],
+                                           _pick(sanction, on), _pick(scale, on))
         for channel in collective:
-            realised[channel] *= boost[channel]
-    s.diversion_risk = risks["diversion"]
-    s.diversion_share = shares[:m]
-    for channel in CHANNELS:
-        s.channel_intensity[channel] = realised[channel]
+            realised[channel] = np.where(substitution, realised[channel] * boost[channel],
+                                         realised[channel])
+    return ChannelChoice(div_inclination, shares[:m], realised)
+
+
+def _pick(x: float | np.ndarray, mask: np.ndarray) -> float | np.ndarray:
+    return np.asarray(x)[mask] if np.ndim(x) else x
 
 
 def record_detections(s: VillageState, channel: str, found: int, exposed: float) -> None:
@@ -197,7 +258,7 @@ def collect(s: VillageState, cadres: np.ndarray, amounts: np.ndarray) -> tuple[f
         fined += paid_fine
     if fined + recovered > 0:
         s.assets_changed()
-    return recovered, fined
+    return float(recovered), float(fined)  # Python floats, whatever numpy gave (the books)
 
 
 def punish(s: VillageState, found: np.ndarray, amounts: np.ndarray, by_check: bool) -> None:

@@ -52,7 +52,7 @@ def distrust(trust: float | np.ndarray, reference: float) -> float | np.ndarray:
 
 
 def diversion_grievances(network: sp.csr_matrix, receivers: np.ndarray, received: np.ndarray,
-                         own_income: np.ndarray, grievance_share: float) -> np.ndarray:
+                         own_income: np.ndarray, grievance_share: float | np.ndarray) -> np.ndarray:
     """Grievances from diverted money seen among ties, graded by its size.
 
     Each household sums what its ties (``receivers``, who got ``received`` yuan) received,

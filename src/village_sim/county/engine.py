@@ -1,0 +1,128 @@
+"""The county engine: every village's month, phase by phase, with all villages at once.
+
+:class:`VillageStack` steps its villages one after another, each through its twelve phases (the
+reference engine). :class:`CountyEngine` turns the loop inside out: it runs each phase of the
+month (``VillageModel.step``'s order) for every village before the next phase, and a phase
+built for the county (:mod:`village_sim.county.phases`) acts on the stacked household arrays
+with the village index — one set of numpy operations for all villages, never a village's
+mechanism called village by village (docs/county_engine.md). The phases not yet built for the
+county call each village's own mechanism (``PER_VILLAGE_PHASES``); villages share no state, so
+the order of villages and phases within a month changes nothing.
+
+Exactness: a village of the engine equals its solo run bit for bit. The county's phases draw
+from each village's own streams, call for call as the village's mechanism does (D1, D3), sum
+floats per village with :meth:`Segments.exact_sum` (numpy's own pairwise sum, row by row) and
+otherwise work element-wise, so every value is the one the village's own mechanism computes
+(tests/test_county_engine.py checks every household column and every institution's record,
+month by month, against solo runs).
+
+What stays per village, and costs a Python step per village a month (reported as phases of
+their own by :attr:`CountyEngine.seconds`): Mesa's clock of each village (``clock``), the
+books of each village's month (``books``: its flows, funds and evidence are numbers of the
+village, not yet arrays of the county, D5), one generator call per draw and village (D3), and
+the phases of ``PER_VILLAGE_PHASES``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from village_sim.county.phases import allocation as allocation_phase
+from village_sim.county.phases import economy as economy_phase
+from village_sim.county.phases import kin_exchange as kin_exchange_phase
+from village_sim.county.phases import trust as trust_phase
+from village_sim.county.stacked import StackedVillages
+from village_sim.mechanisms import (
+    elections,
+    exits,
+    identification,
+    measures,
+    norms,
+    projects,
+    recheck,
+    scheduled_events,
+    survey,
+    visits,
+)
+from village_sim.stack import VillageStack
+
+__all__ = ["PER_VILLAGE_PHASES", "CountyEngine"]
+
+PER_VILLAGE_PHASES = ("events", "yearly review", "visits", "measures", "projects", "re-check",
+                      "survey")
+"""Phases that still call each village's own mechanism, village after village."""
+
+
+class CountyEngine(StackedVillages):
+    """Steps stacked villages a month at a time, each phase for all villages at once.
+
+    Args:
+        stack: The villages, stacked, at the same month. From then on the engine steps them:
+            a village's own ``step()`` only advances its Mesa clock.
+    """
+
+    def __init__(self, stack: VillageStack):
+        super().__init__(stack)
+        self.seconds: dict[str, float] = {}  # time spent in each phase
+        self.months = 0
+        for v in self.villages:
+            v.county_driven = True
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        """Advance every village one month (``VillageModel.step``'s phases, in its order)."""
+        vs = self.villages
+        self._timed("clock", self._clock)
+        month = int(vs[0].steps)
+        self.params.refresh()
+        yearly = month % 12 == 1
+        self._timed("events", self._each, scheduled_events.apply, lambda v: bool(v.events))
+        self._timed("economy", economy_phase.run, self)
+        self._timed("kin exchange", kin_exchange_phase.run, self)
+        if yearly:
+            self._timed("yearly review", self._each_all, (
+                elections.hold_election, norms.internalise, identification.review,
+                exits.assess, identification.run))
+        self._timed("cadres", self.cadres.refresh)
+        self._timed("allocation", allocation_phase.run, self)
+        self._timed("visits", self._each, visits.run)
+        self._timed("measures", self._each, measures.run)
+        if yearly:
+            self._timed("projects", self._each, projects.run)
+        if month % 12 == 7:
+            self._timed("re-check", self._each, recheck.run)
+        self._timed("trust", trust_phase.update, self)
+        self._timed("returns", trust_phase.track_returns, self)
+        if month % 12 == 0:
+            self._timed("survey", self._each_all, (survey.run, elections.after_survey))
+        self._timed("books", self._close)
+        self.months += 1
+
+    def _timed(self, phase: str, fn: Callable[..., Any], *args: Any) -> None:
+        start = time.perf_counter()
+        fn(*args)
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + time.perf_counter() - start
+
+    def _clock(self) -> None:
+        for v in self.villages:
+            v.step()  # Mesa's clock: steps and time (the phases are the engine's)
+
+    def _each(self, fn: Callable[[Any], None],
+              when: Callable[[Any], bool] | None = None) -> None:
+        for v in self.villages:
+            if when is None or when(v):
+                fn(v)
+
+    def _each_all(self, fns: Sequence[Callable[[Any], None]]) -> None:
+        for v in self.villages:
+            for fn in fns:
+                fn(v)
+
+    def _close(self) -> None:
+        for v in self.villages:
+            v.close_month()
+            v._metric_cache = None
+            if v.panel_every:
+                v._record_panel()

@@ -1,0 +1,153 @@
+"""Allocation for a county (mirrors :func:`village_sim.mechanisms.allocation.run`).
+
+Budgets released, the cadres' diversion shares (deterrence, all cadres of the county at once),
+takings paid out to cadres and their kin, the rest paid to each village's register, and the
+year's audit. The audit itself, once a year and only where one is held, is each village's own
+(:func:`village_sim.mechanisms.allocation.audit_accounts`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim.mechanisms import allocation
+from village_sim.mechanisms.deterrence import (
+    CHANNELS,
+    choose_channels,
+    material,
+    risk_sources,
+    seen_risk,
+)
+from village_sim.segments import Segments
+
+if TYPE_CHECKING:
+    from village_sim.county.stacked import StackedVillages
+
+
+def run(e: StackedVillages) -> None:
+    """Release, divert, pay and audit in every village (as each village's own phase)."""
+    vs = e.villages
+    if not e.default_policies("audit", "diversion"):
+        for v in vs:  # a decision made by another rule: each village's own phase (D6)
+            allocation.run(v)
+        return
+    P, seg, cad = e.params, e.segments, e.cadres
+    month = int(vs[0].steps)
+    slot = month % 12
+    cash, measure_fund, project_fund = (e.gather(k) for k in ("cash_fund", "measure_fund",
+                                                               "project_fund"))
+    carried_in = cash + measure_fund + project_fund
+    base = P("budget_per_household") * seg.sizes / 12.0 * e.gather("budget_factor")
+    window = np.array([v.team_window_open for v in vs], dtype=bool)
+    active = np.array([v.team_active for v in vs], dtype=bool)
+    mobilizing = P("resource_mobilization").astype(bool) & window
+    mobilized = np.where(mobilizing, P("mobilization") * base + P("mobilization_yuan") / 12.0,
+                         0.0)
+    released = base + mobilized
+    team_size = np.array([v.team.size for v in vs], dtype=np.float64)
+    staff = np.where(active, P("team_cost") * team_size, 0.0) + P("helper_cost") * e.gather(
+        "n_helpers")
+    measure_in = np.where(P("household_measures").astype(bool), P("measure_share") * released,
+                          0.0)
+    project_in = np.where(P("development_projects").astype(bool),
+                          P("project_share") * released, 0.0)
+    measure_fund = measure_fund + measure_in
+    project_fund = project_fund + project_in
+    pool = cash + released - measure_in - project_in
+
+    # the upper levels' decision and the cadres' audit draws, every month (as each village)
+    draws = np.empty(len(vs))
+    audit_u = np.empty(cad.segments.n)
+    for i, v in enumerate(vs):
+        upper = v.streams["upper"]
+        draws[i] = upper.random()
+        upper.random(out=audit_u[cad.segments.block(i)])
+        v.committee.diverted_ring[slot] = 0.0
+    decided = (month % 12 == 0) & (draws < P("audit_probability"))
+
+    # deterrence: every cadre's choice in every channel (deterrence.update_channels)
+    cv = cad.village
+    perception = cad.gather("risk_perception")
+    risks = {}
+    for channel in CHANNELS:
+        sources = np.array([risk_sources(v.p, channel, v.evidence_found[channel],
+                                         v.evidence_exposure[channel]) for v in vs])
+        risks[channel] = seen_risk(sources[:, 0][cv], sources[:, 1][cv], perception)
+    choice = choose_channels(
+        np.maximum(cad.gather_committee("greed"), 0.0), risks,
+        P("diversion_propensity")[cv], P("sanction")[cv], P("exposure_cost")[cv],
+        P("detection_scale")[cv], P("channel_substitution").astype(bool), cv,
+        lambda x: cad.segments.exact_sum(x) / cad.size)
+    share = choice.share
+
+    # takings, and the rest paid to the register (villages with a register and money)
+    registered = e.column("registered")
+    paying = (seg.count(registered) > 0) & (pool > 0)
+    taken_by = np.where(paying[cv], pool[cv] / cad.size[cv] * share, 0.0)
+    diverted = cad.segments.exact_sum(taken_by)
+    to_kin = P("diverted_to_kin_share")[cv]
+    gain = np.zeros(seg.n)
+    np.add.at(gain, cad.household, (1.0 - to_kin) * taken_by)
+    np.add.at(gain, cad.kin_pair_household,
+              (to_kin * taken_by / cad.kin_parts)[cad.kin_pair_cadre])
+    cols = e.stack.columns
+    cols["other_transfer_hist"][slot] += gain
+    cols["diverted_hist"][slot] += gain
+    cols["diverted_to"] |= gain != 0.0
+    cols["diverted_received"] += gain
+    rest = pool - diverted
+    # amount favoritism at this month's intensity (deterrence, just chosen)
+    fav = P("amount_favoritism") * choice.realised["amount"]
+    if paying.any():
+        paid = registered & paying[seg.village]
+        reg = np.flatnonzero(paid)
+        reg_village = seg.village[reg]
+        w = 1.0 + fav[reg_village] * cols["fav_weight"][reg]
+        w_sum = np.ones(len(vs))
+        w_sum[paying] = Segments(seg.count(paid)[paying]).exact_sum(w)
+        aid = rest[reg_village] * w / w_sum[reg_village]
+        cols["aid_hist"][slot, reg] += aid
+        cols["aid_received"][reg] += aid
+    exposed_div = cad.segments.count(material(taken_by)).astype(np.float64)
+    favoured_paid = seg.count(registered & (cols["fav_weight"] > 0)) > 0
+    exposed_amount = paying & (fav > 0) & favoured_paid
+    exposed_reg = seg.count(cols["favoured_entry"] & registered).astype(np.float64)
+
+    audited = (P("upper_audits").astype(bool) & decided) | e.gather("force_audit", bool)
+    values = zip(carried_in.tolist(), released.tolist(), mobilized.tolist(), staff.tolist(),
+                 measure_fund.tolist(), project_fund.tolist(), pool.tolist(), paying.tolist(),
+                 diverted.tolist(), rest.tolist(), exposed_div.tolist(),
+                 exposed_amount.tolist(), exposed_reg.tolist(), strict=True)
+    cb = cad.segments.offsets
+    for i, (v, (carried, rel, mob, stf, mfund, pfund, pl, pays, div, rst, ex_div, ex_amount,
+                ex_reg)) in enumerate(zip(vs, values, strict=True)):
+        f = v.flows
+        f["carried_in"] = carried
+        f.update(released=rel, mobilized=mob, staff_funding=stf, staff_costs=stf)
+        v.measure_fund = mfund
+        v.project_fund = pfund
+        lo, hi = int(cb[i]), int(cb[i + 1])
+        v.diversion_inclination = choice.inclination[lo:hi]
+        v.diversion_risk = risks["diversion"][lo:hi]
+        v.diversion_share = share[lo:hi]
+        for channel in CHANNELS:
+            v.channel_intensity[channel] = float(choice.realised[channel][i])
+        if pays:
+            v.committee.diverted_ring[slot] += taken_by[lo:hi]
+            f["diverted"], f["delivered"] = div, rst
+            v.evidence_exposure["diversion"] += ex_div
+            if ex_amount:
+                v.evidence_exposure["amount"] += 1.0
+            v.memo["divertible"] += pl
+            v.memo["reported_spent"] += pl
+            v.cash_fund = 0.0
+        else:
+            v.cash_fund = pl
+        v.evidence_exposure["registration"] += ex_reg
+        if audited[i]:
+            v.force_audit = False
+            allocation.audit_accounts(v, audit_u[lo:hi])
+        elif v.force_audit:
+            v.force_audit = False

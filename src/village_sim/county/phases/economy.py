@@ -1,0 +1,101 @@
+"""Economy for a county (mirrors :func:`village_sim.mechanisms.economy.run`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim import numerics
+from village_sim.village import Cause
+
+if TYPE_CHECKING:
+    from village_sim.county.stacked import StackedVillages
+
+
+def _draw(e: StackedVillages) -> tuple[np.ndarray, ...]:
+    """The month's shocks of every village: its own ``shocks`` stream, call for call."""
+    n = e.segments.n
+    fall, recover, noise, hit = (np.empty(n) for _ in range(4))
+    disaster = np.empty(len(e.villages))
+    for i, (v, b) in enumerate(zip(e.villages, e.blocks, strict=True)):
+        rng = v.streams["shocks"]
+        rng.random(out=fall[b])
+        rng.random(out=recover[b])
+        rng.standard_normal(out=noise[b])
+        disaster[i] = rng.random()
+        rng.random(out=hit[b])
+    return fall, recover, noise, disaster, hit
+
+
+def run(e: StackedVillages) -> None:
+    """Illness, disasters and this month's market income of every household."""
+    P = e.params
+    fall_u, recover_u, noise, disaster_u, hit_u = _draw(e)
+    village = e.segments.village
+    fall_ill = fall_u < P.of_households("illness_rate")
+    recover = recover_u < P.of_households("recovery_rate")
+    forced = e.gather("force_disaster", bool)
+    disaster = (disaster_u < P("disaster_rate")) | forced
+    hit = hit_u < P.of_households("disaster_reach")
+    e.scatter("force_disaster", np.zeros(len(e.villages), dtype=bool))
+    sick = e.column("sick")
+    sick[...] = np.where(sick, ~recover, fall_ill)
+    assets = e.column("assets")
+    struck = disaster[village]
+    if disaster.any():
+        assets[...] = np.where(hit & struck, assets * (1.0 - P.of_households(
+            "disaster_asset_loss")), assets)
+        for i in np.flatnonzero(disaster):
+            e.villages[i].assets_changed()
+    # the part of each household's cause that does not depend on illness (each village's cache)
+    well = np.concatenate([v._cause_if_well if v._cause_if_well is not None
+                           else _well(v) for v in e.villages])
+    e.column("cause")[...] = np.where(sick, np.int8(Cause.ILLNESS), well)
+    wear = P.derived("measure_wear", lambda p: (1.0 - p.measure_depreciation) ** (1 / 12)
+                     if p.measure_depreciation > 0 else 1.0)
+    measure_income = e.column("measure_income")
+    measure_income *= wear[village]
+    sigma = P.of_households("income_volatility")
+    variance = P.derived("income_variance", lambda p: p.income_volatility * p.income_volatility)
+    monthly = annual_capacity(e) / 12.0 * numerics.mean_one(sigma * noise, variance[village])
+    if disaster.any():
+        factor = np.ones(e.segments.n)
+        lost = hit & struck
+        factor[lost] = 1.0 - P.of_households("disaster_income_loss")[lost]
+        monthly = monthly * factor
+    slot = int(e.villages[0].steps) % 12
+    for v in e.villages:
+        v.open_month()
+    e.column("income_hist")[slot] = monthly
+    e.column("aid_hist")[slot] = 0.0
+    e.column("other_transfer_hist")[slot] = 0.0
+    e.column("diverted_hist")[slot] = 0.0
+    income_12 = e.column("income_hist").sum(axis=0)
+    y = income_12 / e.column("persons")
+    income_12.flags.writeable = False
+    y.flags.writeable = False
+    e.y = y
+    for v, b in zip(e.villages, e.blocks, strict=True):  # what each village's y() would give
+        v._income_12 = income_12[b]
+        v._y = y[b]
+        v._y_order = None
+
+
+def _well(v: object) -> np.ndarray:
+    v.causes()  # type: ignore[attr-defined]  # fills the village's cache
+    return v._cause_if_well  # type: ignore[attr-defined]
+
+
+def annual_capacity(e: StackedVillages) -> np.ndarray:
+    """Each household's yearly market income now (``VillageState.annual_capacity``)."""
+    P = e.params
+    village = e.segments.village
+    labour = e.column("labour") * np.where(e.column("sick"),
+                                           P.of_households("sick_labour_share"), 1.0)
+    wage = P.derived("wage", lambda p: p.wage * (1.0 - p.remote_wage_loss * p.remoteness))
+    base = wage[village] * labour * e.column("skill") + P.of_households(
+        "asset_return") * e.column("assets")
+    infrastructure = e.gather("infrastructure")
+    return (base * infrastructure[village] + e.column("measure_income")
+            + e.column("project_income"))

@@ -1,0 +1,40 @@
+"""Kin exchange for a county (mirrors :func:`village_sim.mechanisms.kin_exchange.run`).
+
+The kinship matrix of the county is block diagonal, each village's block with its rows in its
+own order, so each row's products are summed in the village's own order: the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from village_sim.county.stacked import StackedVillages
+
+
+def run(e: StackedVillages) -> None:
+    """Households short of this month's needs draw on kin with a surplus, in every village."""
+    P = e.params
+    on = P("kin_exchange").astype(bool)
+    if not on.any():
+        return
+    slot = int(e.villages[0].steps) % 12
+    income = e.column("income_hist")[slot]
+    need = P.of_households("poverty_line") / 12.0 * e.column("persons")
+    deficit = np.maximum(0.0, need - income)
+    surplus = np.maximum(0.0, income - P.of_households("kin_exchange_floor") * need) \
+        * P.of_households("kin_exchange_rate")
+    a = e.stack.kin
+    demand = a @ deficit
+    rate = np.divide(surplus, demand, out=np.zeros_like(surplus), where=demand > 0)
+    offered = deficit * (a @ rate)
+    fill = np.divide(deficit, offered, out=np.ones_like(offered), where=offered > deficit)
+    received = offered * fill
+    given = rate * (a @ (deficit * fill))
+    net = received - given
+    if not on.all():  # villages without kin exchange: nothing moves
+        net[~on[e.segments.village]] = 0.0
+    e.column("other_transfer_hist")[slot] += net
+    e.column("kin_net")[...] += net

@@ -1,0 +1,157 @@
+"""A county's stacked villages as the county's phases see them (:mod:`village_sim.county.phases`).
+
+The households of all villages in the stack's arrays, with their segments (each village's block);
+each village's parameters as arrays over villages (:class:`VillageParams`); every cadre of the
+county in one array (:class:`Cadres`); and each village's own numbers (funds, flags) gathered
+into arrays over villages and scattered back (a village's institutions are still its own Python
+numbers: docs/county_engine.md, D5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from village_sim.mechanisms.policies import DEFAULT_POLICIES
+from village_sim.segments import Segments
+from village_sim.stack import VillageStack
+
+__all__ = ["Cadres", "StackedVillages", "VillageParams"]
+
+
+class VillageParams:
+    """Each village's parameters as arrays over villages (and over households, cadres).
+
+    Rebuilt when a village's parameters change (the county sets them every year): ``refresh``
+    compares the parameter objects by identity, once a month.
+    """
+
+    def __init__(self, villages: Sequence[Any], segments: Segments):
+        self._villages = villages
+        self._segments = segments
+        self._ps: list[Any] = []
+        self._cache: dict[Any, np.ndarray] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Forget the arrays if any village's parameters were replaced."""
+        ps = [v.p for v in self._villages]
+        if len(ps) != len(self._ps) or any(a is not b for a, b in zip(ps, self._ps,
+                                                                         strict=True)):
+            self._ps = ps
+            self._cache.clear()
+
+    def __call__(self, name: str) -> np.ndarray:
+        """Parameter ``name`` of each village (an array over villages)."""
+        out = self._cache.get(name)
+        if out is None:
+            out = self._cache[name] = np.array([getattr(p, name) for p in self._ps])
+        return out
+
+    def of_households(self, name: str) -> np.ndarray:
+        """Parameter ``name`` of each household's village."""
+        key = ("households", name)
+        out = self._cache.get(key)
+        if out is None:
+            out = self._cache[key] = self(name)[self._segments.village]
+        return out
+
+    def derived(self, key: str, fn: Callable[[Any], Any]) -> np.ndarray:
+        """``fn(p)`` for each village's parameters ``p``, computed in Python (cached).
+
+        For what a mechanism computes from its parameters with Python floats (powers,
+        products): computed the same way here, the value is the mechanism's own, bit for bit.
+        """
+        out = self._cache.get(key)
+        if out is None:
+            out = self._cache[key] = np.array([fn(p) for p in self._ps])
+        return out
+
+
+class Cadres:
+    """Every village's cadres in one array, village by village, and their records.
+
+    Built again whenever a village seats other cadres (elections, replacements).
+    """
+
+    def __init__(self, villages: Sequence[Any], offsets: np.ndarray):
+        self._villages = villages
+        self._offsets = offsets
+        self._seated: list[Any] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the arrays if any village's cadres changed."""
+        seated = [v.committee.cadres for v in self._villages]
+        if len(seated) == len(self._seated) and all(
+                a is b for a, b in zip(seated, self._seated, strict=True)):
+            return
+        self._seated = seated
+        sizes = np.array([c.size for c in seated], dtype=np.int64)
+        self.segments = Segments(sizes)
+        self.village = self.segments.village
+        # each cadre's household in the stack
+        self.household = np.concatenate(seated) + self._offsets[:-1][self.village]
+        self.size = sizes.astype(np.float64)  # cadres of each village (a divisor)
+        # where the share of a cadre's takings meant for its kin goes: one (cadre, household)
+        # pair per kin household, cadre after cadre (the cadre's own household if it has no
+        # kin), and how many parts it is split into
+        pair_cadre, pair_household, parts = [], [], []
+        for i, v in enumerate(self._villages):
+            first = int(self.segments.offsets[i])
+            for c, kin in enumerate(v.cadre_kin_lists):
+                to = kin if kin.size else v.committee.cadres[c:c + 1]
+                pair_cadre.append(np.full(to.size, first + c, dtype=np.int64))
+                pair_household.append(to + self._offsets[i])
+                parts.append(max(kin.size, 1))
+        self.kin_pair_cadre = np.concatenate(pair_cadre)
+        self.kin_pair_household = np.concatenate(pair_household)
+        self.kin_parts = np.array(parts, dtype=np.int64)
+
+    def gather(self, name: str) -> np.ndarray:
+        """A per-cadre array of each village (an attribute of the village), concatenated."""
+        return np.concatenate([getattr(v, name) for v in self._villages])
+
+    def gather_committee(self, name: str) -> np.ndarray:
+        """A per-cadre array of each committee, concatenated."""
+        return np.concatenate([getattr(v.committee, name) for v in self._villages])
+
+
+class StackedVillages:
+    """Stacked villages, with what a phase acting on all of them at once needs.
+
+    Args:
+        stack: The villages, stacked, at the same month.
+    """
+
+    def __init__(self, stack: VillageStack):
+        self.stack = stack
+        self.villages = stack.villages
+        self.segments = Segments(np.diff(stack.offsets))
+        self.blocks = [stack.block(i) for i in range(stack.n_villages)]
+        self.params = VillageParams(self.villages, self.segments)
+        self.cadres = Cadres(self.villages, stack.offsets)
+        self.network = sp.block_diag([v.network for v in self.villages], format="csr")
+        self.y = self.stack.per_capita_income()  # y of every household (set by economy)
+
+    # ------------------------------------------------------------------ per-village numbers
+    def gather(self, name: str, dtype: Any = np.float64) -> np.ndarray:
+        """Attribute ``name`` of each village, as an array over villages."""
+        return np.array([getattr(v, name) for v in self.villages], dtype=dtype)
+
+    def scatter(self, name: str, values: np.ndarray) -> None:
+        """Set attribute ``name`` of each village (as Python numbers, as its mechanisms do)."""
+        for v, x in zip(self.villages, values.tolist(), strict=True):
+            setattr(v, name, x)
+
+    def default_policies(self, *names: str) -> bool:
+        """Whether every village decides ``names`` by the model's own rules (D6)."""
+        return all(v.policies[name] is DEFAULT_POLICIES[name]
+                   for v in self.villages for name in names)
+
+    def column(self, name: str) -> np.ndarray:
+        """The stacked household column ``name``."""
+        return self.stack.columns[name]

@@ -1,0 +1,121 @@
+"""The county engine (village_sim.county.engine) equals each village's solo run, bit for bit.
+
+Issue 11, item 2: one engine whose phases act on all villages at once, with village v of a
+county equal to ``VillageModel`` on v's seed and parameters. These tests step villages through
+the engine and, alongside, the same villages alone, and compare every household column, the
+funds, the month's flows and memo items, what cadres have seen (evidence), the channels'
+intensities, every metric and the decision log, every month.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from village_sim import VillageModel
+from village_sim.county.engine import CountyEngine
+from village_sim.mechanisms import policies
+from village_sim.rng import village_seed
+from village_sim.stack import VillageStack
+from village_sim.state import HOUSEHOLD_COLUMNS
+
+MONTHS = 30
+
+# every regime, several sizes, and the mechanisms the defaults leave off or quiet: events,
+# channel substitution, internalisation, yearly elections, co-optation, restitution to the
+# village (audits that find), a random visit order, a team that leaves, remoteness, no kin
+# exchange, measures that wear off, frequent disasters
+VARIED = [
+    {"rng": 11, "regime": "team_and_committee"},
+    {"rng": 12, "regime": "committee_only", "n_households": 120},
+    {"rng": 13, "regime": "committee_plus_mobilization", "n_households": 200},
+    {"rng": 14, "regime": "team_without_supervision", "n_households": 80},
+    {"rng": 15, "regime": "team_alone", "n_households": 150},
+    {"rng": 21, "regime": "team_and_committee", "channel_substitution": True,
+     "internalisation_rate": 0.5, "term_years": 1, "cooptation": 0.3,
+     "recovered_to_village": True, "visit_strategy": "random", "team_leaves": 25,
+     "events": [{"month": 5, "kind": "flood"}, {"month": 8, "kind": "illness_outbreak"},
+                {"month": 10, "kind": "audit_now"}, {"month": 20, "kind": "budget_cut"}]},
+    {"rng": 23, "regime": "committee_only", "n_households": 60, "quota_control": False,
+     "elections": False, "upper_recheck": False, "audit_probability": 1.0, "sanction": 10.0},
+    {"rng": 24, "regime": "team_and_committee", "remoteness": 0.7, "kin_exchange": False,
+     "measure_depreciation": 0.2, "disaster_rate": 0.3, "team_arrives": 13,
+     "mobilization_yuan": 300_000.0},
+]
+
+# a county's villages: keyed seeds, equal sizes (one group per sum) and mixed ones
+COUNTY = [{"rng": village_seed(7, v), "regime": "team_and_committee",
+           "n_households": 100 + 37 * (v % 4)} for v in range(12)]
+
+
+def _half_diversion(view: policies.DiversionView, rng: np.random.Generator) -> np.ndarray:
+    """A custom diversion policy: half of what the model's rule takes."""
+    return 0.5 * policies.DEFAULT_POLICIES["diversion"](view, rng)
+
+
+# a village deciding by another rule: its allocation runs as its own phase (D6)
+CUSTOM = [*VARIED[:3], {"rng": 22, "regime": "team_and_committee", "n_households": 90,
+                        "policies": {"diversion": _half_diversion}}]
+
+
+def _same(a: object, b: object) -> bool:
+    return a == b or (a != a and b != b)  # NaN equals NaN here
+
+
+def _assert_village_equal(engine_v: VillageModel, solo: VillageModel, label: str) -> None:
+    for name in HOUSEHOLD_COLUMNS:
+        x, y = getattr(engine_v, name), getattr(solo, name)
+        assert np.array_equal(x, y, equal_nan=True), f"{label}: household column {name!r}"
+    for name in ("cash_fund", "measure_fund", "project_fund", "infrastructure",
+                 "favoritism_now", "detected_diversions", "n_helpers"):
+        assert getattr(engine_v, name) == getattr(solo, name), f"{label}: {name}"
+    for name in ("flows", "memo", "totals", "evidence_found", "evidence_exposure",
+                 "channel_intensity"):
+        assert getattr(engine_v, name) == getattr(solo, name), f"{label}: {name}"
+    for name in ("diversion_share", "diversion_risk", "diversion_inclination"):
+        assert np.array_equal(getattr(engine_v, name), getattr(solo, name)), f"{label}: {name}"
+    assert np.array_equal(engine_v.committee.diverted_ring, solo.committee.diverted_ring), label
+    mine, theirs = engine_v.metrics(), solo.metrics()
+    different = [k for k in theirs if not _same(mine[k], theirs[k])]
+    assert not different, f"{label}: metrics {different}"
+
+
+@pytest.mark.parametrize("configs", [VARIED, COUNTY, CUSTOM], ids=["varied", "county", "custom"])
+def test_every_village_of_the_engine_equals_its_solo_run(configs: list[dict]) -> None:
+    solo = [VillageModel(**c) for c in configs]
+    stack = VillageStack.build(configs)
+    engine = CountyEngine(stack)
+    for month in range(1, MONTHS + 1):
+        for v in solo:
+            v.step()
+        engine.step()
+        for i, (mine, theirs) in enumerate(zip(stack.villages, solo, strict=True)):
+            assert mine.steps == theirs.steps == month
+            _assert_village_equal(mine, theirs, f"month {month}, village {i}")
+    for mine, theirs in zip(stack.villages, solo, strict=True):
+        pd.testing.assert_frame_equal(mine.decision_log(), theirs.decision_log(),
+                                      check_exact=True)
+        pd.testing.assert_frame_equal(mine.household_frame(), theirs.household_frame(),
+                                      check_exact=True)
+
+
+def test_the_engine_reports_the_cost_of_each_phase() -> None:
+    engine = CountyEngine(VillageStack.build(VARIED[:2]))
+    for _ in range(13):
+        engine.step()
+    assert engine.months == 13
+    assert {"economy", "allocation", "visits", "yearly review", "survey", "books"} <= set(
+        engine.seconds)
+    assert all(t >= 0.0 for t in engine.seconds.values())
+
+
+def test_a_village_of_the_engine_does_not_step_on_its_own() -> None:
+    """Its own ``step()`` advances Mesa's clock only: the phases are the engine's."""
+    stack = VillageStack.build(VARIED[:1])
+    CountyEngine(stack)
+    v = stack.villages[0]
+    before = v.income_hist.copy()
+    v.step()
+    assert v.steps == 1
+    assert np.array_equal(v.income_hist, before)
