@@ -26,7 +26,7 @@ import numpy as np
 from village_sim import numerics
 from village_sim.village import N_CAUSES, Cause
 
-__all__ = ["Household", "VillageCommittee", "WorkTeam", "diagnose", "lognormal_factor"]
+__all__ = ["Household", "VillageCommittee", "WorkTeam", "diagnose", "diagnosis", "lognormal_factor"]
 
 
 def lognormal_factor(cv: float, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -161,9 +161,14 @@ class WorkTeam(mesa.Agent):
 
 def diagnose(true_cause: np.ndarray, accuracy: float, rng: np.random.Generator) -> np.ndarray:
     """A diagnosis that is right with probability ``accuracy``, else one of the other causes."""
-    right = rng.random(true_cause.size) < accuracy
+    u = rng.random(true_cause.size)
+    shift = rng.integers(1, N_CAUSES, size=true_cause.size)  # 1..N_CAUSES-1: never the truth
+    return diagnosis(true_cause, u < accuracy, shift)
+
+
+def diagnosis(true_cause: np.ndarray, right: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """The cause named: the truth where ``right``, else the cause ``shift`` places after it."""
     # a household that is not poor for any reason is diagnosed by its most visible trait
     truth = np.where(true_cause == Cause.NONE, Cause.LACK_OF_CAPITAL, true_cause).astype(np.int8)
-    shift = rng.integers(1, N_CAUSES, size=true_cause.size)  # 1..N_CAUSES-1: never the truth
     other = ((truth - 1 + shift) % N_CAUSES + 1).astype(np.int8)
     return np.where(right, truth, other).astype(np.int8)

@@ -33,6 +33,7 @@ from village_sim.county.phases import allocation as allocation_phase
 from village_sim.county.phases import economy as economy_phase
 from village_sim.county.phases import kin_exchange as kin_exchange_phase
 from village_sim.county.phases import trust as trust_phase
+from village_sim.county.phases import visits as visits_phase
 from village_sim.county.stacked import StackedVillages
 from village_sim.mechanisms import (
     elections,
@@ -44,14 +45,12 @@ from village_sim.mechanisms import (
     recheck,
     scheduled_events,
     survey,
-    visits,
 )
 from village_sim.stack import VillageStack
 
 __all__ = ["PER_VILLAGE_PHASES", "CountyEngine"]
 
-PER_VILLAGE_PHASES = ("events", "yearly review", "visits", "measures", "projects", "re-check",
-                      "survey")
+PER_VILLAGE_PHASES = ("events", "yearly review", "measures", "projects", "re-check", "survey")
 """Phases that still call each village's own mechanism, village after village."""
 
 
@@ -87,7 +86,7 @@ class CountyEngine(StackedVillages):
                 exits.assess, identification.run))
         self._timed("cadres", self.cadres.refresh)
         self._timed("allocation", allocation_phase.run, self)
-        self._timed("visits", self._each, visits.run)
+        self._timed("visits", visits_phase.run, self)
         self._timed("measures", self._each, measures.run)
         if yearly:
             self._timed("projects", self._each, projects.run)

@@ -132,7 +132,7 @@ def run(s: VillageState) -> None:
     acts = policies.check_mask("challenge", s.policies["challenge"](challenge, rng),
                                chosen.size)
     _check_payments(s, chosen, acts, rng)
-    _act_on_register(s, chosen, purpose, acts)
+    act_on_register(s, chosen, purpose, acts)
 
 
 def _eligible(s: VillageState, households: np.ndarray) -> np.ndarray:
@@ -170,7 +170,7 @@ def confident_side(s: VillageState, estimate: np.ndarray,
     return distance > margin, distance < -margin
 
 
-def _act_on_register(s: VillageState, chosen: np.ndarray, purpose: np.ndarray,
+def act_on_register(s: VillageState, chosen: np.ndarray, purpose: np.ndarray,
                      acts: np.ndarray) -> None:
     """Challenge entries found not poor; list households found poor that asked or were named."""
     est = s.team_signal_sum[chosen] / s.team_signal_count[chosen]

@@ -1,0 +1,352 @@
+"""The team's visits for a county (mirrors :func:`village_sim.mechanisms.visits.run`).
+
+Villagers' reports, the month's visit plan (the default rule ``team_visits``: the queue oldest
+first, then registered households the team does not know, the other unknown ones, then revisits,
+each group in the order of the village's ``visit_strategy``), what the visits measure and
+diagnose, the team's challenges and payment checks, for every village with a team at once.
+
+The plan: each village's households fall in the four groups; every group before the one where
+the month's capacity runs out is visited whole, and of that one group the first households in
+its order (:meth:`Segments.first_k`, the same stable order as the village's own sort). The
+visits are then put in the village's own order (group, then keys), which decides which draw of
+the team's stream goes to which visit.
+
+What stays each village's own: one call of its team stream per draw (sizes depend on the
+plan), the punishment of skimming a check finds, and the acts on the register
+(:func:`village_sim.mechanisms.visits.act_on_register`) in villages where a requested visit
+gave the team something to act on — a few villages a month.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim import numerics
+from village_sim.agents import diagnosis
+from village_sim.codes import Actor, Outcome, Reason
+from village_sim.mechanisms import deterrence, responsible_helpers, visits
+from village_sim.mechanisms.deterrence import material, size_factor
+from village_sim.mechanisms.register import quota_count
+from village_sim.segments import Segments
+from village_sim.state import NEVER, NO_REQUEST, Purpose
+from village_sim.village import N_CAUSES
+
+if TYPE_CHECKING:
+    from village_sim.county.stacked import StackedVillages
+
+_STRATEGY_KEYS = ("near_line_first", "lowest_estimate_first", "complaints_first",
+                  "cadre_kin_first")
+
+
+def run(e: StackedVillages) -> None:
+    """This month's visits in every village with a team (each as its own ``visits.run``)."""
+    vs = e.villages
+    if not e.default_policies("visits", "challenge"):
+        for v in vs:  # a decision made by another rule: each village's own phase (D6)
+            visits.run(v)
+        return
+    seg = e.segments
+    cols = e.stack.columns
+    village = seg.village
+    month = int(vs[0].steps)
+    active = np.array([v.team_active for v in vs], dtype=bool)
+    on = active[village]
+    # a team that leaves takes its queue with it
+    cols["pending_since"][~on] = NO_REQUEST
+    cols["pending_purpose"][~on] = 0
+    done = np.zeros(len(vs), dtype=np.int64)
+    demanded = np.zeros(len(vs), dtype=np.int64)
+    if active.any():
+        _visit(e, active, done, demanded, month)
+    for v, d, w in zip(vs, done.tolist(), demanded.tolist(), strict=True):
+        v.team_visits_done = d
+        v.team_visits_demanded = w
+        v.team_visits_total += d
+
+
+def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: np.ndarray,
+           month: int) -> None:
+    vs, P, seg = e.villages, e.params, e.segments
+    cols = e.stack.columns
+    village = seg.village
+    n = seg.n
+    # the two draws every active team makes first: villagers' reports, ties of the plan
+    report_u = np.zeros(n)
+    tie = np.zeros(n)
+    for i in np.flatnonzero(active).tolist():
+        rng, b = vs[i].team.stream, e.blocks[i]
+        rng.random(out=report_u[b])
+        rng.random(out=tie[b])
+    registered = cols["registered"]
+    last_visit = cols["team_last_visit"]
+    known = ((month - last_visit < P.of_households("team_memory"))
+             & (cols["team_signal_count"] > 0))
+    identified = e.gather("identified", bool)
+    supervising = active & P("team_supervision").astype(bool)
+    # villagers report, where the team is known (visits._villagers_report)
+    reporting = supervising & identified & (P("report_rate") > 0)
+    if reporting.any():
+        visibility = seg.count(known) / seg.sizes
+        poor = e.y < P.of_households("poverty_line")
+        eligible = month - cols["exit_month"] >= 12
+        wronged = (registered & ~poor) | (~registered & poor & eligible)
+        reported = wronged & reporting[village] & (
+            report_u < (P("report_rate") * visibility)[village])
+        cols["pending_since"][reported] = np.minimum(cols["pending_since"][reported], month)
+        cols["pending_purpose"][reported] |= Purpose.REPORT
+    on = active[village]
+    capacity = np.array([visits.capacity(v) if a else 0 for v, a in zip(vs, active.tolist(),
+                                                                      strict=True)])
+    waiting = cols["pending_since"] < NO_REQUEST
+    demanded[:] = seg.count(on & (waiting | (~known & registered)))
+    chosen = _plan(e, capacity, known, waiting, tie, on)
+    if chosen.size == 0:
+        return
+    chosen_village = village[chosen]
+    counts = np.bincount(chosen_village, minlength=len(vs))
+    done[:] = counts
+    # the draws that follow the plan, village by village: measurement noise, diagnosis,
+    # and where the team supervises, challenges and payment checks
+    acting = supervising & identified
+    k_seg = Segments(counts)
+    noise = np.ones(chosen.size)
+    u_diagnosis = np.empty(chosen.size)
+    shift = np.empty(chosen.size, dtype=np.int64)
+    u_challenge = np.ones(chosen.size)
+    u_excess = np.ones(chosen.size)
+    cad = e.cadres
+    u_skim = np.ones(cad.segments.n)
+    for i in np.flatnonzero(counts).tolist():
+        v, b, k = vs[i], k_seg.block(i), int(counts[i])
+        rng = v.team.stream
+        if v.p.team_noise > 0:  # agents.lognormal_factor
+            sigma = np.sqrt(numerics.log_variance(v.p.team_noise))
+            noise[b] = rng.lognormal(numerics.unit_mean_log(sigma), sigma, size=k)
+        rng.random(out=u_diagnosis[b])  # agents.diagnose
+        shift[b] = rng.integers(1, N_CAUSES, size=k)
+        if acting[i]:
+            rng.random(out=u_challenge[b])  # policies.team_challenge
+            rng.random(out=u_skim[cad.segments.block(i)])  # visits._check_payments
+            rng.random(out=u_excess[b])
+    # what the visits measure (visits._measure)
+    y = e.y
+    age = month - last_visit[chosen]
+    keep = np.clip(1.0 - age / P.of_households("team_memory")[chosen], 0.0, 1.0)
+    signal_sum, signal_count = cols["team_signal_sum"], cols["team_signal_count"]
+    signal_sum[chosen] *= keep
+    signal_count[chosen] *= keep
+    signal_sum[chosen] += y[chosen] * noise
+    signal_count[chosen] += 1.0
+    last_visit[chosen] = month
+    purpose = cols["pending_purpose"][chosen].copy()
+    cols["pending_since"][chosen] = NO_REQUEST
+    cols["pending_purpose"][chosen] = 0
+    accuracy = P.of_households("team_diagnosis_accuracy")[chosen]
+    cols["diagnosis"][chosen] = diagnosis(cols["cause"][chosen], u_diagnosis < accuracy, shift)
+    cols["diagnosed_by"][chosen] = Actor.TEAM
+    if not acting.any():
+        return
+    acts = u_challenge >= P.of_households("cooptation")[chosen]
+    acts &= acting[chosen_village]
+    _check_payments(e, chosen, chosen_village, acts, acting, u_skim, u_excess)
+    _act_on_registers(e, chosen, chosen_village, purpose, acts & (purpose > 0))
+
+
+def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np.ndarray,
+                      purpose: np.ndarray, acts: np.ndarray) -> None:
+    """Challenge entries found not poor, list those found poor (``visits.act_on_register``).
+
+    ``acts``: the requested visits the team acts on (routine visits only gather knowledge).
+    """
+    vs, P, seg = e.villages, e.params, e.segments
+    cols = e.stack.columns
+    month = int(vs[0].steps)
+    registered = cols["registered"]
+    count = cols["team_signal_count"][chosen]
+    estimate = cols["team_signal_sum"][chosen] / count
+    # visits.confident_side, with each village's noise, line and confidence
+    log_variance = P.derived("team_log_variance",
+                             lambda p: numerics.log_variance(p.team_noise))
+    se = np.sqrt(log_variance[chosen_village] / np.maximum(count, numerics.TINY))
+    distance = numerics.safe_log(estimate / P.of_households("poverty_line")[chosen])
+    margin = P("team_confidence")[chosen_village] * se
+    above, below = distance > margin, distance < -margin
+    listed = registered[chosen]
+    since_exit = month - cols["exit_month"][chosen]
+    remove = listed & above & acts
+    restore_pool = ((purpose & Purpose.RECHECK) > 0) & (since_exit <= 12) & ~listed & below & acts
+    add_pool = ~listed & (since_exit >= 12) & below & acts
+    changed = np.unique(chosen_village[remove | restore_pool | add_pool])
+    if changed.size == 0:
+        return
+    n_v = len(vs)
+    registered[chosen[remove]] = False
+    favoured = np.bincount(chosen_village[remove],
+                           weights=cols["favoured_entry"][chosen[remove]], minlength=n_v)
+    # the quota still caps the register: the poorest found first, those a re-check restores
+    # before those it adds at equal estimates (each village's candidates in that order)
+    pool = np.flatnonzero(restore_pool | add_pool)
+    pool = pool[np.lexsort((pool, add_pool[pool], chosen_village[pool]))]
+    room = np.full(n_v, np.iinfo(np.int64).max // 2)
+    held = seg.count(registered)
+    for i in changed.tolist():
+        quota = quota_count(vs[i])
+        if quota is not None:
+            room[i] = max(0, quota - int(held[i]))
+    pool_segments = Segments(np.bincount(chosen_village[pool], minlength=n_v))
+    taken = pool[pool_segments.first_k(room, estimate[pool])]
+    restore = chosen[taken[restore_pool[taken]]]
+    add = chosen[taken[add_pool[taken]]]
+    registered[add] = True
+    registered[restore] = True  # register.put_back
+    cols["restored_at_recheck"][restore] = True
+    cols["exit_month"][restore] = NEVER
+    # the decision log (register.log_changes)
+    logged = np.zeros(seg.n, dtype=bool)
+    outcome = np.zeros(seg.n, dtype=np.int8)
+    reason = np.zeros(seg.n, dtype=np.int8)
+    rechecked = (purpose[remove] & Purpose.RECHECK) > 0
+    gone = chosen[remove]
+    outcome[gone] = Outcome.REMOVED
+    reason[gone] = np.where(rechecked, Reason.RECHECK_NOT_POOR, Reason.CHALLENGED_NOT_POOR)
+    outcome[restore] = Outcome.RE_REGISTERED
+    reason[restore] = Reason.RECHECK_STILL_POOR
+    purpose_of = np.zeros(seg.n, dtype=np.int8)
+    purpose_of[chosen] = purpose
+    complained = (purpose_of[add] & Purpose.COMPLAINT) > 0
+    outcome[add] = Outcome.REGISTERED
+    reason[add] = np.where(complained, Reason.COMPLAINT_UPHELD, Reason.ADDED_BY_TEAM)
+    logged[gone] = logged[restore] = logged[add] = True
+    year = (month - 1) // 12 + 1
+    for i in changed.tolist():
+        v, b = vs[i], e.blocks[i]
+        deterrence.record_detections(v, "registration", int(favoured[i]), 0.0)
+        v.log(logged[b], year, 0, Actor.TEAM, outcome[b], reason[b])
+        responsible_helpers.assign(v)
+
+
+def _plan(e: StackedVillages, capacity: np.ndarray, known: np.ndarray, waiting: np.ndarray,
+          tie: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """The month's visits of every village, in each village's own order (``team_visits``)."""
+    vs, seg = e.villages, e.segments
+    cols = e.stack.columns
+    village = seg.village
+    registered = cols["registered"]
+    unknown = ~known & ~waiting
+    group = np.full(seg.n, 3, dtype=np.int64)  # known, not waiting: revisits
+    group[unknown & ~registered] = 2
+    group[unknown & registered] = 1
+    group[waiting] = 0
+    group[~on] = 4  # no team: never visited
+    # the first of each group's order: the oldest request, the longest unseen
+    primary = np.where(group == 0, cols["pending_since"],
+                       np.where(group == 3, cols["team_last_visit"], 0)).astype(np.float64)
+    first_key, second_key = _strategy_keys(e, tie)
+    # how many of each group the capacity takes: whole groups, then part of one
+    per_group = np.bincount(village * 5 + group, minlength=5 * len(vs)).reshape(-1, 5)[:, :4]
+    before = np.cumsum(per_group, axis=1) - per_group
+    room = np.clip(capacity[:, None] - before, 0, per_group)  # taken from each group
+    whole = room == per_group
+    taken = whole[village, np.minimum(group, 3)] & (group < 4)
+    part = (room > 0) & ~whole  # at most one group per village
+    if part.any():
+        g_part = np.where(part.any(axis=1), part.argmax(axis=1), -1)
+        candidates = group == g_part[village]
+        k = room[np.arange(len(vs)), np.maximum(g_part, 0)]
+        keys = [key for key in (tie, first_key, second_key, primary)
+                if not _constant(key[candidates])]
+        taken |= seg.first_k(np.where(g_part >= 0, k, 0), *keys, among=candidates)
+    chosen = np.flatnonzero(taken)
+    # the village's own order of its visits: group by group, each in its keys' order
+    order = np.lexsort((tie[chosen], first_key[chosen], second_key[chosen], primary[chosen],
+                        group[chosen], village[chosen]))
+    return chosen[order]
+
+
+def _constant(x: np.ndarray) -> bool:
+    """Whether a key is the same for all (it then changes no stable order)."""
+    return x.size == 0 or bool(np.all(x == x[0])) and not np.isnan(x[0])
+
+
+def _strategy_keys(e: StackedVillages, tie: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The keys of each village's ``visit_strategy`` after the random tie (primary last).
+
+    As ``policies.team_visits``: ``(tie, first, second)`` in ``np.lexsort`` order, zeros
+    where a strategy has fewer keys (a constant key changes no stable order).
+    """
+    vs, P, seg = e.villages, e.params, e.segments
+    cols = e.stack.columns
+    village = seg.village
+    n = seg.n
+    first = np.zeros(n)
+    second = np.zeros(n)
+    strategy = P("visit_strategy")
+    shows = np.array([v.p.team_cooperation and v.committee_estimated for v in vs], dtype=bool)
+    z = P.of_households("poverty_line")
+    bins = P.of_households("visit_order_bins")
+    shown = cols["committee_shown"]
+    flagged = (cols["pending_purpose"] & (Purpose.COMPLAINT | Purpose.REPORT)) > 0
+    for name in _STRATEGY_KEYS:
+        uses = strategy == name
+        if not uses.any():
+            continue
+        with_shown = (uses & shows)[village]
+        without = (uses & ~shows)[village]
+        if name == "near_line_first":
+            first[with_shown] = _near(shown, bins, z)[with_shown]
+        elif name == "lowest_estimate_first":
+            first[with_shown] = np.floor(bins * shown / z)[with_shown]
+        elif name == "complaints_first":
+            first[without] = (~flagged)[without]
+            first[with_shown] = _near(shown, bins, z)[with_shown]
+            second[with_shown] = (~flagged)[with_shown]
+        else:  # cadre_kin_first
+            first[uses[village]] = (~(cols["fav_weight"] > 0))[uses[village]]
+    return first, second
+
+
+def _near(shown: np.ndarray, bins: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Distance of the stated estimate from the line, in bins (``policies.team_visits``)."""
+    return np.floor(bins * np.abs(shown / z - 1.0))
+
+
+def _check_payments(e: StackedVillages, chosen: np.ndarray, chosen_village: np.ndarray,
+                    acts: np.ndarray, acting: np.ndarray, u_skim: np.ndarray,
+                    u_excess: np.ndarray) -> None:
+    """Visits to registered households check payments (``visits._check_payments``)."""
+    vs, P, cad = e.villages, e.params, e.cadres
+    cols = e.stack.columns
+    slot = int(vs[0].steps) % 12
+    n_v = len(vs)
+    checked = np.bincount(chosen_village, weights=cols["registered"][chosen] & acts,
+                          minlength=n_v).astype(np.int64)
+    cv = cad.village
+    ring = np.concatenate([v.committee.diverted_ring[slot] for v in vs])
+    exposed = material(ring)
+    per_visit = P("team_detection")[cv] * size_factor(cad.gather("diversion_share"),
+                                                       P("detection_scale")[cv])
+    p_found = np.zeros(cad.segments.n)
+    checks = checked[cv]
+    for count in np.unique(checks[checks > 0]):  # the village's power, exponent by exponent
+        at = checks == count
+        p_found[at] = (1.0 - per_visit[at]) ** int(count)
+    p_found = 1.0 - p_found
+    found = exposed & (u_skim < p_found) & (checks > 0) & acting[cv]
+    for i in np.unique(cv[found]):
+        b = cad.segments.block(int(i))
+        v = vs[i]
+        amounts = v.committee.diverted_ring.sum(axis=0) * found[b]
+        deterrence.punish(v, found[b], amounts, by_check=True)
+    # excess payments to cadres' kin and friends noticed on a visit
+    intensity = np.array([v.channel_intensity["amount"] for v in vs]) * P("amount_favoritism")
+    favoured = cols["registered"] & (cols["fav_weight"] > 0)
+    watching = acting & (intensity > 0) & (e.segments.count(favoured) > 0)
+    if not watching.any():
+        return
+    chance = P("team_detection") * size_factor(intensity, P("detection_scale"))
+    seen = favoured[chosen] & acts & (u_excess < chance[chosen_village])
+    noticed = np.bincount(chosen_village[seen], minlength=n_v) > 0
+    for i in np.flatnonzero(watching):
+        deterrence.record_detections(vs[i], "amount", int(noticed[i]), 0.0)
