@@ -119,3 +119,38 @@ def test_a_village_of_the_engine_does_not_step_on_its_own() -> None:
     v.step()
     assert v.steps == 1
     assert np.array_equal(v.income_hist, before)
+
+
+@pytest.mark.parametrize("deployment, allocation_rule", [
+    ("poorest_first", "estimated_poor"), ("cash_equivalent", "last_register"),
+    ("rotate", "fixed")])
+def test_a_county_on_the_engine_equals_the_county_of_villages_stepped_alone(
+        deployment: str, allocation_rule: str) -> None:
+    """CountyModel's two engines: the county's year (budgets, quotas, teams arriving and
+    leaving, their records cleared) between the engine's months changes nothing."""
+    from village_sim.county import CountyModel
+
+    args = {"rng": 3, "n_villages": 7, "teams": 3, "deployment": deployment,
+            "allocation_rule": allocation_rule, "n_households": 60, "term_years": 1}
+    fast = CountyModel(engine="county", **args)  # type: ignore[arg-type]
+    reference = CountyModel(engine="villages", **args)  # type: ignore[arg-type]
+    for _ in range(37):
+        fast.step()
+        reference.step()
+    pd.testing.assert_frame_equal(fast.county_frame(), reference.county_frame(),
+                                  check_exact=True)
+    pd.testing.assert_frame_equal(fast.village_year_frame(), reference.village_year_frame(),
+                                  check_exact=True)
+    pd.testing.assert_frame_equal(fast.deployment_log(), reference.deployment_log())
+    assert fast.deployment_log()["event"].eq("leaves").any()  # teams came and went
+    for mine, theirs in zip(fast.villages, reference.villages, strict=True):
+        pd.testing.assert_frame_equal(mine.decision_log(), theirs.decision_log(),
+                                      check_exact=True)
+
+
+@pytest.mark.parametrize("name, value", [("engine", "numba"), ("village_metrics", "daily")])
+def test_a_bad_engine_or_metrics_frequency_is_refused(name: str, value: str) -> None:
+    from village_sim.county import CountyModel
+
+    with pytest.raises(ValueError, match=f"parameter '{name}': got '{value}'; allowed"):
+        CountyModel(rng=1, n_villages=2, **{name: value})  # type: ignore[arg-type]

@@ -25,7 +25,8 @@ SMALL = {"n_households": (50, 90), "n_clans": (2, 5)}
 
 
 def county(**kwargs: object) -> CountyModel:
-    args = {"rng": 5, "n_villages": 5, "distributions": SMALL, **kwargs}
+    args = {"rng": 5, "n_villages": 5, "distributions": SMALL, "village_metrics": "monthly",
+            **kwargs}
     return CountyModel(**args)  # type: ignore[arg-type]
 
 

@@ -60,10 +60,13 @@ class CountyEngine(StackedVillages):
     Args:
         stack: The villages, stacked, at the same month. From then on the engine steps them:
             a village's own ``step()`` only advances its Mesa clock.
+        collect: Whether each village's DataCollector takes its metrics every month, as a
+            village stepping itself does (else a village's metrics are computed on request).
     """
 
-    def __init__(self, stack: VillageStack):
+    def __init__(self, stack: VillageStack, collect: bool = True):
         super().__init__(stack)
+        self.collect = collect
         self.seconds: dict[str, float] = {}  # time spent in each phase
         self.months = 0
         for v in self.villages:
@@ -123,5 +126,7 @@ class CountyEngine(StackedVillages):
         for v in self.villages:
             v.close_month()
             v._metric_cache = None
+            if self.collect:
+                v.datacollector.collect(v)
             if v.panel_every:
                 v._record_panel()

@@ -46,6 +46,7 @@ import pandas as pd
 from village_sim.codes import Actor, Reason
 from village_sim.county.budgets import ALLOCATION_RULES, CountyView, divide
 from village_sim.county.deployment import Deployment
+from village_sim.county.engine import CountyEngine
 from village_sim.county.metrics import COUNTY_METRICS, county_metrics
 from village_sim.county.teams import TEAM_FIELDS, TeamSpec, load_teams, parse_teams
 from village_sim.county.villages import (
@@ -63,6 +64,12 @@ from village_sim.state import NEVER
 __all__ = ["COUNTY_ALLOCATION_RULES", "COUNTY_COLUMNS", "COUNTY_PARAMETERS",
            "COUNTY_PARAM_BY_NAME", "FRAME_METRICS", "NO_TEAM_MONTH", "CountyModel",
            "check_arguments", "county_arguments"]
+
+ENGINES = ("county", "villages")
+"""How a county steps its villages: all at once (the county engine) or one after another."""
+
+VILLAGE_METRICS = ("yearly", "monthly")
+"""How often each village's own metrics are kept (the county's are kept monthly)."""
 
 COUNTY_ALLOCATION_RULES = ("fixed", *ALLOCATION_RULES)
 """``"fixed"``: each village keeps its own budget and quota; else a rule of the county."""
@@ -215,6 +222,15 @@ class CountyModel(mesa.Model):
         distributions: Ranges of the drawn villages' attributes
             (:class:`~village_sim.county.villages.VillageDistributions`).
         regime: How a team works with the committee where one is sent (a regime with a team).
+        engine: ``"county"`` (default): every phase of the month acts on all villages at once
+            (:class:`~village_sim.county.engine.CountyEngine`); ``"villages"``: each village
+            steps itself, one after another (the reference). Both give the same numbers, bit
+            for bit (tests/test_county_engine.py).
+        village_metrics: ``"yearly"`` (default): each village's metrics are taken at the end
+            of each year (:meth:`village_year_frame`) and on request (``VillageModel.
+            metrics()``); ``"monthly"``: each village also keeps its own monthly series in
+            its DataCollector, as a village run alone does (about a third of a village's
+            month, so the county engine does not by default).
         **overrides: Village parameters common to every village.
 
     Raises:
@@ -229,6 +245,7 @@ class CountyModel(mesa.Model):
                  recheck_capacity: float | None = None,
                  villages: Sequence[Mapping[str, Any]] | str | Path | None = None,
                  distributions: Any = None, regime: str = "team_and_committee",
+                 engine: str = "county", village_metrics: str = "yearly",
                  **overrides: Any):
         seed = normalize_rng(rng)
         if seed is None:
@@ -237,6 +254,12 @@ class CountyModel(mesa.Model):
             raise ValueError(f"parameter 'rng': got {rng!r}; allowed: a non-negative integer "
                              "seed (a county's villages are keyed by (seed, village))")
         self.seed = int(seed)
+        for name, value, allowed in (("engine", engine, ENGINES),
+                                     ("village_metrics", village_metrics, VILLAGE_METRICS)):
+            if value not in allowed:
+                raise ValueError(f"parameter {name!r}: got {value!r}; allowed: "
+                                 f"{', '.join(allowed)}")
+        self.village_metrics = village_metrics
         county = county_seed(self.seed)
         deploy_seq, mesa_seq = county.spawn(2)
         super().__init__(rng=np.random.Generator(np.random.PCG64(mesa_seq)))
@@ -271,6 +294,8 @@ class CountyModel(mesa.Model):
         # built and stacked as VillageStack.build does (a refusal names the village)
         self.stack = VillageStack.build([self.village_arguments(v) for v in range(len(params))])
         built = self.stack.villages
+        self.engine = (CountyEngine(self.stack, collect=village_metrics == "monthly")
+                       if engine == "county" else None)
         self.base_p = [v.p for v in built]
         self.households = np.array([v.n for v in built], dtype=np.int64)
         # --- budget, quota, shared capacities
@@ -363,7 +388,10 @@ class CountyModel(mesa.Model):
         """Advance every village one month (the county's year first, before months 1, 13, ...)."""
         if self.month % 12 == 0:
             self._begin_year()
-        self.stack.step()
+        if self.engine is not None:
+            self.engine.step()
+        else:
+            self.stack.step()
         self._collect()
         if self.month % 12 == 0:
             self._end_year()
