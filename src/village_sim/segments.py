@@ -156,24 +156,28 @@ class Segments:
         return np.arange(self.n, dtype=np.int64) - self.offsets[self.village]
 
     # ------------------------------------------------------------------ order within villages
-    def order(self, *keys: np.ndarray) -> np.ndarray:
+    def order(self, *keys: np.ndarray, stable: bool = True) -> np.ndarray:
         """Indices sorting each segment by ``keys``, segments in order (stable, NaN last).
 
         ``keys`` as for ``np.lexsort``: the last key is the primary one. Within a segment the
         order is exactly that segment's own ``np.lexsort(keys)`` (or stable ``argsort`` of one
         key), shifted by its offset.
+
+        ``stable=False`` (one key): equal keys in any order, for callers that use only the
+        sorted values (quantiles, a Gini): numpy's quicksort, two to three times faster.
         """
         if not keys:
             raise ValueError("keys: got none; allowed: one array or more")
         checked = [self._check(k, "key") for k in keys]
+        kind = "stable" if stable or len(checked) > 1 else "quicksort"
         if self.n_segments == 1:
-            return (np.argsort(checked[0], kind="stable") if len(checked) == 1
+            return (np.argsort(checked[0], kind=kind) if len(checked) == 1
                     else np.lexsort(checked))
         if len(checked) == 1:
-            return self._order_one_key(checked[0])
+            return self._order_one_key(checked[0], kind)
         return np.lexsort((*checked, self.village))
 
-    def _order_one_key(self, key: np.ndarray) -> np.ndarray:
+    def _order_one_key(self, key: np.ndarray, kind: str = "stable") -> np.ndarray:
         """:meth:`order` for one key, faster than ``np.lexsort`` (the same order).
 
         A float key in villages of similar sizes is sorted row by row in a village × household
@@ -186,10 +190,12 @@ class Segments:
         if key.dtype.kind == "f" and self.n_segments * width <= 2 * self.n + 1024:
             matrix = np.full((self.n_segments, width), np.nan, dtype=np.float64)
             matrix[self.village, self.local_index()] = key
-            rows = np.argsort(matrix, axis=1, kind="stable")
+            if kind != "stable" and np.isnan(key).any():
+                kind = "stable"  # a NaN key must stay before the padding
+            rows = np.argsort(matrix, axis=1, kind=kind)
             real = np.arange(width)[None, :] < self.sizes[:, None]
             return (rows + self.offsets[:-1, None])[real]
-        within = np.argsort(key, kind="stable")
+        within = np.argsort(key, kind=kind)
         small = np.int16 if self.n_segments < 2**15 else np.int64
         return within[np.argsort(self.village[within].astype(small), kind="stable")]
 

@@ -67,7 +67,7 @@ def gini(y: np.ndarray, weights: np.ndarray, seg: Segments,
     ``order`` is ``seg.order(y)`` when the caller has it (the deciles share it).
     """
     if order is None:
-        order = seg.order(y)
+        order = seg.order(y, stable=False)  # the sum below does not depend on ties' order
     x = y[order]
     w = weights[order].astype(np.float64)
     total_w = seg.sum(w)
@@ -220,7 +220,7 @@ def household_metrics(stack: VillageStack) -> dict[str, np.ndarray]:
     aid_12 = col("aid_hist").sum(axis=0)
     post = (col("income_hist").sum(axis=0) + aid_12
             + col("other_transfer_hist").sum(axis=0)) / col("persons")
-    order = seg.order(y)
+    order = seg.order(y, stable=False)  # used for sorted values only (Gini, deciles)
     out: dict[str, np.ndarray] = {}
     for suffix, inc, inc_order in (("", y, order), ("_post", post, None)):
         p0, p1, p2 = fgt_all(inc, z, w, seg)
@@ -292,7 +292,7 @@ def county_metrics(stack: VillageStack) -> dict[str, float]:
                      "inclusion_error_nonpoor", "mistargeting"):
             out[name] = float(share[name][0])
         keep = ~cadre & identified
-        deciles = income_deciles(y, keep, villages, villages.order(y))
+        deciles = income_deciles(y, keep, villages, villages.order(y, stable=False))
         strata = villages.village[keep] * 10 + deciles
         difference, _ = stratified(registered[keep].astype(np.float64), col("cadre_kin")[keep],
                                    strata, np.zeros(int(keep.sum()), dtype=np.int64), 1,
@@ -302,8 +302,9 @@ def county_metrics(stack: VillageStack) -> dict[str, float]:
         for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
                      "inclusion_error_nonpoor", "mistargeting", "kin_premium"):
             out[name] = float("nan")
-    diverted = sum(float(v.flow_hist["diverted"].sum()) for v in stack.villages)
-    divertible = sum(float(v.flow_hist["divertible"].sum()) for v in stack.villages)
+    # the last 12 months of every village, as one village × month table each
+    diverted = float(np.sum([v.flow_hist["diverted"] for v in stack.villages]))
+    divertible = float(np.sum([v.flow_hist["divertible"] for v in stack.villages]))
     out["diverted_share"] = float(ratio(np.array(diverted), np.array(divertible)))
     out["registered_count"] = float(registered.sum())
     # between villages
