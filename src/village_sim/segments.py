@@ -22,10 +22,13 @@ defined to return for one village.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
 __all__ = ["Segments"]
+
+_Kind = Literal["stable", "quicksort"]
 
 
 class Segments:
@@ -169,7 +172,7 @@ class Segments:
         if not keys:
             raise ValueError("keys: got none; allowed: one array or more")
         checked = [self._check(k, "key") for k in keys]
-        kind = "stable" if stable or len(checked) > 1 else "quicksort"
+        kind: _Kind = "stable" if stable or len(checked) > 1 else "quicksort"
         if self.n_segments == 1:
             return (np.argsort(checked[0], kind=kind) if len(checked) == 1
                     else np.lexsort(checked))
@@ -177,7 +180,7 @@ class Segments:
             return self._order_one_key(checked[0], kind)
         return np.lexsort((*checked, self.village))
 
-    def _order_one_key(self, key: np.ndarray, kind: str = "stable") -> np.ndarray:
+    def _order_one_key(self, key: np.ndarray, kind: _Kind = "stable") -> np.ndarray:
         """:meth:`order` for one key, faster than ``np.lexsort`` (the same order).
 
         A float key in villages of similar sizes is sorted row by row in a village × household
