@@ -152,6 +152,31 @@ class StackedVillages:
         return all(v.policies[name] is DEFAULT_POLICIES[name]
                    for v in self.villages for name in names)
 
+    def assets_changed(self, villages: np.ndarray) -> None:
+        """``VillageState.assets_changed`` for ``villages`` at once: new medians, causes.
+
+        ``np.median``'s arithmetic: the middle value, or the mean of the two middle values
+        (their sum halved), of each village's assets sorted.
+        """
+        if villages.size == 0:
+            return
+        sizes = self.segments.sizes[villages]
+        width = int(sizes.max())
+        table = np.full((villages.size, width), np.inf)
+        local = np.arange(width)[None, :]
+        within = local < sizes[:, None]
+        table[within] = self.stack.columns["assets"][
+            (self.segments.offsets[villages][:, None] + local)[within]]
+        table.sort(axis=1)
+        rows = np.arange(villages.size)
+        upper = table[rows, sizes // 2]
+        lower = table[rows, (sizes - 1) // 2]
+        median = np.where(sizes % 2 == 1, upper, (lower + upper) / 2.0)
+        for i, m in zip(villages.tolist(), median.tolist(), strict=True):
+            v = self.villages[i]
+            v.asset_median = m
+            v._cause_if_well = None
+
     def column(self, name: str) -> np.ndarray:
         """The stacked household column ``name``."""
         return self.stack.columns[name]

@@ -46,8 +46,7 @@ def run(e: StackedVillages) -> None:
     if disaster.any():
         assets[...] = np.where(hit & struck, assets * (1.0 - P.of_households(
             "disaster_asset_loss")), assets)
-        for i in np.flatnonzero(disaster):
-            e.villages[i].assets_changed()
+        e.assets_changed(np.flatnonzero(disaster))
     # the part of each household's cause that does not depend on illness (each village's cache)
     well = np.concatenate([v._cause_if_well if v._cause_if_well is not None
                            else _well(v) for v in e.villages])

@@ -26,6 +26,7 @@ import numpy as np
 from village_sim import numerics
 from village_sim.agents import diagnosis
 from village_sim.codes import Actor, Outcome, Reason
+from village_sim.county.phases.deterrence import punish
 from village_sim.mechanisms import deterrence, responsible_helpers, visits
 from village_sim.mechanisms.deterrence import material, size_factor
 from village_sim.mechanisms.register import quota_count
@@ -334,11 +335,9 @@ def _check_payments(e: StackedVillages, chosen: np.ndarray, chosen_village: np.n
         p_found[at] = (1.0 - per_visit[at]) ** int(count)
     p_found = 1.0 - p_found
     found = exposed & (u_skim < p_found) & (checks > 0) & acting[cv]
-    for i in np.unique(cv[found]):
-        b = cad.segments.block(int(i))
-        v = vs[i]
-        amounts = v.committee.diverted_ring.sum(axis=0) * found[b]
-        deterrence.punish(v, found[b], amounts, by_check=True)
+    if found.any():
+        held = np.concatenate([v.committee.diverted_ring.sum(axis=0) for v in vs])
+        punish(e, found, held * found, by_check=True)
     # excess payments to cadres' kin and friends noticed on a visit
     intensity = np.array([v.channel_intensity["amount"] for v in vs]) * P("amount_favoritism")
     favoured = cols["registered"] & (cols["fav_weight"] > 0)

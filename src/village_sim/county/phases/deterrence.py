@@ -1,0 +1,78 @@
+"""Punishment for a county (mirrors :func:`village_sim.mechanisms.deterrence.punish`).
+
+Cadres of any village whose takings a check found repay them and are fined, paid from their
+household's income of the month and then its assets (``deterrence.collect``), all at once; what
+each village recovered and fined is summed cadre after cadre, as the village's own loop sums
+it (a cumulative sum along each row of a village × cadre table: the same additions in the same
+order).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from village_sim.mechanisms.deterrence import material, record_detections
+
+if TYPE_CHECKING:
+    from village_sim.county.stacked import StackedVillages
+
+
+def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check: bool) -> None:
+    """``deterrence.punish`` for every cadre of the county (``found``, ``amounts`` per cadre)."""
+    cad = e.cadres
+    idx = np.flatnonzero(found & (amounts > 0))
+    if idx.size == 0:
+        return
+    vs, P = e.villages, e.params
+    cols = e.stack.columns
+    slot = int(vs[0].steps) % 12
+    village = cad.village[idx]
+    house = cad.household[idx]
+    back = amounts[idx]
+    fine = back * P("sanction")[village]
+    # deterrence.collect: from this month's income after transfers (never below 0), then assets
+    income_room = np.maximum(0.0, cols["income_hist"][slot, house] + cols["aid_hist"][slot, house]
+                             + cols["other_transfer_hist"][slot, house])
+    room = income_room + cols["assets"][house]
+    paid_back = np.minimum(back, room)
+    paid_fine = np.minimum(fine, room - paid_back)
+    total = paid_back + paid_fine
+    from_income = np.minimum(total, income_room)
+    cols["other_transfer_hist"][slot, house] -= from_income
+    cols["assets"][house] = np.maximum(0.0, cols["assets"][house] - (total - from_income))
+    cols["diverted_received"][house] -= paid_back
+    cols["fines_paid"][house] += paid_fine
+    # each village's totals, added cadre after cadre from 0.0 (the village's own loop)
+    hit_villages, first, counts = np.unique(village, return_index=True, return_counts=True)
+    width = int(counts.max())
+    place = np.arange(idx.size) - np.repeat(first, counts)
+    recovered_m = np.zeros((hit_villages.size, width))
+    fined_m = np.zeros((hit_villages.size, width))
+    row = np.repeat(np.arange(hit_villages.size), counts)
+    recovered_m[row, place] = paid_back
+    fined_m[row, place] = paid_fine
+    recovered = np.cumsum(recovered_m, axis=1)[:, -1].tolist()
+    fined = np.cumsum(fined_m, axis=1)[:, -1].tolist()
+    material_hit = material(back)
+    changed = []
+    for j, i in enumerate(hit_villages.tolist()):
+        v = vs[i]
+        rec, fin = recovered[j], fined[j]
+        v.flows["recovered"] += rec
+        v.flows["fines"] += fin
+        if v.p.recovered_to_village:
+            v.flows["returned_to_village"] += rec
+            v.cash_fund += rec
+        lo = int(cad.segments.offsets[i])
+        mine = idx[first[j]:first[j] + counts[j]] - lo
+        v.committee.diverted_ring[:, mine] = 0.0
+        hit = mine[material_hit[first[j]:first[j] + counts[j]]]
+        v.committee.times_caught[hit] += 1
+        v.detected_diversions += int(hit.size)
+        if by_check:
+            record_detections(v, "diversion", int(hit.size), 0.0)
+        if fin + rec > 0:
+            changed.append(i)
+    e.assets_changed(np.array(changed, dtype=np.int64))
