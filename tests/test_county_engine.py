@@ -25,7 +25,8 @@ MONTHS = 30
 # every regime, several sizes, and the mechanisms the defaults leave off or quiet: events,
 # channel substitution, internalisation, yearly elections, co-optation, restitution to the
 # village (audits that find), a random visit order, a team that leaves, remoteness, no kin
-# exchange, measures that wear off, frequent disasters
+# exchange, measures that wear off, frequent disasters; and the branches of measures, the
+# survey and accountability, the re-check and projects (see the comments)
 VARIED = [
     {"rng": 11, "regime": "team_and_committee"},
     {"rng": 12, "regime": "committee_only", "n_households": 120},
@@ -42,6 +43,26 @@ VARIED = [
     {"rng": 24, "regime": "team_and_committee", "remoteness": 0.7, "kin_exchange": False,
      "measure_depreciation": 0.2, "disaster_rate": 0.3, "team_arrives": 13,
      "mobilization_yuan": 300_000.0},
+    # no measures, no helpers, an exact re-check (no measurement draws), a falling quota, no
+    # accountability after the survey
+    {"rng": 25, "regime": "team_and_committee", "n_households": 70, "household_measures": False,
+     "helpers": False, "upper_recheck_noise": 0.0, "quota_schedule": "falling",
+     "survey_consequences": False},
+    # no projects; a re-check that puts back without a quota
+    {"rng": 26, "regime": "committee_only", "n_households": 90, "development_projects": False,
+     "quota_control": False, "upper_recheck_share": 0.5},
+    # a tiny village whose every survey fails and replaces all cadres (fewer candidates than
+    # seats), and whose disasters take every asset (cadres drawn from anyone, captured projects
+    # going to the connected)
+    {"rng": 27, "regime": "committee_only", "n_households": 10, "committee_size": 7,
+     "survey_replacement": 1.0, "missed_poor_threshold": 0.0, "wrongful_exit_threshold": 0.0,
+     "disaster_rate": 0.5, "disaster_reach": 1.0, "disaster_asset_loss": 1.0,
+     "project_capture": 1.0},
+    # nobody poor: the industry project goes to a whole clan
+    {"rng": 28, "regime": "team_and_committee", "n_households": 40, "poverty_line": 100.0},
+    # wrongful exits the re-check finds, more than the (falling) quota has room for in year 2
+    {"rng": 33, "regime": "committee_only", "n_households": 120, "upper_recheck_share": 1.0,
+     "exit_pressure": 1.0, "quota_schedule": "falling", "upper_recheck_noise": 0.3},
 ]
 
 # a county's villages: keyed seeds, equal sizes (one group per sum) and mixed ones
@@ -63,19 +84,44 @@ def _same(a: object, b: object) -> bool:
     return a == b or (a != a and b != b)  # NaN equals NaN here
 
 
+def _same_values(a: object, b: object) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_values(a[k], b[k]) for k in a)
+    return type(a) is type(b) and _same(a, b)
+
+
 def _assert_village_equal(engine_v: VillageModel, solo: VillageModel, label: str) -> None:
     for name in HOUSEHOLD_COLUMNS:
         x, y = getattr(engine_v, name), getattr(solo, name)
         assert np.array_equal(x, y, equal_nan=True), f"{label}: household column {name!r}"
+    # the books and counts, as the same Python numbers (a numpy float in the books changes
+    # Python's sum of them)
     for name in ("cash_fund", "measure_fund", "project_fund", "infrastructure",
                  "favoritism_now", "detected_diversions", "n_helpers"):
-        assert getattr(engine_v, name) == getattr(solo, name), f"{label}: {name}"
+        assert _same_values(getattr(engine_v, name), getattr(solo, name)), f"{label}: {name}"
     for name in ("flows", "memo", "totals", "evidence_found", "evidence_exposure",
                  "channel_intensity"):
-        assert getattr(engine_v, name) == getattr(solo, name), f"{label}: {name}"
+        assert _same_values(getattr(engine_v, name), getattr(solo, name)), f"{label}: {name}"
     for name in ("diversion_share", "diversion_risk", "diversion_inclination"):
         assert np.array_equal(getattr(engine_v, name), getattr(solo, name)), f"{label}: {name}"
     assert np.array_equal(engine_v.committee.diverted_ring, solo.committee.diverted_ring), label
+    # the committee, seat by seat, and whom its cadres favour
+    for name in ("cadres", "greed", "times_caught"):
+        mine_c, solo_c = getattr(engine_v.committee, name), getattr(solo.committee, name)
+        assert np.array_equal(mine_c, solo_c), f"{label}: committee.{name}"
+    for name in ("cadres", "risk_perception"):
+        assert np.array_equal(getattr(engine_v, name), getattr(solo, name)), f"{label}: {name}"
+    assert len(engine_v.cadre_kin_lists) == len(solo.cadre_kin_lists), label
+    for mine_k, solo_k in zip(engine_v.cadre_kin_lists, solo.cadre_kin_lists, strict=True):
+        assert np.array_equal(mine_k, solo_k), f"{label}: cadre_kin_lists"
+    for name in ("measures_given", "measures_matched", "industry_invested",
+                 "industry_misdirected", "cadre_replacements", "failed_assessments", "survey",
+                 "identified"):
+        assert _same_values(getattr(engine_v, name), getattr(solo, name)), f"{label}: {name}"
+    # every stream has made the same draws (a draw too many or too few shows here first)
+    for name, rng in engine_v.streams.items():
+        assert rng.bit_generator.state == solo.streams[name].bit_generator.state, (
+            f"{label}: stream {name!r}")
     mine, theirs = engine_v.metrics(), solo.metrics()
     different = [k for k in theirs if not _same(mine[k], theirs[k])]
     assert not different, f"{label}: metrics {different}"

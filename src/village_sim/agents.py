@@ -26,7 +26,8 @@ import numpy as np
 from village_sim import numerics
 from village_sim.village import N_CAUSES, Cause
 
-__all__ = ["Household", "VillageCommittee", "WorkTeam", "diagnose", "diagnosis", "lognormal_factor"]
+__all__ = ["Household", "VillageCommittee", "WorkTeam", "diagnose", "lognormal_factor",
+           "named_cause"]
 
 
 def lognormal_factor(cv: float, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -161,13 +162,18 @@ class WorkTeam(mesa.Agent):
 
 def diagnose(true_cause: np.ndarray, accuracy: float, rng: np.random.Generator) -> np.ndarray:
     """A diagnosis that is right with probability ``accuracy``, else one of the other causes."""
-    u = rng.random(true_cause.size)
+    right = rng.random(true_cause.size) < accuracy
     shift = rng.integers(1, N_CAUSES, size=true_cause.size)  # 1..N_CAUSES-1: never the truth
-    return diagnosis(true_cause, u < accuracy, shift)
+    return named_cause(true_cause, right, shift)
 
 
-def diagnosis(true_cause: np.ndarray, right: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """The cause named: the truth where ``right``, else the cause ``shift`` places after it."""
+def named_cause(true_cause: np.ndarray, right: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """The cause a diagnosis names: the truth where ``right``, else the truth moved by ``shift``.
+
+    ``shift`` (1 to ``N_CAUSES - 1``) steps through the other causes, so a wrong diagnosis never
+    names the truth. What :func:`diagnose` makes of its draws (the county engine gives it each
+    village's draws of :func:`diagnose`, village_sim.county.phases).
+    """
     # a household that is not poor for any reason is diagnosed by its most visible trait
     truth = np.where(true_cause == Cause.NONE, Cause.LACK_OF_CAPITAL, true_cause).astype(np.int8)
     other = ((truth - 1 + shift) % N_CAUSES + 1).astype(np.int8)

@@ -20,7 +20,9 @@ What stays per village, and costs a Python step per village a month (reported as
 their own by :attr:`CountyEngine.seconds`): Mesa's clock of each village (``clock``), the
 books of each village's month (``books``: its flows, funds and evidence are numbers of the
 village, not yet arrays of the county, D5), one generator call per draw and village (D3), and
-the phases of ``PER_VILLAGE_PHASES``.
+the phases of ``PER_VILLAGE_PHASES``. Within a county phase a village's Python step is kept to
+its generator calls, its books and, where cadres are replaced, its committee's own per-seat
+arrays (each phase's module docstring says which).
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ from typing import Any
 from village_sim.county.phases import allocation as allocation_phase
 from village_sim.county.phases import economy as economy_phase
 from village_sim.county.phases import kin_exchange as kin_exchange_phase
+from village_sim.county.phases import measures as measures_phase
+from village_sim.county.phases import projects as projects_phase
+from village_sim.county.phases import recheck as recheck_phase
+from village_sim.county.phases import survey as survey_phase
 from village_sim.county.phases import trust as trust_phase
 from village_sim.county.phases import visits as visits_phase
 from village_sim.county.stacked import StackedVillages
@@ -39,18 +45,14 @@ from village_sim.mechanisms import (
     elections,
     exits,
     identification,
-    measures,
     norms,
-    projects,
-    recheck,
     scheduled_events,
-    survey,
 )
 from village_sim.stack import VillageStack
 
 __all__ = ["PER_VILLAGE_PHASES", "CountyEngine"]
 
-PER_VILLAGE_PHASES = ("events", "yearly review", "measures", "projects", "re-check", "survey")
+PER_VILLAGE_PHASES = ("events", "yearly review")
 """Phases that still call each village's own mechanism, village after village."""
 
 
@@ -90,15 +92,15 @@ class CountyEngine(StackedVillages):
         self._timed("cadres", self.cadres.refresh)
         self._timed("allocation", allocation_phase.run, self)
         self._timed("visits", visits_phase.run, self)
-        self._timed("measures", self._each, measures.run)
+        self._timed("measures", measures_phase.run, self)
         if yearly:
-            self._timed("projects", self._each, projects.run)
+            self._timed("projects", projects_phase.run, self)
         if month % 12 == 7:
-            self._timed("re-check", self._each, recheck.run)
+            self._timed("re-check", recheck_phase.run, self)
         self._timed("trust", trust_phase.update, self)
         self._timed("returns", trust_phase.track_returns, self)
         if month % 12 == 0:
-            self._timed("survey", self._each_all, (survey.run, elections.after_survey))
+            self._timed("survey", survey_phase.run, self)
         self._timed("books", self._close)
         self.months += 1
 

@@ -10,6 +10,7 @@ numbers: docs/county_engine.md, D5).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -136,6 +137,23 @@ class StackedVillages:
         self.cadres = Cadres(self.villages, stack.offsets)
         self.network = sp.block_diag([v.network for v in self.villages], format="csr")
         self.y = self.stack.per_capita_income()  # y of every household (set by economy)
+
+    @cached_property
+    def friends(self) -> sp.csr_matrix:
+        """Friendship ties of all households (block diagonal), built when first needed.
+
+        Each village's rows as they are (CSR arrays joined, columns shifted by the village's
+        offset): the same rows, in the same order, as ``sp.block_diag`` gives, built faster.
+        """
+        blocks = [v.friends.tocsr() for v in self.villages]
+        nnz = np.cumsum([0] + [b.nnz for b in blocks])
+        indptr = np.concatenate([b.indptr[:-1] + nnz[i] for i, b in enumerate(blocks)]
+                                + [nnz[-1:]])
+        indices = np.concatenate([b.indices + self.stack.offsets[i]
+                                  for i, b in enumerate(blocks)])
+        data = np.concatenate([b.data for b in blocks])
+        n = self.segments.n
+        return sp.csr_matrix((data, indices, indptr), shape=(n, n))
 
     # ------------------------------------------------------------------ per-village numbers
     def gather(self, name: str, dtype: Any = np.float64) -> np.ndarray:

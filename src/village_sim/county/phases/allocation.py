@@ -26,6 +26,39 @@ if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
 
 
+def pay_out_takings(e: StackedVillages, taken_by: np.ndarray, slot: int,
+                    villages: np.ndarray | None = None) -> None:
+    """Diverted money to each cadre's household and its kin (``allocation.pay_out_takings``).
+
+    Args:
+        e: The villages, with ``e.cadres`` up to date.
+        taken_by: What each cadre of the county took (``e.cadres``' order).
+        slot: This month's slot of the 12-month histories.
+        villages: Only these villages' households are paid (default: every village's; a
+            village whose cadres took nothing gains nothing either way). Each committee's
+            audit trail is the caller's to write.
+    """
+    cad = e.cadres
+    to_kin = e.params("diverted_to_kin_share")[cad.village]
+    gain = np.zeros(e.segments.n)
+    np.add.at(gain, cad.household, (1.0 - to_kin) * taken_by)
+    np.add.at(gain, cad.kin_pair_household,
+              (to_kin * taken_by / cad.kin_parts)[cad.kin_pair_cadre])
+    cols = e.stack.columns
+    if villages is None:
+        cols["other_transfer_hist"][slot] += gain
+        cols["diverted_hist"][slot] += gain
+        cols["diverted_to"] |= gain != 0.0
+        cols["diverted_received"] += gain
+        return
+    here = villages[e.segments.village]
+    gain = gain[here]
+    cols["other_transfer_hist"][slot, here] += gain
+    cols["diverted_hist"][slot, here] += gain
+    cols["diverted_to"][here] |= gain != 0.0
+    cols["diverted_received"][here] += gain
+
+
 def run(e: StackedVillages) -> None:
     """Release, divert, pay and audit in every village (as each village's own phase)."""
     vs = e.villages
@@ -87,16 +120,8 @@ def run(e: StackedVillages) -> None:
     paying = (seg.count(registered) > 0) & (pool > 0)
     taken_by = np.where(paying[cv], pool[cv] / cad.size[cv] * share, 0.0)
     diverted = cad.segments.exact_sum(taken_by)
-    to_kin = P("diverted_to_kin_share")[cv]
-    gain = np.zeros(seg.n)
-    np.add.at(gain, cad.household, (1.0 - to_kin) * taken_by)
-    np.add.at(gain, cad.kin_pair_household,
-              (to_kin * taken_by / cad.kin_parts)[cad.kin_pair_cadre])
+    pay_out_takings(e, taken_by, slot)
     cols = e.stack.columns
-    cols["other_transfer_hist"][slot] += gain
-    cols["diverted_hist"][slot] += gain
-    cols["diverted_to"] |= gain != 0.0
-    cols["diverted_received"] += gain
     rest = pool - diverted
     # amount favoritism at this month's intensity (deterrence, just chosen)
     fav = P("amount_favoritism") * choice.realised["amount"]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim import numerics
-from village_sim.agents import diagnosis
+from village_sim.agents import named_cause
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.county.phases.deterrence import punish
 from village_sim.mechanisms import deterrence, responsible_helpers, visits
@@ -145,7 +145,7 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
     cols["pending_since"][chosen] = NO_REQUEST
     cols["pending_purpose"][chosen] = 0
     accuracy = P.of_households("team_diagnosis_accuracy")[chosen]
-    cols["diagnosis"][chosen] = diagnosis(cols["cause"][chosen], u_diagnosis < accuracy, shift)
+    cols["diagnosis"][chosen] = named_cause(cols["cause"][chosen], u_diagnosis < accuracy, shift)
     cols["diagnosed_by"][chosen] = Actor.TEAM
     if not acting.any():
         return

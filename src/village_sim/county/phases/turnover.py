@@ -1,0 +1,155 @@
+"""Cadres replaced in many villages at once.
+
+Mirrors :func:`village_sim.mechanisms.elections.replace_cadres` and the seating of a committee
+(:meth:`village_sim.state.VillageState.set_cadres`).
+
+Who may take a seat and how likely (``cadre_weight`` of every household, the weights' sums per
+village) is worked out for all villages at once; who takes it is each village's own
+``choice`` on its committee's stream, followed by the newcomers' greed (``beta``) and
+misperception of risk (``standard_normal``): three generator calls per village that replaces
+cadres (D3). The committee's own arrays (greed, audit trail, perception, one entry per seat)
+are each village's and are reordered village by village, as the village does. Seating the new
+committee (``VillageState.set_cadres``: who is a cadre, a cadre's kin or friend, how favoured)
+is done for all those villages at once on the stacked columns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from village_sim import numerics
+from village_sim.segments import Segments
+from village_sim.village import draw_greed
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from village_sim.county.stacked import StackedVillages
+
+__all__ = ["replace_cadres", "seat"]
+
+
+def replace_cadres(e: StackedVillages, replacing: np.ndarray, leaving: np.ndarray) -> None:
+    """Replace the cadres flagged in ``leaving`` in the villages flagged in ``replacing``.
+
+    Args:
+        e: The villages, with ``e.cadres`` up to date.
+        replacing: One flag per village: the villages that replace cadres now.
+        leaving: One flag per cadre of the county (``e.cadres``' order): the seats to fill.
+    """
+    vs, seg, cad = e.villages, e.segments, e.cadres
+    c = e.stack.columns
+    cadre = c["cadre"]
+    # the seats filled: a tiny village may have fewer candidates than seats
+    available = ~cadre & replacing[seg.village]
+    n_available = seg.count(available)
+    seats = np.minimum(cad.segments.count(leaving & replacing[cad.village]), n_available)
+    filling = seats > 0
+    if not filling.any():
+        return
+    available &= filling[seg.village]
+    candidates = np.flatnonzero(available)
+    weight = _cadre_weight(e)[candidates]
+    by_village = Segments(n_available[filling])
+    anyone = by_village.count(weight > 0) < seats[filling]  # too few with assets or skill
+    if anyone.any():
+        weight[anyone[by_village.village]] = 1.0
+    p = weight / by_village.exact_sum(weight)[by_village.village]
+
+    offsets = seg.offsets.tolist()
+    changed = []
+    for j, i in enumerate(np.flatnonzero(filling).tolist()):
+        v = vs[i]
+        rng = v.committee.stream
+        lo, hi = by_village.block(j).start, by_village.block(j).stop
+        k = int(seats[i])
+        block = cad.segments.block(i)
+        seats_i = np.flatnonzero(leaving[block])[:k]
+        newcomers = rng.choice(candidates[lo:hi], size=k, replace=False, p=p[lo:hi]) - offsets[i]
+        greed = draw_greed(k, v.p.greed_concentration, rng)
+        sigma = v.p.perception_noise
+        perception = numerics.mean_one(sigma * rng.standard_normal(k), sigma * sigma)
+        _fill(v, seats_i, newcomers, greed, perception)
+        v.cadre_replacements += k
+        changed.append(i)
+    seated = np.zeros(len(vs), dtype=bool)
+    seated[changed] = True
+    seat(e, seated)
+
+
+def _cadre_weight(e: StackedVillages) -> np.ndarray:
+    """``village.cadre_weight`` of every household, each with its own village's clans."""
+    seg, c = e.segments, e.stack.columns
+    clan = c["clan"].astype(np.int64)
+    clans = seg.max(clan, empty=-1) + 1  # each village's clans, numbered from 0
+    first = np.concatenate([[0], np.cumsum(clans)[:-1]])
+    key = first[seg.village] + clan
+    sizes = np.bincount(key)[key]
+    floor = e.params.of_households("cadre_skill_floor")
+    return sizes.astype(np.float64) * np.sqrt(c["assets"] * (floor + c["skill"]))
+
+
+def _fill(v: Any, seats: np.ndarray, newcomers: np.ndarray, greed: np.ndarray,
+          perception: np.ndarray) -> None:
+    """The newcomers take their seats in the committee's arrays, reordered by household.
+
+    As ``elections.replace_cadres`` does to one committee.
+    """
+    committee = v.committee
+    cadres = committee.cadres.copy()
+    cadres[seats] = newcomers
+    committee.greed[seats] = greed
+    committee.diverted_ring[:, seats] = 0.0
+    committee.times_caught[seats] = 0
+    v.risk_perception[seats] = perception
+    order = np.argsort(cadres, kind="stable")
+    committee.cadres = cadres[order]
+    committee.greed = committee.greed[order]
+    committee.diverted_ring = committee.diverted_ring[:, order]
+    committee.times_caught = committee.times_caught[order]
+    v.risk_perception = v.risk_perception[order]
+
+
+def seat(e: StackedVillages, villages: np.ndarray) -> None:
+    """``VillageState.set_cadres(committee.cadres)`` of each village flagged in ``villages``.
+
+    Who is a cadre, a cadre's kin or friend, and how favoured, written on the stacked columns
+    for those villages' households; each village's sorted cadres and its cadres' kin lists.
+    """
+    if not villages.any():
+        return
+    vs, seg, c = e.villages, e.segments, e.stack.columns
+    chosen = np.flatnonzero(villages).tolist()
+    offsets = seg.offsets
+    cadres = [np.sort(vs[i].committee.cadres) for i in chosen]
+    rows = np.concatenate([x + offsets[i] for i, x in zip(chosen, cadres, strict=True)])
+    here = villages[seg.village]
+    cadre = np.zeros(seg.n, dtype=bool)
+    cadre[rows] = True
+    kin = _reached(e.stack.kin, rows, seg.n) & ~cadre
+    friend = _reached(e.friends, rows, seg.n) & ~cadre
+    fav = np.where(cadre | kin, 1.0, np.where(friend, e.params.of_households("friend_weight"),
+                                               0.0))
+    for name, value in (("cadre", cadre), ("cadre_kin", kin), ("fav_weight", fav),
+                        ("cadre_friend", friend)):
+        c[name][here] = value[here]
+    for i, x in zip(chosen, cadres, strict=True):
+        v = vs[i]
+        v.cadres = x
+        k = v.kin
+        v.cadre_kin_lists = [k.indices[k.indptr[h]:k.indptr[h + 1]] for h in x]
+
+
+def _reached(m: sp.csr_matrix, rows: np.ndarray, n: int) -> np.ndarray:
+    """Columns with an entry in any of ``rows`` of ``m``.
+
+    ``m[rows].sum(axis=0) > 0`` for a matrix of positive entries, as kinship and friendship are.
+    """
+    starts, ends = m.indptr[rows], m.indptr[rows + 1]
+    lengths = ends - starts
+    at = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    out = np.zeros(n, dtype=bool)
+    out[m.indices[at + np.arange(at.size)]] = True
+    return out
