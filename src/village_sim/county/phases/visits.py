@@ -27,11 +27,13 @@ from village_sim import numerics
 from village_sim.agents import named_cause
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.county.phases.deterrence import punish
-from village_sim.mechanisms import deterrence, responsible_helpers, visits
+from village_sim.county.phases.register import log_changes, put_back
+from village_sim.county.phases.responsible_helpers import assign
+from village_sim.mechanisms import deterrence, visits
 from village_sim.mechanisms.deterrence import material, size_factor
 from village_sim.mechanisms.register import quota_count
 from village_sim.segments import Segments
-from village_sim.state import NEVER, NO_REQUEST, Purpose
+from village_sim.state import NO_REQUEST, Purpose
 from village_sim.village import N_CAUSES
 
 if TYPE_CHECKING:
@@ -200,32 +202,29 @@ def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np
     taken = pool[pool_segments.first_k(room, estimate[pool])]
     restore = chosen[taken[restore_pool[taken]]]
     add = chosen[taken[add_pool[taken]]]
+    removed, restored, added = (np.zeros(seg.n, dtype=bool) for _ in range(3))
+    removed[chosen[remove]] = True
+    restored[restore] = True
+    added[add] = True
     registered[add] = True
-    registered[restore] = True  # register.put_back
-    cols["restored_at_recheck"][restore] = True
-    cols["exit_month"][restore] = NEVER
-    # the decision log (register.log_changes)
-    logged = np.zeros(seg.n, dtype=bool)
-    outcome = np.zeros(seg.n, dtype=np.int8)
-    reason = np.zeros(seg.n, dtype=np.int8)
-    rechecked = (purpose[remove] & Purpose.RECHECK) > 0
-    gone = chosen[remove]
-    outcome[gone] = Outcome.REMOVED
-    reason[gone] = np.where(rechecked, Reason.RECHECK_NOT_POOR, Reason.CHALLENGED_NOT_POOR)
-    outcome[restore] = Outcome.RE_REGISTERED
-    reason[restore] = Reason.RECHECK_STILL_POOR
-    purpose_of = np.zeros(seg.n, dtype=np.int8)
-    purpose_of[chosen] = purpose
-    complained = (purpose_of[add] & Purpose.COMPLAINT) > 0
-    outcome[add] = Outcome.REGISTERED
-    reason[add] = np.where(complained, Reason.COMPLAINT_UPHELD, Reason.ADDED_BY_TEAM)
-    logged[gone] = logged[restore] = logged[add] = True
-    year = (month - 1) // 12 + 1
+    put_back(e, restored)
+    # the decision log (register.log_changes), then each changed village's helpers
+    rechecked = np.zeros(seg.n, dtype=bool)
+    rechecked[chosen[remove]] = (purpose[remove] & Purpose.RECHECK) > 0
+    complained = np.zeros(seg.n, dtype=bool)
+    complained[chosen] = (purpose & Purpose.COMPLAINT) > 0
+    log_changes(e, Actor.TEAM, [
+        (removed & ~rechecked, Outcome.REMOVED, Reason.CHALLENGED_NOT_POOR),
+        (removed & rechecked, Outcome.REMOVED, Reason.RECHECK_NOT_POOR),
+        (restored, Outcome.RE_REGISTERED, Reason.RECHECK_STILL_POOR),
+        (added & ~complained, Outcome.REGISTERED, Reason.ADDED_BY_TEAM),
+        (added & complained, Outcome.REGISTERED, Reason.COMPLAINT_UPHELD),
+    ])
     for i in changed.tolist():
-        v, b = vs[i], e.blocks[i]
-        deterrence.record_detections(v, "registration", int(favoured[i]), 0.0)
-        v.log(logged[b], year, 0, Actor.TEAM, outcome[b], reason[b])
-        responsible_helpers.assign(v)
+        deterrence.record_detections(vs[i], "registration", int(favoured[i]), 0.0)
+    in_changed = np.zeros(n_v, dtype=bool)
+    in_changed[changed] = True
+    assign(e, in_changed)
 
 
 def _plan(e: StackedVillages, capacity: np.ndarray, known: np.ndarray, waiting: np.ndarray,
