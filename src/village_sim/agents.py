@@ -26,7 +26,8 @@ import numpy as np
 from village_sim import numerics
 from village_sim.village import N_CAUSES, Cause
 
-__all__ = ["Household", "VillageCommittee", "WorkTeam", "diagnose", "lognormal_factor"]
+__all__ = ["Household", "VillageCommittee", "WorkTeam", "diagnose", "diagnosis_from_draws",
+           "lognormal_factor"]
 
 
 def lognormal_factor(cv: float, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -161,9 +162,20 @@ class WorkTeam(mesa.Agent):
 
 def diagnose(true_cause: np.ndarray, accuracy: float, rng: np.random.Generator) -> np.ndarray:
     """A diagnosis that is right with probability ``accuracy``, else one of the other causes."""
-    right = rng.random(true_cause.size) < accuracy
+    u = rng.random(true_cause.size)
+    shift = rng.integers(1, N_CAUSES, size=true_cause.size)  # 1..N_CAUSES-1: never the truth
+    return diagnosis_from_draws(true_cause, accuracy, u, shift)
+
+
+def diagnosis_from_draws(true_cause: np.ndarray, accuracy: float | np.ndarray, u: np.ndarray,
+                         shift: np.ndarray) -> np.ndarray:
+    """:func:`diagnose` from its draws: ``u`` uniform, ``shift`` integers in 1..N_CAUSES-1.
+
+    Element by element, so a county's households of many villages (``accuracy`` one per
+    household) get what each village's own call gives.
+    """
+    right = u < accuracy
     # a household that is not poor for any reason is diagnosed by its most visible trait
     truth = np.where(true_cause == Cause.NONE, Cause.LACK_OF_CAPITAL, true_cause).astype(np.int8)
-    shift = rng.integers(1, N_CAUSES, size=true_cause.size)  # 1..N_CAUSES-1: never the truth
     other = ((truth - 1 + shift) % N_CAUSES + 1).astype(np.int8)
     return np.where(right, truth, other).astype(np.int8)

@@ -20,7 +20,11 @@ What stays per village, and costs a Python step per village a month (reported as
 their own by :attr:`CountyEngine.seconds`): Mesa's clock of each village (``clock``), the
 books of each village's month (``books``: its flows, funds and evidence are numbers of the
 village, not yet arrays of the county, D5), one generator call per draw and village (D3), and
-the phases of ``PER_VILLAGE_PHASES``.
+the phases of ``PER_VILLAGE_PHASES``. Within the county's phases, what is rare or a village's
+own stays the village's own call: an election that replaces cadres (every ``term_years``,
+:mod:`village_sim.county.phases.elections`), an audit that is held (allocation), and every
+decision a village makes by a policy other than the model's (D6: allocation, exit assessment
+and identification then call each village's own mechanism).
 """
 
 from __future__ import annotations
@@ -31,15 +35,16 @@ from typing import Any
 
 from village_sim.county.phases import allocation as allocation_phase
 from village_sim.county.phases import economy as economy_phase
+from village_sim.county.phases import elections as elections_phase
+from village_sim.county.phases import exits as exits_phase
+from village_sim.county.phases import identification as identification_phase
 from village_sim.county.phases import kin_exchange as kin_exchange_phase
+from village_sim.county.phases import norms as norms_phase
 from village_sim.county.phases import trust as trust_phase
 from village_sim.county.stacked import StackedVillages
 from village_sim.mechanisms import (
     elections,
-    exits,
-    identification,
     measures,
-    norms,
     projects,
     recheck,
     scheduled_events,
@@ -50,8 +55,7 @@ from village_sim.stack import VillageStack
 
 __all__ = ["PER_VILLAGE_PHASES", "CountyEngine"]
 
-PER_VILLAGE_PHASES = ("events", "yearly review", "visits", "measures", "projects", "re-check",
-                      "survey")
+PER_VILLAGE_PHASES = ("events", "visits", "measures", "projects", "re-check", "survey")
 """Phases that still call each village's own mechanism, village after village."""
 
 
@@ -81,10 +85,12 @@ class CountyEngine(StackedVillages):
         self._timed("events", self._each, scheduled_events.apply, lambda v: bool(v.events))
         self._timed("economy", economy_phase.run, self)
         self._timed("kin exchange", kin_exchange_phase.run, self)
-        if yearly:
-            self._timed("yearly review", self._each_all, (
-                elections.hold_election, norms.internalise, identification.review,
-                exits.assess, identification.run))
+        if yearly:  # the yearly review
+            self._timed("elections", elections_phase.hold_election, self)
+            self._timed("norms", norms_phase.internalise, self)
+            self._timed("review", identification_phase.review, self)
+            self._timed("exit assessment", exits_phase.assess, self)
+            self._timed("identification", identification_phase.run, self)
         self._timed("cadres", self.cadres.refresh)
         self._timed("allocation", allocation_phase.run, self)
         self._timed("visits", self._each, visits.run)
