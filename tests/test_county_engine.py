@@ -9,6 +9,8 @@ intensities, every metric and the decision log, every month.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,6 +67,29 @@ VARIED = [
      "exit_pressure": 1.0, "quota_schedule": "falling", "upper_recheck_noise": 0.3},
 ]
 
+# the branches of the yearly review the others leave out: a team listing with no quota and with
+# the committee's cooperation, or filling its quota; the committee filling its quota, on a quota
+# falling with the survey, without helpers, with a meeting that sees incomes exactly and a team
+# that keeps its findings; no democratic appraisal; elections every year that replace every
+# cadre; a team that goes along with the committee half the time; a team that comes and leaves;
+# a small quota with every wronged household complaining
+YEARLY = [
+    {"rng": 31, "regime": "team_alone", "n_households": 90, "quota_control": False,
+     "team_cooperation": True, "term_years": 1, "exit_pressure": 0.9},
+    {"rng": 32, "regime": "team_and_committee", "n_households": 110, "quota_mode": "fill",
+     "quota_schedule": "falling", "helpers": False, "meeting_noise": 0.0, "term_years": 1,
+     "team_shares_findings": False, "internalisation_rate": 1.0, "cooptation": 0.5},
+    {"rng": 33, "regime": "team_alone", "n_households": 300, "quota_mode": "fill", "quota": 0.5,
+     "team_cooperation": True},
+    {"rng": 34, "regime": "committee_only", "n_households": 50, "democratic_appraisal": False,
+     "quota_mode": "fill"},
+    {"rng": 35, "regime": "team_without_supervision", "n_households": 130, "term_years": 1,
+     "exit_pressure": 0.8, "election_turnover": 1.0, "cooptation": 0.5,
+     "quota_schedule": "falling"},
+    {"rng": 36, "regime": "team_and_committee", "n_households": 100, "quota": 0.1,
+     "complaint_rate": 1.0, "cooptation": 0.6},
+]
+
 # a county's villages: keyed seeds, equal sizes (one group per sum) and mixed ones
 COUNTY = [{"rng": village_seed(7, v), "regime": "team_and_committee",
            "n_households": 100 + 37 * (v % 4)} for v in range(12)]
@@ -75,9 +100,23 @@ def _half_diversion(view: policies.DiversionView, rng: np.random.Generator) -> n
     return 0.5 * policies.DEFAULT_POLICIES["diversion"](view, rng)
 
 
-# a village deciding by another rule: its allocation runs as its own phase (D6)
+def _proposal_without_favour(view: policies.ProposalView,
+                             rng: np.random.Generator) -> np.ndarray:
+    """A custom proposal policy: the committee's rule, without favour."""
+    return policies.DEFAULT_POLICIES["proposal"](dataclasses.replace(view, favoritism=0.0), rng)
+
+
+def _always_challenge(view: policies.ChallengeView, rng: np.random.Generator) -> np.ndarray:
+    """A custom challenge policy: the team always acts (and draws nothing)."""
+    return np.ones(view.households.size, dtype=bool)
+
+
+# villages deciding by other rules: their allocation, exit assessment and identification run as
+# their own phases (D6)
 CUSTOM = [*VARIED[:3], {"rng": 22, "regime": "team_and_committee", "n_households": 90,
-                        "policies": {"diversion": _half_diversion}}]
+                        "policies": {"diversion": _half_diversion}},
+          {"rng": 25, "regime": "team_and_committee", "n_households": 90,
+           "policies": {"proposal": _proposal_without_favour, "challenge": _always_challenge}}]
 
 
 def _same(a: object, b: object) -> bool:
@@ -127,7 +166,8 @@ def _assert_village_equal(engine_v: VillageModel, solo: VillageModel, label: str
     assert not different, f"{label}: metrics {different}"
 
 
-@pytest.mark.parametrize("configs", [VARIED, COUNTY, CUSTOM], ids=["varied", "county", "custom"])
+@pytest.mark.parametrize("configs", [VARIED, YEARLY, COUNTY, CUSTOM],
+                         ids=["varied", "yearly", "county", "custom"])
 def test_every_village_of_the_engine_equals_its_solo_run(configs: list[dict]) -> None:
     solo = [VillageModel(**c) for c in configs]
     stack = VillageStack.build(configs)
@@ -151,7 +191,8 @@ def test_the_engine_reports_the_cost_of_each_phase() -> None:
     for _ in range(13):
         engine.step()
     assert engine.months == 13
-    assert {"economy", "allocation", "visits", "yearly review", "survey", "books"} <= set(
+    assert {"economy", "allocation", "visits", "elections", "norms", "review", "exit assessment",
+            "identification", "survey", "books"} <= set(
         engine.seconds)
     assert all(t >= 0.0 for t in engine.seconds.values())
 

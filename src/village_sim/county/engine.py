@@ -22,7 +22,10 @@ books of each village's month (``books``: its flows, funds and evidence are numb
 village, not yet arrays of the county, D5), one generator call per draw and village (D3), and
 the phases of ``PER_VILLAGE_PHASES``. Within a county phase a village's Python step is kept to
 its generator calls, its books and, where cadres are replaced, its committee's own per-seat
-arrays (each phase's module docstring says which).
+arrays (each phase's module docstring says which); what is rare stays the village's own call
+(an election that replaces cadres, an audit that is held), and so does every decision a village
+makes by a policy other than the model's (D6: that phase then calls each village's own
+mechanism).
 """
 
 from __future__ import annotations
@@ -33,8 +36,12 @@ from typing import Any
 
 from village_sim.county.phases import allocation as allocation_phase
 from village_sim.county.phases import economy as economy_phase
+from village_sim.county.phases import elections as elections_phase
+from village_sim.county.phases import exits as exits_phase
+from village_sim.county.phases import identification as identification_phase
 from village_sim.county.phases import kin_exchange as kin_exchange_phase
 from village_sim.county.phases import measures as measures_phase
+from village_sim.county.phases import norms as norms_phase
 from village_sim.county.phases import projects as projects_phase
 from village_sim.county.phases import recheck as recheck_phase
 from village_sim.county.phases import survey as survey_phase
@@ -42,17 +49,13 @@ from village_sim.county.phases import trust as trust_phase
 from village_sim.county.phases import visits as visits_phase
 from village_sim.county.stacked import StackedVillages
 from village_sim.mechanisms import (
-    elections,
-    exits,
-    identification,
-    norms,
     scheduled_events,
 )
 from village_sim.stack import VillageStack
 
 __all__ = ["PER_VILLAGE_PHASES", "CountyEngine"]
 
-PER_VILLAGE_PHASES = ("events", "yearly review")
+PER_VILLAGE_PHASES = ("events",)
 """Phases that still call each village's own mechanism, village after village."""
 
 
@@ -85,10 +88,12 @@ class CountyEngine(StackedVillages):
         self._timed("events", self._each, scheduled_events.apply, lambda v: bool(v.events))
         self._timed("economy", economy_phase.run, self)
         self._timed("kin exchange", kin_exchange_phase.run, self)
-        if yearly:
-            self._timed("yearly review", self._each_all, (
-                elections.hold_election, norms.internalise, identification.review,
-                exits.assess, identification.run))
+        if yearly:  # the yearly review
+            self._timed("elections", elections_phase.hold_election, self)
+            self._timed("norms", norms_phase.internalise, self)
+            self._timed("review", identification_phase.review, self)
+            self._timed("exit assessment", exits_phase.assess, self)
+            self._timed("identification", identification_phase.run, self)
         self._timed("cadres", self.cadres.refresh)
         self._timed("allocation", allocation_phase.run, self)
         self._timed("visits", visits_phase.run, self)

@@ -198,3 +198,40 @@ class StackedVillages:
     def column(self, name: str) -> np.ndarray:
         """The stacked household column ``name``."""
         return self.stack.columns[name]
+
+    # ------------------------------------------------------------------ what villages share
+    @property
+    def month(self) -> int:
+        """The month the villages are in (all at the same one)."""
+        return int(self.villages[0].steps)
+
+    def team_knows(self) -> np.ndarray:
+        """``VillageState.team_knows()`` of every village: households its team knows."""
+        c = self.stack.columns
+        return (self.month - c["team_last_visit"] < self.params.of_households("team_memory")) \
+            & (c["team_signal_count"] > 0)
+
+    def log(self, mask: np.ndarray, year: int, proposed_by: np.ndarray | int,
+            challenged_by: np.ndarray | int, outcome: np.ndarray | int,
+            reason: np.ndarray | int) -> None:
+        """``VillageState.log`` in every village: the decisions of the households in ``mask``.
+
+        Each code is a stacked household array (its dtype kept) or one int for all (int8, as
+        the village's log stores it). A village with a decision gets one block, in its own
+        household ids, with what its own ``log`` call would store; the others get none.
+        """
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
+            return
+
+        def pick(a: np.ndarray | int) -> np.ndarray:
+            return a[idx] if isinstance(a, np.ndarray) else np.full(idx.size, a, dtype=np.int8)
+
+        fields = {"household_id": idx - self.stack.offsets[self.segments.village[idx]],
+                  "year": np.full(idx.size, year), "month": np.full(idx.size, self.month),
+                  "proposed_by": pick(proposed_by), "challenged_by": pick(challenged_by),
+                  "outcome": pick(outcome), "reason": pick(reason)}
+        bounds = np.searchsorted(idx, self.segments.offsets).tolist()
+        for i in np.flatnonzero(np.diff(bounds)).tolist():
+            lo, hi = bounds[i], bounds[i + 1]
+            self.villages[i]._log_blocks.append({k: a[lo:hi] for k, a in fields.items()})

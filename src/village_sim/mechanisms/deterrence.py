@@ -195,7 +195,7 @@ def choose_channels(greed: np.ndarray, risks: dict[str, np.ndarray],
                                                            for _ in collective])
     # what a finding undoes: the money (diversion), the entry, the siting; not an amount paid
     undone = np.concatenate([np.full(m, float(c != "amount")) for c in channels])
-    scale4 = np.tile(np.broadcast_to(scale, m), 4) if np.ndim(scale) else scale
+    scale4 = np.tile(np.broadcast_to(scale, m), len(channels)) if np.ndim(scale) else scale
     shares = optimal_share(inclination, risk, cost, scale4, restitution=undone)
     acted = np.ones_like(shares)
     np.divide(shares, inclination, out=acted, where=inclination > 0)

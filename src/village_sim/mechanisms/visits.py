@@ -164,9 +164,21 @@ def confident_side(s: VillageState, estimate: np.ndarray,
     ``team_confidence`` standard errors of its estimate (``sqrt(log(1 + team_noise^2) / n)``
     after ``n`` visits), so repeated visits make it more decisive.
     """
-    se = np.sqrt(numerics.log_variance(s.p.team_noise) / np.maximum(count, numerics.TINY))
-    distance = numerics.safe_log(estimate / s.p.poverty_line)
-    margin = s.p.team_confidence * se
+    return sides_of_line(estimate, count, numerics.log_variance(s.p.team_noise),
+                         s.p.poverty_line, s.p.team_confidence)
+
+
+def sides_of_line(estimate: np.ndarray, count: np.ndarray, log_variance: float | np.ndarray,
+                  poverty_line: float | np.ndarray,
+                  confidence: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`confident_side` from the numbers it uses (``log_variance``: of ``team_noise``).
+
+    Element by element: the parameters may be one number or one per entry (a county's
+    households of many villages), with the same result for each entry.
+    """
+    se = np.sqrt(log_variance / np.maximum(count, numerics.TINY))
+    distance = numerics.safe_log(estimate / poverty_line)
+    margin = confidence * se
     return distance > margin, distance < -margin
 
 

@@ -12,14 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.county.phases import deterrence
 from village_sim.mechanisms import allocation
-from village_sim.mechanisms.deterrence import (
-    CHANNELS,
-    choose_channels,
-    material,
-    risk_sources,
-    seen_risk,
-)
+from village_sim.mechanisms.deterrence import CHANNELS, material
 from village_sim.segments import Segments
 
 if TYPE_CHECKING:
@@ -102,17 +97,7 @@ def run(e: StackedVillages) -> None:
 
     # deterrence: every cadre's choice in every channel (deterrence.update_channels)
     cv = cad.village
-    perception = cad.gather("risk_perception")
-    risks = {}
-    for channel in CHANNELS:
-        sources = np.array([risk_sources(v.p, channel, v.evidence_found[channel],
-                                         v.evidence_exposure[channel]) for v in vs])
-        risks[channel] = seen_risk(sources[:, 0][cv], sources[:, 1][cv], perception)
-    choice = choose_channels(
-        np.maximum(cad.gather_committee("greed"), 0.0), risks,
-        P("diversion_propensity")[cv], P("sanction")[cv], P("exposure_cost")[cv],
-        P("detection_scale")[cv], P("channel_substitution").astype(bool), cv,
-        lambda x: cad.segments.exact_sum(x) / cad.size)
+    choice, risks = deterrence.choose(e)
     share = choice.share
 
     # takings, and the rest paid to the register (villages with a register and money)

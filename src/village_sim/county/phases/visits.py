@@ -39,6 +39,8 @@ from village_sim.village import N_CAUSES
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
 
+__all__ = ["request", "run"]
+
 _STRATEGY_KEYS = ("near_line_first", "lowest_estimate_first", "complaints_first",
                   "cadre_kin_first")
 
@@ -348,3 +350,17 @@ def _check_payments(e: StackedVillages, chosen: np.ndarray, chosen_village: np.n
     noticed = np.bincount(chosen_village[seen], minlength=n_v) > 0
     for i in np.flatnonzero(watching):
         deterrence.record_detections(vs[i], "amount", int(noticed[i]), 0.0)
+
+
+def request(e: StackedVillages, households: np.ndarray, purpose: int) -> None:
+    """Queue visits of the ``households`` (a mask) where a team is present.
+
+    An earlier request keeps its place in the queue.
+    """
+    active = np.array([v.team_active for v in e.villages], dtype=bool)
+    households = households & active[e.segments.village]
+    if not households.any():
+        return
+    c = e.stack.columns
+    c["pending_since"][households] = np.minimum(c["pending_since"][households], e.month)
+    c["pending_purpose"][households] |= purpose

@@ -1,0 +1,38 @@
+"""Norm internalisation for a county (mirrors :func:`village_sim.mechanisms.norms.internalise`).
+
+Every cadre of the county draws its number (its village's ``committee`` stream, one generator
+call per village, D3); where a village's cadres were watched all last year, those whose number
+falls below ``internalisation_rate`` keep ``internalised_greed`` of their greed — all cadres at
+once, each village's committee then given its cadres' new greed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from village_sim.county.stacked import StackedVillages
+
+__all__ = ["internalise"]
+
+
+def internalise(e: StackedVillages) -> None:
+    """The yearly review: watched cadres may internalise honesty, in every village."""
+    vs, P = e.villages, e.params
+    e.cadres.refresh()
+    cad = e.cadres
+    u = np.empty(cad.segments.n)
+    for i, v in enumerate(vs):  # drawn every review (common random numbers)
+        v.committee.stream.random(out=u[cad.segments.block(i)])
+    rate = P("internalisation_rate")
+    watched = (rate > 0) & (e.month > 12) & (e.gather("team_months_last_year", np.int64) >= 12)
+    if not watched.any():
+        return
+    converts = (u < rate[cad.village]) & watched[cad.village]
+    greed = cad.gather_committee("greed")
+    lowered = greed * P("internalised_greed")[cad.village]
+    for i in np.flatnonzero(cad.segments.any(converts)).tolist():
+        b = cad.segments.block(i)
+        vs[i].committee.greed[converts[b]] = lowered[b][converts[b]]
