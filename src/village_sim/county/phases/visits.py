@@ -12,9 +12,12 @@ visits are then put in the village's own order (group, then keys), which decides
 the team's stream goes to which visit.
 
 What stays each village's own: one call of its team stream per draw (sizes depend on the
-plan), the punishment of skimming a check finds, and the acts on the register
-(:func:`village_sim.mechanisms.visits.act_on_register`) in villages where a requested visit
-gave the team something to act on — a few villages a month.
+plan), and its books (evidence, counters). Punishment of skimming a check finds
+(:func:`village_sim.county.phases.deterrence.punish`) and the acts on the register (as
+:func:`village_sim.mechanisms.visits.act_on_register`, with the county's register and helpers)
+are done for all villages at once.
+
+``request`` (``visits.request``) queues visits in every village at once, for the yearly review.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from village_sim.county.phases.responsible_helpers import assign
 from village_sim.mechanisms import deterrence, visits
 from village_sim.mechanisms.deterrence import material, size_factor
 from village_sim.mechanisms.register import quota_count
+from village_sim.mechanisms.visits import sides_of_line
 from village_sim.segments import Segments
 from village_sim.state import NO_REQUEST, Purpose
 from village_sim.village import N_CAUSES
@@ -174,10 +178,9 @@ def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np
     # visits.confident_side, with each village's noise, line and confidence
     log_variance = P.derived("team_log_variance",
                              lambda p: numerics.log_variance(p.team_noise))
-    se = np.sqrt(log_variance[chosen_village] / np.maximum(count, numerics.TINY))
-    distance = numerics.safe_log(estimate / P.of_households("poverty_line")[chosen])
-    margin = P("team_confidence")[chosen_village] * se
-    above, below = distance > margin, distance < -margin
+    above, below = sides_of_line(estimate, count, log_variance[chosen_village],
+                                 P("poverty_line")[chosen_village],
+                                 P("team_confidence")[chosen_village])
     listed = registered[chosen]
     since_exit = month - cols["exit_month"][chosen]
     remove = listed & above & acts
