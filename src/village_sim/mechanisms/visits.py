@@ -41,9 +41,10 @@ from village_sim.mechanisms.register import log_changes, poorest_within_quota, p
 from village_sim.state import NO_REQUEST, Purpose
 
 if TYPE_CHECKING:
+    from village_sim.params import Parameters
     from village_sim.state import VillageState
 
-__all__ = ["capacity", "request", "run"]
+__all__ = ["capacity", "request", "run", "team_capacity"]
 
 def capacity(s: VillageState) -> int:
     """Household visits the whole team can make this month.
@@ -54,10 +55,15 @@ def capacity(s: VillageState) -> int:
     """
     if not (s.team_active and s.p.team_verification):
         return 0
-    full = s.p.team_size * s.p.team_visits_per_month
-    if s.p.remoteness == 0.0:
+    return team_capacity(s.p)
+
+
+def team_capacity(p: Parameters) -> int:
+    """Visits a team present and verifying can make in a month, with parameters ``p``."""
+    full = p.team_size * p.team_visits_per_month
+    if p.remoteness == 0.0:
         return full
-    return int(full * (1.0 - s.p.remote_visit_loss * s.p.remoteness))
+    return int(full * (1.0 - p.remote_visit_loss * p.remoteness))
 
 
 def request(s: VillageState, households: np.ndarray, purpose: int) -> None:

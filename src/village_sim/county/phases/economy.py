@@ -14,18 +14,26 @@ if TYPE_CHECKING:
 
 
 def _draw(e: StackedVillages) -> tuple[np.ndarray, ...]:
-    """The month's shocks of every village: its own ``shocks`` stream, call for call."""
-    n = e.segments.n
-    fall, recover, noise, hit = (np.empty(n) for _ in range(4))
-    disaster = np.empty(len(e.villages))
+    """The month's shocks of every village from its own ``shocks`` stream, as its phase draws.
+
+    The village calls ``random(n)`` twice, ``standard_normal(n)``, ``random()`` and
+    ``random(n)``; consecutive calls of one method are one call of their total size (numpy's
+    generators give the same numbers and end in the same state), so three calls here.
+    """
+    seg = e.segments
+    n = seg.n
+    pairs = np.empty(2 * n)  # each village's falling-ill draws, then its recovering draws
+    noise = np.empty(n)
+    disaster_hit = np.empty(n + len(e.villages))  # each village's disaster draw, then its hits
     for i, (v, b) in enumerate(zip(e.villages, e.blocks, strict=True)):
         rng = v.streams["shocks"]
-        rng.random(out=fall[b])
-        rng.random(out=recover[b])
+        rng.random(out=pairs[2 * b.start:2 * b.stop])
         rng.standard_normal(out=noise[b])
-        disaster[i] = rng.random()
-        rng.random(out=hit[b])
-    return fall, recover, noise, disaster, hit
+        rng.random(out=disaster_hit[b.start + i:b.stop + i + 1])
+    fall = seg.offsets[seg.village] + np.arange(n)  # a household's place among the pairs
+    first = seg.offsets[:-1] + np.arange(len(e.villages))  # where each village's draws start
+    return (pairs[fall], pairs[fall + seg.sizes[seg.village]], noise, disaster_hit[first],
+            np.delete(disaster_hit, first))
 
 
 def run(e: StackedVillages) -> None:

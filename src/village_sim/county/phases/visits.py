@@ -22,7 +22,7 @@ are done for all villages at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -81,13 +81,14 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
     cols = e.stack.columns
     village = seg.village
     n = seg.n
-    # the two draws every active team makes first: villagers' reports, ties of the plan
-    report_u = np.zeros(n)
-    tie = np.zeros(n)
+    # the two draws every active team makes first, villagers' reports then ties of the plan:
+    # two calls of random(n) are one of random(2n), laid out village after village
+    pairs = np.zeros(2 * n)
     for i in np.flatnonzero(active).tolist():
-        rng, b = vs[i].team.stream, e.blocks[i]
-        rng.random(out=report_u[b])
-        rng.random(out=tie[b])
+        b = e.blocks[i]
+        vs[i].team.stream.random(out=pairs[2 * b.start:2 * b.stop])
+    first = seg.offsets[village] + np.arange(n)
+    report_u, tie = pairs[first], pairs[first + seg.sizes[village]]
     registered = cols["registered"]
     last_visit = cols["team_last_visit"]
     known = ((month - last_visit < P.of_households("team_memory"))
@@ -106,8 +107,8 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
         cols["pending_since"][reported] = np.minimum(cols["pending_since"][reported], month)
         cols["pending_purpose"][reported] |= Purpose.REPORT
     on = active[village]
-    capacity = np.array([visits.capacity(v) if a else 0 for v, a in zip(vs, active.tolist(),
-                                                                      strict=True)])
+    capacity = np.where(active & P("team_verification").astype(bool),
+                        P.derived("visit_capacity", visits.team_capacity), 0)
     waiting = cols["pending_since"] < NO_REQUEST
     demanded[:] = seg.count(on & (waiting | (~known & registered)))
     chosen = _plan(e, capacity, known, waiting, tie, on)
@@ -127,18 +128,25 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
     u_excess = np.ones(chosen.size)
     cad = e.cadres
     u_skim = np.ones(cad.segments.n)
+    sigma = P.derived("team_noise_sigma", _noise_sigma).tolist()
+    noisy = (P("team_noise") > 0).tolist()
+    acting_ = acting.tolist()
+    cadres_of = cad.segments.sizes.tolist()
     for i in np.flatnonzero(counts).tolist():
-        v, b, k = vs[i], k_seg.block(i), int(counts[i])
-        rng = v.team.stream
-        if v.p.team_noise > 0:  # agents.lognormal_factor
-            sigma = np.sqrt(numerics.log_variance(v.p.team_noise))
-            noise[b] = rng.lognormal(numerics.unit_mean_log(sigma), sigma, size=k)
+        b, k = k_seg.block(i), int(counts[i])
+        rng = vs[i].team.stream
+        if noisy[i]:  # agents.lognormal_factor
+            noise[b] = rng.lognormal(numerics.unit_mean_log(sigma[i]), sigma[i], size=k)
         rng.random(out=u_diagnosis[b])  # agents.diagnose
         shift[b] = rng.integers(1, N_CAUSES, size=k)
-        if acting[i]:
-            rng.random(out=u_challenge[b])  # policies.team_challenge
-            rng.random(out=u_skim[cad.segments.block(i)])  # visits._check_payments
-            rng.random(out=u_excess[b])
+        if acting_[i]:
+            # the challenge (policies.team_challenge), then the payment checks' skimming and
+            # excess draws (visits._check_payments): three calls of random, one here
+            m = cadres_of[i]
+            u = rng.random(k + m + k)
+            u_challenge[b] = u[:k]
+            u_skim[cad.segments.block(i)] = u[k:k + m]
+            u_excess[b] = u[k + m:]
     # what the visits measure (visits._measure)
     y = e.y
     age = month - last_visit[chosen]
@@ -230,6 +238,11 @@ def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np
     in_changed = np.zeros(n_v, dtype=bool)
     in_changed[changed] = True
     assign(e, in_changed)
+
+
+def _noise_sigma(p: Any) -> float:
+    """The log-sigma of the team's measurement noise (``agents.lognormal_factor``)."""
+    return float(np.sqrt(numerics.log_variance(p.team_noise))) if p.team_noise > 0 else 0.0
 
 
 def _plan(e: StackedVillages, capacity: np.ndarray, known: np.ndarray, waiting: np.ndarray,
