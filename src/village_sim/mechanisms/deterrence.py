@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHANNELS",
+    "MONTHLY_CHANNELS",
+    "announced_risk",
+    "learned_risk",
+    "prior_of",
     "optimal_share",
     "perceived_risk",
     "record_detections",
@@ -112,13 +116,26 @@ def risk_sources(p: Any, channel: str, found: float, exposure: float) -> tuple[f
     The announced audit rule's (diversion only), and the yearly risk learned from findings by
     other checks: ``found`` findings in ``exposure`` months (or projects) seen, with the prior.
     """
-    audit = 0.0
+    return announced_risk(p, channel), learned_risk(found, exposure, prior_of(p, channel),
+                                                    channel in MONTHLY_CHANNELS)
+
+
+def announced_risk(p: Any, channel: str) -> float:
+    """The announced audit rule's risk in ``channel`` (diversion only), before misperception."""
     if channel == "diversion" and p.upper_audits:
-        audit = p.audit_probability * p.detection
-    prior = p.prior_exposure if channel in MONTHLY_CHANNELS else p.prior_projects
+        return float(p.audit_probability * p.detection)
+    return 0.0
+
+
+def prior_of(p: Any, channel: str) -> float:
+    """The pseudo-exposure with nothing found that learning in ``channel`` starts from."""
+    return float(p.prior_exposure if channel in MONTHLY_CHANNELS else p.prior_projects)
+
+
+def learned_risk(found: float, exposure: float, prior: float, monthly: bool) -> float:
+    """The yearly risk learned from ``found`` findings in ``exposure`` (plus ``prior``)."""
     hazard = min(1.0, found / (exposure + prior))
-    learned = 1.0 - (1.0 - hazard) ** 12 if channel in MONTHLY_CHANNELS else hazard
-    return audit, learned
+    return 1.0 - (1.0 - hazard) ** 12 if monthly else hazard
 
 
 def seen_risk(audit: float | np.ndarray, learned: float | np.ndarray,

@@ -88,10 +88,11 @@ def run(e: StackedVillages) -> None:
     # the upper levels' decision and the cadres' audit draws, every month (as each village)
     draws = np.empty(len(vs))
     audit_u = np.empty(cad.segments.n)
-    for i, v in enumerate(vs):
-        upper = v.streams["upper"]
-        draws[i] = upper.random()
-        upper.random(out=audit_u[cad.segments.block(i)])
+    for i, v in enumerate(vs):  # random() then random(cadres): one call of 1 + cadres
+        b = cad.segments.block(i)
+        u = v.streams["upper"].random(1 + b.stop - b.start)
+        draws[i] = u[0]
+        audit_u[b] = u[1:]
         v.committee.diverted_ring[slot] = 0.0
     decided = (month % 12 == 0) & (draws < P("audit_probability"))
 

@@ -17,17 +17,21 @@ cadre table: the same additions in the same order).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from village_sim.mechanisms.deterrence import (
     CHANNELS,
+    MONTHLY_CHANNELS,
     ChannelChoice,
+    announced_risk,
     choose_channels,
+    learned_risk,
     material,
+    prior_of,
     record_detections,
-    risk_sources,
     seen_risk,
 )
 
@@ -43,10 +47,14 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
     cv = cad.village
     perception = cad.gather("risk_perception")
     risks = {}
-    for channel in CHANNELS:
-        sources = np.array([risk_sources(v.p, channel, v.evidence_found[channel],
-                                         v.evidence_exposure[channel]) for v in vs])
-        risks[channel] = seen_risk(sources[:, 0][cv], sources[:, 1][cv], perception)
+    for channel in CHANNELS:  # deterrence.risk_sources of each village
+        audit = P.derived(f"announced_risk_{channel}", partial(announced_risk, channel=channel))
+        prior = P.derived(f"prior_{channel}", partial(prior_of, channel=channel)).tolist()
+        monthly = channel in MONTHLY_CHANNELS
+        learned = np.array([learned_risk(v.evidence_found[channel], v.evidence_exposure[channel],
+                                         before, monthly) for v, before in zip(vs, prior,
+                                                                                strict=True)])
+        risks[channel] = seen_risk(audit[cv], learned[cv], perception)
     choice = choose_channels(
         np.maximum(cad.gather_committee("greed"), 0.0), risks,
         P("diversion_propensity")[cv], P("sanction")[cv], P("exposure_cost")[cv],
