@@ -168,14 +168,16 @@ def draw_greed(size: int, concentration: float, rng: np.random.Generator) -> np.
 
 def cause_of_poverty(
     sick: np.ndarray, labour: np.ndarray, persons: np.ndarray, skill: np.ndarray,
-    assets: np.ndarray, labour_ratio: float, skill_median: float | None = None,
-    asset_median: float | None = None,
+    assets: np.ndarray, labour_ratio: float | np.ndarray,
+    skill_median: float | np.ndarray | None = None,
+    asset_median: float | np.ndarray | None = None,
 ) -> np.ndarray:
     """Return each household's binding constraint as a :class:`Cause` code.
 
     Illness first (因病致贫), then too few workers for the mouths to feed, then whichever of
     skill and capital is lower relative to the village median (medians may be passed in when
-    the caller knows them, to save the work).
+    the caller knows them, to save the work; the ratio and medians may also be one per
+    household, for households of several villages).
     """
     cause = np.full(sick.size, Cause.LACK_OF_CAPITAL, dtype=np.int8)
     med_skill = float(np.median(skill)) if skill_median is None else skill_median

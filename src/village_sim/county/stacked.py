@@ -137,6 +137,10 @@ class StackedVillages:
         self.cadres = Cadres(self.villages, stack.offsets)
         self.network = sp.block_diag([v.network for v in self.villages], format="csr")
         self.y = self.stack.per_capita_income()  # y of every household (set by economy)
+        # each household's cause of poverty were it well, and each village's cache it was
+        # copied to (phases.economy keeps them)
+        self.well_causes: list[Any] = [None] * len(self.villages)
+        self.cause_if_well = np.zeros(self.segments.n, dtype=np.int8)
 
     @cached_property
     def friends(self) -> sp.csr_matrix:

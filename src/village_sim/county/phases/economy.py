@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim import numerics
-from village_sim.village import Cause
+from village_sim.village import Cause, cause_of_poverty
 
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
@@ -55,10 +55,7 @@ def run(e: StackedVillages) -> None:
         assets[...] = np.where(hit & struck, assets * (1.0 - P.of_households(
             "disaster_asset_loss")), assets)
         e.assets_changed(np.flatnonzero(disaster))
-    # the part of each household's cause that does not depend on illness (each village's cache)
-    well = np.concatenate([v._cause_if_well if v._cause_if_well is not None
-                           else _well(v) for v in e.villages])
-    e.column("cause")[...] = np.where(sick, np.int8(Cause.ILLNESS), well)
+    e.column("cause")[...] = np.where(sick, np.int8(Cause.ILLNESS), _causes_if_well(e))
     wear = P.derived("measure_wear", lambda p: (1.0 - p.measure_depreciation) ** (1 / 12)
                      if p.measure_depreciation > 0 else 1.0)
     measure_income = e.column("measure_income")
@@ -89,9 +86,33 @@ def run(e: StackedVillages) -> None:
         v._y_order = None
 
 
-def _well(v: object) -> np.ndarray:
-    v.causes()  # type: ignore[attr-defined]  # fills the village's cache
-    return v._cause_if_well  # type: ignore[attr-defined]
+def _causes_if_well(e: StackedVillages) -> np.ndarray:
+    """Each household's cause of poverty were it well (``VillageState.causes``' cache).
+
+    Kept stacked between months: recomputed, for all of them at once, in the villages whose
+    cache was dropped (assets changed: a disaster, a fine), and copied from a village that
+    computed its own since.
+    """
+    seg, cols = e.segments, e.stack.columns
+    stale = np.zeros(len(e.villages), dtype=bool)
+    for i, (v, mine) in enumerate(zip(e.villages, e.well_causes, strict=True)):
+        if v._cause_if_well is None:
+            stale[i] = True
+        elif v._cause_if_well is not mine:  # the village computed its own
+            e.cause_if_well[e.blocks[i]] = v._cause_if_well
+            e.well_causes[i] = v._cause_if_well
+    if stale.any():
+        h = np.flatnonzero(stale[seg.village])
+        of = seg.village[h]
+        e.cause_if_well[h] = cause_of_poverty(
+            np.zeros(h.size, dtype=bool), cols["labour"][h], cols["persons"][h],
+            cols["skill"][h], cols["assets"][h],
+            e.params.of_households("labour_poverty_ratio")[h],
+            e.gather("skill_median")[of], e.gather("asset_median")[of])
+        for i in np.flatnonzero(stale).tolist():
+            v = e.villages[i]
+            v._cause_if_well = e.well_causes[i] = e.cause_if_well[e.blocks[i]].copy()
+    return e.cause_if_well
 
 
 def annual_capacity(e: StackedVillages) -> np.ndarray:
