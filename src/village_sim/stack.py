@@ -234,7 +234,10 @@ def _number(v: VillageModel, name: str) -> float:
     """A village's attribute or property ``name``, else its parameter, as a number."""
     if name in HOUSEHOLD_COLUMNS:
         raise KeyError(f"{name!r} is a household column: use VillageStack.column({name!r})")
-    if name in vars(v) or isinstance(getattr(type(v), name, None), property):
+    own = vars(v)
+    if name in own:
+        value = own[name]
+    elif isinstance(getattr(type(v), name, None), property):
         value = getattr(v, name)
     elif hasattr(v.p, name):
         value = getattr(v.p, name)

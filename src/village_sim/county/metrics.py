@@ -131,7 +131,12 @@ def income_deciles(y: np.ndarray, keep: np.ndarray, seg: Segments,
     np.subtract(b, diff * (1 - gamma), out=edges_kept, where=gamma >= 0.5)
     edges = np.full((seg.n_segments, DECILE_QUANTILES.size), np.inf)
     edges[has] = edges_kept
-    decile_sorted = (xs[:, None] >= edges[seg.village[kept_sorted]]).sum(axis=1)
+    # the edges at or below each income, counted edge by edge (a households × edges table of
+    # comparisons summed along its rows costs three times as much)
+    village_of = seg.village[kept_sorted]
+    decile_sorted = np.zeros(xs.size, dtype=np.int64)
+    for j in range(DECILE_QUANTILES.size):
+        decile_sorted += xs >= edges[:, j][village_of]
     position = np.cumsum(keep) - 1  # each kept household's place among the kept, in y's order
     out = np.empty(kept_sorted.size, dtype=np.int64)
     out[position[kept_sorted]] = decile_sorted

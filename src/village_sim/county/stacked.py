@@ -137,6 +137,7 @@ class StackedVillages:
         self.cadres = Cadres(self.villages, stack.offsets)
         self.network = sp.block_diag([v.network for v in self.villages], format="csr")
         self.y = self.stack.per_capita_income()  # y of every household (set by economy)
+        self.income_12 = self.stack.columns["income_hist"].sum(axis=0)  # its 12 months' income
         # each household's cause of poverty were it well, and each village's cache it was
         # copied to (phases.economy keeps them)
         self.well_causes: list[Any] = [None] * len(self.villages)

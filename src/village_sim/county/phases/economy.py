@@ -80,6 +80,7 @@ def run(e: StackedVillages) -> None:
     income_12.flags.writeable = False
     y.flags.writeable = False
     e.y = y
+    e.income_12 = income_12
     for v, b in zip(e.villages, e.blocks, strict=True):  # what each village's y() would give
         v._income_12 = income_12[b]
         v._y = y[b]

@@ -33,7 +33,7 @@ def update(e: StackedVillages) -> None:
     if ever.size:
         received = e.column("diverted_hist").take(ever, axis=1).sum(axis=0)
         c = e.stack.columns
-        post = (c["income_hist"].sum(axis=0) + c["aid_hist"].sum(axis=0)
+        post = (e.income_12 + c["aid_hist"].sum(axis=0)
                 + c["other_transfer_hist"].sum(axis=0)) / c["persons"]
         own_income = post * c["persons"]
         grievances += diversion_grievances(e.network, ever, received, own_income,
