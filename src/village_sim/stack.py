@@ -141,8 +141,24 @@ class VillageStack:
     def kin(self) -> sp.csr_matrix:
         """Kinship ties of all households (block diagonal: no kin across villages)."""
         if self._kin is None:
-            self._kin = sp.block_diag([v.kin for v in self.villages], format="csr")
+            self._kin = self.block_diagonal([v.kin for v in self.villages])
         return self._kin
+
+    def block_diagonal(self, matrices: Sequence[sp.spmatrix]) -> sp.csr_matrix:
+        """One square matrix per village (a network) as one block-diagonal CSR matrix.
+
+        Each village's rows as they are (CSR arrays joined, columns shifted by the village's
+        offset): the rows, and the order of their entries, of each village's own matrix, so a
+        product row by row sums in the village's own order. What ``sp.block_diag`` gives,
+        without its detour through COO (a tenth of the time for 1,000 villages).
+        """
+        blocks = [m.tocsr() for m in matrices]
+        nnz = np.cumsum([0] + [b.nnz for b in blocks])
+        indptr = np.concatenate([b.indptr[:-1] + nnz[i] for i, b in enumerate(blocks)]
+                                + [nnz[-1:]])
+        indices = np.concatenate([b.indices + self.offsets[i] for i, b in enumerate(blocks)])
+        data = np.concatenate([b.data for b in blocks])
+        return sp.csr_matrix((data, indices, indptr), shape=(self.n, self.n))
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:

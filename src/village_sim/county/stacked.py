@@ -135,7 +135,7 @@ class StackedVillages:
         self.blocks = [stack.block(i) for i in range(stack.n_villages)]
         self.params = VillageParams(self.villages, self.segments)
         self.cadres = Cadres(self.villages, stack.offsets)
-        self.network = sp.block_diag([v.network for v in self.villages], format="csr")
+        self.network = stack.block_diagonal([v.network for v in self.villages])
         self.y = self.stack.per_capita_income()  # y of every household (set by economy)
         self.income_12 = self.stack.columns["income_hist"].sum(axis=0)  # its 12 months' income
         # each household's cause of poverty were it well, and each village's cache it was
@@ -145,20 +145,8 @@ class StackedVillages:
 
     @cached_property
     def friends(self) -> sp.csr_matrix:
-        """Friendship ties of all households (block diagonal), built when first needed.
-
-        Each village's rows as they are (CSR arrays joined, columns shifted by the village's
-        offset): the same rows, in the same order, as ``sp.block_diag`` gives, built faster.
-        """
-        blocks = [v.friends.tocsr() for v in self.villages]
-        nnz = np.cumsum([0] + [b.nnz for b in blocks])
-        indptr = np.concatenate([b.indptr[:-1] + nnz[i] for i, b in enumerate(blocks)]
-                                + [nnz[-1:]])
-        indices = np.concatenate([b.indices + self.stack.offsets[i]
-                                  for i, b in enumerate(blocks)])
-        data = np.concatenate([b.data for b in blocks])
-        n = self.segments.n
-        return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+        """Friendship ties of all households (block diagonal), built when first needed."""
+        return self.stack.block_diagonal([v.friends for v in self.villages])
 
     # ------------------------------------------------------------------ per-village numbers
     def gather(self, name: str, dtype: Any = np.float64) -> np.ndarray:
