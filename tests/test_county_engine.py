@@ -20,7 +20,7 @@ from village_sim.county.engine import CountyEngine
 from village_sim.mechanisms import policies
 from village_sim.rng import village_seed
 from village_sim.stack import VillageStack
-from village_sim.state import HOUSEHOLD_COLUMNS
+from village_sim.state import HOUSEHOLD_COLUMNS, Purpose
 
 MONTHS = 30
 
@@ -241,3 +241,47 @@ def test_a_bad_engine_or_metrics_frequency_is_refused(name: str, value: str) -> 
 
     with pytest.raises(ValueError, match=f"parameter '{name}': got '{value}'; allowed"):
         CountyModel(rng=1, n_villages=2, **{name: value})  # type: ignore[arg-type]
+
+
+def test_a_household_that_exited_a_year_ago_is_twice_a_candidate_as_in_its_village() -> None:
+    """A re-check visit to a poor household whose exit is exactly 12 months old makes it a
+    household to restore and one to add at once (``visits.act_on_register``), and it takes two
+    places of the quota in the village's own list; the county's visits must do the same (a
+    county of 100 villages met this in its fourth year). Here every village is set up so: two
+    such households, a register two places short of its quota."""
+    configs = [{"rng": 40 + i, "regime": "team_and_committee", "n_households": 80,
+                "cooptation": 0.0} for i in range(3)]
+    solo = [VillageModel(**c) for c in configs]
+    stack = VillageStack.build(configs)
+    engine = CountyEngine(stack)
+    for _ in range(14):
+        for v in solo:
+            v.step()
+        engine.step()
+    month = 15  # the month about to be stepped
+    pairs = []
+    for mine, theirs in zip(stack.villages, solo, strict=True):
+        pair = np.argsort(theirs.per_capita_income())[:2]  # the two poorest
+        pairs.append(pair)
+        quota = int(round(theirs.p.quota * theirs.n))
+        for v in (mine, theirs):
+            v.registered[:] = False
+            others = np.setdiff1d(np.arange(v.n), pair)[:quota - 2]
+            v.registered[others] = True
+            v.exit_month[pair] = month - 12
+            v.ever_exited[pair] = True
+            v.pending_since[pair] = month - 1
+            v.pending_purpose[pair] = Purpose.RECHECK
+            v.team_signal_sum[pair] = 0.1 * v.p.poverty_line * 10
+            v.team_signal_count[pair] = 10.0
+            v.team_last_visit[pair] = month - 1
+    for v in solo:
+        v.step()
+    engine.step()
+    for i, (mine, theirs) in enumerate(zip(stack.villages, solo, strict=True)):
+        _assert_village_equal(mine, theirs, f"village {i}")
+        pd.testing.assert_frame_equal(mine.decision_log(), theirs.decision_log(),
+                                      check_exact=True)
+    # the case was met: in some village one of the pair took both places, the other none
+    met = [int(theirs.registered[pair].sum()) for theirs, pair in zip(solo, pairs, strict=True)]
+    assert 1 in met, met

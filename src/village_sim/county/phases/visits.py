@@ -202,9 +202,15 @@ def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np
     favoured = np.bincount(chosen_village[remove],
                            weights=cols["favoured_entry"][chosen[remove]], minlength=n_v)
     # the quota still caps the register: the poorest found first, those a re-check restores
-    # before those it adds at equal estimates (each village's candidates in that order)
-    pool = np.flatnonzero(restore_pool | add_pool)
-    pool = pool[np.lexsort((pool, add_pool[pool], chosen_village[pool]))]
+    # before those it adds at equal estimates (each village's candidates in that order). A
+    # household whose exit is exactly 12 months old is in both pools, and is a candidate
+    # twice, as in the village's own list
+    restorable, addable = np.flatnonzero(restore_pool), np.flatnonzero(add_pool)
+    pool = np.concatenate([restorable, addable])
+    is_add = np.concatenate([np.zeros(restorable.size, dtype=bool),
+                             np.ones(addable.size, dtype=bool)])
+    by_village = np.lexsort((pool, is_add, chosen_village[pool]))
+    pool, is_add = pool[by_village], is_add[by_village]
     room = np.full(n_v, np.iinfo(np.int64).max // 2)
     held = seg.count(registered)
     for i in changed.tolist():
@@ -212,9 +218,9 @@ def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np
         if quota is not None:
             room[i] = max(0, quota - int(held[i]))
     pool_segments = Segments(np.bincount(chosen_village[pool], minlength=n_v))
-    taken = pool[pool_segments.first_k(room, estimate[pool])]
-    restore = chosen[taken[restore_pool[taken]]]
-    add = chosen[taken[add_pool[taken]]]
+    within = pool_segments.first_k(room, estimate[pool])
+    restore = chosen[pool[within & ~is_add]]
+    add = chosen[pool[within & is_add]]
     removed, restored, added = (np.zeros(seg.n, dtype=bool) for _ in range(3))
     removed[chosen[remove]] = True
     restored[restore] = True
