@@ -158,6 +158,18 @@ class StackedVillages:
         for v, x in zip(self.villages, values.tolist(), strict=True):
             setattr(v, name, x)
 
+    def decided_otherwise(self, mechanism: Callable[[Any], None], *names: str) -> bool:
+        """If a village decides ``names`` by a rule other than the model's, run ``mechanism``.
+
+        That phase then runs as each village's own mechanism, village after village (D6); the
+        caller returns. False (nothing run) when every village uses the model's rules.
+        """
+        if self.default_policies(*names):
+            return False
+        for v in self.villages:
+            mechanism(v)
+        return True
+
     def default_policies(self, *names: str) -> bool:
         """Whether every village decides ``names`` by the model's own rules (D6)."""
         return all(v.policies[name] is DEFAULT_POLICIES[name]

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from village_sim.state import VillageState
 
 
@@ -24,7 +26,17 @@ def run(s: VillageState) -> None:
     need = s.p.poverty_line / 12.0 * s.persons
     deficit = np.maximum(0.0, need - income)
     surplus = np.maximum(0.0, income - s.p.kin_exchange_floor * need) * s.p.kin_exchange_rate
-    a = s.kin
+    net = exchange(s.kin, deficit, surplus)
+    s.other_transfer_hist[s.slot] += net
+    s.kin_net += net
+
+
+def exchange(a: sp.csr_matrix, deficit: np.ndarray, surplus: np.ndarray) -> np.ndarray:
+    """Each household's net receipt: surplus given to kin in need, in proportion to deficits.
+
+    ``a`` is the kinship matrix (one village's, or a county's block-diagonal one: each row's
+    products then sum in the village's own order, so the numbers are the village's own).
+    """
     demand = a @ deficit  # total deficit among each giver's kin
     rate = np.divide(surplus, demand, out=np.zeros_like(surplus), where=demand > 0)
     offered = deficit * (a @ rate)
@@ -32,6 +44,4 @@ def run(s: VillageState) -> None:
     fill = np.divide(deficit, offered, out=np.ones_like(offered), where=offered > deficit)
     received = offered * fill
     given = rate * (a @ (deficit * fill))
-    net = received - given
-    s.other_transfer_hist[s.slot] += net
-    s.kin_net += net
+    return received - given

@@ -83,11 +83,22 @@ def put_back(s: VillageState, households: np.ndarray) -> None:
 def log_changes(s: VillageState, actor: int,
                 changes: list[tuple[np.ndarray, int, int]]) -> None:
     """Log register changes made by ``actor`` this month: (households, outcome, reason) each."""
-    mask = np.zeros(s.n, dtype=bool)
-    outcome = np.zeros(s.n, dtype=np.int8)
-    reason = np.zeros(s.n, dtype=np.int8)
+    mask, outcome, reason = change_codes(s.n, changes)
+    s.log(mask, (s.steps - 1) // 12 + 1, 0, actor, outcome, reason)
+
+
+def change_codes(n: int, changes: list[tuple[np.ndarray, int, int]]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which of ``n`` households changed, with each one's outcome and reason code.
+
+    ``changes``: (households, outcome, reason) each, indices or masks; a later entry names a
+    household's outcome over an earlier one.
+    """
+    mask = np.zeros(n, dtype=bool)
+    outcome = np.zeros(n, dtype=np.int8)
+    reason = np.zeros(n, dtype=np.int8)
     for households, out, why in changes:
         mask[households] = True
         outcome[households] = out
         reason[households] = why
-    s.log(mask, (s.steps - 1) // 12 + 1, 0, actor, outcome, reason)
+    return mask, outcome, reason

@@ -26,9 +26,7 @@ __all__ = ["assess"]
 def assess(e: StackedVillages) -> None:
     """Yearly exit assessment of every identified village's register (before identification)."""
     vs = e.villages
-    if not e.default_policies("challenge"):
-        for v in vs:  # a decision made by another rule: each village's own mechanism (D6)
-            exits.assess(v)
+    if e.decided_otherwise(exits.assess, "challenge"):  # another rule decides (D6)
         return
     P, seg = e.params, e.segments
     village = seg.village

@@ -99,9 +99,7 @@ class _Register:
 def run(e: StackedVillages) -> None:
     """Write every village's new register (``identification.run``)."""
     vs = e.villages
-    if not e.default_policies(*POLICIES):
-        for v in vs:  # a decision made by another rule: each village's own mechanism (D6)
-            identification.run(v)
+    if e.decided_otherwise(identification.run, *POLICIES):  # another rule decides (D6)
         return
     P, seg = e.params, e.segments
     village = seg.village

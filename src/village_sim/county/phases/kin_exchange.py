@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.mechanisms.kin_exchange import exchange
+
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
 
@@ -26,14 +28,7 @@ def run(e: StackedVillages) -> None:
     deficit = np.maximum(0.0, need - income)
     surplus = np.maximum(0.0, income - P.of_households("kin_exchange_floor") * need) \
         * P.of_households("kin_exchange_rate")
-    a = e.stack.kin
-    demand = a @ deficit
-    rate = np.divide(surplus, demand, out=np.zeros_like(surplus), where=demand > 0)
-    offered = deficit * (a @ rate)
-    fill = np.divide(deficit, offered, out=np.ones_like(offered), where=offered > deficit)
-    received = offered * fill
-    given = rate * (a @ (deficit * fill))
-    net = received - given
+    net = exchange(e.stack.kin, deficit, surplus)
     if not on.all():  # villages without kin exchange: nothing moves
         net[~on[e.segments.village]] = 0.0
     e.column("other_transfer_hist")[slot] += net

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from village_sim.mechanisms.register import quota_count
+from village_sim.mechanisms.register import change_codes, quota_count
 from village_sim.state import NEVER
 
 if TYPE_CHECKING:
@@ -98,13 +98,7 @@ def log_changes(e: StackedVillages, actor: int,
     the village's log per village with a change, in household order.
     """
     seg = e.segments
-    mask = np.zeros(seg.n, dtype=bool)
-    outcome = np.zeros(seg.n, dtype=np.int8)
-    reason = np.zeros(seg.n, dtype=np.int8)
-    for households, out, why in changes:
-        mask[households] = True
-        outcome[households] = out
-        reason[households] = why
+    mask, outcome, reason = change_codes(seg.n, changes)
     idx = np.flatnonzero(mask)
     if idx.size == 0:
         return

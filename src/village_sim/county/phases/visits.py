@@ -52,9 +52,7 @@ _STRATEGY_KEYS = ("near_line_first", "lowest_estimate_first", "complaints_first"
 def run(e: StackedVillages) -> None:
     """This month's visits in every village with a team (each as its own ``visits.run``)."""
     vs = e.villages
-    if not e.default_policies("visits", "challenge"):
-        for v in vs:  # a decision made by another rule: each village's own phase (D6)
-            visits.run(v)
+    if e.decided_otherwise(visits.run, "visits", "challenge"):  # another rule decides (D6)
         return
     seg = e.segments
     cols = e.stack.columns
