@@ -150,23 +150,25 @@ def stratified(value: np.ndarray, group: np.ndarray, strata: np.ndarray, village
     Difference: sum_s n_s (mean in group - mean outside) / sum_s n_s; ratio: sum_s n_s mean in
     group / sum_s n_s mean outside; over the strata of the village holding both groups (NaN
     where none does). :func:`village_sim.metrics.stratified_difference` and ``_ratio`` for
-    every village at once.
+    every village at once, bit for bit.
     """
     cell = (village * n_strata + strata) * 2 + group.astype(bool)
     size_all = 2 * n_villages * n_strata
     counts = np.bincount(cell, minlength=size_all).reshape(n_villages, n_strata, 2)
+    # bincount adds each cell's values in input order: each cell's sum is the village's own
     sums = np.bincount(cell, weights=value, minlength=size_all).reshape(
         n_villages, n_strata, 2)
     n_in, n_out = counts[..., 1], counts[..., 0]
     ok = (n_in > 0) & (n_out > 0)
-    size = np.where(ok, n_in + n_out, 0).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_in = np.where(ok, sums[..., 1] / n_in, 0.0)
-        mean_out = np.where(ok, sums[..., 0] / n_out, 0.0)
-    weight = size.sum(axis=1)
-    difference = ratio((size * (mean_in - mean_out)).sum(axis=1), weight)
-    rate = ratio((size * mean_in).sum(axis=1), (size * mean_out).sum(axis=1))
-    rate[~ok.any(axis=1)] = np.nan
+    # the strata holding both groups, village after village in stratum order, summed per
+    # village with numpy's own pairwise sum: the village's own sums over its own strata
+    per = Segments(ok.sum(axis=1))
+    size = (n_in + n_out)[ok].astype(np.float64)
+    sum_in, sum_out, n_in, n_out = sums[..., 1][ok], sums[..., 0][ok], n_in[ok], n_out[ok]
+    difference = ratio(per.exact_sum(size * (sum_in / n_in - sum_out / n_out)),
+                       per.exact_sum(size))
+    rate = ratio(per.exact_sum(size * sum_in / n_in), per.exact_sum(size * sum_out / n_out))
+    rate[per.sizes == 0] = np.nan
     return difference, rate
 
 

@@ -30,7 +30,6 @@ from village_sim.county.phases.visits import request
 from village_sim.mechanisms import identification
 from village_sim.mechanisms.visits import sides_of_line
 from village_sim.metrics import targeting_from_counts
-from village_sim.segments import Segments
 from village_sim.state import AT_IDENTIFICATION, Purpose
 
 if TYPE_CHECKING:
@@ -290,7 +289,7 @@ def score_at_identification(e: StackedVillages) -> None:
 
     ``identification.score_at_identification``: the targeting measures from each village's
     counts (the village's own formulas) and the kin premium, its stratum terms summed per
-    village as the village sums them (:func:`_kin_premium`).
+    village as the village sums them (:func:`village_sim.county.metrics.kin_premium`).
     """
     seg = e.segments
     c = e.stack.columns
@@ -299,36 +298,9 @@ def score_at_identification(e: StackedVillages) -> None:
     registered = c["registered"]
     scores = targeting_from_counts(seg.sizes, seg.count(poor), seg.count(registered),
                                    seg.count(poor & registered), county_metrics.ratio)
-    scores["kin_premium"] = _kin_premium(e, y, registered, c["cadre_kin"], c["cadre"])
+    scores["kin_premium"] = county_metrics.kin_premium(y, registered, c["cadre_kin"],
+                                                       c["cadre"], seg)
     values = {name: np.asarray(scores[name], dtype=np.float64).tolist()
               for name in AT_IDENTIFICATION}
     for i, v in enumerate(e.villages):
         v.at_identification = {name: values[name][i] for name in AT_IDENTIFICATION}
-
-
-def _kin_premium(e: StackedVillages, y: np.ndarray, registered: np.ndarray,
-                 cadre_kin: np.ndarray, cadre: np.ndarray) -> np.ndarray:
-    """``metrics.kin_premium`` of every village, bit for bit.
-
-    The deciles are the village's (:func:`village_sim.county.metrics.income_deciles`); the
-    stratum sums are counts (exact in any order). The village sums ``size * difference`` over
-    the strata holding both groups, compressed, with numpy's pairwise sum: here the same
-    strata of each village, compressed, summed with :meth:`Segments.exact_sum`.
-    """
-    seg = e.segments
-    n_v = seg.n_segments
-    keep = ~cadre
-    deciles = county_metrics.income_deciles(y, keep, seg, seg.order(y))
-    cell = (seg.village[keep] * 10 + deciles) * 2 + cadre_kin[keep]
-    counts = np.bincount(cell, minlength=20 * n_v).reshape(n_v, 10, 2)
-    sums = np.bincount(cell, weights=registered[keep].astype(np.float64),
-                       minlength=20 * n_v).reshape(n_v, 10, 2)
-    n_in, n_out = counts[..., 1], counts[..., 0]
-    ok = (n_in > 0) & (n_out > 0)
-    size = (n_in + n_out)[ok].astype(np.float64)
-    diff = sums[..., 1][ok] / n_in[ok] - sums[..., 0][ok] / n_out[ok]
-    strata = Segments(ok.sum(axis=1))
-    out = np.full(n_v, np.nan)
-    has = ok.any(axis=1)
-    out[has] = strata.exact_sum(size * diff)[has] / strata.exact_sum(size)[has]
-    return out
