@@ -6,8 +6,9 @@
 among villages), :mod:`village_sim.county.teams` (its pool of work teams, and how a team sets
 its village's parameters), :mod:`village_sim.county.deployment` (which villages get the teams)
 and :mod:`village_sim.county.metrics` (the household metrics of every village at once, and the
-county's). The villages still step one after another (the reference engine); the engine
-vectorized across villages is the next step (docs/county_engine.md).
+county's). Its villages step month by month on the county engine
+(:mod:`village_sim.county.engine`: each phase for all villages at once, bit for bit what each
+village gives alone; docs/county_engine.md).
 """
 
 from village_sim.county.budgets import (
