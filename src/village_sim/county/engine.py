@@ -2,12 +2,11 @@
 
 :class:`VillageStack` steps its villages one after another, each through its twelve phases (the
 reference engine). :class:`CountyEngine` turns the loop inside out: it runs each phase of the
-month (``VillageModel.step``'s order) for every village before the next phase, and a phase
-built for the county (:mod:`village_sim.county.phases`) acts on the stacked household arrays
-with the village index — one set of numpy operations for all villages, never a village's
-mechanism called village by village (docs/county_engine.md). The phases not yet built for the
-county call each village's own mechanism (``PER_VILLAGE_PHASES``); villages share no state, so
-the order of villages and phases within a month changes nothing.
+month (``VillageModel.step``'s order) for every village before the next phase, and each phase
+built for the county (:mod:`village_sim.county.phases`: all of them but scheduled events) acts
+on the stacked household arrays with the village index — one set of numpy operations for all
+villages, never a village's mechanism called village by village (docs/county_engine.md).
+Villages share no state, so the order of villages and phases within a month changes nothing.
 
 Exactness: a village of the engine equals its solo run bit for bit. The county's phases draw
 from each village's own streams, call for call as the village's mechanism does (D1, D3), sum
@@ -20,18 +19,18 @@ What stays per village, and costs a Python step per village a month (reported as
 their own by :attr:`CountyEngine.seconds`): Mesa's clock of each village (``clock``), the
 books of each village's month (``books``: its flows, funds and evidence are numbers of the
 village, not yet arrays of the county, D5), one generator call per draw and village (D3), and
-the phases of ``PER_VILLAGE_PHASES``. Within a county phase a village's Python step is kept to
-its generator calls, its books and, where cadres are replaced, its committee's own per-seat
-arrays (each phase's module docstring says which); what is rare stays the village's own call
-(an election that replaces cadres, an audit that is held), and so does every decision a village
-makes by a policy other than the model's (D6: that phase then calls each village's own
-mechanism).
+the phases of ``PER_VILLAGE_PHASES`` (scheduled events, in the villages that have one). Within
+a county phase a village's Python step is kept to its generator calls, its books and, where
+cadres are replaced, its committee's own per-seat arrays (each phase's module docstring says
+which); what is rare stays the village's own call (an election that replaces cadres, an audit
+that is held), and so does every decision a village makes by a policy other than the model's
+(D6: that phase then calls each village's own mechanism).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from village_sim.county.phases import allocation as allocation_phase
@@ -122,11 +121,6 @@ class CountyEngine(StackedVillages):
               when: Callable[[Any], bool] | None = None) -> None:
         for v in self.villages:
             if when is None or when(v):
-                fn(v)
-
-    def _each_all(self, fns: Sequence[Callable[[Any], None]]) -> None:
-        for v in self.villages:
-            for fn in fns:
                 fn(v)
 
     def _close(self) -> None:
