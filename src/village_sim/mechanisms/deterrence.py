@@ -105,19 +105,9 @@ def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
     every channel is also watched by the checks whose findings the cadres saw in the last
     12 months.
     """
-    audit, learned = risk_sources(s.p, channel, s.evidence_found[channel],
-                                  s.evidence_exposure[channel])
-    return seen_risk(audit, learned, s.risk_perception)
-
-
-def risk_sources(p: Any, channel: str, found: float, exposure: float) -> tuple[float, float]:
-    """The two risks a village's cadres weigh in ``channel``, before their misperception.
-
-    The announced audit rule's (diversion only), and the yearly risk learned from findings by
-    other checks: ``found`` findings in ``exposure`` months (or projects) seen, with the prior.
-    """
-    return announced_risk(p, channel), learned_risk(found, exposure, prior_of(p, channel),
-                                                    channel in MONTHLY_CHANNELS)
+    learned = learned_risk(s.evidence_found[channel], s.evidence_exposure[channel],
+                           prior_of(s.p, channel), channel in MONTHLY_CHANNELS)
+    return seen_risk(announced_risk(s.p, channel), learned, s.risk_perception)
 
 
 def announced_risk(p: Any, channel: str) -> float:

@@ -47,7 +47,7 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
     cv = cad.village
     perception = cad.gather("risk_perception")
     risks = {}
-    for channel in CHANNELS:  # deterrence.risk_sources of each village
+    for channel in CHANNELS:  # deterrence.perceived_risk of each village
         audit = P.derived(f"announced_risk_{channel}", partial(announced_risk, channel=channel))
         prior = P.derived(f"prior_{channel}", partial(prior_of, channel=channel)).tolist()
         monthly = channel in MONTHLY_CHANNELS

@@ -22,12 +22,12 @@ are done for all villages at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from village_sim import numerics
-from village_sim.agents import named_cause
+from village_sim.agents import lognormal_factor, named_cause
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.county.phases.deterrence import punish
 from village_sim.county.phases.register import log_changes, put_back
@@ -119,22 +119,20 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
     # and where the team supervises, challenges and payment checks
     acting = supervising & identified
     k_seg = Segments(counts)
-    noise = np.ones(chosen.size)
+    noise = np.empty(chosen.size)
     u_diagnosis = np.empty(chosen.size)
     shift = np.empty(chosen.size, dtype=np.int64)
     u_challenge = np.ones(chosen.size)
     u_excess = np.ones(chosen.size)
     cad = e.cadres
     u_skim = np.ones(cad.segments.n)
-    sigma = P.derived("team_noise_sigma", _noise_sigma).tolist()
-    noisy = (P("team_noise") > 0).tolist()
+    team_noise = P("team_noise").tolist()
     acting_ = acting.tolist()
     cadres_of = cad.segments.sizes.tolist()
     for i in np.flatnonzero(counts).tolist():
         b, k = k_seg.block(i), int(counts[i])
         rng = vs[i].team.stream
-        if noisy[i]:  # agents.lognormal_factor
-            noise[b] = rng.lognormal(numerics.unit_mean_log(sigma[i]), sigma[i], size=k)
+        noise[b] = lognormal_factor(team_noise[i], k, rng)  # agents: no draw without noise
         rng.random(out=u_diagnosis[b])  # agents.diagnose
         shift[b] = rng.integers(1, N_CAUSES, size=k)
         if acting_[i]:
@@ -242,11 +240,6 @@ def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np
     in_changed = np.zeros(n_v, dtype=bool)
     in_changed[changed] = True
     assign(e, in_changed)
-
-
-def _noise_sigma(p: Any) -> float:
-    """The log-sigma of the team's measurement noise (``agents.lognormal_factor``)."""
-    return float(np.sqrt(numerics.log_variance(p.team_noise))) if p.team_noise > 0 else 0.0
 
 
 def _plan(e: StackedVillages, capacity: np.ndarray, known: np.ndarray, waiting: np.ndarray,
