@@ -417,3 +417,21 @@ def test_a_removed_parameter_says_what_replaced_it(tmp_path):
     old.write_text("supervision_strength = 0.3\n")
     with pytest.raises(ValueError, match="removed in Model 2"):
         load_overrides(old)
+
+
+def test_replace_equals_resolving_every_value_again():
+    """``Parameters.replace`` checks only what changes; its result is a full resolve's."""
+    base = resolve_parameters(regime="committee_only", n_households=120, quota=0.2)
+    changes = {"budget_per_household": 333.5, "quota": 0.1, "team_leaves": 40,
+               "regime": "team_alone"}
+    assert base.replace(**changes) == resolve_parameters(
+        **{**base.as_dict(), **changes, "regime": "committee_only"})
+    assert base.replace().regime == "committee_only"
+    with pytest.raises(ValueError, match=r"parameter 'quota': got -1"):
+        base.replace(quota=-1)
+    with pytest.raises(ValueError, match="did you mean 'quota'"):
+        base.replace(qota=0.1)
+    with pytest.raises(ValueError, match="team_leaves"):  # a combination rule
+        base.replace(team_arrives=30, team_leaves=20)
+    with pytest.raises(ValueError, match="committee_size"):
+        base.replace(committee_size=120)

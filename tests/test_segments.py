@@ -136,3 +136,28 @@ def test_one_key_orders_equal_lexsort_on_either_path(seed: int) -> None:
         assert np.array_equal(seg.order(key), np.lexsort((key, seg.village)))
         ints = rng.integers(0, 4, seg.n)
         assert np.array_equal(seg.order(ints), np.lexsort((ints, seg.village)))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_several_keys_order_equal_lexsort_on_either_path(seed: int) -> None:
+    # villages of similar sizes are sorted as padded rows (keys as floats, NaN padding), very
+    # unequal ones by one lexsort with the village: both must give np.lexsort's order, with NaN
+    # in real entries (even in every key), booleans, integers, and integers too large to be
+    # exact floats (which take the lexsort path)
+    rng = np.random.default_rng(seed)
+    for sizes in (rng.integers(250, 300, 20), np.r_[rng.integers(0, 5, 30), 5000],
+                  np.r_[rng.integers(1, 40, 15), 0]):
+        seg = Segments(sizes)
+        tie = np.round(rng.random(seg.n), 2)
+        tie[rng.random(seg.n) < 0.1] = np.nan
+        near = np.floor(rng.random(seg.n) * 4)
+        near[rng.random(seg.n) < 0.1] = np.nan
+        flagged = rng.random(seg.n) < 0.3
+        since = rng.integers(-3, 3, seg.n)
+        huge = since * 2**60
+        for keys in ((tie, near), (tie, near, flagged, since), (tie, huge), (near, since)):
+            want = np.lexsort((*keys, seg.village))
+            assert np.array_equal(seg.order(*keys), want), (sizes.size, len(keys))
+            ranks = seg.rank(*keys)
+            for b in slices(seg):
+                assert np.array_equal(np.argsort(ranks[b], kind="stable"), want[b] - b.start)

@@ -119,36 +119,39 @@ class Param:
         Raises:
             ValueError: naming the parameter, the value and what is allowed.
         """
-        rule = self.kind if self.kind in ("bool", "choice") else "range"
-        bad = ParameterError(
-            f"parameter {self.name!r}: got {value!r}; allowed: {self.allowed()}",
-            self.name, value, rule)
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value
             if hasattr(value, "dtype") and value.dtype == bool:  # numpy bool from a sweep grid
                 return bool(value)
-            raise bad
+            raise self._bad(value)
         if self.kind == "choice":
             if isinstance(value, str) and value in self.choices:
                 return value
-            raise bad
+            raise self._bad(value)
         if self.kind == "optional_int" and (value is None or value in ("none", "None")):
             return None  # TOML has no null: "none" is how a file says "never"
         if isinstance(value, bool) or not _is_number(value):
-            raise bad
+            raise self._bad(value)
         number = float(value)
         if math.isnan(number) or math.isinf(number):
-            raise bad
+            raise self._bad(value)
         if self.kind in ("int", "optional_int"):
             if number != int(number):
-                raise bad
+                raise self._bad(value)
             number = int(number)
         if self.low is not None and (number < self.low or (self.low_open and number == self.low)):
-            raise bad
+            raise self._bad(value)
         if self.high is not None and number > self.high:
-            raise bad
+            raise self._bad(value)
         return number if self.kind in ("int", "optional_int") else float(number)
+
+    def _bad(self, value: Any) -> ParameterError:
+        """The refusal of ``value``: the parameter, the value and what is allowed."""
+        rule = self.kind if self.kind in ("bool", "choice") else "range"
+        return ParameterError(
+            f"parameter {self.name!r}: got {value!r}; allowed: {self.allowed()}",
+            self.name, value, rule)
 
 
 def _is_number(value: Any) -> bool:
@@ -806,8 +809,21 @@ class Parameters:
         return dict(self._values)
 
     def replace(self, **overrides: Any) -> Parameters:
-        """Return a new object with some values changed (validated)."""
-        return resolve_parameters(**{**self._values, **overrides, "regime": self.regime})
+        """Return a new object with some values changed (validated).
+
+        The same as :func:`resolve_parameters` with every current value and the overrides
+        (the regime kept): the current values are valid already, so only the overrides and
+        the combination rules are checked (a county changes 200 villages' budgets a year).
+        """
+        for name in overrides:
+            if name not in PARAM_BY_NAME:
+                raise _unknown(name)
+        values = dict(self._values)
+        for name, value in overrides.items():
+            values[name] = PARAM_BY_NAME[name].validate(value)
+        values["regime"] = self.regime
+        _check_combinations(values)
+        return Parameters(values)
 
 
 # Parameters of earlier versions, with what replaced them (README, "Model 2").
@@ -856,6 +872,12 @@ def resolve_parameters(regime: str | None = None, **overrides: Any) -> Parameter
     for name, value in overrides.items():
         values[name] = PARAM_BY_NAME[name].validate(value)
     values["regime"] = regime_name
+    _check_combinations(values)
+    return Parameters(values)
+
+
+def _check_combinations(values: dict[str, Any]) -> None:
+    """Refuse values whose combination is inconsistent (each is valid alone)."""
     if values["team_leaves"] is not None and values["team_leaves"] <= values["team_arrives"]:
         raise ParameterError(
             f"parameter 'team_leaves': got {values['team_leaves']!r}; allowed: a month after "
@@ -876,7 +898,6 @@ def resolve_parameters(regime: str | None = None, **overrides: Any) -> Parameter
             "committee_size", values["committee_size"], "fewer_than", "n_households",
             values["n_households"],
         )
-    return Parameters(values)
 
 
 def read_tables(path: str | Path, what: str | Phrase, key: str) -> list[Any]:

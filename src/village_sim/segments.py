@@ -31,6 +31,15 @@ __all__ = ["Segments"]
 _Kind = Literal["stable", "quicksort"]
 
 
+def _exact_as_float(key: np.ndarray) -> bool:
+    """Whether a key keeps its order as float64 (floats, booleans, integers below 2**53)."""
+    if key.dtype.kind in "fb":
+        return key.dtype.itemsize <= 8
+    if key.dtype.kind in "iu":
+        return key.size == 0 or int(np.abs(key).max()) < 2**53
+    return False
+
+
 class Segments:
     """Segment bounds of a stacked array: segment ``v`` is ``[offsets[v], offsets[v + 1])``.
 
@@ -178,7 +187,39 @@ class Segments:
                     else np.lexsort(checked))
         if len(checked) == 1:
             return self._order_one_key(checked[0], kind)
+        rows = self._padded_rows()
+        if rows is not None and all(_exact_as_float(k) for k in checked):
+            return self._sorted_rows(np.lexsort([self._as_rows(k, rows) for k in checked],
+                                                axis=1), rows)
         return np.lexsort((*checked, self.village))
+
+    def _padded_rows(self) -> tuple[int, np.ndarray] | None:
+        """(width, where each entry goes in a village × household matrix), or ``None``.
+
+        ``None`` where the villages' sizes differ so much that the padded matrix would be more
+        than twice the entries: one long sort is then cheaper than padded rows.
+        """
+        width = int(self.sizes.max())
+        if self.n_segments * width > 2 * self.n + 1024:
+            return None
+        return width, self.village * width + self.local_index()
+
+    def _as_rows(self, key: np.ndarray, rows: tuple[int, np.ndarray]) -> np.ndarray:
+        """A key as a village × household float matrix, NaN after each village's entries.
+
+        NaN sorts after every number and, in a stable sort, after a real entry's NaN too (the
+        real entry comes first in its row): the padding always sorts last.
+        """
+        width, at = rows
+        matrix = np.full(self.n_segments * width, np.nan)
+        matrix[at] = key
+        return matrix.reshape(self.n_segments, width)
+
+    def _sorted_rows(self, within_rows: np.ndarray, rows: tuple[int, np.ndarray]) -> np.ndarray:
+        """Stacked indices from each row's sorting permutation (padding dropped)."""
+        width, _ = rows
+        real = np.arange(width)[None, :] < self.sizes[:, None]
+        return (within_rows + self.offsets[:-1, None])[real]
 
     def _order_one_key(self, key: np.ndarray, kind: _Kind = "stable") -> np.ndarray:
         """:meth:`order` for one key, faster than ``np.lexsort`` (the same order).
@@ -189,15 +230,12 @@ class Segments:
         is sorted whole and then, stably, by village (as 16-bit integers, which numpy sorts by
         radix).
         """
-        width = int(self.sizes.max())
-        if key.dtype.kind == "f" and self.n_segments * width <= 2 * self.n + 1024:
-            matrix = np.full((self.n_segments, width), np.nan, dtype=np.float64)
-            matrix[self.village, self.local_index()] = key
+        rows = self._padded_rows() if key.dtype.kind == "f" else None
+        if rows is not None:
             if kind != "stable" and np.isnan(key).any():
                 kind = "stable"  # a NaN key must stay before the padding
-            rows = np.argsort(matrix, axis=1, kind=kind)
-            real = np.arange(width)[None, :] < self.sizes[:, None]
-            return (rows + self.offsets[:-1, None])[real]
+            return self._sorted_rows(np.argsort(self._as_rows(key, rows), axis=1, kind=kind),
+                                     rows)
         within = np.argsort(key, kind=kind)
         small = np.int16 if self.n_segments < 2**15 else np.int64
         return within[np.argsort(self.village[within].astype(small), kind="stable")]

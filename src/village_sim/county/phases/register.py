@@ -97,23 +97,5 @@ def log_changes(e: StackedVillages, actor: int,
     ``register.log_changes`` takes (households, outcome, reason) of one village: one block of
     the village's log per village with a change, in household order.
     """
-    seg = e.segments
-    mask, outcome, reason = change_codes(seg.n, changes)
-    idx = np.flatnonzero(mask)
-    if idx.size == 0:
-        return
-    month = int(e.villages[0].steps)
-    year = (month - 1) // 12 + 1
-    village = seg.village[idx]
-    local = idx - seg.offsets[village]
-    bounds = np.concatenate([[0], np.cumsum(seg.count(mask))]).tolist()
-    for i in np.unique(village).tolist():
-        lo, hi = bounds[i], bounds[i + 1]
-        at = idx[lo:hi]
-        e.villages[i]._log_blocks.append({
-            "household_id": local[lo:hi], "year": np.full(hi - lo, year),
-            "month": np.full(hi - lo, month),
-            "proposed_by": np.full(hi - lo, 0, dtype=np.int8),
-            "challenged_by": np.full(hi - lo, actor, dtype=np.int8),
-            "outcome": outcome[at], "reason": reason[at],
-        })
+    mask, outcome, reason = change_codes(e.segments.n, changes)
+    e.log(mask, (e.month - 1) // 12 + 1, 0, actor, outcome, reason)
