@@ -136,7 +136,8 @@ def _assert_village_equal(engine_v: VillageModel, solo: VillageModel, label: str
     # the books and counts, as the same Python numbers (a numpy float in the books changes
     # Python's sum of them)
     for name in ("cash_fund", "measure_fund", "project_fund", "infrastructure",
-                 "favoritism_now", "detected_diversions", "n_helpers"):
+                 "favoritism_now", "detected_diversions", "n_helpers", "asset_median",
+                 "skill_median"):
         assert _same_values(getattr(engine_v, name), getattr(solo, name)), f"{label}: {name}"
     for name in ("flows", "memo", "totals", "evidence_found", "evidence_exposure",
                  "channel_intensity"):
@@ -285,3 +286,19 @@ def test_a_household_that_exited_a_year_ago_is_twice_a_candidate_as_in_its_villa
     # the case was met: in some village one of the pair took both places, the other none
     met = [int(theirs.registered[pair].sum()) for theirs, pair in zip(solo, pairs, strict=True)]
     assert 1 in met, met
+
+
+def test_new_asset_medians_are_each_village_s_np_median() -> None:
+    # villages of odd and even sizes, some of one size (one matrix each); only those named
+    configs = [{"rng": 31 + i, "regime": "committee_only", "n_households": n}
+               for i, n in enumerate((11, 12, 13, 12, 11, 40))]
+    engine = CountyEngine(VillageStack.build(configs))
+    rng = np.random.default_rng(5)
+    assets = engine.stack.columns["assets"]
+    assets[:] = np.round(rng.lognormal(8, 1, assets.size), -2)  # ties too
+    before = [v.asset_median for v in engine.villages]
+    engine.assets_changed(np.array([0, 1, 2, 3, 5]))
+    for i, v in enumerate(engine.villages):
+        want = float(np.median(v.assets)) if i != 4 else before[4]
+        assert v.asset_median == want, i
+        assert (v._cause_if_well is None) == (i != 4), i

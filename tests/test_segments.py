@@ -161,3 +161,22 @@ def test_several_keys_order_equal_lexsort_on_either_path(seed: int) -> None:
             ranks = seg.rank(*keys)
             for b in slices(seg):
                 assert np.array_equal(np.argsort(ranks[b], kind="stable"), want[b] - b.start)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_keys_constant_among_the_candidates_change_no_selection(seed: int) -> None:
+    # first_k leaves out keys equal for every candidate (all NaN included): the selection is
+    # np.lexsort's over all the keys, village by village
+    seg, rng = random_county(seed)
+    among = rng.random(seg.n) < 0.6
+    tie = np.round(rng.random(seg.n), 1)
+    score = np.floor(rng.random(seg.n) * 3)
+    same = np.where(among, 2.0, rng.random(seg.n))  # constant among the candidates only
+    nan = np.where(among, np.nan, 1.0)
+    k = rng.integers(0, 30, seg.n_segments)
+    for keys in ((tie, same, score), (same, nan), (tie, nan, score, same)):
+        got = seg.first_k(k, *keys, among=among)
+        for v, b in enumerate(slices(seg)):
+            idx = np.flatnonzero(among[b])
+            own = idx[np.lexsort(tuple(key[b][idx] for key in keys))][:int(k[v])]
+            assert np.array_equal(np.flatnonzero(got[b]), np.sort(own)), v

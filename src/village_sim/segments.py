@@ -40,6 +40,13 @@ def _exact_as_float(key: np.ndarray) -> bool:
     return False
 
 
+def _constant(key: np.ndarray) -> bool:
+    """Whether every entry of a key is the same (NaN everywhere counts: NaNs tie)."""
+    if key.size == 0 or bool((key == key[0]).all()):
+        return True
+    return key.dtype.kind == "f" and bool(np.isnan(key).all())
+
+
 class Segments:
     """Segment bounds of a stacked array: segment ``v`` is ``[offsets[v], offsets[v + 1])``.
 
@@ -254,7 +261,10 @@ class Segments:
         among = self._check(among, "among").astype(bool, copy=False)
         chosen = np.flatnonzero(among)
         sub = Segments(self.count(among))
-        sub_ranks = sub.rank(*(self._check(k, "key")[chosen] for k in keys))
+        # a key equal for every entry ranked changes no stable order: left out
+        sub_keys = [k for k in (self._check(key, "key")[chosen] for key in keys)
+                    if not _constant(k)]
+        sub_ranks = sub.rank(*sub_keys) if sub_keys else sub.local_index()
         ranks = np.full(self.n, -1, dtype=np.int64)
         ranks[chosen] = sub_ranks
         return ranks

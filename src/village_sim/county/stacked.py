@@ -183,18 +183,17 @@ class StackedVillages:
         """
         if villages.size == 0:
             return
+        median = np.empty(villages.size)
+        assets = self.stack.columns["assets"]
         sizes = self.segments.sizes[villages]
-        width = int(sizes.max())
-        table = np.full((villages.size, width), np.inf)
-        local = np.arange(width)[None, :]
-        within = local < sizes[:, None]
-        table[within] = self.stack.columns["assets"][
-            (self.segments.offsets[villages][:, None] + local)[within]]
-        table.sort(axis=1)
-        rows = np.arange(villages.size)
-        upper = table[rows, sizes // 2]
-        lower = table[rows, (sizes - 1) // 2]
-        median = np.where(sizes % 2 == 1, upper, (lower + upper) / 2.0)
+        for size in np.unique(sizes).tolist():  # villages of one size: one matrix, one call
+            rows = np.flatnonzero(sizes == size)
+            table = assets[(self.segments.offsets[villages[rows]][:, None]
+                            + np.arange(size)).ravel()].reshape(rows.size, size)
+            lower, upper = (size - 1) // 2, size // 2
+            table.partition([lower, upper], axis=1)  # the order statistics np.median takes
+            median[rows] = (table[:, upper] if size % 2 == 1
+                            else (table[:, lower] + table[:, upper]) / 2.0)
         for i, m in zip(villages.tolist(), median.tolist(), strict=True):
             v = self.villages[i]
             v.asset_median = m

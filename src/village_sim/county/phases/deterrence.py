@@ -113,7 +113,6 @@ def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check:
     recovered = np.cumsum(recovered_m, axis=1)[:, -1].tolist()
     fined = np.cumsum(fined_m, axis=1)[:, -1].tolist()
     material_hit = material(back)
-    changed = []
     for j, i in enumerate(hit_villages.tolist()):
         v = vs[i]
         rec, fin = recovered[j], fined[j]
@@ -130,6 +129,6 @@ def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check:
         v.detected_diversions += int(hit.size)
         if by_check:
             record_detections(v, "diversion", int(hit.size), 0.0)
-        if fin + rec > 0:
-            changed.append(i)
-    e.assets_changed(np.array(changed, dtype=np.int64))
+    # the village recomputes its median whenever it collected anything; where no asset moved
+    # (all paid from income) the median and causes it would recompute are the ones it has
+    e.assets_changed(np.unique(village[total > from_income]))

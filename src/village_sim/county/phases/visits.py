@@ -270,19 +270,13 @@ def _plan(e: StackedVillages, capacity: np.ndarray, known: np.ndarray, waiting: 
         g_part = np.where(part.any(axis=1), part.argmax(axis=1), -1)
         candidates = group == g_part[village]
         k = room[np.arange(len(vs)), np.maximum(g_part, 0)]
-        keys = [key for key in (tie, first_key, second_key, primary)
-                if not _constant(key[candidates])]
-        taken |= seg.first_k(np.where(g_part >= 0, k, 0), *keys, among=candidates)
+        taken |= seg.first_k(np.where(g_part >= 0, k, 0), tie, first_key, second_key, primary,
+                             among=candidates)
     chosen = np.flatnonzero(taken)
     # the village's own order of its visits: group by group, each in its keys' order
     order = np.lexsort((tie[chosen], first_key[chosen], second_key[chosen], primary[chosen],
                         group[chosen], village[chosen]))
     return chosen[order]
-
-
-def _constant(x: np.ndarray) -> bool:
-    """Whether a key is the same for all (it then changes no stable order)."""
-    return x.size == 0 or bool(np.all(x == x[0])) and not np.isnan(x[0])
 
 
 def _strategy_keys(e: StackedVillages, tie: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -349,8 +343,10 @@ def _check_payments(e: StackedVillages, chosen: np.ndarray, chosen_village: np.n
         p_found[at] = (1.0 - per_visit[at]) ** int(count)
     p_found = 1.0 - p_found
     found = exposed & (u_skim < p_found) & (checks > 0) & acting[cv]
-    if found.any():
-        held = np.concatenate([v.committee.diverted_ring.sum(axis=0) for v in vs])
+    if found.any():  # what the found cadres hold: each one's last 12 months of takings
+        held = np.zeros(cad.segments.n)
+        for i in np.unique(cv[found]).tolist():
+            held[cad.segments.block(i)] = vs[i].committee.diverted_ring.sum(axis=0)
         punish(e, found, held * found, by_check=True)
     # excess payments to cadres' kin and friends noticed on a visit
     intensity = np.array([v.channel_intensity["amount"] for v in vs]) * P("amount_favoritism")
