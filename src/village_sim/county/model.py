@@ -374,14 +374,18 @@ class CountyModel(mesa.Model):
         Each complaint or report the village dismissed (decision log: challenged by villagers,
         reason ``complaint dismissed`` or ``report dismissed``) is taken up with the county.
         """
-        since = self.month - 12
-        out = np.zeros(self.n_villages, dtype=np.int64)
-        for i, v in enumerate(self.villages):
-            for block in v._log_blocks[self._log_seen[i]:]:
-                hit = (block["challenged_by"] == int(Actor.VILLAGERS)) & np.isin(
-                    block["reason"], _COMPLAINED) & (block["month"] > since)
-                out[i] += int(hit.sum())
-        return out
+        blocks = [(i, block) for i, v in enumerate(self.villages)
+                  for block in v._log_blocks[self._log_seen[i]:]]
+        if not blocks:
+            return np.zeros(self.n_villages, dtype=np.int64)
+        village = np.repeat([i for i, _ in blocks], [b["month"].size for _, b in blocks])
+
+        def field(name: str) -> np.ndarray:
+            return np.concatenate([b[name] for _, b in blocks])
+
+        hit = ((field("challenged_by") == int(Actor.VILLAGERS))
+               & np.isin(field("reason"), _COMPLAINED) & (field("month") > self.month - 12))
+        return np.bincount(village[hit], minlength=self.n_villages).astype(np.int64)
 
     # ------------------------------------------------------------------ the year
     def step(self) -> None:
