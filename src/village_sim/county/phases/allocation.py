@@ -35,10 +35,12 @@ def pay_out_takings(e: StackedVillages, taken_by: np.ndarray, slot: int,
     """
     cad = e.cadres
     to_kin = e.params("diverted_to_kin_share")[cad.village]
-    gain = np.zeros(e.segments.n)
-    np.add.at(gain, cad.household, (1.0 - to_kin) * taken_by)
-    np.add.at(gain, cad.kin_pair_household,
-              (to_kin * taken_by / cad.kin_parts)[cad.kin_pair_cadre])
+    # each household's gains added in the village's order, from 0: its cadre's own part,
+    # then the kin parts cadre after cadre (bincount adds in input order)
+    gain = np.bincount(np.concatenate([cad.household, cad.kin_pair_household]),
+                       np.concatenate([(1.0 - to_kin) * taken_by,
+                                       (to_kin * taken_by / cad.kin_parts)[cad.kin_pair_cadre]]),
+                       minlength=e.segments.n)
     cols = e.stack.columns
     if villages is None:
         cols["other_transfer_hist"][slot] += gain
