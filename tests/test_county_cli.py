@@ -7,6 +7,7 @@ before any run, naming the option.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,8 @@ import pytest
 
 from cli_helpers import run_cli
 from village_sim import county_compare as cc
+from village_sim.county.budgets import CountyView
+from village_sim.county.deployment import DeploymentHistory
 from village_sim.experiment import replicate_seeds
 
 ARGS = ["county", "--villages", "4", "--teams", "2", "--seeds", "3", "--years", "3",
@@ -85,3 +88,116 @@ def test_bad_input_is_refused_before_any_run(extra: list[str], message: str,
     assert code == 2, (stdout, stderr)
     assert stderr.startswith("error: ") and message in stderr, stderr
     assert "Traceback" not in stderr and not out.exists()
+
+
+# ---------------------------------------------------------------------------- --lang
+SMALL = ["county", "--villages", "4", "--teams", "2", "--seeds", "2", "--years", "1",
+         "--rules", "none,random", "--set", "n_households=120", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def by_lang(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same small county written with no --lang (English), --lang zh and --lang vi."""
+    root = tmp_path_factory.mktemp("county-lang")
+    out = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("VILLAGE_SIM_LANG", raising=False)
+        for lang in ("en", "zh", "vi"):
+            folder = root / lang
+            code, _o, err = run_cli([*SMALL, "--out", str(folder),
+                                     *(["--lang", lang] if lang != "en" else [])])
+            assert code == 0, err
+            out[lang] = folder
+    return out
+
+
+def _columns(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / "columns.csv", keep_default_na=False)
+
+
+@pytest.mark.parametrize("lang", ["zh", "vi"])
+def test_columns_csv_and_figure_are_in_the_language_asked_for(
+        lang: str, by_lang: dict[str, Path]) -> None:
+    """Every meaning, unit and window of columns.csv in zh or vi, none left in English; names,
+    files and defining sections as in English; the figure written."""
+    from village_sim.dictionary import describe
+    from village_sim.i18n import t
+
+    english, other = _columns(by_lang["en"]), _columns(by_lang[lang])
+    for key in ("file", "column", "defined_in"):
+        assert list(other[key]) == list(english[key]), key
+    own = set(cc.COUNTY_COLUMNS)
+    assert own & set(other["column"]) >= {"between_village_gini", "between_village_share",
+                                          "headcount_spread", "teams_deployed", "team_yuan",
+                                          "quota_households", "greed_factor", "quantity"}
+    for row, eng in zip(other.itertuples(), english.itertuples(), strict=True):
+        entry = describe(row.column, lang)
+        assert entry is not None and (row.meaning, row.unit) == (entry.meaning, entry.unit)
+        assert row.meaning and row.meaning != eng.meaning, (row.file, row.column, row.meaning)
+        assert (row.unit == "") == (eng.unit == ""), (row.column, row.unit)
+        assert row.unit == "" or row.unit != eng.unit, (row.column, row.unit)
+        assert (row.window == "") == (eng.window == ""), (row.column, row.window)
+        assert row.window == "" or row.window != eng.window, (row.column, row.window)
+        has_chinese = bool(re.search(r"[\u4e00-\u9fff]", row.meaning))
+        assert has_chinese == (lang == "zh"), (row.column, row.meaning)
+        if row.column in own and row.column not in ("year", "month", "persons", "reason",
+                                                    "baseline"):
+            assert row.meaning == t(f"column.{row.column}", lang), row.column
+    windows = set(other.loc[other["file"] == "summary.csv", "window"]) - {""}
+    assert windows == {t("dictionary.county_window", lang, first=1, last=12)}
+    assert (by_lang[lang] / "county_metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_english_columns_csv_keeps_the_county_s_own_words(by_lang: dict[str, Path]) -> None:
+    """Without --lang, the county's columns say what COUNTY_COLUMNS says, as before --lang."""
+    english = _columns(by_lang["en"])
+    rows = english.set_index(["file", "column"])
+    for (file, column), row in rows.iterrows():
+        if column in cc.COUNTY_COLUMNS and row["defined_in"] == cc.COUNTY_COLUMNS[column][4]:
+            meaning, unit = cc.COUNTY_COLUMNS[column][:2]
+            assert (row["meaning"], row["unit"]) == (meaning, unit), (file, column)
+    assert rows.loc[("village_year.parquet", "greed_factor"), "meaning"] == \
+        "factor on the village's favoritism channels"
+    assert rows.loc[("county_timeseries.csv", "headcount_spread"), "unit"] == \
+        "difference of shares"
+    assert rows.loc[("village_year.parquet", "persons"), "meaning"] == "household size"
+    assert set(english.loc[english["file"] == "summary.csv", "window"]) == {"", "months 1-12"}
+
+
+def reverse_order(view: CountyView, history: DeploymentHistory, rng: object) -> list[int]:
+    """A custom deployment rule (the API's callable): the last village first."""
+    return list(range(len(history.holds_team)))[::-1]
+
+
+@pytest.mark.parametrize("lang", ["zh", "vi"])
+def test_a_custom_rule_is_labelled_by_its_own_name(lang: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A callable rule (the API; the command takes only built-in names) keeps its name in the
+    figure's legend, beside the built-in rules' translated labels."""
+    from matplotlib.figure import Figure
+
+    from village_sim.i18n import Catalog
+
+    legends: list[list[str]] = []
+    save = Figure.savefig
+
+    def savefig(fig: Figure, *args: object, **kwargs: object) -> None:
+        legends.append([text.get_text() for legend in fig.legends for text in legend.texts])
+        save(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    runs = cc.run_rules(["none", reverse_order], [0, 1], 1,
+                        {"n_villages": 4, "teams": 1, "n_households": 120})
+    summary, diffs = cc.summarise_rules(runs)
+    cc.write_county_outputs(tmp_path, runs, summary, diffs, cc.cost_effectiveness(runs), "",
+                            lang=lang)
+    assert cc.rule_labels(["none", "reverse_order"], lang) == {
+        "none": Catalog(lang).rule("none"), "reverse_order": "reverse_order"}
+    assert Catalog(lang).rule("none") != "none"
+    assert legends == [[Catalog(lang).rule("none"), "reverse_order"]]
+    assert (tmp_path / "county_metrics.png").is_file()
+    yearly = pd.read_parquet(tmp_path / "village_year.parquet")
+    assert set(yearly["rule"]) == {"none", "reverse_order"}
+    code, _o, stderr = run_cli([*SMALL, "--rules", "none,reverse_order", "--lang", lang,
+                                "--out", str(tmp_path / "cli")])
+    assert code == 2 and "reverse_order" in stderr  # the command: built-in rules only

@@ -19,7 +19,9 @@ import pytest
 
 import village_sim
 from village_sim.codes import Actor, Outcome, Reason
-from village_sim.dictionary import DESCRIBED, UNITS
+from village_sim.county.metrics import COUNTY_METRICS
+from village_sim.county.model import COUNTY_PARAMETERS
+from village_sim.dictionary import DESCRIBED, UNITS, county_columns
 from village_sim.events import EVENT_KINDS
 from village_sim.fonts import CJK_FAMILY, FONT_FILE, families, missing_glyphs, use_fonts
 from village_sim.i18n import (
@@ -39,23 +41,26 @@ from village_sim.village import Cause
 PACKAGE = Path(village_sim.__file__).parent
 CATALOG_DIR = PACKAGE / "i18n"
 
-# key families named after code: section -> the names the code uses
+# key families named after code: section -> the names the code uses (a county's metrics,
+# parameters and own columns too: village_sim.county)
 FAMILIES: dict[str, set[str]] = {
     "lang": set(LANGUAGES),
-    "metric": set(METRIC_NAMES),
-    "metric_help": set(METRIC_NAMES),
+    "metric": set(METRIC_NAMES) | set(COUNTY_METRICS),
+    "metric_help": set(METRIC_NAMES) | set(COUNTY_METRICS),
     "regime": set(REGIMES),
     "regime_short": set(REGIMES),
-    "param": {p.name for p in PARAMETERS},
+    "param": {p.name for p in (*PARAMETERS, *COUNTY_PARAMETERS)},
     "event": set(EVENT_KINDS),
     "direction": set(DIRECTIONS),
     "actor": {a.name.lower() for a in Actor if a != Actor.NOBODY},
     "outcome": {o.name.lower() for o in Outcome},
     "reason": {r.name.lower() for r in Reason},
     "cause": {c.name.lower() for c in Cause},
-    "unit": {unit_key(p.unit) for p in PARAMETERS if p.unit},
-    "column": set(DESCRIBED),  # the data dictionary (columns.csv) of village_sim.dictionary
-    "column_unit": {unit_key(u) for u in UNITS},
+    "unit": {unit_key(p.unit) for p in (*PARAMETERS, *COUNTY_PARAMETERS) if p.unit},
+    # the data dictionary (columns.csv) of village_sim.dictionary
+    "column": set(DESCRIBED) | set(county_columns()),
+    "column_unit": {unit_key(u) for u in UNITS | {c.unit for c in county_columns().values()}
+                    if u},
 }
 
 
@@ -111,6 +116,43 @@ def test_messages_are_non_empty_nfc_with_the_same_fields(lang: str) -> None:
             f"{sorted(fields(english[key]))}")
         if lang == "vi":
             assert not re.search(r"[\u4e00-\u9fff]", text) or key.startswith("lang."), key
+
+
+def test_scenarios_read_the_models_metric_names_from_the_catalog() -> None:
+    """The catalog labels the county's own metrics too; a scenario may claim only a village's."""
+    from village_sim.scenario import _metric_names
+
+    assert set(_metric_names()) == set(METRIC_NAMES)
+    assert len(_metric_names()) == len(METRIC_NAMES)
+
+
+def test_county_columns_in_english_are_the_county_s_own_words() -> None:
+    """The English catalog's ``column.NAME`` of a county's column (the text translators work
+    from) says what village_sim.county.model.COUNTY_COLUMNS says, so that a change there shows
+    up here and its translations are revisited. The glossary's spelling “favouritism” is the
+    one difference allowed (columns.csv in English keeps COUNTY_COLUMNS' words)."""
+    entries = county_columns()
+    assert {"between_village_gini", "teams_deployed", "village", "rule"} <= set(entries)
+    assert not {"year", "month", "persons", "reason", "baseline"} & set(entries)  # COLUMNS'
+    for name, entry in entries.items():
+        assert t(f"column.{name}", "en") == entry.meaning.replace("favoritism", "favouritism"), \
+            name
+        assert not entry.unit or t(f"column_unit.{unit_key(entry.unit)}", "en") == entry.unit
+
+
+@pytest.mark.parametrize("lang", ["zh", "vi"])
+def test_county_parameters_are_described_by_their_labels(lang: str) -> None:
+    """A county's parameters in columns.csv (a county sweep's): label and unit in ``lang``;
+    in English the meaning of COUNTY_PARAMETERS, as before the labels."""
+    from village_sim.dictionary import describe
+
+    for p in COUNTY_PARAMETERS:
+        english, other = describe(p.name), describe(p.name, lang)
+        assert english is not None and other is not None, p.name
+        assert english.meaning == f"parameter: {p.meaning}"
+        assert english.unit == (p.unit or "dimensionless")
+        assert other.meaning == t("dictionary.parameter", lang, meaning=t(f"param.{p.name}", lang))
+        assert other.meaning != english.meaning and other.unit != english.unit, p.name
 
 
 def test_translations_differ_from_english() -> None:

@@ -305,7 +305,7 @@ def _cmd_county(args: argparse.Namespace) -> int:
                   + ", ".join(f"{k}={v!r}" for k, v in shown.items()),
                   "Village parameters common to every village:"]
         cc.write_county_outputs(folder, runs, summary, diffs, effectiveness,
-                                ex.format_toml(overrides, header))
+                                ex.format_toml(overrides, header), lang=args.lang)
     if not args.quiet:
         print(cc.format_county_table(summary, diffs, effectiveness, rules, args.seeds,
                                      args.years, paired_table_rows(summary, diffs, rules)))
@@ -726,6 +726,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_overwrite_option(k)
     k.add_argument("--quiet", action="store_true",
                    help="no progress bar and no table; print only the output folder.")
+    teaching_cli.add_lang_option(k, teaching_cli.COUNTY_LANG_HELP)
     k.set_defaults(func=_cmd_county)
 
     # -- run

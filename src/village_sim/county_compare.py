@@ -46,9 +46,10 @@ from village_sim.experiment import (
     write_parquet,
     write_text,
 )
+from village_sim.i18n import Catalog, t
 
 __all__ = ["COUNTY_KEY_METRICS", "CountyRun", "check_rules", "cost_effectiveness",
-           "format_county_table", "run_county", "run_rules", "summarise_rules",
+           "format_county_table", "rule_labels", "run_county", "run_rules", "summarise_rules",
            "window_mean", "write_county_outputs"]
 
 
@@ -211,7 +212,12 @@ def _per(value: float, amount: float) -> float:
 def write_county_outputs(out: str | Path, runs: Sequence[CountyRun], summary: pd.DataFrame,
                          diffs: pd.DataFrame, effectiveness: pd.DataFrame,
                          parameters: str, lang: str | None = None) -> list[Path]:
-    """Write the county comparison into ``out`` (files listed in the command's help)."""
+    """Write the county comparison into ``out`` (files listed in the command's help).
+
+    ``lang`` (``zh``, ``vi``, ``en``; ``None``: English, the figure's names as in the code): the
+    language of ``columns.csv``'s meanings, units and window and of the figure's titles and
+    legend (the rules' labels, :func:`rule_labels`). The tables' contents stay as computed.
+    """
     out = Path(out)
     series = timeseries(runs)
     village_year = pd.concat([r.village_year.assign(rule=r.rule, seed=r.seed,
@@ -226,11 +232,23 @@ def write_county_outputs(out: str | Path, runs: Sequence[CountyRun], summary: pd
     written.append(write_parquet(village_year, out / "village_year.parquet"))
     first, last = window_bounds(int(series["step"].max()), WINDOW)
     written.append(write_columns(out, {**tables, "village_year.parquet": village_year},
-                                 f"months {first}-{last}", lang=lang))
+                                 t("dictionary.county_window", lang, first=first, last=last),
+                                 lang=lang))
     written.append(write_text(parameters, out / "parameters.toml"))
-    written.append(plot_metrics(series, out / "county_metrics.png",
-                                list(COUNTY_KEY_METRICS), WINDOW, lang=lang))
+    rules = list(dict.fromkeys(r.rule for r in runs))
+    written.append(plot_metrics(series, out / "county_metrics.png", list(COUNTY_KEY_METRICS),
+                                WINDOW, lang=lang,
+                                labels=None if lang is None else rule_labels(rules, lang)))
     return written
+
+
+def rule_labels(rules: Sequence[str], lang: str | None = None) -> dict[str, str]:
+    """Each rule's label in ``lang`` (:meth:`~village_sim.i18n.Catalog.rule`).
+
+    A built-in rule's words; a custom rule (a callable, named by its ``__name__``) its own name.
+    """
+    _ = Catalog(lang)
+    return {rule: _.rule(rule) for rule in rules}
 
 
 def format_county_table(summary: pd.DataFrame, diffs: pd.DataFrame,

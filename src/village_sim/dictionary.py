@@ -16,7 +16,10 @@ Meanings are messages of :mod:`village_sim.i18n` (one wording for the app, the f
 this dictionary): metrics' labels (``metric.NAME``), other columns' ``column.NAME``,
 parameters' labels; units and bounds are declared here, once per column, with their words in
 the catalogs' ``column_unit`` section (``tests/test_i18n.py`` checks both ways), and a test
-checks that every metric of the model has them.
+checks that every metric of the model has them. A county's own columns and parameters
+(:mod:`village_sim.county.model`) are declared there, in English; in another language their
+meanings are the catalogs' ``column.NAME`` and parameter labels, their units ``column_unit``
+and ``unit`` (:func:`county_columns`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ __all__ = [
     "Column",
     "bounds",
     "columns_frame",
+    "county_columns",
     "describe",
     "entries",
     "metric_column",
@@ -138,8 +142,10 @@ def metric_column(metric: str, lang: str | None = None) -> Column:
 
 
 def unit_words(unit: str, lang: str | None = None) -> str:
-    """A unit of this dictionary in ``lang`` (English: as written here)."""
-    return unit if Catalog(lang).lang == "en" else t(f"column_unit.{unit_key(unit)}", lang)
+    """A unit of this dictionary in ``lang`` (English: as written here; none stays empty)."""
+    if not unit or Catalog(lang).lang == "en":
+        return unit
+    return t(f"column_unit.{unit_key(unit)}", lang)
 
 
 def _entry(name: str, unit: str, low: float | None = None, high: float | None = None,
@@ -260,7 +266,7 @@ def describe(column: str, lang: str | None = None) -> Column | None:
     if column.startswith("x__") and column[3:] in PARAM_BY_NAME:
         return Column(_("dictionary.coordinate", name=column[3:]), unit_words(COORDINATE, lang),
                       0.0, 1.0, doc=SWEEP_DOC)
-    county = _county_column(column)
+    county = _county_column(column, lang)
     if county is not None:
         return county
     for suffix, how in (("_mean", "dictionary.replicate_mean"),
@@ -272,15 +278,41 @@ def describe(column: str, lang: str | None = None) -> Column | None:
     return None
 
 
-def _county_column(column: str) -> Column | None:
-    """A county's own column or parameter (docs/ODD.md 7.14), in English."""
+COUNTY_DOC = "docs/ODD.md, 7.14"
+
+
+def county_columns() -> dict[str, Column]:
+    """A county's own columns that :func:`describe` takes from the county, in English.
+
+    The entries of :data:`village_sim.county.model.COUNTY_COLUMNS` that no metric, entry of
+    :data:`COLUMNS`, sweep column or parameter describes first (``year``, ``month``,
+    ``persons``, ``reason`` and ``baseline`` are :data:`COLUMNS`'). In another language their
+    meaning is the catalogs' ``column.NAME``, their unit ``column_unit`` (tests/test_i18n.py).
+    """
+    from village_sim.county.model import COUNTY_COLUMNS
+    from village_sim.params import PARAM_BY_NAME
+
+    first = METRIC_UNITS.keys() | COLUMNS.keys() | _SWEEP.keys() | PARAM_BY_NAME.keys()
+    return {name: Column(*entry) for name, entry in COUNTY_COLUMNS.items() if name not in first}
+
+
+def _county_column(column: str, lang: str | None) -> Column | None:
+    """A county's own column or parameter (docs/ODD.md 7.14), in ``lang``."""
     from village_sim.county.model import COUNTY_COLUMNS, COUNTY_PARAM_BY_NAME
 
+    _ = Catalog(lang)
     if column in COUNTY_COLUMNS:
-        return Column(*COUNTY_COLUMNS[column])
+        entry = Column(*COUNTY_COLUMNS[column])
+        return entry if _.lang == "en" else Column(
+            _(f"column.{column}"), unit_words(entry.unit, lang), entry.low, entry.high, entry.doc)
     if column in COUNTY_PARAM_BY_NAME:
         p = COUNTY_PARAM_BY_NAME[column]
-        return Column(f"parameter: {p.meaning}", p.unit or DIMENSIONLESS, doc="docs/ODD.md, 7.14")
+        if _.lang == "en":
+            return Column(_("dictionary.parameter", meaning=p.meaning), p.unit or DIMENSIONLESS,
+                          doc=COUNTY_DOC)
+        return Column(_("dictionary.parameter", meaning=_.param(column)),
+                      _.unit(p.unit) if p.unit else unit_words(DIMENSIONLESS, lang),
+                      doc=COUNTY_DOC)
     return None
 
 

@@ -511,7 +511,7 @@ def summarise(
 # ---------------------------------------------------------------------------- plotting
 def plot_metrics(
     df: pd.DataFrame, path: str | Path, metrics: Sequence[str] = PLOT_METRICS,
-    window: int = WINDOW, lang: str | None = None,
+    window: int = WINDOW, lang: str | None = None, labels: Mapping[str, str] | None = None,
 ) -> Path:
     """Draw each metric over time: one line per regime (mean over seeds), 95% band shaded.
 
@@ -526,6 +526,8 @@ def plot_metrics(
         lang: Language of titles, legend and axis labels (``zh``, ``vi``, ``en``; see
             :mod:`village_sim.i18n`), drawn with the package's fonts. ``None``: metric and
             regime names as in the code.
+        labels: The legend's label of each value of ``regime`` (e.g. a county's deployment
+            rules, :meth:`village_sim.i18n.Catalog.rule`); a value not given: as ``lang`` says.
 
     Returns:
         The path written.
@@ -534,12 +536,12 @@ def plot_metrics(
         from village_sim.fonts import use_fonts
 
         with use_fonts():
-            return _plot_metrics(df, path, list(metrics), window, lang)
-    return _plot_metrics(df, path, list(metrics), window, None)
+            return _plot_metrics(df, path, list(metrics), window, lang, labels)
+    return _plot_metrics(df, path, list(metrics), window, None, labels)
 
 
 def _plot_metrics(df: pd.DataFrame, path: str | Path, metrics: list[str], window: int,
-                  lang: str | None) -> Path:
+                  lang: str | None, labels: Mapping[str, str] | None = None) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -564,7 +566,8 @@ def _plot_metrics(df: pd.DataFrame, path: str | Path, metrics: list[str], window
             sub = df.loc[df["regime"] == regime]
             steps, mean, low, high = step_bands(sub, metric)
             ax.plot(steps, mean, color=colour, lw=1.4,
-                    label=regime if lang is None else cat.regime(regime))
+                    label=labels[regime] if labels is not None and regime in labels
+                    else regime if lang is None else cat.regime(regime))
             ax.fill_between(steps, low, high, color=colour, alpha=0.2, lw=0)
         ax.axvspan(first, last, color="0.85", alpha=0.5, lw=0, zorder=0)
         ax.set_title(metric if lang is None else cat.metric(metric), fontsize=10)

@@ -241,16 +241,24 @@ def _int(value: Any, source: str, name: str, low: int, high: int) -> int:
     return value
 
 
+_COUNTY_OWN_METRICS = ("between_village_gini", "between_village_share", "headcount_spread")
+"""The county's metrics that no village has (:data:`village_sim.county.metrics.COUNTY_METRICS`
+beyond ``METRIC_NAMES``): labelled in the catalog too, never a scenario's claim."""
+
+
 @cache
 def _metric_names() -> tuple[str, ...]:
     """``village_sim.model.METRIC_NAMES``, read from the message catalog's ``metric.*`` keys.
 
-    tests/test_i18n.py asserts the two are the same set; reading the catalog keeps
-    ``village-sim scenarios`` from importing the model (and Mesa) just to list files.
+    The catalog labels the county's own metrics too (:data:`_COUNTY_OWN_METRICS`), which are
+    left out. tests/test_i18n.py asserts that what is left is the model's set; reading the
+    catalog keeps ``village-sim scenarios`` from importing the model (and Mesa) just to list
+    files.
     """
     from village_sim.i18n import messages
 
-    return tuple(k.split(".", 1)[1] for k in messages("en") if k.startswith("metric."))
+    return tuple(name for k in messages("en") if k.startswith("metric.")
+                 and (name := k.split(".", 1)[1]) not in _COUNTY_OWN_METRICS)
 
 
 def _metric(value: Any, source: str, name: str) -> str:

@@ -1,7 +1,8 @@
 """Teaching commands of the CLI: scenarios, handouts, bundles, and ``--lang``.
 
 ``scenarios``, ``handout`` and ``bundle`` are subcommands; ``run`` gains ``--scenario`` and
-``--lang``, ``compare`` gains ``--lang``.
+``--lang``, ``compare`` and ``county`` gain ``--lang`` (``county``'s: its figure and
+``columns.csv``; its printed table stays in English).
 
 :mod:`village_sim.cli` stays the one entry point; it calls :func:`add_commands` to add the
 teaching subcommands, :func:`add_lang_option` and :func:`add_run_options` to add options to
@@ -62,6 +63,10 @@ LANG_HELP = ("language of printed labels, figure titles, error messages and the 
              f"for every command (the errors of commands without --lang too): ${LANG_ENV} if "
              "set, else English (compare and run then print metric names as in the code, as in "
              "their CSV files).")
+COUNTY_LANG_HELP = ("language of the figure's titles and legend and of the column descriptions "
+                    "of columns.csv: zh (中文), vi (Tiếng Việt) or en (English); the printed "
+                    "table stays in English. Default: $VILLAGE_SIM_LANG if set, else English "
+                    "(the figure then names metrics and rules as in the code).")
 
 
 def _not_a_language(text: str) -> Refusal:
@@ -109,9 +114,9 @@ def _rjust(text: str, width: int) -> str:
 
 
 # ---------------------------------------------------------------------------- options
-def add_lang_option(parser: argparse.ArgumentParser) -> None:
+def add_lang_option(parser: argparse.ArgumentParser, help: str = LANG_HELP) -> None:
     """Add ``--lang`` (printed labels and figure titles) to an existing command."""
-    parser.add_argument("--lang", metavar="L", type=_lang, default=None, help=LANG_HELP)
+    parser.add_argument("--lang", metavar="L", type=_lang, default=None, help=help)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

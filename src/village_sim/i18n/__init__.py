@@ -255,6 +255,13 @@ class Catalog:
         """Label of a regime."""
         return self(f"regime.{name}")
 
+    def rule(self, name: str) -> str:
+        """Label of a built-in deployment rule of a county (a custom rule: its own name)."""
+        try:
+            return self(f"app.rule_{name}")
+        except KeyError:
+            return name
+
     def regime_short(self, name: str) -> str:
         """A regime's short label (legends, side titles, table headers)."""
         return self(f"regime_short.{name}")
