@@ -120,8 +120,10 @@ def test_columns_csv_and_figure_are_in_the_language_asked_for(
         lang: str, by_lang: dict[str, Path]) -> None:
     """Every meaning, unit and window of columns.csv in zh or vi, none left in English; names,
     files and defining sections as in English; the figure written."""
-    from village_sim.dictionary import describe
+    from village_sim.dictionary import county_notes, describe
     from village_sim.i18n import t
+
+    notes = county_notes(lang)  # what the county's files mean by names used otherwise
 
     english, other = _columns(by_lang["en"]), _columns(by_lang[lang])
     for key in ("file", "column", "defined_in"):
@@ -131,7 +133,7 @@ def test_columns_csv_and_figure_are_in_the_language_asked_for(
                                           "headcount_spread", "teams_deployed", "team_yuan",
                                           "quota_households", "greed_factor", "quantity"}
     for row, eng in zip(other.itertuples(), english.itertuples(), strict=True):
-        entry = describe(row.column, lang)
+        entry = notes.get(row.column) or describe(row.column, lang)
         assert entry is not None and (row.meaning, row.unit) == (entry.meaning, entry.unit)
         assert row.meaning and row.meaning != eng.meaning, (row.file, row.column, row.meaning)
         assert (row.unit == "") == (eng.unit == ""), (row.column, row.unit)
@@ -140,8 +142,9 @@ def test_columns_csv_and_figure_are_in_the_language_asked_for(
         assert row.window == "" or row.window != eng.window, (row.column, row.window)
         has_chinese = bool(re.search(r"[\u4e00-\u9fff]", row.meaning))
         assert has_chinese == (lang == "zh"), (row.column, row.meaning)
-        if row.column in own and row.column not in ("year", "month", "persons", "reason",
-                                                    "baseline"):
+        if row.column in notes:
+            assert row.meaning == t(f"county_column.{row.column}", lang), row.column
+        elif row.column in own:
             assert row.meaning == t(f"column.{row.column}", lang), row.column
     windows = set(other.loc[other["file"] == "summary.csv", "window"]) - {""}
     assert windows == {t("dictionary.county_window", lang, first=1, last=12)}
@@ -149,18 +152,35 @@ def test_columns_csv_and_figure_are_in_the_language_asked_for(
 
 
 def test_english_columns_csv_keeps_the_county_s_own_words(by_lang: dict[str, Path]) -> None:
-    """Without --lang, the county's columns say what COUNTY_COLUMNS says, as before --lang."""
+    """Without --lang, every county column says what COUNTY_COLUMNS says, in every file: also
+    the names other files use otherwise (year, month, persons, reason, regime, baseline), and
+    each file's window is its own (a month's row, a year's end, the final year)."""
     english = _columns(by_lang["en"])
     rows = english.set_index(["file", "column"])
+    checked = set()
     for (file, column), row in rows.iterrows():
-        if column in cc.COUNTY_COLUMNS and row["defined_in"] == cc.COUNTY_COLUMNS[column][4]:
+        if column in cc.COUNTY_COLUMNS:
             meaning, unit = cc.COUNTY_COLUMNS[column][:2]
             assert (row["meaning"], row["unit"]) == (meaning, unit), (file, column)
+            checked.add(column)
+    assert {"year", "month", "persons", "reason", "regime", "baseline"} <= checked
     assert rows.loc[("village_year.parquet", "greed_factor"), "meaning"] == \
         "factor on the village's favoritism channels"
     assert rows.loc[("county_timeseries.csv", "headcount_spread"), "unit"] == \
         "difference of shares"
-    assert rows.loc[("village_year.parquet", "persons"), "meaning"] == "household size"
+    assert rows.loc[("village_year.parquet", "persons"), "meaning"] == \
+        "people living in the village's households"
+    assert rows.loc[("summary.csv", "regime"), "meaning"].startswith("deployment rule")
+
+    def windows(file: str, columns: list[str]) -> set[str]:
+        return {rows.loc[(file, c), "window"] for c in columns}
+
+    assert windows("county_timeseries.csv", ["poverty_headcount", "teams_deployed"]) == \
+        {"the month in 'step'"}
+    assert windows("village_year.parquet", ["poverty_headcount", "team_yuan"]) == \
+        {"the end of the year in 'year'"}
+    assert windows("village_year.parquet", ["year", "village", "rule"]) == {""}
+    assert windows("deployment_log.csv", ["reason"]) == {"the month in 'month'"}
     assert set(english.loc[english["file"] == "summary.csv", "window"]) == {"", "months 1-12"}
 
 

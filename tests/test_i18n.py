@@ -21,7 +21,7 @@ import village_sim
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.county.metrics import COUNTY_METRICS
 from village_sim.county.model import COUNTY_PARAMETERS
-from village_sim.dictionary import DESCRIBED, UNITS, county_columns
+from village_sim.dictionary import DESCRIBED, UNITS, county_columns, county_notes
 from village_sim.events import EVENT_KINDS
 from village_sim.fonts import CJK_FAMILY, FONT_FILE, families, missing_glyphs, use_fonts
 from village_sim.i18n import (
@@ -59,6 +59,7 @@ FAMILIES: dict[str, set[str]] = {
     "unit": {unit_key(p.unit) for p in (*PARAMETERS, *COUNTY_PARAMETERS) if p.unit},
     # the data dictionary (columns.csv) of village_sim.dictionary
     "column": set(DESCRIBED) | set(county_columns()),
+    "county_column": set(county_notes()),
     "column_unit": {unit_key(u) for u in UNITS | {c.unit for c in county_columns().values()}
                     if u},
 }
@@ -138,6 +139,10 @@ def test_county_columns_in_english_are_the_county_s_own_words() -> None:
         assert t(f"column.{name}", "en") == entry.meaning.replace("favoritism", "favouritism"), \
             name
         assert not entry.unit or t(f"column_unit.{unit_key(entry.unit)}", "en") == entry.unit
+    notes = county_notes()  # the names other files use otherwise: county_column.NAME
+    assert set(notes) == {"year", "month", "persons", "reason", "regime", "baseline"}
+    for name, entry in notes.items():
+        assert t(f"county_column.{name}", "en") == entry.meaning, name
 
 
 @pytest.mark.parametrize("lang", ["zh", "vi"])

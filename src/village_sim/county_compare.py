@@ -46,6 +46,7 @@ from village_sim.experiment import (
     write_parquet,
     write_text,
 )
+from village_sim.dictionary import county_notes
 from village_sim.i18n import Catalog, t
 
 __all__ = ["COUNTY_KEY_METRICS", "CountyRun", "check_rules", "cost_effectiveness",
@@ -233,7 +234,7 @@ def write_county_outputs(out: str | Path, runs: Sequence[CountyRun], summary: pd
     first, last = window_bounds(int(series["step"].max()), WINDOW)
     written.append(write_columns(out, {**tables, "village_year.parquet": village_year},
                                  t("dictionary.county_window", lang, first=first, last=last),
-                                 lang=lang))
+                                 notes=county_notes(lang), lang=lang))
     written.append(write_text(parameters, out / "parameters.toml"))
     rules = list(dict.fromkeys(r.rule for r in runs))
     written.append(plot_metrics(series, out / "county_metrics.png", list(COUNTY_KEY_METRICS),

@@ -43,6 +43,7 @@ __all__ = [
     "bounds",
     "columns_frame",
     "county_columns",
+    "county_notes",
     "describe",
     "entries",
     "metric_column",
@@ -296,6 +297,29 @@ def county_columns() -> dict[str, Column]:
     return {name: Column(*entry) for name, entry in COUNTY_COLUMNS.items() if name not in first}
 
 
+def county_notes(lang: str | None = None) -> dict[str, Column]:
+    """What the county's own files mean by the names other files use otherwise, in ``lang``.
+
+    In a county's outputs ``year`` is the county year, ``month`` a deployment's, ``persons``
+    a village's people, ``reason`` a deployment's, ``regime`` and ``baseline`` hold rules: the
+    entries of :data:`village_sim.county.model.COUNTY_COLUMNS` that :func:`describe` gives
+    another meaning. In another language: the catalogs' ``county_column.NAME``.
+    """
+    from village_sim.county.model import COUNTY_COLUMNS
+
+    _ = Catalog(lang)
+    own = county_columns()
+    out = {}
+    for name, entry in COUNTY_COLUMNS.items():
+        if name in own:
+            continue
+        column = Column(*entry)
+        out[name] = column if _.lang == "en" else Column(
+            _(f"county_column.{name}"), unit_words(column.unit, lang), column.low,
+            column.high, column.doc)
+    return out
+
+
 def _county_column(column: str, lang: str | None) -> Column | None:
     """A county's own column or parameter (docs/ODD.md 7.14), in ``lang``."""
     from village_sim.county.model import COUNTY_COLUMNS, COUNTY_PARAM_BY_NAME
@@ -326,11 +350,15 @@ WHEN = {
     "households.csv": "dictionary.when_last_month",
     "decisions.csv": "dictionary.when_month",
     "household_panel.parquet": "dictionary.when_step",
+    "county_timeseries.csv": "dictionary.when_step",
+    "deployment_log.csv": "dictionary.when_month",
+    "village_year.parquet": "dictionary.when_year_end",
 }
 """When the values of a per-month file hold, a message of the catalogs ("the month in 'step'");
 other files: the measurement window."""
 IDENTITY = {"regime", "seed", "replicate", "step", "metric", "baseline", "household_id",
-            "point", "run_id", "file", "column"}
+            "point", "run_id", "file", "column", "village", "team", "rule", "event", "year",
+            "month"}
 
 
 def columns_frame(files: Mapping[str, pd.DataFrame], window: str = "",
