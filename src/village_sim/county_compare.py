@@ -36,6 +36,7 @@ import pandas as pd
 from village_sim.county import DEPLOYMENT_RULES, CountyModel
 from village_sim.county.metrics import COUNTY_KEY_METRICS
 from village_sim.county.model import COUNTY_COLUMNS
+from village_sim.dictionary import county_notes
 from village_sim.experiment import (
     interval,
     plot_metrics,
@@ -46,7 +47,6 @@ from village_sim.experiment import (
     write_parquet,
     write_text,
 )
-from village_sim.dictionary import county_notes
 from village_sim.i18n import Catalog, t
 
 __all__ = ["COUNTY_KEY_METRICS", "CountyRun", "check_rules", "cost_effectiveness",
