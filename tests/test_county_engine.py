@@ -302,3 +302,20 @@ def test_new_asset_medians_are_each_village_s_np_median() -> None:
         want = float(np.median(v.assets)) if i != 4 else before[4]
         assert v.asset_median == want, i
         assert (v._cause_if_well is None) == (i != 4), i
+
+
+def test_the_engine_keeps_its_villages_clocks_without_mesa_events() -> None:
+    # the engine advances each village's Mesa clock itself (Mesa's recurring step event is
+    # stopped): steps and time as a village stepping itself has them, month after month, and
+    # Mesa's own ways of advancing time do not run a month of phases behind the engine's back
+    stack = VillageStack.build(VARIED[:2])
+    engine = CountyEngine(stack)
+    solo = VillageModel(**VARIED[0])
+    for _ in range(3):
+        engine.step()
+        solo.step()
+    v = stack.villages[0]
+    assert (v.steps, v.time) == (solo.steps, solo.time) == (3, 3.0)
+    before = v.income_hist.copy()
+    v.run_for(2)  # Mesa's API: time moves, no step event is left to run
+    assert v.steps == 3 and np.array_equal(v.income_hist, before)

@@ -195,6 +195,21 @@ class VillageModel(mesa.Model, VillageState):
         self.datacollector.collect(self)
         self._record_panel()
 
+    def drive_by_county(self) -> None:
+        """Hand the phases to a county engine (village_sim.county.engine) for good.
+
+        Mesa's recurring step event stops: the engine keeps the village's clock
+        (:meth:`advance_clock`, a month at a time), and ``step()`` advances the clock only.
+        """
+        self.county_driven = True
+        self._default_schedule.stop()
+        self.step = self.advance_clock  # type: ignore[method-assign]
+
+    def advance_clock(self) -> None:
+        """One month of Mesa's clock (``steps`` and ``time``, as Mesa's step advances them)."""
+        self.steps += 1
+        self.time += 1.0
+
     def trigger(self, kind: str, month: int | None = None) -> Event:
         """Schedule an event for ``month`` (default: the next month to be stepped).
 

@@ -74,7 +74,7 @@ class CountyEngine(StackedVillages):
         self.seconds: dict[str, float] = {}  # time spent in each phase
         self.months = 0
         for v in self.villages:
-            v.county_driven = True
+            v.drive_by_county()
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -115,7 +115,7 @@ class CountyEngine(StackedVillages):
 
     def _clock(self) -> None:
         for v in self.villages:
-            v.step()  # Mesa's clock: steps and time (the phases are the engine's)
+            v.advance_clock()  # Mesa's clock: steps and time (the phases are the engine's)
 
     def _each(self, fn: Callable[[Any], None],
               when: Callable[[Any], bool] | None = None) -> None:
