@@ -209,6 +209,18 @@ class StackedVillages:
         """The month the villages are in (all at the same one)."""
         return int(self.villages[0].steps)
 
+    def team_window_open(self) -> np.ndarray:
+        """``VillageState.team_window_open`` of every village (this month in its window)."""
+        m = self.month
+        arrives = np.array([v.team_arrives for v in self.villages], dtype=np.float64)
+        leaves = np.array([np.inf if v.team_leaves is None else v.team_leaves
+                           for v in self.villages], dtype=np.float64)
+        return (m >= arrives) & (m < leaves)
+
+    def team_active(self) -> np.ndarray:
+        """``VillageState.team_active`` of every village: a team present, in its window."""
+        return self.params("team_present").astype(bool) & self.team_window_open()
+
     def team_knows(self) -> np.ndarray:
         """``VillageState.team_knows()`` of every village: households its team knows."""
         c = self.stack.columns

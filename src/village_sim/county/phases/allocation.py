@@ -68,8 +68,8 @@ def run(e: StackedVillages) -> None:
                                                                "project_fund"))
     carried_in = cash + measure_fund + project_fund
     base = P("budget_per_household") * seg.sizes / 12.0 * e.gather("budget_factor")
-    window = np.array([v.team_window_open for v in vs], dtype=bool)
-    active = np.array([v.team_active for v in vs], dtype=bool)
+    window = e.team_window_open()
+    active = e.team_active()
     mobilizing = P("resource_mobilization").astype(bool) & window
     mobilized = np.where(mobilizing, P("mobilization") * base + P("mobilization_yuan") / 12.0,
                          0.0)

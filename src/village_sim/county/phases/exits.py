@@ -37,7 +37,7 @@ def assess(e: StackedVillages) -> None:
     c = e.stack.columns
     z = P.of_households("poverty_line")
     y = e.y
-    team_active = np.array([v.team_active for v in vs], dtype=bool)
+    team_active = e.team_active()
     supervising = identified & team_active & P("team_supervision").astype(bool)
     reg = c["registered"] & identified[village]
 

@@ -68,7 +68,7 @@ def review(e: StackedVillages) -> None:
     error = c["committee_error"]
     error[...] = rho[village] * error + scale[village] * eps
     estimate = e.y * numerics.mean_one(error, sigma2[village])
-    sharing = np.array([v.team_active for v in vs], dtype=bool) & P(
+    sharing = e.team_active() & P(
         "team_shares_findings").astype(bool)
     if sharing.any():
         known = e.team_knows() & sharing[village]
@@ -110,7 +110,7 @@ def run(e: StackedVillages) -> None:
     poor = y < z
     quota = county_register.quotas(e)
     eligible = (month - c["exit_month"]) >= 12
-    team_on = np.array([v.team_active for v in vs], dtype=bool)
+    team_on = e.team_active()
     committee_identifies = P("committee_identifies").astype(bool)
     team_lists = team_on & ~committee_identifies
     checking = team_on & P("team_supervision").astype(bool) & committee_identifies

@@ -55,7 +55,7 @@ def run(e: StackedVillages) -> None:
     # the planner's picture: what the committee states, the team's own measurements where it
     # has them
     est = c["committee_shown"].copy()
-    active = np.array([v.team_active for v in vs], dtype=bool)
+    active = e.team_active()
     known = ((month - c["team_last_visit"] < P.of_households("team_memory"))
              & (c["team_signal_count"] > 0))
     measured = known & active[seg.village]

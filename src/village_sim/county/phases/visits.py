@@ -58,7 +58,7 @@ def run(e: StackedVillages) -> None:
     cols = e.stack.columns
     village = seg.village
     month = int(vs[0].steps)
-    active = np.array([v.team_active for v in vs], dtype=bool)
+    active = e.team_active()
     on = active[village]
     # a team that leaves takes its queue with it
     cols["pending_since"][~on] = NO_REQUEST
@@ -366,7 +366,7 @@ def request(e: StackedVillages, households: np.ndarray, purpose: int) -> None:
 
     An earlier request keeps its place in the queue.
     """
-    active = np.array([v.team_active for v in e.villages], dtype=bool)
+    active = e.team_active()
     households = households & active[e.segments.village]
     if not households.any():
         return
