@@ -292,7 +292,7 @@ def _strategy_keys(e: StackedVillages, tie: np.ndarray) -> tuple[np.ndarray, np.
     first = np.zeros(n)
     second = np.zeros(n)
     strategy = P("visit_strategy")
-    shows = np.array([v.p.team_cooperation and v.committee_estimated for v in vs], dtype=bool)
+    shows = P("team_cooperation").astype(bool) & e.gather("committee_estimated", bool)
     z = P.of_households("poverty_line")
     bins = P.of_households("visit_order_bins")
     shown = cols["committee_shown"]
