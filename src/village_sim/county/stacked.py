@@ -179,7 +179,8 @@ class StackedVillages:
         """``VillageState.assets_changed`` for ``villages`` at once: new medians, causes.
 
         ``np.median``'s arithmetic: the middle value, or the mean of the two middle values
-        (their sum halved), of each village's assets sorted.
+        (their sum halved), found as numpy's median finds them, by partition (villages of
+        one size in one call).
         """
         if villages.size == 0:
             return
