@@ -89,11 +89,11 @@ def argsort_like(y: np.ndarray, weights: np.ndarray, seg: Segments) -> np.ndarra
     In this order ``y`` and ``weights`` are, bit for bit, what they are in the order of the
     village's own ``np.argsort(y)`` (what its Gini sorts by). Any order that sorts a village's
     incomes reads the same wherever its equal incomes have equal weights (and the same bits:
-    not zeros of both signs). So all of y is sorted at once by radix (:func:`_radix_order`, a
-    third of ``np.argsort``'s time at 60,000 households), then by village; a village holding
-    NaN, or equal incomes of unequal weights — whose order ``np.argsort`` (a quicksort) leaves
-    to its own arithmetic, and the Gini's sums would see in their last bits — is sorted by
-    ``np.argsort`` itself.
+    not zeros of both signs). So all of y is sorted at once by radix (:func:`_radix_order`,
+    about a fifth of ``np.argsort``'s time at 60,000 households), then by village; a village
+    holding NaN, or equal incomes of unequal weights — whose order ``np.argsort`` (a
+    quicksort) leaves to its own arithmetic, and the Gini's sums would see in their last bits
+    — is sorted by ``np.argsort`` itself.
     """
     return _sorted_like_argsort(y, weights, seg)[0]
 
@@ -312,8 +312,11 @@ def _registration_cells(registered: np.ndarray, kin: np.ndarray,
     (:func:`_decile_bounds`). Counts (villages × 10 × 2: not cadres' kin, kin) and the
     registered as floats (:func:`stratified`'s cells): running counts read at the bounds.
     """
+    running = np.zeros(registered.size + 1, dtype=np.int64)
+
     def in_deciles(x: np.ndarray) -> np.ndarray:
-        return np.diff(np.concatenate([[0], np.cumsum(x)])[bounds], axis=1)
+        np.cumsum(x, out=running[1:])  # households counted before each place
+        return np.diff(running[bounds], axis=1)
 
     kin = kin.astype(bool, copy=False)
     n_kin, registered_kin = in_deciles(kin), in_deciles(registered & kin)
@@ -348,7 +351,8 @@ def amount_kin_premiums(y: np.ndarray, registered: np.ndarray, aid: np.ndarray,
     """
     keep = registered & ~cadre
     deciles = income_deciles(y, keep, seg, order)
-    difference, rate = stratified(aid[keep], cadre_kin[keep], deciles, seg.village[keep],
+    kept = np.flatnonzero(keep)  # in y's order (quicker to gather by than the mask)
+    difference, rate = stratified(aid[kept], cadre_kin[kept], deciles, seg.village[kept],
                                   seg.n_segments)
     return rate, difference
 
@@ -365,16 +369,19 @@ HOUSEHOLD_METRICS = (
 _NEED_REGISTER = HOUSEHOLD_METRICS[8:]
 
 
-def household_metrics(stack: VillageStack) -> dict[str, np.ndarray]:
+def household_metrics(stack: VillageStack,
+                      income_12: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Every village's household metrics (:data:`HOUSEHOLD_METRICS`) from a stack's arrays.
 
     Each village's own ``VillageModel.household_metrics()``, bit for bit, in one pass of
     segment operations; one sort of y serves the Gini and both decile sets. Targeting and the
     kin premiums are NaN in a village before its first identification, as in its own metrics.
+    ``income_12`` is each household's market income over the last 12 months when the caller
+    has it (the county engine sums it once a month).
     """
-    seg = Segments([v.n for v in stack.villages])
+    seg = Segments(np.diff(stack.offsets))
     col = stack.column
-    y, post, aid_12 = _incomes(stack)
+    y, post, aid_12 = _incomes(stack, income_12)
     line, identified = _lines_and_identified(stack)
     z = seg.broadcast(line)
     w, persons = col("persons_float"), col("persons")
@@ -395,14 +402,15 @@ def household_metrics(stack: VillageStack) -> dict[str, np.ndarray]:
     return out
 
 
-def village_metrics_frame(stack: VillageStack) -> pd.DataFrame:
+def village_metrics_frame(stack: VillageStack,
+                          income_12: np.ndarray | None = None) -> pd.DataFrame:
     """``VillageStack.metrics()``: every metric of each village now, one row per village.
 
     The same table, bit for bit, with the household metrics of all villages computed at once
-    (:func:`household_metrics`) and the rest by each village
+    (:func:`household_metrics`, which ``income_12`` is passed to) and the rest by each village
     (``VillageModel.institution_metrics()``).
     """
-    frame = pd.concat([pd.DataFrame(household_metrics(stack)),
+    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12)),
                        pd.DataFrame([v.institution_metrics() for v in stack.villages])], axis=1)
     frame.insert(0, "village", np.arange(stack.n_villages))
     return frame
@@ -467,7 +475,7 @@ def county_metrics(stack: VillageStack,
     household's market income over the last 12 months when the caller has it (the county
     engine sums it once a month).
     """
-    villages = Segments([v.n for v in stack.villages])
+    villages = Segments(np.diff(stack.offsets))
     whole = Segments([stack.n])
     col = stack.column
     y, post, _ = _incomes(stack, income_12)

@@ -481,21 +481,25 @@ class CountyModel(mesa.Model):
             "budget_yuan": [v.p.budget_per_household * v.n for v in villages],
             "quota_households": [quota_count(v) for v in villages],
             "households": self.households,
-            "persons": [int(v.persons.sum()) for v in villages],
+            "persons": np.add.reduceat(self.stack.column("persons"),  # no village is empty
+                                       self.stack.offsets[:-1]),
             "remoteness": [v.p.remoteness for v in villages],
             "greed_factor": self.greed_factor,
         })  # copies of the county's arrays
-        frame = pd.concat([village_metrics_frame(self.stack), county], axis=1)
+        frame = pd.concat([village_metrics_frame(self.stack, self._income_12()), county], axis=1)
         frame.insert(0, "year", self.month // 12)
         self._year_rows.append(frame)
 
     # ------------------------------------------------------------------ outputs
     def _collect(self) -> None:
-        income_12 = self.engine.income_12 if self.engine is not None else None
-        row = {"month": float(self.month), **county_metrics(self.stack, income_12)}
+        row = {"month": float(self.month), **county_metrics(self.stack, self._income_12())}
         row["teams_deployed"] = float((self.village_team >= 0).sum())
         row["cash_villages"] = float((self.cash > 0).sum())
         self._rows.append(row)
+
+    def _income_12(self) -> np.ndarray | None:
+        """The households' market income over the last 12 months, if the engine has summed it."""
+        return self.engine.income_12 if self.engine is not None else None
 
     def county_frame(self) -> pd.DataFrame:
         """The county's metrics, one row per month (month 0 first)."""
