@@ -280,3 +280,17 @@ def test_county_metrics_from_the_engine_s_income_sums_are_the_same() -> None:
         c.step()
         np.testing.assert_equal(CM.county_metrics(c.stack, c.engine.income_12),
                                 CM.county_metrics(c.stack))
+
+
+def test_household_tallies_are_each_village_s_own_bit_for_bit() -> None:
+    # after two years: exits sustained for 12 months, returns, villages with a team and without
+    c = CountyModel(rng=4, n_villages=6, teams=3, deployment="random",
+                    distributions={"n_households": (30, 60)})
+    for _ in range(26):
+        c.step()
+    county = CM.household_tallies(c.stack)
+    own = [v.household_tallies() for v in c.villages]
+    for name, values in county.items():
+        assert [bits(x) for x in values] == [bits(t[name]) for t in own], name
+    assert county["sustained_exits"].sum() > 0 and county["returns_to_poverty"].sum() > 0
+    assert 0.0 in county["team_known_share"] and county["team_known_share"].max() > 0

@@ -35,6 +35,7 @@ seed face the same village and the same shocks (common random numbers; DESIGN §
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -253,11 +254,16 @@ class VillageModel(mesa.Model, VillageState):
                 out[name] = M.NAN
         return out
 
-    def institution_metrics(self) -> dict[str, float]:
+    def institution_metrics(self, tallies: Mapping[str, float] | None = None
+                            ) -> dict[str, float]:
         """The rest of :meth:`metrics`: the books, exits, trust, the team, the committee.
 
-        Also the survey's findings and the register's scores at identification.
+        Also the survey's findings and the register's scores at identification. ``tallies`` are
+        :meth:`household_tallies` when the caller has them (a county computes them for all its
+        villages at once, bit for bit these).
         """
+        if tallies is None:
+            tallies = self.household_tallies()
         out: dict[str, float] = {}
         diverted_12 = float(self.flow_hist["diverted"].sum())
         out["diverted_share"] = M.ratio(diverted_12, float(self.flow_hist["divertible"].sum()))
@@ -266,15 +272,13 @@ class VillageModel(mesa.Model, VillageState):
         out.update(self.survey)
         spent = sum(self.totals[k] for k in (
             "delivered", "diverted", "measures_spent", "projects_spent", "staff_costs"))
-        sustained = self.ever_exited & ~self.registered & ~self.poor_since_exit & (
-            self.steps - self.exit_month >= 12)
-        out["cost_per_exit"] = M.ratio(spent, int(np.count_nonzero(sustained)))
-        out["registered_count"] = float(np.count_nonzero(self.registered))
-        out["mean_trust"] = float(self.trust.mean())
+        out["cost_per_exit"] = M.ratio(spent, tallies["sustained_exits"])
+        out["registered_count"] = tallies["registered_count"]
+        out["mean_trust"] = tallies["mean_trust"]
         out["team_active"] = float(self.team_active)
         out["exits"] = float(self.exits_total)
         out["wrongful_exits"] = float(self.wrongful_exits_total)
-        out["returns_to_poverty"] = float(np.count_nonzero(self.returned))
+        out["returns_to_poverty"] = tallies["returns_to_poverty"]
         out["project_capture_share"] = M.ratio(self.industry_misdirected, self.industry_invested)
         out["project_gain_gradient"] = M.project_gain_gradient(
             self.project_income, self.baseline_income, self.baseline_tercile)
@@ -284,8 +288,7 @@ class VillageModel(mesa.Model, VillageState):
         out["divertible"] = float(self.memo["divertible"])
         out["team_visits_demanded"] = float(self.team_visits_demanded)
         out["team_visits_done"] = float(self.team_visits_done)
-        out["team_known_share"] = (np.count_nonzero(self.team_knows()) / self.n
-                                    if self.team_active else 0.0)
+        out["team_known_share"] = tallies["team_known_share"]
         out["perceived_detection"] = float(np.mean(perceived_risk(self, "diversion")))
         out["registration_favoritism_dared"] = float(self.favoritism_now)
         out["amount_favoritism_dared"] = float(
@@ -297,6 +300,24 @@ class VillageModel(mesa.Model, VillageState):
         out["cadre_replacements"] = float(self.cadre_replacements)
         out["failed_assessments"] = float(self.failed_assessments)
         return out
+
+    def household_tallies(self) -> dict[str, float]:
+        """The counts and means over households that :meth:`institution_metrics` reports.
+
+        Exits sustained for 12 months (off the register, not poor since), the register's size,
+        mean trust, returns to poverty, and the share of households the team knows (0 with no
+        team present).
+        """
+        sustained = self.ever_exited & ~self.registered & ~self.poor_since_exit & (
+            self.steps - self.exit_month >= 12)
+        return {
+            "sustained_exits": float(np.count_nonzero(sustained)),
+            "registered_count": float(np.count_nonzero(self.registered)),
+            "mean_trust": float(self.trust.mean()),
+            "returns_to_poverty": float(np.count_nonzero(self.returned)),
+            "team_known_share": (np.count_nonzero(self.team_knows()) / self.n
+                                 if self.team_active else 0.0),
+        }
 
     def _record_panel(self) -> None:
         if self.panel_every and self.steps % self.panel_every == 0:

@@ -32,6 +32,7 @@ __all__ = [
     "argsort_like",
     "county_metrics",
     "household_metrics",
+    "household_tallies",
     "village_metrics_frame",
     "fgt_all",
     "gini",
@@ -406,14 +407,43 @@ def village_metrics_frame(stack: VillageStack,
                           income_12: np.ndarray | None = None) -> pd.DataFrame:
     """``VillageStack.metrics()``: every metric of each village now, one row per village.
 
-    The same table, bit for bit, with the household metrics of all villages computed at once
-    (:func:`household_metrics`, which ``income_12`` is passed to) and the rest by each village
+    The same table, bit for bit, with the household metrics and tallies of all villages
+    computed at once (:func:`household_metrics`, which ``income_12`` is passed to, and
+    :func:`household_tallies`) and the rest by each village
     (``VillageModel.institution_metrics()``).
     """
-    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12)),
-                       pd.DataFrame([v.institution_metrics() for v in stack.villages])], axis=1)
+    tallies = household_tallies(stack)
+    each = zip(*(values.tolist() for values in tallies.values()), strict=True)
+    rows = [v.institution_metrics(dict(zip(tallies, values, strict=True)))
+            for v, values in zip(stack.villages, each, strict=True)]
+    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12)), pd.DataFrame(rows)],
+                      axis=1)
     frame.insert(0, "village", np.arange(stack.n_villages))
     return frame
+
+
+def household_tallies(stack: VillageStack) -> dict[str, np.ndarray]:
+    """Every village's ``VillageModel.household_tallies()``, bit for bit, as arrays over villages.
+
+    Counts are exact; mean trust is each village's own pairwise sum over its households
+    (:meth:`Segments.exact_sum`) divided as ``np.mean`` divides it.
+    """
+    seg = Segments(np.diff(stack.offsets))
+    col = stack.column
+    month = stack.month
+    sustained = col("ever_exited") & ~col("registered") & ~col("poor_since_exit") & (
+        month - col("exit_month") >= 12)
+    memory = np.array([v.p.team_memory for v in stack.villages])
+    knows = (month - col("team_last_visit") < seg.broadcast(memory)) & (
+        col("team_signal_count") > 0)
+    team_active = np.array([v.team_active for v in stack.villages], dtype=bool)
+    return {
+        "sustained_exits": seg.count(sustained).astype(np.float64),
+        "registered_count": seg.count(col("registered")).astype(np.float64),
+        "mean_trust": seg.exact_sum(col("trust")) / seg.sizes,
+        "returns_to_poverty": seg.count(col("returned")).astype(np.float64),
+        "team_known_share": np.where(team_active, seg.count(knows) / seg.sizes, 0.0),
+    }
 
 
 def _incomes(stack: VillageStack, income_12: np.ndarray | None = None
