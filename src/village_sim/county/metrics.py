@@ -380,7 +380,7 @@ def household_metrics(stack: VillageStack,
     ``income_12`` is each household's market income over the last 12 months when the caller
     has it (the county engine sums it once a month).
     """
-    seg = Segments(np.diff(stack.offsets))
+    seg = stack.segments
     col = stack.column
     y, post, aid_12 = _incomes(stack, income_12)
     line, identified = _lines_and_identified(stack)
@@ -428,7 +428,7 @@ def household_tallies(stack: VillageStack) -> dict[str, np.ndarray]:
     Counts are exact; mean trust is each village's own pairwise sum over its households
     (:meth:`Segments.exact_sum`) divided as ``np.mean`` divides it.
     """
-    seg = Segments(np.diff(stack.offsets))
+    seg = stack.segments
     col = stack.column
     month = stack.month
     sustained = col("ever_exited") & ~col("registered") & ~col("poor_since_exit") & (
@@ -505,7 +505,7 @@ def county_metrics(stack: VillageStack,
     household's market income over the last 12 months when the caller has it (the county
     engine sums it once a month).
     """
-    villages = Segments(np.diff(stack.offsets))
+    villages = stack.segments
     whole = Segments([stack.n])
     col = stack.column
     y, post, _ = _incomes(stack, income_12)
