@@ -69,6 +69,23 @@ def test_exact_sum_is_each_village_s_own_sum_bit_for_bit(seed: int) -> None:
     assert np.array_equal(seg.exact_sum(x.astype(bool)), counts)
 
 
+def test_exact_sum_of_villages_of_one_size_and_of_one_village() -> None:
+    # the whole array as rows of one matrix (no gather), and one village's own x.sum()
+    rng = np.random.default_rng(3)
+    for sizes in ([300] * 7, [1234], [0]):
+        seg = Segments(sizes)
+        x = rng.standard_normal(seg.n) * rng.lognormal(0.0, 3.0, seg.n)
+        assert np.array_equal(seg.exact_sum(x), [x[b].sum() for b in slices(seg)])
+        assert np.array_equal(seg.exact_sum(x > 0), [int((x[b] > 0).sum()) for b in slices(seg)])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_regroup_keeps_each_village_s_entries_in_the_order_given(seed: int) -> None:
+    seg, rng = random_county(seed)
+    key = rng.random(seg.n)
+    assert np.array_equal(seg.regroup(np.argsort(key)), np.lexsort((key, seg.village)))
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_first_k_is_each_village_s_lowest(seed: int) -> None:
     seg, rng = random_county(seed)

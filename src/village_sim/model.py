@@ -35,6 +35,7 @@ seed face the same village and the same shocks (common random numbers; DESIGN §
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -229,6 +230,18 @@ class VillageModel(mesa.Model, VillageState):
         """Every metric of DESIGN §5 at the current step (computed once per step)."""
         if self._metric_cache is not None and self._metric_cache[0] == self.steps:
             return self._metric_cache[1]
+        out = self.household_metrics()
+        out.update(self.institution_metrics())
+        self._metric_cache = (self.steps, out)
+        return out
+
+    def household_metrics(self) -> dict[str, float]:
+        """The metrics of :meth:`metrics` made of the households' incomes and register.
+
+        Poverty (FGT) and the Gini, pre- and post-transfer; targeting and the kin premiums (NaN
+        before the first identification). A county computes them for all its villages at once,
+        bit for bit these (:func:`village_sim.county.metrics.household_metrics`).
+        """
         z = self.p.poverty_line
         y = self.per_capita_income()
         aid_12 = self.aid_hist.sum(axis=0)
@@ -254,6 +267,19 @@ class VillageModel(mesa.Model, VillageState):
                          "inclusion_error_nonpoor", "mistargeting", "targeting_differential",
                          "kin_premium", "amount_kin_premium", "amount_kin_premium_yuan"):
                 out[name] = M.NAN
+        return out
+
+    def institution_metrics(self, tallies: Mapping[str, float] | None = None
+                            ) -> dict[str, float]:
+        """The rest of :meth:`metrics`: the books, exits, trust, the team, the committee.
+
+        Also the survey's findings and the register's scores at identification. ``tallies`` are
+        :meth:`household_tallies` when the caller has them (a county computes them for all its
+        villages at once, bit for bit these).
+        """
+        if tallies is None:
+            tallies = self.household_tallies()
+        out: dict[str, float] = {}
         diverted_12 = float(self.flow_hist["diverted"].sum())
         out["diverted_share"] = M.ratio(diverted_12, float(self.flow_hist["divertible"].sum()))
         out["missing_funds_share"] = M.ratio(
@@ -261,15 +287,13 @@ class VillageModel(mesa.Model, VillageState):
         out.update(self.survey)
         spent = sum(self.totals[k] for k in (
             "delivered", "diverted", "measures_spent", "projects_spent", "staff_costs"))
-        sustained = self.ever_exited & ~self.registered & ~self.poor_since_exit & (
-            self.steps - self.exit_month >= 12)
-        out["cost_per_exit"] = M.ratio(spent, int(sustained.sum()))
-        out["registered_count"] = float(self.registered.sum())
-        out["mean_trust"] = float(self.trust.mean())
+        out["cost_per_exit"] = M.ratio(spent, tallies["sustained_exits"])
+        out["registered_count"] = tallies["registered_count"]
+        out["mean_trust"] = tallies["mean_trust"]
         out["team_active"] = float(self.team_active)
         out["exits"] = float(self.exits_total)
         out["wrongful_exits"] = float(self.wrongful_exits_total)
-        out["returns_to_poverty"] = float(self.returned.sum())
+        out["returns_to_poverty"] = tallies["returns_to_poverty"]
         out["project_capture_share"] = M.ratio(self.industry_misdirected, self.industry_invested)
         out["project_gain_gradient"] = M.project_gain_gradient(
             self.project_income, self.baseline_income, self.baseline_tercile)
@@ -279,7 +303,7 @@ class VillageModel(mesa.Model, VillageState):
         out["divertible"] = float(self.memo["divertible"])
         out["team_visits_demanded"] = float(self.team_visits_demanded)
         out["team_visits_done"] = float(self.team_visits_done)
-        out["team_known_share"] = float(self.team_knows().mean()) if self.team_active else 0.0
+        out["team_known_share"] = tallies["team_known_share"]
         out["perceived_detection"] = float(np.mean(perceived_risk(self, "diversion")))
         out["registration_favoritism_dared"] = float(self.favoritism_now)
         out["amount_favoritism_dared"] = float(
@@ -290,8 +314,25 @@ class VillageModel(mesa.Model, VillageState):
             out[f"{name}_at_identification"] = value
         out["cadre_replacements"] = float(self.cadre_replacements)
         out["failed_assessments"] = float(self.failed_assessments)
-        self._metric_cache = (self.steps, out)
         return out
+
+    def household_tallies(self) -> dict[str, float]:
+        """The counts and means over households that :meth:`institution_metrics` reports.
+
+        Exits sustained for 12 months (off the register, not poor since), the register's size,
+        mean trust, returns to poverty, and the share of households the team knows (0 with no
+        team present).
+        """
+        sustained = self.ever_exited & ~self.registered & ~self.poor_since_exit & (
+            self.steps - self.exit_month >= 12)
+        return {
+            "sustained_exits": float(np.count_nonzero(sustained)),
+            "registered_count": float(np.count_nonzero(self.registered)),
+            "mean_trust": float(self.trust.mean()),
+            "returns_to_poverty": float(np.count_nonzero(self.returned)),
+            "team_known_share": (np.count_nonzero(self.team_knows()) / self.n
+                                 if self.team_active else 0.0),
+        }
 
     def _record_panel(self) -> None:
         if self.panel_every and self.steps % self.panel_every == 0:

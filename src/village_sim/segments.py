@@ -69,7 +69,7 @@ class Segments:
         self.village = np.repeat(np.arange(self.sizes.size, dtype=np.int64), self.sizes)
         self._starts = self.offsets[:-1][self.sizes > 0]
         self._nonempty = self.sizes > 0
-        self._groups: list[tuple[int, np.ndarray, np.ndarray]] | None = None
+        self._groups: list[tuple[int, np.ndarray, np.ndarray | None]] | None = None
 
     @property
     def n_segments(self) -> int:
@@ -122,18 +122,26 @@ class Segments:
         """
         x = self._check(x)
         dtype = np.dtype(np.int64) if x.dtype.kind in "biu" else x.dtype
+        if self.n_segments == 1:
+            return np.array([x.sum(dtype=dtype)], dtype=dtype)
         out = np.zeros(self.n_segments, dtype=dtype)
         for length, segs, index in self._length_groups():
-            out[segs] = x[index].reshape(segs.size, length).sum(axis=1, dtype=dtype)
+            rows = np.ascontiguousarray(x) if index is None else x[index]
+            out[segs] = rows.reshape(segs.size, length).sum(axis=1, dtype=dtype)
         return out
 
-    def _length_groups(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
-        """For each distinct non-zero length: its segments and their entries, row by row."""
+    def _length_groups(self) -> list[tuple[int, np.ndarray, np.ndarray | None]]:
+        """For each distinct non-zero length: its segments and their entries, row by row.
+
+        The entries are None where the segments of one length are the whole array (villages
+        of one size): its rows as they are.
+        """
         if self._groups is None:
             self._groups = []
             for length in np.unique(self.sizes[self._nonempty]):
                 segs = np.flatnonzero(self.sizes == length)
-                index = (self.offsets[segs][:, None] + np.arange(length)).ravel()
+                index = (None if segs.size == self.n_segments else
+                         (self.offsets[segs][:, None] + np.arange(length)).ravel())
                 self._groups.append((int(length), segs, index))
         return self._groups
 
@@ -243,9 +251,17 @@ class Segments:
                 kind = "stable"  # a NaN key must stay before the padding
             return self._sorted_rows(np.argsort(self._as_rows(key, rows), axis=1, kind=kind),
                                      rows)
-        within = np.argsort(key, kind=kind)
+        return self.regroup(np.argsort(key, kind=kind))
+
+    def regroup(self, order: np.ndarray) -> np.ndarray:
+        """The indices of ``order`` segment by segment, each segment's in their order there.
+
+        From an order of the whole array (by a key, say), each segment's own order by that key,
+        segments in order: a stable sort by segment (of 16-bit segment numbers where there are
+        fewer than 2**15 segments, which numpy sorts by radix).
+        """
         small = np.int16 if self.n_segments < 2**15 else np.int64
-        return within[np.argsort(self.village[within].astype(small), kind="stable")]
+        return order[np.argsort(self.village[order].astype(small), kind="stable")]
 
     def rank(self, *keys: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
         """Each entry's 0-based position within its segment in the order of :meth:`order`.

@@ -25,6 +25,7 @@ changes no draw; a county's own phases go between the villages' months.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ import scipy.sparse as sp
 
 from village_sim.mechanisms import register, visits
 from village_sim.model import VillageModel
+from village_sim.segments import Segments
 from village_sim.state import HOUSEHOLD_COLUMNS, VillageState
 
 __all__ = ["VillageStack"]
@@ -122,6 +124,11 @@ class VillageStack:
     def month(self) -> int:
         """Months stepped (every village is at the same month)."""
         return int(self.villages[0].steps)
+
+    @cached_property
+    def segments(self) -> Segments:
+        """The villages as segments of the stack's arrays, for operations within each village."""
+        return Segments(np.diff(self.offsets))
 
     def block(self, village: int) -> slice:
         """The households of ``village`` in the stack's arrays."""

@@ -4,17 +4,22 @@ Each function computes, for every village of a county in one pass of segment ope
 (:class:`village_sim.segments.Segments`; no loop over villages), what
 :mod:`village_sim.metrics` computes for one village: poverty (FGT), the Gini coefficient,
 targeting, and the kin premiums on registration and on aid. Same definitions, same strata (the
-income deciles of each village's own households), so village v's value is its own
-``VillageModel.metrics()`` value: exactly for counts and for what is computed from counts
-(targeting, the deciles), and to rounding (about 1e-12 relative) for sums of incomes, whose
-additions a segmented sum orders differently (docs/county_engine.md, D4).
-``tests/test_county_metrics.py`` compares every village of a running county with its own
-metrics, month after month.
+income deciles of each village's own households), and village v's value is its own
+``VillageModel.metrics()`` value bit for bit: counts and sums of whole numbers are exact in any
+order, every other sum is the village's own pairwise sum (:meth:`Segments.exact_sum`,
+docs/county_engine.md, D4), and the Gini reads each village's incomes in the order its own
+``np.argsort`` gives (:func:`argsort_like`). ``tests/test_county_metrics.py`` compares every
+village of a running county with its own metrics, month after month;
+:func:`village_metrics_frame` is ``VillageStack.metrics()``'s table computed that way.
+
+:func:`county_metrics` gives the county's own metrics, over all its households and between its
+villages, every month.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from village_sim.metrics import DECILE_QUANTILES, targeting_from_counts
 from village_sim.segments import Segments
@@ -24,10 +29,14 @@ __all__ = [
     "COUNTY_KEY_METRICS",
     "COUNTY_METRICS",
     "HOUSEHOLD_METRICS",
+    "argsort_like",
     "county_metrics",
     "household_metrics",
+    "household_tallies",
+    "village_metrics_frame",
     "fgt_all",
     "gini",
+    "headcount",
     "income_deciles",
     "kin_premium",
     "amount_kin_premiums",
@@ -46,38 +55,126 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
+def headcount(y: np.ndarray, z: np.ndarray, weights: np.ndarray,
+              seg: Segments) -> np.ndarray:
+    """Poverty headcount (P0) of each village: the persons below the line over all persons.
+
+    ``weights`` are persons, whole numbers: their sums are exact in any order, so a segmented
+    sum gives each village's own value.
+    """
+    return ratio(seg.sum(weights * (y < z)), seg.sum(weights))
+
+
 def fgt_all(y: np.ndarray, z: np.ndarray, weights: np.ndarray,
             seg: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Headcount, gap and severity (P0, P1, P2) of each village, persons-weighted.
 
-    ``z`` is each household's village's poverty line (:meth:`Segments.broadcast`).
+    ``z`` is each household's village's poverty line (:meth:`Segments.broadcast`); P0 as
+    :func:`headcount`.
     """
-    total = seg.sum(weights.astype(np.float64))
     poor = y < z
     gap = np.where(poor, (z - y) / z, 0.0)
     wg = weights * gap
-    return (ratio(seg.sum(weights * poor), total), ratio(seg.sum(wg), total),
-            ratio(seg.sum(wg * gap), total))
+    total = seg.sum(weights)
+    return (ratio(seg.sum(weights * poor), total), ratio(seg.exact_sum(wg), total),
+            ratio(seg.exact_sum(wg * gap), total))
+
+
+_RADIX_FROM = 4096
+"""Values from which :func:`argsort_like` sorts by radix (below, ``np.argsort`` is as fast)."""
+
+
+def argsort_like(y: np.ndarray, weights: np.ndarray, seg: Segments) -> np.ndarray:
+    """An order sorting ``y`` within each village, reading y and weights as np.argsort's does.
+
+    In this order ``y`` and ``weights`` are, bit for bit, what they are in the order of the
+    village's own ``np.argsort(y)`` (what its Gini sorts by). Any order that sorts a village's
+    incomes reads the same wherever its equal incomes have equal weights (and the same bits:
+    not zeros of both signs). So all of y is sorted at once by radix (:func:`_radix_order`,
+    about a fifth of ``np.argsort``'s time at 60,000 households), then by village; a village
+    holding NaN, or equal incomes of unequal weights — whose order ``np.argsort`` (a
+    quicksort) leaves to its own arithmetic, and the Gini's sums would see in their last bits
+    — is sorted by ``np.argsort`` itself.
+    """
+    return _sorted_like_argsort(y, weights, seg)[0]
+
+
+def _sorted_like_argsort(y: np.ndarray, weights: np.ndarray,
+                         seg: Segments) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`argsort_like`'s order, and y in that order."""
+    y = np.asarray(y, dtype=np.float64)
+    if seg.n_segments == 1 and seg.n < _RADIX_FROM:
+        order = np.argsort(y)
+        return order, y[order]
+    order = _radix_order(y)
+    if seg.n_segments > 1:
+        order = seg.regroup(order)
+    x = y[order]
+    i = np.flatnonzero(~(x[:-1] < x[1:]))  # neighbours equal, or NaN
+    i = i[seg.village[i] == seg.village[i + 1]]
+    unlike = ((x[i].view(np.int64) != x[i + 1].view(np.int64))
+              | (weights[order[i]] != weights[order[i + 1]]))
+    for v in np.unique(seg.village[i[unlike]]):
+        block = seg.block(int(v))
+        order[block] = np.argsort(y[block]) + block.start
+        x[block] = y[order[block]]
+    return order, x
+
+
+def _radix_order(x: np.ndarray) -> np.ndarray:
+    """Indices sorting ``x`` (float64) ascending, NaN anywhere, by radix.
+
+    The doubles read as integers in the same order (negative ones with their other bits
+    flipped), less the smallest: their leading 32 bits are sorted 16 at a time by numpy's
+    radix sort (``np.lexsort`` of two 16-bit keys), then the few runs sharing them by value.
+    """
+    if x.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    k = x.view(np.int64)
+    low = int(k.min())
+    if low < 0:  # negative numbers (or -0.0)
+        k = k ^ ((k >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF))
+        low = int(k.min())
+    shift = max(0, (int(k.max()) - low).bit_length() - 32)
+    # the difference from the smallest, exact as an unsigned integer
+    lead = ((k - low).view(np.uint64) >> np.uint64(shift)).astype(np.uint32)
+    order = np.lexsort((lead.astype(np.uint16), (lead >> 16).astype(np.uint16)))
+    lead = lead[order]
+    shared = np.flatnonzero(lead[1:] == lead[:-1])
+    if shared.size:
+        run = np.union1d(shared, shared + 1)
+        order[run] = order[run][np.lexsort((x[order[run]], lead[run]))]
+    return order
 
 
 def gini(y: np.ndarray, weights: np.ndarray, seg: Segments,
          order: np.ndarray | None = None) -> np.ndarray:
     """Weighted Gini coefficient of each village (NaN for no weight or no income).
 
-    ``order`` is ``seg.order(y)`` when the caller has it (the deciles share it).
+    ``weights`` are persons (as integers their running sums are quicker, and the same);
+    ``order`` is ``argsort_like(y, weights, seg)`` when the caller has it.
     """
     if order is None:
-        order = seg.order(y, stable=False)  # the sum below does not depend on ties' order
-    x = y[order]
-    w = weights[order].astype(np.float64)
-    total_w = seg.sum(w)
-    total_income = seg.sum(w * x)
-    # cumulative weight within each village: persons are whole numbers, so the global running
-    # sum minus the sum before the village is each village's own running sum, exactly
-    cum = np.cumsum(w)
-    before = np.concatenate([[0.0], cum])[seg.offsets[:-1]]
-    cum_w = cum - seg.broadcast(before)
-    inner = seg.sum(w * x * (cum_w - 0.5 * w))
+        order, x = _sorted_like_argsort(y, weights, seg)
+    else:
+        x = y[order]
+    return _gini_of_sorted(x, weights[order], seg)
+
+
+def _gini_of_sorted(x: np.ndarray, w: np.ndarray, seg: Segments) -> np.ndarray:
+    """:func:`gini` of incomes ``x`` sorted within each village, weights ``w`` in their order."""
+    cum_w = np.cumsum(w)
+    if seg.n_segments > 1:
+        # each village's own running sum: persons are whole numbers, so the global running
+        # sum minus the sum before the village is, exactly
+        before = np.concatenate([[0], cum_w])[seg.offsets[:-1]]
+        cum_w = cum_w - seg.broadcast(before)
+    cum_w = cum_w.astype(np.float64, copy=False)
+    w = w.astype(np.float64, copy=False)
+    total_w = seg.exact_sum(w)
+    wx = w * x
+    total_income = seg.exact_sum(wx)
+    inner = seg.exact_sum(wx * (cum_w - 0.5 * w))
     ok = (total_w > 0) & (total_income != 0)
     out = np.full(seg.n_segments, np.nan)
     out[ok] = 2.0 * inner[ok] / (total_w[ok] * total_income[ok]) - 1.0
@@ -100,47 +197,75 @@ def income_deciles(y: np.ndarray, keep: np.ndarray, seg: Segments,
     """The decile (0-9) of each kept household among its village's kept households.
 
     Returned for the kept households in their order in ``y`` (as
-    ``metrics.income_deciles(y[keep])`` is for one village): the decile edges are numpy's
-    linear quantiles of the village's kept incomes, computed with numpy's arithmetic on the
-    sorted values (:func:`village_sim.metrics.quantiles_of_sorted`), and a household's decile
-    is the number of edges at or below its income — exactly each village's own. ``order`` is
-    ``seg.order(y)`` when the caller has it: the kept households in that order are sorted
-    within each village already, so nothing is sorted again.
+    ``metrics.income_deciles(y[keep])`` is for one village); the deciles are the village's own
+    (:func:`_decile_bounds`). ``order`` sorts ``y`` within each village (ties in any order)
+    when the caller has one: then nothing is sorted again.
     """
-    if np.isnan(y[keep]).any():
-        raise ValueError("income_deciles: NaN incomes; allowed: numbers")
+    kept, xs, n = _kept_in_order(y, keep, seg, order)
+    bounds = _decile_bounds(xs, n[n > 0])
+    # the edges whose first household comes at or before each place, less those of the
+    # villages before
+    passed = np.cumsum(np.bincount(bounds[:, 1:-1].ravel(), minlength=xs.size + 1)[:xs.size])
+    villages_before = np.repeat(np.arange(bounds.shape[0]), bounds[:, -1] - bounds[:, 0])
+    position = np.cumsum(keep) - 1  # each kept household's place among the kept, in y's order
+    out = np.empty(kept.size, dtype=np.int64)
+    out[position[kept]] = passed - DECILE_QUANTILES.size * villages_before
+    return out
+
+
+def _kept_in_order(y: np.ndarray, keep: np.ndarray, seg: Segments,
+                   order: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kept households village by village, poorest first, with their incomes.
+
+    And each village's number of them. ``order`` sorts ``y`` within each village (None: it is
+    sorted here).
+    """
     if order is None:
         order = seg.order(y)
-    kept_sorted = order[keep[order]]  # by village, then by income
-    n = seg.count(keep)
-    start_of = np.concatenate([[0], np.cumsum(n)])
-    xs = y[kept_sorted]
-    has = n > 0
-    virtual = (n[has, None] - 1) * DECILE_QUANTILES[None, :]
+    kept = order[keep[order]]
+    xs = y[kept]
+    if np.isnan(xs).any():
+        raise ValueError("income_deciles: NaN incomes; allowed: numbers")
+    return kept, xs, seg.count(keep)
+
+
+def _decile_bounds(xs: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Where each village's income deciles begin among its kept households, poorest first.
+
+    ``xs`` are the households' incomes, village by village, ascending, and ``n`` how many
+    each village holds (none empty). For each village: its first place, the first place at or
+    above each of its 9 decile edges (in ascending order), and its end (villages × 11), so
+    that decile d holds the places from column d to column d + 1, a household's decile being
+    the number of edges at or below its income. The edges are numpy's linear quantiles of the
+    village's incomes, with numpy's arithmetic on the sorted values
+    (:func:`village_sim.metrics.quantiles_of_sorted`): the deciles are each village's own.
+    """
+    end = np.cumsum(n)[:, None]
+    start = end - n[:, None]
+    last = end - 1
+    virtual = (n[:, None] - 1) * DECILE_QUANTILES[None, :]
     prev = np.floor(virtual)
     nxt = prev + 1
-    beyond = virtual >= (n[has, None] - 1)
-    start = start_of[:-1][has, None]
-    last = start_of[1:][has, None] - 1
+    beyond = virtual >= (n[:, None] - 1)
     prev_i = prev.astype(np.intp)
-    a = xs[np.where(beyond, last, start + prev_i)]
+    at_a = np.where(beyond, last, start + prev_i)
+    a = xs[at_a]
     b = xs[np.where(beyond, last, start + nxt.astype(np.intp))]
     gamma = virtual - prev_i
     diff = b - a
-    edges_kept = a + diff * gamma
-    np.subtract(b, diff * (1 - gamma), out=edges_kept, where=gamma >= 0.5)
-    edges = np.full((seg.n_segments, DECILE_QUANTILES.size), np.inf)
-    edges[has] = edges_kept
-    # the edges at or below each income, counted edge by edge (a households × edges table of
-    # comparisons summed along its rows costs three times as much)
-    village_of = seg.village[kept_sorted]
-    decile_sorted = np.zeros(xs.size, dtype=np.int64)
-    for j in range(DECILE_QUANTILES.size):
-        decile_sorted += xs >= edges[:, j][village_of]
-    position = np.cumsum(keep) - 1  # each kept household's place among the kept, in y's order
-    out = np.empty(kept_sorted.size, dtype=np.int64)
-    out[position[kept_sorted]] = decile_sorted
-    return out
+    edges = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=edges, where=gamma >= 0.5)
+    # an edge's first household: its lower neighbour a where the edge equals a, else the next
+    first = np.where(a >= edges, at_a, at_a + 1)
+    m = xs.size
+    if not (((first == start) | (xs[np.maximum(first - 1, 0)] < edges))
+            & ((first == end) | (xs[np.minimum(first, m - 1)] >= edges))).all():
+        # ties around an edge, or infinite incomes: the households below each edge, counted
+        row, per = np.repeat(np.arange(n.size), n), Segments(n)
+        first = start + np.stack([per.count(~(xs >= edges[row, j]))
+                                  for j in range(DECILE_QUANTILES.size)], axis=1)
+    # decile d starts where the d-th lowest edge does (edges out of order: NaN ones)
+    return np.concatenate([start, np.sort(first, axis=1), end], axis=1)
 
 
 def stratified(value: np.ndarray, group: np.ndarray, strata: np.ndarray, village: np.ndarray,
@@ -158,6 +283,14 @@ def stratified(value: np.ndarray, group: np.ndarray, strata: np.ndarray, village
     # bincount adds each cell's values in input order: each cell's sum is the village's own
     sums = np.bincount(cell, weights=value, minlength=size_all).reshape(
         n_villages, n_strata, 2)
+    return _stratified_cells(counts, sums)
+
+
+def _stratified_cells(counts: np.ndarray, sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`stratified` from each cell's count and sum of values.
+
+    Cells: villages × strata × 2 (outside the group, in it).
+    """
     n_in, n_out = counts[..., 1], counts[..., 0]
     ok = (n_in > 0) & (n_out > 0)
     # the strata holding both groups, village after village in stratum order, summed per
@@ -172,17 +305,40 @@ def stratified(value: np.ndarray, group: np.ndarray, strata: np.ndarray, village
     return difference, rate
 
 
+def _registration_cells(registered: np.ndarray, kin: np.ndarray,
+                        bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The households of each village's deciles and the registered among them, kin or not.
+
+    ``registered`` and ``kin`` are the kept households' in ``bounds``' order
+    (:func:`_decile_bounds`). Counts (villages × 10 × 2: not cadres' kin, kin) and the
+    registered as floats (:func:`stratified`'s cells): running counts read at the bounds.
+    """
+    running = np.zeros(registered.size + 1, dtype=np.int64)
+
+    def in_deciles(x: np.ndarray) -> np.ndarray:
+        np.cumsum(x, out=running[1:])  # households counted before each place
+        return np.diff(running[bounds], axis=1)
+
+    kin = kin.astype(bool, copy=False)
+    n_kin, registered_kin = in_deciles(kin), in_deciles(registered & kin)
+    counts = np.stack([np.diff(bounds, axis=1) - n_kin, n_kin], axis=-1)
+    sums = np.stack([in_deciles(registered) - registered_kin, registered_kin], axis=-1)
+    return counts, sums.astype(np.float64)
+
+
 def kin_premium(y: np.ndarray, registered: np.ndarray, cadre_kin: np.ndarray,
                 cadre: np.ndarray, seg: Segments,
                 order: np.ndarray | None = None) -> np.ndarray:
     """Registration premium of cadres' kin within each village's income deciles.
 
-    ``order`` is ``seg.order(y)`` when the caller has it.
+    ``order`` sorts ``y`` within each village when the caller has one.
     """
-    keep = ~cadre
-    deciles = income_deciles(y, keep, seg, order)
-    difference, _ = stratified(registered[keep].astype(np.float64), cadre_kin[keep], deciles,
-                               seg.village[keep], seg.n_segments)
+    kept, xs, n = _kept_in_order(y, ~cadre, seg, order)
+    has = n > 0
+    counts, sums = _registration_cells(registered[kept], cadre_kin[kept],
+                                       _decile_bounds(xs, n[has]))
+    difference = np.full(seg.n_segments, np.nan)
+    difference[has] = _stratified_cells(counts, sums)[0]
     return difference
 
 
@@ -191,11 +347,13 @@ def amount_kin_premiums(y: np.ndarray, registered: np.ndarray, aid: np.ndarray,
                         order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The amount premium of each village as a ratio and as a difference in yuan.
 
-    ``order`` is ``seg.order(y)`` when the caller has it.
+    ``order`` sorts ``y`` within each village when the caller has one. Aid is summed in y's
+    order, as the village sums it.
     """
     keep = registered & ~cadre
     deciles = income_deciles(y, keep, seg, order)
-    difference, rate = stratified(aid[keep], cadre_kin[keep], deciles, seg.village[keep],
+    kept = np.flatnonzero(keep)  # in y's order (quicker to gather by than the mask)
+    difference, rate = stratified(aid[kept], cadre_kin[kept], deciles, seg.village[kept],
                                   seg.n_segments)
     return rate, difference
 
@@ -212,37 +370,103 @@ HOUSEHOLD_METRICS = (
 _NEED_REGISTER = HOUSEHOLD_METRICS[8:]
 
 
-def household_metrics(stack: VillageStack) -> dict[str, np.ndarray]:
+def household_metrics(stack: VillageStack,
+                      income_12: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Every village's household metrics (:data:`HOUSEHOLD_METRICS`) from a stack's arrays.
 
-    One pass of segment operations; one sort of y within villages serves the Gini and both
-    decile sets. Targeting and the kin premiums are NaN in a village before its first
-    identification, as in its own metrics.
+    Each village's own ``VillageModel.household_metrics()``, bit for bit, in one pass of
+    segment operations; one sort of y serves the Gini and both decile sets. Targeting and the
+    kin premiums are NaN in a village before its first identification, as in its own metrics.
+    ``income_12`` is each household's market income over the last 12 months when the caller
+    has it (the county engine sums it once a month).
     """
-    seg = Segments([v.n for v in stack.villages])
+    seg = stack.segments
     col = stack.column
-    y = stack.per_capita_income()
-    z = seg.broadcast(stack.per_village("poverty_line"))
-    w = col("persons_float")
-    aid_12 = col("aid_hist").sum(axis=0)
-    post = (col("income_hist").sum(axis=0) + aid_12
-            + col("other_transfer_hist").sum(axis=0)) / col("persons")
-    order = seg.order(y, stable=False)  # used for sorted values only (Gini, deciles)
+    y, post, aid_12 = _incomes(stack, income_12)
+    line, identified = _lines_and_identified(stack)
+    z = seg.broadcast(line)
+    w, persons = col("persons_float"), col("persons")
+    order = argsort_like(y, persons, seg)
     out: dict[str, np.ndarray] = {}
     for suffix, inc, inc_order in (("", y, order), ("_post", post, None)):
         p0, p1, p2 = fgt_all(inc, z, w, seg)
         out["poverty_headcount" + suffix], out["poverty_gap" + suffix] = p0, p1
         out["poverty_severity" + suffix] = p2
-        out["gini" + suffix] = gini(inc, w, seg, inc_order)
+        out["gini" + suffix] = gini(inc, persons, seg, inc_order)
     registered, kin, cadre = col("registered"), col("cadre_kin"), col("cadre")
     out.update(targeting(y < z, registered, seg))
     out["kin_premium"] = kin_premium(y, registered, kin, cadre, seg, order)
     out["amount_kin_premium"], out["amount_kin_premium_yuan"] = amount_kin_premiums(
         y, registered, aid_12, kin, cadre, seg, order)
-    identified = stack.per_village("identified").astype(bool)
     for name in _NEED_REGISTER:
         out[name] = np.where(identified, out[name], np.nan)
     return out
+
+
+def village_metrics_frame(stack: VillageStack,
+                          income_12: np.ndarray | None = None) -> pd.DataFrame:
+    """``VillageStack.metrics()``: every metric of each village now, one row per village.
+
+    The same table, bit for bit, with the household metrics and tallies of all villages
+    computed at once (:func:`household_metrics`, which ``income_12`` is passed to, and
+    :func:`household_tallies`) and the rest by each village
+    (``VillageModel.institution_metrics()``).
+    """
+    tallies = household_tallies(stack)
+    each = zip(*(values.tolist() for values in tallies.values()), strict=True)
+    rows = [v.institution_metrics(dict(zip(tallies, values, strict=True)))
+            for v, values in zip(stack.villages, each, strict=True)]
+    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12)), pd.DataFrame(rows)],
+                      axis=1)
+    frame.insert(0, "village", np.arange(stack.n_villages))
+    return frame
+
+
+def household_tallies(stack: VillageStack) -> dict[str, np.ndarray]:
+    """Every village's ``VillageModel.household_tallies()``, bit for bit, as arrays over villages.
+
+    Counts are exact; mean trust is each village's own pairwise sum over its households
+    (:meth:`Segments.exact_sum`) divided as ``np.mean`` divides it.
+    """
+    seg = stack.segments
+    col = stack.column
+    month = stack.month
+    sustained = col("ever_exited") & ~col("registered") & ~col("poor_since_exit") & (
+        month - col("exit_month") >= 12)
+    memory = np.array([v.p.team_memory for v in stack.villages])
+    knows = (month - col("team_last_visit") < seg.broadcast(memory)) & (
+        col("team_signal_count") > 0)
+    team_active = np.array([v.team_active for v in stack.villages], dtype=bool)
+    return {
+        "sustained_exits": seg.count(sustained).astype(np.float64),
+        "registered_count": seg.count(col("registered")).astype(np.float64),
+        "mean_trust": seg.exact_sum(col("trust")) / seg.sizes,
+        "returns_to_poverty": seg.count(col("returned")).astype(np.float64),
+        "team_known_share": np.where(team_active, seg.count(knows) / seg.sizes, 0.0),
+    }
+
+
+def _incomes(stack: VillageStack, income_12: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each household's y, its post-transfer per-capita income and its aid (last 12 months).
+
+    The village's own additions (``per_capita_income``, ``per_capita_income_post``): its own
+    values. ``income_12`` is the market income's sum when the caller has it.
+    """
+    col = stack.column
+    if income_12 is None:
+        income_12 = col("income_hist").sum(axis=0)
+    aid_12 = col("aid_hist").sum(axis=0)
+    persons = col("persons_float")  # the persons, as the division makes them anyway
+    post = (income_12 + aid_12 + col("other_transfer_hist").sum(axis=0)) / persons
+    return income_12 / persons, post, aid_12
+
+
+def _lines_and_identified(stack: VillageStack) -> tuple[np.ndarray, np.ndarray]:
+    """Each village's poverty line, and whether it has identified its poor yet."""
+    villages = stack.villages
+    return (np.array([v.p.poverty_line for v in villages], dtype=np.float64),
+            np.array([v.identified for v in villages], dtype=bool))
 
 
 COUNTY_METRICS = (
@@ -260,7 +484,8 @@ COUNTY_KEY_METRICS = ("poverty_headcount", "poverty_headcount_post", "kin_premiu
 when its spec names none)."""
 
 
-def county_metrics(stack: VillageStack) -> dict[str, float]:
+def county_metrics(stack: VillageStack,
+                   income_12: np.ndarray | None = None) -> dict[str, float]:
     """The county's metrics now: the village metrics over all its households, and between.
 
     * Poverty (FGT) and the Gini over every household of the county (persons-weighted, each
@@ -274,36 +499,44 @@ def county_metrics(stack: VillageStack) -> dict[str, float]:
     * Between villages: the Gini of the villages' mean per-capita incomes (persons-weighted),
       the share of the county's Theil index (T) that lies between villages, and the spread of
       the villages' poverty headcounts (highest minus lowest).
+
+    Every sum over the county is numpy's own sum of its households in stack order (of the
+    Gini's terms, in ``np.argsort(y)``'s order: :func:`argsort_like`). ``income_12`` is each
+    household's market income over the last 12 months when the caller has it (the county
+    engine sums it once a month).
     """
-    villages = Segments([v.n for v in stack.villages])
+    villages = stack.segments
     whole = Segments([stack.n])
     col = stack.column
-    y = stack.per_capita_income()
-    z = villages.broadcast(stack.per_village("poverty_line"))
+    y, post, _ = _incomes(stack, income_12)
+    line, identified_village = _lines_and_identified(stack)
+    z = villages.broadcast(line)
     w = col("persons_float")
-    post = (col("income_hist").sum(axis=0) + col("aid_hist").sum(axis=0)
-            + col("other_transfer_hist").sum(axis=0)) / col("persons")
     out: dict[str, float] = {}
     p0, p1, p2 = fgt_all(y, z, w, whole)
     out["poverty_headcount"], out["poverty_gap"], out["poverty_severity"] = (
         float(p0[0]), float(p1[0]), float(p2[0]))
-    out["gini"] = float(gini(y, w, whole)[0])
-    out["poverty_headcount_post"] = float(fgt_all(post, z, w, whole)[0][0])
-    out["gini_post"] = float(gini(post, w, whole)[0])
+    persons = col("persons")
+    y_order, y_sorted = _sorted_like_argsort(y, persons, whole)
+    out["gini"] = float(_gini_of_sorted(y_sorted, persons[y_order], whole)[0])
+    out["poverty_headcount_post"] = float(headcount(post, z, w, whole)[0])
+    out["gini_post"] = float(gini(post, persons, whole)[0])
     registered, cadre = col("registered"), col("cadre")
-    identified = villages.broadcast(stack.per_village("identified").astype(bool))
+    identified = villages.broadcast(identified_village)
     if identified.any():
-        share = targeting((y < z)[identified], registered[identified],
-                          Segments([int(identified.sum())]))
+        poor, listed = y < z, registered
+        if not identified.all():
+            poor, listed = poor[identified], listed[identified]
+        share = targeting(poor, listed, Segments([poor.size]))
         for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
                      "inclusion_error_nonpoor", "mistargeting"):
             out[name] = float(share[name][0])
-        keep = ~cadre & identified
-        deciles = income_deciles(y, keep, villages, villages.order(y, stable=False))
-        strata = villages.village[keep] * 10 + deciles
-        difference, _ = stratified(registered[keep].astype(np.float64), col("cadre_kin")[keep],
-                                   strata, np.zeros(int(keep.sum()), dtype=np.int64), 1,
-                                   n_strata=10 * villages.n_segments)
+        # the county's order of y, village by village, sorts each village's incomes
+        kept, xs, n = _kept_in_order(y, ~cadre & identified, villages,
+                                     villages.regroup(y_order))
+        counts, sums = _registration_cells(registered[kept], col("cadre_kin")[kept],
+                                           _decile_bounds(xs, n[n > 0]))
+        difference, _ = _stratified_cells(counts.reshape(1, -1, 2), sums.reshape(1, -1, 2))
         out["kin_premium"] = float(difference[0])
     else:
         for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
@@ -315,33 +548,38 @@ def county_metrics(stack: VillageStack) -> dict[str, float]:
     out["diverted_share"] = float(ratio(np.array(diverted), np.array(divertible)))
     out["registered_count"] = float(registered.sum())
     # between villages
-    persons = villages.sum(w)
-    mean = ratio(villages.sum(w * y), persons)
-    ok = persons > 0
-    out["between_village_gini"] = float(gini(mean[ok], persons[ok],
+    village_persons = villages.sum(w)
+    wy = w * y
+    mean = ratio(villages.sum(wy), village_persons)
+    ok = village_persons > 0
+    out["between_village_gini"] = float(gini(mean[ok], village_persons[ok],
                                              Segments([int(ok.sum())]))[0])
-    out["between_village_share"] = _theil_between_share(y, w, villages)
-    headcounts = fgt_all(y, z, w, villages)[0]
+    out["between_village_share"] = _theil_between_share(y, w, wy, villages, village_persons)
+    headcounts = headcount(y, z, w, villages)
     out["headcount_spread"] = float(np.nanmax(headcounts) - np.nanmin(headcounts))
     return out
 
 
-def _theil_between_share(y: np.ndarray, w: np.ndarray, seg: Segments) -> float:
+def _theil_between_share(y: np.ndarray, w: np.ndarray, wy: np.ndarray, seg: Segments,
+                         persons: np.ndarray) -> float:
     """The share of Theil's T over all households that lies between villages' means.
 
-    Incomes at or below zero have no logarithm: they are left out (NaN if nothing is left).
+    ``wy`` is ``w * y``, ``persons`` the sum of ``w`` in each village. Incomes at or below
+    zero have no logarithm: they are left out (NaN if nothing is left).
     """
     keep = y > 0
-    if not keep.any():
-        return float("nan")
-    y, w = y[keep], w[keep]
-    village = seg.village[keep]
+    village = seg.village
+    if not keep.all():
+        if not keep.any():
+            return float("nan")
+        y, w, wy, village = y[keep], w[keep], wy[keep], village[keep]
+        persons = np.bincount(village, weights=w, minlength=seg.n_segments)
     total_w = float(w.sum())
-    mu = float((w * y).sum()) / total_w
-    theil = float((w * (y / mu) * np.log(y / mu)).sum()) / total_w
-    pw = np.bincount(village, weights=w, minlength=seg.n_segments)
-    py = np.bincount(village, weights=w * y, minlength=seg.n_segments)
-    has = pw > 0
-    mean_v = py[has] / pw[has]
-    between = float((pw[has] * (mean_v / mu) * np.log(mean_v / mu)).sum()) / total_w
+    mu = float(wy.sum()) / total_w
+    relative = y / mu
+    theil = float((w * relative * np.log(relative)).sum()) / total_w
+    py = np.bincount(village, weights=wy, minlength=seg.n_segments)
+    has = persons > 0
+    mean_v = py[has] / persons[has]
+    between = float((persons[has] * (mean_v / mu) * np.log(mean_v / mu)).sum()) / total_w
     return between / theil if theil > 0 else float("nan")

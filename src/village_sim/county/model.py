@@ -47,7 +47,7 @@ from village_sim.codes import Actor, Reason
 from village_sim.county.budgets import ALLOCATION_RULES, CountyView, divide
 from village_sim.county.deployment import Deployment
 from village_sim.county.engine import CountyEngine
-from village_sim.county.metrics import COUNTY_METRICS, county_metrics
+from village_sim.county.metrics import COUNTY_METRICS, county_metrics, village_metrics_frame
 from village_sim.county.teams import TEAM_FIELDS, TeamSpec, load_teams, parse_teams
 from village_sim.county.villages import (
     VillageDistributions,
@@ -480,27 +480,34 @@ class CountyModel(mesa.Model):
             v.team_last_visit[:] = NEVER
 
     def _end_year(self) -> None:
-        frame = self.stack.metrics()
-        year = self.month // 12
-        frame.insert(0, "year", year)
-        frame["team"] = self.village_team
-        frame["had_team"] = self.village_team >= 0
-        frame["cash_yuan"] = self.cash
-        frame["team_yuan"] = self.team_yuan
-        frame["budget_yuan"] = [v.p.budget_per_household * v.n for v in self.villages]
-        frame["quota_households"] = [quota_count(v) for v in self.villages]
-        frame["households"] = self.households
-        frame["persons"] = [int(v.persons.sum()) for v in self.villages]
-        frame["remoteness"] = [v.p.remoteness for v in self.villages]
-        frame["greed_factor"] = self.greed_factor
+        villages = self.villages
+        county = pd.DataFrame({
+            "team": self.village_team,
+            "had_team": self.village_team >= 0,
+            "cash_yuan": self.cash,
+            "team_yuan": self.team_yuan,
+            "budget_yuan": [v.p.budget_per_household * v.n for v in villages],
+            "quota_households": [quota_count(v) for v in villages],
+            "households": self.households,
+            "persons": np.add.reduceat(self.stack.column("persons"),  # no village is empty
+                                       self.stack.offsets[:-1]),
+            "remoteness": [v.p.remoteness for v in villages],
+            "greed_factor": self.greed_factor,
+        })  # copies of the county's arrays
+        frame = pd.concat([village_metrics_frame(self.stack, self._income_12()), county], axis=1)
+        frame.insert(0, "year", self.month // 12)
         self._year_rows.append(frame)
 
     # ------------------------------------------------------------------ outputs
     def _collect(self) -> None:
-        row = {"month": float(self.month), **county_metrics(self.stack)}
+        row = {"month": float(self.month), **county_metrics(self.stack, self._income_12())}
         row["teams_deployed"] = float((self.village_team >= 0).sum())
         row["cash_villages"] = float((self.cash > 0).sum())
         self._rows.append(row)
+
+    def _income_12(self) -> np.ndarray | None:
+        """The households' market income over the last 12 months, if the engine has summed it."""
+        return self.engine.income_12 if self.engine is not None else None
 
     def county_frame(self) -> pd.DataFrame:
         """The county's metrics, one row per month (month 0 first)."""

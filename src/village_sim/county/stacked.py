@@ -131,7 +131,7 @@ class StackedVillages:
     def __init__(self, stack: VillageStack):
         self.stack = stack
         self.villages = stack.villages
-        self.segments = Segments(np.diff(stack.offsets))
+        self.segments = stack.segments
         self.blocks = [stack.block(i) for i in range(stack.n_villages)]
         self.params = VillageParams(self.villages, self.segments)
         self.cadres = Cadres(self.villages, stack.offsets)
