@@ -285,7 +285,7 @@ def _strategy_keys(e: StackedVillages, tie: np.ndarray) -> tuple[np.ndarray, np.
     As ``policies.team_visits``: ``(tie, first, second)`` in ``np.lexsort`` order, zeros
     where a strategy has fewer keys (a constant key changes no stable order).
     """
-    vs, P, seg = e.villages, e.params, e.segments
+    P, seg = e.params, e.segments
     cols = e.stack.columns
     village = seg.village
     n = seg.n
