@@ -50,10 +50,13 @@ from village_sim.county.engine import CountyEngine
 from village_sim.county.metrics import COUNTY_METRICS, county_metrics, village_metrics_frame
 from village_sim.county.teams import TEAM_FIELDS, TeamSpec, load_teams, parse_teams
 from village_sim.county.villages import (
+    DISTRIBUTION_BOUNDS,
+    DISTRIBUTION_PARAMETERS,
     VillageDistributions,
     draw_villages,
     load_villages,
     parse_villages,
+    village_distributions,
 )
 from village_sim.mechanisms.register import quota_count
 from village_sim.params import PARAM_BY_NAME, REGIMES, Param, resolve_parameters
@@ -144,9 +147,11 @@ COUNTY_PARAMETERS = (
     Param("team_regime", "choice", "team_and_committee", "", "how a team sent to a village "
           "works with its committee (CountyModel's regime)", "ODD 10",
           choices=TEAM_REGIMES, group="county"),
+    *DISTRIBUTION_PARAMETERS,
 )
 """The county's own arguments as parameters (what a sweep of counties may set or sweep; a
-default None means: not given, each village keeps its own)."""
+default None means: not given, each village keeps its own, or for the bounds of the villages'
+distributions, ``households_min`` … ``greed_max``: the built-in distribution's bound)."""
 
 COUNTY_PARAM_BY_NAME = {p.name: p for p in COUNTY_PARAMETERS}
 
@@ -224,7 +229,8 @@ class CountyModel(mesa.Model):
         villages: Village parameter tables, or the path of a TOML file of ``[[village]]``
             tables (:mod:`village_sim.county.villages`); overrides ``n_villages``.
         distributions: Ranges of the drawn villages' attributes
-            (:class:`~village_sim.county.villages.VillageDistributions`).
+            (:class:`~village_sim.county.villages.VillageDistributions`, or a table
+            ``{"remoteness": [0, 0.5], ...}``); not given: the built-in ranges.
         regime: How a team works with the committee where one is sent (a regime with a team).
         engine: ``"county"`` (default): every phase of the month acts on all villages at once
             (:class:`~village_sim.county.engine.CountyEngine`); ``"villages"``: each village
@@ -235,6 +241,16 @@ class CountyModel(mesa.Model):
             metrics()``); ``"monthly"``: each village also keeps its own monthly series in
             its DataCollector, as a village run alone does (about a third of a village's
             month, so the county engine does not by default).
+        households_min, households_max, clans_min, clans_max, asset_inequality_min,
+        asset_inequality_max, remoteness_min, remoteness_max, greed_min, greed_max: The
+            bounds of the drawn villages' ranges one by one (``n_households``, ``n_clans``,
+            ``asset_inequality``, ``remoteness``, the greed factor), each checked against
+            its parameter (:data:`~village_sim.county.villages.DISTRIBUTION_PARAMETERS`);
+            None: the bound of ``distributions``, else the built-in one. The villages are
+            exactly those of ``distributions`` with the same ranges. Refused: a lowest bound
+            above its highest, a bound of an attribute ``distributions`` also gives or that
+            is a village parameter common to every village (``remoteness=0.3``: nothing is
+            drawn), and any bound with ``villages``.
         **overrides: Village parameters common to every village.
 
     Raises:
@@ -250,6 +266,12 @@ class CountyModel(mesa.Model):
                  villages: Sequence[Mapping[str, Any]] | str | Path | None = None,
                  distributions: Any = None, regime: str = "team_and_committee",
                  engine: str = "county", village_metrics: str = "yearly",
+                 households_min: int | None = None, households_max: int | None = None,
+                 clans_min: int | None = None, clans_max: int | None = None,
+                 asset_inequality_min: float | None = None,
+                 asset_inequality_max: float | None = None,
+                 remoteness_min: float | None = None, remoteness_max: float | None = None,
+                 greed_min: float | None = None, greed_max: float | None = None,
                  **overrides: Any):
         seed = normalize_rng(rng)
         if seed is None:
@@ -273,6 +295,13 @@ class CountyModel(mesa.Model):
         self.regime = regime
         self.allocation_rule = allocation_rule
         base = {**overrides, "team_arrives": NO_TEAM_MONTH, "team_leaves": None}
+        bounds = {"households_min": households_min, "households_max": households_max,
+                  "clans_min": clans_min, "clans_max": clans_max,
+                  "asset_inequality_min": asset_inequality_min,
+                  "asset_inequality_max": asset_inequality_max,
+                  "remoteness_min": remoteness_min, "remoteness_max": remoteness_max,
+                  "greed_min": greed_min, "greed_max": greed_max}
+        assert list(bounds) == list(DISTRIBUTION_BOUNDS)  # every bound an argument
         # --- villages
         self.greed_factor: np.ndarray
         if villages is None:
@@ -280,14 +309,18 @@ class CountyModel(mesa.Model):
                     or not 1 <= n_villages <= 100_000:
                 raise ValueError(f"parameter 'n_villages': got {n_villages!r}; allowed: an "
                                  "integer in [1, 100000]")
-            self.distributions: VillageDistributions | None = VillageDistributions.parse(
-                distributions)
+            self.distributions: VillageDistributions | None = village_distributions(
+                distributions, bounds, overrides)
             params, self.greed_factor = draw_villages(self.seed, n_villages,
                                                       self.distributions, base)
         else:
             if distributions is not None:
                 raise ValueError("parameter 'distributions': not with 'villages' (listed "
                                  "villages are not drawn)")
+            for bound, given in bounds.items():
+                if given is not None:
+                    raise ValueError(f"parameter {bound!r}: got {given!r}; not with "
+                                     "'villages' (listed villages are not drawn)")
             self.distributions = None
             if isinstance(villages, str | Path):
                 params = load_villages(villages, base, regime)
@@ -556,8 +589,13 @@ def _capacity(name: str, value: float | None) -> float | None:
 
 def check_arguments(regime: str, allocation_rule: str,
                     county_budget_per_household: float | None, county_quota: float | None,
-                    overrides: Mapping[str, Any]) -> None:
+                    overrides: Mapping[str, Any],
+                    bounds: Mapping[str, Any] | None = None) -> None:
     """The checks of a county's arguments that need no village built (a sweep's points).
+
+    ``bounds``: the bounds of the villages' distributions given (``remoteness_max`` …,
+    :func:`~village_sim.county.villages.village_distributions`), checked with the built-in
+    distributions.
 
     Raises:
         ValueError: naming the argument, the value and what is allowed.
@@ -579,6 +617,7 @@ def check_arguments(regime: str, allocation_rule: str,
                          "given with allocation_rule 'fixed' (each village keeps its own); "
                          f"allowed with {', '.join(ALLOCATION_RULES)}")
     resolve_parameters(regime=regime, **overrides)  # naming the parameter
+    village_distributions(None, bounds, overrides)
 
 
 def county_arguments(overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,15 @@ network, asset inequality the draw of productive assets, remoteness lowers wages
 team's visits (``remote_wage_loss``, ``remote_visit_loss``), and the greed factor scales every
 favoritism channel the committee has. The ranges are assumptions centred on the village
 defaults, so that the county's mean village is the default village; a study that has data on
-its county gives its own ranges (``distributions``) or lists its villages.
+its county gives its own ranges (``distributions``, or the bounds one by one as the scalar
+county parameters of :data:`DISTRIBUTION_PARAMETERS`, ``remoteness_max = 0.5`` …, which a
+sweep of counties can set and sweep) or lists its villages.
+
+The bounds as parameters: ``households_min``/``households_max`` (``n_households``),
+``clans_min``/``clans_max`` (``n_clans``), ``asset_inequality_min``/``asset_inequality_max``,
+``remoteness_min``/``remoteness_max`` and ``greed_min``/``greed_max``; each not given (None)
+is the built-in distribution's bound above. The villages drawn are exactly those of
+``distributions`` with the same ranges (:func:`village_distributions`).
 
 Listed villages: a TOML file of ``[[village]]`` tables, each a table of village parameters
 (what is not given is the county's value)::
@@ -44,11 +52,12 @@ from typing import Any
 
 import numpy as np
 
-from village_sim.params import PARAM_BY_NAME, read_tables, resolve_parameters
+from village_sim.params import PARAM_BY_NAME, Param, read_tables, resolve_parameters
 from village_sim.refusal import Phrase
 
-__all__ = ["GREED_PARAMETERS", "VillageDistributions", "attribute_seed", "draw_villages",
-           "load_villages", "parse_villages"]
+__all__ = ["DISTRIBUTION_BOUNDS", "DISTRIBUTION_PARAMETERS", "GREED_PARAMETERS",
+           "VillageDistributions", "attribute_seed", "draw_villages", "load_villages",
+           "parse_villages", "village_distributions"]
 
 ATTRIBUTES_CHILD = 1_000
 """The spawn-key entry of a village's attribute draws: (village, 1000) is no stream of the
@@ -56,6 +65,9 @@ village's own (those are its seed's children 0-12), so drawing attributes moves 
 
 GREED_PARAMETERS = ("favoritism", "amount_favoritism", "diversion_propensity", "project_capture")
 """The village parameters a village's greed factor multiplies (each capped at its maximum)."""
+
+GREED_RANGE = (0.0, 10.0)
+"""What a range of greed factors may span."""
 
 
 def attribute_seed(seed: int, village: int) -> np.random.SeedSequence:
@@ -109,9 +121,8 @@ def _range(name: str, bounds: Any) -> tuple[Any, Any]:
     """Check ``[low, high]`` of attribute ``name`` against what its parameter allows."""
     integer = name in ("n_households", "n_clans")
     if name == "greed":
-        top = 10.0
+        low_ok, top = GREED_RANGE
         allowed = "[low, high] with 0 <= low <= high <= 10 (a factor on the greed parameters)"
-        low_ok = 0.0
     else:
         param = PARAM_BY_NAME[name]
         assert param.low is not None and param.high is not None  # numbers with a range
@@ -127,6 +138,102 @@ def _range(name: str, bounds: Any) -> tuple[Any, Any]:
     if not ok:
         raise ValueError(f"distributions.{name}: got {bounds!r}; allowed: {allowed}")
     return (int(bounds[0]), int(bounds[1])) if integer else (float(bounds[0]), float(bounds[1]))
+
+
+def _bound_parameters() -> tuple[Param, ...]:
+    """The ``*_min`` and ``*_max`` county parameters, ranged as their village parameter."""
+    out = []
+    low: float | None
+    high: float | None
+    for stem, attribute in (("households", "n_households"), ("clans", "n_clans"),
+                            ("asset_inequality", "asset_inequality"),
+                            ("remoteness", "remoteness"), ("greed", "greed")):
+        if attribute == "greed":
+            kind, unit, (low, high) = "float", "", GREED_RANGE
+            what = ("greed factor of a drawn village, which multiplies the county's "
+                    "favoritism, amount_favoritism, diversion_propensity and project_capture")
+        else:
+            village = PARAM_BY_NAME[attribute]
+            kind, unit, low, high = village.kind, village.unit, village.low, village.high
+            what = f"{attribute} of a drawn village"
+        built_in = getattr(VillageDistributions(), attribute)
+        for end, word, default in (("min", "lowest", built_in[0]),
+                                   ("max", "highest", built_in[1])):
+            out.append(Param(f"{stem}_{end}", kind, None, unit,
+                             f"{word} {what} (not given, empty in a run table: the "
+                             f"built-in distribution's, {default})",
+                             "assumed", low, high, group="county"))
+    return tuple(out)
+
+
+DISTRIBUTION_PARAMETERS = _bound_parameters()
+"""The bounds of the villages' distributions as scalar county parameters (default None: the
+built-in distribution's bound), in the order of :class:`VillageDistributions`, each ``*_min``
+before its ``*_max``; ranged as the village parameter they bound (greed: 0-10)."""
+
+DISTRIBUTION_BOUNDS: dict[str, tuple[str, int]] = {
+    p.name: (f.name, end) for p, (f, end) in zip(
+        DISTRIBUTION_PARAMETERS,
+        [(f, end) for f in fields(VillageDistributions) for end in (0, 1)], strict=True)}
+"""Each bound parameter: (the attribute of :class:`VillageDistributions`, 0 low / 1 high)."""
+
+
+def village_distributions(distributions: Any = None,
+                          bounds: Mapping[str, Any] | None = None,
+                          common: Mapping[str, Any] | None = None) -> VillageDistributions:
+    """The distributions of a county's drawn villages: ``distributions`` with ``bounds`` put in.
+
+    ``village_distributions(None, {"remoteness_max": 0.5})`` is
+    ``VillageDistributions.parse({"remoteness": [0.0, 0.5]})``: the same ranges, so the same
+    villages, bit for bit.
+
+    Args:
+        distributions: Ranges as :meth:`VillageDistributions.parse` takes them (None: the
+            built-in ones).
+        bounds: Bound parameters (:data:`DISTRIBUTION_BOUNDS`) -> value; None: not given (the
+            bound of ``distributions``, else the built-in one).
+        common: The village parameters the county sets for every village (a bound of an
+            attribute set there would be ignored: refused).
+
+    Raises:
+        ValueError: for an unknown or bad bound (naming it, the value and what is allowed), a
+            bound of an attribute ``distributions`` or ``common`` also sets (naming both), or a
+            lowest bound above its highest (naming both and their values).
+    """
+    chosen = VillageDistributions.parse(distributions)
+    common = common or {}
+    given = {k: v for k, v in (bounds or {}).items() if v is not None}
+    if not given:
+        return chosen
+    if isinstance(distributions, VillageDistributions):
+        ranged = {f.name for f in fields(VillageDistributions)}
+    else:
+        ranged = set(distributions or ())
+    by_name = {p.name: p for p in DISTRIBUTION_PARAMETERS}
+    ranges = {f.name: list(getattr(chosen, f.name)) for f in fields(VillageDistributions)}
+    for name, value in given.items():
+        if name not in by_name:
+            raise ValueError(f"unknown distribution bound {name!r}; allowed: "
+                             f"{', '.join(by_name)}")
+        value = by_name[name].validate(value)
+        attribute, end = DISTRIBUTION_BOUNDS[name]
+        if attribute in ranged:
+            raise ValueError(f"parameter {name!r}: got {value!r} and also "
+                             f"distributions.{attribute}; allowed: the bound or "
+                             f"distributions.{attribute}, not both")
+        if attribute in common:
+            raise ValueError(f"parameter {name!r}: got {value!r} and also {attribute} = "
+                             f"{common[attribute]!r} for every village (then nothing is "
+                             f"drawn); allowed: the bound or {attribute}, not both")
+        ranges[attribute][end] = value
+    for attribute, (low, high) in ranges.items():
+        if low > high:
+            names = [n for n, (a, _) in DISTRIBUTION_BOUNDS.items() if a == attribute]
+            shown = [f"{n} = {v!r}" + ("" if n in given else " (built-in)")
+                     for n, v in zip(names, (low, high), strict=True)]
+            raise ValueError(f"parameters {names[0]!r} and {names[1]!r}: got "
+                             f"{' and '.join(shown)}; allowed: {names[0]} <= {names[1]}")
+    return VillageDistributions(**{k: (low, high) for k, (low, high) in ranges.items()})
 
 
 def draw_villages(seed: int, n_villages: int, distributions: VillageDistributions,

@@ -11,7 +11,9 @@ parameters    village parameters                          village parameters (co
                                                           village) and the county's own
                                                           (:data:`~village_sim.county.model.
                                                           COUNTY_PARAMETERS`: ``n_villages``,
-                                                          ``teams``, ``allocation_rule`` …)
+                                                          ``teams``, ``allocation_rule``,
+                                                          the villages' ranges
+                                                          ``remoteness_max`` …)
 metrics       a village's monthly metrics                 the county's monthly metrics
 panel         the household frame every                   the village-by-year table (every
               ``panel_every`` months                      village's metrics at each year end,
@@ -21,7 +23,10 @@ run function  ``runner:run_village``                      ``runner:run_county``
 ============  ==========================================  ====================================
 
 Everything else — designs, seeds (replicate i has the same seed under every rule: common random
-numbers), run identities, engines, resume, compaction, reports — is the same.
+numbers), run identities, engines, resume, compaction, reports — is the same. A county
+parameter that is absent from a run's parameters where not given (``team_tables`` where
+``teams`` is a number; a bound of the villages' ranges, ``remoteness_max`` …, left to the
+built-in distribution) leaves the identities of runs that do not use it as they were.
 """
 
 from __future__ import annotations
@@ -108,15 +113,21 @@ def resolve(model: str, regime: str, overrides: Mapping[str, Any]) -> dict[str, 
         team_tables_text,
     )
     from village_sim.county.teams import parse_teams
+    from village_sim.county.villages import DISTRIBUTION_BOUNDS
 
     args = county_arguments(overrides)
     team_regime = args.pop("regime", COUNTY_PARAM_BY_NAME["team_regime"].default)
     county = {k: args.pop(k) for k in list(args) if k in COUNTY_PARAM_BY_NAME}
+    bounds = {k: v for k, v in county.items() if k in DISTRIBUTION_BOUNDS}
     check_arguments(team_regime, county.get("allocation_rule", "fixed"),
                     county.get("county_budget_per_household"), county.get("county_quota"),
-                    args)
+                    args, bounds)
     full = resolve_parameters(regime=team_regime, **args).as_dict()
     for name, param in COUNTY_PARAM_BY_NAME.items():
+        if name in DISTRIBUTION_BOUNDS and name not in bounds:
+            # a bound not given (the built-in one) is absent from the run's parameters, as
+            # ``team_tables`` is: runs of specs that give no bounds keep their identities
+            continue
         value = team_regime if name == "team_regime" else county.get(name, param.default)
         full[name] = value
     if isinstance(full["teams"], list):
