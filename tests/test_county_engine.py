@@ -10,6 +10,7 @@ intensities, every metric and the decision log, every month.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -124,8 +125,10 @@ def _same(a: object, b: object) -> bool:
 
 
 def _same_values(a: object, b: object) -> bool:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same_values(a[k], b[k]) for k in a)
+    # books by name (a solo village's dicts, the engine's views of county rows): the same
+    # names in the same order, each the same value of the same type
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return list(a) == list(b) and all(_same_values(a[k], b[k]) for k in a)
     return type(a) is type(b) and _same(a, b)
 
 
@@ -145,6 +148,12 @@ def _assert_village_equal(engine_v: VillageModel, solo: VillageModel, label: str
     for name in ("diversion_share", "diversion_risk", "diversion_inclination"):
         assert np.array_equal(getattr(engine_v, name), getattr(solo, name)), f"{label}: {name}"
     assert np.array_equal(engine_v.committee.diverted_ring, solo.committee.diverted_ring), label
+    # the books' 12-month histories and the team's months
+    assert list(engine_v.flow_hist) == list(solo.flow_hist), label
+    for name, hist in solo.flow_hist.items():
+        assert np.array_equal(engine_v.flow_hist[name], hist), f"{label}: flow_hist {name!r}"
+    assert np.array_equal(engine_v.team_month_ring, solo.team_month_ring), label
+    assert _same_values(engine_v.team_months_last_year, solo.team_months_last_year), label
     # the committee, seat by seat, and whom its cadres favour
     for name in ("cadres", "greed", "times_caught"):
         mine_c, solo_c = getattr(engine_v.committee, name), getattr(solo.committee, name)
@@ -319,3 +328,26 @@ def test_the_engine_keeps_its_villages_clocks_without_mesa_events() -> None:
     before = v.income_hist.copy()
     v.run_for(2)  # Mesa's API: time moves, no step event is left to run
     assert v.steps == 3 and np.array_equal(v.income_hist, before)
+
+
+def test_a_village_s_books_are_views_of_the_county_s_rows() -> None:
+    # county/books.py: a village of the engine reads its items by name as Python floats and
+    # writes them into the county's table; its names are fixed; a pickled village keeps them
+    import pickle
+
+    stack = VillageStack.build(VARIED[:2])
+    engine = CountyEngine(stack)
+    engine.step()
+    v = stack.villages[1]
+    assert list(v.flows) == list(VillageModel(**VARIED[1]).flows)
+    v.flows["fines"] = 12.5
+    assert engine.books.flows[1, list(v.flows).index("fines")] == 12.5
+    assert type(v.flows["fines"]) is float and v.flows.copy()["fines"] == 12.5
+    v.evidence_found["amount"] += 1.0
+    assert engine.books.found[1].sum() == sum(v.evidence_found.values())
+    with pytest.raises(TypeError, match="keep every item"):
+        del v.memo["divertible"]
+    with pytest.raises(KeyError):
+        v.flows["no_such_flow"] = 1.0
+    again = pickle.loads(pickle.dumps(v))
+    assert dict(again.flows) == dict(v.flows) and dict(again.totals) == dict(v.totals)

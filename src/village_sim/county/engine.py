@@ -124,8 +124,10 @@ class CountyEngine(StackedVillages):
                 fn(v)
 
     def _close(self) -> None:
+        carried_over = self.gather("cash_fund") + self.gather("measure_fund") + self.gather(
+            "project_fund")
+        self.books.close_month(self.villages, self.month % 12, carried_over, self.team_active())
         for v in self.villages:
-            v.close_month()
             v._metric_cache = None
             if self.collect:
                 v.datacollector.collect(v)

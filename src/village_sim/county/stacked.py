@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from village_sim.county.books import Books
 from village_sim.mechanisms.policies import DEFAULT_POLICIES
 from village_sim.segments import Segments
 from village_sim.stack import VillageStack
@@ -135,6 +136,7 @@ class StackedVillages:
         self.blocks = [stack.block(i) for i in range(stack.n_villages)]
         self.params = VillageParams(self.villages, self.segments)
         self.cadres = Cadres(self.villages, stack.offsets)
+        self.books = Books(self.villages)  # the villages' books are views of its rows now
         self.network = stack.block_diagonal([v.network for v in self.villages])
         self.y = self.stack.per_capita_income()  # y of every household (set by economy)
         self.income_12 = self.stack.columns["income_hist"].sum(axis=0)  # its 12 months' income

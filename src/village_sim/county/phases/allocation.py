@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.county.books import CHANNEL, FLOW, MEMO
 from village_sim.county.phases import deterrence
 from village_sim.mechanisms import allocation
 from village_sim.mechanisms.deterrence import CHANNELS, material
@@ -127,36 +128,36 @@ def run(e: StackedVillages) -> None:
     exposed_reg = seg.count(cols["favoured_entry"] & registered).astype(np.float64)
 
     audited = (P("upper_audits").astype(bool) & decided) | e.gather("force_audit", bool)
-    values = zip(carried_in.tolist(), released.tolist(), mobilized.tolist(), staff.tolist(),
-                 measure_fund.tolist(), project_fund.tolist(), pool.tolist(), paying.tolist(),
-                 diverted.tolist(), rest.tolist(), exposed_div.tolist(),
-                 exposed_amount.tolist(), exposed_reg.tolist(), strict=True)
+    # the books, every village at once (views of each village's own, county/books.py)
+    books = e.books
+    flows = books.flows
+    flows[:, FLOW["carried_in"]] = carried_in
+    flows[:, FLOW["released"]] = released
+    flows[:, FLOW["mobilized"]] = mobilized
+    flows[:, FLOW["staff_funding"]] = staff
+    flows[:, FLOW["staff_costs"]] = staff
+    books.intensity[...] = np.column_stack([choice.realised[c] for c in CHANNELS])
+    flows[paying, FLOW["diverted"]] = diverted[paying]
+    flows[paying, FLOW["delivered"]] = rest[paying]
+    books.exposure[paying, CHANNEL["diversion"]] += exposed_div[paying]
+    books.exposure[paying & exposed_amount, CHANNEL["amount"]] += 1.0
+    books.memo[paying, MEMO["divertible"]] += pool[paying]
+    books.memo[paying, MEMO["reported_spent"]] += pool[paying]
+    books.exposure[:, CHANNEL["registration"]] += exposed_reg
+    # the funds, the cadres' choices and the audit trail, village by village
+    values = zip(measure_fund.tolist(), project_fund.tolist(),
+                 np.where(paying, 0.0, pool).tolist(), paying.tolist(), strict=True)
     cb = cad.segments.offsets
-    for i, (v, (carried, rel, mob, stf, mfund, pfund, pl, pays, div, rst, ex_div, ex_amount,
-                ex_reg)) in enumerate(zip(vs, values, strict=True)):
-        f = v.flows
-        f["carried_in"] = carried
-        f.update(released=rel, mobilized=mob, staff_funding=stf, staff_costs=stf)
+    for i, (v, (mfund, pfund, cash_left, pays)) in enumerate(zip(vs, values, strict=True)):
         v.measure_fund = mfund
         v.project_fund = pfund
+        v.cash_fund = cash_left
         lo, hi = int(cb[i]), int(cb[i + 1])
         v.diversion_inclination = choice.inclination[lo:hi]
         v.diversion_risk = risks["diversion"][lo:hi]
         v.diversion_share = share[lo:hi]
-        for channel in CHANNELS:
-            v.channel_intensity[channel] = float(choice.realised[channel][i])
         if pays:
             v.committee.diverted_ring[slot] += taken_by[lo:hi]
-            f["diverted"], f["delivered"] = div, rst
-            v.evidence_exposure["diversion"] += ex_div
-            if ex_amount:
-                v.evidence_exposure["amount"] += 1.0
-            v.memo["divertible"] += pl
-            v.memo["reported_spent"] += pl
-            v.cash_fund = 0.0
-        else:
-            v.cash_fund = pl
-        v.evidence_exposure["registration"] += ex_reg
         if audited[i]:
             v.force_audit = False
             allocation.audit_accounts(v, audit_u[lo:hi])

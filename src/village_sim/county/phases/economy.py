@@ -69,8 +69,7 @@ def run(e: StackedVillages) -> None:
         factor[lost] = 1.0 - P.of_households("disaster_income_loss")[lost]
         monthly = monthly * factor
     slot = int(e.villages[0].steps) % 12
-    for v in e.villages:
-        v.open_month()
+    e.books.open_month(e.villages, slot, e.gather("evidence_fade"))
     e.column("income_hist")[slot] = monthly
     e.column("aid_hist")[slot] = 0.0
     e.column("other_transfer_hist")[slot] = 0.0
