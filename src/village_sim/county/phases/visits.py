@@ -29,10 +29,11 @@ import numpy as np
 from village_sim import numerics
 from village_sim.agents import lognormal_factor, named_cause
 from village_sim.codes import Actor, Outcome, Reason
+from village_sim.county.books import CHANNEL
 from village_sim.county.phases.deterrence import punish
 from village_sim.county.phases.register import log_changes, put_back
 from village_sim.county.phases.responsible_helpers import assign
-from village_sim.mechanisms import deterrence, visits
+from village_sim.mechanisms import visits
 from village_sim.mechanisms.deterrence import material, size_factor
 from village_sim.mechanisms.register import quota_count
 from village_sim.mechanisms.visits import sides_of_line
@@ -235,8 +236,7 @@ def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np
         (added & ~complained, Outcome.REGISTERED, Reason.ADDED_BY_TEAM),
         (added & complained, Outcome.REGISTERED, Reason.COMPLAINT_UPHELD),
     ])
-    for i in changed.tolist():
-        deterrence.record_detections(vs[i], "registration", int(favoured[i]), 0.0)
+    record_detections(e, changed, "registration", favoured[changed])
     in_changed = np.zeros(n_v, dtype=bool)
     in_changed[changed] = True
     assign(e, in_changed)
@@ -357,8 +357,19 @@ def _check_payments(e: StackedVillages, chosen: np.ndarray, chosen_village: np.n
     chance = P("team_detection") * size_factor(intensity, P("detection_scale"))
     seen = favoured[chosen] & acts & (u_excess < chance[chosen_village])
     noticed = np.bincount(chosen_village[seen], minlength=n_v) > 0
-    for i in np.flatnonzero(watching):
-        deterrence.record_detections(vs[i], "amount", int(noticed[i]), 0.0)
+    record_detections(e, np.flatnonzero(watching), "amount", noticed[watching])
+
+
+def record_detections(e: StackedVillages, villages: np.ndarray, channel: str,
+                      found: np.ndarray) -> None:
+    """``deterrence.record_detections(v, channel, found, 0.0)`` of each of ``villages``.
+
+    Material findings by visits' checks, with no cadre-months of exposure added (a visit's
+    exposure is counted where the cadres act): the villages' books (county/books.py).
+    """
+    books = e.books
+    books.found[villages, CHANNEL[channel]] += found.astype(np.float64)
+    books.exposure[villages, CHANNEL[channel]] += 0.0
 
 
 def request(e: StackedVillages, households: np.ndarray, purpose: int) -> None:
