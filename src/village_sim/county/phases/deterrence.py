@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.county.books import CHANNEL
 from village_sim.mechanisms.deterrence import (
     CHANNELS,
     MONTHLY_CHANNELS,
@@ -43,7 +44,7 @@ __all__ = ["choose", "keep", "punish"]
 
 def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
     """Every cadre's choice in every channel, and its perceived risk in each (per cadre)."""
-    vs, P, cad = e.villages, e.params, e.cadres
+    P, cad = e.params, e.cadres
     cv = cad.village
     perception = cad.gather("risk_perception")
     risks = {}
@@ -51,9 +52,10 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
         audit = P.derived(f"announced_risk_{channel}", partial(announced_risk, channel=channel))
         prior = P.derived(f"prior_{channel}", partial(prior_of, channel=channel)).tolist()
         monthly = channel in MONTHLY_CHANNELS
-        learned = np.array([learned_risk(v.evidence_found[channel], v.evidence_exposure[channel],
-                                         before, monthly) for v, before in zip(vs, prior,
-                                                                                strict=True)])
+        found = e.books.found[:, CHANNEL[channel]].tolist()  # each village's books
+        exposure = e.books.exposure[:, CHANNEL[channel]].tolist()
+        learned = np.array([learned_risk(f, x, before, monthly)
+                            for f, x, before in zip(found, exposure, prior, strict=True)])
         risks[channel] = seen_risk(audit[cv], learned[cv], perception)
     choice = choose_channels(
         np.maximum(cad.gather_committee("greed"), 0.0), risks,
