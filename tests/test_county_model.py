@@ -373,3 +373,23 @@ def test_most_complaints_first_goes_where_dismissed_complaints_come_from() -> No
     others = np.delete(rate, sent["village"].to_numpy())
     assert len(sent) == 2 and rate[sent["village"]].min() >= others.max(), (rate, sent)
     assert rate.max() > 0 and all("complaints" in r for r in sent["reason"])
+
+
+def test_villages_of_a_yearly_county_record_no_month_zero_and_run_the_same() -> None:
+    # a county keeping its villages' metrics yearly builds them without recording month 0
+    # (their DataCollectors are never read); the villages run identically either way
+    yearly = CountyModel(rng=3, n_villages=3, teams=1, deployment="random", n_households=60)
+    monthly = CountyModel(rng=3, n_villages=3, teams=1, deployment="random", n_households=60,
+                          village_metrics="monthly")
+    assert all(not v.datacollector.model_vars["poverty_headcount"] for v in yearly.villages)
+    assert all(len(v.datacollector.model_vars["poverty_headcount"]) == 1
+               for v in monthly.villages)
+    for _ in range(13):
+        yearly.step()
+        monthly.step()
+    pd.testing.assert_frame_equal(yearly.county_frame(), monthly.county_frame(),
+                                  check_exact=True)
+    pd.testing.assert_frame_equal(yearly.village_year_frame(), monthly.village_year_frame(),
+                                  check_exact=True)
+    with pytest.raises(ValueError, match="parameter 'record_start': got 'no'"):
+        VillageModel(rng=1, n_households=20, record_start="no")

@@ -120,6 +120,10 @@ class VillageModel(mesa.Model, VillageState):
             :mod:`village_sim.events`); an instructor adds more with :meth:`trigger`.
         policies: Replacements for the actors' decisions, ``{"proposal": fn, ...}``: each
             ``fn(observation, rng) -> action`` (see :mod:`village_sim.mechanisms.policies`).
+        record_start: Record month 0 (the metrics in the DataCollector, the household panel)
+            now, as a village that steps itself does (default). A county that keeps its
+            villages' metrics yearly builds them without (``CountyModel``): their
+            DataCollectors are never read.
         **overrides: Any parameter of :data:`village_sim.params.PARAMETERS`.
 
     Raises:
@@ -127,12 +131,16 @@ class VillageModel(mesa.Model, VillageState):
     """
 
     def __init__(self, rng: Any = None, regime: str | None = None, panel_every: int = 0,
-                 events: Any = None, policies: Any = None, **overrides: Any):
+                 events: Any = None, policies: Any = None, record_start: bool = True,
+                 **overrides: Any):
         rng = normalize_rng(rng)
         if isinstance(panel_every, bool) or not isinstance(panel_every, int) or panel_every < 0:
             raise ValueError(
                 f"parameter 'panel_every': got {panel_every!r}; allowed: an integer >= 0"
             )
+        if not isinstance(record_start, bool):
+            raise ValueError(f"parameter 'record_start': got {record_start!r}; allowed: true "
+                             "or false")
         params = resolve_parameters(regime=regime, **overrides)
         scheduled = parse_events(events)
         chosen_policies = resolve_policies(policies)
@@ -161,8 +169,9 @@ class VillageModel(mesa.Model, VillageState):
             model_reporters={name: partial(metric, name=name) for name in METRIC_NAMES}
         )
         self._panel: list[pd.DataFrame] = []
-        self.datacollector.collect(self)
-        self._record_panel()
+        if record_start:
+            self.datacollector.collect(self)
+            self._record_panel()
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:

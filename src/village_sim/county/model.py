@@ -329,7 +329,9 @@ class CountyModel(mesa.Model):
             self.greed_factor = np.ones(len(params))
         self._village_params = params
         # built and stacked as VillageStack.build does (a refusal names the village)
-        self.stack = VillageStack.build([self.village_arguments(v) for v in range(len(params))])
+        self.stack = VillageStack.build([
+            {**self.village_arguments(v), "record_start": village_metrics == "monthly"}
+            for v in range(len(params))])
         built = self.stack.villages
         self.engine = (CountyEngine(self.stack, collect=village_metrics == "monthly")
                        if engine == "county" else None)
