@@ -17,6 +17,7 @@ import numpy as np
 
 from village_sim.agents import named_cause
 from village_sim.codes import Actor
+from village_sim.county.books import FLOW, MEMO
 from village_sim.county.phases.draws import diagnosis_draws, random_each
 from village_sim.segments import Segments
 from village_sim.village import Cause
@@ -38,7 +39,7 @@ def run(e: StackedVillages) -> None:
     bounds = np.concatenate([[0], np.cumsum(seg.count(eligible))]).tolist()
     # the committee's choice: a permutation of the village's eligible households, cut at what
     # its fund pays for (the village's own float division)
-    parts, drawing = [], []
+    parts, drawing, rows_of = [], [], []
     for i, v in enumerate(vs):
         lo, hi = bounds[i], bounds[i + 1]
         if hi == lo:  # no eligible household (or no measures in the village)
@@ -48,6 +49,7 @@ def run(e: StackedVillages) -> None:
             continue
         parts.append(v.committee.stream.permutation(idx[lo:hi])[:affordable])
         drawing.append(v)
+        rows_of.append(i)
     if not parts:
         return
     chosen = np.concatenate(parts)  # village after village, each in its committee's order
@@ -73,10 +75,13 @@ def run(e: StackedVillages) -> None:
     c["measures_received"][chosen] += 1
     c["diagnosis"][chosen] = Cause.NONE  # next year's measure needs a new diagnosis
 
-    for v, k, n_matched in zip(drawing, given, within.count(matched).tolist(), strict=True):
+    # what each drawing village spent (its own product of count and cost), in its books
+    rows = np.array(rows_of, dtype=np.int64)
+    spent = np.array(given, dtype=np.float64) * P("measure_cost")[rows]
+    e.books.flows[rows, FLOW["measures_spent"]] = spent
+    e.books.memo[rows, MEMO["reported_spent"]] += spent
+    for v, k, n_matched, cost in zip(drawing, given, within.count(matched).tolist(),
+                                     spent.tolist(), strict=True):
         v.measures_matched += n_matched
         v.measures_given += k
-        spent = k * v.p.measure_cost
-        v.measure_fund -= spent
-        v.flows["measures_spent"] = spent
-        v.memo["reported_spent"] += spent
+        v.measure_fund -= cost
