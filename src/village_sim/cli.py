@@ -673,7 +673,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "cost and money given to the village instead). Writes "
                     "county_timeseries.csv, village_year.parquet, deployment_log.csv, "
                     "summary.csv, differences.csv, cost_effectiveness.csv, columns.csv, "
-                    "parameters.toml and county_metrics.png. Model: docs/ODD.md, 7.14.",
+                    "parameters.toml and county_metrics.png; with --lang the figure and "
+                    "columns.csv are in that language (the printed table stays in English). "
+                    "Model: docs/ODD.md, 7.14.",
     )
     k.add_argument(
         "--rules", metavar="R1,R2,...", default=COUNTY_RULES,
@@ -726,7 +728,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_overwrite_option(k)
     k.add_argument("--quiet", action="store_true",
                    help="no progress bar and no table; print only the output folder.")
-    teaching_cli.add_lang_option(k, teaching_cli.COUNTY_LANG_HELP)
+    teaching_cli.add_lang_option(k)
     k.set_defaults(func=_cmd_county)
 
     # -- run

@@ -63,10 +63,6 @@ LANG_HELP = ("language of printed labels, figure titles, error messages and the 
              f"for every command (the errors of commands without --lang too): ${LANG_ENV} if "
              "set, else English (compare and run then print metric names as in the code, as in "
              "their CSV files).")
-COUNTY_LANG_HELP = ("language of the figure's titles and legend and of the column descriptions "
-                    "of columns.csv: zh (中文), vi (Tiếng Việt) or en (English); the printed "
-                    "table stays in English. Default: $VILLAGE_SIM_LANG if set, else English "
-                    "(the figure then names metrics and rules as in the code).")
 
 
 def _not_a_language(text: str) -> Refusal:
@@ -114,9 +110,9 @@ def _rjust(text: str, width: int) -> str:
 
 
 # ---------------------------------------------------------------------------- options
-def add_lang_option(parser: argparse.ArgumentParser, help: str = LANG_HELP) -> None:
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--lang`` (printed labels and figure titles) to an existing command."""
-    parser.add_argument("--lang", metavar="L", type=_lang, default=None, help=help)
+    parser.add_argument("--lang", metavar="L", type=_lang, default=None, help=LANG_HELP)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
