@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from county_helpers import step_and_compare
 from village_sim import VillageModel
 from village_sim.county.engine import CountyEngine
 from village_sim.mechanisms import policies
@@ -231,13 +232,7 @@ def test_a_county_on_the_engine_equals_the_county_of_villages_stepped_alone(
             "allocation_rule": allocation_rule, "n_households": 60, "term_years": 1}
     fast = CountyModel(engine="county", **args)  # type: ignore[arg-type]
     reference = CountyModel(engine="villages", **args)  # type: ignore[arg-type]
-    for _ in range(37):
-        fast.step()
-        reference.step()
-    pd.testing.assert_frame_equal(fast.county_frame(), reference.county_frame(),
-                                  check_exact=True)
-    pd.testing.assert_frame_equal(fast.village_year_frame(), reference.village_year_frame(),
-                                  check_exact=True)
+    step_and_compare(fast, reference, 37)
     pd.testing.assert_frame_equal(fast.deployment_log(), reference.deployment_log())
     assert fast.deployment_log()["event"].eq("leaves").any()  # teams came and went
     for mine, theirs in zip(fast.villages, reference.villages, strict=True):

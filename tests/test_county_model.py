@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from county_helpers import step_and_compare
 from village_sim import VillageModel
 from village_sim.codes import ACTOR_TEXT, REASON_TEXT, Actor, Reason
 from village_sim.county import TeamSpec
@@ -384,12 +385,6 @@ def test_villages_of_a_yearly_county_record_no_month_zero_and_run_the_same() -> 
     assert all(not v.datacollector.model_vars["poverty_headcount"] for v in yearly.villages)
     assert all(len(v.datacollector.model_vars["poverty_headcount"]) == 1
                for v in monthly.villages)
-    for _ in range(13):
-        yearly.step()
-        monthly.step()
-    pd.testing.assert_frame_equal(yearly.county_frame(), monthly.county_frame(),
-                                  check_exact=True)
-    pd.testing.assert_frame_equal(yearly.village_year_frame(), monthly.village_year_frame(),
-                                  check_exact=True)
+    step_and_compare(yearly, monthly, 13)
     with pytest.raises(ValueError, match="parameter 'record_start': got 'no'"):
         VillageModel(rng=1, n_households=20, record_start="no")
