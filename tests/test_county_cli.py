@@ -77,6 +77,8 @@ def test_its_numbers_are_the_library_s_on_the_same_seeds(written: tuple[Path, st
     (["--rules", "none,none"], "allowed: distinct rules"),
     (["--villages", "nofile.toml"], "nofile.toml"),
     (["--teams", "0.5"], "0.5"),
+    (["--teams", "-2"], "teams: got -2; allowed: a number of teams in [0, 100000]"),
+    (["--villages", "-3"], "parameter 'n_villages': got -3"),
     (["--county-budget-per-household", "100"], "allocation_rule 'fixed'"),
     (["--set", "team_arrives=3"], "parameter 'team_arrives': set by the county"),
     (["--years", "0"], "--years"),

@@ -265,8 +265,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _count_or_file(text: str) -> int | str:
-    """``--villages`` / ``--teams``: a number, or the path of a TOML file."""
-    return int(text) if text.strip().isdigit() else text
+    """``--villages`` / ``--teams``: a number (checked by the county), or a TOML file's path."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        return text
 
 
 def _cmd_county(args: argparse.Namespace) -> int:
