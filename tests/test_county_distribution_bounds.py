@@ -122,6 +122,12 @@ def test_a_bound_moves_only_its_attribute() -> None:
      "parameter 'remoteness_min': got 0.2 and also remoteness = 0.9 for every village"),
     ({"households_max": 80, "n_households": 60},
      "parameter 'households_max': got 80 and also n_households = 60 for every village"),
+    # a range of distributions for an attribute set for every village: it would be ignored
+    ({"distributions": {"remoteness": [0.2, 0.5]}, "remoteness": 0.3},
+     "parameter 'distributions': got distributions.remoteness = [0.2, 0.5] and also "
+     "remoteness = 0.3 for every village (then nothing is drawn)"),
+    ({"distributions": {"n_households": [60, 90]}, "n_households": 70},
+     "got distributions.n_households = [60, 90] and also n_households = 70"),
     ({"remoteness_max": 0.5, "villages": [{"n_households": 60}]},
      "parameter 'remoteness_max': got 0.5; not with 'villages' (listed villages are not "
      "drawn)"),

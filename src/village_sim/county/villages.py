@@ -192,8 +192,8 @@ def village_distributions(distributions: Any = None,
             built-in ones).
         bounds: Bound parameters (:data:`DISTRIBUTION_BOUNDS`) -> value; None: not given (the
             bound of ``distributions``, else the built-in one).
-        common: The village parameters the county sets for every village (a bound of an
-            attribute set there would be ignored: refused).
+        common: The village parameters the county sets for every village (a range or a bound
+            of an attribute set there would be ignored: refused).
 
     Raises:
         ValueError: for an unknown or bad bound (naming it, the value and what is allowed), a
@@ -202,6 +202,13 @@ def village_distributions(distributions: Any = None,
     """
     chosen = VillageDistributions.parse(distributions)
     common = common or {}
+    if isinstance(distributions, Mapping):
+        for attribute in distributions:
+            if attribute in common:
+                raise ValueError(f"parameter 'distributions': got distributions.{attribute} = "
+                                 f"{distributions[attribute]!r} and also {attribute} = "
+                                 f"{common[attribute]!r} for every village (then nothing is "
+                                 f"drawn); allowed: the range or {attribute}, not both")
     given = {k: v for k, v in (bounds or {}).items() if v is not None}
     if not given:
         return chosen
