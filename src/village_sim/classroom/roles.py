@@ -1,0 +1,338 @@
+"""Who decides what in a classroom, what each may see, and how people's choices combine.
+
+Issue 13. Every decision of the model is a policy ``decide(observation, rng) -> action``
+(:mod:`village_sim.mechanisms.policies`); in a classroom a person can take it instead of the
+rule. This module is the server's side of that, and holds no network code:
+
+* :data:`DECISIONS`: which role takes each decision.
+* :func:`observe`: what one seat sees of a decision's observation, as JSON-safe data. It is
+  the only way an observation reaches a person, so a role never sees what it could not know
+  (a household sees its own income and the public list, never another household's income).
+* :func:`parse_action`: a person's payload checked against the observation and the seat,
+  refused with a message naming the field, the value and what is allowed.
+* :func:`combine`: the action the model commits, from the rule's own action and the parts the
+  seats sent. It depends on the parts and their seats only (never on who sent first), so a
+  session's record re-simulates it exactly (:mod:`village_sim.classroom.record`).
+
+decision (role): what a seat sends; how the parts combine
+
+* ``proposal`` (cadre): the households to list; the chair's list (seat 0; the rule's without
+  it), amended where a majority of the cadres who sent a list disagree with it, within the
+  quota (the chair proposes, the majority amends).
+* ``diversion`` (cadre): the share of the fund it takes; each seat its own, the rule's for
+  the others.
+* ``visits`` (team): households to visit; seat after seat, without repeats, up to the
+  month's capacity.
+* ``challenge`` (team): visited households to act on; a household is acted on when at least
+  half of the members who sent a choice act on it.
+* ``team_listing`` (team): the households to list; as ``proposal``, seat 0 the leader.
+* ``complaint`` (household): its own households that complain; each household its own
+  choice, the rule's for the others.
+* ``audit`` (auditor): audit the accounts or not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from village_sim.mechanisms import policies
+
+__all__ = ["DECISIONS", "ROLES", "ActionRefused", "Seat", "combine", "observe",
+           "parse_action"]
+
+ROLES = ("cadre", "team", "household", "auditor")
+"""The roles a participant can hold."""
+
+DECISIONS: dict[str, str] = {
+    "proposal": "cadre",
+    "diversion": "cadre",
+    "visits": "team",
+    "challenge": "team",
+    "team_listing": "team",
+    "complaint": "household",
+    "audit": "auditor",
+}
+"""Each decision of :data:`village_sim.mechanisms.policies.DEFAULT_POLICIES` and its role."""
+
+assert set(DECISIONS) == set(policies.DEFAULT_POLICIES)
+
+
+class ActionRefused(ValueError):
+    """A participant's action the rules do not allow (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A role as one participant holds it.
+
+    ``index``: the cadre's seat on the committee (0: the chair) or the team member's place
+    (0: the leader); 0 for the auditor. ``households``: the households a household player
+    plays (none for the other roles).
+    """
+
+    role: str
+    index: int = 0
+    households: tuple[int, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"role: got {self.role!r}; allowed: {', '.join(ROLES)}")
+        if isinstance(self.index, bool) or not isinstance(self.index, int) or self.index < 0:
+            raise ValueError(f"seat: got {self.index!r}; allowed: an integer >= 0")
+        if self.role == "household" and not self.households:
+            raise ValueError("households: got none; allowed: the households a household "
+                             "player plays (at least one)")
+        if self.role != "household" and self.households:
+            raise ValueError(f"households: got {list(self.households)!r} for role "
+                             f"{self.role!r}; allowed: only a household player plays "
+                             "households")
+
+    def label(self) -> str:
+        """``cadre 0``, ``team 1``, ``household 12+40``, ``auditor``."""
+        if self.role == "household":
+            return "household " + "+".join(map(str, self.households))
+        return "auditor" if self.role == "auditor" else f"{self.role} {self.index}"
+
+
+# ---------------------------------------------------------------------------- observations
+def _ids(mask: np.ndarray) -> list[int]:
+    return np.flatnonzero(mask).tolist()
+
+
+def _number(x: Any) -> float | None:
+    """A JSON number (None for NaN or infinity, which JSON cannot hold)."""
+    value = float(x)
+    return value if math.isfinite(value) else None
+
+
+def _numbers(values: np.ndarray) -> list[float | None]:
+    return [_number(x) for x in np.asarray(values, dtype=np.float64).tolist()]
+
+
+def observe(decision: str, view: Any, seat: Seat,
+            context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What ``seat`` sees of ``decision``'s observation ``view`` (JSON-safe).
+
+    ``context``: what the seat knows about itself that the view does not hold:
+    ``own_household`` (a cadre's own household). Households are numbered 0..n-1.
+
+    Raises:
+        ValueError: when ``seat``'s role does not take ``decision``.
+    """
+    role = DECISIONS.get(decision)
+    if role != seat.role:
+        raise ValueError(f"decision {decision!r} is taken by role {role!r}, not {seat.role!r}")
+    context = context or {}
+    if decision == "proposal":
+        v: Any = view
+        return {"estimate": _numbers(v.estimate),
+                "kin_of_cadre": _ids(v.fav_weight >= 1.0),
+                "friend_of_cadre": _ids((v.fav_weight > 0) & (v.fav_weight < 1.0)),
+                "eligible": _ids(v.eligible), "quota": v.quota,
+                "poverty_line": float(v.poverty_line),
+                "own_household": context.get("own_household")}
+    if decision == "team_listing":
+        return {"estimate": _numbers(view.estimate),
+                "shown": None if view.shown is None else _numbers(view.shown),
+                "eligible": _ids(view.eligible), "quota": view.quota,
+                "poverty_line": float(view.poverty_line)}
+    if decision == "diversion":
+        k = seat.index
+        return {"risk": _number(view.risk[k]), "sanction": float(view.sanction),
+                "own_household": context.get("own_household")}
+    if decision == "visits":
+        waiting = view.pending_since < policies.NO_REQUEST
+        return {"capacity": int(view.capacity),
+                "requests": [{"household": h, "since": int(view.pending_since[h]),
+                              "purpose": int(view.pending_purpose[h])}
+                             for h in np.flatnonzero(waiting).tolist()],
+                "known": _ids(view.known),
+                "last_visit": {h: int(view.last_visit[h]) for h in _ids(view.last_visit >= 0)},
+                "registered": _ids(view.registered),
+                "shown": None if view.shown is None else _numbers(view.shown),
+                "kin_of_cadre": _ids(view.kin_of_cadre),
+                "poverty_line": float(view.poverty_line)}
+    if decision == "challenge":
+        return {"visited": [
+            {"household": int(h), "estimate": _number(e), "registered": bool(r),
+             "purpose": int(p), "eligible": bool(el), "recently_exited": bool(x)}
+            for h, e, r, p, el, x in zip(view.households.tolist(), view.estimate.tolist(),
+                                         view.registered.tolist(), view.purpose.tolist(),
+                                         view.eligible.tolist(),
+                                         view.recently_exited.tolist(), strict=True)],
+            "poverty_line": float(view.poverty_line)}
+    if decision == "complaint":
+        # its own households only, and the list everyone sees at the public notice (公示)
+        return {"households": [
+            {"household": h, "own_income": _number(view.own_income[h]),
+             "listed": bool(view.listed[h]), "eligible": bool(view.eligible[h]),
+             "trust": _number(view.trust[h])} for h in seat.households
+            if 0 <= h < view.listed.size],
+            "listed": _ids(view.listed), "poverty_line": float(view.poverty_line)}
+    # audit
+    return {"month": int(view.month), "reported_spent_12": _number(view.reported_spent_12)}
+
+
+# ---------------------------------------------------------------------------- actions
+def _household_list(name: str, value: Any, n: int) -> list[int]:
+    """Distinct household numbers in [0, n), in the order given."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise ActionRefused(f"{name}: got {value!r}; allowed: a list of household numbers")
+    out: list[int] = []
+    for h in value:
+        if isinstance(h, bool) or not isinstance(h, int) or not 0 <= h < n:
+            raise ActionRefused(f"{name}: got household {h!r}; allowed: household numbers "
+                                f"0 to {n - 1}")
+        if h in out:
+            raise ActionRefused(f"{name}: household {h} is given twice; allowed: each "
+                                "household once")
+        out.append(h)
+    return out
+
+
+def _field(payload: Mapping[str, Any], name: str) -> Any:
+    if name not in payload:
+        raise ActionRefused(f"the action has no field {name!r}; allowed fields: {name}")
+    extra = sorted(set(payload) - {name})
+    if extra:
+        raise ActionRefused(f"the action has unknown fields {extra!r}; allowed fields: {name}")
+    return payload[name]
+
+
+def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
+    """The part ``seat`` sends for ``decision``, checked (JSON-safe, as it is recorded).
+
+    proposal, team_listing: ``{"list": [h, ...]}``; diversion: ``{"share": x}``; visits:
+    ``{"visit": [h, ...]}``; challenge: ``{"act": [h, ...]}`` (visited households);
+    complaint: ``{"complain": [h, ...]}`` (own households); audit: ``{"audit": true}``.
+
+    Raises:
+        ActionRefused: naming the field, the value and what is allowed.
+    """
+    if DECISIONS.get(decision) != seat.role:
+        raise ActionRefused(f"a {seat.role} may not take decision {decision!r} (it is the "
+                            f"{DECISIONS.get(decision)}'s)")
+    if not isinstance(payload, Mapping):
+        raise ActionRefused(f"the action: got {payload!r}; allowed: an object such as "
+                            + _EXAMPLE[decision])
+    if decision in ("proposal", "team_listing"):
+        chosen = _household_list("list", _field(payload, "list"), view.eligible.size)
+        not_eligible = [h for h in chosen if not view.eligible[h]]
+        if not_eligible:
+            raise ActionRefused(f"list: households {not_eligible} may not be listed (declared "
+                                "out of poverty in the last 12 months); allowed: eligible "
+                                "households")
+        if view.quota is not None and len(chosen) > view.quota:
+            raise ActionRefused(f"list: got {len(chosen)} households; allowed: at most the "
+                                f"quota, {view.quota}")
+        return sorted(chosen)
+    if decision == "diversion":
+        share = _field(payload, "share")
+        if isinstance(share, bool) or not isinstance(share, int | float) \
+                or not 0.0 <= share <= 1.0:
+            raise ActionRefused(f"share: got {share!r}; allowed: a number from 0 to 1")
+        return float(share)
+    if decision == "visits":
+        chosen = _household_list("visit", _field(payload, "visit"), view.known.size)
+        if len(chosen) > view.capacity:
+            raise ActionRefused(f"visit: got {len(chosen)} households; allowed: at most the "
+                                f"month's capacity, {view.capacity}")
+        return chosen
+    if decision == "challenge":
+        visited = view.households.tolist()
+        chosen = _household_list("act", _field(payload, "act"), max(visited, default=-1) + 1)
+        stray = [h for h in chosen if h not in visited]
+        if stray:
+            raise ActionRefused(f"act: households {stray} were not visited; allowed: "
+                                f"{visited}")
+        return sorted(chosen)
+    if decision == "complaint":
+        chosen = _household_list("complain", _field(payload, "complain"), view.listed.size)
+        stray = [h for h in chosen if h not in seat.households]
+        if stray:
+            raise ActionRefused(f"complain: households {stray} are not yours; allowed: "
+                                f"{list(seat.households)}")
+        barred = [h for h in chosen if view.listed[h] or not view.eligible[h]]
+        if barred:
+            raise ActionRefused(f"complain: households {barred} are on the list or declared "
+                                "out of poverty in the last 12 months; allowed: a household "
+                                "left off the list")
+        return sorted(chosen)
+    audit = _field(payload, "audit")
+    if not isinstance(audit, bool):
+        raise ActionRefused(f"audit: got {audit!r}; allowed: true or false")
+    return audit
+
+
+_EXAMPLE = {"proposal": '{"list": [3, 17]}', "team_listing": '{"list": [3, 17]}',
+            "diversion": '{"share": 0.1}', "visits": '{"visit": [3, 17]}',
+            "challenge": '{"act": [3]}', "complaint": '{"complain": [12]}',
+            "audit": '{"audit": true}'}
+
+
+# ---------------------------------------------------------------------------- combining
+def _amended(base: np.ndarray, lists: Sequence[Sequence[int]], quota: int | None) -> np.ndarray:
+    """``base`` amended where a majority of ``lists`` disagree with it, within ``quota``.
+
+    Removals first; additions then in order of votes (most first, then household number)
+    while the quota has room.
+    """
+    listed = base.copy()
+    votes = np.zeros(base.size, dtype=np.int64)
+    for chosen in lists:
+        votes[list(chosen)] += 1
+    majority = len(lists) / 2.0
+    listed[base & (len(lists) - votes > majority)] = False
+    add = np.flatnonzero(~base & (votes > majority))
+    add = add[np.lexsort((add, -votes[add]))]
+    room = add.size if quota is None else max(0, quota - int(listed.sum()))
+    listed[add[:room]] = True
+    return listed
+
+
+def combine(decision: str, view: Any, rule: Any, parts: Mapping[Seat, Any]) -> Any:
+    """The action committed: the rule's ``rule`` with the seats' ``parts`` put in.
+
+    Depends on the parts and their seats only (module docstring), never on their order.
+    """
+    if not parts:
+        return rule
+    seats = sorted(parts, key=lambda s: (s.index, s.households))
+    if decision in ("proposal", "team_listing"):
+        chair = next((s for s in seats if s.index == 0), None)
+        base = np.asarray(rule, dtype=bool).copy()
+        if chair is not None:
+            base[:] = False
+            base[parts[chair]] = True
+        return _amended(base, [parts[s] for s in seats], view.quota)
+    if decision == "diversion":
+        share = np.asarray(rule, dtype=np.float64).copy()
+        for s in seats:
+            if s.index < share.size:
+                share[s.index] = parts[s]
+        return share
+    if decision == "visits":
+        plan: list[int] = []
+        for s in seats:
+            plan.extend(h for h in parts[s] if h not in plan)
+        return np.asarray(plan[:view.capacity], dtype=np.int64)
+    if decision == "challenge":
+        visited = view.households.tolist()
+        votes = np.zeros(len(visited), dtype=np.int64)
+        for s in seats:
+            for h in parts[s]:
+                votes[visited.index(h)] += 1
+        return votes * 2 >= len(seats)
+    if decision == "complaint":
+        complain = np.asarray(rule, dtype=bool).copy()
+        for s in seats:
+            own = [h for h in s.households if 0 <= h < complain.size]
+            complain[own] = False
+            complain[list(parts[s])] = True
+        return complain
+    return bool(parts[seats[0]])  # audit: one auditor
