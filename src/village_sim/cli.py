@@ -36,6 +36,7 @@ from village_sim.cli_common import (
     InputError,
     RefusedArgument,
     add_overwrite_option,
+    add_param_options,
     collect_overrides,
     command_line,
     int_at_least,
@@ -570,22 +571,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- parser
-def _add_param_options(p: argparse.ArgumentParser, regime_note: str) -> None:
-    p.add_argument(
-        "--params", metavar="FILE", default=None,
-        help="TOML file of parameter overrides: 'name = value' lines at the top level or "
-             "under [parameters] (see 'village-sim params' and docs/parameters.md for names, "
-             f"units and ranges). {regime_note} Default: none (every parameter at its default).",
-    )
-    p.add_argument(
-        "--set", metavar="NAME=VALUE", action="extend", nargs="+", default=None,
-        help="override one parameter, e.g. --set quota=0.2 favoritism=0.8 (repeatable; "
-             "applied after --params, later ones win). VALUE is read as TOML: numbers, "
-             "true/false, quoted strings; 'none' for team_leaves. Units as in "
-             "'village-sim params'.",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``village-sim`` argument parser (compare, run, params, sweep, report)."""
     parser = _Parser(
@@ -646,7 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"months to simulate per run, 1 to {MAX_STEPS:,} (identification runs in month 1 "
              f"and then yearly). Default: {DEFAULT_STEPS}.",
     )
-    _add_param_options(c, "The file may not set 'regime' (use --regimes).")
+    add_param_options(c, "The file may not set 'regime' (use --regimes).")
     c.add_argument(
         "--out", metavar="DIR", default=None,
         help="output folder: new or empty (with --overwrite, one holding an earlier result "
@@ -721,7 +706,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--years", metavar="N", type=int_at_least(1, "phrase.years", 100), default=4,
         help="years per run, 1 to 100 (the final year is the measurement window). Default: 4.",
     )
-    _add_param_options(k, "Village parameters common to every village; 'regime' is not "
+    add_param_options(k, "Village parameters common to every village; 'regime' is not "
                           "allowed.")
     k.add_argument(
         "--out", metavar="DIR", default=None,
@@ -754,7 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"months to simulate, >= 1. Default: {DEFAULT_STEPS} (with --scenario: the "
              "scenario's length).",
     )
-    _add_param_options(r, "The file may set 'regime'.")
+    add_param_options(r, "The file may set 'regime'.")
     r.add_argument(
         "--out", metavar="DIR", default=None,
         help="output folder: new or empty (with --overwrite, one holding an earlier result "
@@ -807,7 +792,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "declaration's own (20 or 30).")
     e.add_argument("--markdown", action="store_true",
                    help="print a Markdown table at the end instead of a line per parameter.")
-    _add_param_options(e, "Shared by both sides of every declaration.")
+    add_param_options(e, "Shared by both sides of every declaration.")
     e.set_defaults(func=_cmd_effects)
 
     # -- sweep

@@ -34,6 +34,7 @@ __all__ = [
     "PROG",
     "InputError",
     "RefusedArgument",
+    "add_param_options",
     "collect_overrides",
     "int_at_least",
     "one_regime",
@@ -203,6 +204,23 @@ def _set_overrides(items: Sequence[str]) -> dict[str, Any]:
             raise InputError(err, at=f"--set {item}") from None
         out[name] = value
     return out
+
+
+def add_param_options(p: argparse.ArgumentParser, regime_note: str) -> None:
+    """Add ``--params FILE`` and ``--set NAME=VALUE`` (read by :func:`collect_overrides`)."""
+    p.add_argument(
+        "--params", metavar="FILE", default=None,
+        help="TOML file of parameter overrides: 'name = value' lines at the top level or "
+             "under [parameters] (see 'village-sim params' and docs/parameters.md for names, "
+             f"units and ranges). {regime_note} Default: none (every parameter at its default).",
+    )
+    p.add_argument(
+        "--set", metavar="NAME=VALUE", action="extend", nargs="+", default=None,
+        help="override one parameter, e.g. --set quota=0.2 favoritism=0.8 (repeatable; "
+             "applied after --params, later ones win). VALUE is read as TOML: numbers, "
+             "true/false, quoted strings; 'none' for team_leaves. Units as in "
+             "'village-sim params'.",
+    )
 
 
 def collect_overrides(args: argparse.Namespace, allow_regime: bool) -> dict[str, Any]:

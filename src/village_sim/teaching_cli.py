@@ -34,6 +34,7 @@ from village_sim.cli_common import (
     InputError,
     RefusedArgument,
     add_overwrite_option,
+    add_param_options,
     collect_overrides,
     command_line,
     int_at_least,
@@ -451,8 +452,70 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    """An argparse ``type``: seconds above 0, at most 3600 (``--month-seconds``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: a number of seconds above "
+                                         "0, at most 3600")
+    return value
+
+
+def _cmd_classroom(args: argparse.Namespace) -> int:
+    from village_sim.classroom_server import run_classroom
+
+    if args.resume is not None and (args.record is not None or args.set or args.params
+                                    or args.regime is not None):
+        raise InputError(ValueError("--resume LOG continues that session with its own "
+                                    "village and record; allowed: --resume alone, or a new "
+                                    "session with --record, --regime, --params and --set"),
+                         at="--resume")
+    overrides = {} if args.resume else collect_overrides(args, allow_regime=False)
+    overrides.setdefault("n_households", args.households)
+    if args.regime is not None:
+        one_regime(args.regime, "--regime")
+    try:
+        return run_classroom(host=args.host, port=args.port, seed=args.seed,
+                             regime=args.regime or "team_and_committee", overrides=overrides,
+                             month_seconds=args.month_seconds,
+                             max_participants=args.max_participants,
+                             record=args.resume or args.record, resume=args.resume is not None,
+                             lang=args.lang or "en")
+    except KeyboardInterrupt:
+        return 130
+    except ValueError as err:
+        raise InputError(err) from None
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from village_sim.classroom import replay
+
+    try:
+        model = replay(args.log)
+    except ValueError as err:
+        raise InputError(err, at=args.log) from None
+    frame = model.datacollector.get_model_vars_dataframe()
+    out = Path(args.out) if args.out else Path(args.log) / "replay_metrics.csv"
+    frame.to_csv(out, index_label="month")
+    print(f"replayed {int(model.steps)} months of {args.log}: metrics in {out}")
+    recorded = Path(args.log) / "metrics.csv"
+    if recorded.is_file():
+        session = pd.read_csv(recorded, index_col="month")
+        again = pd.read_csv(out, index_col="month")
+        same = session.shape == again.shape and session.equals(again)
+        print("identical to the session's metrics.csv" if same else
+              "DIFFERS from the session's metrics.csv")
+        return 0 if same else 1
+    return 0
+
+
 def add_commands(sub: Any) -> None:
-    """Add ``scenarios``, ``handout`` and ``bundle`` to the CLI's subparsers."""
+    """Add ``scenarios``, ``handout``, ``bundle``, ``classroom`` and ``replay``."""
     from village_sim.bundle import ARCHES, PLATFORMS, PYTHONS
 
     sc = sub.add_parser(
@@ -521,3 +584,59 @@ def add_commands(sub: Any) -> None:
                         + ". Default: this Python's.")
     b.add_argument("--quiet", action="store_true", help="print only the bundle's path.")
     b.set_defaults(func=_cmd_bundle)
+
+    cr = sub.add_parser(
+        "classroom", help="open a classroom room: trainees take the village's decisions "
+                          "from their phones",
+        description="Open a room on this laptop: trainees open the printed address on a "
+                    "phone or laptop browser, enter the room code and a nickname, choose a "
+                    "language (zh, vi, en) and play a cadre, a work team member, a "
+                    "household or the upper-level auditor; any decision nobody takes before "
+                    "the timer ends is taken by the model's own rule, so the village always "
+                    "advances. The instructor's screen (this laptop only; its address is "
+                    "printed with a key) seats people, runs the months, triggers events, "
+                    "reveals the truth and compares the class's village with the same "
+                    "village run by the rules alone. Needs no internet. Every decision is "
+                    "recorded as it is taken; 'village-sim replay DIR' re-makes the run.")
+    cr.add_argument("--host", metavar="ADDRESS", default="127.0.0.1",
+                    help="address to listen on: 127.0.0.1 (this laptop only; no room code) "
+                         "or 0.0.0.0 (every network of this laptop, e.g. a phone hotspot; "
+                         "then a room code is required). Default: 127.0.0.1.")
+    cr.add_argument("--port", metavar="N", type=int_at_least(1, "phrase.tcp_port", 65535),
+                    default=8765, help="TCP port, 1-65535. Default: 8765.")
+    cr.add_argument("--seed", metavar="S", type=int_at_least(0, "phrase.seed"), default=0,
+                    help="the village's seed, >= 0 (the debrief runs the same village). "
+                         "Default: 0.")
+    cr.add_argument("--regime", metavar="R", default=None,
+                    help="the village's regime. Default: team_and_committee.")
+    cr.add_argument("--households", metavar="N", type=int_at_least(10, "phrase.households"),
+                    default=60, help="households in the village, >= 10 (a class plays a "
+                                     "small village). Default: 60.")
+    add_param_options(cr, "The file may not set 'regime' (use --regime).")
+    cr.add_argument("--month-seconds", metavar="S", type=_seconds, default=60.0,
+                    help="how long each decision stays open for people, in seconds (0 < S "
+                         "<= 3600); the instructor can close it sooner. Default: 60.")
+    cr.add_argument("--max-participants", metavar="N",
+                    type=int_at_least(1, "phrase.participants", 500), default=60,
+                    help="most participants at once, 1-500. Default: 60.")
+    cr.add_argument("--record", metavar="DIR", default=None,
+                    help="folder of the session's record (new). Default: "
+                         "classroom-YYYYmmdd-HHMMSS in the current folder.")
+    cr.add_argument("--resume", metavar="LOG", default=None,
+                    help="continue the session recorded in LOG (its village is rebuilt from "
+                         "the record, exactly, and the record goes on). Default: a new "
+                         "session.")
+    cr.add_argument("--lang", metavar="L", type=_lang, default=None, help=LANG_HELP)
+    cr.set_defaults(func=_cmd_classroom, lang_fallback="en")
+
+    rp = sub.add_parser(
+        "replay", help="re-simulate a classroom session from its record",
+        description="Re-simulate the session recorded in LOG (a classroom record folder) "
+                    "from its decisions alone: the same village, the same decisions at the "
+                    "same points, the same run. Writes the monthly metrics and, when the "
+                    "session wrote metrics.csv, says whether the replay is identical to it "
+                    "(exit code 1 if not).")
+    rp.add_argument("log", metavar="LOG", help="the session's record folder")
+    rp.add_argument("--out", metavar="FILE", default=None,
+                    help="CSV file of the replayed metrics. Default: LOG/replay_metrics.csv.")
+    rp.set_defaults(func=_cmd_replay)

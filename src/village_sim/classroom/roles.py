@@ -147,7 +147,7 @@ def observe(decision: str, view: Any, seat: Seat,
                 "own_household": context.get("own_household")}
     if decision == "visits":
         waiting = view.pending_since < policies.NO_REQUEST
-        return {"capacity": int(view.capacity),
+        return {"capacity": int(view.capacity), "households": int(view.known.size),
                 "requests": [{"household": h, "since": int(view.pending_since[h]),
                               "purpose": int(view.pending_purpose[h])}
                              for h in np.flatnonzero(waiting).tolist()],

@@ -164,13 +164,18 @@ class Room:
         self._opened = clock()
         self.refusals: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
+        self.listeners: list[Callable[[], None]] = []
+        """Called (from any thread) whenever what someone may see changes: a decision opens
+        or closes, a part arrives, a seat changes, a month ends, the timer stops or starts."""
+        self.model_lock = threading.Lock()
+        """Held while the model computes; free while it waits for people (read it then)."""
         self._writer = RecordWriter(record, build, resume=resume) if record is not None \
             else None
         for _ in range(catch_up):
             self.model.step()
 
     # ------------------------------------------------------------------ participants
-    def join(self, nickname: str, lang: str = "en") -> Participant:
+    def join(self, nickname: Any, lang: Any = "en") -> Participant:
         """A new participant (no seat yet); keep its ``token`` to act and to rejoin.
 
         Raises:
@@ -212,6 +217,7 @@ class Room:
                 if p.id == participant_id:
                     del self._participants[token]
                     self._lock.notify_all()
+                    self._changed()
                     return
         raise ValueError(f"participant: got {participant_id!r}; allowed: the id of someone in "
                          "the room")
@@ -245,6 +251,7 @@ class Room:
                         raise ValueError(f"seat {seat.label()!r} is held by {p.nickname!r}; "
                                          "allowed: a free seat")
             target.seat = seat
+        self._changed()
 
     def deal(self, households_each: int = 2) -> None:
         """Seat everyone without a seat, in the order they joined.
@@ -300,9 +307,11 @@ class Room:
         The month's end is recorded (``advance``: the trainer's "next month"), so a replay or
         a resumed session runs as many months.
         """
-        self.model.step()
+        with self.model_lock:
+            self.model.step()
         month = int(self.model.steps)
         self._record([self._trainer_row("advance", month, {"month": month})])
+        self._changed()
         return month
 
     def trigger(self, kind: str) -> None:
@@ -322,6 +331,7 @@ class Room:
             if self._open is not None:
                 self._open.closed = True
                 self._lock.notify_all()
+        self._changed()
 
     def pause(self) -> None:
         """Stop the timer of the decision under way (it keeps the time it had left)."""
@@ -329,6 +339,7 @@ class Room:
             if self._paused_left is None:
                 left = self._open.deadline - self.clock() if self._open else self.month_seconds
                 self._paused_left = max(0.0, left)
+        self._changed()
 
     def resume(self) -> None:
         """Start the timer again."""
@@ -338,6 +349,7 @@ class Room:
                     self._open.deadline = self.clock() + self._paused_left
                 self._paused_left = None
                 self._lock.notify_all()
+        self._changed()
 
     def _decide(self, key: Key, view: Any) -> dict[Seat, Any] | None:
         """Open decision ``key`` for the seats held of its role and wait (module docstring)."""
@@ -359,25 +371,40 @@ class Room:
                                     deadline)
             self._open = decision
             self._lock.notify_all()
-            while not decision.closed and len(decision.parts) < len(seats):
-                if self._paused_left is not None:
-                    self._lock.wait(0.5)
-                    continue
-                left = decision.deadline - self.clock()
-                if left <= 0:
-                    break
-                self._lock.wait(min(left, 0.5))
-            decision.closed = True
-            self._open = None
-            parts = dict(decision.parts)
-            rows = [{"decision_id": decision.id, "month": key[0], "decision": key[1],
-                     "occurrence": key[2], "role": s.role, "seat": s.index,
-                     "households": "+".join(map(str, s.households)),
-                     "nickname": decision.senders[s].nickname,
-                     "seconds": decision.seconds[s], "observation": observations[s],
-                     "action": parts[s]} for s in seats if s in parts]
+            self._changed()
+        self.model_lock.release()  # the model waits: its state may be read meanwhile
+        try:
+            with self._lock:
+                self._wait(decision)
+                decision.closed = True
+                self._open = None
+                parts = dict(decision.parts)
+                rows = [{"decision_id": decision.id, "month": key[0], "decision": key[1],
+                         "occurrence": key[2], "role": s.role, "seat": s.index,
+                         "households": "+".join(map(str, s.households)),
+                         "nickname": decision.senders[s].nickname,
+                         "seconds": decision.seconds[s], "observation": observations[s],
+                         "action": parts[s]} for s in seats if s in parts]
+        finally:
+            self.model_lock.acquire()
         self._record(rows)
+        self._changed()
         return parts
+
+    def _wait(self, decision: OpenDecision) -> None:
+        """Wait (the room's lock held) for every part, the timer, or the instructor."""
+        while not decision.closed and len(decision.parts) < len(decision.seats):
+            if self._paused_left is not None:
+                self._lock.wait(0.5)
+                continue
+            left = decision.deadline - self.clock()
+            if left <= 0:
+                break
+            self._lock.wait(min(left, 0.5))
+
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener()
 
     def _context(self, seat: Seat) -> dict[str, Any]:
         if seat.role == "cadre":
@@ -442,6 +469,7 @@ class Room:
             d.senders[seat] = participant
             d.seconds[seat] = self._seconds()
             self._lock.notify_all()
+        self._changed()
 
     def _check(self, participant: Participant | None, decision_id: Any,
                payload: Any) -> tuple[Any, Seat, OpenDecision]:
@@ -475,6 +503,50 @@ class Room:
             sent.popleft()
         return len(sent) >= 2.0 * self.actions_per_second
 
+    def state_for(self, token: str) -> dict[str, Any]:
+        """What the page of ``token``'s participant shows, and nothing else.
+
+        Its seat, the month, the timer and what it may decide now (:meth:`pending`).
+
+        Raises:
+            ActionRefused: for an unknown token (a removed participant).
+        """
+        with self._lock:
+            p = self._participant(token)
+            return {"type": "state", "nickname": p.nickname, "lang": p.lang,
+                    "seat": None if p.seat is None else _seat_dict(p.seat),
+                    "month": int(self.model.steps), "paused": self._paused_left is not None,
+                    "pending": self.pending(token)}
+
+    def overview(self) -> dict[str, Any]:
+        """What the instructor's screen shows of the room.
+
+        The month, the timer, the decision under way (which seats answered) and everyone in
+        the room with their seats.
+        """
+        with self._lock:
+            d = self._open
+            decision = None
+            if d is not None and not d.closed:
+                holders = {p.seat: p.nickname for p in self._participants.values()
+                           if p.seat is not None}
+                left = self._paused_left if self._paused_left is not None \
+                    else max(0.0, d.deadline - self.clock())
+                decision = {"id": d.id, "decision": d.decision, "month": d.key[0],
+                            "seconds_left": round(left, 1),
+                            "seats": [{**_seat_dict(s), "nickname": holders.get(s),
+                                       "answered": s in d.parts} for s in d.seats]}
+            return {"month": int(self.model.steps), "paused": self._paused_left is not None,
+                    "month_seconds": self.month_seconds, "decision": decision,
+                    "committee": int(self.model.committee.cadres.size),
+                    "team": int(self.model.team.size) if self.model.p.team_present else 0,
+                    "households": int(self.model.n),
+                    "participants": [
+                        {"id": p.id, "nickname": p.nickname, "lang": p.lang,
+                         "seat": None if p.seat is None else _seat_dict(p.seat)}
+                        for p in sorted(self._participants.values(), key=lambda p: p.id)],
+                    "refusals": len(self.refusals)}
+
     def wait_for_decision(self, timeout: float = 5.0) -> OpenDecision | None:
         """The decision under way, waiting up to ``timeout`` seconds for one to open."""
         end = time.monotonic() + timeout
@@ -490,6 +562,11 @@ class Room:
         """Close the record (everything written is already on disk)."""
         if self._writer is not None:
             self._writer.close()
+
+
+def _seat_dict(seat: Seat) -> dict[str, Any]:
+    return {"role": seat.role, "index": seat.index, "households": list(seat.households),
+            "label": seat.label()}
 
 
 def _nickname(value: Any) -> str:
