@@ -27,6 +27,11 @@ function t(key, values = {}) {
 async function loadTexts(to) {
   lang = to;
   T = await (await fetch(`/api/texts?lang=${encodeURIComponent(lang)}`)).json();
+  if (lang === "zh") {
+    // the packaged Chinese font before any Chinese text: text drawn while it loads can stay
+    // in boxes (Chromium, on a laptop with no Chinese font of its own)
+    try { await document.fonts.load('1em "VillageSim CJK SC"', "中文"); } catch (e) { /* the system's fonts */ }
+  }
   document.documentElement.lang = lang;
   for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
   $("title").textContent = t("instructor_title");
