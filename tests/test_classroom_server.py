@@ -10,6 +10,7 @@ key; a session played over websockets replays exactly.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import threading
@@ -23,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from websockets.asyncio.client import connect as aconnect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
@@ -370,3 +372,73 @@ def test_a_removed_participant_is_told_and_loses_its_socket(served: Served) -> N
         frame(ws)
         served.room.remove(served.room.participants()[0].id)
         assert frame(ws)["type"] == "removed"
+
+
+# ---------------------------------------------------------------------------- a full class
+async def _bot(ws_url: str, cookie: str, idle: bool, acks: list[tuple[int, str]],
+               done: asyncio.Event) -> None:
+    async with aconnect(ws_url, additional_headers={"Cookie": cookie}) as ws:
+        answered: set[int] = set()
+        while not done.is_set():
+            try:
+                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.2))
+            except TimeoutError:
+                continue
+            if message["type"] == "ack":
+                acks.append((message["decision"], cookie))
+            if message["type"] != "state" or idle:
+                continue
+            for item in message["pending"]:
+                if item["id"] not in answered:
+                    answered.add(item["id"])
+                    await ws.send(json.dumps({"type": "act", "decision": item["id"],
+                                              "action": answer(item["decision"],
+                                                               item["observation"])}))
+
+
+def test_forty_participants_play_24_months_on_the_timer(tmp_path: Path) -> None:
+    """40 participants on websockets, 4 of them never answering: the village advances on
+    the timer, every part is acknowledged once and recorded once, and the record replays."""
+    s = start(tmp_path, n_households=100, month_seconds=0.5)
+    try:
+        cookies = [join(s, f"p{k}", lang=("zh", "vi", "en")[k % 3]) for k in range(40)]
+        s.room.deal()
+        seated = s.room.participants()
+        idle = {p.token for p in seated if p.seat and p.seat.role == "household"}
+        idle = set(sorted(idle)[:4])
+        acks: list[tuple[int, str]] = []
+
+        async def session() -> float:
+            done = asyncio.Event()
+            bots = [asyncio.create_task(_bot(s.ws, c, c.split("=", 1)[1] in idle, acks, done))
+                    for c in cookies]
+            await asyncio.sleep(0.5)
+            began = time.monotonic()
+            for _ in range(24):
+                await asyncio.to_thread(s.room.advance)
+            seconds = time.monotonic() - began
+            done.set()
+            await asyncio.gather(*bots)
+            return seconds
+
+        seconds = asyncio.run(session())
+        s.room.close()
+        assert s.room.model.steps == 24
+        assert seconds < 120
+        assert len(acks) == len(set(acks)) > 300
+        parts = [r for r in s.room.rows if r["decision"] not in ("advance", "event")]
+        assert len(parts) == len(acks)
+        assert not s.room.refusals
+        # the idle households' public notices closed on the timer, taken by the rule
+        notices = {r["decision_id"] for r in parts if r["decision"] == "complaint"}
+        assert len(notices) == 2  # months 1 and 13
+        silent = {p.nickname for p in seated if p.token in idle}
+        assert len(silent) == 4 and not silent & {r["nickname"] for r in parts}
+        again = replay(s.record)
+        pd.testing.assert_frame_equal(again.datacollector.get_model_vars_dataframe(),
+                                      s.room.model.datacollector.get_model_vars_dataframe())
+    finally:
+        s.room.close_decision()
+        s.server.should_exit = True
+        s.thread.join(10)
+        s.sock.close()

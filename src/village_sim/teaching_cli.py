@@ -602,8 +602,9 @@ def add_commands(sub: Any) -> None:
                     help="address to listen on: 127.0.0.1 (this laptop only; no room code) "
                          "or 0.0.0.0 (every network of this laptop, e.g. a phone hotspot; "
                          "then a room code is required). Default: 127.0.0.1.")
-    cr.add_argument("--port", metavar="N", type=int_at_least(1, "phrase.tcp_port", 65535),
-                    default=8765, help="TCP port, 1-65535. Default: 8765.")
+    cr.add_argument("--port", metavar="N", type=int_at_least(0, "phrase.tcp_port", 65535),
+                    default=8765, help="TCP port, 1-65535; 0: any free port (printed). "
+                                       "Default: 8765.")
     cr.add_argument("--seed", metavar="S", type=int_at_least(0, "phrase.seed"), default=0,
                     help="the village's seed, >= 0 (the debrief runs the same village). "
                          "Default: 0.")
