@@ -56,3 +56,17 @@ def test_bundle_installs_offline_and_runs(tmp_path: Path) -> None:
                            cwd=tmp_path)
     assert where.returncode == 0, where.stderr
     assert str(venv) in where.stdout  # the installed copy, not the source tree
+    # classroom mode from the offline install: its server, pages and font, a room, a replay
+    classroom = subprocess.run(
+        [str(bindir / "python"), "-c",
+         "import pathlib, village_sim.classroom_server as s; "
+         "print(sorted(p.name for p in pathlib.Path(str(s.PAGES)).iterdir()), "
+         "pathlib.Path(str(s.FONT)).stat().st_size > 10**6, s.qr_svg('http://x/')[:5])"],
+        capture_output=True, text=True, timeout=300, check=False, env=env, cwd=tmp_path)
+    assert classroom.returncode == 0, classroom.stderr
+    assert "participant.html" in classroom.stdout and "instructor.js" in classroom.stdout
+    assert "True b'<?xml'" in classroom.stdout
+    helped = subprocess.run([str(bindir / "village-sim"), "classroom", "--help"],
+                            capture_output=True, text=True, timeout=300, check=False, env=env,
+                            cwd=tmp_path)
+    assert helped.returncode == 0 and "--host" in helped.stdout
