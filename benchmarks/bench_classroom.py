@@ -97,6 +97,12 @@ def answer(decision: str, seen: dict, rng: random.Random) -> dict:
     if decision == "complaint":
         return {"complain": [h["household"] for h in seen["households"]
                              if not h["listed"] and h["eligible"] and rng.random() < 0.5]}
+    if decision == "report":
+        others = [h for h in seen["listed"] if h not in seen["households"]]
+        return {"report": rng.sample(others, 1) if others and rng.random() < 0.2 else []}
+    if decision == "kin_request":
+        return {"ask": [h["household"] for h in seen["households"]
+                        if h["income"] < h["need"] and rng.random() < 0.8]}
     return {"audit": rng.random() < 0.2}
 
 

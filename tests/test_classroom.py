@@ -58,6 +58,10 @@ def choice(decision: str, seen: dict[str, Any]) -> dict[str, Any]:
     if decision == "complaint":
         return {"complain": [h["household"] for h in seen["households"]
                              if not h["listed"] and h["eligible"]]}
+    if decision == "report":  # a neighbour on the list, if any
+        return {"report": [h for h in seen["listed"] if h not in seen["households"]][:1]}
+    if decision == "kin_request":  # pride: never ask
+        return {"ask": []}
     return {"audit": True}
 
 

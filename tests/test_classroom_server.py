@@ -220,6 +220,10 @@ def answer(decision: str, seen: dict[str, Any]) -> dict[str, Any]:
     if decision == "complaint":
         return {"complain": [h["household"] for h in seen["households"]
                              if not h["listed"] and h["eligible"]]}
+    if decision == "report":  # a neighbour on the list, if any
+        return {"report": [h for h in seen["listed"] if h not in seen["households"]][:1]}
+    if decision == "kin_request":  # pride: never ask
+        return {"ask": []}
     return {"audit": False}
 
 
@@ -275,9 +279,10 @@ def test_a_session_over_websockets_is_private_checked_and_replays_exactly(
                   if p.seat is not None and p.seat.role == "household"}
     incomes: dict[int, set[str]] = {}
     for row in served.room.rows:
-        if row["decision"] == "complaint":
+        if row["decision"] in ("complaint", "kin_request"):
             for h in row["observation"]["households"]:
-                incomes.setdefault(h["household"], set()).add(json.dumps(h["own_income"]))
+                income = h.get("own_income", h.get("income"))
+                incomes.setdefault(h["household"], set()).add(json.dumps(income))
     assert incomes, "no household was asked"
     by_cookie = {p.token: p.id for p in served.room.participants()}
     for player in players:
@@ -288,11 +293,13 @@ def test_a_session_over_websockets_is_private_checked_and_replays_exactly(
         for text in player.frames:
             message = json.loads(text)
             for item in message.get("pending", []):
-                shown = {h["household"] for h in item["observation"]["households"]}
+                shown = {h if isinstance(h, int) else h["household"]
+                         for h in item["observation"]["households"]}
                 assert shown == mine
             for h, values in incomes.items():
                 if h not in mine:
-                    assert not any(f'"own_income": {v}' in text for v in values)
+                    assert not any(f'"own_income": {v}' in text or f'"income": {v}' in text
+                                   for v in values)
     # the record re-makes the run
     again = replay(served.record)
     pd.testing.assert_frame_equal(again.datacollector.get_model_vars_dataframe(),
@@ -333,8 +340,12 @@ def test_a_household_sending_a_cadres_action_is_refused_and_logged(served: Serve
     household = next(c for c, p in zip(cookies, served.room.participants(), strict=True)
                      if p.seat and p.seat.role == "household")
     runner = threading.Thread(target=served.room.advance, daemon=True)
-    runner.start()  # month 1: the committee proposes first
+    runner.start()  # month 1: households may ask kin first, then the committee proposes
     decision = served.room.wait_for_decision(10)
+    while decision is not None and decision.decision != "proposal":
+        served.room.close_decision()
+        time.sleep(0.05)
+        decision = served.room.wait_for_decision(10)
     assert decision is not None and decision.decision == "proposal"
     with socket(served, household) as ws:
         frame(ws)

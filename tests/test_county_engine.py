@@ -113,12 +113,25 @@ def _always_challenge(view: policies.ChallengeView, rng: np.random.Generator) ->
     return np.ones(view.households.size, dtype=bool)
 
 
+def _report_half(view: policies.ReportView, rng: np.random.Generator) -> np.ndarray:
+    """A custom report policy: the model's rule at half the rate."""
+    return policies.DEFAULT_POLICIES["report"](dataclasses.replace(view, rate=view.rate / 2),
+                                              rng)
+
+
+def _poorest_ask_kin(view: policies.KinRequestView, rng: np.random.Generator) -> np.ndarray:
+    """A custom kin request policy: only households below half their needs ask."""
+    return view.income < 0.5 * view.need
+
+
 # villages deciding by other rules: their allocation, exit assessment and identification run as
 # their own phases (D6)
 CUSTOM = [*VARIED[:3], {"rng": 22, "regime": "team_and_committee", "n_households": 90,
                         "policies": {"diversion": _half_diversion}},
           {"rng": 25, "regime": "team_and_committee", "n_households": 90,
-           "policies": {"proposal": _proposal_without_favour, "challenge": _always_challenge}}]
+           "policies": {"proposal": _proposal_without_favour, "challenge": _always_challenge}},
+          {"rng": 27, "regime": "team_and_committee", "n_households": 90,
+           "policies": {"report": _report_half, "kin_request": _poorest_ask_kin}}]
 
 
 def _same(a: object, b: object) -> bool:

@@ -399,6 +399,14 @@ def list_too_many(view: policies.ProposalView, rng: np.random.Generator) -> np.n
     return view.eligible.copy()
 
 
+def nobody_asks_kin(view: policies.KinRequestView, rng: np.random.Generator) -> np.ndarray:
+    return np.zeros(view.income.size, dtype=bool)
+
+
+def report_every_listed(view: policies.ReportView, rng: np.random.Generator) -> np.ndarray:
+    return view.listed & view.open
+
+
 def test_custom_policies_replace_each_decision() -> None:
     def run(regime="team_and_committee", **policy):
         m = VillageModel(rng=2, regime=regime, n_households=120, policies=policy,
@@ -418,6 +426,13 @@ def test_custom_policies_replace_each_decision() -> None:
     acted = quiet["reason"].isin(["challenged by the team: not poor", "added by the team"])
     assert not acted.any()
     assert run().decision_log()["reason"].isin(["challenged by the team: not poor"]).any()
+    # households who never ask their kin: no money moves between kin
+    assert not run(kin_request=nobody_asks_kin).kin_net.any() and run().kin_net.any()
+    # villagers who report every listed household: the team's queue grows with requests
+    demanded = run(report=report_every_listed).datacollector.get_model_vars_dataframe()[
+        "team_visits_demanded"].sum()
+    assert demanded > run().datacollector.get_model_vars_dataframe()[
+        "team_visits_demanded"].sum()
     with pytest.raises(ValueError, match="policy 'proposal'"):
         run(proposal=list_too_many)
     with pytest.raises(ValueError, match="unknown decision 'proposl'.*'proposal'"):

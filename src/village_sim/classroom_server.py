@@ -83,7 +83,10 @@ PAGE_KEYS = (
     "classroom.decision_challenge", "classroom.decision_complaint",
     "classroom.decision_audit", "classroom.help_proposal", "classroom.help_team_listing",
     "classroom.help_diversion", "classroom.help_visits", "classroom.help_challenge",
-    "classroom.help_complaint", "classroom.help_audit", "classroom.role_cadre",
+    "classroom.help_complaint", "classroom.help_audit", "classroom.decision_report",
+    "classroom.decision_kin_request", "classroom.help_report", "classroom.help_kin_request",
+    "classroom.your_kin", "classroom.need", "classroom.income_month", "classroom.ask_kin",
+    "classroom.report_tick", "classroom.role_cadre",
     "classroom.role_team", "classroom.role_household", "classroom.role_auditor",
     "classroom.chair",
 )

@@ -28,6 +28,11 @@ decision (role): what a seat sends; how the parts combine
 * ``team_listing`` (team): the households to list; as ``proposal``, seat 0 the leader.
 * ``complaint`` (household): its own households that complain; each household its own
   choice, the rule's for the others.
+* ``report`` (household): households it reports to the team as wrongly listed or missed;
+  added to the reports of the villagers nobody plays (the rule's).
+* ``kin_request`` (household): its own households that ask kin for help this month; each
+  household its own choice, the rule's (every household short of its needs asks) for the
+  others.
 * ``audit`` (auditor): audit the accounts or not.
 """
 
@@ -42,7 +47,7 @@ import numpy as np
 
 from village_sim.mechanisms import policies
 
-__all__ = ["DECISIONS", "ROLES", "ActionRefused", "Seat", "combine", "observe",
+__all__ = ["DECISIONS", "ROLES", "ActionRefused", "Seat", "asks", "combine", "observe",
            "parse_action"]
 
 ROLES = ("cadre", "team", "household", "auditor")
@@ -55,6 +60,8 @@ DECISIONS: dict[str, str] = {
     "challenge": "team",
     "team_listing": "team",
     "complaint": "household",
+    "report": "household",
+    "kin_request": "household",
     "audit": "auditor",
 }
 """Each decision of :data:`village_sim.mechanisms.policies.DEFAULT_POLICIES` and its role."""
@@ -166,6 +173,18 @@ def observe(decision: str, view: Any, seat: Seat,
                                          view.eligible.tolist(),
                                          view.recently_exited.tolist(), strict=True)],
             "poverty_line": float(view.poverty_line)}
+    if decision == "report":
+        # the public list and who is kin to its own households (common knowledge); never
+        # who is wronged (the rule's villagers know it; a player judges for itself)
+        mine = [h for h in seat.households if 0 <= h < view.listed.size]
+        kin = sorted({int(k) for h in mine for k in view.kin.indices[
+            view.kin.indptr[h]:view.kin.indptr[h + 1]]} - set(mine))
+        return {"households": mine, "listed": _ids(view.listed), "kin": kin,
+                "households_in_village": int(view.listed.size)}
+    if decision == "kin_request":
+        return {"households": [
+            {"household": h, "income": _number(view.income[h]), "need": _number(view.need[h])}
+            for h in seat.households if 0 <= h < view.income.size]}
     if decision == "complaint":
         # its own households only, and the list everyone sees at the public notice (公示)
         return {"households": [
@@ -176,6 +195,26 @@ def observe(decision: str, view: Any, seat: Seat,
             "listed": _ids(view.listed), "poverty_line": float(view.poverty_line)}
     # audit
     return {"month": int(view.month), "reported_spent_12": _number(view.reported_spent_12)}
+
+
+def asks(decision: str, view: Any, seat: Seat) -> bool:
+    """Whether ``seat`` has anything to decide at this decision point.
+
+    A household is asked to complain only for a household of its own left off the list (and
+    eligible), to ask kin only in a month one of its households is short of its needs, and to
+    report only when reports reach a team; every other seat of the role is always asked.
+    """
+    if DECISIONS.get(decision) != seat.role:
+        return False
+    mine = [h for h in seat.households]
+    if decision == "complaint":
+        return any(0 <= h < view.listed.size and not view.listed[h] and view.eligible[h]
+                   for h in mine)
+    if decision == "kin_request":
+        return any(0 <= h < view.income.size and view.income[h] < view.need[h] for h in mine)
+    if decision == "report":
+        return bool(view.open)
+    return True
 
 
 # ---------------------------------------------------------------------------- actions
@@ -263,6 +302,20 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
                                 "out of poverty in the last 12 months; allowed: a household "
                                 "left off the list")
         return sorted(chosen)
+    if decision == "report":
+        chosen = _household_list("report", _field(payload, "report"), view.listed.size)
+        own = [h for h in chosen if h in seat.households]
+        if own:
+            raise ActionRefused(f"report: households {own} are yours; allowed: other "
+                                "households (complain for your own at the public notice)")
+        return sorted(chosen)
+    if decision == "kin_request":
+        chosen = _household_list("ask", _field(payload, "ask"), view.income.size)
+        stray = [h for h in chosen if h not in seat.households]
+        if stray:
+            raise ActionRefused(f"ask: households {stray} are not yours; allowed: "
+                                f"{list(seat.households)}")
+        return sorted(chosen)
     audit = _field(payload, "audit")
     if not isinstance(audit, bool):
         raise ActionRefused(f"audit: got {audit!r}; allowed: true or false")
@@ -272,6 +325,7 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
 _EXAMPLE = {"proposal": '{"list": [3, 17]}', "team_listing": '{"list": [3, 17]}',
             "diversion": '{"share": 0.1}', "visits": '{"visit": [3, 17]}',
             "challenge": '{"act": [3]}', "complaint": '{"complain": [12]}',
+            "report": '{"report": [7]}', "kin_request": '{"ask": [12]}',
             "audit": '{"audit": true}'}
 
 
@@ -335,4 +389,16 @@ def combine(decision: str, view: Any, rule: Any, parts: Mapping[Seat, Any]) -> A
             complain[own] = False
             complain[list(parts[s])] = True
         return complain
+    if decision == "report":
+        reported = np.asarray(rule, dtype=bool).copy()
+        for s in seats:
+            reported[list(parts[s])] = True
+        return reported
+    if decision == "kin_request":
+        asking = np.asarray(rule, dtype=bool).copy()
+        for s in seats:
+            own = [h for h in s.households if 0 <= h < asking.size]
+            asking[own] = False
+            asking[list(parts[s])] = True
+        return asking
     return bool(parts[seats[0]])  # audit: one auditor

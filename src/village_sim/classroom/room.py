@@ -35,7 +35,14 @@ import numpy as np
 
 from village_sim.classroom.deciding import Decider, Key, RecordedDecider
 from village_sim.classroom.record import RecordWriter, read_record
-from village_sim.classroom.roles import DECISIONS, ActionRefused, Seat, observe, parse_action
+from village_sim.classroom.roles import (
+    DECISIONS,
+    ActionRefused,
+    Seat,
+    asks,
+    observe,
+    parse_action,
+)
 from village_sim.model import VillageModel
 
 __all__ = ["LANGUAGES", "OpenDecision", "Participant", "Room"]
@@ -360,6 +367,7 @@ class Room:
                                  key=lambda s: (s.index, s.households)))
             if key[1] == "diversion":
                 seats = tuple(s for s in seats if s.index < np.asarray(view.risk).size)
+            seats = tuple(s for s in seats if asks(key[1], view, s))
             if not seats:
                 return None
             observations = {s: observe(key[1], view, s, self._context(s)) for s in seats}

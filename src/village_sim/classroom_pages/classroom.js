@@ -244,6 +244,25 @@ function render(pending) {
     ], {enabled: (r) => !r.listed && r.eligible});
     parts.push(el("p", {text: t("complain")}), list.node);
     submit = () => ({complain: list.chosen()});
+  } else if (name === "report") {
+    const listed = new Set(o.listed);
+    const kin = new Set(o.kin);
+    const mine = new Set(o.households);
+    const rows = [...Array(o.households_in_village).keys()].filter((h) => !mine.has(h))
+      .map((h) => ({household: h}));
+    const list = checklist(rows, [
+      {title: t("listed"), value: (r) => yes(listed.has(r.household))},
+      {title: t("your_kin"), value: (r) => kin.has(r.household) ? "◆" : ""},
+    ], {kin: (r) => kin.has(r.household)});
+    parts.push(el("p", {text: t("report_tick")}), list.node);
+    submit = () => ({report: list.chosen()});
+  } else if (name === "kin_request") {
+    const list = checklist(o.households, [
+      {title: t("income_month"), num: true, value: (r) => money(r.income)},
+      {title: t("need"), num: true, value: (r) => money(r.need)},
+    ], {enabled: (r) => r.income < r.need, chosen: new Set(o.households.filter((r) => r.income < r.need).map((r) => r.household))});
+    parts.push(el("p", {text: t("ask_kin")}), list.node);
+    submit = () => ({ask: list.chosen()});
   } else if (name === "audit") {
     parts.push(el("p", {text: `${t("reported_spent")}: ${money(o.reported_spent_12)} ${t("yuan")}`}));
     const a = el("button", {type: "button", text: t("audit_yes")});

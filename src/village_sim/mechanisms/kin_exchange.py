@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.mechanisms import policies
+
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
@@ -18,13 +20,20 @@ def run(s: VillageState) -> None:
     Each giver splits ``kin_exchange_rate`` of its surplus (income above
     ``kin_exchange_floor``, 1.5, times needs) among needy kin in proportion to their deficits;
     receipts are capped at the deficit and givers give exactly what is received, so money is
-    conserved.
+    conserved. Who asks is policy ``kin_request`` (by default every household short of its
+    needs).
     """
     if not s.p.kin_exchange:
         return
     income = s.income_hist[s.slot]
     need = s.p.poverty_line / 12.0 * s.persons
     deficit = np.maximum(0.0, need - income)
+    if s.policies["kin_request"] is not policies.kin_request:
+        # another rule (a person, in classroom mode) says who asks: the others do not draw
+        view = policies.KinRequestView(income=income.copy(), need=need.copy())
+        asks = policies.check_mask("kin_request", s.policies["kin_request"](view, s.streams[
+            "villagers"]), s.n)
+        deficit = np.where(asks, deficit, 0.0)
     surplus = np.maximum(0.0, income - s.p.kin_exchange_floor * need) * s.p.kin_exchange_rate
     net = exchange(s.kin, deficit, surplus)
     s.other_transfer_hist[s.slot] += net

@@ -15,6 +15,8 @@ outside [0, 1], a visit plan over the budget), naming the policy.
 | ``visits`` | work team | its queue, what it knows, what the committee shows | whom to visit |
 | ``challenge`` | work team | its own measurements of the visited | which to act on |
 | ``complaint`` | households | own income, own status, trust | who complains |
+| ``report`` | villagers | who is wrongly listed or missed, the list | whom they report |
+| ``kin_request`` | households | own income and needs this month | who asks kin for help |
 | ``audit`` | upper level | the village's reported accounts | whether to audit |
 | ``team_listing`` | work team (listing alone) | its own measurements | whom to list |
 """
@@ -39,7 +41,9 @@ __all__ = [
     "ChallengeView",
     "ComplaintView",
     "DiversionView",
+    "KinRequestView",
     "ProposalView",
+    "ReportView",
     "TeamListingView",
     "VisitView",
     "check_mask",
@@ -127,6 +131,29 @@ class ComplaintView:
     poverty_line: float
     complaint_rate: float
     reference_trust: float  # trust at which complaint_rate holds as stated
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """What villagers know when a supervising team is in the village (each month).
+
+    ``open``: whether reports reach a team this month (a supervising team, after the first
+    identification, with ``report_rate`` > 0); when not, nothing is reported.
+    """
+
+    open: bool
+    wronged: np.ndarray  # wrongly listed (not poor) or missed (poor, eligible): villagers know
+    listed: np.ndarray  # the register is public
+    kin: Any  # the kinship matrix (who is whose kin is common knowledge)
+    rate: float  # chance a wronged household is reported: report_rate x the team's visibility
+
+
+@dataclass(frozen=True)
+class KinRequestView:
+    """What each household knows of its own month when kin could help (each month)."""
+
+    income: np.ndarray  # each household's income this month (yuan)
+    need: np.ndarray  # its needs this month: the poverty line / 12 x persons (yuan)
 
 
 @dataclass(frozen=True)
@@ -284,6 +311,23 @@ def household_complaints(view: ComplaintView, rng: np.random.Generator) -> np.nd
     return ~view.listed & poor & view.eligible & (u < p_self)
 
 
+def villagers_report(view: ReportView, rng: np.random.Generator) -> np.ndarray:
+    """Each wronged household is reported with probability ``rate``.
+
+    One draw a household, made every month a team is present, reporting or not (common
+    random numbers).
+    """
+    u = rng.random(view.listed.size)
+    if not view.open:
+        return np.zeros(view.listed.size, dtype=bool)
+    return view.wronged & (u < view.rate)
+
+
+def kin_request(view: KinRequestView, rng: np.random.Generator) -> np.ndarray:
+    """Every household short of its needs asks its kin."""
+    return view.income < view.need
+
+
 def upper_audit(view: AuditView, rng: np.random.Generator) -> bool:
     """Audit the year's accounts with probability ``audit_probability`` at each year's end."""
     draw = float(rng.random())
@@ -297,6 +341,8 @@ DEFAULT_POLICIES: dict[str, Callable[..., Any]] = {
     "visits": team_visits,
     "challenge": team_challenge,
     "complaint": household_complaints,
+    "report": villagers_report,
+    "kin_request": kin_request,
     "audit": upper_audit,
 }
 

@@ -75,20 +75,22 @@ def request(s: VillageState, households: np.ndarray, purpose: int) -> None:
 
 
 def _villagers_report(s: VillageState, rng: np.random.Generator, known: np.ndarray) -> None:
-    """Villagers tell the team about wrongly listed or missed households.
+    """Villagers tell the team about wrongly listed or missed households (policy ``report``).
 
-    They do so more where the team is known: the rate is ``report_rate`` times the share of
-    households the team has visited in its memory (``known``, from ``s.team_knows()``). A
-    team that visits nobody hears nothing.
+    They do so more where the team is known: by default each such household is reported with
+    probability ``report_rate`` times the share of households the team has visited in its
+    memory (``known``, from ``s.team_knows()``). A team that visits nobody hears nothing.
     """
-    u = rng.random(s.n)  # drawn every month a team is present, whatever the state
-    if not (s.supervising and s.identified and s.p.report_rate > 0):
-        return
-    visibility = float(known.mean())
+    open_ = bool(s.supervising and s.identified and s.p.report_rate > 0)
     poor = s.poor()
     wronged = (s.registered & ~poor) | (~s.registered & poor & s.eligible_to_list())
-    reported = np.flatnonzero(wronged & (u < s.p.report_rate * visibility))
-    request(s, reported, Purpose.REPORT)
+    view = policies.ReportView(open=open_, wronged=wronged, listed=s.registered.copy(),
+                               kin=s.kin,
+                               rate=s.p.report_rate * float(known.mean()) if open_ else 0.0)
+    reported = policies.check_mask("report", s.policies["report"](view, rng), s.n)
+    if not open_:
+        return
+    request(s, np.flatnonzero(reported), Purpose.REPORT)
 
 
 def run(s: VillageState) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.mechanisms import kin_exchange
 from village_sim.mechanisms.kin_exchange import exchange
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
 def run(e: StackedVillages) -> None:
     """Households short of this month's needs draw on kin with a surplus, in every village."""
+    if e.decided_otherwise(kin_exchange.run, "kin_request"):  # another rule decides (D6)
+        return
     P = e.params
     on = P("kin_exchange").astype(bool)
     if not on.any():

@@ -53,7 +53,7 @@ _STRATEGY_KEYS = ("near_line_first", "lowest_estimate_first", "complaints_first"
 def run(e: StackedVillages) -> None:
     """This month's visits in every village with a team (each as its own ``visits.run``)."""
     vs = e.villages
-    if e.decided_otherwise(visits.run, "visits", "challenge"):  # another rule decides (D6)
+    if e.decided_otherwise(visits.run, "visits", "challenge", "report"):  # another rule (D6)
         return
     seg = e.segments
     cols = e.stack.columns
