@@ -11,6 +11,7 @@ participant keeps its seat; parts combine as documented whatever order they arri
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli_helpers import run_cli
 from village_sim import VillageModel
 from village_sim.classroom import ActionRefused, Room, Seat, export, read_record, replay
 from village_sim.classroom.roles import DECISIONS, combine, observe, parse_action
@@ -464,3 +466,42 @@ def test_team_members_merge_visits_and_vote_on_challenges() -> None:
     acts = combine("challenge", challenge, np.zeros(3, bool),
                    {Seat("team", 0): [4, 6], Seat("team", 1): [6], Seat("team", 2): []})
     assert acts.tolist() == [False, True, False]  # 4: 1 of 3; 6: 2 of 3; 8: none
+
+
+# ---------------------------------------------------------------------------- the commands
+def test_replay_command_says_whether_the_run_is_identical(played: tuple[Room, Path, Bots],
+                                                          tmp_path: Path) -> None:
+    room, record, _ = played
+    session = tmp_path / "session"
+    shutil.copytree(record, session)
+    metrics(room.model).to_csv(session / "metrics.csv", index_label="month")
+    code, out, err = run_cli(["replay", str(session)])
+    assert code == 0, err
+    assert f"replayed {MONTHS} months" in out and "identical to the session's metrics.csv" in out
+    assert (session / "replay_metrics.csv").is_file()
+    tampered = pd.read_csv(session / "metrics.csv", index_col="month")
+    tampered.loc[MONTHS, "kin_premium"] += 0.01
+    tampered.to_csv(session / "metrics.csv", index_label="month")
+    code, out, _ = run_cli(["replay", str(session), "--out", str(tmp_path / "again.csv")])
+    assert code == 1 and "DIFFERS" in out
+    code, _, err = run_cli(["replay", str(tmp_path / "nothing")])
+    assert code == 2 and "does not exist" in err and "Traceback" not in err
+
+
+def test_classroom_command_refuses_bad_input_before_opening_a_room(tmp_path: Path) -> None:
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x", encoding="utf-8")
+    for args, message in [
+        (["--record", str(a_file)], "is a file"),
+        (["--month-seconds", "0"], "--month-seconds"),
+        (["--port", "70000"], "--port"),
+        (["--max-participants", "0"], "--max-participants"),
+        (["--regime", "nope"], "nope"),
+        (["--set", "quota=7"], "quota"),
+        (["--resume", str(tmp_path / "none")], "does not exist"),
+        (["--resume", str(tmp_path), "--set", "quota=0.2"], "--resume"),
+    ]:
+        code, out, err = run_cli(["classroom", "--port", "0", *args])
+        assert code == 2, (args, out, err)
+        assert message in err and "Traceback" not in err, (args, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]  # nothing left behind

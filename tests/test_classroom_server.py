@@ -130,6 +130,27 @@ def test_a_wrong_room_code_is_refused_and_the_right_one_lets_you_in(served: Serv
     assert status == 200 and answer == {"type": "none"}  # the page shows the join form
 
 
+def test_guessing_the_room_code_is_cut_off(served: Served) -> None:
+    for k in range(20):
+        status, _, _ = request(f"{served.base}/api/join", {"code": f"GUES{k:02d}",
+                                                             "nickname": f"m{k}"})
+        assert status == 403
+    status, answer, _ = request(f"{served.base}/api/join", {"code": CODE, "nickname": "m"})
+    assert status == 429 and "too many wrong room codes" in answer["error"]
+    assert served.room.participants() == []
+
+
+def test_another_sites_page_cannot_open_a_participants_socket(served: Served) -> None:
+    cookie = join(served, "lan")
+    with pytest.raises(InvalidStatus) as refused:
+        with connect(served.ws, additional_headers={"Cookie": cookie},
+                     origin="http://evil.example", open_timeout=10) as ws:  # type: ignore[arg-type]
+            ws.recv(timeout=5)
+    assert refused.value.response.status_code == 403
+    with socket(served, cookie) as ws:  # no Origin (or this server's): the page's own socket
+        assert frame(ws)["type"] == "state"
+
+
 @pytest.mark.parametrize(("body", "message"), [
     (b"{not json", "not JSON"),
     ([1, 2], "allowed: {\"code\""),

@@ -44,10 +44,14 @@ PRINT_ONLY = {"params", "effects", "scenarios", "viz"}
 """Commands that print and write no files."""
 IN_PLACE = {"sweep-compact"}
 """Commands that rewrite an existing folder of results in place (``sweep compact DIR``)."""
+RECORDS = {"classroom"}
+"""Commands that append to a record as they go (``classroom --record DIR``: a row per
+decision, flushed to disk as it is taken; never replaced; tests/test_classroom.py)."""
 NEEDS = {
     "calibrate": [str(TARGETS)],
     "handout": ["committee_alone"],
     "report": ["no-such-sweep"],
+    "replay": ["no-such-session"],
     "sweep": ["SPEC"],
 }
 """Required positional arguments of the writing commands (before the output)."""
@@ -97,9 +101,9 @@ WRITERS = sorted(name for name, sub in subcommands().items() if output_action(su
 
 def test_every_command_is_classified() -> None:
     """A command either writes through a checked output or prints only (a new one must say)."""
-    assert set(subcommands()) == set(WRITERS) | PRINT_ONLY | IN_PLACE
-    assert set(WRITERS) == {"bundle", "calibrate", "compare", "county", "handout", "report",
-                            "run", "sweep"}
+    assert set(subcommands()) == set(WRITERS) | PRINT_ONLY | IN_PLACE | RECORDS
+    assert set(WRITERS) == {"bundle", "calibrate", "compare", "county", "handout", "replay",
+                            "report", "run", "sweep"}
 
 
 @pytest.mark.parametrize("command", WRITERS)

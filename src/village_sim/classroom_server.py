@@ -10,9 +10,10 @@ HTTP.
 Security for a room network:
 
 * a room code for every join when the server listens anywhere but loopback (compared in
-  constant time);
-* a per-participant token in an HttpOnly cookie, so a phone that reconnects or reloads gets
-  its seat back;
+  constant time; 20 wrong codes a minute from one address, then refused for the minute);
+* a per-participant token in an HttpOnly, SameSite=Strict cookie, so a phone that
+  reconnects or reloads gets its seat back (a websocket opened by another site's page is
+  refused);
 * every action checked by the room (:mod:`village_sim.classroom.room`), never by the page:
   seat, decision, payload, once per seat, flood control; each websocket message at most
   :data:`MAX_MESSAGE` bytes and valid JSON, answered with a message when it is not;
@@ -30,10 +31,12 @@ import json
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import segno
 from starlette.applications import Starlette
@@ -51,6 +54,7 @@ from village_sim.model import VillageModel
 __all__ = ["PAGE_KEYS", "Debrief", "Runner", "bind", "make_app", "room_code", "server_for"]
 
 MAX_MESSAGE = 16_384
+WRONG_CODES_A_MINUTE = 20  # from one address: then refused for the rest of the minute
 TOKEN_COOKIE = "vs_token"
 INSTRUCTOR_COOKIE = "vs_instructor"
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read off a projector
@@ -137,6 +141,7 @@ class Runner:
         self._target = int(room.model.steps)
         self._auto = False
         self._stop = False
+        self._stepping = False
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name="classroom-months",
                                         daemon=True)
@@ -159,14 +164,14 @@ class Runner:
         """Advance month after month (on), or stop after the month under way (off)."""
         with self._cond:
             self._auto = on
-            if not on:
-                self._target = int(self.room.model.steps) + (1 if self.busy else 0)
+            if not on:  # the month under way ends; no other starts
+                self._target = int(self.room.model.steps)
             self._cond.notify_all()
 
     @property
     def busy(self) -> bool:
         """Whether a month is under way or asked for."""
-        return self._auto or self._target > int(self.room.model.steps)
+        return self._auto or self._stepping or self._target > int(self.room.model.steps)
 
     def stop(self) -> None:
         """End the thread after the month under way (closing its decision)."""
@@ -184,12 +189,15 @@ class Runner:
                     self._cond.wait()
                 if self._stop:
                     return
+                self._stepping = True
             try:
                 self.room.advance()
             except Exception as err:  # the room stops; the instructor's screen says why
                 self.error = f"{type(err).__name__}: {err}"
                 self._auto = False
                 return
+            finally:
+                self._stepping = False
 
 
 class Debrief:
@@ -277,6 +285,7 @@ def make_app(room: Room, *, code: str | None, instructor_key: str, join_url: str
     """
     lang = check_lang(lang)
     listeners: set[Callable[[], None]] = set()
+    wrong_codes: dict[str, list[float]] = {}  # client address -> times of wrong codes
 
     def changed() -> None:
         for listener in list(listeners):
@@ -328,9 +337,17 @@ def make_app(room: Room, *, code: str | None, instructor_key: str, join_url: str
             return JSONResponse({"error": 'allowed: {"code": ..., "nickname": ..., '
                                  '"lang": ...}'}, status_code=400)
         if code is not None:
+            client = request.client.host if request.client else ""
+            now = time.monotonic()
+            tries = [t for t in wrong_codes.get(client, []) if now - t < 60.0]
+            wrong_codes[client] = tries
+            if len(tries) >= WRONG_CODES_A_MINUTE:
+                return JSONResponse({"error": "too many wrong room codes; allowed: "
+                                     f"{WRONG_CODES_A_MINUTE} a minute"}, status_code=429)
             given = body.get("code")
             if not isinstance(given, str) or not secrets.compare_digest(
                     given.strip().upper().encode(), code.encode()):
+                tries.append(now)
                 return JSONResponse({"error": "wrong room code; allowed: the code on the "
                                      "instructor's screen"}, status_code=403)
         try:
@@ -350,6 +367,10 @@ def make_app(room: Room, *, code: str | None, instructor_key: str, join_url: str
             return JSONResponse({"type": "none"}, headers=SECURITY_HEADERS)
 
     async def participant_socket(ws: WebSocket) -> None:
+        origin = ws.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != ws.headers.get("host"):
+            await ws.close(code=4403, reason="another site's page may not join the room")
+            return
         token = ws.cookies.get(TOKEN_COOKIE) or ""
         try:
             room.rejoin(token)
@@ -628,11 +649,15 @@ def run_classroom(*, host: str = "127.0.0.1", port: int = 8765, seed: int = 0,
     out = sys.stdout if out is None else out
     if record is None:
         record = Path(f"classroom-{dt.datetime.now():%Y%m%d-%H%M%S}")
-    room = Room(seed, regime, month_seconds=month_seconds, max_participants=max_participants,
-                record=record, resume=resume, **(overrides or {})) if not resume else \
-        Room(month_seconds=month_seconds, max_participants=max_participants, record=record,
-             resume=True)
-    sock = bind(host, port)
+    sock = bind(host, port)  # first: a port in use leaves no record behind
+    try:
+        room = Room(month_seconds=month_seconds, max_participants=max_participants,
+                    record=record, resume=True) if resume else \
+            Room(seed, regime, month_seconds=month_seconds, max_participants=max_participants,
+                 record=record, **(overrides or {}))
+    except BaseException:
+        sock.close()
+        raise
     port = sock.getsockname()[1]
     local = is_loopback(host)
     code = None if local else room_code()

@@ -495,18 +495,24 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
     from village_sim.classroom import replay
 
+    out = None if args.out is None else output_file(args.out, overwrite=args.overwrite)
     try:
         model = replay(args.log)
     except ValueError as err:
+        if out is not None:
+            out.abandon()
         raise InputError(err, at=args.log) from None
+    if out is None:
+        out = output_file(str(Path(args.log) / "replay_metrics.csv"), overwrite=args.overwrite,
+                          default=True)
     frame = model.datacollector.get_model_vars_dataframe()
-    out = Path(args.out) if args.out else Path(args.log) / "replay_metrics.csv"
-    frame.to_csv(out, index_label="month")
-    print(f"replayed {int(model.steps)} months of {args.log}: metrics in {out}")
+    with out as staging:
+        frame.to_csv(staging, index_label="month")
+    print(f"replayed {int(model.steps)} months of {args.log}: metrics in {out.target}")
     recorded = Path(args.log) / "metrics.csv"
     if recorded.is_file():
         session = pd.read_csv(recorded, index_col="month")
-        again = pd.read_csv(out, index_col="month")
+        again = pd.read_csv(out.target, index_col="month")
         same = session.shape == again.shape and session.equals(again)
         print("identical to the session's metrics.csv" if same else
               "DIFFERS from the session's metrics.csv")
@@ -639,5 +645,8 @@ def add_commands(sub: Any) -> None:
                     "(exit code 1 if not).")
     rp.add_argument("log", metavar="LOG", help="the session's record folder")
     rp.add_argument("--out", metavar="FILE", default=None,
-                    help="CSV file of the replayed metrics. Default: LOG/replay_metrics.csv.")
+                    help="CSV file of the replayed metrics (checked before the replay, written "
+                         "whole). Default: LOG/replay_metrics.csv (-2, -3 ... added when that "
+                         "name is taken).")
+    add_overwrite_option(rp, what="file")
     rp.set_defaults(func=_cmd_replay)

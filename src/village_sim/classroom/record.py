@@ -62,7 +62,20 @@ class RecordWriter:
     def __init__(self, directory: str | Path, build: Mapping[str, Any], *,
                  resume: bool = False) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        if str(directory).strip() == "":
+            raise ValueError("record: got ''; allowed: a folder for the session's record")
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ValueError(f"record: {str(self.directory)!r} is a file; allowed: a folder "
+                             "(new, or a session's to resume)")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ValueError(f"record: cannot create {str(self.directory)!r} "
+                             f"({err.strerror or err}); allowed: a folder this user can "
+                             "write") from None
+        if not os.access(self.directory, os.W_OK):
+            raise ValueError(f"record: cannot write in {str(self.directory)!r}; allowed: a "
+                             "folder this user can write")
         session = self.directory / SESSION_FILE
         decisions = self.directory / DECISIONS_FILE
         if not resume:
