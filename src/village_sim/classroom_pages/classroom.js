@@ -125,7 +125,7 @@ function show(s) {
   const same = before && before.pending[0] && pending && before.pending[0].id === pending.id;
   if (pending) {
     deadline = Date.now() + pending.seconds_left * 1000;
-    if (!same) { $("feedback").textContent = ""; render(pending); }
+    if (!same) { $("feedback").textContent = ""; $("feedback").className = ""; render(pending); }
   } else {
     deadline = null;
     const box = $("decision");
