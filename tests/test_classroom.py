@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from classroom_helpers import choice
 from cli_helpers import run_cli
 from village_sim import VillageModel
 from village_sim.classroom import ActionRefused, Room, Seat, export, read_record, replay
@@ -47,26 +48,6 @@ def solo() -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- bots
-def choice(decision: str, seen: dict[str, Any]) -> dict[str, Any]:
-    """What a bot sends: choices unlike the rule's, so that they show in the run."""
-    if decision == "diversion":
-        return {"share": 0.5}
-    if decision == "visits":
-        return {"visit": list(range(seen["capacity"]))[::-1]}
-    if decision == "challenge":
-        return {"act": [v["household"] for v in seen["visited"]][::2]}
-    if decision in ("proposal", "team_listing"):
-        return {"list": seen["eligible"][:min(8, seen["quota"] or 8)]}
-    if decision == "complaint":
-        return {"complain": [h["household"] for h in seen["households"]
-                             if not h["listed"] and h["eligible"]]}
-    if decision == "report":  # a neighbour on the list, if any
-        return {"report": [h for h in seen["listed"] if h not in seen["households"]][:1]}
-    if decision == "kin_request":  # pride: never ask
-        return {"ask": []}
-    return {"audit": True}
-
-
 class Bots:
     """Participants acting on every decision they are shown, each on its own thread."""
 

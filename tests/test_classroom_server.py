@@ -28,6 +28,7 @@ from websockets.asyncio.client import connect as aconnect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from classroom_helpers import choice
 from village_sim.classroom import Room, replay
 from village_sim.classroom_server import bind, is_loopback, make_app, room_code, server_for
 
@@ -229,25 +230,6 @@ class Player:
     replies: list[dict[str, Any]] = field(default_factory=list)
 
 
-def answer(decision: str, seen: dict[str, Any]) -> dict[str, Any]:
-    if decision == "diversion":
-        return {"share": 0.4}
-    if decision == "visits":
-        return {"visit": list(range(seen["capacity"]))}
-    if decision == "challenge":
-        return {"act": [v["household"] for v in seen["visited"]]}
-    if decision in ("proposal", "team_listing"):
-        return {"list": seen["eligible"][:5]}
-    if decision == "complaint":
-        return {"complain": [h["household"] for h in seen["households"]
-                             if not h["listed"] and h["eligible"]]}
-    if decision == "report":  # a neighbour on the list, if any
-        return {"report": [h for h in seen["listed"] if h not in seen["households"]][:1]}
-    if decision == "kin_request":  # pride: never ask
-        return {"ask": []}
-    return {"audit": False}
-
-
 def play(player: Player, stop: threading.Event) -> None:
     """Answer every decision the page is shown, keeping every frame received."""
     answered: set[int] = set()
@@ -267,7 +249,7 @@ def play(player: Player, stop: threading.Event) -> None:
             if item["id"] not in answered:
                 answered.add(item["id"])
                 player.ws.send(json.dumps({"type": "act", "decision": item["id"],
-                                           "action": answer(item["decision"],
+                                           "action": choice(item["decision"],
                                                             item["observation"])}))
 
 
@@ -424,7 +406,7 @@ async def _bot(ws_url: str, cookie: str, idle: bool, acks: list[tuple[int, str]]
                 if item["id"] not in answered:
                     answered.add(item["id"])
                     await ws.send(json.dumps({"type": "act", "decision": item["id"],
-                                              "action": answer(item["decision"],
+                                              "action": choice(item["decision"],
                                                                item["observation"])}))
 
 

@@ -307,7 +307,7 @@ def make_app(room: Room, *, code: str | None, instructor_key: str, join_url: str
         if name == "font.ttf":
             return FileResponse(Path(str(FONT)), media_type="font/ttf",
                                 headers={"Cache-Control": "max-age=86400"})
-        if name not in ("classroom.js", "instructor.js", "classroom.css"):
+        if name not in ("common.js", "classroom.js", "instructor.js", "classroom.css"):
             return JSONResponse({"error": "not found"}, status_code=404)
         return page(name)
 

@@ -2,47 +2,18 @@
 // sends the participant's choices back; the server checks every one (roles, rules, once).
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-let T = {};            // messages in the participant's language
 let socket = null;
 let state = null;      // the last state the server sent
 let deadline = null;   // when the decision under way closes (this page's clock)
 let removed = false;
 let retry = 500;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
-
-function t(key, values = {}) {
-  let text = T[key] || key;
-  for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{${k}}`, String(v));
-  return text;
-}
-
 function money(x) {
   return x === null || x === undefined ? "–" : Math.round(x).toLocaleString();
 }
 
 async function loadTexts(lang) {
-  const r = await fetch(`/api/texts?lang=${encodeURIComponent(lang)}`);
-  T = await r.json();
-  if (lang === "zh") {
-    // the packaged Chinese font before any Chinese text: text drawn while it loads can stay
-    // in boxes (Chromium, on a laptop with no Chinese font of its own)
-    try { await document.fonts.load('1em "VillageSim CJK SC"', "中文"); } catch (e) { /* the system's fonts */ }
-  }
-  document.documentElement.lang = lang;
-  for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
-  $("title").textContent = t("title");
-  document.title = t("title");
+  await fetchTexts(lang, "title");
 }
 
 function guessLang() {
@@ -104,14 +75,6 @@ function receive(message) {
   const feedback = $("feedback");
   feedback.className = message.type;
   feedback.textContent = message.type === "ack" ? t("sent") : `${t("refused")} ${message.message}`;
-}
-
-function seatText(seat) {
-  if (!seat) return t("no_seat");
-  const role = t(`role_${seat.role}`);
-  if (seat.role === "household") return `${role} ${seat.households.join(", ")}`;
-  if (seat.role === "auditor") return role;
-  return `${role} ${seat.index}` + (seat.role === "cadre" && seat.index === 0 ? ` (${t("chair")})` : "");
 }
 
 function show(s) {

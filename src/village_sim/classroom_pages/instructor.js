@@ -1,40 +1,13 @@
 // village_sim classroom: the instructor's screen (on the instructor's laptop only).
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-let T = {};
 let lang = "en";
 let last = null;          // the last overview
 let drawn = "";           // what the figures last showed (month, decision, view, language)
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
-
-function t(key, values = {}) {
-  let text = T[key] || key;
-  for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{${k}}`, String(v));
-  return text;
-}
-
 async function loadTexts(to) {
   lang = to;
-  T = await (await fetch(`/api/texts?lang=${encodeURIComponent(lang)}`)).json();
-  if (lang === "zh") {
-    // the packaged Chinese font before any Chinese text: text drawn while it loads can stay
-    // in boxes (Chromium, on a laptop with no Chinese font of its own)
-    try { await document.fonts.load('1em "VillageSim CJK SC"', "中文"); } catch (e) { /* the system's fonts */ }
-  }
-  document.documentElement.lang = lang;
-  for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
-  $("title").textContent = t("instructor_title");
+  await fetchTexts(lang, "instructor_title");
   drawn = "";
   $("event-kind").replaceChildren();
   if (last) show(last);
@@ -46,14 +19,6 @@ async function post(path, body) {
   const answer = await r.json();
   $("error").textContent = r.ok ? "" : answer.error;
   refresh();
-}
-
-function seatText(seat) {
-  if (!seat) return t("nobody");
-  const role = t(`role_${seat.role}`);
-  if (seat.role === "household") return `${role} ${seat.households.join(", ")}`;
-  if (seat.role === "auditor") return role;
-  return `${role} ${seat.index}` + (seat.role === "cadre" && seat.index === 0 ? ` (${t("chair")})` : "");
 }
 
 function seatChoices(o) {
