@@ -175,6 +175,33 @@ def test_a_resumed_session_goes_on_from_where_it_stopped(tmp_path: Path) -> None
     pd.testing.assert_frame_equal(metrics(replay(tmp_path)), metrics(resumed.model))
 
 
+def test_a_session_interrupted_within_a_month_resumes_in_that_month(tmp_path: Path) -> None:
+    room, tokens = seated_room(record=tmp_path)
+    with Bots(room, tokens):
+        for _ in range(13):
+            room.advance()
+    room.close()
+    # the laptop died in month 13, after its first three decisions: the record ends there
+    path = tmp_path / "decisions.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    month_13 = [k for k, line in enumerate(lines) if line.split(",")[1] == "13"]
+    first_ids = sorted({lines[k].split(",")[0] for k in month_13}, key=int)[:3]
+    keep = [line for k, line in enumerate(lines)
+            if k not in month_13 or lines[k].split(",")[0] in first_ids]
+    path.write_text("".join(keep), encoding="utf-8")
+    resumed = Room(record=tmp_path, resume=True, month_seconds=5.0)
+    assert resumed.model.steps == 12
+    tokens = [resumed.join(f"q{i}").token for i in range(12)]
+    resumed.deal()
+    with Bots(resumed, tokens) as bots:
+        resumed.advance()
+    resumed.close()
+    # month 13's recorded decisions were kept, the rest asked anew, with new numbers
+    asked = {r["decision_id"] for r in resumed.rows if r["decision"] != "advance"}
+    assert asked and min(asked) > max(int(i) for i in first_ids) and len(bots.sent) > 0
+    pd.testing.assert_frame_equal(metrics(replay(tmp_path)), metrics(resumed.model))
+
+
 def test_a_record_is_not_overwritten_by_a_new_session(played: tuple[Room, Path, Bots]) -> None:
     _, record, _ = played
     with pytest.raises(ValueError, match="already holds a session"):

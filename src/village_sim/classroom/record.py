@@ -39,8 +39,8 @@ COLUMNS = ("decision_id", "month", "decision", "occurrence", "role", "seat", "ho
 (its step), the decision's name (the trainer's: ``event``, an instructor event, and
 ``advance``, the end of a month), its occurrence within
 the month (0 first), the seat that sent the part (role, index, households joined by ``+``),
-the sender's nickname, seconds since the session opened, what the seat saw and what it sent
-(JSON)."""
+the sender's nickname, seconds since the room opened (a resumed session counts again from its
+resumption), what the seat saw and what it sent (JSON)."""
 
 SESSION_FILE = "session.json"
 DECISIONS_FILE = "decisions.csv"
@@ -54,6 +54,8 @@ class Recorded:
     parts: dict[Key, dict[Seat, Any]]  # (month, decision, occurrence) -> seat -> part
     events: list[dict[str, int | str]]  # {"month": m, "kind": k}
     months: int  # the months the session ran (its last recorded month)
+    completed: int  # the months it completed (the last month whose end is recorded)
+    last_decision: int  # the highest decision number recorded (0: none)
 
 
 class RecordWriter:
@@ -153,7 +155,7 @@ def read_record(directory: str | Path) -> Recorded:
     build.pop("village_sim", None)
     parts: dict[Key, dict[Seat, Any]] = {}
     events: list[dict[str, int | str]] = []
-    months = 0
+    months = completed = last_decision = 0
     with decisions.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         if tuple(reader.fieldnames or ()) != COLUMNS:
@@ -165,16 +167,20 @@ def read_record(directory: str | Path) -> Recorded:
                 action = json.loads(row["action"])
                 if row["decision"] == "event":
                     events.append({"month": int(action["month"]), "kind": str(action["kind"])})
-                elif row["decision"] != "advance":  # advance: a month ended
+                elif row["decision"] == "advance":  # a month ended
+                    completed = max(completed, month)
+                else:
                     if row["decision"] not in DECISIONS:
                         raise ValueError(f"unknown decision {row['decision']!r}")
                     key = (month, row["decision"], int(row["occurrence"]))
                     seat = _seat(row["role"], row["seat"], row["households"])
                     parts.setdefault(key, {})[seat] = action
+                    last_decision = max(last_decision, int(row["decision_id"]))
             except (ValueError, KeyError, TypeError) as err:
                 raise ValueError(f"record: {decisions}, line {line}: {err}") from err
             months = max(months, month)
-    return Recorded(build=build, parts=parts, events=events, months=months)
+    return Recorded(build=build, parts=parts, events=events, months=months,
+                    completed=completed, last_decision=last_decision)
 
 
 def replay(directory: str | Path, months: int | None = None) -> VillageModel:

@@ -85,7 +85,13 @@ class OpenDecision:
 
 
 class _RoomDecider(Decider):
-    """Recorded parts while a resumed session catches up, the room's participants after."""
+    """A resumed session's recorded parts where it has them, the participants after.
+
+    While a resumed session catches up with its completed months, a decision point with no
+    recorded part was the rule's. In the month the session was interrupted in, the points it
+    recorded keep their parts and the rest are asked anew; so the record, old rows and new,
+    replays as the room ran.
+    """
 
     def __init__(self, room: Room, recorded: Mapping[Key, Mapping[Seat, Any]],
                  catch_up: int) -> None:
@@ -95,7 +101,7 @@ class _RoomDecider(Decider):
         self.catch_up = catch_up
 
     def parts(self, key: Key, view: Any, rule: Any) -> Mapping[Seat, Any] | None:
-        if key[0] <= self.catch_up:
+        if key in self.replaying.recorded or key[0] <= self.catch_up:
             return self.replaying.parts(key, view, rule)
         return self.room._decide(key, view)
 
@@ -142,13 +148,14 @@ class Room:
                              "allowed: a number from 1 to 1000")
         recorded: dict[Key, dict[Seat, Any]] = {}
         events: list[dict[str, int | str]] = []
-        catch_up = 0
+        catch_up = last_decision = 0
         if resume:
             if record is None:
                 raise ValueError("parameter 'resume': needs 'record', the session's directory")
             previous = read_record(record)
             build = previous.build
-            recorded, events, catch_up = previous.parts, previous.events, previous.months
+            recorded, events, catch_up = previous.parts, previous.events, previous.completed
+            last_decision = previous.last_decision
         else:
             if isinstance(rng, bool) or not isinstance(rng, int) or rng < 0:
                 raise ValueError(f"parameter 'rng': got {rng!r}; allowed: a non-negative "
@@ -165,7 +172,7 @@ class Room:
         self._lock = threading.Condition()
         self._participants: dict[str, Participant] = {}
         self._next_participant = 0
-        self._next_decision = 0
+        self._next_decision = last_decision
         self._open: OpenDecision | None = None
         self._paused_left: float | None = None
         self._opened = clock()
