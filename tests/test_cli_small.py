@@ -110,7 +110,8 @@ def test_the_language_default_is_one_setting_for_every_command(
     helps = {name: next(a.help for a in sub._actions if a.dest == "lang")
              for name, sub in action.choices.items()
              if any(a.dest == "lang" for a in sub._actions)}
-    assert set(helps) == {"compare", "county", "run", "scenarios", "handout", "params"}
+    assert set(helps) == {"compare", "county", "run", "scenarios", "handout", "params",
+                          "classroom"}
     assert len(set(helps.values())) == 1  # one default, stated once for all
 
 
