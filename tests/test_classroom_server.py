@@ -174,6 +174,11 @@ def test_pages_are_served_from_the_package_with_no_outside_address(served: Serve
     assert status == 200 and texts["join"] == "Vào phòng" and texts["needs_code"] is True
     assert "instructor_title" not in texts  # the instructor's words are the instructor's
     assert request(f"{served.base}/static/../pyproject.toml")[0] == 404
+    # the instructor's legend names the charts' two lines in their colours
+    from village_sim.viz.charts import REGIME_COLORS
+
+    css = request(f"{served.base}/static/classroom.css")[1]
+    assert all(color in css for color in REGIME_COLORS)
 
 
 # ---------------------------------------------------------------------------- the instructor

@@ -35,6 +35,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def chromium() -> str:
+    """Debian's Chromium, ``$CHROMIUM_PATH``, or one on PATH."""
     for path in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium",
                  shutil.which("chromium")):
         if path and os.path.isfile(path):
@@ -43,6 +44,7 @@ def chromium() -> str:
 
 
 def main() -> None:
+    """Open the room, play a year, save the two screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lang", choices=("en", "zh", "vi"), default="en")
     parser.add_argument("--out", default="docs/figures")

@@ -8,10 +8,6 @@ let deadline = null;   // when the decision under way closes (this page's clock)
 let removed = false;
 let retry = 500;
 
-function money(x) {
-  return x === null || x === undefined ? "–" : Math.round(x).toLocaleString();
-}
-
 async function loadTexts(lang) {
   await fetchTexts(lang, "title");
 }
@@ -155,10 +151,10 @@ function render(pending) {
     const friend = new Set(o.friend_of_cadre || []);
     const eligible = new Set(o.eligible);
     const rows = o.estimate.map((e, h) => ({household: h, estimate: e}));
-    parts.push(el("p", {text: `${t("poverty_line")}: ${money(o.poverty_line)} ${t("yuan")} · ` +
-                             (o.quota === null ? t("no_quota") : `${t("quota")}: ${o.quota}`)}));
+    parts.push(el("p", {text: `${label("poverty_line")}${money(o.poverty_line)} ${t("yuan")} · ` +
+                             (o.quota === null ? t("no_quota") : `${label("quota")}${o.quota}`)}));
     if (o.own_household !== undefined && o.own_household !== null) {
-      parts.push(el("p", {text: `${t("your_household")}: ${o.own_household}`}));
+      parts.push(el("p", {text: `${label("your_household")}${o.own_household}`}));
     }
     const list = checklist(rows, [
       {title: t("estimate"), num: true, value: (r) => money(r.estimate)},
@@ -168,7 +164,7 @@ function render(pending) {
     parts.push(list.node);
     submit = () => ({list: list.chosen()});
   } else if (name === "diversion") {
-    parts.push(el("p", {text: `${t("risk")}: ${Math.round((o.risk || 0) * 100)}% · ${t("sanction")}: ${o.sanction}`}));
+    parts.push(el("p", {text: `${label("risk")}${Math.round((o.risk || 0) * 100)}% · ${label("sanction")}${o.sanction}`}));
     const out = el("output", {text: "0%"});
     const slider = el("input", {type: "range", min: "0", max: "1", step: "0.01", value: "0"});
     slider.addEventListener("input", () => { out.textContent = `${Math.round(slider.value * 100)}%`; });
@@ -180,7 +176,7 @@ function render(pending) {
     const known = new Set(o.known);
     const kin = new Set(o.kin_of_cadre);
     const rows = [...Array(o.households).keys()].map((h) => ({household: h}));
-    parts.push(el("p", {text: `${t("capacity")}: ${o.capacity}`}));
+    parts.push(el("p", {text: `${label("capacity")}${o.capacity}`}));
     const list = checklist(rows, [
       {title: t("requested"), value: (r) => requested.has(r.household) ? "!" : ""},
       {title: t("registered"), value: (r) => yes(registered.has(r.household))},
@@ -195,11 +191,11 @@ function render(pending) {
       {title: t("registered"), value: (r) => yes(r.registered)},
       {title: t("eligible"), value: (r) => yes(r.eligible)},
     ], {});
-    parts.push(el("p", {text: `${t("poverty_line")}: ${money(o.poverty_line)} ${t("yuan")}`}));
+    parts.push(el("p", {text: `${label("poverty_line")}${money(o.poverty_line)} ${t("yuan")}`}));
     parts.push(el("p", {text: t("act_on")}), list.node);
     submit = () => ({act: list.chosen()});
   } else if (name === "complaint") {
-    parts.push(el("p", {text: `${t("poverty_line")}: ${money(o.poverty_line)} ${t("yuan")}`}));
+    parts.push(el("p", {text: `${label("poverty_line")}${money(o.poverty_line)} ${t("yuan")}`}));
     const list = checklist(o.households, [
       {title: t("own_income"), num: true, value: (r) => money(r.own_income)},
       {title: t("listed"), value: (r) => yes(r.listed)},
@@ -227,7 +223,7 @@ function render(pending) {
     parts.push(el("p", {text: t("ask_kin")}), list.node);
     submit = () => ({ask: list.chosen()});
   } else if (name === "audit") {
-    parts.push(el("p", {text: `${t("reported_spent")}: ${money(o.reported_spent_12)} ${t("yuan")}`}));
+    parts.push(el("p", {text: `${label("reported_spent")}${money(o.reported_spent_12)} ${t("yuan")}`}));
     const a = el("button", {type: "button", text: t("audit_yes")});
     const b = el("button", {type: "button", class: "secondary", text: t("audit_no")});
     a.addEventListener("click", () => send(pending, {audit: true}));

@@ -42,3 +42,15 @@ function seatText(seat) {
   if (seat.role === "auditor") return role;
   return `${role} ${seat.index}` + (seat.role === "cadre" && seat.index === 0 ? ` (${t("chair")})` : "");
 }
+
+// A number of yuan in the page's language's convention (Vietnamese 4.000, Chinese 4,000).
+function money(x) {
+  if (x === null || x === undefined) return "–";
+  const locale = {vi: "vi-VN", zh: "zh-CN"}[document.documentElement.lang] || "en-US";
+  return Math.round(x).toLocaleString(locale);
+}
+
+// A label and its colon, as the page's language writes it (Chinese: full width).
+function label(key) {
+  return t(key) + (document.documentElement.lang === "zh" ? "：" : ": ");
+}
