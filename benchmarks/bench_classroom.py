@@ -86,6 +86,9 @@ async def participant(base: str, cookie: str, idle: bool, latencies: list[float]
 def answer(decision: str, seen: dict, rng: random.Random) -> dict:
     if decision == "diversion":
         return {"share": round(rng.random() * 0.3, 2)}
+    if decision == "aid":
+        return {"amounts": [round(h["rule"] * rng.uniform(0.5, 1.5)) + 1
+                            for h in seen["households"]]}
     if decision == "visits":
         return {"visit": rng.sample(range(seen["households"]), seen["capacity"])}
     if decision == "challenge":

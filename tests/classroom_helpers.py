@@ -9,6 +9,8 @@ def choice(decision: str, seen: dict[str, Any]) -> dict[str, Any]:
     """What a bot sends: choices unlike the rule's, so that they show in the run."""
     if decision == "diversion":
         return {"share": 0.5}
+    if decision == "aid":  # everything to the first registered household
+        return {"amounts": [1.0] + [0.0] * (len(seen["households"]) - 1)}
     if decision == "visits":
         return {"visit": list(range(seen["capacity"]))[::-1]}
     if decision == "challenge":

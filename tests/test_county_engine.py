@@ -119,6 +119,11 @@ def _report_half(view: policies.ReportView, rng: np.random.Generator) -> np.ndar
                                               rng)
 
 
+def _equal_aid(view: policies.AidView, rng: np.random.Generator) -> np.ndarray:
+    """A custom aid policy: the same amount to every registered household."""
+    return np.ones(view.households.size)
+
+
 def _poorest_ask_kin(view: policies.KinRequestView, rng: np.random.Generator) -> np.ndarray:
     """A custom kin request policy: only households below half their needs ask."""
     return view.income < 0.5 * view.need
@@ -131,7 +136,8 @@ CUSTOM = [*VARIED[:3], {"rng": 22, "regime": "team_and_committee", "n_households
           {"rng": 25, "regime": "team_and_committee", "n_households": 90,
            "policies": {"proposal": _proposal_without_favour, "challenge": _always_challenge}},
           {"rng": 27, "regime": "team_and_committee", "n_households": 90,
-           "policies": {"report": _report_half, "kin_request": _poorest_ask_kin}}]
+           "policies": {"report": _report_half, "kin_request": _poorest_ask_kin,
+                        "aid": _equal_aid}}]
 
 
 def _same(a: object, b: object) -> bool:

@@ -407,6 +407,16 @@ def report_every_listed(view: policies.ReportView, rng: np.random.Generator) -> 
     return view.listed & view.open
 
 
+def all_aid_to_the_poorest(view: policies.AidView, rng: np.random.Generator) -> np.ndarray:
+    weights = np.zeros(view.households.size)
+    weights[np.argmin(view.estimate)] = 1.0
+    return weights
+
+
+def no_aid_at_all(view: policies.AidView, rng: np.random.Generator) -> np.ndarray:
+    return np.zeros(view.households.size)
+
+
 def test_custom_policies_replace_each_decision() -> None:
     def run(regime="team_and_committee", **policy):
         m = VillageModel(rng=2, regime=regime, n_households=120, policies=policy,
@@ -426,6 +436,13 @@ def test_custom_policies_replace_each_decision() -> None:
     acted = quiet["reason"].isin(["challenged by the team: not poor", "added by the team"])
     assert not acted.any()
     assert run().decision_log()["reason"].isin(["challenged by the team: not poor"]).any()
+    # a committee paying everything to the one household it thinks poorest
+    concentrated = run(aid=all_aid_to_the_poorest)
+    assert np.count_nonzero(concentrated.aid_received) < np.count_nonzero(run().aid_received)
+    np.testing.assert_allclose(concentrated.aid_received.sum(), concentrated.datacollector
+                               .get_model_vars_dataframe()["delivered"].sum(), rtol=1e-9)
+    with pytest.raises(ValueError, match="policy 'aid'"):
+        run(aid=no_aid_at_all)
     # households who never ask their kin: no money moves between kin
     assert not run(kin_request=nobody_asks_kin).kin_net.any() and run().kin_net.any()
     # villagers who report every listed household: the team's queue grows with requests

@@ -90,7 +90,8 @@ PAGE_KEYS = (
     "classroom.help_complaint", "classroom.help_audit", "classroom.decision_report",
     "classroom.decision_kin_request", "classroom.help_report", "classroom.help_kin_request",
     "classroom.your_kin", "classroom.need", "classroom.income_month", "classroom.ask_kin",
-    "classroom.report_tick", "classroom.role_cadre",
+    "classroom.report_tick", "classroom.decision_aid", "classroom.help_aid",
+    "classroom.fund", "classroom.total", "classroom.amount", "classroom.role_cadre",
     "classroom.role_team", "classroom.role_household", "classroom.role_auditor",
     "classroom.chair",
 )

@@ -21,6 +21,8 @@ decision (role): what a seat sends; how the parts combine
   quota (the chair proposes, the majority amends).
 * ``diversion`` (cadre): the share of the fund it takes; each seat its own, the rule's for
   the others.
+* ``aid`` (cadre): how much each registered household gets this month; the chair's amounts
+  (only the chair is asked), paid in proportion, so they add up to the fund.
 * ``visits`` (team): households to visit; seat after seat, without repeats, up to the
   month's capacity.
 * ``challenge`` (team): visited households to act on; a household is acted on when at least
@@ -56,6 +58,7 @@ ROLES = ("cadre", "team", "household", "auditor")
 DECISIONS: dict[str, str] = {
     "proposal": "cadre",
     "diversion": "cadre",
+    "aid": "cadre",
     "visits": "team",
     "challenge": "team",
     "team_listing": "team",
@@ -152,6 +155,15 @@ def observe(decision: str, view: Any, seat: Seat,
         k = seat.index
         return {"risk": _number(view.risk[k]), "sanction": float(view.sanction),
                 "own_household": context.get("own_household")}
+    if decision == "aid":
+        w = 1.0 + view.favoritism * view.fav_weight
+        rule = view.fund * w / w.sum()
+        return {"fund": _number(view.fund), "households": [
+            {"household": int(h), "estimate": _number(e), "kin_of_cadre": bool(f >= 1.0),
+             "friend_of_cadre": bool(0 < f < 1.0), "rule": _number(r)}
+            for h, e, f, r in zip(view.households.tolist(), view.estimate.tolist(),
+                                  view.fav_weight.tolist(), rule.tolist(), strict=True)],
+            "own_household": context.get("own_household")}
     if decision == "visits":
         waiting = view.pending_since < policies.NO_REQUEST
         return {"capacity": int(view.capacity), "households": int(view.known.size),
@@ -214,6 +226,8 @@ def asks(decision: str, view: Any, seat: Seat) -> bool:
         return any(0 <= h < view.income.size and view.income[h] < view.need[h] for h in mine)
     if decision == "report":
         return bool(view.open)
+    if decision == "aid":
+        return seat.index == 0
     return True
 
 
@@ -276,6 +290,19 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
                 or not 0.0 <= share <= 1.0:
             raise ActionRefused(f"share: got {share!r}; allowed: a number from 0 to 1")
         return float(share)
+    if decision == "aid":
+        amounts = _field(payload, "amounts")
+        n = view.households.size
+        if isinstance(amounts, str | bytes) or not isinstance(amounts, Sequence) \
+                or len(amounts) != n:
+            raise ActionRefused(f"amounts: got {amounts!r}; allowed: {n} amounts in yuan, one "
+                                "per registered household, in the order shown")
+        bad = [a for a in amounts if isinstance(a, bool) or not isinstance(a, int | float)
+               or not math.isfinite(a) or a < 0]
+        if bad or not sum(amounts) > 0:
+            raise ActionRefused(f"amounts: got {bad[0] if bad else amounts!r}; allowed: "
+                                "amounts of 0 or more, not all 0")
+        return [float(a) for a in amounts]
     if decision == "visits":
         chosen = _household_list("visit", _field(payload, "visit"), view.known.size)
         if len(chosen) > view.capacity:
@@ -323,7 +350,8 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
 
 
 _EXAMPLE = {"proposal": '{"list": [3, 17]}', "team_listing": '{"list": [3, 17]}',
-            "diversion": '{"share": 0.1}', "visits": '{"visit": [3, 17]}',
+            "diversion": '{"share": 0.1}', "aid": '{"amounts": [300, 250]}',
+            "visits": '{"visit": [3, 17]}',
             "challenge": '{"act": [3]}', "complaint": '{"complain": [12]}',
             "report": '{"report": [7]}', "kin_request": '{"ask": [12]}',
             "audit": '{"audit": true}'}
@@ -364,6 +392,9 @@ def combine(decision: str, view: Any, rule: Any, parts: Mapping[Seat, Any]) -> A
             base[:] = False
             base[parts[chair]] = True
         return _amended(base, [parts[s] for s in seats], view.quota)
+    if decision == "aid":  # the chair's amounts (only the chair is asked)
+        chair = next((s for s in seats if s.index == 0), None)
+        return rule if chair is None else np.asarray(parts[chair], dtype=np.float64)
     if decision == "diversion":
         share = np.asarray(rule, dtype=np.float64).copy()
         for s in seats:

@@ -170,6 +170,29 @@ function render(pending) {
     slider.addEventListener("input", () => { out.textContent = `${Math.round(slider.value * 100)}%`; });
     parts.push(el("label", {}, el("span", {text: t("share")}), slider, out));
     submit = () => ({share: Number(slider.value)});
+  } else if (name === "aid") {
+    parts.push(el("p", {text: `${label("fund")}${money(o.fund)} ${t("yuan")}`}));
+    const inputs = [];
+    const total = el("p", {class: "counter"});
+    const sum = () => {
+      const s = inputs.reduce((a, i) => a + (Number(i.value) || 0), 0);
+      total.textContent = `${label("total")}${money(s)} ${t("yuan")}`;
+    };
+    const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", {text: t("household")}),
+      el("th", {text: t("estimate")}), el("th", {text: t("kin_of_cadre")}), el("th", {text: t("amount")}))));
+    const body = el("tbody");
+    for (const r of o.households) {
+      const input = el("input", {type: "number", min: "0", step: "1", value: String(Math.round(r.rule))});
+      input.addEventListener("input", sum);
+      inputs.push(input);
+      body.append(el("tr", r.kin_of_cadre ? {class: "kin"} : {}, el("td", {text: String(r.household)}),
+        el("td", {class: "num", text: money(r.estimate)}),
+        el("td", {text: r.kin_of_cadre ? "◆" : r.friend_of_cadre ? "◇" : ""}), el("td", {}, input)));
+    }
+    table.append(body);
+    sum();
+    parts.push(total, el("div", {class: "scroll"}, table));
+    submit = () => ({amounts: inputs.map((i) => Math.max(0, Number(i.value) || 0))});
   } else if (name === "visits") {
     const requested = new Map(o.requests.map((r) => [r.household, r]));
     const registered = new Set(o.registered);

@@ -96,7 +96,15 @@ def run(s: VillageState) -> None:
         pay_out_takings(s, taken_by)
         rest = pool - diverted
         fav = p.amount_favoritism * s.channel_intensity["amount"]
-        w = 1.0 + fav * s.fav_weight[reg]
+        if s.policies["aid"] is policies.committee_aid:
+            w = 1.0 + fav * s.fav_weight[reg]
+        else:  # another rule (a person, in classroom mode) says how much each gets
+            aid_view = policies.AidView(households=reg.copy(),
+                                        estimate=s.committee.estimate[reg].copy(),
+                                        fav_weight=s.fav_weight[reg].copy(), fund=rest,
+                                        favoritism=fav)
+            w = policies.check_weights("aid", s.policies["aid"](aid_view, s.committee.stream),
+                                       reg.size)
         aid = rest * w / w.sum()
         s.aid_hist[s.slot, reg] += aid
         s.aid_received[reg] += aid

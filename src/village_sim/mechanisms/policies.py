@@ -12,6 +12,7 @@ outside [0, 1], a visit plan over the budget), naming the policy.
 |---|---|---|---|
 | ``proposal`` | committee | its own estimates, who is whose kin, the quota | whom to list |
 | ``diversion`` | each cadre | its inclination, perceived risk, the sanction | share to take |
+| ``aid`` | committee | the register, its estimates, kinship, the fund | how much each gets |
 | ``visits`` | work team | its queue, what it knows, what the committee shows | whom to visit |
 | ``challenge`` | work team | its own measurements of the visited | which to act on |
 | ``complaint`` | households | own income, own status, trust | who complains |
@@ -37,6 +38,7 @@ from village_sim.state import NO_REQUEST, Purpose
 
 __all__ = [
     "DEFAULT_POLICIES",
+    "AidView",
     "AuditView",
     "ChallengeView",
     "ComplaintView",
@@ -47,6 +49,7 @@ __all__ = [
     "TeamListingView",
     "VisitView",
     "check_mask",
+    "check_weights",
     "resolve_policies",
 ]
 
@@ -87,6 +90,20 @@ class DiversionView:
     risk: np.ndarray  # the cadre's perceived probability that a large taking is found
     sanction: float
     detection_scale: float
+
+
+@dataclass(frozen=True)
+class AidView:
+    """What the committee knows when it pays the month's aid.
+
+    Aligned arrays, one entry per registered household.
+    """
+
+    households: np.ndarray  # the registered households
+    estimate: np.ndarray  # the committee's estimates of their incomes (yuan per person-year)
+    fav_weight: np.ndarray  # 1: a cadre's household or kin, 0.5: a cadre's friend, 0: neither
+    fund: float  # the money to pay this month, after diversion (yuan)
+    favoritism: float  # the amount favoritism the committee dares this month
 
 
 @dataclass(frozen=True)
@@ -202,6 +219,11 @@ def team_listing(view: TeamListingView, rng: np.random.Generator) -> np.ndarray:
 def cadre_diversion(view: DiversionView, rng: np.random.Generator) -> np.ndarray:
     """The interior choice of :func:`village_sim.mechanisms.deterrence.optimal_share`."""
     return optimal_share(view.inclination, view.risk, view.sanction, view.detection_scale)
+
+
+def committee_aid(view: AidView, rng: np.random.Generator) -> np.ndarray:
+    """Aid in proportion to ``1 + favoritism * fav_weight``: kin and friends get more."""
+    return 1.0 + view.favoritism * view.fav_weight
 
 
 def _first(idx: np.ndarray, k: int, *keys: np.ndarray) -> np.ndarray:
@@ -338,6 +360,7 @@ DEFAULT_POLICIES: dict[str, Callable[..., Any]] = {
     "proposal": committee_proposal,
     "team_listing": team_listing,
     "diversion": cadre_diversion,
+    "aid": committee_aid,
     "visits": team_visits,
     "challenge": team_challenge,
     "complaint": household_complaints,
@@ -391,3 +414,17 @@ def check_mask(name: str, action: Any, n: int, allowed: np.ndarray | None = None
         raise ValueError(f"policy {name!r} chose {int(mask.sum())} households; "
                          f"allowed: at most {at_most}")
     return mask
+
+
+def check_weights(name: str, action: Any, n: int) -> np.ndarray:
+    """Validate a policy's weights: ``n`` finite numbers >= 0, not all zero.
+
+    Raises:
+        ValueError: naming the policy and what was wrong.
+    """
+    weights = np.asarray(action, dtype=np.float64)
+    if weights.shape != (n,) or not bool(np.all(np.isfinite(weights) & (weights >= 0.0))) \
+            or not float(weights.sum()) > 0.0:
+        raise ValueError(f"policy {name!r} returned {action!r}; allowed: {n} finite numbers "
+                         ">= 0, not all 0")
+    return weights

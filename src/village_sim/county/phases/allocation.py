@@ -60,7 +60,7 @@ def pay_out_takings(e: StackedVillages, taken_by: np.ndarray, slot: int,
 def run(e: StackedVillages) -> None:
     """Release, divert, pay and audit in every village (as each village's own phase)."""
     vs = e.villages
-    if e.decided_otherwise(allocation.run, "audit", "diversion"):  # another rule decides (D6)
+    if e.decided_otherwise(allocation.run, "audit", "diversion", "aid"):  # another rule (D6)
         return
     P, seg, cad = e.params, e.segments, e.cadres
     month = int(vs[0].steps)
