@@ -514,3 +514,29 @@ def test_classroom_command_refuses_bad_input_before_opening_a_room(tmp_path: Pat
         assert code == 2, (args, out, err)
         assert message in err and "Traceback" not in err, (args, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]  # nothing left behind
+
+
+def test_the_chair_proposes_first_and_the_cadres_then_amend_its_list() -> None:
+    room, tokens = seated_room(n_players=3, month_seconds=30.0)  # cadres 0 (chair), 1, 2
+    thread = threading.Thread(target=room.advance, daemon=True)
+    thread.start()
+    first = room.wait_for_decision(10)
+    assert first is not None and first.decision == "proposal"
+    assert first.seats == (Seat("cadre", 0),)  # the chair alone, first
+    assert room.pending(tokens[1]) == []
+    room.act(tokens[0], first.id, {"list": [1, 2]})
+    second = room.wait_for_decision(10)
+    while second is not None and second.id == first.id:
+        second = room.wait_for_decision(10)
+    assert second is not None and second.decision == "proposal"
+    assert second.seats == (Seat("cadre", 1), Seat("cadre", 2))
+    for token in tokens[1:]:
+        (item,) = room.pending(token)
+        assert item["observation"]["chair_list"] == [1, 2]
+        room.act(token, item["id"], {"list": [2, 3]})
+    finish(room, thread)
+    # 1 struck (two of three left it out), 3 added (two of three chose it)
+    assert np.flatnonzero(room.model.committee.proposed).tolist() == [2, 3]
+    rows = [r for r in room.rows if r["decision"] == "proposal"]
+    assert [(r["seat"], r["action"]) for r in rows] == [(0, [1, 2]), (1, [2, 3]), (2, [2, 3])]
+    assert len({r["decision_id"] for r in rows}) == 2

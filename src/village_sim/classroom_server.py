@@ -93,7 +93,7 @@ PAGE_KEYS = (
     "classroom.report_tick", "classroom.decision_aid", "classroom.help_aid",
     "classroom.fund", "classroom.total", "classroom.amount", "classroom.role_cadre",
     "classroom.role_team", "classroom.role_household", "classroom.role_auditor",
-    "classroom.chair",
+    "classroom.chair", "classroom.chair_proposes",
 )
 """The messages the participant's page shows (``i18n`` catalogs' ``[classroom]``)."""
 

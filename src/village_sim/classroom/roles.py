@@ -18,7 +18,8 @@ decision (role): what a seat sends; how the parts combine
 
 * ``proposal`` (cadre): the households to list; the chair's list (seat 0; the rule's without
   it), amended where a majority of the cadres who sent a list disagree with it, within the
-  quota (the chair proposes, the majority amends).
+  quota (the chair proposes, the majority amends; the room asks the chair first, then shows
+  the other cadres its list).
 * ``diversion`` (cadre): the share of the fund it takes; each seat its own, the rule's for
   the others.
 * ``aid`` (cadre): how much each registered household gets this month; the chair's amounts

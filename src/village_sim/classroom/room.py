@@ -103,7 +103,7 @@ class _RoomDecider(Decider):
     def parts(self, key: Key, view: Any, rule: Any) -> Mapping[Seat, Any] | None:
         if key in self.replaying.recorded or key[0] <= self.catch_up:
             return self.replaying.parts(key, view, rule)
-        return self.room._decide(key, view)
+        return self.room._decide(key, view, rule)
 
 
 class Room:
@@ -365,19 +365,43 @@ class Room:
                 self._lock.notify_all()
         self._changed()
 
-    def _decide(self, key: Key, view: Any) -> dict[Seat, Any] | None:
-        """Open decision ``key`` for the seats held of its role and wait (module docstring)."""
+    def _decide(self, key: Key, view: Any, rule: Any) -> dict[Seat, Any] | None:
+        """Open decision ``key`` for the seats held of its role and wait (module docstring).
+
+        The committee's list is decided in two rounds, as a meeting would: the chair (seat 0)
+        proposes; then the other cadres see the chair's list (the rule's, if the chair is not
+        played or did not answer in time) and each sends the list it would vote for.
+        """
         role = DECISIONS[key[1]]
         with self._lock:
             seats = tuple(sorted({p.seat for p in self._participants.values()
                                   if p.seat is not None and p.seat.role == role},
                                  key=lambda s: (s.index, s.households)))
-            if key[1] == "diversion":
-                seats = tuple(s for s in seats if s.index < np.asarray(view.risk).size)
-            seats = tuple(s for s in seats if asks(key[1], view, s))
-            if not seats:
-                return None
-            observations = {s: observe(key[1], view, s, self._context(s)) for s in seats}
+        if key[1] == "diversion":
+            seats = tuple(s for s in seats if s.index < np.asarray(view.risk).size)
+        seats = tuple(s for s in seats if asks(key[1], view, s))
+        if not seats:
+            return None
+        if key[1] != "proposal" or all(s.index == 0 for s in seats):
+            return self._round(key, view, seats, {})
+        chair = tuple(s for s in seats if s.index == 0)
+        parts = self._round(key, view, chair, {}) if chair else {}
+        proposed = parts[chair[0]] if chair and chair[0] in parts else \
+            np.flatnonzero(np.asarray(rule, dtype=bool)).tolist()
+        others = tuple(s for s in seats if s.index != 0)
+        parts.update(self._round(key, view, others, {"chair_list": list(proposed)}))
+        return parts
+
+    def _round(self, key: Key, view: Any, seats: tuple[Seat, ...],
+               shown: dict[str, Any]) -> dict[Seat, Any]:
+        """One round of decision ``key`` for ``seats``, each also seeing ``shown``.
+
+        Opens it, waits for every part, the timer or the instructor, records the parts and
+        returns them.
+        """
+        with self._lock:
+            observations = {s: {**observe(key[1], view, s, self._context(s)), **shown}
+                            for s in seats}
             self._next_decision += 1
             now = self.clock()
             deadline = now + (self._paused_left if self._paused_left is not None
@@ -547,8 +571,10 @@ class Room:
                            if p.seat is not None}
                 left = self._paused_left if self._paused_left is not None \
                     else max(0.0, d.deadline - self.clock())
+                shown = next(iter(d.observations.values()), {})
                 decision = {"id": d.id, "decision": d.decision, "month": d.key[0],
                             "seconds_left": round(left, 1),
+                            "chair_list": shown.get("chair_list"),
                             "seats": [{**_seat_dict(s), "nickname": holders.get(s),
                                        "answered": s in d.parts} for s in d.seats]}
             return {"month": int(self.model.steps), "paused": self._paused_left is not None,

@@ -156,11 +156,14 @@ function render(pending) {
     if (o.own_household !== undefined && o.own_household !== null) {
       parts.push(el("p", {text: `${label("your_household")}${o.own_household}`}));
     }
+    const proposed = new Set(o.chair_list || []);
+    if (o.chair_list) parts.push(el("p", {class: "counter", text: t("chair_proposes", {n: o.chair_list.length})}));
     const list = checklist(rows, [
       {title: t("estimate"), num: true, value: (r) => money(r.estimate)},
       {title: t("kin_of_cadre"), value: (r) => kin.has(r.household) ? "◆" : friend.has(r.household) ? "◇" : ""},
       {title: t("eligible"), value: (r) => yes(eligible.has(r.household))},
-    ], {limit: o.quota, enabled: (r) => eligible.has(r.household), kin: (r) => kin.has(r.household)});
+    ], {limit: o.quota, enabled: (r) => eligible.has(r.household), kin: (r) => kin.has(r.household),
+        chosen: proposed});
     parts.push(list.node);
     submit = () => ({list: list.chosen()});
   } else if (name === "diversion") {

@@ -62,8 +62,9 @@ function show(o) {
   if (o.decision) {
     const d = o.decision;
     const rows = d.seats.map((s) => el("li", {text: `${seatText(s)} · ${s.nickname || ""} · ${s.answered ? t("answered") : t("waiting_for")}`}));
+    const amending = d.chair_list ? [el("p", {text: t("chair_proposes", {n: d.chair_list.length})})] : [];
     box.replaceChildren(el("p", {text: `${t(`decision_${d.decision}`)} · ${t("seconds_left", {seconds: Math.round(d.seconds_left)})}`}),
-                        el("ul", {}, ...rows));
+                        ...amending, el("ul", {}, ...rows));
   } else {
     box.replaceChildren(el("p", {text: o.running ? "…" : t("nobody")}));
   }
