@@ -249,6 +249,16 @@ def _household_list(name: str, value: Any, n: int) -> list[int]:
     return out
 
 
+def _own(name: str, value: Any, n: int, seat: Seat) -> list[int]:
+    """Households of ``seat``'s own, as :func:`_household_list` reads them."""
+    chosen = _household_list(name, value, n)
+    stray = [h for h in chosen if h not in seat.households]
+    if stray:
+        raise ActionRefused(f"{name}: households {stray} are not yours; allowed: "
+                            f"{list(seat.households)}")
+    return chosen
+
+
 def _field(payload: Mapping[str, Any], name: str) -> Any:
     if name not in payload:
         raise ActionRefused(f"the action has no field {name!r}; allowed fields: {name}")
@@ -319,11 +329,7 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
                                 f"{visited}")
         return sorted(chosen)
     if decision == "complaint":
-        chosen = _household_list("complain", _field(payload, "complain"), view.listed.size)
-        stray = [h for h in chosen if h not in seat.households]
-        if stray:
-            raise ActionRefused(f"complain: households {stray} are not yours; allowed: "
-                                f"{list(seat.households)}")
+        chosen = _own("complain", _field(payload, "complain"), view.listed.size, seat)
         barred = [h for h in chosen if view.listed[h] or not view.eligible[h]]
         if barred:
             raise ActionRefused(f"complain: households {barred} are on the list or declared "
@@ -338,12 +344,7 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
                                 "households (complain for your own at the public notice)")
         return sorted(chosen)
     if decision == "kin_request":
-        chosen = _household_list("ask", _field(payload, "ask"), view.income.size)
-        stray = [h for h in chosen if h not in seat.households]
-        if stray:
-            raise ActionRefused(f"ask: households {stray} are not yours; allowed: "
-                                f"{list(seat.households)}")
-        return sorted(chosen)
+        return sorted(_own("ask", _field(payload, "ask"), view.income.size, seat))
     audit = _field(payload, "audit")
     if not isinstance(audit, bool):
         raise ActionRefused(f"audit: got {audit!r}; allowed: true or false")
@@ -414,23 +415,15 @@ def combine(decision: str, view: Any, rule: Any, parts: Mapping[Seat, Any]) -> A
             for h in parts[s]:
                 votes[visited.index(h)] += 1
         return votes * 2 >= len(seats)
-    if decision == "complaint":
-        complain = np.asarray(rule, dtype=bool).copy()
+    if decision in ("complaint", "kin_request"):  # each household its own choice
+        mask = np.asarray(rule, dtype=bool).copy()
         for s in seats:
-            own = [h for h in s.households if 0 <= h < complain.size]
-            complain[own] = False
-            complain[list(parts[s])] = True
-        return complain
+            mask[[h for h in s.households if 0 <= h < mask.size]] = False
+            mask[list(parts[s])] = True
+        return mask
     if decision == "report":
         reported = np.asarray(rule, dtype=bool).copy()
         for s in seats:
             reported[list(parts[s])] = True
         return reported
-    if decision == "kin_request":
-        asking = np.asarray(rule, dtype=bool).copy()
-        for s in seats:
-            own = [h for h in s.households if 0 <= h < asking.size]
-            asking[own] = False
-            asking[list(parts[s])] = True
-        return asking
     return bool(parts[seats[0]])  # audit: one auditor

@@ -82,8 +82,11 @@ def _villagers_report(s: VillageState, rng: np.random.Generator, known: np.ndarr
     memory (``known``, from ``s.team_knows()``). A team that visits nobody hears nothing.
     """
     open_ = bool(s.supervising and s.identified and s.p.report_rate > 0)
-    poor = s.poor()
-    wronged = (s.registered & ~poor) | (~s.registered & poor & s.eligible_to_list())
+    if open_:
+        poor = s.poor()
+        wronged = (s.registered & ~poor) | (~s.registered & poor & s.eligible_to_list())
+    else:  # nothing reaches a team: who is wronged is not worked out
+        wronged = np.zeros(s.n, dtype=bool)
     view = policies.ReportView(open=open_, wronged=wronged, listed=s.registered.copy(),
                                kin=s.kin,
                                rate=s.p.report_rate * float(known.mean()) if open_ else 0.0)
