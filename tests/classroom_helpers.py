@@ -24,4 +24,8 @@ def choice(decision: str, seen: dict[str, Any]) -> dict[str, Any]:
         return {"report": [h for h in seen["listed"] if h not in seen["households"]][:1]}
     if decision == "kin_request":  # pride: never ask
         return {"ask": []}
+    if decision == "share":  # keep half of what the visits found
+        return {"share": [f["household"] for f in seen["findings"]][::2]}
+    if decision == "accounts":  # the chair's account only
+        return {"examine": [0]}
     return {"audit": True}

@@ -136,7 +136,7 @@ def test_choices_change_the_run_and_every_part_is_recorded_once(
     assert ran["diverted_share"].iloc[-1] > solo["diverted_share"].iloc[-1] + 0.1
     parts = [r for r in room.rows if r["decision"] in DECISIONS]
     assert {r["decision"] for r in parts} >= {"proposal", "diversion", "visits", "challenge",
-                                              "complaint", "audit"}
+                                              "complaint", "audit", "share", "accounts"}
     keys = [(r["decision_id"], r["role"], r["seat"], r["households"]) for r in parts]
     assert len(keys) == len(set(keys)) == len(bots.sent)
     assert not room.refusals
@@ -308,6 +308,11 @@ def test_a_household_sending_a_cadres_action_is_refused_and_logged() -> None:
     ("visits", {"visit": "1,2"}, "visit: got '1,2'; allowed: a list of household numbers"),
     ("visits", {"visit": list(range(59))}, "allowed: at most the month's capacity"),
     ("audit", {"audit": "yes"}, "audit: got 'yes'; allowed: true or false"),
+    ("share", {"share": [2, 5]}, "share: households [5] are not among the team's findings; "
+                                 "allowed: households it measured, [1, 2]"),
+    ("accounts", {"examine": [0, 3]}, "examine: got 2 accounts; allowed: at most the audit's "
+                                      "budget, 1"),
+    ("accounts", {"examine": [5]}, "examine: got cadre 5; allowed: cadre seats 0 to 4"),
 ])
 def test_bad_payloads_get_a_message(decision: str, payload: Any, message: str) -> None:
     model = VillageModel(rng=SEED, **VILLAGE)
@@ -321,6 +326,11 @@ def test_bad_payloads_get_a_message(decision: str, payload: Any, message: str) -
             kin_of_cadre=np.zeros(60, bool), poverty_line=model.p.poverty_line,
             strategy="near_line_first", bins=10),
         "audit": policies.AuditView(month=12, reported_spent_12=1.0, audit_probability=0.1),
+        "share": policies.ShareView(known=np.isin(np.arange(60), [1, 2]),
+                                    estimate=np.ones(60), registered=np.zeros(60, bool),
+                                    poverty_line=1.0, shares=True),
+        "accounts": policies.AccountsView(budget=1, times_caught=np.zeros(5, np.int64),
+                                          kin_listed=np.zeros(5, np.int64)),
     }
     seat = Seat(DECISIONS[decision])
     with pytest.raises(ActionRefused) as err:
@@ -475,6 +485,30 @@ def test_team_members_merge_visits_and_vote_on_challenges() -> None:
     acts = combine("challenge", challenge, np.zeros(3, bool),
                    {Seat("team", 0): [4, 6], Seat("team", 1): [6], Seat("team", 2): []})
     assert acts.tolist() == [False, True, False]  # 4: 1 of 3; 6: 2 of 3; 8: none
+
+
+def test_the_team_votes_on_what_it_tells_and_the_auditor_picks_the_accounts() -> None:
+    """``share``: a finding is told where at least half of the members who answered tell it
+    (never one the team does not hold); ``accounts``: the auditor's choice. What each sees:
+    the team its own findings, the auditor each cadre's public record, never its takings."""
+    known = np.isin(np.arange(8), [1, 3, 5])
+    share = policies.ShareView(known=known, estimate=np.where(known, 900.0, np.nan),
+                               registered=np.isin(np.arange(8), [3]), poverty_line=2300.0,
+                               shares=True)
+    told = combine("share", share, known.copy(), {Seat("team", 0): [1, 3],
+                                                  Seat("team", 1): [3], Seat("team", 2): [5]})
+    assert np.flatnonzero(told).tolist() == [3]  # 1 and 5: one of three; 3: two of three
+    seen = observe("share", share, Seat("team", 1))
+    assert [f["household"] for f in seen["findings"]] == [1, 3, 5]
+    assert [f["registered"] for f in seen["findings"]] == [False, True, False]
+    accounts = policies.AccountsView(budget=2, times_caught=np.array([0, 2, 0, 1, 0]),
+                                     kin_listed=np.array([3, 0, 1, 0, 0]))
+    examined = combine("accounts", accounts, np.ones(5, bool), {Seat("auditor"): [1, 3]})
+    assert examined.tolist() == [False, True, False, True, False]
+    seen = observe("accounts", accounts, Seat("auditor"))
+    assert seen == {"budget": 2, "cadres": [
+        {"seat": k, "times_caught": c, "kin_listed": n}
+        for k, (c, n) in enumerate(zip([0, 2, 0, 1, 0], [3, 0, 1, 0, 0], strict=True))]}
 
 
 # ---------------------------------------------------------------------------- the commands

@@ -129,15 +129,30 @@ def _poorest_ask_kin(view: policies.KinRequestView, rng: np.random.Generator) ->
     return view.income < 0.5 * view.need
 
 
-# villages deciding by other rules: their allocation, exit assessment and identification run as
-# their own phases (D6)
+def _share_registered(view: policies.ShareView, rng: np.random.Generator) -> np.ndarray:
+    """A custom share policy: the team tells only its findings on registered households."""
+    return view.known & view.registered
+
+
+def _examine_the_chair(view: policies.AccountsView, rng: np.random.Generator) -> np.ndarray:
+    """A custom accounts policy: an audit examines the chair's account alone."""
+    chosen = np.zeros(view.times_caught.size, dtype=bool)
+    chosen[0] = True
+    return chosen
+
+
+# villages deciding by other rules: their allocation, exit assessment, review and
+# identification run as their own phases (D6)
 CUSTOM = [*VARIED[:3], {"rng": 22, "regime": "team_and_committee", "n_households": 90,
                         "policies": {"diversion": _half_diversion}},
           {"rng": 25, "regime": "team_and_committee", "n_households": 90,
            "policies": {"proposal": _proposal_without_favour, "challenge": _always_challenge}},
           {"rng": 27, "regime": "team_and_committee", "n_households": 90,
            "policies": {"report": _report_half, "kin_request": _poorest_ask_kin,
-                        "aid": _equal_aid}}]
+                        "aid": _equal_aid}},
+          {"rng": 29, "regime": "team_and_committee", "n_households": 90,
+           "audit_probability": 1.0, "audit_coverage": 0.4,
+           "policies": {"share": _share_registered, "accounts": _examine_the_chair}}]
 
 
 def _same(a: object, b: object) -> bool:

@@ -19,13 +19,15 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from village_sim import VillageModel, numerics
 from village_sim.effects import frame_window_means, window_means
 from village_sim.experiment import run_model
-from village_sim.mechanisms import policies
+from village_sim.mechanisms import deterrence, policies
+from village_sim.params import resolve_parameters
 from village_sim.state import NO_REQUEST
 
 STEPS = 60
@@ -454,6 +456,73 @@ def test_custom_policies_replace_each_decision() -> None:
         run(proposal=list_too_many)
     with pytest.raises(ValueError, match="unknown decision 'proposl'.*'proposal'"):
         VillageModel(rng=1, policies={"proposl": list_nobody})
+
+
+def share_nothing(view: policies.ShareView, rng: np.random.Generator) -> np.ndarray:
+    return np.zeros(view.known.size, dtype=bool)
+
+
+def share_everything(view: policies.ShareView, rng: np.random.Generator) -> np.ndarray:
+    return view.known.copy()
+
+
+def share_the_unknown(view: policies.ShareView, rng: np.random.Generator) -> np.ndarray:
+    return ~view.known
+
+
+def examine_the_chair(view: policies.AccountsView, rng: np.random.Generator) -> np.ndarray:
+    chosen = np.zeros(view.times_caught.size, dtype=bool)
+    chosen[0] = True
+    return chosen
+
+
+def examine_everyone(view: policies.AccountsView, rng: np.random.Generator) -> np.ndarray:
+    return np.ones(view.times_caught.size, dtype=bool)
+
+
+def _monthly(policy: dict, months: int = 26, regime: str = "team_and_committee",
+             **overrides) -> tuple[VillageModel, pd.DataFrame]:
+    m = VillageModel(rng=4, regime=regime, n_households=120, policies=policy, **overrides)
+    for _ in range(months):
+        m.step()
+    return m, m.datacollector.get_model_vars_dataframe()
+
+
+def test_a_team_keeping_its_findings_is_the_switch_team_shares_findings_off() -> None:
+    """Policy ``share``: sharing nothing is ``team_shares_findings = false`` to the last bit,
+    sharing everything is the default, and sharing what the team never measured is refused."""
+    kept = _monthly({"share": share_nothing})[1]
+    switched_off = _monthly({}, team_shares_findings=False)[1]
+    pd.testing.assert_frame_equal(kept, switched_off)
+    told, default = _monthly({"share": share_everything})[1], _monthly({})[1]
+    pd.testing.assert_frame_equal(told, default)
+    assert not kept.equals(default)  # the findings told change the committee's next list
+    with pytest.raises(ValueError, match="policy 'share' chose"):
+        _monthly({"share": share_the_unknown}, months=13)
+
+
+def test_an_audit_examines_only_the_accounts_its_budget_covers() -> None:
+    """``audit_coverage`` sets the budget (rounded up); the default rule picks that many at
+    random, a custom rule chooses which, and more than the budget is refused."""
+    assert [deterrence.audited_accounts(resolve_parameters(audit_coverage=c))
+            for c in (0.01, 0.2, 0.4, 0.6, 1.0)] == [1, 1, 2, 3, 5]
+    # no team: only audits find takings
+    certain = {"regime": "committee_only", "audit_probability": 1.0, "detection": 1.0, "detection_scale": 0.001,
+               "sanction": 0.0}
+    # the year's audit (month 12) finds every cadre that took, in the accounts it examines
+    chair_only = _monthly({"accounts": examine_the_chair}, months=12, **certain)[0]
+    assert chair_only.committee.times_caught.tolist() == [1, 0, 0, 0, 0]
+    sampled = _monthly({}, months=12, audit_coverage=0.4, **certain)[0]
+    everyone = _monthly({}, months=12, **certain)[0]
+    assert sampled.committee.times_caught.sum() == 2  # two accounts of five
+    assert everyone.committee.times_caught.sum() == 5
+    with pytest.raises(ValueError, match="policy 'accounts' chose 5 households; allowed: at "
+                                         "most 2"):
+        _monthly({"accounts": examine_everyone}, months=12, audit_coverage=0.4, **certain)
+    # a smaller audit is a smaller announced risk (deterrence, ODD 7.4)
+    p = resolve_parameters(audit_coverage=0.4)
+    assert deterrence.announced_risk(p, "diversion") == pytest.approx(
+        0.4 * deterrence.announced_risk(resolve_parameters(), "diversion"))
 
 
 def test_the_team_never_reads_the_committees_private_estimate() -> None:

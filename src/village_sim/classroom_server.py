@@ -93,7 +93,11 @@ PAGE_KEYS = (
     "classroom.report_tick", "classroom.decision_aid", "classroom.help_aid",
     "classroom.fund", "classroom.total", "classroom.amount", "classroom.role_cadre",
     "classroom.role_team", "classroom.role_household", "classroom.role_auditor",
-    "classroom.chair", "classroom.chair_proposes",
+    "classroom.chair", "classroom.chair_proposes", "classroom.decision_share",
+    "classroom.help_share", "classroom.share_tick", "classroom.measured",
+    "classroom.decision_accounts", "classroom.help_accounts", "classroom.audit_budget",
+    "classroom.times_caught", "classroom.kin_listed", "classroom.cadre_seat",
+    "classroom.examine_tick",
 )
 """The messages the participant's page shows (``i18n`` catalogs' ``[classroom]``)."""
 

@@ -449,6 +449,10 @@ PARAMETERS: tuple[Param, ...] = (
     _P("audit_probability", "float", 0.2, "per year", "probability that upper levels audit a "
        "given year's accounts of the village (drawn in a random month of each year)",
        "DESIGN §3 (yearly audits); assumed", 0.0, 1.0, group="deterrence"),
+    _P("audit_coverage", "float", 1.0, "share of the cadres", "share of the cadres' accounts an "
+       "audit can examine (rounded up to whole accounts; the rest are not looked at); which "
+       "ones: policy accounts, at random by default", "assumed (the budget of an audit)", 0.01,
+       1.0, group="deterrence"),
     _P("detection", "float", 0.6, "probability", "probability that an audit finds a diversion",
        "assumed", 0.0, 1.0, group="deterrence"),
     _P("sanction", "float", 2.0, "multiple of the amount found", "fine on top of restitution, "
@@ -696,6 +700,8 @@ EFFECTS: dict[str, Effect] = {
                        "in a village without a team (7.4)"),
     "audit_probability": _E(0.8, _CO, "diverted_share", -1, "likelier audits raise the expected "
                             "penalty (7.4)"),
+    "audit_coverage": _E(0.2, _CO, "diverted_share", +1, "an audit examines one cadre's "
+                         "account in five: each cadre's risk of being audited falls (7.4)"),
     "detection": _E(0.1, _CO, "diverted_share", +1, "audits that rarely find anything deter "
                     "little (7.4)"),
     "sanction": _E(0.0, _CO, "diverted_share", +1, "only restitution at stake (7.4)"),

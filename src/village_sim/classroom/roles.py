@@ -36,7 +36,11 @@ decision (role): what a seat sends; how the parts combine
 * ``kin_request`` (household): its own households that ask kin for help this month; each
   household its own choice, the rule's (every household short of its needs asks) for the
   others.
+* ``share`` (team): its findings it tells the committee at the yearly review; a finding is
+  told when at least half of the members who sent a choice tell it.
 * ``audit`` (auditor): audit the accounts or not.
+* ``accounts`` (auditor, when an audit is held): whose accounts the audit examines, within
+  its budget.
 """
 
 from __future__ import annotations
@@ -63,10 +67,12 @@ DECISIONS: dict[str, str] = {
     "visits": "team",
     "challenge": "team",
     "team_listing": "team",
+    "share": "team",
     "complaint": "household",
     "report": "household",
     "kin_request": "household",
     "audit": "auditor",
+    "accounts": "auditor",
 }
 """Each decision of :data:`village_sim.mechanisms.policies.DEFAULT_POLICIES` and its role."""
 
@@ -206,6 +212,18 @@ def observe(decision: str, view: Any, seat: Seat,
              "trust": _number(view.trust[h])} for h in seat.households
             if 0 <= h < view.listed.size],
             "listed": _ids(view.listed), "poverty_line": float(view.poverty_line)}
+    if decision == "share":
+        # its own findings (the team's to know) and the public list
+        return {"findings": [
+            {"household": h, "estimate": _number(view.estimate[h]),
+             "registered": bool(view.registered[h])} for h in _ids(view.known)],
+            "poverty_line": float(view.poverty_line)}
+    if decision == "accounts":
+        # the public record of each cadre (seat 0: the chair), never what it took
+        return {"budget": int(view.budget), "cadres": [
+            {"seat": k, "times_caught": int(c), "kin_listed": int(n)}
+            for k, (c, n) in enumerate(zip(view.times_caught.tolist(),
+                                           view.kin_listed.tolist(), strict=True))]}
     # audit
     return {"month": int(view.month), "reported_spent_12": _number(view.reported_spent_12)}
 
@@ -235,16 +253,20 @@ def asks(decision: str, view: Any, seat: Seat) -> bool:
 # ---------------------------------------------------------------------------- actions
 def _household_list(name: str, value: Any, n: int) -> list[int]:
     """Distinct household numbers in [0, n), in the order given."""
+    return _number_list(name, value, n, "household numbers")
+
+
+def _number_list(name: str, value: Any, n: int, what: str) -> list[int]:
+    """Distinct numbers in [0, n) (``what``: household numbers, cadre seats), in order."""
+    one = what.split()[0]
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise ActionRefused(f"{name}: got {value!r}; allowed: a list of household numbers")
+        raise ActionRefused(f"{name}: got {value!r}; allowed: a list of {what}")
     out: list[int] = []
     for h in value:
         if isinstance(h, bool) or not isinstance(h, int) or not 0 <= h < n:
-            raise ActionRefused(f"{name}: got household {h!r}; allowed: household numbers "
-                                f"0 to {n - 1}")
+            raise ActionRefused(f"{name}: got {one} {h!r}; allowed: {what} 0 to {n - 1}")
         if h in out:
-            raise ActionRefused(f"{name}: household {h} is given twice; allowed: each "
-                                "household once")
+            raise ActionRefused(f"{name}: {one} {h} is given twice; allowed: each {one} once")
         out.append(h)
     return out
 
@@ -273,7 +295,9 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
 
     proposal, team_listing: ``{"list": [h, ...]}``; diversion: ``{"share": x}``; visits:
     ``{"visit": [h, ...]}``; challenge: ``{"act": [h, ...]}`` (visited households);
-    complaint: ``{"complain": [h, ...]}`` (own households); audit: ``{"audit": true}``.
+    complaint: ``{"complain": [h, ...]}`` (own households); audit: ``{"audit": true}``;
+    share: ``{"share": [h, ...]}`` (the team's findings); accounts: ``{"examine": [k, ...]}``
+    (cadre seats, within the budget); aid, report, kin_request: see :data:`_EXAMPLE`.
 
     Raises:
         ActionRefused: naming the field, the value and what is allowed.
@@ -345,6 +369,21 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
         return sorted(chosen)
     if decision == "kin_request":
         return sorted(_own("ask", _field(payload, "ask"), view.income.size, seat))
+    if decision == "share":
+        known = _ids(view.known)
+        chosen = _household_list("share", _field(payload, "share"), view.known.size)
+        stray = [h for h in chosen if not view.known[h]]
+        if stray:
+            raise ActionRefused(f"share: households {stray} are not among the team's findings; "
+                                f"allowed: households it measured, {known}")
+        return sorted(chosen)
+    if decision == "accounts":
+        m = view.times_caught.size
+        chosen = _number_list("examine", _field(payload, "examine"), m, "cadre seats")
+        if len(chosen) > view.budget:
+            raise ActionRefused(f"examine: got {len(chosen)} accounts; allowed: at most the "
+                                f"audit's budget, {view.budget}")
+        return sorted(chosen)
     audit = _field(payload, "audit")
     if not isinstance(audit, bool):
         raise ActionRefused(f"audit: got {audit!r}; allowed: true or false")
@@ -356,7 +395,8 @@ _EXAMPLE = {"proposal": '{"list": [3, 17]}', "team_listing": '{"list": [3, 17]}'
             "visits": '{"visit": [3, 17]}',
             "challenge": '{"act": [3]}', "complaint": '{"complain": [12]}',
             "report": '{"report": [7]}', "kin_request": '{"ask": [12]}',
-            "audit": '{"audit": true}'}
+            "audit": '{"audit": true}', "share": '{"share": [3, 17]}',
+            "accounts": '{"examine": [0, 2]}'}
 
 
 # ---------------------------------------------------------------------------- combining
@@ -408,6 +448,15 @@ def combine(decision: str, view: Any, rule: Any, parts: Mapping[Seat, Any]) -> A
         for s in seats:
             plan.extend(h for h in parts[s] if h not in plan)
         return np.asarray(plan[:view.capacity], dtype=np.int64)
+    if decision == "share":  # told where at least half of the members who answered tell it
+        votes = np.zeros(view.known.size, dtype=np.int64)
+        for s in seats:
+            votes[list(parts[s])] += 1
+        return view.known & (votes * 2 >= len(seats))
+    if decision == "accounts":  # one auditor
+        examined = np.zeros(view.times_caught.size, dtype=bool)
+        examined[list(parts[seats[0]])] = True
+        return examined
     if decision == "challenge":
         visited = view.households.tolist()
         votes = np.zeros(len(visited), dtype=np.int64)

@@ -109,9 +109,9 @@ function send(decision, action) {
 
 // ---------------------------------------------------------------------------- the forms
 function checklist(rows, columns, {limit = null, chosen = new Set(), enabled = () => true,
-                                   kin = () => false}) {
+                                   kin = () => false, idTitle = null}) {
   const table = el("table");
-  const head = el("tr", {}, el("th", {text: ""}), el("th", {text: t("household")}));
+  const head = el("tr", {}, el("th", {text: ""}), el("th", {text: idTitle || t("household")}));
   for (const c of columns) head.append(el("th", {text: c.title}));
   table.append(el("thead", {}, head));
   const body = el("tbody");
@@ -248,6 +248,23 @@ function render(pending) {
     ], {enabled: (r) => r.income < r.need, chosen: new Set(o.households.filter((r) => r.income < r.need).map((r) => r.household))});
     parts.push(el("p", {text: t("ask_kin")}), list.node);
     submit = () => ({ask: list.chosen()});
+  } else if (name === "share") {
+    parts.push(el("p", {text: `${label("poverty_line")}${money(o.poverty_line)} ${t("yuan")}`}));
+    const list = checklist(o.findings, [
+      {title: t("measured"), num: true, value: (r) => money(r.estimate)},
+      {title: t("registered"), value: (r) => yes(r.registered)},
+    ], {chosen: new Set(o.findings.map((r) => r.household))});
+    parts.push(el("p", {text: t("share_tick")}), list.node);
+    submit = () => ({share: list.chosen()});
+  } else if (name === "accounts") {
+    const rows = o.cadres.map((c) => ({...c, household: c.seat}));
+    parts.push(el("p", {text: `${label("audit_budget")}${o.budget}`}));
+    const list = checklist(rows, [
+      {title: t("times_caught"), num: true, value: (r) => String(r.times_caught)},
+      {title: t("kin_listed"), num: true, value: (r) => String(r.kin_listed)},
+    ], {limit: o.budget, idTitle: t("cadre_seat")});
+    parts.push(el("p", {text: t("examine_tick")}), list.node);
+    submit = () => ({examine: list.chosen()});
   } else if (name === "audit") {
     parts.push(el("p", {text: `${label("reported_spent")}${money(o.reported_spent_12)} ${t("yuan")}`}));
     const a = el("button", {type: "button", text: t("audit_yes")});

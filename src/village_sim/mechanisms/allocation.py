@@ -133,12 +133,23 @@ def run(s: VillageState) -> None:
 def audit_accounts(s: VillageState, audit_u: np.ndarray) -> None:
     """Upper levels audit the year's accounts, and punish what they find.
 
-    Each cadre's takings are found with probability ``detection`` (less for small takings;
-    ``audit_u``: one uniform per cadre).
+    The audit examines the accounts the upper levels choose (policy ``accounts``, within the
+    budget ``audit_coverage``; every account by default); in each one examined the cadre's
+    takings are found with probability ``detection`` (less for small takings; ``audit_u``:
+    one uniform per cadre, drawn for every cadre whichever are examined).
     """
     p = s.p
+    cadres = s.committee.cadres
+    budget = deterrence.audited_accounts(p)
+    kin_listed = np.array([int(np.sum(s.registered[kin])) for kin in s.cadre_kin_lists],
+                          dtype=np.int64)
+    view = policies.AccountsView(budget=budget,
+                                 times_caught=s.committee.times_caught.copy(),
+                                 kin_listed=kin_listed)
+    examined = policies.check_mask("accounts", s.policies["accounts"](view, s.streams["upper"]),
+                                   cadres.size, at_most=budget)
     held = s.committee.diverted_ring.sum(axis=0)
     p_find = p.detection * deterrence.size_factor(
         np.maximum(s.diversion_share, numerics.TINY), p.detection_scale)
-    found = (audit_u < p_find) & (held > 0)
+    found = examined & (audit_u < p_find) & (held > 0)
     deterrence.punish(s, found, held, by_check=False)

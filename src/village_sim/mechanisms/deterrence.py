@@ -28,6 +28,7 @@ anything raises nobody's perceived risk, whatever its presence.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ __all__ = [
     "CHANNELS",
     "MONTHLY_CHANNELS",
     "announced_risk",
+    "audited_accounts",
     "learned_risk",
     "prior_of",
     "optimal_share",
@@ -111,10 +113,28 @@ def perceived_risk(s: VillageState, channel: str) -> np.ndarray:
 
 
 def announced_risk(p: Any, channel: str) -> float:
-    """The announced audit rule's risk in ``channel`` (diversion only), before misperception."""
+    """The announced audit rule's risk in ``channel`` (diversion only), before misperception.
+
+    A cadre's account is examined when an audit is held with probability
+    :func:`audited_accounts` over the committee's size (1 when an audit covers every account).
+    """
     if channel == "diversion" and p.upper_audits:
-        return float(p.audit_probability * p.detection)
+        risk = float(p.audit_probability * p.detection)
+        budget = audited_accounts(p)
+        if budget < p.committee_size:
+            risk *= budget / p.committee_size
+        return risk
     return 0.0
+
+
+def audited_accounts(p: Any) -> int:
+    """How many cadres' accounts an audit can examine: ``audit_coverage`` of them, rounded up.
+
+    At least one; a product such as ``0.6 * 5`` that lands a rounding error above a whole
+    number counts as that number.
+    """
+    m = int(p.committee_size)
+    return max(1, min(m, math.ceil(p.audit_coverage * m - 1e-9)))
 
 
 def prior_of(p: Any, channel: str) -> float:

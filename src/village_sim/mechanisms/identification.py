@@ -6,7 +6,8 @@ register through cadres' close relatives).
 
 Each yearly review the committee updates what it knows (:func:`review`): its estimate of each
 household carries a log-error that persists from year to year (``committee_error_persistence``)
-plus fresh noise, and it takes in the team's findings where the team shares them. What it
+plus fresh noise, and it takes in the team's findings where the team shares them (policy
+``share``: all of them with ``team_shares_findings``, none without). What it
 *shows* others — the list it proposes and the estimates it states for it — follows its biased
 ranking: a cadre's kin or friend is stated ``favoritism * weight`` poverty lines poorer. The
 committee dares only part of that favoritism: the share its cadres' perceived risk of being
@@ -56,9 +57,14 @@ def review(s: VillageState) -> None:
     rho = p.committee_error_persistence if s.committee_estimated else 0.0
     s.committee_error = rho * s.committee_error + np.sqrt(1.0 - rho * rho) * sigma * eps
     estimate = y * numerics.mean_one(s.committee_error, sigma2)
-    if s.team_active and p.team_shares_findings:
+    if s.team_active:  # what the team tells the committee (policy ``share``)
         known = s.team_knows()
-        estimate[known] = s.team_signal_sum[known] / s.team_signal_count[known]
+        view = policies.ShareView(known=known.copy(), estimate=s.team_estimate(),
+                                  registered=s.registered.copy(), poverty_line=p.poverty_line,
+                                  shares=p.team_shares_findings)
+        shared = policies.check_mask("share", s.policies["share"](view, s.team.stream), s.n,
+                                     allowed=known)
+        estimate[shared] = s.team_signal_sum[shared] / s.team_signal_count[shared]
     s.committee_estimate = estimate
     s.committee_estimated = True
     deterrence.update_channels(s)

@@ -19,6 +19,8 @@ outside [0, 1], a visit plan over the budget), naming the policy.
 | ``report`` | villagers | who is wrongly listed or missed, the list | whom they report |
 | ``kin_request`` | households | own income and needs this month | who asks kin for help |
 | ``audit`` | upper level | the village's reported accounts | whether to audit |
+| ``accounts`` | upper level (audit held) | cadres' records, the budget | whose accounts |
+| ``share`` | work team (yearly) | its own measurements | findings told the committee |
 | ``team_listing`` | work team (listing alone) | its own measurements | whom to list |
 """
 
@@ -38,6 +40,7 @@ from village_sim.state import NO_REQUEST, Purpose
 
 __all__ = [
     "DEFAULT_POLICIES",
+    "AccountsView",
     "AidView",
     "AuditView",
     "ChallengeView",
@@ -46,6 +49,7 @@ __all__ = [
     "KinRequestView",
     "ProposalView",
     "ReportView",
+    "ShareView",
     "TeamListingView",
     "VisitView",
     "check_mask",
@@ -180,6 +184,34 @@ class AuditView:
     month: int
     reported_spent_12: float  # yuan the village's books report spent over 12 months
     audit_probability: float
+
+
+@dataclass(frozen=True)
+class AccountsView:
+    """What upper levels see when an audit is held: whose accounts to examine (one per cadre).
+
+    ``budget``: how many accounts the audit can examine (``audit_coverage`` of the cadres,
+    rounded up); the public record of each cadre: findings against it so far, and how many of
+    its kin stand on the register (the list and kinship are common knowledge).
+    """
+
+    budget: int
+    times_caught: np.ndarray  # per cadre
+    kin_listed: np.ndarray  # per cadre: its kin on the register
+
+
+@dataclass(frozen=True)
+class ShareView:
+    """What the team knows when the committee reviews the village (yearly, a team present).
+
+    ``shares``: ``team_shares_findings``, the rule's answer (all its findings, or none).
+    """
+
+    known: np.ndarray  # households its visits measured within its memory
+    estimate: np.ndarray  # its measurement of each household (NaN where it knows none)
+    registered: np.ndarray  # the register (public)
+    poverty_line: float
+    shares: bool
 
 
 # ---------------------------------------------------------------------------- default rules
@@ -356,6 +388,25 @@ def upper_audit(view: AuditView, rng: np.random.Generator) -> bool:
     return view.month % 12 == 0 and draw < view.audit_probability
 
 
+def upper_accounts(view: AccountsView, rng: np.random.Generator) -> np.ndarray:
+    """Every cadre's account when the budget covers them all; else that many, at random.
+
+    A random draw (from the upper levels' stream) only when the budget is short, so the
+    default (``audit_coverage = 1``) draws nothing.
+    """
+    m = view.times_caught.size
+    chosen = np.ones(m, dtype=bool)
+    if view.budget < m:
+        chosen[:] = False
+        chosen[rng.permutation(m)[:view.budget]] = True
+    return chosen
+
+
+def team_share(view: ShareView, rng: np.random.Generator) -> np.ndarray:
+    """All its findings where the team shares them (``team_shares_findings``), else none."""
+    return view.known.copy() if view.shares else np.zeros(view.known.size, dtype=bool)
+
+
 DEFAULT_POLICIES: dict[str, Callable[..., Any]] = {
     "proposal": committee_proposal,
     "team_listing": team_listing,
@@ -367,6 +418,8 @@ DEFAULT_POLICIES: dict[str, Callable[..., Any]] = {
     "report": villagers_report,
     "kin_request": kin_request,
     "audit": upper_audit,
+    "accounts": upper_accounts,
+    "share": team_share,
 }
 
 

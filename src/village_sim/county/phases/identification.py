@@ -50,6 +50,8 @@ def review(e: StackedVillages) -> None:
     stream), the estimates, the team's findings where it shares them, deterrence for every
     cadre, the favoritism each committee dares and the estimates it states.
     """
+    if e.decided_otherwise(identification.review, "share"):  # another rule decides (D6)
+        return
     vs, P, seg = e.villages, e.params, e.segments
     village = seg.village
     c = e.stack.columns
