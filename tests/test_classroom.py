@@ -27,6 +27,7 @@ from cli_helpers import run_cli
 from village_sim import VillageModel
 from village_sim.classroom import ActionRefused, Room, Seat, export, read_record, replay
 from village_sim.classroom.roles import DECISIONS, combine, observe, parse_action
+from village_sim.cli_common import say
 from village_sim.mechanisms import policies
 
 VILLAGE = {"regime": "team_and_committee", "n_households": 60}
@@ -336,6 +337,9 @@ def test_bad_payloads_get_a_message(decision: str, payload: Any, message: str) -
     with pytest.raises(ActionRefused) as err:
         parse_action(decision, views[decision], seat, payload)
     assert message in str(err.value)
+    for lang in ("zh", "vi"):  # what a trainee reads on a Chinese or Vietnamese page
+        said = say(err.value, lang)
+        assert said and said != str(err.value) and "{" not in said.replace('{"', ""), said
 
 
 def test_a_household_complains_only_for_its_own_households_left_off() -> None:

@@ -342,6 +342,30 @@ def test_bad_messages_get_a_message_and_the_connection_stays(served: Served) -> 
     assert request(f"{served.base}/api/me", cookie=cookie)[1]["type"] == "state"
 
 
+def test_refusals_are_said_in_the_participants_language(served: Served) -> None:
+    """A trainee reads why an action or a join was refused in the language it chose (the
+    room's log keeps English)."""
+    status, answer, _ = request(f"{served.base}/api/join",
+                                {"code": "WRONG1", "nickname": "x", "lang": "vi"})
+    assert status == 403 and answer["error"].startswith("mã phòng sai")
+    join(served, "lan", lang="zh")
+    status, answer, _ = request(f"{served.base}/api/join",
+                                {"code": CODE, "nickname": "lan", "lang": "zh"})
+    assert status == 400 and answer["error"] == "昵称：“lan”已被使用；允许：换一个昵称"
+    for nickname, lang, said in [("mai", "vi", "quyết định “99” không còn mở; cho phép: chờ "
+                                              "quyết định tiếp theo"),
+                                 ("wei", "zh", "决定“99”已不在进行中；允许：等待下一个决定"),
+                                 ("ann", "en", "decision 99 is not open; allowed: wait for "
+                                               "the next decision")]:
+        with socket(served, join(served, nickname, lang=lang)) as ws:
+            frame(ws)
+            ws.send(json.dumps({"type": "act", "decision": 99, "action": {}}))
+            reply = frame(ws)
+        assert reply["type"] == "refused" and reply["message"] == said, reply
+        assert reply["english"] == served.room.refusals[-1]["message"] == (
+            "decision 99 is not open; allowed: wait for the next decision")
+
+
 def test_a_household_sending_a_cadres_action_is_refused_and_logged(served: Served) -> None:
     cookies = [join(served, f"p{i}") for i in range(12)]
     served.room.deal()

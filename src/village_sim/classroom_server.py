@@ -47,9 +47,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from village_sim.classroom import ActionRefused, Room, Seat
 from village_sim.classroom.roles import DECISIONS, ROLES
+from village_sim.cli_common import say
 from village_sim.events import EVENT_KINDS
-from village_sim.i18n import Catalog, check_lang
+from village_sim.i18n import LANGUAGES, Catalog, check_lang
 from village_sim.model import VillageModel
+from village_sim.refusal import Refusal
 
 __all__ = ["PAGE_KEYS", "Debrief", "Runner", "bind", "make_app", "room_code", "server_for"]
 
@@ -341,24 +343,26 @@ def make_app(room: Room, *, code: str | None, instructor_key: str, join_url: str
         if not isinstance(body, dict):
             return JSONResponse({"error": 'allowed: {"code": ..., "nickname": ..., '
                                  '"lang": ...}'}, status_code=400)
+        lang = body.get("lang") if body.get("lang") in LANGUAGES else None
         if code is not None:
             client = request.client.host if request.client else ""
             now = time.monotonic()
             tries = [t for t in wrong_codes.get(client, []) if now - t < 60.0]
             wrong_codes[client] = tries
             if len(tries) >= WRONG_CODES_A_MINUTE:
-                return JSONResponse({"error": "too many wrong room codes; allowed: "
-                                     f"{WRONG_CODES_A_MINUTE} a minute"}, status_code=429)
+                return JSONResponse({"error": say(Refusal(
+                    "error.classroom_too_many_codes", n=WRONG_CODES_A_MINUTE), lang)},
+                    status_code=429)
             given = body.get("code")
             if not isinstance(given, str) or not secrets.compare_digest(
                     given.strip().upper().encode(), code.encode()):
                 tries.append(now)
-                return JSONResponse({"error": "wrong room code; allowed: the code on the "
-                                     "instructor's screen"}, status_code=403)
+                return JSONResponse({"error": say(Refusal("error.classroom_wrong_code"), lang)},
+                                    status_code=403)
         try:
             participant = room.join(body.get("nickname"), body.get("lang", "en"))
-        except ValueError as err:
-            return JSONResponse({"error": str(err)}, status_code=400)
+        except ValueError as err:  # said in the language chosen on the join form
+            return JSONResponse({"error": say(err, lang)}, status_code=400)
         response = JSONResponse({"nickname": participant.nickname, "lang": participant.lang})
         response.set_cookie(TOKEN_COOKIE, participant.token, httponly=True, samesite="strict",
                             max_age=12 * 3600)
@@ -564,18 +568,24 @@ async def _push_state(ws: WebSocket, room: Room, token: str, wake: asyncio.Event
             last = None  # resend: the page re-syncs its countdown
 
 
+ACT_EXAMPLE = '{"type": "act", "decision": id, "action": {...}}'
+"""What a participant's websocket message looks like."""
+
+
 def _answer(room: Room, token: str, text: str) -> dict[str, Any]:
-    """The reply to one websocket message (never an exception)."""
+    """The reply to one websocket message (never an exception), in the participant's tongue."""
+    try:
+        lang: str | None = room.rejoin(token).lang
+    except ActionRefused:
+        return {"type": "removed"}
     if len(text.encode("utf-8", "replace")) > MAX_MESSAGE:
-        return {"type": "refused", "message": f"the message is over {MAX_MESSAGE} bytes"}
+        return _refused(Refusal("error.classroom_too_long", n=MAX_MESSAGE), lang)
     try:
         message = json.loads(text)
     except json.JSONDecodeError:
-        return {"type": "refused", "message": "the message is not JSON; allowed: "
-                '{"type": "act", "decision": id, "action": {...}}'}
+        return _refused(Refusal("error.classroom_not_json", example=ACT_EXAMPLE), lang)
     if not isinstance(message, dict) or message.get("type") != "act":
-        return {"type": "refused", "message": 'allowed: {"type": "act", "decision": id, '
-                '"action": {...}}'}
+        return _refused(Refusal("error.classroom_not_an_act", example=ACT_EXAMPLE), lang)
     decision = message.get("decision")
     try:
         room.act(token, decision, message.get("action"))
@@ -584,8 +594,13 @@ def _answer(room: Room, token: str, text: str) -> dict[str, Any]:
             room.rejoin(token)
         except ActionRefused:
             return {"type": "removed"}
-        return {"type": "refused", "decision": decision, "message": str(refusal)}
+        return {**_refused(refusal, lang), "decision": decision}
     return {"type": "ack", "decision": decision}
+
+
+def _refused(refusal: Refusal, lang: str | None) -> dict[str, Any]:
+    """A refusal said in ``lang`` (``message``), and in English (``english``, for the log)."""
+    return {"type": "refused", "message": say(refusal, lang), "english": str(refusal)}
 
 
 # ---------------------------------------------------------------------------- serving

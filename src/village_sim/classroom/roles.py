@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from village_sim.mechanisms import policies
+from village_sim.refusal import Phrase, Refusal
 
 __all__ = ["DECISIONS", "ROLES", "ActionRefused", "Seat", "asks", "combine", "observe",
            "parse_action"]
@@ -79,8 +80,12 @@ DECISIONS: dict[str, str] = {
 assert set(DECISIONS) == set(policies.DEFAULT_POLICIES)
 
 
-class ActionRefused(ValueError):
-    """A participant's action the rules do not allow (the message says why)."""
+class ActionRefused(Refusal):
+    """A participant's action the rules do not allow (the message says why).
+
+    A :class:`~village_sim.refusal.Refusal`: ``str()`` is English (the log, the tests); the
+    server says it in the participant's language (catalogs' ``error.classroom_*``).
+    """
 
 
 @dataclass(frozen=True)
@@ -253,20 +258,29 @@ def asks(decision: str, view: Any, seat: Seat) -> bool:
 # ---------------------------------------------------------------------------- actions
 def _household_list(name: str, value: Any, n: int) -> list[int]:
     """Distinct household numbers in [0, n), in the order given."""
-    return _number_list(name, value, n, "household numbers")
+    return _number_list(name, value, n, "household")
+
+
+_LIST_REFUSALS = {
+    "household": ("error.classroom_not_a_household_list", "error.classroom_bad_household",
+                  "error.classroom_household_twice"),
+    "seat": ("error.classroom_not_a_seat_list", "error.classroom_bad_seat",
+             "error.classroom_seat_twice"),
+}
+"""What :func:`_number_list` says of a list that is not one, a bad entry, a repeated one."""
 
 
 def _number_list(name: str, value: Any, n: int, what: str) -> list[int]:
-    """Distinct numbers in [0, n) (``what``: household numbers, cadre seats), in order."""
-    one = what.split()[0]
+    """Distinct numbers in [0, n) (``what``: ``household`` numbers or ``seat`` of cadres)."""
+    not_a_list, bad, twice = _LIST_REFUSALS[what]
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise ActionRefused(f"{name}: got {value!r}; allowed: a list of {what}")
+        raise ActionRefused(not_a_list, field=name, value=value)
     out: list[int] = []
     for h in value:
         if isinstance(h, bool) or not isinstance(h, int) or not 0 <= h < n:
-            raise ActionRefused(f"{name}: got {one} {h!r}; allowed: {what} 0 to {n - 1}")
+            raise ActionRefused(bad, field=name, value=h, last=n - 1)
         if h in out:
-            raise ActionRefused(f"{name}: {one} {h} is given twice; allowed: each {one} once")
+            raise ActionRefused(twice, field=name, value=h)
         out.append(h)
     return out
 
@@ -276,17 +290,17 @@ def _own(name: str, value: Any, n: int, seat: Seat) -> list[int]:
     chosen = _household_list(name, value, n)
     stray = [h for h in chosen if h not in seat.households]
     if stray:
-        raise ActionRefused(f"{name}: households {stray} are not yours; allowed: "
-                            f"{list(seat.households)}")
+        raise ActionRefused("error.classroom_not_yours", field=name, value=stray,
+                            allowed=list(seat.households))
     return chosen
 
 
 def _field(payload: Mapping[str, Any], name: str) -> Any:
     if name not in payload:
-        raise ActionRefused(f"the action has no field {name!r}; allowed fields: {name}")
+        raise ActionRefused("error.classroom_no_field", field=name)
     extra = sorted(set(payload) - {name})
     if extra:
-        raise ActionRefused(f"the action has unknown fields {extra!r}; allowed fields: {name}")
+        raise ActionRefused("error.classroom_unknown_fields", field=name, value=extra)
     return payload[name]
 
 
@@ -303,69 +317,61 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
         ActionRefused: naming the field, the value and what is allowed.
     """
     if DECISIONS.get(decision) != seat.role:
-        raise ActionRefused(f"a {seat.role} may not take decision {decision!r} (it is the "
-                            f"{DECISIONS.get(decision)}'s)")
+        raise ActionRefused("error.classroom_wrong_role", role=_role(seat.role),
+                            decision=decision, owner=_role(DECISIONS.get(decision)))
     if not isinstance(payload, Mapping):
-        raise ActionRefused(f"the action: got {payload!r}; allowed: an object such as "
-                            + _EXAMPLE[decision])
+        raise ActionRefused("error.classroom_not_an_object", value=payload,
+                            example=_EXAMPLE[decision])
     if decision in ("proposal", "team_listing"):
         chosen = _household_list("list", _field(payload, "list"), view.eligible.size)
         not_eligible = [h for h in chosen if not view.eligible[h]]
         if not_eligible:
-            raise ActionRefused(f"list: households {not_eligible} may not be listed (declared "
-                                "out of poverty in the last 12 months); allowed: eligible "
-                                "households")
+            raise ActionRefused("error.classroom_not_eligible", value=not_eligible)
         if view.quota is not None and len(chosen) > view.quota:
-            raise ActionRefused(f"list: got {len(chosen)} households; allowed: at most the "
-                                f"quota, {view.quota}")
+            raise ActionRefused("error.classroom_over_quota", value=len(chosen),
+                                quota=view.quota)
         return sorted(chosen)
     if decision == "diversion":
         share = _field(payload, "share")
         if isinstance(share, bool) or not isinstance(share, int | float) \
                 or not 0.0 <= share <= 1.0:
-            raise ActionRefused(f"share: got {share!r}; allowed: a number from 0 to 1")
+            raise ActionRefused("error.classroom_bad_share", value=share)
         return float(share)
     if decision == "aid":
         amounts = _field(payload, "amounts")
         n = view.households.size
         if isinstance(amounts, str | bytes) or not isinstance(amounts, Sequence) \
                 or len(amounts) != n:
-            raise ActionRefused(f"amounts: got {amounts!r}; allowed: {n} amounts in yuan, one "
-                                "per registered household, in the order shown")
+            raise ActionRefused("error.classroom_bad_amounts", value=amounts, n=n)
         bad = [a for a in amounts if isinstance(a, bool) or not isinstance(a, int | float)
                or not math.isfinite(a) or a < 0]
         if bad or not sum(amounts) > 0:
-            raise ActionRefused(f"amounts: got {bad[0] if bad else amounts!r}; allowed: "
-                                "amounts of 0 or more, not all 0")
+            raise ActionRefused("error.classroom_bad_amount", value=bad[0] if bad else amounts)
         return [float(a) for a in amounts]
     if decision == "visits":
         chosen = _household_list("visit", _field(payload, "visit"), view.known.size)
         if len(chosen) > view.capacity:
-            raise ActionRefused(f"visit: got {len(chosen)} households; allowed: at most the "
-                                f"month's capacity, {view.capacity}")
+            raise ActionRefused("error.classroom_over_capacity", value=len(chosen),
+                                capacity=view.capacity)
         return chosen
     if decision == "challenge":
         visited = view.households.tolist()
         chosen = _household_list("act", _field(payload, "act"), max(visited, default=-1) + 1)
         stray = [h for h in chosen if h not in visited]
         if stray:
-            raise ActionRefused(f"act: households {stray} were not visited; allowed: "
-                                f"{visited}")
+            raise ActionRefused("error.classroom_not_visited", value=stray, allowed=visited)
         return sorted(chosen)
     if decision == "complaint":
         chosen = _own("complain", _field(payload, "complain"), view.listed.size, seat)
         barred = [h for h in chosen if view.listed[h] or not view.eligible[h]]
         if barred:
-            raise ActionRefused(f"complain: households {barred} are on the list or declared "
-                                "out of poverty in the last 12 months; allowed: a household "
-                                "left off the list")
+            raise ActionRefused("error.classroom_cannot_complain", value=barred)
         return sorted(chosen)
     if decision == "report":
         chosen = _household_list("report", _field(payload, "report"), view.listed.size)
         own = [h for h in chosen if h in seat.households]
         if own:
-            raise ActionRefused(f"report: households {own} are yours; allowed: other "
-                                "households (complain for your own at the public notice)")
+            raise ActionRefused("error.classroom_report_own", value=own)
         return sorted(chosen)
     if decision == "kin_request":
         return sorted(_own("ask", _field(payload, "ask"), view.income.size, seat))
@@ -374,20 +380,28 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
         chosen = _household_list("share", _field(payload, "share"), view.known.size)
         stray = [h for h in chosen if not view.known[h]]
         if stray:
-            raise ActionRefused(f"share: households {stray} are not among the team's findings; "
-                                f"allowed: households it measured, {known}")
+            raise ActionRefused("error.classroom_not_found", value=stray, allowed=known)
         return sorted(chosen)
     if decision == "accounts":
         m = view.times_caught.size
-        chosen = _number_list("examine", _field(payload, "examine"), m, "cadre seats")
+        chosen = _number_list("examine", _field(payload, "examine"), m, "seat")
         if len(chosen) > view.budget:
-            raise ActionRefused(f"examine: got {len(chosen)} accounts; allowed: at most the "
-                                f"audit's budget, {view.budget}")
+            raise ActionRefused("error.classroom_over_budget", value=len(chosen),
+                                budget=view.budget)
         return sorted(chosen)
     audit = _field(payload, "audit")
     if not isinstance(audit, bool):
-        raise ActionRefused(f"audit: got {audit!r}; allowed: true or false")
+        raise ActionRefused("error.classroom_bad_audit", value=audit)
     return audit
+
+
+_ROLE_NAMES = {"cadre": "phrase.role_cadre", "team": "phrase.role_team",
+               "household": "phrase.role_household", "auditor": "phrase.role_auditor"}
+
+
+def _role(role: str | None) -> Phrase | str:
+    """A role's name, said in the reader's language."""
+    return Phrase(_ROLE_NAMES[role]) if role in _ROLE_NAMES else str(role)
 
 
 _EXAMPLE = {"proposal": '{"list": [3, 17]}', "team_listing": '{"list": [3, 17]}',

@@ -44,6 +44,7 @@ from village_sim.classroom.roles import (
     parse_action,
 )
 from village_sim.model import VillageModel
+from village_sim.refusal import Phrase, Refusal
 
 __all__ = ["LANGUAGES", "OpenDecision", "Participant", "Room"]
 
@@ -200,10 +201,9 @@ class Room:
             raise ValueError(f"lang: got {lang!r}; allowed: {', '.join(LANGUAGES)}")
         with self._lock:
             if len(self._participants) >= self.max_participants:
-                raise ValueError(f"the room is full ({self.max_participants} participants); "
-                                 "allowed: ask the trainer to raise max_participants")
+                raise Refusal("error.classroom_room_full", n=self.max_participants)
             if any(p.nickname == name for p in self._participants.values()):
-                raise ValueError(f"nickname: {name!r} is taken; allowed: another nickname")
+                raise Refusal("error.classroom_nickname_taken", value=name)
             participant = Participant(self._next_participant, name, lang,
                                       secrets.token_urlsafe(16))
             self._next_participant += 1
@@ -311,7 +311,7 @@ class Room:
     def _participant(self, token: Any) -> Participant:
         participant = self._participants.get(token) if isinstance(token, str) else None
         if participant is None:
-            raise ActionRefused("unknown participant (token); allowed: join the room first")
+            raise ActionRefused("error.classroom_unknown_participant")
         return participant
 
     # ------------------------------------------------------------------ the month
@@ -490,8 +490,8 @@ class Room:
         with self._lock:
             participant = self._participants.get(token) if isinstance(token, str) else None
             if participant is not None and self._flooding(participant):
-                raise ActionRefused(f"too many refused actions; allowed: "
-                                    f"{self.actions_per_second:g} a second")
+                raise ActionRefused("error.classroom_flood",
+                                    rate=f"{self.actions_per_second:g}")
             try:
                 part, seat, d = self._check(participant, decision_id, payload)
             except ActionRefused as refusal:
@@ -513,21 +513,20 @@ class Room:
     def _check(self, participant: Participant | None, decision_id: Any,
                payload: Any) -> tuple[Any, Seat, OpenDecision]:
         if participant is None:
-            raise ActionRefused("unknown participant (token); allowed: join the room first")
+            raise ActionRefused("error.classroom_unknown_participant")
         d = self._open
         if d is None or d.closed or decision_id != d.id:
-            raise ActionRefused(f"decision {decision_id!r} is not open; allowed: "
-                                + (f"decision {d.id} ({d.decision})" if d and not d.closed
-                                   else "wait for the next decision"))
+            raise ActionRefused("error.classroom_not_open", value=decision_id, allowed=Phrase(
+                "phrase.classroom_answer_decision", value=d.id, decision=d.decision)
+                if d and not d.closed else Phrase("phrase.classroom_wait"))
         seat = participant.seat
         if seat is None:
-            raise ActionRefused("you hold no seat; allowed: ask the trainer for a role")
+            raise ActionRefused("error.classroom_no_seat")
         part = parse_action(d.decision, d.view, seat, payload)
         if seat not in d.seats:
-            raise ActionRefused(f"seat {seat.label()!r} does not take this decision")
+            raise ActionRefused("error.classroom_not_asked", seat=seat.label())
         if seat in d.parts:
-            raise ActionRefused(f"seat {seat.label()!r} has already answered decision "
-                                f"{d.id}; allowed: one answer")
+            raise ActionRefused("error.classroom_answered", seat=seat.label(), value=d.id)
         return part, seat, d
 
     def _flooding(self, participant: Participant) -> bool:
@@ -611,12 +610,8 @@ def _seat_dict(seat: Seat) -> dict[str, Any]:
 
 
 def _nickname(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"nickname: got {value!r}; allowed: text of 1 to {NICKNAME_LENGTH} "
-                         "characters")
-    name = unicodedata.normalize("NFC", value).strip()
+    name = unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else ""
     if not 1 <= len(name) <= NICKNAME_LENGTH or any(
             unicodedata.category(c)[0] == "C" for c in name):
-        raise ValueError(f"nickname: got {value!r}; allowed: text of 1 to {NICKNAME_LENGTH} "
-                         "printable characters")
+        raise Refusal("error.classroom_bad_nickname", value=value, n=NICKNAME_LENGTH)
     return name
