@@ -13,6 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -418,6 +423,37 @@ def test_a_removed_participant_is_told_and_loses_its_socket(served: Served) -> N
 
 
 # ---------------------------------------------------------------------------- a full class
+def test_stopping_the_command_with_sigterm_writes_the_whole_record(tmp_path: Path) -> None:
+    """``kill`` (SIGTERM), like Ctrl-C, ends the room with its Parquet and metrics written."""
+    record = tmp_path / "session"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "village_sim.cli", "classroom", "--port", "0", "--households",
+         "40", "--record", str(record), "--seed", "2", "--month-seconds", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert server.stdout is not None
+        banner = [server.stdout.readline() for _ in range(3)]
+        assert "record:" in banner[2], banner
+        base = re.search(r"(http://127\.0\.0\.1:\d+)/instructor\?key=(\S+)", banner[1])
+        assert base is not None
+        instructor = request(f"{base.group(1)}/instructor?key={base.group(2)}")[2]
+        request(f"{base.group(1)}/api/instructor/control", {"action": "month"},
+                instructor)
+        deadline = time.monotonic() + 60
+        while "advance" not in (record / "decisions.csv").read_text():
+            assert time.monotonic() < deadline, "the month never ended"
+            time.sleep(0.2)
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=60)[0]
+    finally:
+        server.kill()
+    assert server.returncode == 0, output
+    assert "record written" in output and "(1 months)" in output, output
+    assert pd.read_csv(record / "metrics.csv")["month"].tolist() == [0, 1]
+    assert (record / "decisions.parquet").exists()
+
+
 async def _bot(ws_url: str, cookie: str, idle: bool, acks: list[tuple[int, str]],
                done: asyncio.Event) -> None:
     """Answer every decision shown at once; an ``idle`` one never answers the public notice."""

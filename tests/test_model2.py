@@ -507,8 +507,8 @@ def test_an_audit_examines_only_the_accounts_its_budget_covers() -> None:
     assert [deterrence.audited_accounts(resolve_parameters(audit_coverage=c))
             for c in (0.01, 0.2, 0.4, 0.6, 1.0)] == [1, 1, 2, 3, 5]
     # no team: only audits find takings
-    certain = {"regime": "committee_only", "audit_probability": 1.0, "detection": 1.0, "detection_scale": 0.001,
-               "sanction": 0.0}
+    certain = {"regime": "committee_only", "audit_probability": 1.0, "detection": 1.0,
+               "detection_scale": 0.001, "sanction": 0.0}
     # the year's audit (month 12) finds every cadre that took, in the accounts it examines
     chair_only = _monthly({"accounts": examine_the_chair}, months=12, **certain)[0]
     assert chair_only.committee.times_caught.tolist() == [1, 0, 0, 0, 0]

@@ -649,6 +649,22 @@ def server_for(app: Starlette) -> Any:
     return uvicorn.Server(config)
 
 
+def _quiet_sigterm() -> Callable[[], None]:
+    """Make SIGTERM (a service manager's or ``kill``'s stop) end the room as Ctrl-C does.
+
+    uvicorn stops gracefully on SIGTERM and then raises it again with the handler it found,
+    which by default ends the process at once: the record's Parquet and ``metrics.csv`` would
+    never be written. A handler that does nothing lets ``server.run`` return instead. Returns
+    what puts the previous handler back (nothing is changed outside the main thread).
+    """
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
 def run_classroom(*, host: str = "127.0.0.1", port: int = 8765, seed: int = 0,
                   regime: str | None = None, overrides: dict[str, Any] | None = None,
                   month_seconds: float = 60.0, max_participants: int = 60,
@@ -696,9 +712,11 @@ def run_classroom(*, host: str = "127.0.0.1", port: int = 8765, seed: int = 0,
     resumed = f"  (resumed at month {room.model.steps})" if resume else ""
     print(f"  record: {Path(record)}{resumed}; Ctrl-C to stop", file=out, flush=True)
     server = server_for(app)
+    stop_quietly = _quiet_sigterm()
     try:
         server.run(sockets=[sock])
     finally:
+        stop_quietly()
         runner.stop()
         room.close()
         from village_sim.classroom import export
