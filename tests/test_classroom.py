@@ -568,13 +568,19 @@ def test_the_chair_proposes_first_and_the_cadres_then_amend_its_list() -> None:
         second = room.wait_for_decision(10)
     assert second is not None and second.decision == "proposal"
     assert second.seats == (Seat("cadre", 1), Seat("cadre", 2))
-    for token in tokens[1:]:
+    for k, token in enumerate(tokens[1:]):
         (item,) = room.pending(token)
         assert item["observation"]["chair_list"] == [1, 2]
         room.act(token, item["id"], {"list": [2, 3]})
+        if k == 0:  # open until the last cadre answers: the instructor's screen shows the
+            # households the cadres so far would add or drop, and how many would
+            votes = room.overview()["decision"]["votes"]
+            assert votes == {"answered": 1, "add": [[3, 1]], "drop": [[1, 1]]}
     finish(room, thread)
     # 1 struck (two of three left it out), 3 added (two of three chose it)
     assert np.flatnonzero(room.model.committee.proposed).tolist() == [2, 3]
+    assert room.overview()["last_list"] == {"month": 1, "chair": 2, "added": [3],
+                                            "removed": [1]}
     rows = [r for r in room.rows if r["decision"] == "proposal"]
     assert [(r["seat"], r["action"]) for r in rows] == [(0, [1, 2]), (1, [2, 3]), (2, [2, 3])]
     assert len({r["decision_id"] for r in rows}) == 2

@@ -111,7 +111,8 @@ INSTRUCTOR_KEYS = (
     "classroom.reveal", "classroom.debrief", "classroom.decision_now", "classroom.answered",
     "classroom.waiting_for", "classroom.nobody", "classroom.seat", "classroom.assign",
     "classroom.this_class", "classroom.rules_alone", "classroom.view_truth",
-    "classroom.view_committee", "classroom.refusals",
+    "classroom.view_committee", "classroom.refusals", "classroom.votes_so_far",
+    "classroom.list_result",
 )
 """The messages the instructor's screen shows."""
 

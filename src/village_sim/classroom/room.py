@@ -40,6 +40,7 @@ from village_sim.classroom.roles import (
     ActionRefused,
     Seat,
     asks,
+    combine,
     observe,
     parse_action,
 )
@@ -178,6 +179,9 @@ class Room:
         self._paused_left: float | None = None
         self._opened = clock()
         self.refusals: list[dict[str, Any]] = []
+        # the committee's last list decided with an amending round: what the chair proposed
+        # and what the majority changed (the instructor's screen shows it)
+        self.last_list: dict[str, Any] | None = None
         self.rows: list[dict[str, Any]] = []
         self.listeners: list[Callable[[], None]] = []
         """Called (from any thread) whenever what someone may see changes: a decision opens
@@ -390,6 +394,11 @@ class Room:
             np.flatnonzero(np.asarray(rule, dtype=bool)).tolist()
         others = tuple(s for s in seats if s.index != 0)
         parts.update(self._round(key, view, others, {"chair_list": list(proposed)}))
+        committed = np.flatnonzero(combine(key[1], view, rule, parts)).tolist()
+        with self._lock:
+            self.last_list = {"month": key[0], "chair": len(proposed),
+                              "added": sorted(set(committed) - set(proposed)),
+                              "removed": sorted(set(proposed) - set(committed))}
         return parts
 
     def _round(self, key: Key, view: Any, seats: tuple[Seat, ...],
@@ -571,9 +580,11 @@ class Room:
                 left = self._paused_left if self._paused_left is not None \
                     else max(0.0, d.deadline - self.clock())
                 shown = next(iter(d.observations.values()), {})
+                chair_list = shown.get("chair_list")
                 decision = {"id": d.id, "decision": d.decision, "month": d.key[0],
                             "seconds_left": round(left, 1),
-                            "chair_list": shown.get("chair_list"),
+                            "chair_list": chair_list,
+                            "votes": None if chair_list is None else _votes(chair_list, d.parts),
                             "seats": [{**_seat_dict(s), "nickname": holders.get(s),
                                        "answered": s in d.parts} for s in d.seats]}
             return {"month": int(self.model.steps), "paused": self._paused_left is not None,
@@ -585,7 +596,7 @@ class Room:
                         {"id": p.id, "nickname": p.nickname, "lang": p.lang,
                          "seat": None if p.seat is None else _seat_dict(p.seat)}
                         for p in sorted(self._participants.values(), key=lambda p: p.id)],
-                    "refusals": len(self.refusals)}
+                    "refusals": len(self.refusals), "last_list": self.last_list}
 
     def wait_for_decision(self, timeout: float = 5.0) -> OpenDecision | None:
         """The decision under way, waiting up to ``timeout`` seconds for one to open."""
@@ -602,6 +613,26 @@ class Room:
         """Close the record (everything written is already on disk)."""
         if self._writer is not None:
             self._writer.close()
+
+
+def _votes(chair_list: list[int], parts: Mapping[Seat, Any]) -> dict[str, Any]:
+    """How the cadres who answered so far vote on the chair's list.
+
+    For each household one of them would add or drop, how many would (``[household, votes]``,
+    most votes first).
+    """
+    chair = set(chair_list)
+    add: dict[int, int] = {}
+    drop = dict.fromkeys(chair, 0)
+    for chosen in parts.values():
+        for h in set(chosen) - chair:
+            add[h] = add.get(h, 0) + 1
+        for h in chair - set(chosen):
+            drop[h] += 1
+
+    def ranked(votes: dict[int, int]) -> list[list[int]]:
+        return [[h, n] for h, n in sorted(votes.items(), key=lambda x: (-x[1], x[0])) if n]
+    return {"answered": len(parts), "add": ranked(add), "drop": ranked(drop)}
 
 
 def _seat_dict(seat: Seat) -> dict[str, Any]:

@@ -52,6 +52,12 @@ function participantRow(o, p) {
             el("td", {class: "assign"}, select, households, assign), el("td", {}, remove));
 }
 
+// "+12 (2), −5 (1)": households the cadres would add or drop, with how many would
+function changes(votes) {
+  const parts = votes.add.map(([h, n]) => `+${h} (${n})`).concat(votes.drop.map(([h, n]) => `−${h} (${n})`));
+  return parts.length ? parts.join(", ") : "–";
+}
+
 function show(o) {
   last = o;
   $("room-code").textContent = o.code || "";
@@ -62,12 +68,17 @@ function show(o) {
   if (o.decision) {
     const d = o.decision;
     const rows = d.seats.map((s) => el("li", {text: `${seatText(s)} · ${s.nickname || ""} · ${s.answered ? t("answered") : t("waiting_for")}`}));
-    const amending = d.chair_list ? [el("p", {text: t("chair_proposes", {n: d.chair_list.length})})] : [];
+    const amending = d.chair_list ? [el("p", {text: t("chair_proposes", {n: d.chair_list.length})}),
+                                     el("p", {text: t("votes_so_far", {answered: d.votes.answered,
+                                                                       changes: changes(d.votes)})})] : [];
     box.replaceChildren(el("p", {text: `${t(`decision_${d.decision}`)} · ${t("seconds_left", {seconds: Math.round(d.seconds_left)})}`}),
                         ...amending, el("ul", {}, ...rows));
   } else {
     box.replaceChildren(el("p", {text: o.running ? "…" : t("nobody")}));
   }
+  const l = o.last_list;
+  $("last-list").textContent = l ? t("list_result", {month: l.month, n: l.chair,
+    added: l.added.length ? l.added.join(", ") : "–", removed: l.removed.length ? l.removed.join(", ") : "–"}) : "";
   const kinds = $("event-kind");
   if (kinds.options.length !== o.events.length) {
     kinds.replaceChildren(...o.events.map((k) => el("option", {value: k, text: t(`event_${k}`)})));
