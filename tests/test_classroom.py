@@ -10,6 +10,7 @@ participant keeps its seat; parts combine as documented whatever order they arri
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import threading
@@ -26,7 +27,7 @@ from classroom_helpers import choice
 from cli_helpers import run_cli
 from village_sim import VillageModel
 from village_sim.classroom import ActionRefused, Room, Seat, export, read_record, replay
-from village_sim.classroom.roles import DECISIONS, combine, observe, parse_action
+from village_sim.classroom.roles import DECISIONS, asks, combine, observe, parse_action
 from village_sim.cli_common import say
 from village_sim.mechanisms import policies
 
@@ -504,6 +505,10 @@ def test_the_team_votes_on_what_it_tells_and_the_auditor_picks_the_accounts() ->
     assert np.flatnonzero(told).tolist() == [3]  # 1 and 5: one of three; 3: two of three
     seen = observe("share", share, Seat("team", 1))
     assert [f["household"] for f in seen["findings"]] == [1, 3, 5]
+    # a team asked only when its visits found something (the first review: nothing yet)
+    assert asks("share", share, Seat("team", 1))
+    nothing = dataclasses.replace(share, known=np.zeros(8, bool))
+    assert not asks("share", nothing, Seat("team", 1))
     assert [f["registered"] for f in seen["findings"]] == [False, True, False]
     accounts = policies.AccountsView(budget=2, times_caught=np.array([0, 2, 0, 1, 0]),
                                      kin_listed=np.array([3, 0, 1, 0, 0]))

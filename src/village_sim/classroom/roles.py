@@ -238,7 +238,8 @@ def asks(decision: str, view: Any, seat: Seat) -> bool:
 
     A household is asked to complain only for a household of its own left off the list (and
     eligible), to ask kin only in a month one of its households is short of its needs, and to
-    report only when reports reach a team; every other seat of the role is always asked.
+    report only when reports reach a team; the team is asked what to tell the committee only
+    when its visits found something; every other seat of the role is always asked.
     """
     if DECISIONS.get(decision) != seat.role:
         return False
@@ -250,6 +251,8 @@ def asks(decision: str, view: Any, seat: Seat) -> bool:
         return any(0 <= h < view.income.size and view.income[h] < view.need[h] for h in mine)
     if decision == "report":
         return bool(view.open)
+    if decision == "share":
+        return bool(view.known.any())
     if decision == "aid":
         return seat.index == 0
     return True
