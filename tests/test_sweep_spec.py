@@ -203,6 +203,19 @@ def test_runs_share_seeds_across_regimes_and_points() -> None:
     assert plan_runs(spec)["run_id"].tolist() == plan["run_id"].tolist()
 
 
+def test_a_parameter_added_later_keeps_stored_run_ids_at_its_default() -> None:
+    """``audit_coverage`` at its default leaves a run's identity as before it existed (a
+    stored sweep resumes onto its runs); any other value is a different run."""
+    params = resolve_parameters(regime="team_and_committee", n_households=30).as_dict()
+    before = {k: v for k, v in params.items() if k != "audit_coverage"}
+    assert run_id_for(params, "team_and_committee", 0, 1) == run_id_for(
+        before, "team_and_committee", 0, 1)
+    assert run_id_for({**params, "audit_coverage": 0.5}, "team_and_committee", 0, 1) != \
+        run_id_for(params, "team_and_committee", 0, 1)
+    plan = plan_runs(spec_of(parameters={"audit_coverage": [1.0, 0.5]}, replicates=1))
+    assert plan["run_id"].nunique() == len(plan) == 4
+
+
 def test_repeated_sampled_points_run_once() -> None:
     # one integer parameter with two values: a 16-point LHS repeats points after rounding
     spec = spec_of(design={"kind": "lhs", "samples": 16},

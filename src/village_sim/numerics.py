@@ -17,6 +17,8 @@ ODD §7.4.1 and §2 ("What is a parameter") describe them.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -27,12 +29,22 @@ __all__ = [
     "mean_one",
     "optimal_share_root",
     "unit_mean_log",
+    "whole_up",
 ]
 
 # A stand-in for 0 in divisions and logarithms: counts and shares below it mean "none".
 TINY = 1e-12
 # The smallest positive income a logarithm is taken of (an estimate of 0 is far below the line).
 _LOG_FLOOR = 1e-300
+# A product such as ``0.6 * 5`` lands this far above a whole number at most (rounding error).
+_WHOLE_TOLERANCE = 1e-9
+
+
+def whole_up(x: float) -> int:
+    """``x`` rounded up to a whole number, a rounding error above one counting as that one."""
+    return math.ceil(x - _WHOLE_TOLERANCE)
+
+
 # An undirected tie has two ends: drawing ``degree / TIE_ENDS`` ties per household gives each
 # household ``degree`` ties on average.
 TIE_ENDS = 2.0

@@ -531,6 +531,12 @@ PARAMETERS: tuple[Param, ...] = (
 
 PARAM_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
 
+ADDED_AFTER_RUN_IDS: tuple[str, ...] = ("audit_coverage",)
+"""Parameters added after sweeps began storing runs by their identity, and which leave every
+run as it was at their default (the golden records): a run's identity leaves each out while it
+holds its default, so that a sweep stored before it existed resumes onto its runs
+(:func:`village_sim.sweep.design.run_id_for`). Set to anything else, it is hashed."""
+
 _TEAM_OFF = {"team_present": False}
 REGIMES: dict[str, dict[str, Any]] = {
     # The committee alone: no team, no extra money.

@@ -28,7 +28,6 @@ anything raises nobody's perceived risk, whatever its presence.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -134,7 +133,7 @@ def audited_accounts(p: Any) -> int:
     number counts as that number.
     """
     m = int(p.committee_size)
-    return max(1, min(m, math.ceil(p.audit_coverage * m - 1e-9)))
+    return max(1, min(m, numerics.whole_up(p.audit_coverage * m)))
 
 
 def prior_of(p: Any, channel: str) -> float:

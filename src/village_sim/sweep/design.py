@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from village_sim.params import ADDED_AFTER_RUN_IDS, PARAM_BY_NAME
 from village_sim.refusal import Refusal
 from village_sim.sweep import models
 from village_sim.sweep.runner import RunTask
@@ -154,19 +155,26 @@ def run_id_for(parameters: Mapping[str, Any], regime: str, replicate: int, seed:
 
     Args:
         parameters: The run's full parameter set (every parameter; ``regime`` is ignored here
-            and hashed on its own).
+            and hashed on its own; a parameter of ``params.ADDED_AFTER_RUN_IDS`` at its
+            default is left out, so runs stored before it existed keep their identity).
         regime: Regime name.
         replicate: Replicate index.
         seed: The replicate's seed.
     """
     payload = {
-        "parameters": {k: _jsonable(v) for k, v in sorted(parameters.items()) if k != "regime"},
+        "parameters": {k: _jsonable(v) for k, v in sorted(parameters.items())
+                       if k != "regime" and not _added_at_default(k, v)},
         "regime": regime,
         "replicate": int(replicate),
         "seed": int(seed),
     }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _added_at_default(name: str, value: Any) -> bool:
+    """Whether ``name`` is a parameter added after run ids were stored, at its default."""
+    return name in ADDED_AFTER_RUN_IDS and value == PARAM_BY_NAME[name].default
 
 
 def replicate_seed_list(spec: SweepSpec) -> list[int]:
