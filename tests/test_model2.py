@@ -516,7 +516,7 @@ def test_an_audit_examines_only_the_accounts_its_budget_covers() -> None:
     everyone = _monthly({}, months=12, **certain)[0]
     assert sampled.committee.times_caught.sum() == 2  # two accounts of five
     assert everyone.committee.times_caught.sum() == 5
-    with pytest.raises(ValueError, match="policy 'accounts' chose 5 households; allowed: at "
+    with pytest.raises(ValueError, match="policy 'accounts' chose 5 accounts; allowed: at "
                                          "most 2"):
         _monthly({"accounts": examine_everyone}, months=12, audit_coverage=0.4, **certain)
     # a smaller audit is a smaller announced risk (deterrence, ODD 7.4)

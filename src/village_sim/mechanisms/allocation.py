@@ -147,7 +147,7 @@ def audit_accounts(s: VillageState, audit_u: np.ndarray) -> None:
                                  times_caught=s.committee.times_caught.copy(),
                                  kin_listed=kin_listed)
     examined = policies.check_mask("accounts", s.policies["accounts"](view, s.streams["upper"]),
-                                   cadres.size, at_most=budget)
+                                   cadres.size, at_most=budget, unit="accounts")
     held = s.committee.diverted_ring.sum(axis=0)
     p_find = p.detection * deterrence.size_factor(
         np.maximum(s.diversion_share, numerics.TINY), p.detection_scale)

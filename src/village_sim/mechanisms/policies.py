@@ -450,8 +450,10 @@ def resolve_policies(policies: Mapping[str, Any] | None) -> dict[str, Callable[.
 
 
 def check_mask(name: str, action: Any, n: int, allowed: np.ndarray | None = None,
-               at_most: int | None = None) -> np.ndarray:
+               at_most: int | None = None, unit: str = "households") -> np.ndarray:
     """Validate a policy's boolean-mask action: shape, only allowed entries, a cap.
+
+    ``unit``: what the entries are, for the message (households; a cadre's accounts).
 
     Raises:
         ValueError: naming the policy and what was wrong.
@@ -462,9 +464,9 @@ def check_mask(name: str, action: Any, n: int, allowed: np.ndarray | None = None
                          f"allowed: a boolean array of shape ({n},)")
     if allowed is not None and bool(np.any(mask & ~allowed)):
         bad = int(np.sum(mask & ~allowed))
-        raise ValueError(f"policy {name!r} chose {bad} households it may not choose")
+        raise ValueError(f"policy {name!r} chose {bad} {unit} it may not choose")
     if at_most is not None and int(mask.sum()) > at_most:
-        raise ValueError(f"policy {name!r} chose {int(mask.sum())} households; "
+        raise ValueError(f"policy {name!r} chose {int(mask.sum())} {unit}; "
                          f"allowed: at most {at_most}")
     return mask
 
