@@ -106,6 +106,10 @@ def answer(decision: str, seen: dict, rng: random.Random) -> dict:
     if decision == "kin_request":
         return {"ask": [h["household"] for h in seen["households"]
                         if h["income"] < h["need"] and rng.random() < 0.8]}
+    if decision == "share":  # tell most of what the visits found
+        return {"share": [f["household"] for f in seen["findings"] if rng.random() < 0.8]}
+    if decision == "accounts":
+        return {"examine": rng.sample(range(len(seen["cadres"])), seen["budget"])}
     return {"audit": rng.random() < 0.2}
 
 
