@@ -112,6 +112,7 @@ INSTRUCTOR_KEYS = (
     "classroom.waiting_for", "classroom.nobody", "classroom.seat", "classroom.assign",
     "classroom.this_class", "classroom.rules_alone", "classroom.view_truth",
     "classroom.view_committee", "classroom.refusals", "classroom.votes_so_far",
+    "classroom.chair_proposed",
     "classroom.list_result",
 )
 """The messages the instructor's screen shows."""

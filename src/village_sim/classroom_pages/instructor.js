@@ -68,7 +68,7 @@ function show(o) {
   if (o.decision) {
     const d = o.decision;
     const rows = d.seats.map((s) => el("li", {text: `${seatText(s)} · ${s.nickname || ""} · ${s.answered ? t("answered") : t("waiting_for")}`}));
-    const amending = d.chair_list ? [el("p", {text: t("chair_proposes", {n: d.chair_list.length})}),
+    const amending = d.chair_list ? [el("p", {text: t("chair_proposed", {n: d.chair_list.length})}),
                                      el("p", {text: t("votes_so_far", {answered: d.votes.answered,
                                                                        changes: changes(d.votes)})})] : [];
     box.replaceChildren(el("p", {text: `${t(`decision_${d.decision}`)} · ${t("seconds_left", {seconds: Math.round(d.seconds_left)})}`}),
