@@ -379,11 +379,11 @@ def parse_action(decision: str, view: Any, seat: Seat, payload: Any) -> Any:
     if decision == "kin_request":
         return sorted(_own("ask", _field(payload, "ask"), view.income.size, seat))
     if decision == "share":
-        known = _ids(view.known)
         chosen = _household_list("share", _field(payload, "share"), view.known.size)
         stray = [h for h in chosen if not view.known[h]]
         if stray:
-            raise ActionRefused("error.classroom_not_found", value=stray, allowed=known)
+            raise ActionRefused("error.classroom_not_found", value=stray,
+                                allowed=_ids(view.known))
         return sorted(chosen)
     if decision == "accounts":
         m = view.times_caught.size

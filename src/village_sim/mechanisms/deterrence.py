@@ -118,11 +118,9 @@ def announced_risk(p: Any, channel: str) -> float:
     :func:`audited_accounts` over the committee's size (1 when an audit covers every account).
     """
     if channel == "diversion" and p.upper_audits:
-        risk = float(p.audit_probability * p.detection)
-        budget = audited_accounts(p)
-        if budget < p.committee_size:
-            risk *= budget / p.committee_size
-        return risk
+        # k / C is exactly 1 when every account is examined: the risk as before to the last bit
+        return float(p.audit_probability * p.detection) * (audited_accounts(p)
+                                                           / p.committee_size)
     return 0.0
 
 

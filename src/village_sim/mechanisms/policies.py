@@ -395,10 +395,10 @@ def upper_accounts(view: AccountsView, rng: np.random.Generator) -> np.ndarray:
     default (``audit_coverage = 1``) draws nothing.
     """
     m = view.times_caught.size
-    chosen = np.ones(m, dtype=bool)
-    if view.budget < m:
-        chosen[:] = False
-        chosen[rng.permutation(m)[:view.budget]] = True
+    if view.budget >= m:
+        return np.ones(m, dtype=bool)
+    chosen = np.zeros(m, dtype=bool)
+    chosen[rng.permutation(m)[:view.budget]] = True
     return chosen
 
 
