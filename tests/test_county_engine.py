@@ -19,6 +19,7 @@ import pytest
 from county_helpers import step_and_compare
 from village_sim import VillageModel
 from village_sim.county.engine import CountyEngine
+from village_sim.county.phases import draws
 from village_sim.mechanisms import policies
 from village_sim.rng import village_seed
 from village_sim.stack import VillageStack
@@ -211,12 +212,19 @@ def _assert_village_equal(engine_v: VillageModel, solo: VillageModel, label: str
     assert not different, f"{label}: metrics {different}"
 
 
+@pytest.mark.parametrize("drawing", ["python", "compiled"])
 @pytest.mark.parametrize("configs", [VARIED, YEARLY, COUNTY, CUSTOM],
                          ids=["varied", "yearly", "county", "custom"])
-def test_every_village_of_the_engine_equals_its_solo_run(configs: list[dict]) -> None:
+def test_every_village_of_the_engine_equals_its_solo_run(
+        configs: list[dict], drawing: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the villages' monthly draws in Python loops, or in numba's compiled loops over the same
+    # generators (counties of JIT_FROM_VILLAGES villages or more; here any county). numba is
+    # in the dev group, so the compiled loops are always tested here
+    monkeypatch.setattr(draws, "JIT_FROM_VILLAGES", 0 if drawing == "compiled" else 10**9)
     solo = [VillageModel(**c) for c in configs]
     stack = VillageStack.build(configs)
     engine = CountyEngine(stack)
+    assert (draws.kernels(engine) is not None) == (drawing == "compiled")
     for month in range(1, MONTHS + 1):
         for v in solo:
             v.step()

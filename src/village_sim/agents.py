@@ -27,15 +27,21 @@ from village_sim import numerics
 from village_sim.village import N_CAUSES, Cause
 
 __all__ = ["Household", "VillageCommittee", "WorkTeam", "diagnose", "lognormal_factor",
-           "named_cause"]
+           "lognormal_law", "named_cause"]
 
 
 def lognormal_factor(cv: float, size: int, rng: np.random.Generator) -> np.ndarray:
     """Multiplicative noise with mean 1 and coefficient of variation ``cv``."""
     if cv <= 0:
         return np.ones(size)
-    sigma = np.sqrt(numerics.log_variance(cv))
-    return rng.lognormal(numerics.unit_mean_log(sigma), sigma, size=size)
+    mu, sigma = lognormal_law(cv)
+    return rng.lognormal(mu, sigma, size=size)
+
+
+def lognormal_law(cv: float) -> tuple[float, float]:
+    """``(mu, sigma)`` of the lognormal with mean 1 and coefficient of variation ``cv``."""
+    sigma = float(np.sqrt(numerics.log_variance(cv)))
+    return float(numerics.unit_mean_log(sigma)), sigma
 
 
 class Household(mesa.Agent):

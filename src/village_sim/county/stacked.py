@@ -144,6 +144,8 @@ class StackedVillages:
         # copied to (phases.economy keeps them)
         self.well_causes: list[Any] = [None] * len(self.villages)
         self.cause_if_well = np.zeros(self.segments.n, dtype=np.int8)
+        # each stream's generators as a list the compiled loops index (phases.draws)
+        self.typed_streams: dict[str, Any] = {}
 
     @cached_property
     def friends(self) -> sp.csr_matrix:

@@ -14,6 +14,7 @@ import numpy as np
 
 from village_sim.county.books import CHANNEL, FLOW, MEMO
 from village_sim.county.phases import deterrence
+from village_sim.county.phases.draws import kernels, typed_streams
 from village_sim.mechanisms import allocation
 from village_sim.mechanisms.deterrence import CHANNELS, material
 from village_sim.segments import Segments
@@ -87,14 +88,24 @@ def run(e: StackedVillages) -> None:
     pool = cash + released - measure_in - project_in
 
     # the upper levels' decision and the cadres' audit draws, every month (as each village)
-    draws = np.empty(len(vs))
-    audit_u = np.empty(cad.segments.n)
-    for i, v in enumerate(vs):  # random() then random(cadres): one call of 1 + cadres
-        b = cad.segments.block(i)
-        u = v.streams["upper"].random(1 + b.stop - b.start)
-        draws[i] = u[0]
-        audit_u[b] = u[1:]
-        v.committee.diverted_ring[slot] = 0.0
+    compiled = kernels(e)
+    if compiled is not None:  # random() then random(cadres): one block of 1 + cadres each
+        first = cad.segments.offsets[:-1] + np.arange(len(vs))
+        u = np.empty(len(vs) + cad.segments.n)
+        compiled.random_blocks(typed_streams(e, "upper"), np.arange(len(vs)), first,
+                               cad.segments.offsets[1:] + np.arange(1, len(vs) + 1), u)
+        draws, audit_u = u[first], np.delete(u, first)
+        for v in vs:
+            v.committee.diverted_ring[slot] = 0.0
+    else:
+        draws = np.empty(len(vs))
+        audit_u = np.empty(cad.segments.n)
+        for i, v in enumerate(vs):  # random() then random(cadres): one call of 1 + cadres
+            b = cad.segments.block(i)
+            u = v.streams["upper"].random(1 + b.stop - b.start)
+            draws[i] = u[0]
+            audit_u[b] = u[1:]
+            v.committee.diverted_ring[slot] = 0.0
     decided = (month % 12 == 0) & (draws < P("audit_probability"))
 
     # deterrence: every cadre's choice in every channel (deterrence.update_channels)

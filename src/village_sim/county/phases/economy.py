@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim import numerics
+from village_sim.county.phases import draws
 from village_sim.village import Cause, cause_of_poverty
 
 if TYPE_CHECKING:
@@ -25,11 +26,16 @@ def _draw(e: StackedVillages) -> tuple[np.ndarray, ...]:
     pairs = np.empty(2 * n)  # each village's falling-ill draws, then its recovering draws
     noise = np.empty(n)
     disaster_hit = np.empty(n + len(e.villages))  # each village's disaster draw, then its hits
-    for i, (v, b) in enumerate(zip(e.villages, e.blocks, strict=True)):
-        rng = v.streams["shocks"]
-        rng.random(out=pairs[2 * b.start:2 * b.stop])
-        rng.standard_normal(out=noise[b])
-        rng.random(out=disaster_hit[b.start + i:b.stop + i + 1])
+    compiled = draws.kernels(e)
+    if compiled is not None:  # the same calls in one compiled loop
+        compiled.economy(draws.typed_streams(e, "shocks"), seg.offsets[:-1], seg.offsets[1:],
+                         pairs, noise, disaster_hit)
+    else:
+        for i, (v, b) in enumerate(zip(e.villages, e.blocks, strict=True)):
+            rng = v.streams["shocks"]
+            rng.random(out=pairs[2 * b.start:2 * b.stop])
+            rng.standard_normal(out=noise[b])
+            rng.random(out=disaster_hit[b.start + i:b.stop + i + 1])
     fall = seg.offsets[seg.village] + np.arange(n)  # a household's place among the pairs
     first = seg.offsets[:-1] + np.arange(len(e.villages))  # where each village's draws start
     return (pairs[fall], pairs[fall + seg.sizes[seg.village]], noise, disaster_hit[first],

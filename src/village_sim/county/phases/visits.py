@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim import numerics
-from village_sim.agents import lognormal_factor, named_cause
+from village_sim.agents import lognormal_factor, lognormal_law, named_cause
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.county.books import CHANNEL
 from village_sim.county.phases.deterrence import punish
+from village_sim.county.phases.draws import kernels, typed_streams
 from village_sim.county.phases.register import log_changes, put_back
 from village_sim.county.phases.responsible_helpers import assign
 from village_sim.mechanisms import visits
@@ -83,9 +84,15 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
     # the two draws every active team makes first, villagers' reports then ties of the plan:
     # two calls of random(n) are one of random(2n), laid out village after village
     pairs = np.zeros(2 * n)
-    for i in np.flatnonzero(active).tolist():
-        b = e.blocks[i]
-        vs[i].team.stream.random(out=pairs[2 * b.start:2 * b.stop])
+    compiled = kernels(e)
+    if compiled is not None:  # the same calls in one compiled loop
+        teams = np.flatnonzero(active)
+        compiled.random_blocks(typed_streams(e, "team"), teams, 2 * seg.offsets[teams],
+                               2 * seg.offsets[teams + 1], pairs)
+    else:
+        for i in np.flatnonzero(active).tolist():
+            b = e.blocks[i]
+            vs[i].team.stream.random(out=pairs[2 * b.start:2 * b.stop])
     first = seg.offsets[village] + np.arange(n)
     report_u, tie = pairs[first], pairs[first + seg.sizes[village]]
     registered = cols["registered"]
@@ -127,10 +134,23 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
     u_excess = np.ones(chosen.size)
     cad = e.cadres
     u_skim = np.ones(cad.segments.n)
+    if compiled is not None:
+        noise[:] = 1.0  # agents.lognormal_factor: no draw without noise
+        drawing = np.flatnonzero(counts)
+        mu, sigma = P.derived("team_noise_law", lambda p: lognormal_law(p.team_noise)).T
+        compiled.visit_draws(
+            typed_streams(e, "team"), drawing, k_seg.offsets[drawing],
+            k_seg.offsets[drawing + 1], P("team_noise")[drawing] > 0, mu[drawing],
+            sigma[drawing], N_CAUSES, acting[drawing], cad.segments.offsets[drawing],
+            cad.segments.offsets[drawing + 1], noise, u_diagnosis, shift, u_challenge, u_skim,
+            u_excess)
+        counts_drawn: list[int] = []
+    else:
+        counts_drawn = np.flatnonzero(counts).tolist()
     team_noise = P("team_noise").tolist()
     acting_ = acting.tolist()
     cadres_of = cad.segments.sizes.tolist()
-    for i in np.flatnonzero(counts).tolist():
+    for i in counts_drawn:
         b, k = k_seg.block(i), int(counts[i])
         rng = vs[i].team.stream
         noise[b] = lognormal_factor(team_noise[i], k, rng)  # agents: no draw without noise
