@@ -31,7 +31,8 @@ from village_sim.village import N_CAUSES
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
 
-__all__ = ["JIT_FROM_VILLAGES", "diagnosis_draws", "kernels", "random_each", "typed_streams"]
+__all__ = ["JIT_FROM_VILLAGES", "diagnosis_draws", "kernels", "permutation_each", "random_each",
+           "typed_streams"]
 
 JIT_FROM_VILLAGES = 32
 """Counties of fewer villages draw with the Python loops: importing numba and loading the
@@ -68,31 +69,72 @@ def typed_streams(e: StackedVillages, name: str) -> Any:
     return out
 
 
-def random_each(rngs: Sequence[np.random.Generator], sizes: Sequence[int]) -> np.ndarray:
-    """``rngs[j].random(sizes[j])`` for each ``j``, concatenated."""
-    out = np.empty(int(sum(sizes)))
-    at = 0
-    for rng, m in zip(rngs, sizes, strict=True):
-        if m:
-            rng.random(out=out[at:at + m])
-            at += m
+def random_each(e: StackedVillages, stream: str, villages: Sequence[int] | np.ndarray,
+                sizes: Sequence[int] | np.ndarray) -> np.ndarray:
+    """``random(sizes[j])`` of stream ``stream`` of village ``villages[j]``, concatenated."""
+    villages, bounds = _bounds(villages, sizes)
+    out = np.empty(int(bounds[-1]))
+    compiled = kernels(e)
+    if compiled is not None:
+        compiled.random_blocks(typed_streams(e, stream), villages, bounds[:-1], bounds[1:], out)
+        return out
+    for i, lo, hi in zip(villages.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
+                         strict=True):
+        if hi > lo:
+            e.villages[i].streams[stream].random(out=out[lo:hi])
     return out
 
 
-def diagnosis_draws(rngs: Sequence[np.random.Generator],
-                    sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """What :func:`village_sim.agents.diagnose` draws for ``sizes[j]`` households from ``rngs[j]``.
+def diagnosis_draws(e: StackedVillages, stream: str, villages: Sequence[int] | np.ndarray,
+                    sizes: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`village_sim.agents.diagnose` draws, village by village.
+
+    ``sizes[j]`` households of village ``villages[j]``, from its stream ``stream``.
 
     Returns:
         The uniforms (right with probability ``accuracy``) and the shifts of wrong diagnoses,
         each concatenated; :func:`village_sim.agents.named_cause` makes them diagnoses.
     """
-    u = np.empty(int(sum(sizes)))
-    shifts = []
-    at = 0
-    for rng, m in zip(rngs, sizes, strict=True):
-        if m:
-            rng.random(out=u[at:at + m])
-            shifts.append(rng.integers(1, N_CAUSES, size=m))
-            at += m
-    return u, (np.concatenate(shifts) if shifts else np.zeros(0, dtype=np.int64))
+    villages, bounds = _bounds(villages, sizes)
+    u = np.empty(int(bounds[-1]))
+    shift = np.empty(int(bounds[-1]), dtype=np.int64)
+    compiled = kernels(e)
+    if compiled is not None:
+        compiled.diagnosis(typed_streams(e, stream), villages, bounds[:-1], bounds[1:],
+                           N_CAUSES, u, shift)
+        return u, shift
+    for i, lo, hi in zip(villages.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
+                         strict=True):
+        if hi > lo:
+            rng = e.villages[i].streams[stream]
+            rng.random(out=u[lo:hi])
+            shift[lo:hi] = rng.integers(1, N_CAUSES, size=hi - lo)
+    return u, shift
+
+
+def permutation_each(e: StackedVillages, stream: str, villages: Sequence[int] | np.ndarray,
+                     values: np.ndarray, sizes: Sequence[int] | np.ndarray) -> np.ndarray:
+    """``permutation`` of each village's part of ``values``, concatenated.
+
+    ``values`` holds the villages' parts one after another, ``sizes[j]`` of village
+    ``villages[j]``, shuffled by its stream ``stream``.
+    """
+    villages, bounds = _bounds(villages, sizes)
+    out = np.empty_like(values)
+    compiled = kernels(e)
+    if compiled is not None:
+        compiled.permutation_blocks(typed_streams(e, stream), villages, bounds[:-1],
+                                    bounds[1:], values, out)
+        return out
+    for i, lo, hi in zip(villages.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
+                         strict=True):
+        out[lo:hi] = e.villages[i].streams[stream].permutation(values[lo:hi])
+    return out
+
+
+def _bounds(villages: Sequence[int] | np.ndarray,
+            sizes: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The villages as an index array, and their draws' bounds in the concatenated output."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    return (np.asarray(villages, dtype=np.int64),
+            np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(sizes)]))

@@ -22,7 +22,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["economy", "random_blocks", "typed_list", "visit_draws"]
+__all__ = ["diagnosis", "economy", "permutation_blocks", "random_blocks", "typed_list",
+           "visit_draws"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -90,3 +91,24 @@ def visit_draws(rngs, villages, starts, stops, noisy, mu, sigma, n_causes,
                 u_skim[t] = rng.random()
             for t in range(a, b):
                 u_excess[t] = rng.random()
+
+
+@numba.njit(cache=True, nogil=True)
+def diagnosis(rngs, villages, starts, stops, n_causes, u, shift):
+    """``random(k)`` then ``integers(1, n_causes, k)`` (``agents.diagnose``) of each village."""
+    for j in range(villages.size):
+        rng = rngs[villages[j]]
+        a, b = starts[j], stops[j]
+        if b > a:
+            for t in range(a, b):
+                u[t] = rng.random()
+            shift[a:b] = rng.integers(1, n_causes, b - a)
+
+
+@numba.njit(cache=True, nogil=True)
+def permutation_blocks(rngs, villages, starts, stops, values, out):
+    """``out[a:b] = rngs[village].permutation(values[a:b])`` of each village, in order."""
+    for j in range(villages.size):
+        rng = rngs[villages[j]]
+        a, b = starts[j], stops[j]
+        out[a:b] = rng.permutation(values[a:b])

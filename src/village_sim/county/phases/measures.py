@@ -18,7 +18,7 @@ import numpy as np
 from village_sim.agents import named_cause
 from village_sim.codes import Actor
 from village_sim.county.books import FLOW, MEMO
-from village_sim.county.phases.draws import diagnosis_draws, random_each
+from village_sim.county.phases.draws import diagnosis_draws, permutation_each, random_each
 from village_sim.segments import Segments
 from village_sim.village import Cause
 
@@ -36,31 +36,28 @@ def run(e: StackedVillages) -> None:
     month = int(vs[0].steps)
     eligible = c["registered"] & (month - c["measure_month"] >= 12) & on[seg.village]
     idx = np.flatnonzero(eligible)
-    bounds = np.concatenate([[0], np.cumsum(seg.count(eligible))]).tolist()
+    count = seg.count(eligible)
     # the committee's choice: a permutation of the village's eligible households, cut at what
     # its fund pays for (the village's own float division)
-    parts, drawing, rows_of = [], [], []
-    for i, v in enumerate(vs):
-        lo, hi = bounds[i], bounds[i + 1]
-        if hi == lo:  # no eligible household (or no measures in the village)
-            continue
-        affordable = int(v.measure_fund // v.p.measure_cost)
-        if affordable == 0:
-            continue
-        parts.append(v.committee.stream.permutation(idx[lo:hi])[:affordable])
-        drawing.append(v)
-        rows_of.append(i)
-    if not parts:
+    candidates = np.flatnonzero(count).tolist()  # none eligible (or no measures): no draw
+    affordable = np.array([int(vs[i].measure_fund // vs[i].p.measure_cost)
+                           for i in candidates], dtype=np.int64)
+    rows = np.array(candidates, dtype=np.int64)[affordable > 0]
+    if rows.size == 0:
         return
-    chosen = np.concatenate(parts)  # village after village, each in its committee's order
-    given = [part.size for part in parts]
-    within = Segments(np.array(given, dtype=np.int64))  # the chosen, by drawing village
+    affordable = affordable[affordable > 0]
+    pool = idx[np.isin(seg.village[idx], rows)]  # the drawing villages' eligible, in order
+    shuffled = permutation_each(e, "committee", rows, pool, count[rows])
+    kept = Segments(count[rows]).local_index() < np.repeat(affordable, count[rows])
+    chosen = shuffled[kept]  # village after village, each in its committee's order
+    given = np.minimum(count[rows], affordable)
+    drawing = [vs[i] for i in rows.tolist()]
+    within = Segments(given)  # the chosen, by drawing village
     cv = seg.village[chosen]
     missing_of_chosen = c["diagnosis"][chosen] == Cause.NONE
     missing = chosen[missing_of_chosen]
-    rngs = [v.committee.stream for v in drawing]
-    right_u, shift = diagnosis_draws(rngs, within.count(missing_of_chosen).tolist())
-    carry_u = random_each(rngs, given)
+    right_u, shift = diagnosis_draws(e, "committee", rows, within.count(missing_of_chosen))
+    carry_u = random_each(e, "committee", rows, given)
 
     right = right_u < P("committee_diagnosis_accuracy")[seg.village[missing]]
     c["diagnosis"][missing] = named_cause(c["cause"][missing], right, shift)
@@ -76,11 +73,10 @@ def run(e: StackedVillages) -> None:
     c["diagnosis"][chosen] = Cause.NONE  # next year's measure needs a new diagnosis
 
     # what each drawing village spent (its own product of count and cost), in its books
-    rows = np.array(rows_of, dtype=np.int64)
-    spent = np.array(given, dtype=np.float64) * P("measure_cost")[rows]
+    spent = given.astype(np.float64) * P("measure_cost")[rows]
     e.books.flows[rows, FLOW["measures_spent"]] = spent
     e.books.memo[rows, MEMO["reported_spent"]] += spent
-    for v, k, n_matched, cost in zip(drawing, given, within.count(matched).tolist(),
+    for v, k, n_matched, cost in zip(drawing, given.tolist(), within.count(matched).tolist(),
                                      spent.tolist(), strict=True):
         v.measures_matched += n_matched
         v.measures_given += k

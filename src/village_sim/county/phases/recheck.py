@@ -81,7 +81,7 @@ def team_recheck(e: StackedVillages) -> None:
         return
     pool = _sample_pool(e) & sampling[seg.village]
     idx = np.flatnonzero(pool)
-    u = random_each([v.team.stream for v in vs], seg.count(pool).tolist())
+    u = random_each(e, "team", np.arange(len(vs)), seg.count(pool))
     requested = idx[u < P.of_households("recheck_share")[idx]]
     month = int(vs[0].steps)
     c["pending_since"][requested] = np.minimum(c["pending_since"][requested], month)

@@ -17,7 +17,7 @@ import numpy as np
 
 from village_sim.agents import named_cause
 from village_sim.codes import Actor
-from village_sim.county.phases.draws import diagnosis_draws
+from village_sim.county.phases.draws import diagnosis_draws, permutation_each
 from village_sim.segments import Segments
 from village_sim.village import Cause
 
@@ -42,23 +42,19 @@ def assign(e: StackedVillages, villages: np.ndarray) -> None:
     if reg.size == 0:
         return
     counts = seg.count(registered)
-    bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
-    drawing = np.flatnonzero(counts).tolist()
-    parts, n_helpers = [], []
-    for i in drawing:
+    drawing = np.flatnonzero(counts)
+    n_helpers = []
+    for i, k in zip(drawing.tolist(), counts[drawing].tolist(), strict=True):
         v = vs[i]
-        lo, hi = bounds[i], bounds[i + 1]
-        parts.append(v.streams["helpers"].permutation(reg[lo:hi]))
-        v.n_helpers = math.ceil((hi - lo) / v.p.helper_ratio)
+        v.n_helpers = math.ceil(k / v.p.helper_ratio)
         n_helpers.append(v.n_helpers)
-    order = np.concatenate(parts)
+    order = permutation_each(e, "helpers", drawing, reg, counts[drawing])
     within = Segments(counts[drawing])
     c["helper"][order] = within.local_index() % np.array(n_helpers)[within.village]
     # helpers have no local interests and diagnose well (阮荣平 2021)
     undiagnosed_of_reg = c["diagnosis"][reg] == Cause.NONE
     undiagnosed = reg[undiagnosed_of_reg]
-    right_u, shift = diagnosis_draws([vs[i].streams["helpers"] for i in drawing],
-                                     within.count(undiagnosed_of_reg).tolist())
+    right_u, shift = diagnosis_draws(e, "helpers", drawing, within.count(undiagnosed_of_reg))
     right = right_u < P("helper_diagnosis_accuracy")[seg.village[undiagnosed]]
     c["diagnosis"][undiagnosed] = named_cause(c["cause"][undiagnosed], right, shift)
     c["diagnosed_by"][undiagnosed] = Actor.HELPER

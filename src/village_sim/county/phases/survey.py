@@ -67,7 +67,7 @@ def after_survey(e: StackedVillages) -> None:
     vs, P = e.villages, e.params
     e.cadres.refresh()
     cad = e.cadres
-    u = random_each([v.committee.stream for v in vs], cad.segments.sizes.tolist())
+    u = random_each(e, "committee", np.arange(len(vs)), cad.segments.sizes)
     missed = np.array([v.survey["missed_poor_rate"] for v in vs])
     wrongful = np.array([v.survey["wrongful_exit_rate"] for v in vs])
     # NaN (nobody to rate) is over no threshold
