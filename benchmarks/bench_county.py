@@ -10,8 +10,9 @@ Run from the repository root::
    re-check and survey): each village a separate ``VillageModel`` stepped one after another (the
    reference), against the same villages on the county engine
    (:class:`village_sim.county.engine.CountyEngine`, whose results are the separate villages',
-   bit for bit), and against a ``CountyModel`` of as many villages with a team in each (its
-   yearly cycle and its monthly metrics included). Target: at least 10× the reference.
+   bit for bit; its draws in numba's compiled loops where numba is installed, and timed again
+   with the Python loops), and against a ``CountyModel`` of as many villages with a team in
+   each (its yearly cycle and its monthly metrics included). Target: at least 10× the reference.
 2. The same months as household-steps per second against Mesa's ``BoltzmannWealth`` at 10,000
    agents on 100×100 (as benchmarks/bench_model.py). Target: at least 12× (20× the goal) at
    60,000 households, every mechanism on and every metric monthly (the ``CountyModel`` line).
@@ -53,6 +54,7 @@ from village_sim import VillageModel  # noqa: E402
 from village_sim.county import CountyModel  # noqa: E402
 from village_sim.county import metrics as CM  # noqa: E402
 from village_sim.county.engine import CountyEngine  # noqa: E402
+from village_sim.county.phases import draws  # noqa: E402
 from village_sim.rng import village_seed  # noqa: E402
 from village_sim.stack import VillageStack  # noqa: E402
 
@@ -100,8 +102,16 @@ def main() -> None:
     warm = VillageModel(rng=0, regime=REGIME, n_households=households)
     for _ in range(13):
         warm.step()
+    # and the compiled loops' first load (numba, where installed: phases.draws)
+    warm_county = CountyEngine(VillageStack.build(villages(max(draws.JIT_FROM_VILLAGES, 1),
+                                                           households)), collect=False)
+    for _ in range(13):
+        warm_county.step()
+    compiled = draws.kernels(CountyEngine(VillageStack.build(configs), collect=False))
+    print(f"the engine's draws: {'compiled loops (numba)' if compiled else 'Python loops'}")
 
     solo_s, engine_s, boltz_rate, model_s, pooled_m = [], [], [], [], []
+    python_s: list[float] = []
     phases: dict[str, list[float]] = {}
     for r in range(rounds):
         model = BoltzmannWealth(BoltzmannScenario(n=10_000, width=100, height=100,
@@ -119,6 +129,11 @@ def main() -> None:
         engine_s.append(timed(lambda e=engine: [e.step() for _ in range(months)]) / months)
         for phase, seconds in engine.seconds.items():
             phases.setdefault(phase, []).append(seconds / months)
+        if compiled:  # the same engine drawing with the Python loops
+            jit_from, draws.JIT_FROM_VILLAGES = draws.JIT_FROM_VILLAGES, 10**9
+            engine = CountyEngine(VillageStack.build(configs), collect=False)
+            python_s.append(timed(lambda e=engine: [e.step() for _ in range(months)]) / months)
+            draws.JIT_FROM_VILLAGES = jit_from
         # CountyModel: drawn villages of the same size, a team in every village (as the
         # separate villages have), the county's year and its metrics every month included
         county = CountyModel(rng=SEED, n_villages=n_villages, teams=n_villages,
@@ -140,6 +155,11 @@ def main() -> None:
           f"{med(engine_s) * 1000:.0f} | |")
     print(f"| speed-up of the engine over separate villages | "
           f"{med([a / b for a, b in zip(solo_s, engine_s, strict=True)]):.2f}x | >= 10x |")
+    if python_s:
+        print(f"| the engine drawing with Python loops instead of compiled ones: ms a month | "
+              f"{med(python_s) * 1000:.0f} | |")
+        print(f"| speed-up of the engine with Python loops over separate villages | "
+              f"{med([a / b for a, b in zip(solo_s, python_s, strict=True)]):.2f}x | |")
     print(f"| CountyModel (engine, a team in every village, the county's year and metrics): "
           f"ms a month | {med(model_s) * 1000:.0f} | |")
     print(f"| speed-up of CountyModel over separate villages | "

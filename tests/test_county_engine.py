@@ -10,6 +10,7 @@ intensities, every metric and the decision log, every month.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -388,3 +389,26 @@ def test_a_village_s_books_are_views_of_the_county_s_rows() -> None:
         v.flows["no_such_flow"] = 1.0
     again = pickle.loads(pickle.dumps(v))
     assert dict(again.flows) == dict(v.flows) and dict(again.totals) == dict(v.totals)
+
+
+def test_large_counties_draw_in_compiled_loops_and_without_numba_in_python_ones(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # numba is in the dev group: a county of JIT_FROM_VILLAGES villages draws in the compiled
+    # loops, a smaller one in Python loops (tests above: both give the solo villages' numbers)
+    small = CountyEngine(VillageStack.build(
+        [{"rng": s, "n_households": 30} for s in range(draws.JIT_FROM_VILLAGES - 1)]))
+    large = CountyEngine(VillageStack.build(
+        [{"rng": s, "n_households": 30} for s in range(draws.JIT_FROM_VILLAGES)]))
+    assert draws.kernels(small) is None
+    assert draws.kernels(large) is not None
+    # where numba cannot be imported, every county draws in Python loops, and steps
+    monkeypatch.setitem(sys.modules, "numba", None)
+    monkeypatch.delitem(sys.modules, "village_sim.county.phases.kernels", raising=False)
+    monkeypatch.delattr("village_sim.county.phases.kernels", raising=False)
+    draws._compiled.cache_clear()
+    try:
+        assert draws.kernels(large) is None
+        large.step()
+        assert large.months == 1
+    finally:
+        draws._compiled.cache_clear()

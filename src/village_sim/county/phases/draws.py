@@ -20,6 +20,7 @@ phases draw with the Python loops, the reference.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,10 @@ def _compiled() -> ModuleType | None:
     try:
         from village_sim.county.phases import kernels as compiled
     except ImportError:  # numba is not installed: the Python loops
+        return None
+    except RuntimeError as error:  # numba found nowhere to keep its compiled loops
+        warnings.warn(f"the county draws with Python loops: {error}", RuntimeWarning,
+                      stacklevel=2)
         return None
     return compiled
 
