@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from village_sim.county.books import CHANNEL
+from village_sim.county.books import CHANNEL, FLOW
 from village_sim.mechanisms.deterrence import (
     CHANNELS,
     MONTHLY_CHANNELS,
@@ -32,7 +32,6 @@ from village_sim.mechanisms.deterrence import (
     learned_risk,
     material,
     prior_of,
-    record_detections,
     seen_risk,
 )
 
@@ -112,25 +111,32 @@ def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check:
     row = np.repeat(np.arange(hit_villages.size), counts)
     recovered_m[row, place] = paid_back
     fined_m[row, place] = paid_fine
-    recovered = np.cumsum(recovered_m, axis=1)[:, -1].tolist()
-    fined = np.cumsum(fined_m, axis=1)[:, -1].tolist()
+    recovered = np.cumsum(recovered_m, axis=1)[:, -1]
+    fined = np.cumsum(fined_m, axis=1)[:, -1]
     material_hit = material(back)
-    for j, i in enumerate(hit_villages.tolist()):
+    hits = np.bincount(row[material_hit], minlength=hit_villages.size)
+    # the villages' books (their ledgers are views of these rows: one addition each, as the
+    # village's own +=)
+    books = e.books
+    books.flows[hit_villages, FLOW["recovered"]] += recovered
+    books.flows[hit_villages, FLOW["fines"]] += fined
+    returned = P("recovered_to_village")[hit_villages].astype(bool)
+    books.flows[hit_villages[returned], FLOW["returned_to_village"]] += recovered[returned]
+    if by_check:  # deterrence.record_detections(v, "diversion", hits, 0.0)
+        books.found[hit_villages, CHANNEL["diversion"]] += hits.astype(np.float64)
+        books.exposure[hit_villages, CHANNEL["diversion"]] += 0.0
+    # what stays each village's own: its fund, and its committee's per-seat arrays
+    for j, (i, rec, back_home, n_hit) in enumerate(zip(
+            hit_villages.tolist(), recovered.tolist(), returned.tolist(), hits.tolist(),
+            strict=True)):
         v = vs[i]
-        rec, fin = recovered[j], fined[j]
-        v.flows["recovered"] += rec
-        v.flows["fines"] += fin
-        if v.p.recovered_to_village:
-            v.flows["returned_to_village"] += rec
+        if back_home:
             v.cash_fund += rec
         lo = int(cad.segments.offsets[i])
         mine = idx[first[j]:first[j] + counts[j]] - lo
         v.committee.diverted_ring[:, mine] = 0.0
-        hit = mine[material_hit[first[j]:first[j] + counts[j]]]
-        v.committee.times_caught[hit] += 1
-        v.detected_diversions += int(hit.size)
-        if by_check:
-            record_detections(v, "diversion", int(hit.size), 0.0)
+        v.committee.times_caught[mine[material_hit[first[j]:first[j] + counts[j]]]] += 1
+        v.detected_diversions += n_hit
     # the village recomputes its median whenever it collected anything; where no asset moved
     # (all paid from income) the median and causes it would recompute are the ones it has
     e.assets_changed(np.unique(village[total > from_income]))
