@@ -311,3 +311,63 @@ def test_invariants_hold_for_any_valid_parameters(params, seed):
         if name not in params:
             assert getattr(model.p, name) == value, name
     run_checked(model, 24)
+
+
+@settings(max_examples=60, deadline=None, phases=[Phase.generate])
+@given(n=st.integers(1, 40), density=st.floats(0.0, 0.5), seed=st.integers(0, 2**31),
+       zeros=st.booleans())
+def test_cadres_kin_and_friends_are_the_rows_ties(n: int, density: float, seed: int,
+                                                  zeros: bool) -> None:
+    # set_cadres reads each cadre's row of the kin and friendship matrices: the households
+    # the sparse sum of those rows marks (weights 0 or more; an explicit 0 is no tie)
+    from village_sim.state import _tied_to
+
+    rng = np.random.default_rng(seed)
+    ties = sp.random(n, n, density=density, format="csr", random_state=rng)
+    if zeros and ties.nnz:
+        ties.data[rng.random(ties.nnz) < 0.3] = 0.0
+    rows = np.sort(rng.choice(n, size=int(rng.integers(0, n + 1)), replace=False))
+    expected = np.asarray(ties[rows].sum(axis=0)).ravel() > 0
+    assert np.array_equal(_tied_to(ties, rows), expected)
+
+
+def test_a_village_makes_its_household_agents_when_first_asked() -> None:
+    # Mesa's agents are made when first asked for (households, agents, agents_by_type, agent
+    # types); no mechanism asks, and they draw nothing: a village whose agents were made at
+    # once steps to the same months as one whose agents were never made
+    asked, never = VillageModel(rng=5), VillageModel(rng=5)
+    assert asked._households is None
+    assert len(asked.agents) == asked.n + 2  # the committee, the team, the households
+    assert [h.unique_id for h in asked.households] == list(range(3, asked.n + 3))
+    assert len(asked.agents_by_type[Household]) == asked.n and Household in asked.agent_types
+    for _ in range(13):
+        asked.step()
+        never.step()
+    assert never._households is None
+    same = [a == b or (a != a and b != b) for a, b in zip(
+        asked.metrics().values(), never.metrics().values(), strict=True)]
+    assert all(same)
+    assert len(never.agents_by_type[Household]) == never.n
+
+
+@settings(max_examples=80, deadline=None, phases=[Phase.generate])
+@given(n=st.integers(1, 300), m=st.integers(0, 900), seed=st.integers(0, 2**31))
+def test_a_village_s_ties_are_scipy_s_own_matrix(n: int, m: int, seed: int) -> None:
+    # symmetric_adjacency builds the CSR arrays from sorted distinct keys: the same arrays
+    # (values, column order, index types) as scipy's own COO construction it replaced, whose
+    # order every later sparse product of the village follows
+    from village_sim.village import symmetric_adjacency
+
+    rng = np.random.default_rng(seed)
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = src != dst
+    rows = np.concatenate([src[keep], dst[keep]])
+    cols = np.concatenate([dst[keep], src[keep]])
+    scipy_s = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+    scipy_s.data[:] = 1.0
+    scipy_s.eliminate_zeros()
+    mine = symmetric_adjacency(n, src, dst)
+    for name in ("data", "indices", "indptr"):
+        a, b = getattr(mine, name), getattr(scipy_s, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    assert mine.has_canonical_format

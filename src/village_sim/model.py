@@ -163,7 +163,7 @@ class VillageModel(mesa.Model, VillageState):
         greed = self.build_state()
         self.committee = VillageCommittee(self, self.cadres, greed, self.streams["committee"])
         self.team = WorkTeam(self, self.streams["team"])
-        self.households = [Household(self, i) for i in range(self.n)]
+        self._households: list[Household] | None = None  # Mesa's agents, when first asked for
         self._metric_cache: tuple[int, dict[str, float]] | None = None
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(metric, name=name) for name in METRIC_NAMES}
@@ -204,6 +204,38 @@ class VillageModel(mesa.Model, VillageState):
         self._metric_cache = None
         self.datacollector.collect(self)
         self._record_panel()
+
+    # ------------------------------------------------------------------ Mesa's agents
+    @property
+    def households(self) -> list[Household]:
+        """The households as Mesa agents (``Household``, a view on its row of the columns).
+
+        Made when first asked for (here, or through Mesa's ``agents``, ``agents_by_type`` or
+        ``agent_types``): no mechanism reads them, and making a village's agents is about 40%
+        of building it (a county builds hundreds). Agents draw nothing and their ids follow
+        the committee's and the team's, so when they are made changes no result.
+        """
+        if self._households is None:
+            self._households = [Household(self, i) for i in range(self.n)]
+        return self._households
+
+    @property
+    def agents(self) -> Any:
+        """Mesa's agent set of the model (the households made first, if not yet)."""
+        self.households  # noqa: B018 - makes them
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> Any:
+        """Mesa's agent sets by type (the households made first, if not yet)."""
+        self.households  # noqa: B018 - makes them
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's agent types (the households made first, if not yet)."""
+        self.households  # noqa: B018 - makes them
+        return super().agent_types
 
     def drive_by_county(self) -> None:
         """Hand the phases to a county engine (village_sim.county.engine) for good.

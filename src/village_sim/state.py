@@ -18,7 +18,7 @@ from village_sim import metrics as M
 from village_sim import numerics
 from village_sim.events import Event
 from village_sim.params import Parameters
-from village_sim.village import Cause, build_village, cause_of_poverty
+from village_sim.village import Cause, build_village, cause_of_poverty, unweighted_csr
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -210,7 +210,7 @@ class VillageState:
         self.persons_float = self.persons.astype(np.float64)  # persons never change
         self.skill, self.assets, self.sick = v.skill, v.assets, v.sick
         self.kin, self.friends = v.kin, v.friends
-        self.network = ((v.kin + v.friends) > 0).astype(np.float64).tocsr()
+        self.network = unweighted_csr(n, np.concatenate([_keys(v.kin), _keys(v.friends)]))
         self.set_cadres(v.cadres)
 
         self.measure_income = np.zeros(n)
@@ -344,8 +344,8 @@ class VillageState:
         self.cadres = np.sort(cadres)
         self.cadre = np.zeros(n, dtype=bool)
         self.cadre[self.cadres] = True
-        self.cadre_kin = (np.asarray(self.kin[self.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
-        cadre_friend = (np.asarray(self.friends[self.cadres].sum(axis=0)).ravel() > 0) & ~self.cadre
+        self.cadre_kin = _tied_to(self.kin, self.cadres) & ~self.cadre
+        cadre_friend = _tied_to(self.friends, self.cadres) & ~self.cadre
         self.fav_weight = np.where(
             self.cadre | self.cadre_kin, 1.0, np.where(cadre_friend, self.p.friend_weight, 0.0)
         )
@@ -532,3 +532,22 @@ class VillageState:
 # Every household column of a village, in declaration order (a stack holds one array of each).
 HOUSEHOLD_COLUMNS: tuple[str, ...] = tuple(
     name for name, value in vars(VillageState).items() if isinstance(value, HouseholdColumn))
+
+
+def _tied_to(ties: Any, rows: np.ndarray) -> np.ndarray:
+    """Households with a tie of positive weight to any of ``rows`` (a CSR matrix's columns).
+
+    What ``ties[rows].sum(axis=0) > 0`` gives for ties of weight 0 or more, read from the rows'
+    own entries (no sparse product: a village's build makes two of these).
+    """
+    out = np.zeros(ties.shape[1], dtype=bool)
+    for r in rows.tolist():
+        lo, hi = ties.indptr[r], ties.indptr[r + 1]
+        out[ties.indices[lo:hi][ties.data[lo:hi] > 0]] = True
+    return out
+
+
+def _keys(ties: Any) -> np.ndarray:
+    """``row * n + column`` of each entry of a CSR matrix with positive weight."""
+    rows = np.repeat(np.arange(ties.shape[0], dtype=np.int64), np.diff(ties.indptr))
+    return (rows * ties.shape[1] + ties.indices)[ties.data > 0]

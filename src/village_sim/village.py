@@ -22,7 +22,7 @@ from village_sim import numerics
 from village_sim.params import Parameters
 
 __all__ = ["Cause", "Village", "build_village", "cadre_weight", "cause_of_poverty", "draw_greed",
-           "symmetric_adjacency"]
+           "symmetric_adjacency", "unweighted_csr"]
 
 
 class Cause(IntEnum):
@@ -61,13 +61,26 @@ def symmetric_adjacency(n: int, src: np.ndarray, dst: np.ndarray) -> sp.csr_matr
     """Return an unweighted, symmetric CSR adjacency without self-loops or duplicate edges."""
     keep = src != dst
     src, dst = src[keep], dst[keep]
-    rows = np.concatenate([src, dst])
-    cols = np.concatenate([dst, src])
-    data = np.ones(rows.size, dtype=np.float64)
-    adj = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
-    adj.data[:] = 1.0  # duplicates were summed: make the graph unweighted
-    adj.eliminate_zeros()
-    return adj
+    rows = np.concatenate([src, dst]).astype(np.int64)
+    cols = np.concatenate([dst, src]).astype(np.int64)
+    return unweighted_csr(n, rows * n + cols)
+
+
+def unweighted_csr(n: int, keys: np.ndarray) -> sp.csr_matrix:
+    """The n × n CSR matrix with a 1.0 at each ``row * n + column`` of ``keys`` (repeats once).
+
+    In scipy's canonical form (each row's columns ascending, no duplicates, no zeros), the
+    arrays scipy's own ``csr_matrix((ones, (rows, cols)))`` with its data set to 1 gives, made
+    from the sorted distinct keys.
+    """
+    keys = np.sort(keys)  # then each once (np.unique is several times slower here)
+    distinct = np.ones(keys.size, dtype=bool)
+    distinct[1:] = keys[1:] != keys[:-1]
+    keys = keys[distinct]
+    rows, cols = np.divmod(keys, n)
+    indptr = np.concatenate([np.zeros(1, dtype=np.int64),
+                             np.cumsum(np.bincount(rows, minlength=n))])
+    return sp.csr_matrix((np.ones(keys.size), cols, indptr), shape=(n, n))
 
 
 def _clan_sizes(n: int, n_clans: int, concentration: float, rng: np.random.Generator) -> np.ndarray:
