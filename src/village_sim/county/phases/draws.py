@@ -9,12 +9,14 @@ nothing and leaves the generator's state as it was (numpy's generators, PCG64's 
 word included), so it is skipped.
 
 Compiled loops (:mod:`village_sim.county.phases.kernels`): where numba is installed (the ``fast``
-extra) and the county has at least ``JIT_FROM_VILLAGES`` villages, the monthly draws of every
-village (economy, allocation, visits) run in one compiled loop over the villages' own
-generators instead of a Python loop of generator calls: the same numbers, the same final
-states (tests/test_county_engine.py runs both ways against solo villages), about a Python call
-less per draw and village. Below that size, or without numba, :func:`kernels` is None and the
-phases draw with the Python loops, the reference.
+extra) and the county has at least ``JIT_FROM_VILLAGES`` villages, the draws of economy,
+allocation and the visits, and those made here (measures, helpers, re-check, survey), run in
+one compiled loop over the villages' own generators instead of a Python loop of generator
+calls: the same numbers, the same final states (tests/test_county_engine.py runs both ways
+against solo villages), about a Python call less per draw and village. Below that size, or
+without numba, :func:`kernels` is None and the phases draw with the Python loops, the
+reference. The yearly draws of elections, norms, identification and appraisal stay Python
+loops.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim import numerics
-from village_sim.county.phases import draws
+from village_sim.county.phases.draws import kernels, typed_streams
 from village_sim.village import Cause, cause_of_poverty
 
 if TYPE_CHECKING:
@@ -26,9 +26,9 @@ def _draw(e: StackedVillages) -> tuple[np.ndarray, ...]:
     pairs = np.empty(2 * n)  # each village's falling-ill draws, then its recovering draws
     noise = np.empty(n)
     disaster_hit = np.empty(n + len(e.villages))  # each village's disaster draw, then its hits
-    compiled = draws.kernels(e)
+    compiled = kernels(e)
     if compiled is not None:  # the same calls in one compiled loop
-        compiled.economy(draws.typed_streams(e, "shocks"), seg.offsets[:-1], seg.offsets[1:],
+        compiled.economy(typed_streams(e, "shocks"), seg.offsets[:-1], seg.offsets[1:],
                          pairs, noise, disaster_hit)
     else:
         for i, (v, b) in enumerate(zip(e.villages, e.blocks, strict=True)):

@@ -134,7 +134,7 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
     u_excess = np.ones(chosen.size)
     cad = e.cadres
     u_skim = np.ones(cad.segments.n)
-    if compiled is not None:
+    if compiled is not None:  # the same calls in one compiled loop
         noise[:] = 1.0  # agents.lognormal_factor: no draw without noise
         drawing = np.flatnonzero(counts)
         mu, sigma = P.derived("team_noise_law", lambda p: lognormal_law(p.team_noise)).T
@@ -144,26 +144,24 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
             sigma[drawing], N_CAUSES, acting[drawing], cad.segments.offsets[drawing],
             cad.segments.offsets[drawing + 1], noise, u_diagnosis, shift, u_challenge, u_skim,
             u_excess)
-        counts_drawn: list[int] = []
     else:
-        counts_drawn = np.flatnonzero(counts).tolist()
-    team_noise = P("team_noise").tolist()
-    acting_ = acting.tolist()
-    cadres_of = cad.segments.sizes.tolist()
-    for i in counts_drawn:
-        b, k = k_seg.block(i), int(counts[i])
-        rng = vs[i].team.stream
-        noise[b] = lognormal_factor(team_noise[i], k, rng)  # agents: no draw without noise
-        rng.random(out=u_diagnosis[b])  # agents.diagnose
-        shift[b] = rng.integers(1, N_CAUSES, size=k)
-        if acting_[i]:
-            # the challenge (policies.team_challenge), then the payment checks' skimming and
-            # excess draws (visits._check_payments): three calls of random, one here
-            m = cadres_of[i]
-            u = rng.random(k + m + k)
-            u_challenge[b] = u[:k]
-            u_skim[cad.segments.block(i)] = u[k:k + m]
-            u_excess[b] = u[k + m:]
+        team_noise = P("team_noise").tolist()
+        acting_ = acting.tolist()
+        cadres_of = cad.segments.sizes.tolist()
+        for i in np.flatnonzero(counts).tolist():
+            b, k = k_seg.block(i), int(counts[i])
+            rng = vs[i].team.stream
+            noise[b] = lognormal_factor(team_noise[i], k, rng)  # agents: no draw without noise
+            rng.random(out=u_diagnosis[b])  # agents.diagnose
+            shift[b] = rng.integers(1, N_CAUSES, size=k)
+            if acting_[i]:
+                # the challenge (policies.team_challenge), then the payment checks' skimming
+                # and excess draws (visits._check_payments): three calls of random, one here
+                m = cadres_of[i]
+                u = rng.random(k + m + k)
+                u_challenge[b] = u[:k]
+                u_skim[cad.segments.block(i)] = u[k:k + m]
+                u_excess[b] = u[k + m:]
     # what the visits measure (visits._measure)
     y = e.y
     age = month - last_visit[chosen]
