@@ -320,7 +320,7 @@ def test_cadres_kin_and_friends_are_the_rows_ties(n: int, density: float, seed: 
                                                   zeros: bool) -> None:
     # set_cadres reads each cadre's row of the kin and friendship matrices: the households
     # the sparse sum of those rows marks (weights 0 or more; an explicit 0 is no tie)
-    from village_sim.state import _tied_to
+    from village_sim.village import tied_to
 
     rng = np.random.default_rng(seed)
     ties = sp.random(n, n, density=density, format="csr", random_state=rng)
@@ -328,7 +328,7 @@ def test_cadres_kin_and_friends_are_the_rows_ties(n: int, density: float, seed: 
         ties.data[rng.random(ties.nnz) < 0.3] = 0.0
     rows = np.sort(rng.choice(n, size=int(rng.integers(0, n + 1)), replace=False))
     expected = np.asarray(ties[rows].sum(axis=0)).ravel() > 0
-    assert np.array_equal(_tied_to(ties, rows), expected)
+    assert np.array_equal(tied_to(ties, rows), expected)
 
 
 def test_a_village_makes_its_household_agents_when_first_asked() -> None:

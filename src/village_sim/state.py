@@ -18,7 +18,14 @@ from village_sim import metrics as M
 from village_sim import numerics
 from village_sim.events import Event
 from village_sim.params import Parameters
-from village_sim.village import Cause, build_village, cause_of_poverty, unweighted_csr
+from village_sim.village import (
+    Cause,
+    build_village,
+    cause_of_poverty,
+    positive_keys,
+    tied_to,
+    unweighted_csr,
+)
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -210,7 +217,8 @@ class VillageState:
         self.persons_float = self.persons.astype(np.float64)  # persons never change
         self.skill, self.assets, self.sick = v.skill, v.assets, v.sick
         self.kin, self.friends = v.kin, v.friends
-        self.network = unweighted_csr(n, np.concatenate([_keys(v.kin), _keys(v.friends)]))
+        self.network = unweighted_csr(n, np.concatenate([positive_keys(v.kin),
+                                                         positive_keys(v.friends)]))
         self.set_cadres(v.cadres)
 
         self.measure_income = np.zeros(n)
@@ -344,8 +352,8 @@ class VillageState:
         self.cadres = np.sort(cadres)
         self.cadre = np.zeros(n, dtype=bool)
         self.cadre[self.cadres] = True
-        self.cadre_kin = _tied_to(self.kin, self.cadres) & ~self.cadre
-        cadre_friend = _tied_to(self.friends, self.cadres) & ~self.cadre
+        self.cadre_kin = tied_to(self.kin, self.cadres) & ~self.cadre
+        cadre_friend = tied_to(self.friends, self.cadres) & ~self.cadre
         self.fav_weight = np.where(
             self.cadre | self.cadre_kin, 1.0, np.where(cadre_friend, self.p.friend_weight, 0.0)
         )
@@ -532,22 +540,3 @@ class VillageState:
 # Every household column of a village, in declaration order (a stack holds one array of each).
 HOUSEHOLD_COLUMNS: tuple[str, ...] = tuple(
     name for name, value in vars(VillageState).items() if isinstance(value, HouseholdColumn))
-
-
-def _tied_to(ties: Any, rows: np.ndarray) -> np.ndarray:
-    """Households with a tie of positive weight to any of ``rows`` (a CSR matrix's columns).
-
-    What ``ties[rows].sum(axis=0) > 0`` gives for ties of weight 0 or more, read from the rows'
-    own entries (no sparse product: a village's build makes two of these).
-    """
-    out = np.zeros(ties.shape[1], dtype=bool)
-    for r in rows.tolist():
-        lo, hi = ties.indptr[r], ties.indptr[r + 1]
-        out[ties.indices[lo:hi][ties.data[lo:hi] > 0]] = True
-    return out
-
-
-def _keys(ties: Any) -> np.ndarray:
-    """``row * n + column`` of each entry of a CSR matrix with positive weight."""
-    rows = np.repeat(np.arange(ties.shape[0], dtype=np.int64), np.diff(ties.indptr))
-    return (rows * ties.shape[1] + ties.indices)[ties.data > 0]

@@ -22,7 +22,7 @@ from village_sim import numerics
 from village_sim.params import Parameters
 
 __all__ = ["Cause", "Village", "build_village", "cadre_weight", "cause_of_poverty", "draw_greed",
-           "symmetric_adjacency", "unweighted_csr"]
+           "positive_keys", "symmetric_adjacency", "tied_to", "unweighted_csr"]
 
 
 class Cause(IntEnum):
@@ -81,6 +81,25 @@ def unweighted_csr(n: int, keys: np.ndarray) -> sp.csr_matrix:
     indptr = np.concatenate([np.zeros(1, dtype=np.int64),
                              np.cumsum(np.bincount(rows, minlength=n))])
     return sp.csr_matrix((np.ones(keys.size), cols, indptr), shape=(n, n))
+
+
+def tied_to(ties: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """Households with a tie of positive weight to any of ``rows`` (a CSR matrix's columns).
+
+    What ``ties[rows].sum(axis=0) > 0`` gives for ties of weight 0 or more, read from the rows'
+    own entries (no sparse product: a village's state makes two of these).
+    """
+    out = np.zeros(ties.shape[1], dtype=bool)
+    for r in rows.tolist():
+        lo, hi = ties.indptr[r], ties.indptr[r + 1]
+        out[ties.indices[lo:hi][ties.data[lo:hi] > 0]] = True
+    return out
+
+
+def positive_keys(ties: sp.csr_matrix) -> np.ndarray:
+    """``row * n + column`` of each entry of a CSR matrix with positive weight."""
+    rows = np.repeat(np.arange(ties.shape[0], dtype=np.int64), np.diff(ties.indptr))
+    return (rows * ties.shape[1] + ties.indices)[ties.data > 0]
 
 
 def _clan_sizes(n: int, n_clans: int, concentration: float, rng: np.random.Generator) -> np.ndarray:

@@ -520,7 +520,11 @@ def county_metrics(stack: VillageStack,
     y_order, y_sorted = _sorted_like_argsort(y, persons, whole)
     out["gini"] = float(_gini_of_sorted(y_sorted, persons[y_order], whole)[0])
     out["poverty_headcount_post"] = float(headcount(post, z, w, whole)[0])
-    out["gini_post"] = float(gini(post, persons, whole)[0])
+    # post-transfer incomes tie at the lines most months (top-ups to exactly the line), in
+    # households of unequal persons: argsort_like would sort them by radix, find those ties and
+    # sort them again by np.argsort, so np.argsort (the definition's order) at once
+    post_order = np.argsort(post)
+    out["gini_post"] = float(_gini_of_sorted(post[post_order], persons[post_order], whole)[0])
     registered, cadre = col("registered"), col("cadre")
     identified = villages.broadcast(identified_village)
     if identified.any():
