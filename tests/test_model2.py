@@ -13,18 +13,13 @@ months of a 60-month run (months 49-60, which hold the identification of month 4
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from functools import cache
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
 from village_sim import VillageModel, numerics
-from village_sim.effects import frame_window_means, window_means
+from village_sim.effects import frame_window_means, stacked_windows, window_means
 from village_sim.experiment import run_model
 from village_sim.mechanisms import deterrence, policies
 from village_sim.params import resolve_parameters
@@ -34,63 +29,56 @@ STEPS = 60
 SEEDS = tuple(range(20))
 
 
-_POOL: list[ProcessPoolExecutor] = []
+Config = tuple[str, tuple[tuple[str, object], ...]]  # (regime, sorted overrides)
+
+# every run's window means, shared by all tests of this module (a run is deterministic):
+# (regime, overrides, seed, steps) -> {metric: mean over the window ending at steps}
+_WINDOWS: dict[tuple[str, tuple[tuple[str, object], ...], int, int], dict[str, float]] = {}
 
 
-def _pool() -> ProcessPoolExecutor:
-    """Two worker processes shared by every run of this module. Started by a fork server (a
-    plain fork of the pytest-xdist worker, which runs threads, could deadlock)."""
-    if not _POOL:
-        _POOL.append(ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver")))
-    return _POOL[0]
+def prefetch(configs: list[Config], seeds: tuple[int, ...] = SEEDS, steps: int = STEPS) -> None:
+    """Run every config on every seed not yet run, together on the county engine.
+
+    ``stacked_windows`` gives each run's window means bit for bit as its solo run does
+    (tests/test_effects_stacked.py), several times faster than one run after another. The
+    team-leaves runs (150 seeds) are run once to LONG_RUN months and each window read from
+    them: a month's outcome does not depend on how long the run goes on, so months 61-72 of a
+    108-month run are those of a 72-month run (test_a_longer_run_has_the_same_earlier_months).
+    """
+    ends = LONG_ENDS if seeds == LEAVE_SEEDS and steps in LONG_ENDS else (steps,)
+    todo = [(regime, over, s) for regime, over in dict.fromkeys(configs) for s in seeds
+            if (regime, over, s, steps) not in _WINDOWS]
+    if not todo:
+        return
+    runs = [(regime, s, dict(over)) for regime, over, s in todo]
+    for (regime, over, s), windows in zip(todo, stacked_windows(runs, max(ends), ends),
+                                          strict=True):
+        for end, means in windows.items():
+            _WINDOWS[(regime, over, s, end)] = means
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _shut_the_pool() -> Iterator[None]:
-    yield
-    while _POOL:
-        _POOL.pop().shutdown()
-
-
-def _run(args: tuple[str, int, tuple[tuple[str, object], ...], int]) -> dict[str, float]:
-    regime, seed, overrides, steps = args
-    return window_means(regime, seed, steps, dict(overrides))
+def window(regime: str, overrides: tuple[tuple[str, object], ...] = (),
+           seeds: tuple[int, ...] = SEEDS, steps: int = STEPS) -> tuple[dict[str, float], ...]:
+    """Window means per seed (:func:`prefetch`, cached)."""
+    prefetch([(regime, overrides)], seeds, steps)
+    return tuple(_WINDOWS[(regime, overrides, s, steps)] for s in seeds)
 
 
 def _run_long(args: tuple[str, int, tuple[tuple[str, object], ...]]
               ) -> dict[int, dict[str, float]]:
-    """One LONG_RUN-month run's window means for each window end in LONG_ENDS."""
+    """One LONG_RUN-month solo run's window means for each window end in LONG_ENDS."""
     regime, seed, overrides = args
     frame = run_model(regime, seed, LONG_RUN, dict(overrides)
                       ).datacollector.get_model_vars_dataframe()
     return {end: frame_window_means(frame, end) for end in LONG_ENDS}
 
 
-@cache
-def _long(regime: str, overrides: tuple[tuple[str, object], ...],
-          seeds: tuple[int, ...]) -> tuple[dict[int, dict[str, float]], ...]:
-    tasks = [(regime, s, overrides) for s in seeds]
-    return tuple(_pool().map(_run_long, tasks, chunksize=4))
-
-
-@cache
-def window(regime: str, overrides: tuple[tuple[str, object], ...] = (),
-           seeds: tuple[int, ...] = SEEDS, steps: int = STEPS) -> tuple[dict[str, float], ...]:
-    """Window means per seed (cached; two processes). The team-leaves runs (150 seeds) are
-    run once to LONG_RUN months and each window read from them: a month's outcome does not
-    depend on how long the run goes on, so months 61-72 of a 108-month run are those of a
-    72-month run."""
-    if seeds == LEAVE_SEEDS and steps in LONG_ENDS:
-        return tuple(r[steps] for r in _long(regime, overrides, seeds))
-    tasks = [(regime, s, overrides, steps) for s in seeds]
-    return tuple(_pool().map(_run, tasks))
-
-
 def diff(metric: str, a: tuple[str, dict], b: tuple[str, dict],
          seeds: tuple[int, ...] = SEEDS, steps: int = STEPS) -> np.ndarray:
     """Per-seed difference b - a."""
-    ra = window(a[0], tuple(sorted(a[1].items())), seeds, steps)
-    rb = window(b[0], tuple(sorted(b[1].items())), seeds, steps)
+    ka, kb = (a[0], tuple(sorted(a[1].items()))), (b[0], tuple(sorted(b[1].items())))
+    prefetch([ka, kb], seeds, steps)  # both sides on one engine
+    ra, rb = window(*ka, seeds, steps), window(*kb, seeds, steps)
     return np.array([y[metric] - x[metric] for x, y in zip(ra, rb, strict=True)])
 
 
@@ -215,6 +203,10 @@ DOSE_CASES = [("kin_premium", (), DOSE_SEEDS), ("diverted_share", (), DOSE_SEEDS
                          ids=[m + ("-fill" if c else "") for m, c, _ in DOSE_CASES])
 def test_the_team_effect_grows_with_capacity_and_saturates(
         metric: str, common: tuple[tuple[str, object], ...], seeds: tuple[int, ...]) -> None:
+    prefetch([("committee_plus_mobilization", common)] + [
+        ("team_and_committee", tuple(sorted({**dict(common), "team_size": 1,
+                                             "team_visits_per_month": c}.items())))
+        for c in CAPACITIES], seeds)  # every level's runs on one engine
     levels = [reduction(metric, c, dict(common), seeds) for c in CAPACITIES]
     assert levels[0] == 0.0, levels  # capacity 0: exactly the committee's village
     assert levels[-1] > 0.0, levels
@@ -259,6 +251,7 @@ AUDIT_VALUES = tuple(np.round(np.linspace(0.0, 1.0, 11), 2))
 
 @pytest.mark.slow
 def test_diversion_falls_smoothly_with_audits_and_never_to_zero() -> None:
+    prefetch([("committee_only", (("audit_probability", float(a)),)) for a in AUDIT_VALUES])
     shares = [np.nanmean([r["diverted_share"] for r in window(
         "committee_only", (("audit_probability", float(a)),))]) for a in AUDIT_VALUES]
     for before, after in zip(shares, shares[1:], strict=False):
