@@ -39,7 +39,7 @@ def prefetch(keys: set[tuple[str, int, int, tuple[tuple[str, object], ...]]]) ->
     """Compute the runs not yet cached, stepped together on the county engine.
 
     ``window_means_many`` gives each run's window means bit for bit as its solo run does
-    (tests/test_effects_stacked.py), several times faster than one run after another.
+    (tests/test_stacked_runs.py), several times faster than one run after another.
     """
     todo = sorted(keys - _RUNS.keys(), key=repr)
     runs = [(regime, seed, steps, dict(overrides)) for regime, seed, steps, overrides in todo]

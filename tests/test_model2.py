@@ -40,7 +40,7 @@ def prefetch(configs: list[Config], seeds: tuple[int, ...] = SEEDS, steps: int =
     """Run every config on every seed not yet run, together on the county engine.
 
     ``stacked_windows`` gives each run's window means bit for bit as its solo run does
-    (tests/test_effects_stacked.py), several times faster than one run after another. The
+    (tests/test_stacked_runs.py), several times faster than one run after another. The
     team-leaves runs (150 seeds) are run once to LONG_RUN months and each window read from
     them: a month's outcome does not depend on how long the run goes on, so months 61-72 of a
     108-month run are those of a 72-month run (test_a_longer_run_has_the_same_earlier_months).

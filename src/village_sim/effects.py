@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from village_sim.experiment import run_model, window_bounds
+from village_sim.experiment import run_model, run_stacked, window_bounds
 from village_sim.params import EFFECTS, Effect
 
 if TYPE_CHECKING:
@@ -34,8 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["EffectCheck", "cached_runner", "check", "check_many", "frame_window_means", "judge",
            "markdown_table", "stacked_windows", "window_means", "window_means_many"]
 
-STACK_BATCH = 256
-"""Runs stepped together by :func:`stacked_windows` (at most): about 0.5 MB of state a run."""
+
 
 Runner = Callable[[str, int, int, Mapping[str, Any]], Mapping[str, float]]
 
@@ -123,20 +122,14 @@ def stacked_windows(runs: Sequence[tuple[str, int, Mapping[str, Any]]], months: 
 
     For each run, ``{end: frame_window_means(its monthly frame, end)}`` for each window end of
     ``ends`` (default: ``months`` alone): the numbers :func:`window_means` gives, bit for bit
-    (tests/test_effects_stacked.py). Up to ``STACK_BATCH`` runs are stacked as the villages of
-    one county engine (:class:`village_sim.county.engine.CountyEngine`, whose villages are their
-    solo runs exactly) and each village's metrics are taken only in the months a window holds
-    (:func:`village_sim.county.metrics.village_metrics_frame`, the village's own metrics).
+    (tests/test_stacked_runs.py). The runs are the villages of a county engine and each
+    village's metrics are taken only in the months a window holds (:func:`village_sim.
+    experiment.run_stacked`).
 
     Raises:
         ValueError: for a bad month count or window end, or a run's bad regime or parameter
             (naming the run).
     """
-    from village_sim.county.engine import CountyEngine
-    from village_sim.county.metrics import village_metrics_frame
-    from village_sim.model import METRIC_NAMES, VillageModel
-    from village_sim.stack import VillageStack
-
     if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 0:
         raise ValueError(f"months: got {months!r}; allowed: an integer >= 0")
     ends = [int(months)] if ends is None else list(ends)
@@ -146,33 +139,10 @@ def stacked_windows(runs: Sequence[tuple[str, int, Mapping[str, Any]]], months: 
         raise ValueError(f"ends: got {bad[0]!r}; allowed: integers from 0 to months ({months})")
     bounds = {int(e): window_bounds(int(e)) for e in ends}
     wanted = sorted({m for first, last in bounds.values() for m in range(first, last + 1)})
-    out: list[dict[int, dict[str, float]]] = []
-    for start in range(0, len(runs), STACK_BATCH):
-        batch = runs[start:start + STACK_BATCH]
-        villages = []
-        for j, (regime, seed, overrides) in enumerate(batch, start):
-            if "regime" in overrides:
-                raise ValueError(f"run {j}: pass the regime as the run's regime, not as an "
-                                 "override")
-            try:
-                villages.append(VillageModel(rng=seed, regime=regime, **dict(overrides)))
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"run {j} ({regime}, seed {seed}): {err}") from err
-        stack = VillageStack(villages)
-        engine = CountyEngine(stack, collect=False)
-        taken: dict[int, np.ndarray] = {}  # month -> metrics × runs
-        for month in range(months + 1):
-            if month:
-                engine.step()
-            if month in wanted:
-                frame = village_metrics_frame(stack, engine.income_12)
-                taken[month] = frame.loc[:, list(METRIC_NAMES)].to_numpy(np.float64).T
-        for j in range(len(batch)):
-            out.append({end: {name: _nan_mean(np.array(
-                [taken[m][k, j] for m in range(first, last + 1)]))
-                for k, name in enumerate(METRIC_NAMES)}
-                for end, (first, last) in bounds.items()})
-    return out
+    frames = run_stacked(runs, months, wanted)
+    return [{end: {name: _nan_mean(frame[name].loc[first:last].to_numpy())
+                   for name in frame.columns}
+             for end, (first, last) in bounds.items()} for frame in frames]
 
 
 def _nan_mean(values: np.ndarray) -> float:

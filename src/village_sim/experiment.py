@@ -5,6 +5,8 @@ free of argument parsing and printing so that the app and sweeps can reuse them:
 
 * :func:`replicate_seeds` derives one integer seed per replicate from a root seed;
 * :func:`run_model` / :func:`run_one` run one regime on one seed;
+* :func:`run_stacked` runs many (regime, seed, overrides) at once on the county engine, each
+  run's monthly metrics those of its own run, bit for bit;
 * :func:`run_paired` runs every regime on the *same* replicate seeds (common random numbers,
   ../shared/DESIGN.md §4), so regimes face the same villages and the same shocks;
 * :func:`summarise` turns the time series into one value per seed — the mean over the final
@@ -57,6 +59,7 @@ __all__ = [
     "run_model",
     "run_one",
     "run_paired",
+    "run_stacked",
     "step_bands",
     "summarise",
     "timeseries",
@@ -217,6 +220,80 @@ def run_model(
     return model
 
 
+STACK_BATCH = 256
+"""Runs :func:`run_stacked` steps together (at most): about 0.5 MB of state a run."""
+
+
+def run_stacked(runs: Sequence[tuple[str | None, int, Mapping[str, Any]]], steps: int,
+                months: Sequence[int] | None = None,
+                progress: Any = None) -> list[pd.DataFrame]:
+    """Run each ``(regime, seed, overrides)`` for ``steps`` months, all together.
+
+    Up to ``STACK_BATCH`` runs are the villages of one county engine
+    (:class:`village_sim.county.engine.CountyEngine`: every mechanism acts on all of them at
+    once, and each village is its solo run exactly), several times faster than one run after
+    another. Their metrics are taken in ``months`` only (default: every month, 0 to
+    ``steps``), by :func:`village_sim.county.metrics.village_metrics_frame`, each village's own
+    metrics bit for bit.
+
+    Args:
+        runs: Regime (None: the model's default), seed and parameter overrides (``regime``
+            excluded) of each run.
+        steps: Months to run (at least 0).
+        months: The months whose metrics are wanted (from 0 to ``steps``).
+        progress: Something with ``update(n)`` (a tqdm bar), told of each month stepped.
+
+    Returns:
+        Each run's metrics: a frame with one row per wanted month (index: the month) and a
+        float column per metric (``METRIC_NAMES``), the rows its ``VillageModel``'s
+        DataCollector holds for those months, bit for bit (tests/test_stacked_runs.py).
+
+    Raises:
+        ValueError: for a bad step count or month, or a run's bad regime or parameter (naming
+            the run).
+    """
+    from village_sim.county.engine import CountyEngine
+    from village_sim.county.metrics import village_metrics_frame
+    from village_sim.model import METRIC_NAMES, VillageModel
+    from village_sim.stack import VillageStack
+
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps: got {steps!r}; allowed: an integer >= 0 (months)")
+    wanted = list(range(int(steps) + 1)) if months is None else sorted({*months})
+    bad = [m for m in wanted if isinstance(m, bool) or not isinstance(m, int | np.integer)
+           or not 0 <= m <= steps]
+    if bad:
+        raise ValueError(f"months: got {bad[0]!r}; allowed: integers from 0 to steps ({steps})")
+    index = pd.Index(wanted, name="month")
+    out: list[pd.DataFrame] = []
+    for start in range(0, len(runs), STACK_BATCH):
+        villages = []
+        for j, (regime, seed, overrides) in enumerate(runs[start:start + STACK_BATCH], start):
+            if "regime" in overrides:
+                raise ValueError(f"run {j}: pass the regime as the run's regime, not as an "
+                                 "override")
+            try:
+                villages.append(VillageModel(rng=seed, regime=regime, **dict(overrides)))
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"run {j} ({regime}, seed {seed}): {err}") from err
+        stack = VillageStack(villages)
+        engine = CountyEngine(stack, collect=False)
+        taken = np.empty((len(villages), len(wanted), len(METRIC_NAMES)))  # runs × months
+        row = 0
+        for month in range(int(steps) + 1):
+            if month:
+                engine.step()
+                if progress is not None:
+                    progress.update(1)
+            if row < len(wanted) and wanted[row] == month:
+                frame = village_metrics_frame(stack, engine.income_12)
+                taken[:, row, :] = frame.loc[:, list(METRIC_NAMES)].to_numpy(np.float64)
+                row += 1
+        out.extend(pd.DataFrame(taken[j], index=index, columns=list(METRIC_NAMES))
+                   for j in range(len(villages)))
+    return out
+
+
 def timeseries(model: VillageModel) -> pd.DataFrame:
     """The model's collected metrics with a ``step`` column first (row 0 is month 0)."""
     from village_sim.model import METRIC_NAMES
@@ -267,27 +344,31 @@ def run_paired(
     """
     from tqdm import tqdm
 
+    from village_sim.model import METRIC_NAMES
+
     regimes = check_regimes(regimes)
     overrides = dict(overrides or {})
-    frames: dict[tuple[int, int], pd.DataFrame] = {}
-    total = len(regimes) * len(seeds)
-    disable = None if progress is None else not progress
-    with tqdm(total=total, desc="runs", unit="run", disable=disable, leave=False) as bar:
-        for rep, seed in enumerate(seeds):
-            for r, regime in enumerate(regimes):
-                bar.set_postfix_str(f"{regime}, seed {seed}", refresh=False)
-                frame = run_one(regime, int(seed), steps, overrides)
-                frame.insert(0, "replicate", rep)
-                frame.insert(0, "seed", int(seed))
-                frame.insert(0, "regime", regime)
-                frames[(r, rep)] = frame
-                bar.update(1)
-    if not frames:
-        from village_sim.model import METRIC_NAMES
-
+    if "regime" in overrides:
+        raise ValueError("pass the regime as the 'regime' argument, not as an override")
+    runs = [(regime, int(seed), overrides) for seed in seeds for regime in regimes]
+    if not runs:
         return pd.DataFrame(columns=[*ID_COLUMNS, *METRIC_NAMES])
-    ordered = [frames[key] for key in sorted(frames)]
-    return pd.concat(ordered, ignore_index=True)
+    # the runs stepped together (run_stacked: each run's metrics are its own run's, bit for bit)
+    batches = -(-len(runs) // STACK_BATCH)
+    disable = None if progress is None else not progress
+    with tqdm(total=batches * steps, desc=f"{len(runs)} runs", unit="month", disable=disable,
+              leave=False) as bar:
+        frames = run_stacked(runs, steps, progress=bar)
+    out = []
+    for r, regime in enumerate(regimes):  # rows by regime, then replicate (runs: the reverse)
+        for rep, seed in enumerate(seeds):
+            frame = frames[rep * len(regimes) + r].reset_index(drop=True)
+            frame.insert(0, "step", np.arange(len(frame), dtype=np.int64))
+            frame.insert(0, "replicate", rep)
+            frame.insert(0, "seed", int(seed))
+            frame.insert(0, "regime", regime)
+            out.append(frame)
+    return pd.concat(out, ignore_index=True)
 
 
 # ---------------------------------------------------------------------------- summary

@@ -1,14 +1,16 @@
-"""Runs stepped together on the county engine give each run's own window means, bit for bit.
+"""Runs stepped together on the county engine give each run's own numbers, bit for bit.
 
-The statistical tests (tests/test_effects.py, tests/test_model2.py) take their runs from
-:func:`village_sim.effects.stacked_windows`; what they judge is the solo runs' numbers only if
-these tests hold.
+``village-sim compare`` (``experiment.run_paired``), ``village-sim effects``, calibration and
+the statistical tests (tests/test_effects.py, tests/test_model2.py) take their runs from
+:func:`village_sim.experiment.run_stacked`; what they report and judge is the solo runs'
+numbers only if these tests hold.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from village_sim.county.phases import draws
@@ -71,9 +73,9 @@ def test_a_county_large_enough_for_compiled_draws_gives_the_same_numbers() -> No
 
 
 def test_batches_of_runs_are_each_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
-    from village_sim import effects
+    from village_sim import experiment
 
-    monkeypatch.setattr(effects, "STACK_BATCH", 3)
+    monkeypatch.setattr(experiment, "STACK_BATCH", 3)
     got = stacked_windows(RUNS[:7], 5)
     for (regime, seed, overrides), windows in zip(RUNS[:7], got, strict=True):
         assert not same(windows[5], window_means(regime, seed, 5, overrides)), seed
@@ -110,3 +112,51 @@ def test_a_bad_declaration_fails_before_anything_runs() -> None:
         check_many(["sanction", "team_colour"])
     with pytest.raises(ValueError, match="seeds: got 1"):
         check_many(["sanction"], seeds=1)
+
+
+def test_compare_s_paired_runs_are_each_run_s_own_time_series() -> None:
+    import pandas as pd
+
+    from village_sim.experiment import run_one, run_paired
+
+    regimes, seeds = ["committee_only", "team_and_committee", "team_alone"], [11, 12]
+    got = run_paired(regimes, seeds, 14, {"n_households": 140})
+    expected = []
+    for regime in regimes:
+        for rep, seed in enumerate(seeds):
+            frame = run_one(regime, seed, 14, {"n_households": 140})
+            frame.insert(0, "replicate", rep)
+            frame.insert(0, "seed", seed)
+            frame.insert(0, "regime", regime)
+            expected.append(frame)
+    pd.testing.assert_frame_equal(got, pd.concat(expected, ignore_index=True), check_exact=True)
+
+
+def test_stacked_runs_are_their_datacollectors_rows() -> None:
+    from village_sim.experiment import run_stacked
+
+    frames = run_stacked(RUNS[:4], 9, months=(0, 4, 9))
+    for (regime, seed, overrides), got in zip(RUNS[:4], frames, strict=True):
+        rows = run_model(regime, seed, 9, overrides).datacollector.get_model_vars_dataframe()
+        assert list(got.index) == [0, 4, 9] and list(got.columns) == list(rows.columns)
+        expected = rows.iloc[[0, 4, 9]].astype(float).to_numpy()
+        assert ((got.to_numpy() == expected) | (np.isnan(got.to_numpy()) & np.isnan(expected))
+                ).all(), seed
+
+
+def test_calibration_s_stacked_runs_are_its_runs_one_by_one() -> None:
+    from village_sim import calibrate
+
+    targets = calibrate.parse_targets({
+        "name": "t", "seeds": 3, "steps": 14,
+        "free": {"favoritism": {"low": 0.0, "high": 1.0}},
+        "base": {"n_households": 130},
+        "arms": [{"name": "a", "overrides": {"regime": "committee_only"},
+                  "targets": [{"metric": "kin_premium", "value": 0.1, "step": 14}]},
+                 {"name": "b", "overrides": {"regime": "team_and_committee"},
+                  "targets": [{"metric": "diverted_share", "value": 0.1, "step": 14}]}],
+    })
+    stacked = calibrate.simulate(targets, [0.6], [5, 6, 7])
+    one_by_one = calibrate.simulate(targets, [0.6], [5, 6, 7],
+                                    mapper=lambda fn, xs: [fn(x) for x in xs])
+    assert stacked.equals(one_by_one), (stacked, one_by_one)
