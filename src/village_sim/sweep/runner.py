@@ -8,7 +8,9 @@ flat).
 
 The engines send runs in chunks (:func:`execute_chunk`: several runs per task, so that a
 scheduler's cost per task is spread over seconds of work, benchmarks/README.md, "Sweeps");
-a chunk is only a batch of independent runs: each run's result is the same in any chunk.
+a chunk is only a batch of independent runs: each run's result is the same in any chunk. A
+chunk's village runs of the same length are stepped together on the county engine
+(:func:`execute_stacked`), each run's result still its own, bit for bit.
 
 The simulation itself is a *run function*, by default :func:`run_village`. A spec can name
 another (``run_function = "package.module:function"``, docs/sweeps.md, "Extension hook"): a
@@ -41,6 +43,7 @@ __all__ = [
     "RunResult",
     "RunTask",
     "execute_chunk",
+    "execute_stacked",
     "execute_run",
     "run_county",
     "run_village",
@@ -277,25 +280,94 @@ def execute_run(task: RunTask) -> RunResult:
 
 def execute_chunk(tasks: tuple[RunTask, ...],
                   send: Callable[[RunResult], None] | None = None) -> list[RunResult]:
-    """Run several simulations one after the other (one task of an engine, many runs).
+    """Run several simulations (one task of an engine, many runs).
 
-    Each run is :func:`execute_run` alone: its result does not depend on the chunk it is in
-    or its place there (each run builds its model from its own seed).
+    Each run's result is the one :func:`execute_run` gives it alone: it does not depend on the
+    chunk it is in or its place there (each run builds its model from its own seed). Village
+    runs of the default run function without a panel that share their number of months are
+    stepped together (:func:`execute_stacked`), several times faster; the others, and every run
+    of a stack that failed, run one after another.
 
     Args:
         tasks: The runs.
-        send: Called with each run's result as soon as the run ends, so that the client can
-            store it before the chunk is done (:mod:`village_sim.sweep.stream`). A failure to
-            send is not the run's failure: the result still comes back with the chunk.
+        send: Called with each run's result as soon as the run ends (the runs of a stack end
+            together), so that the client can store it before the chunk is done
+            (:mod:`village_sim.sweep.stream`). A failure to send is not the run's failure: the
+            result still comes back with the chunk.
 
     Returns:
         One result per run, in the order of ``tasks``.
     """
-    results = []
-    for task in tasks:
-        result = execute_run(task)
+    results: list[RunResult | None] = [None] * len(tasks)
+
+    def done(i: int, result: RunResult) -> None:
+        results[i] = result
         if send is not None:
             with contextlib.suppress(Exception):
                 send(result)
-        results.append(result)
-    return results
+
+    groups: dict[int, list[int]] = {}
+    for i, task in enumerate(tasks):
+        if _stackable(task):
+            groups.setdefault(task.steps, []).append(i)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        stacked = execute_stacked(tuple(tasks[i] for i in members))
+        if stacked is not None:
+            for i, result in zip(members, stacked, strict=True):
+                done(i, result)
+    for i, task in enumerate(tasks):
+        if results[i] is None:
+            done(i, execute_run(task))
+    return [r for r in results if r is not None]
+
+
+def _stackable(task: RunTask) -> bool:
+    """A village run of the default run function, without a household panel."""
+    from village_sim.sweep.models import VILLAGE_RUN_FUNCTION
+
+    return task.run_function == VILLAGE_RUN_FUNCTION and not task.panel_every
+
+
+def execute_stacked(tasks: tuple[RunTask, ...]) -> list[RunResult] | None:
+    """Village runs of the same months stepped together, each with its own run's result.
+
+    The runs are the villages of one county engine (:func:`village_sim.experiment.
+    run_stacked`: each village is its solo run, bit for bit), their metrics taken only in the
+    months the sweep keeps. Each run's time series is the one :func:`run_village` gives it
+    (tests/test_sweep_stacked.py); its ``duration_s`` and ``cpu_s`` are its share of the
+    stack's (the stack's time over its runs), ``started`` and ``finished`` the stack's.
+
+    Returns:
+        One result per run, or ``None`` if the stack failed: the caller then runs each alone,
+        so that a failing run fails alone, with its own traceback.
+    """
+    import numpy as np
+
+    from village_sim import experiment
+
+    started, t0, c0 = _now(), time.perf_counter(), time.process_time()
+    steps = tasks[0].steps
+    try:
+        keep = sorted({m for task in tasks for m in range(steps + 1)
+                       if m % task.record_every == 0 or m == steps})
+        frames = experiment.run_stacked([(t.regime, t.seed, t.overrides) for t in tasks],
+                                        steps, keep)
+        series = []
+        for task, frame in zip(tasks, frames, strict=True):
+            frame = frame.reset_index(drop=True)
+            frame.insert(0, "step", np.array(keep, dtype=np.int64))
+            table = _series_table(task, frame)
+            series.append((_parquet_bytes(table), table.num_rows))
+    except Exception as err:  # noqa: BLE001 - the runs are run alone instead
+        if caused_by_interrupt(err):
+            raise KeyboardInterrupt from err
+        return None
+    k = len(tasks)
+    duration, cpu = (time.perf_counter() - t0) / k, (time.process_time() - c0) / k
+    finished, worker = _now(), f"{socket.gethostname()}:{os.getpid()}"
+    return [RunResult(run_id=task.run_id, status="ok", error="", duration_s=duration,
+                      cpu_s=cpu, started=started, finished=finished, worker=worker,
+                      blas_threads=blas_threads_setting(), series=data, panel=None, rows=rows)
+            for task, (data, rows) in zip(tasks, series, strict=True)]
