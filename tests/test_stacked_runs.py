@@ -65,8 +65,14 @@ def test_several_windows_of_one_run_are_those_of_its_monthly_frame() -> None:
 
 
 def test_a_county_large_enough_for_compiled_draws_gives_the_same_numbers() -> None:
+    from village_sim.experiment import run_stacked
+
     runs = [(RUNS[j % len(RUNS)][0], 100 + j, RUNS[j % len(RUNS)][2])
             for j in range(draws.JIT_FROM_VILLAGES)]
+    compiled = run_stacked(runs, 14, compiled_draws=True)
+    python = run_stacked(runs, 14)
+    for j in range(0, len(runs), 7):
+        assert compiled[j].equals(python[j]), j
     got = stacked_windows(runs, 14)
     for (regime, seed, overrides), windows in zip(runs[::7], got[::7], strict=True):
         assert not same(windows[14], window_means(regime, seed, 14, overrides)), seed

@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["EffectCheck", "cached_runner", "check", "check_many", "frame_window_means", "judge",
            "markdown_table", "stacked_windows", "window_means", "window_means_many"]
 
-
-
 Runner = Callable[[str, int, int, Mapping[str, Any]], Mapping[str, float]]
 
 

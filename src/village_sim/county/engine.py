@@ -66,11 +66,15 @@ class CountyEngine(StackedVillages):
             a village's own ``step()`` only advances its Mesa clock.
         collect: Whether each village's DataCollector takes its metrics every month, as a
             village stepping itself does (else a village's metrics are computed on request).
+        compiled_draws: Whether the draws may run in the compiled loops (numba, from
+            ``draws.JIT_FROM_VILLAGES`` villages; the same numbers either way). False spares a
+            process numba's import and, on a fresh install, its first compilation (about 15 s).
     """
 
-    def __init__(self, stack: VillageStack, collect: bool = True):
+    def __init__(self, stack: VillageStack, collect: bool = True, compiled_draws: bool = True):
         super().__init__(stack)
         self.collect = collect
+        self.compiled_draws = compiled_draws
         self.seconds: dict[str, float] = {}  # time spent in each phase
         self.months = 0
         for v in self.villages:

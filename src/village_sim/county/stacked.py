@@ -146,6 +146,9 @@ class StackedVillages:
         self.cause_if_well = np.zeros(self.segments.n, dtype=np.int8)
         # each stream's generators as a list the compiled loops index (phases.draws)
         self.typed_streams: dict[str, Any] = {}
+        # whether the phases may draw with the compiled loops (phases.draws.kernels): the same
+        # numbers either way
+        self.compiled_draws = True
 
     @cached_property
     def friends(self) -> sp.csr_matrix:

@@ -44,7 +44,7 @@ compiled loops costs about 2-4 s once a process, and saves about 0.1 ms a villag
 
 def kernels(e: StackedVillages) -> ModuleType | None:
     """The compiled loops for county ``e``, or None where the Python loops draw."""
-    if len(e.villages) < JIT_FROM_VILLAGES:
+    if len(e.villages) < JIT_FROM_VILLAGES or not e.compiled_draws:
         return None
     return _compiled()
 
