@@ -318,21 +318,17 @@ def _run_arm(task: tuple[dict[str, Any], int, int]) -> dict[str, np.ndarray]:
 
 def _run_arms_stacked(tasks: list[tuple[dict[str, Any], int, int]]
                       ) -> list[dict[str, np.ndarray]]:
-    """:func:`_run_arm` of every task, the runs stepped together on the county engine.
+    """:func:`_run_arm` of every task (all of the same months), the runs stepped together.
 
     Each run's series are its own run's, bit for bit (:func:`village_sim.experiment.
     run_stacked`; tests/test_stacked_runs.py).
     """
     from village_sim.experiment import run_stacked
 
-    out: list[dict[str, np.ndarray]] = [{} for _ in tasks]
-    for steps in sorted({t[2] for t in tasks}):
-        same = [j for j, t in enumerate(tasks) if t[2] == steps]
-        runs = [(tasks[j][0].get("regime"), tasks[j][1],
-                 {k: v for k, v in tasks[j][0].items() if k != "regime"}) for j in same]
-        for j, frame in zip(same, run_stacked(runs, steps), strict=True):
-            out[j] = {c: frame[c].to_numpy(dtype=np.float64) for c in frame.columns}
-    return out
+    runs = [(over.get("regime"), seed, {k: v for k, v in over.items() if k != "regime"})
+            for over, seed, _ in tasks]
+    frames = run_stacked(runs, tasks[0][2]) if tasks else []
+    return [{c: frame[c].to_numpy(dtype=np.float64) for c in frame.columns} for frame in frames]
 
 
 def _measure(series: dict[str, np.ndarray], target: Target) -> float:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from village_sim.experiment import run_model, run_stacked, window_bounds
+from village_sim.experiment import check_months, run_model, run_stacked, window_bounds
 from village_sim.params import EFFECTS, Effect
 
 if TYPE_CHECKING:
@@ -128,13 +128,9 @@ def stacked_windows(runs: Sequence[tuple[str, int, Mapping[str, Any]]], months: 
         ValueError: for a bad month count or window end, or a run's bad regime or parameter
             (naming the run).
     """
-    if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 0:
-        raise ValueError(f"months: got {months!r}; allowed: an integer >= 0")
+    check_months(months, "months")
     ends = [int(months)] if ends is None else list(ends)
-    bad = [e for e in ends if isinstance(e, bool) or not isinstance(e, int | np.integer)
-           or not 0 <= e <= months]
-    if bad:
-        raise ValueError(f"ends: got {bad[0]!r}; allowed: integers from 0 to months ({months})")
+    check_months(ends, "ends", months)
     bounds = {int(e): window_bounds(int(e)) for e in ends}
     wanted = sorted({m for first, last in bounds.values() for m in range(first, last + 1)})
     frames = run_stacked(runs, months, wanted)

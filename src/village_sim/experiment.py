@@ -45,6 +45,7 @@ __all__ = [
     "WINDOW",
     "Interval",
     "atomic_path",
+    "check_months",
     "check_overrides",
     "check_regimes",
     "difference_bounds",
@@ -188,6 +189,21 @@ def check_overrides(regimes: Sequence[str], overrides: Mapping[str, Any]) -> dic
 
 
 # ---------------------------------------------------------------------------- running
+def check_months(value: Any, name: str = "steps", most: int | None = None) -> None:
+    """``value`` (a month count, or a list of months up to ``most``) is whole months >= 0.
+
+    Raises:
+        ValueError: naming ``name``, the value and what is allowed.
+    """
+    values = value if most is not None else [value]
+    bad = [m for m in values if isinstance(m, bool) or not isinstance(m, int | np.integer)
+           or m < 0 or (most is not None and m > most)]
+    if bad:
+        allowed = ("an integer >= 0 (months)" if most is None
+                   else f"integers from 0 to {most} (months)")
+        raise ValueError(f"{name}: got {bad[0]!r}; allowed: {allowed}")
+
+
 def run_model(
     regime: str, seed: int, steps: int, overrides: Mapping[str, Any] | None = None,
     panel_every: int = 0,
@@ -212,8 +228,7 @@ def run_model(
     overrides = dict(overrides or {})
     if "regime" in overrides:
         raise ValueError("pass the regime as the 'regime' argument, not as an override")
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps: got {steps!r}; allowed: an integer >= 0 (months)")
+    check_months(steps)
     model = VillageModel(rng=seed, regime=regime, panel_every=panel_every, **overrides)
     for _ in range(int(steps)):
         model.step()
@@ -262,13 +277,9 @@ def run_stacked(runs: Sequence[tuple[str | None, int, Mapping[str, Any]]], steps
     from village_sim.model import METRIC_NAMES, VillageModel
     from village_sim.stack import VillageStack
 
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps: got {steps!r}; allowed: an integer >= 0 (months)")
+    check_months(steps)
     wanted = list(range(int(steps) + 1)) if months is None else sorted({*months})
-    bad = [m for m in wanted if isinstance(m, bool) or not isinstance(m, int | np.integer)
-           or not 0 <= m <= steps]
-    if bad:
-        raise ValueError(f"months: got {bad[0]!r}; allowed: integers from 0 to steps ({steps})")
+    check_months(wanted, "months", steps)
     index = pd.Index(wanted, name="month")
     out: list[pd.DataFrame] = []
     for start in range(0, len(runs), STACK_BATCH):

@@ -72,9 +72,8 @@ class CountyEngine(StackedVillages):
     """
 
     def __init__(self, stack: VillageStack, collect: bool = True, compiled_draws: bool = True):
-        super().__init__(stack)
+        super().__init__(stack, compiled_draws)
         self.collect = collect
-        self.compiled_draws = compiled_draws
         self.seconds: dict[str, float] = {}  # time spent in each phase
         self.months = 0
         for v in self.villages:

@@ -127,9 +127,11 @@ class StackedVillages:
 
     Args:
         stack: The villages, stacked, at the same month.
+        compiled_draws: Whether the phases may draw with the compiled loops
+            (:func:`village_sim.county.phases.draws.kernels`): the same numbers either way.
     """
 
-    def __init__(self, stack: VillageStack):
+    def __init__(self, stack: VillageStack, compiled_draws: bool = True):
         self.stack = stack
         self.villages = stack.villages
         self.segments = stack.segments
@@ -146,9 +148,7 @@ class StackedVillages:
         self.cause_if_well = np.zeros(self.segments.n, dtype=np.int8)
         # each stream's generators as a list the compiled loops index (phases.draws)
         self.typed_streams: dict[str, Any] = {}
-        # whether the phases may draw with the compiled loops (phases.draws.kernels): the same
-        # numbers either way
-        self.compiled_draws = True
+        self.compiled_draws = compiled_draws
 
     @cached_property
     def friends(self) -> sp.csr_matrix:
