@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from village_sim import metrics as M
@@ -272,14 +273,20 @@ def test_deciles_and_kin_premiums_are_each_village_s_own_with_ties(seed: int) ->
 
 
 def test_county_metrics_from_the_engine_s_income_sums_are_the_same() -> None:
-    # the county engine sums the 12 months' income once a month (phases.economy); nothing
-    # after it in the month may change that income, or the county's metrics would be stale
+    # the county engine sums the 12 months' income once a month (phases.economy) and the
+    # transfers once the month's payments are made (phases.trust); nothing after them in the
+    # month may change those sums, or the county's and villages' metrics would be stale
     c = CountyModel(rng=3, n_villages=4, distributions={"n_households": (30, 60)})
     assert c.engine is not None
+    summed = 0
     for _ in range(14):
         c.step()
-        np.testing.assert_equal(CM.county_metrics(c.stack, c.engine.income_12),
-                                CM.county_metrics(c.stack))
+        sums = (c.engine.income_12, c.engine.transfers_12)
+        summed += sums[1] is not None
+        np.testing.assert_equal(CM.county_metrics(c.stack, *sums), CM.county_metrics(c.stack))
+        pd.testing.assert_frame_equal(CM.village_metrics_frame(c.stack, *sums),
+                                      CM.village_metrics_frame(c.stack))
+    assert summed >= 10  # the trust phase summed the transfers (money was diverted) most months
 
 
 def test_household_tallies_are_each_village_s_own_bit_for_bit() -> None:

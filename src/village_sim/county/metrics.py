@@ -25,6 +25,10 @@ from village_sim.metrics import DECILE_QUANTILES, targeting_from_counts
 from village_sim.segments import Segments
 from village_sim.stack import VillageStack
 
+Transfers = tuple[np.ndarray, np.ndarray]
+"""Each household's aid and other transfers over the last 12 months (the county engine's
+``transfers_12``, summed once a month)."""
+
 __all__ = [
     "COUNTY_KEY_METRICS",
     "COUNTY_METRICS",
@@ -370,19 +374,20 @@ HOUSEHOLD_METRICS = (
 _NEED_REGISTER = HOUSEHOLD_METRICS[8:]
 
 
-def household_metrics(stack: VillageStack,
-                      income_12: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def household_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
+                      transfers_12: Transfers | None = None) -> dict[str, np.ndarray]:
     """Every village's household metrics (:data:`HOUSEHOLD_METRICS`) from a stack's arrays.
 
     Each village's own ``VillageModel.household_metrics()``, bit for bit, in one pass of
     segment operations; one sort of y serves the Gini and both decile sets. Targeting and the
     kin premiums are NaN in a village before its first identification, as in its own metrics.
-    ``income_12`` is each household's market income over the last 12 months when the caller
-    has it (the county engine sums it once a month).
+    ``income_12`` is each household's market income over the last 12 months, and
+    ``transfers_12`` its aid and other transfers, when the caller has them (the county engine
+    sums them once a month).
     """
     seg = stack.segments
     col = stack.column
-    y, post, aid_12 = _incomes(stack, income_12)
+    y, post, aid_12 = _incomes(stack, income_12, transfers_12)
     line, identified = _lines_and_identified(stack)
     z = seg.broadcast(line)
     w, persons = col("persons_float"), col("persons")
@@ -403,12 +408,12 @@ def household_metrics(stack: VillageStack,
     return out
 
 
-def village_metrics_frame(stack: VillageStack,
-                          income_12: np.ndarray | None = None) -> pd.DataFrame:
+def village_metrics_frame(stack: VillageStack, income_12: np.ndarray | None = None,
+                          transfers_12: Transfers | None = None) -> pd.DataFrame:
     """``VillageStack.metrics()``: every metric of each village now, one row per village.
 
     The same table, bit for bit, with the household metrics and tallies of all villages
-    computed at once (:func:`household_metrics`, which ``income_12`` is passed to, and
+    computed at once (:func:`household_metrics`, which the sums are passed to, and
     :func:`household_tallies`) and the rest by each village
     (``VillageModel.institution_metrics()``).
     """
@@ -416,7 +421,7 @@ def village_metrics_frame(stack: VillageStack,
     each = zip(*(values.tolist() for values in tallies.values()), strict=True)
     rows = [v.institution_metrics(dict(zip(tallies, values, strict=True)))
             for v, values in zip(stack.villages, each, strict=True)]
-    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12)), pd.DataFrame(rows)],
+    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12, transfers_12)), pd.DataFrame(rows)],
                       axis=1)
     frame.insert(0, "village", np.arange(stack.n_villages))
     return frame
@@ -446,19 +451,22 @@ def household_tallies(stack: VillageStack) -> dict[str, np.ndarray]:
     }
 
 
-def _incomes(stack: VillageStack, income_12: np.ndarray | None = None
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _incomes(stack: VillageStack, income_12: np.ndarray | None = None,
+             transfers_12: Transfers | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each household's y, its post-transfer per-capita income and its aid (last 12 months).
 
     The village's own additions (``per_capita_income``, ``per_capita_income_post``): its own
-    values. ``income_12`` is the market income's sum when the caller has it.
+    values. ``income_12`` is the market income's sum, ``transfers_12`` the aid's and the other
+    transfers', when the caller has them.
     """
     col = stack.column
     if income_12 is None:
         income_12 = col("income_hist").sum(axis=0)
-    aid_12 = col("aid_hist").sum(axis=0)
+    if transfers_12 is None:
+        transfers_12 = (col("aid_hist").sum(axis=0), col("other_transfer_hist").sum(axis=0))
+    aid_12, other_12 = transfers_12
     persons = col("persons_float")  # the persons, as the division makes them anyway
-    post = (income_12 + aid_12 + col("other_transfer_hist").sum(axis=0)) / persons
+    post = (income_12 + aid_12 + other_12) / persons
     return income_12 / persons, post, aid_12
 
 
@@ -484,8 +492,8 @@ COUNTY_KEY_METRICS = ("poverty_headcount", "poverty_headcount_post", "kin_premiu
 when its spec names none)."""
 
 
-def county_metrics(stack: VillageStack,
-                   income_12: np.ndarray | None = None) -> dict[str, float]:
+def county_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
+                   transfers_12: Transfers | None = None) -> dict[str, float]:
     """The county's metrics now: the village metrics over all its households, and between.
 
     * Poverty (FGT) and the Gini over every household of the county (persons-weighted, each
@@ -501,14 +509,14 @@ def county_metrics(stack: VillageStack,
       the villages' poverty headcounts (highest minus lowest).
 
     Every sum over the county is numpy's own sum of its households in stack order (of the
-    Gini's terms, in ``np.argsort(y)``'s order: :func:`argsort_like`). ``income_12`` is each
-    household's market income over the last 12 months when the caller has it (the county
-    engine sums it once a month).
+    Gini's terms, in ``np.argsort(y)``'s order: :func:`argsort_like`). ``income_12`` and
+    ``transfers_12`` are each household's market income and transfers over the last 12 months
+    when the caller has them (the county engine sums them once a month).
     """
     villages = stack.segments
     whole = Segments([stack.n])
     col = stack.column
-    y, post, _ = _incomes(stack, income_12)
+    y, post, _ = _incomes(stack, income_12, transfers_12)
     line, identified_village = _lines_and_identified(stack)
     z = villages.broadcast(line)
     w = col("persons_float")

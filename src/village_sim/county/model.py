@@ -529,20 +529,23 @@ class CountyModel(mesa.Model):
             "remoteness": [v.p.remoteness for v in villages],
             "greed_factor": self.greed_factor,
         })  # copies of the county's arrays
-        frame = pd.concat([village_metrics_frame(self.stack, self._income_12()), county], axis=1)
+        frame = pd.concat([village_metrics_frame(self.stack, *self._sums_12()), county], axis=1)
         frame.insert(0, "year", self.month // 12)
         self._year_rows.append(frame)
 
     # ------------------------------------------------------------------ outputs
     def _collect(self) -> None:
-        row = {"month": float(self.month), **county_metrics(self.stack, self._income_12())}
+        row = {"month": float(self.month), **county_metrics(self.stack, *self._sums_12())}
         row["teams_deployed"] = float((self.village_team >= 0).sum())
         row["cash_villages"] = float((self.cash > 0).sum())
         self._rows.append(row)
 
-    def _income_12(self) -> np.ndarray | None:
-        """The households' market income over the last 12 months, if the engine has summed it."""
-        return self.engine.income_12 if self.engine is not None else None
+    def _sums_12(self) -> tuple[np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]:
+        """The households' market income and transfers over the last 12 months, where the
+        engine has summed them this month (else None: the metrics sum them)."""
+        if self.engine is None:
+            return None, None
+        return self.engine.income_12, self.engine.transfers_12
 
     def county_frame(self) -> pd.DataFrame:
         """The county's metrics, one row per month (month 0 first)."""

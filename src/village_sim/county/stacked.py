@@ -142,6 +142,9 @@ class StackedVillages:
         self.network = stack.block_diagonal([v.network for v in self.villages])
         self.y = self.stack.per_capita_income()  # y of every household (set by economy)
         self.income_12 = self.stack.columns["income_hist"].sum(axis=0)  # its 12 months' income
+        # its aid and other transfers over 12 months once the month's payments are made: summed
+        # by the trust phase where it needs them, None from the month's start (phases.economy)
+        self.transfers_12: tuple[np.ndarray, np.ndarray] | None = None
         # each household's cause of poverty were it well, and each village's cache it was
         # copied to (phases.economy keeps them)
         self.well_causes: list[Any] = [None] * len(self.villages)

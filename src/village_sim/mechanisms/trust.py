@@ -25,11 +25,7 @@ def update(s: VillageState) -> None:
     (``grievance_threshold``, 3), and trust moves ``trust_rate`` of the way toward it.
     """
     y = s.per_capita_income()
-    reg = np.flatnonzero(s.registered)
-    # only ties out of registered households can be grievances: walk those rows alone
-    count, dst = _ties_of(s.network, reg)
-    richer_listed = ~s.registered[dst] & (np.repeat(y[reg], count) > y[dst])
-    grievances = np.bincount(dst[richer_listed], minlength=s.n).astype(np.float64)
+    grievances = richer_listed_ties(s.network, np.flatnonzero(s.registered), s.registered, y)
     # only households that ever received diverted money have non-zero columns to sum (take
     # keeps the rows' layout, so each column is summed month after month as in a full sum)
     ever = np.flatnonzero(s.diverted_to)
@@ -51,6 +47,18 @@ def distrust(trust: float | np.ndarray, reference: float) -> float | np.ndarray:
     return (1.0 - trust) / (1.0 - reference)
 
 
+def richer_listed_ties(network: sp.csr_matrix, reg: np.ndarray, registered: np.ndarray,
+                       y: np.ndarray) -> np.ndarray:
+    """Each household's registered ties richer than itself while it is not registered.
+
+    ``reg`` are the registered households (only their rows are walked: only ties out of them
+    can count), ``y`` the per-capita incomes. As floats (whole numbers).
+    """
+    count, dst = _ties_of(network, reg)
+    richer_listed = ~registered[dst] & (np.repeat(y[reg], count) > y[dst])
+    return np.bincount(dst[richer_listed], minlength=registered.size).astype(np.float64)
+
+
 def diversion_grievances(network: sp.csr_matrix, receivers: np.ndarray, received: np.ndarray,
                          own_income: np.ndarray, grievance_share: float | np.ndarray) -> np.ndarray:
     """Grievances from diverted money seen among ties, graded by its size.
@@ -59,8 +67,20 @@ def diversion_grievances(network: sp.csr_matrix, receivers: np.ndarray, received
     and counts one grievance per ``grievance_share`` of its own yearly income (at least
     ``MATERIAL_YUAN``): twice the money seen, twice the grievance.
     """
+    return grade_money_seen(money_seen(network, receivers, received, own_income.size),
+                            own_income, grievance_share)
+
+
+def money_seen(network: sp.csr_matrix, receivers: np.ndarray, received: np.ndarray,
+               n: int) -> np.ndarray:
+    """What each household's ties among ``receivers`` received (summed tie after tie)."""
     count, dst = _ties_of(network, receivers)  # the network is symmetric: receivers' rows
-    seen = np.bincount(dst, weights=np.repeat(received, count), minlength=own_income.size)
+    return np.bincount(dst, weights=np.repeat(received, count), minlength=n)
+
+
+def grade_money_seen(seen: np.ndarray, own_income: np.ndarray,
+                     grievance_share: float | np.ndarray) -> np.ndarray:
+    """Grievances from money ``seen``: one per ``grievance_share`` of the own yearly income."""
     return seen / (grievance_share * np.maximum(own_income, MATERIAL_YUAN))
 
 

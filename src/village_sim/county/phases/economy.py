@@ -80,6 +80,7 @@ def run(e: StackedVillages) -> None:
     e.column("aid_hist")[slot] = 0.0
     e.column("other_transfer_hist")[slot] = 0.0
     e.column("diverted_hist")[slot] = 0.0
+    e.transfers_12 = None  # this month's payments are yet to come
     income_12 = e.column("income_hist").sum(axis=0)
     y = income_12 / e.column("persons")
     income_12.flags.writeable = False

@@ -1,4 +1,4 @@
-"""Compiled loops over the villages' own streams, for the county's monthly draws (numba).
+"""Compiled loops for the county (numba): its monthly draws, and walks over its ties.
 
 The county's phases draw from each village's own generators, call for call as the village's
 mechanism does (docs/county_engine.md, D3): a Python loop over villages, one generator call per
@@ -15,6 +15,9 @@ compiled loops to pay for their start (``draws.JIT_FROM_VILLAGES``).
 Each kernel takes the villages' generators as a ``numba.typed.List`` (``rngs``, in village
 order) and, for the villages that draw, their indices and the bounds of their draws in the
 output arrays. A kernel fills its outputs and returns nothing.
+
+The walks over ties (the kinship exchange, trust's grievances) do in one loop what their numpy
+and scipy versions do in several passes, with the same arithmetic in the same order (below).
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["diagnosis", "economy", "permutation_blocks", "random_blocks", "typed_list",
-           "visit_draws"]
+__all__ = ["diagnosis", "economy", "kin_exchange", "money_seen", "permutation_blocks",
+           "random_blocks", "richer_listed_ties", "typed_list", "visit_draws"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -112,3 +115,70 @@ def permutation_blocks(rngs, villages, starts, stops, values, out):
         rng = rngs[villages[j]]
         a, b = starts[j], stops[j]
         out[a:b] = rng.permutation(values[a:b])
+
+
+# ---------------------------------------------------------------- walks over the county's ties
+# ``indptr``, ``indices`` (``data``): a matrix of the county's ties (CSR, block diagonal). A
+# row's products are summed from 0.0 in the row's stored order, as scipy's ``csr_matvec`` sums
+# them, and counts and sums over ties are made in ``np.bincount``'s order;
+# every other operation is one IEEE operation as numpy makes it: the numbers are the same.
+
+
+@numba.njit(cache=True, nogil=True)
+def kin_exchange(indptr, indices, data, deficit, surplus, out):
+    """``mechanisms.kin_exchange.exchange(a, deficit, surplus)`` into ``out``.
+
+    A row's product is computed only where its result is not multiplied by zero (a giver's
+    demand where it has a surplus, offers where there is a deficit, gifts where a rate):
+    elsewhere the result is the zero the full product gives.
+    """
+    n = deficit.size
+    rate = np.zeros(n)  # surplus / (a @ deficit) where that demand is positive
+    for i in range(n):
+        if surplus[i] != 0.0:
+            demand = 0.0
+            for jj in range(indptr[i], indptr[i + 1]):
+                demand += data[jj] * deficit[indices[jj]]
+            if demand > 0.0:
+                rate[i] = surplus[i] / demand
+    scaled = np.zeros(n)  # deficit * fill
+    for i in range(n):
+        d = deficit[i]
+        if d != 0.0:
+            t = 0.0
+            for jj in range(indptr[i], indptr[i + 1]):
+                t += data[jj] * rate[indices[jj]]
+            offered = d * t
+            fill = d / offered if offered > d else 1.0
+            out[i] = offered * fill  # received
+            scaled[i] = d * fill
+        else:
+            out[i] = 0.0
+    for i in range(n):
+        r = rate[i]
+        if r != 0.0:
+            u = 0.0
+            for jj in range(indptr[i], indptr[i + 1]):
+                u += data[jj] * scaled[indices[jj]]
+            out[i] = out[i] - r * u  # received - given
+
+
+@numba.njit(cache=True, nogil=True)
+def richer_listed_ties(indptr, indices, reg, registered, y, out):
+    """``mechanisms.trust.richer_listed_ties`` into ``out`` (zeros): +1 per such tie."""
+    for i in range(reg.size):
+        r = reg[i]
+        yr = y[r]
+        for jj in range(indptr[r], indptr[r + 1]):
+            d = indices[jj]
+            out[d] += np.float64((not registered[d]) & (yr > y[d]))
+
+
+@numba.njit(cache=True, nogil=True)
+def money_seen(indptr, indices, receivers, received, out):
+    """``mechanisms.trust.money_seen`` into ``out`` (zeros): receivers' ties in row order."""
+    for i in range(receivers.size):
+        r = receivers[i]
+        amount = received[i]
+        for jj in range(indptr[r], indptr[r + 1]):
+            out[indices[jj]] += amount

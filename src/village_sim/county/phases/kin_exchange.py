@@ -2,6 +2,8 @@
 
 The kinship matrix of the county is block diagonal, each village's block with its rows in its
 own order, so each row's products are summed in the village's own order: the same numbers.
+Where the county has its compiled loops (:func:`village_sim.county.phases.draws.kernels`), the
+exchange is one of them (``kernels.kin_exchange``, the same arithmetic in the same order).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.county.phases.draws import kernels
 from village_sim.mechanisms import kin_exchange
 from village_sim.mechanisms.kin_exchange import exchange
 
@@ -31,7 +34,13 @@ def run(e: StackedVillages) -> None:
     deficit = np.maximum(0.0, need - income)
     surplus = np.maximum(0.0, income - P.of_households("kin_exchange_floor") * need) \
         * P.of_households("kin_exchange_rate")
-    net = exchange(e.stack.kin, deficit, surplus)
+    kin = e.stack.kin
+    compiled = kernels(e)
+    if compiled is not None:
+        net = np.empty(e.segments.n)
+        compiled.kin_exchange(kin.indptr, kin.indices, kin.data, deficit, surplus, net)
+    else:
+        net = exchange(kin, deficit, surplus)
     if not on.all():  # villages without kin exchange: nothing moves
         net[~on[e.segments.village]] = 0.0
     e.column("other_transfer_hist")[slot] += net

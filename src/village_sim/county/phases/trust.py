@@ -3,7 +3,14 @@
 Mirrors :mod:`village_sim.mechanisms.trust` and :func:`village_sim.mechanisms.exits.track_returns`.
 
 The county's network is block diagonal, so a household's ties, and the order in which its
-grievances are counted, are those of its own village.
+grievances are counted, are those of its own village. Where the county has its compiled loops
+(:func:`village_sim.county.phases.draws.kernels`), the ties are walked there, in the same order
+(counts are whole numbers; the diverted money seen is summed tie after tie as ``np.bincount``
+sums it): the same numbers.
+
+The month's sums of aid and other transfers over the last 12 months, once the month's last
+payment is made, are kept as ``e.transfers_12`` for the county's metrics (set to None by the
+economy at the month's start).
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from village_sim.mechanisms.trust import _ties_of, diversion_grievances
+from village_sim.county.phases.draws import kernels
+from village_sim.mechanisms.trust import grade_money_seen, money_seen, richer_listed_ties
 
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
@@ -26,18 +34,29 @@ def update(e: StackedVillages) -> None:
     y = e.y
     registered = e.column("registered")
     reg = np.flatnonzero(registered)
-    count, dst = _ties_of(e.network, reg)
-    richer_listed = ~registered[dst] & (np.repeat(y[reg], count) > y[dst])
-    grievances = np.bincount(dst[richer_listed], minlength=n).astype(np.float64)
+    compiled = kernels(e)
+    network = e.network
+    if compiled is not None:  # the same walk over ties, in compiled loops
+        grievances = np.zeros(n)
+        compiled.richer_listed_ties(network.indptr, network.indices, reg, registered, y,
+                                    grievances)
+    else:
+        grievances = richer_listed_ties(network, reg, registered, y)
     ever = np.flatnonzero(e.column("diverted_to"))
     if ever.size:
-        received = e.column("diverted_hist").take(ever, axis=1).sum(axis=0)
         c = e.stack.columns
-        post = (e.income_12 + c["aid_hist"].sum(axis=0)
-                + c["other_transfer_hist"].sum(axis=0)) / c["persons"]
-        own_income = post * c["persons"]
-        grievances += diversion_grievances(e.network, ever, received, own_income,
-                                           P.of_households("grievance_share"))
+        received = c["diverted_hist"].take(ever, axis=1).sum(axis=0)
+        aid_12, other_12 = c["aid_hist"].sum(axis=0), c["other_transfer_hist"].sum(axis=0)
+        aid_12.flags.writeable = other_12.flags.writeable = False
+        e.transfers_12 = (aid_12, other_12)  # the month's last payment is made
+        post = (e.income_12 + aid_12 + other_12) / c["persons"]
+        if compiled is not None:
+            seen = np.zeros(n)
+            compiled.money_seen(network.indptr, network.indices, ever, received, seen)
+        else:
+            seen = money_seen(network, ever, received, n)
+        grievances += grade_money_seen(seen, post * c["persons"],
+                                       P.of_households("grievance_share"))
     identified = e.gather("identified", bool)
     grievances += (y < P.of_households("poverty_line")) & ~registered & identified[village]
     fairness = 1.0 - np.minimum(1.0, grievances / P.of_households("grievance_threshold"))
