@@ -421,8 +421,8 @@ def village_metrics_frame(stack: VillageStack, income_12: np.ndarray | None = No
     each = zip(*(values.tolist() for values in tallies.values()), strict=True)
     rows = [v.institution_metrics(dict(zip(tallies, values, strict=True)))
             for v, values in zip(stack.villages, each, strict=True)]
-    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12, transfers_12)), pd.DataFrame(rows)],
-                      axis=1)
+    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12, transfers_12)),
+                       pd.DataFrame(rows)], axis=1)
     frame.insert(0, "village", np.arange(stack.n_villages))
     return frame
 
@@ -472,9 +472,9 @@ def _incomes(stack: VillageStack, income_12: np.ndarray | None = None,
 
 def _lines_and_identified(stack: VillageStack) -> tuple[np.ndarray, np.ndarray]:
     """Each village's poverty line, and whether it has identified its poor yet."""
-    villages = stack.villages
-    return (np.array([v.p.poverty_line for v in villages], dtype=np.float64),
-            np.array([v.identified for v in villages], dtype=bool))
+    villages, n = stack.villages, stack.n_villages
+    return (np.fromiter((v.p.poverty_line for v in villages), dtype=np.float64, count=n),
+            np.fromiter((v.identified for v in villages), dtype=bool, count=n))
 
 
 COUNTY_METRICS = (

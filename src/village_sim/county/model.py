@@ -541,8 +541,10 @@ class CountyModel(mesa.Model):
         self._rows.append(row)
 
     def _sums_12(self) -> tuple[np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]:
-        """The households' market income and transfers over the last 12 months, where the
-        engine has summed them this month (else None: the metrics sum them)."""
+        """The households' market income and transfers over the last 12 months.
+
+        Where the engine has summed them this month; else None (the metrics sum them).
+        """
         if self.engine is None:
             return None, None
         return self.engine.income_12, self.engine.transfers_12

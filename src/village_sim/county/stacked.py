@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -152,6 +153,8 @@ class StackedVillages:
         # each stream's generators as a list the compiled loops index (phases.draws)
         self.typed_streams: dict[str, Any] = {}
         self.compiled_draws = compiled_draws
+        self._rules_month: Any = None  # the month whose rules _default_rule holds
+        self._default_rule: dict[str, bool] = {}
 
     @cached_property
     def friends(self) -> sp.csr_matrix:
@@ -161,7 +164,8 @@ class StackedVillages:
     # ------------------------------------------------------------------ per-village numbers
     def gather(self, name: str, dtype: Any = np.float64) -> np.ndarray:
         """Attribute ``name`` of each village, as an array over villages."""
-        return np.array([getattr(v, name) for v in self.villages], dtype=dtype)
+        return np.fromiter(map(attrgetter(name), self.villages), dtype=dtype,
+                           count=len(self.villages))
 
     def scatter(self, name: str, values: np.ndarray) -> None:
         """Set attribute ``name`` of each village (as Python numbers, as its mechanisms do)."""
@@ -181,9 +185,21 @@ class StackedVillages:
         return True
 
     def default_policies(self, *names: str) -> bool:
-        """Whether every village decides ``names`` by the model's own rules (D6)."""
-        return all(v.policies[name] is DEFAULT_POLICIES[name]
-                   for v in self.villages for name in names)
+        """Whether every village decides ``names`` by the model's own rules (D6).
+
+        Read once a month for each rule (the villages' rules are set between months).
+        """
+        month = self.villages[0].steps
+        if month != self._rules_month:
+            self._rules_month, self._default_rule = month, {}
+        known = self._default_rule
+        for name in names:
+            if name not in known:
+                default = DEFAULT_POLICIES[name]
+                known[name] = all(v.policies[name] is default for v in self.villages)
+            if not known[name]:
+                return False
+        return True
 
     def assets_changed(self, villages: np.ndarray) -> None:
         """``VillageState.assets_changed`` for ``villages`` at once: new medians, causes.
@@ -223,9 +239,9 @@ class StackedVillages:
     def team_window_open(self) -> np.ndarray:
         """``VillageState.team_window_open`` of every village (this month in its window)."""
         m = self.month
-        arrives = np.array([v.team_arrives for v in self.villages], dtype=np.float64)
-        leaves = np.array([np.inf if v.team_leaves is None else v.team_leaves
-                           for v in self.villages], dtype=np.float64)
+        arrives = self.gather("team_arrives")
+        leaves = np.fromiter((np.inf if v.team_leaves is None else v.team_leaves
+                              for v in self.villages), dtype=np.float64, count=len(self.villages))
         return (m >= arrives) & (m < leaves)
 
     def team_active(self) -> np.ndarray:

@@ -18,11 +18,13 @@ cadre table: the same additions in the same order).
 from __future__ import annotations
 
 from functools import partial
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from village_sim.county.books import CHANNEL, FLOW
+from village_sim.county.phases.draws import kernels
 from village_sim.mechanisms.deterrence import (
     CHANNELS,
     MONTHLY_CHANNELS,
@@ -46,15 +48,15 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
     P, cad = e.params, e.cadres
     cv = cad.village
     perception = cad.gather("risk_perception")
+    compiled = kernels(e)
     risks = {}
     for channel in CHANNELS:  # deterrence.perceived_risk of each village
         audit = P.derived(f"announced_risk_{channel}", partial(announced_risk, channel=channel))
-        prior = P.derived(f"prior_{channel}", partial(prior_of, channel=channel)).tolist()
+        prior = P.derived(f"prior_{channel}", partial(prior_of, channel=channel))
         monthly = channel in MONTHLY_CHANNELS
-        found = e.books.found[:, CHANNEL[channel]].tolist()  # each village's books
-        exposure = e.books.exposure[:, CHANNEL[channel]].tolist()
-        learned = np.array([learned_risk(f, x, before, monthly)
-                            for f, x, before in zip(found, exposure, prior, strict=True)])
+        found = e.books.found[:, CHANNEL[channel]]  # each village's books
+        exposure = e.books.exposure[:, CHANNEL[channel]]
+        learned = _learned_risks(found, exposure, prior, monthly, compiled)
         risks[channel] = seen_risk(audit[cv], learned[cv], perception)
     choice = choose_channels(
         np.maximum(cad.gather_committee("greed"), 0.0), risks,
@@ -62,6 +64,29 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
         P("detection_scale")[cv], P("channel_substitution").astype(bool), cv,
         lambda x: cad.segments.exact_sum(x) / cad.size)
     return choice, risks
+
+
+def _learned_risks(found: np.ndarray, exposure: np.ndarray, prior: np.ndarray,
+                   monthly: bool, compiled: ModuleType | None = None) -> np.ndarray:
+    """``learned_risk`` of each village: its arithmetic element-wise, its power as Python's.
+
+    The hazard ``min(1, found / (exposure + prior))`` is IEEE arithmetic, the same in numpy; a
+    monthly channel's ``(1 - hazard) ** 12`` is the C library's ``pow`` (Python's ``**``, or
+    the ``compiled`` loops' where the county has them), where it is not exact anyway (a hazard
+    of 0 gives 0, of 1 gives 1): every value is ``learned_risk``'s.
+    """
+    hazard = np.minimum(1.0, found / (exposure + prior))
+    if not monthly:
+        return hazard
+    out = hazard.copy()  # 0 and 1 stay
+    inner = np.flatnonzero((hazard > 0.0) & (hazard < 1.0))
+    if inner.size and compiled is not None:
+        risks = np.empty(inner.size)
+        compiled.learned_risks(hazard[inner], risks)
+        out[inner] = risks
+    elif inner.size:
+        out[inner] = [learned_risk(h, 0.0, 1.0, True) for h in hazard[inner].tolist()]
+    return out
 
 
 def keep(e: StackedVillages, choice: ChannelChoice, risks: dict[str, np.ndarray]) -> None:

@@ -25,8 +25,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["diagnosis", "economy", "kin_exchange", "money_seen", "permutation_blocks",
-           "random_blocks", "richer_listed_ties", "typed_list", "visit_draws"]
+__all__ = ["diagnosis", "economy", "kin_exchange", "learned_risks", "money_seen",
+           "permutation_blocks", "random_blocks", "richer_listed_ties", "typed_list",
+           "visit_draws"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -182,3 +183,17 @@ def money_seen(indptr, indices, receivers, received, out):
         amount = received[i]
         for jj in range(indptr[r], indptr[r + 1]):
             out[indices[jj]] += amount
+
+
+# ---------------------------------------------------------------- the cadres' learned risks
+
+
+@numba.njit(cache=True, nogil=True)
+def learned_risks(hazard, out):
+    """``1 - (1 - hazard) ** 12`` of each village (``deterrence.learned_risk``, monthly).
+
+    The power is the C library's ``pow``, as Python's ``**`` of floats calls it (numpy's
+    ``np.power`` need not give its last bit).
+    """
+    for i in range(hazard.size):
+        out[i] = 1.0 - (1.0 - hazard[i]) ** 12.0
