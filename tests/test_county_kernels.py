@@ -83,3 +83,31 @@ def test_trust_s_walks_over_ties_are_numpy_s_bit_for_bit(seed: int) -> None:
     seen = np.zeros(n)
     kernels.money_seen(a.indptr, a.indices, receivers, received, seen)
     assert np.array_equal(bits(seen), bits(money_seen(a, receivers, received, n)))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_first_k_loop_selects_as_segments_first_k(seed: int) -> None:
+    # the visit plan's selection: each village's first k candidates in np.lexsort's order of
+    # four keys, with ties in every key (few distinct values), NaN keys, -0.0 against 0.0,
+    # villages with no candidates, k of 0, and k larger than the candidates
+    from village_sim.segments import Segments
+
+    rng = np.random.default_rng(200 + seed)
+    sizes = rng.integers(0, 40, 30)
+    seg = Segments(sizes)
+    n = seg.n
+    keys = [rng.integers(0, 3, n).astype(np.float64) for _ in range(3)]
+    keys.insert(0, np.where(rng.random(n) < 0.2, 0.5, rng.random(n)))  # the tie, least
+    keys[1][rng.random(n) < 0.1] = np.nan
+    keys[2][keys[2] == 0] = np.where(rng.random(int((keys[2] == 0).sum())) < 0.5, -0.0, 0.0)
+    among = rng.random(n) < 0.7
+    k = rng.integers(-1, 45, seg.n_segments)
+    expected = seg.first_k(k, *keys, among=among)
+    cand = np.flatnonzero(among)
+    bounds = np.searchsorted(cand, seg.offsets)
+    first = np.zeros(cand.size, dtype=bool)
+    kernels.first_k(bounds[:-1], bounds[1:], k, np.stack([key[cand] for key in keys]), first)
+    got = np.zeros(n, dtype=bool)
+    got[cand[first]] = True
+    assert np.array_equal(got, expected)
+    assert 0 < expected.sum() < among.sum()

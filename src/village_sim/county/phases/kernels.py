@@ -25,7 +25,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["diagnosis", "economy", "kin_exchange", "learned_risks", "money_seen",
+__all__ = ["diagnosis", "economy", "first_k", "kin_exchange", "learned_risks", "money_seen",
            "permutation_blocks", "random_blocks", "richer_listed_ties", "typed_list",
            "visit_draws"]
 
@@ -197,3 +197,51 @@ def learned_risks(hazard, out):
     """
     for i in range(hazard.size):
         out[i] = 1.0 - (1.0 - hazard[i]) ** 12.0
+
+
+# ---------------------------------------------------------------- the first k of each village
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _before(keys, a, b):
+    """Whether entry ``a`` comes before entry ``b`` in ``np.lexsort(keys)``'s stable order.
+
+    ``keys[q]`` for q = last, ..., 0 (the last row the primary key); NaN after every number,
+    NaNs equal to each other (numpy's sort order); entries equal in every key by position.
+    """
+    for q in range(keys.shape[0] - 1, -1, -1):
+        x, y = keys[q, a], keys[q, b]
+        if x < y or (y != y and x == x):
+            return True
+        if y < x or (x != x and y == y):
+            return False
+    return a < b
+
+
+@numba.njit(cache=True, nogil=True)
+def first_k(starts, stops, k, keys, out):
+    """``Segments.first_k``'s selection: of each segment's entries ``starts[j]:stops[j]`` (in
+    the rows' order), the first ``k[j]`` in ``np.lexsort(keys)``'s order, marked in ``out``.
+
+    ``keys`` holds one row per key (the last the primary), one column per entry. One pass over
+    each segment's entries keeps the k first seen so far in order, so only entries that can be
+    among them are ever compared twice.
+    """
+    best = np.empty(max(1, k.max()) if k.size else 1, dtype=np.int64)
+    for j in range(starts.size):
+        want = min(k[j], stops[j] - starts[j])
+        if want <= 0:
+            continue
+        held = 0
+        for a in range(starts[j], stops[j]):
+            if held == want and not _before(keys, a, best[held - 1]):
+                continue
+            at = held if held < want else want - 1  # the last place is given up if full
+            while at > 0 and _before(keys, a, best[at - 1]):
+                best[at] = best[at - 1]
+                at -= 1
+            best[at] = a
+            if held < want:
+                held += 1
+        for t in range(held):
+            out[best[t]] = True
