@@ -220,12 +220,12 @@ def _before(keys, a, b):
 
 @numba.njit(cache=True, nogil=True)
 def first_k(starts, stops, k, keys, out):
-    """``Segments.first_k``'s selection: of each segment's entries ``starts[j]:stops[j]`` (in
-    the rows' order), the first ``k[j]`` in ``np.lexsort(keys)``'s order, marked in ``out``.
+    """``Segments.first_k``'s selection, marked in ``out``.
 
-    ``keys`` holds one row per key (the last the primary), one column per entry. One pass over
-    each segment's entries keeps the k first seen so far in order, so only entries that can be
-    among them are ever compared twice.
+    Of each segment's entries ``starts[j]:stops[j]`` (in the columns' order), the first
+    ``k[j]`` in ``np.lexsort(keys)``'s order. ``keys`` holds one row per key (the last the
+    primary), one column per entry. One pass over each segment's entries keeps the k first
+    seen so far, in order: an entry that cannot be among them is compared once.
     """
     best = np.empty(max(1, k.max()) if k.size else 1, dtype=np.int64)
     for j in range(starts.size):
