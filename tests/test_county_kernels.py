@@ -85,29 +85,44 @@ def test_trust_s_walks_over_ties_are_numpy_s_bit_for_bit(seed: int) -> None:
     assert np.array_equal(bits(seen), bits(money_seen(a, receivers, received, n)))
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_the_first_k_loop_selects_as_segments_first_k(seed: int) -> None:
-    # the visit plan's selection: each village's first k candidates in np.lexsort's order of
-    # four keys, with ties in every key (few distinct values), NaN keys, -0.0 against 0.0,
-    # villages with no candidates, k of 0, and k larger than the candidates
-    from village_sim.segments import Segments
+@pytest.mark.parametrize("seed", range(6))
+def test_the_compiled_visit_plan_is_the_numpy_plan(seed: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # county.phases.visits._plan both ways on the same month: villages of every visit strategy
+    # and size, capacities of 0, of part of a group and beyond the village; random queues,
+    # knowledge and registers; ties in every key (coarse stated estimates, few last-visit
+    # months, equal tie draws) and NaN stated estimates
+    from village_sim.county.engine import CountyEngine
+    from village_sim.county.phases import draws, visits
+    from village_sim.stack import VillageStack
 
-    rng = np.random.default_rng(200 + seed)
-    sizes = rng.integers(0, 40, 30)
-    seg = Segments(sizes)
+    rng = np.random.default_rng(300 + seed)
+    strategies = ["near_line_first", "lowest_estimate_first", "complaints_first",
+                  "cadre_kin_first", "random"]
+    configs = [{"rng": int(rng.integers(1 << 30)), "n_households": int(rng.integers(20, 90)),
+                "visit_strategy": strategies[v % len(strategies)],
+                "visit_order_bins": int(rng.choice([1, 10]))} for v in range(10)]
+    engine = CountyEngine(VillageStack.build(configs), collect=False)
+    for _ in range(3):
+        engine.step()
+    seg, cols = engine.segments, engine.stack.columns
     n = seg.n
-    keys = [rng.integers(0, 3, n).astype(np.float64) for _ in range(3)]
-    keys.insert(0, np.where(rng.random(n) < 0.2, 0.5, rng.random(n)))  # the tie, least
-    keys[1][rng.random(n) < 0.1] = np.nan
-    keys[2][keys[2] == 0] = np.where(rng.random(int((keys[2] == 0).sum())) < 0.5, -0.0, 0.0)
-    among = rng.random(n) < 0.7
-    k = rng.integers(-1, 45, seg.n_segments)
-    expected = seg.first_k(k, *keys, among=among)
-    cand = np.flatnonzero(among)
-    bounds = np.searchsorted(cand, seg.offsets)
-    first = np.zeros(cand.size, dtype=bool)
-    kernels.first_k(bounds[:-1], bounds[1:], k, np.stack([key[cand] for key in keys]), first)
-    got = np.zeros(n, dtype=bool)
-    got[cand[first]] = True
-    assert np.array_equal(got, expected)
-    assert 0 < expected.sum() < among.sum()
+    cols["committee_shown"][...] = np.where(rng.random(n) < 0.1, np.nan,
+                                            rng.integers(0, 8, n) * 400.0)
+    cols["pending_since"][...] = np.where(rng.random(n) < 0.2, rng.integers(0, 3, n),
+                                          visits.NO_REQUEST)
+    cols["team_last_visit"][...] = rng.integers(-2, 3, n)
+    cols["registered"][...] = rng.random(n) < 0.4
+    cols["fav_weight"][...] = (rng.random(n) < 0.2) * 1.0
+    known = rng.random(n) < 0.4
+    waiting = cols["pending_since"] < visits.NO_REQUEST
+    on = rng.random(seg.n_segments)[seg.village] < 0.9
+    tie = np.where(rng.random(n) < 0.2, 0.5, rng.random(n))
+    capacity = rng.choice([0, 3, 12, 40, 200], seg.n_segments)
+    plans = {}
+    for drawing, jit_from in (("python", 10**9), ("compiled", 0)):
+        monkeypatch.setattr(draws, "JIT_FROM_VILLAGES", jit_from)
+        assert (draws.kernels(engine) is not None) == (drawing == "compiled")
+        plans[drawing] = visits._plan(engine, capacity, known, waiting, tie, on)
+    assert np.array_equal(plans["compiled"], plans["python"])
+    assert 0 < plans["python"].size < on.sum()

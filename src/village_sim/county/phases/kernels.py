@@ -25,9 +25,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["diagnosis", "economy", "first_k", "kin_exchange", "learned_risks", "money_seen",
+__all__ = ["diagnosis", "economy", "kin_exchange", "learned_risks", "money_seen",
            "permutation_blocks", "random_blocks", "richer_listed_ties", "typed_list",
-           "visit_draws"]
+           "visit_draws", "visit_plan"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -199,7 +199,7 @@ def learned_risks(hazard, out):
         out[i] = 1.0 - (1.0 - hazard[i]) ** 12.0
 
 
-# ---------------------------------------------------------------- the first k of each village
+# ---------------------------------------------------------------- the visit plan
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -219,29 +219,92 @@ def _before(keys, a, b):
 
 
 @numba.njit(cache=True, nogil=True)
-def first_k(starts, stops, k, keys, out):
-    """``Segments.first_k``'s selection, marked in ``out``.
+def _lexsorted(keys, idx):
+    """``idx[np.lexsort(keys[:, idx])]``: stable sorts from the least key to the primary."""
+    out = idx.copy()
+    for q in range(keys.shape[0]):
+        out = out[np.argsort(keys[q, out], kind="mergesort")]
+    return out
 
-    Of each segment's entries ``starts[j]:stops[j]`` (in the columns' order), the first
-    ``k[j]`` in ``np.lexsort(keys)``'s order. ``keys`` holds one row per key (the last the
-    primary), one column per entry. One pass over each segment's entries keeps the k first
-    seen so far, in order: an entry that cannot be among them is compared once.
+
+@numba.njit(cache=True, nogil=True)
+def visit_plan(offsets, capacity, known, waiting, registered, on, pending_since, last_visit,
+               tie, first_key, second_key, out):
+    """``county.phases.visits._plan``: the month's visits of every village, in its order.
+
+    Each village's households fall in groups (0 the queue, 1 registered households the team
+    does not know, 2 the other unknown ones, 3 revisits, 4 none: no team); groups are taken
+    whole while the village's ``capacity`` lasts, then the first of one group in the order of
+    ``(primary, second_key, first_key, tie)`` (``np.lexsort``'s, stable), the primary key being
+    the request's month in group 0 and the last visit in group 3. The visits are written to
+    ``out`` village after village, each village's in the order of ``(group, primary,
+    second_key, first_key, tie)``; returns how many.
     """
-    best = np.empty(max(1, k.max()) if k.size else 1, dtype=np.int64)
-    for j in range(starts.size):
-        want = min(k[j], stops[j] - starts[j])
-        if want <= 0:
+    n_v = offsets.size - 1
+    total = 0
+    for v in range(n_v):
+        lo, hi = offsets[v], offsets[v + 1]
+        if capacity[v] <= 0 or hi == lo:
             continue
-        held = 0
-        for a in range(starts[j], stops[j]):
-            if held == want and not _before(keys, a, best[held - 1]):
-                continue
-            at = held if held < want else want - 1  # the last place is given up if full
-            while at > 0 and _before(keys, a, best[at - 1]):
-                best[at] = best[at - 1]
-                at -= 1
-            best[at] = a
-            if held < want:
-                held += 1
-        for t in range(held):
-            out[best[t]] = True
+        m = hi - lo
+        group = np.empty(m, dtype=np.int64)
+        per_group = np.zeros(5, dtype=np.int64)
+        for h in range(lo, hi):
+            if not on[h]:
+                g = 4
+            elif waiting[h]:
+                g = 0
+            elif known[h]:
+                g = 3
+            elif registered[h]:
+                g = 1
+            else:
+                g = 2
+            group[h - lo] = g
+            per_group[g] += 1
+        # whole groups while the capacity lasts, then part of one (at most one)
+        take = np.zeros(4, dtype=np.int64)  # how many of each group
+        part = -1
+        before = 0
+        for g in range(4):
+            room = min(max(capacity[v] - before, 0), per_group[g])
+            take[g] = room
+            if 0 < room < per_group[g] and part < 0:
+                part = g
+            before += per_group[g]
+        keys = np.empty((5, m))  # tie, first, second, primary, group (np.lexsort's order)
+        for h in range(lo, hi):
+            g = group[h - lo]
+            keys[0, h - lo] = tie[h]
+            keys[1, h - lo] = first_key[h]
+            keys[2, h - lo] = second_key[h]
+            keys[3, h - lo] = (np.float64(pending_since[h]) if g == 0 else
+                               np.float64(last_visit[h]) if g == 3 else 0.0)
+            keys[4, h - lo] = g
+        chosen = np.zeros(m, dtype=np.bool_)
+        for i in range(m):
+            g = group[i]
+            chosen[i] = g < 4 and take[g] == per_group[g]
+        if part >= 0:  # the first take[part] of that group
+            want = take[part]
+            best = np.empty(want, dtype=np.int64)
+            held = 0
+            for i in range(m):
+                if group[i] != part:
+                    continue
+                if held == want and not _before(keys[:4], i, best[held - 1]):
+                    continue
+                at = held if held < want else want - 1
+                while at > 0 and _before(keys[:4], i, best[at - 1]):
+                    best[at] = best[at - 1]
+                    at -= 1
+                best[at] = i
+                if held < want:
+                    held += 1
+            for t in range(held):
+                chosen[best[t]] = True
+        ordered = _lexsorted(keys, np.flatnonzero(chosen))
+        for t in range(ordered.size):
+            out[total + t] = lo + ordered[t]
+        total += ordered.size
+    return total

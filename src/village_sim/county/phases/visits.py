@@ -267,6 +267,14 @@ def _plan(e: StackedVillages, capacity: np.ndarray, known: np.ndarray, waiting: 
     cols = e.stack.columns
     village = seg.village
     registered = cols["registered"]
+    compiled = kernels(e)
+    if compiled is not None:  # the same plan, village by village in one compiled loop
+        first_key, second_key = _strategy_keys(e, tie)
+        out = np.empty(seg.n, dtype=np.int64)
+        count = compiled.visit_plan(seg.offsets, capacity.astype(np.int64), known, waiting,
+                                    registered, on, cols["pending_since"],
+                                    cols["team_last_visit"], tie, first_key, second_key, out)
+        return out[:count]
     unknown = ~known & ~waiting
     group = np.full(seg.n, 3, dtype=np.int64)  # known, not waiting: revisits
     group[unknown & ~registered] = 2
@@ -287,17 +295,9 @@ def _plan(e: StackedVillages, capacity: np.ndarray, known: np.ndarray, waiting: 
     if part.any():
         g_part = np.where(part.any(axis=1), part.argmax(axis=1), -1)
         candidates = group == g_part[village]
-        k = np.where(g_part >= 0, room[np.arange(len(vs)), np.maximum(g_part, 0)], 0)
-        compiled = kernels(e)
-        if compiled is not None:  # the same selection in one compiled pass
-            cand = np.flatnonzero(candidates)
-            bounds = np.searchsorted(cand, seg.offsets)
-            first = np.zeros(cand.size, dtype=bool)
-            compiled.first_k(bounds[:-1], bounds[1:], k, np.stack(
-                [tie[cand], first_key[cand], second_key[cand], primary[cand]]), first)
-            taken[cand[first]] = True
-        else:
-            taken |= seg.first_k(k, tie, first_key, second_key, primary, among=candidates)
+        k = room[np.arange(len(vs)), np.maximum(g_part, 0)]
+        taken |= seg.first_k(np.where(g_part >= 0, k, 0), tie, first_key, second_key, primary,
+                             among=candidates)
     chosen = np.flatnonzero(taken)
     # the village's own order of its visits: group by group, each in its keys' order
     order = np.lexsort((tie[chosen], first_key[chosen], second_key[chosen], primary[chosen],
