@@ -89,7 +89,7 @@ def test_trust_s_walks_over_ties_are_numpy_s_bit_for_bit(seed: int) -> None:
 def test_the_compiled_visit_plan_is_the_numpy_plan(seed: int,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # county.phases.visits._plan both ways on the same month: villages of every visit strategy
-    # and size, capacities of 0, of part of a group and beyond the village; random queues,
+    # (the committee's stated estimates seen by the team or not) and size, capacities of 0, of part of a group and beyond the village; random queues,
     # knowledge and registers; ties in every key (coarse stated estimates, few last-visit
     # months, equal tie draws) and NaN stated estimates
     from village_sim.county.engine import CountyEngine
@@ -101,16 +101,22 @@ def test_the_compiled_visit_plan_is_the_numpy_plan(seed: int,
                   "cadre_kin_first", "random"]
     configs = [{"rng": int(rng.integers(1 << 30)), "n_households": int(rng.integers(20, 90)),
                 "visit_strategy": strategies[v % len(strategies)],
-                "visit_order_bins": int(rng.choice([1, 10]))} for v in range(10)]
+                "visit_order_bins": int(rng.choice([1, 10])),
+                "team_cooperation": bool(v % 7)} for v in range(12)]
     engine = CountyEngine(VillageStack.build(configs), collect=False)
     for _ in range(3):
         engine.step()
+    for v in engine.villages:  # stated estimates seen or not, whatever the cooperation
+        v.committee_estimated = bool(rng.random() < 0.7)
     seg, cols = engine.segments, engine.stack.columns
     n = seg.n
     cols["committee_shown"][...] = np.where(rng.random(n) < 0.1, np.nan,
                                             rng.integers(0, 8, n) * 400.0)
     cols["pending_since"][...] = np.where(rng.random(n) < 0.2, rng.integers(0, 3, n),
                                           visits.NO_REQUEST)
+    waits = cols["pending_since"] < visits.NO_REQUEST
+    cols["pending_purpose"][...] = np.where(waits, rng.choice(  # a complaint, a report or not
+        [0, int(visits.Purpose.COMPLAINT), int(visits.Purpose.REPORT)], n), 0)
     cols["team_last_visit"][...] = rng.integers(-2, 3, n)
     cols["registered"][...] = rng.random(n) < 0.4
     cols["fav_weight"][...] = (rng.random(n) < 0.2) * 1.0

@@ -201,6 +201,10 @@ def learned_risks(hazard, out):
 
 # ---------------------------------------------------------------- the visit plan
 
+STRATEGIES = ("random", "near_line_first", "lowest_estimate_first", "complaints_first",
+              "cadre_kin_first")
+"""The visit strategies, by their codes in :func:`visit_plan`."""
+
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _before(keys, a, b):
@@ -229,16 +233,20 @@ def _lexsorted(keys, idx):
 
 @numba.njit(cache=True, nogil=True)
 def visit_plan(offsets, capacity, known, waiting, registered, on, pending_since, last_visit,
-               tie, first_key, second_key, out):
+               tie, strategy, shows, bins, line, shown, flagged, favoured, out):
     """``county.phases.visits._plan``: the month's visits of every village, in its order.
 
     Each village's households fall in groups (0 the queue, 1 registered households the team
     does not know, 2 the other unknown ones, 3 revisits, 4 none: no team); groups are taken
     whole while the village's ``capacity`` lasts, then the first of one group in the order of
     ``(primary, second_key, first_key, tie)`` (``np.lexsort``'s, stable), the primary key being
-    the request's month in group 0 and the last visit in group 3. The visits are written to
-    ``out`` village after village, each village's in the order of ``(group, primary,
-    second_key, first_key, tie)``; returns how many.
+    the request's month in group 0 and the last visit in group 3, the other keys those of the
+    village's ``visit_strategy`` (``visits._strategy_keys``; ``strategy`` its index in
+    ``STRATEGIES``, ``shows`` whether the committee's stated estimates ``shown`` are seen,
+    ``bins`` and ``line`` the village's ``visit_order_bins`` and poverty line, ``flagged``
+    the households with a complaint or report queued, ``favoured`` those with a favoured
+    weight). The visits are written to ``out`` village after village, each village's in the
+    order of ``(group, primary, second_key, first_key, tie)``; returns how many.
     """
     n_v = offsets.size - 1
     total = 0
@@ -273,11 +281,25 @@ def visit_plan(offsets, capacity, known, waiting, registered, on, pending_since,
                 part = g
             before += per_group[g]
         keys = np.empty((5, m))  # tie, first, second, primary, group (np.lexsort's order)
+        code, sees, b, z = strategy[v], shows[v], bins[v], line[v]
         for h in range(lo, hi):
             g = group[h - lo]
+            first = second = 0.0
+            if code == 1 and sees:  # near_line_first
+                first = np.floor(b * np.abs(shown[h] / z - 1.0))
+            elif code == 2 and sees:  # lowest_estimate_first
+                first = np.floor(b * shown[h] / z)
+            elif code == 3:  # complaints_first
+                if sees:
+                    first = np.floor(b * np.abs(shown[h] / z - 1.0))
+                    second = 0.0 if flagged[h] else 1.0
+                else:
+                    first = 0.0 if flagged[h] else 1.0
+            elif code == 4:  # cadre_kin_first
+                first = 0.0 if favoured[h] else 1.0
             keys[0, h - lo] = tie[h]
-            keys[1, h - lo] = first_key[h]
-            keys[2, h - lo] = second_key[h]
+            keys[1, h - lo] = first
+            keys[2, h - lo] = second
             keys[3, h - lo] = (np.float64(pending_since[h]) if g == 0 else
                                np.float64(last_visit[h]) if g == 3 else 0.0)
             keys[4, h - lo] = g

@@ -269,11 +269,17 @@ def _plan(e: StackedVillages, capacity: np.ndarray, known: np.ndarray, waiting: 
     registered = cols["registered"]
     compiled = kernels(e)
     if compiled is not None:  # the same plan, village by village in one compiled loop
-        first_key, second_key = _strategy_keys(e, tie)
+        P = e.params
+        strategy = np.array([compiled.STRATEGIES.index(s) for s in P("visit_strategy")],
+                            dtype=np.int64)
+        shows = P("team_cooperation").astype(bool) & e.gather("committee_estimated", bool)
+        flagged = (cols["pending_purpose"] & (Purpose.COMPLAINT | Purpose.REPORT)) > 0
         out = np.empty(seg.n, dtype=np.int64)
-        count = compiled.visit_plan(seg.offsets, capacity.astype(np.int64), known, waiting,
-                                    registered, on, cols["pending_since"],
-                                    cols["team_last_visit"], tie, first_key, second_key, out)
+        count = compiled.visit_plan(
+            seg.offsets, capacity.astype(np.int64), known, waiting, registered, on,
+            cols["pending_since"], cols["team_last_visit"], tie, strategy, shows,
+            P("visit_order_bins").astype(np.float64), P("poverty_line").astype(np.float64),
+            cols["committee_shown"], flagged, cols["fav_weight"] > 0, out)
         return out[:count]
     unknown = ~known & ~waiting
     group = np.full(seg.n, 3, dtype=np.int64)  # known, not waiting: revisits
