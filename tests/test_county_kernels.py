@@ -89,9 +89,10 @@ def test_trust_s_walks_over_ties_are_numpy_s_bit_for_bit(seed: int) -> None:
 def test_the_compiled_visit_plan_is_the_numpy_plan(seed: int,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # county.phases.visits._plan both ways on the same month: villages of every visit strategy
-    # (the committee's stated estimates seen by the team or not) and size, capacities of 0, of part of a group and beyond the village; random queues,
-    # knowledge and registers; ties in every key (coarse stated estimates, few last-visit
-    # months, equal tie draws) and NaN stated estimates
+    # (the committee's stated estimates seen by the team or not) and size, capacities of 0, of
+    # part of a group and beyond the village; random queues (complaints, reports), knowledge
+    # and registers; ties in every key (coarse stated estimates, few last-visit months, equal
+    # tie draws) and NaN stated estimates
     from village_sim.county.engine import CountyEngine
     from village_sim.county.phases import draws, visits
     from village_sim.stack import VillageStack
