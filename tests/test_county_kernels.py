@@ -133,3 +133,39 @@ def test_the_compiled_visit_plan_is_the_numpy_plan(seed: int,
         plans[drawing] = visits._plan(engine, capacity, known, waiting, tie, on)
     assert np.array_equal(plans["compiled"], plans["python"])
     assert 0 < plans["python"].size < on.sum()
+
+
+def test_the_compiled_optimal_share_root_is_numpy_s_and_the_bisection_s_bit_for_bit() -> None:
+    # test_model2's trials of the optimal share, with the compiled root in place of numerics':
+    # extreme inclinations (1/g overflowing), sanctions, risks of 1 and detection scales, one
+    # scale for all or one per cadre; where entries need Newton's method several rounds, the
+    # compiled loop must take as many as the all-entries numpy loop
+    from village_sim import numerics
+    from village_sim.mechanisms import deterrence
+
+    rng = np.random.default_rng(5)
+    bisected_somewhere = False
+    for trial in range(2000):
+        n = int(rng.integers(1, 30))
+        g = rng.random(n) * (20.0 if trial % 5 == 0 else 2.0)
+        g[rng.random(n) < 0.1] = 0.0
+        g[rng.random(n) < 0.03] = 1e-310  # 1/g overflows: the root is bisected
+        risk = rng.random(n) ** float(rng.choice([0.3, 1.0, 3.0]))
+        risk[rng.random(n) < 0.05] = 1.0
+        sanction = rng.random(n) * 6.0 if trial % 2 else float(rng.choice([0.0, 0.5, 2.0]))
+        scale = (float(rng.choice([1e-3, 0.01, 0.1, 0.5, rng.random()])) if trial % 3
+                 else rng.choice([1e-3, 0.1, 0.5], n))
+        with np.errstate(over="ignore"):  # 1 / 1e-310
+            numpy_way = deterrence.optimal_share(g, risk, sanction, scale)
+            compiled = deterrence.optimal_share(g, risk, sanction, scale,
+                                                root=kernels.optimal_share_root)
+            inv_g = np.divide(1.0, g, out=np.full(n, np.inf), where=g > 0)
+        assert compiled.tobytes() == numpy_way.tobytes(), trial
+        cost = np.broadcast_to(risk * (1.0 + np.asarray(sanction)), g.shape)
+        inside = (g > 0) & (numerics.marginal_value(np.ones(n), cost, inv_g, scale) < 0.0)
+        if inside.any():
+            k = np.asarray(scale)[inside] if np.ndim(scale) else scale
+            root = kernels.optimal_share_root(cost[inside], inv_g[inside], k)
+            assert root.tobytes() == numerics.bisect(cost[inside], inv_g[inside], k).tobytes()
+            bisected_somewhere |= bool((g[inside] == 1e-310).any())
+    assert bisected_somewhere

@@ -37,6 +37,9 @@ import numpy as np
 from village_sim import numerics
 from village_sim.state import CHANNELS, MATERIAL_YUAN
 
+RootFinder = Callable[[np.ndarray, np.ndarray, "float | np.ndarray"], np.ndarray]
+"""What finds the optimal shares inside (0, 1): ``(cost, inv_g, scale) -> shares``."""
+
 if TYPE_CHECKING:
     from village_sim.state import VillageState
 
@@ -68,7 +71,8 @@ def size_factor(share: np.ndarray | float, scale: float | np.ndarray) -> np.ndar
 
 
 def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float | np.ndarray,
-                  scale: float | np.ndarray, restitution: float | np.ndarray = 1.0) -> np.ndarray:
+                  scale: float | np.ndarray, restitution: float | np.ndarray = 1.0,
+                  root: RootFinder = numerics.optimal_share_root) -> np.ndarray:
     """The share each cadre takes: the root of the first-order condition in the docstring.
 
     Args:
@@ -81,6 +85,8 @@ def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float | n
             repaid, an entry removed, a project re-sited) or 0 (nothing is undone); one number
             or one per entry. The expected cost per unit taken is ``P (restitution +
             sanction)``.
+        root: Finds the roots inside (0, 1) (``numerics.optimal_share_root``, or the
+            county's compiled version of it: the same numbers).
 
     Returns:
         Shares in [0, 1], one per cadre.
@@ -94,8 +100,8 @@ def optimal_share(inclination: np.ndarray, risk: np.ndarray, sanction: float | n
     share = np.ones_like(g)
     inside = (g > 0) & ~at_one
     if inside.any():
-        share[inside] = numerics.optimal_share_root(
-            cost[inside], inv_g[inside], np.asarray(scale)[inside] if np.ndim(scale) else scale)
+        share[inside] = root(cost[inside], inv_g[inside],
+                             np.asarray(scale)[inside] if np.ndim(scale) else scale)
     return np.where(g > 0, share, 0.0)
 
 
@@ -195,7 +201,8 @@ def choose_channels(greed: np.ndarray, risks: dict[str, np.ndarray],
                     propensity: float | np.ndarray, sanction: float | np.ndarray,
                     exposure_cost: float | np.ndarray, scale: float | np.ndarray,
                     substitution: np.ndarray, village: np.ndarray,
-                    means: Callable[[np.ndarray], np.ndarray]) -> ChannelChoice:
+                    means: Callable[[np.ndarray], np.ndarray],
+                    root: RootFinder = numerics.optimal_share_root) -> ChannelChoice:
     """The computation of :func:`update_channels`, for the cadres of one village or of many.
 
     Args:
@@ -208,6 +215,7 @@ def choose_channels(greed: np.ndarray, risks: dict[str, np.ndarray],
         substitution: ``channel_substitution`` of each village.
         village: Each cadre's village (0 for one village).
         means: The mean of a per-cadre array within each village (one village: ``x.mean()``).
+        root: As for :func:`optimal_share`.
     """
     m = greed.size
     base_div = propensity * greed
@@ -220,7 +228,7 @@ def choose_channels(greed: np.ndarray, risks: dict[str, np.ndarray],
     # what a finding undoes: the money (diversion), the entry, the siting; not an amount paid
     undone = np.concatenate([np.full(m, float(c != "amount")) for c in channels])
     scale4 = np.tile(np.broadcast_to(scale, m), len(channels)) if np.ndim(scale) else scale
-    shares = optimal_share(inclination, risk, cost, scale4, restitution=undone)
+    shares = optimal_share(inclination, risk, cost, scale4, restitution=undone, root=root)
     acted = np.ones_like(shares)
     np.divide(shares, inclination, out=acted, where=inclination > 0)
     acted = np.minimum(1.0, acted)
@@ -232,10 +240,11 @@ def choose_channels(greed: np.ndarray, risks: dict[str, np.ndarray],
         on = substitution[village]
         div_inclination = np.where(on, base_div * boost["diversion"][village], base_div)
         if on.all():
-            shares[:m] = optimal_share(div_inclination, risks["diversion"], sanction, scale)
+            shares[:m] = optimal_share(div_inclination, risks["diversion"], sanction, scale,
+                                       root=root)
         else:
             shares[:m][on] = optimal_share(div_inclination[on], risks["diversion"][on],
-                                           _pick(sanction, on), _pick(scale, on))
+                                           _pick(sanction, on), _pick(scale, on), root=root)
         for channel in collective:
             realised[channel] = np.where(substitution, realised[channel] * boost[channel],
                                          realised[channel])

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim import numerics
 from village_sim.county.books import CHANNEL, FLOW
 from village_sim.county.phases.draws import kernels
 from village_sim.mechanisms.deterrence import (
@@ -62,7 +63,8 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
         np.maximum(cad.gather_committee("greed"), 0.0), risks,
         P("diversion_propensity")[cv], P("sanction")[cv], P("exposure_cost")[cv],
         P("detection_scale")[cv], P("channel_substitution").astype(bool), cv,
-        lambda x: cad.segments.exact_sum(x) / cad.size)
+        lambda x: cad.segments.exact_sum(x) / cad.size,
+        numerics.optimal_share_root if compiled is None else compiled.optimal_share_root)
     return choice, risks
 
 

@@ -25,9 +25,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from village_sim import numerics
+
 __all__ = ["diagnosis", "economy", "kin_exchange", "learned_risks", "money_seen",
-           "permutation_blocks", "random_blocks", "richer_listed_ties", "typed_list",
-           "visit_draws", "visit_plan"]
+           "optimal_share_root", "permutation_blocks", "random_blocks", "richer_listed_ties",
+           "typed_list", "visit_draws", "visit_plan"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -125,7 +127,7 @@ def permutation_blocks(rngs, villages, starts, stops, values, out):
 # every other operation is one IEEE operation as numpy makes it: the numbers are the same.
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def kin_exchange(indptr, indices, data, deficit, surplus, out):
     """``mechanisms.kin_exchange.exchange(a, deficit, surplus)`` into ``out``.
 
@@ -185,6 +187,83 @@ def money_seen(indptr, indices, receivers, received, out):
             out[indices[jj]] += amount
 
 
+# ---------------------------------------------------------------- the cadres' choices
+# ``numerics.optimal_share_root`` entry by entry: the same IEEE operations in the same order
+# (marginal value, slope, Newton's steps for as many rounds as numpy's all-entries loop takes,
+# the grid test, the bisection), with numpy's division by zero (error_model="numpy").
+
+_STEPS, _GRID = numerics.BISECTION_STEPS, numerics._GRID
+_TOLERANCE, _MAX_STEPS = numerics._NEWTON_TOLERANCE, numerics._NEWTON_MAX_STEPS
+_ERROR = numerics._ERROR_ULPS * numerics._ULP
+_LAST_LO = 1.0 / numerics._GRID - 1.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _marginal(f, cost, inv_g, scale):
+    return 1.0 - cost * (1.0 - scale * scale / ((f + scale) * (f + scale))) - f * inv_g
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _slope(f, cost, inv_g, scale):
+    t = f + scale
+    return (cost + cost) * (scale * scale) / (t * t * t) + inv_g
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _root(cost, inv_g, scale, out):
+    n = cost.size
+    f = np.empty(n)
+    for i in range(n):  # np.maximum: NaN if either is
+        a = 1.0 / ((cost[i] + cost[i]) / scale[i] + inv_g[i])
+        b = (1.0 - cost[i]) / inv_g[i]
+        f[i] = a if a != a else (b if b != b else max(a, b))
+    converging = False
+    for _ in range(_MAX_STEPS):
+        further = False
+        for i in range(n):
+            step = _marginal(f[i], cost[i], inv_g[i], scale[i]) / _slope(
+                f[i], cost[i], inv_g[i], scale[i])
+            f[i] = f[i] + step
+            if abs(step) > _TOLERANCE:
+                further = True
+        if converging:
+            break
+        converging = not further
+    for i in range(n):
+        c, ig, k = cost[i], inv_g[i], scale[i]
+        lo = np.floor(f[i] / _GRID)
+        if lo == lo:  # np.clip keeps NaN
+            lo = min(max(lo, 0.0), _LAST_LO)
+        lo = lo * _GRID
+        hi = lo + _GRID
+        error = _ERROR * (1.0 + c + ig)
+        exact = ((lo == 0.0) or (_marginal(lo, c, ig, k) > 0.0)) and (
+            (hi == 1.0) or (_marginal(hi, c, ig, k) <= 0.0)) and (
+            _slope(1.0, c, ig, k) * _GRID > (error + error))
+        if exact:
+            out[i] = 0.5 * (lo + hi)
+        else:  # numerics.bisect
+            lo, hi = 0.0, 1.0
+            for _ in range(_STEPS):
+                mid = 0.5 * (lo + hi)
+                if _marginal(mid, c, ig, k) > 0.0:
+                    lo = mid
+                else:
+                    hi = mid
+            out[i] = 0.5 * (lo + hi)
+
+
+def optimal_share_root(cost: np.ndarray, inv_g: np.ndarray,
+                       scale: float | np.ndarray) -> np.ndarray:
+    """``numerics.optimal_share_root``, in a compiled loop: the same numbers."""
+    cost = np.ascontiguousarray(cost, dtype=np.float64)
+    out = np.empty(cost.size)
+    _root(cost, np.ascontiguousarray(inv_g, dtype=np.float64),
+          np.ascontiguousarray(np.broadcast_to(np.asarray(scale, dtype=np.float64), cost.shape)),
+          out)
+    return out
+
+
 # ---------------------------------------------------------------- the cadres' learned risks
 
 
@@ -231,7 +310,7 @@ def _lexsorted(keys, idx):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def visit_plan(offsets, capacity, known, waiting, registered, on, pending_since, last_visit,
                tie, strategy, shows, bins, line, shown, flagged, favoured, out):
     """``county.phases.visits._plan``: the month's visits of every village, in its order.
