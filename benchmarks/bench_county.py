@@ -10,9 +10,10 @@ Run from the repository root::
    re-check and survey): each village a separate ``VillageModel`` stepped one after another (the
    reference), against the same villages on the county engine
    (:class:`village_sim.county.engine.CountyEngine`, whose results are the separate villages',
-   bit for bit; its draws in numba's compiled loops where numba is installed, and timed again
-   with the Python loops), and against a ``CountyModel`` of as many villages with a team in
-   each (its yearly cycle and its monthly metrics included). Target: at least 10× the reference.
+   bit for bit; its draws, walks over ties, visit plan and optimal shares in numba's compiled
+   loops where numba is installed, and timed again with numpy and Python loops), and against
+   a ``CountyModel`` of as many villages with a team in each (its yearly cycle and its monthly
+   metrics included). Target: at least 10× the reference.
 2. The same months as household-steps per second against Mesa's ``BoltzmannWealth`` at 10,000
    agents on 100×100 (as benchmarks/bench_model.py). Target: at least 12× (20× the goal) at
    60,000 households, every mechanism on and every metric monthly (the ``CountyModel`` line).
@@ -108,7 +109,7 @@ def main() -> None:
     for _ in range(13):
         warm_county.step()
     compiled = draws.kernels(CountyEngine(VillageStack.build(configs), collect=False))
-    print(f"the engine's draws: {'compiled loops (numba)' if compiled else 'Python loops'}")
+    print(f"the engine's loops: {'compiled (numba)' if compiled else 'numpy and Python'}")
 
     solo_s, engine_s, boltz_rate, model_s, pooled_m = [], [], [], [], []
     python_s: list[float] = []
@@ -129,7 +130,7 @@ def main() -> None:
         engine_s.append(timed(lambda e=engine: [e.step() for _ in range(months)]) / months)
         for phase, seconds in engine.seconds.items():
             phases.setdefault(phase, []).append(seconds / months)
-        if compiled:  # the same engine drawing with the Python loops
+        if compiled:  # the same engine without its compiled loops
             jit_from, draws.JIT_FROM_VILLAGES = draws.JIT_FROM_VILLAGES, 10**9
             engine = CountyEngine(VillageStack.build(configs), collect=False)
             python_s.append(timed(lambda e=engine: [e.step() for _ in range(months)]) / months)
@@ -156,9 +157,9 @@ def main() -> None:
     print(f"| speed-up of the engine over separate villages | "
           f"{med([a / b for a, b in zip(solo_s, engine_s, strict=True)]):.2f}x | >= 10x |")
     if python_s:
-        print(f"| the engine drawing with Python loops instead of compiled ones: ms a month | "
+        print(f"| the engine without its compiled loops (numpy and Python ones): ms a month | "
               f"{med(python_s) * 1000:.0f} | |")
-        print(f"| speed-up of the engine with Python loops over separate villages | "
+        print(f"| speed-up of the engine without compiled loops over separate villages | "
               f"{med([a / b for a, b in zip(solo_s, python_s, strict=True)]):.2f}x | |")
     print(f"| CountyModel (engine, a team in every village, the county's year and metrics): "
           f"ms a month | {med(model_s) * 1000:.0f} | |")
