@@ -169,3 +169,10 @@ def test_the_compiled_optimal_share_root_is_numpy_s_and_the_bisection_s_bit_for_
             assert root.tobytes() == numerics.bisect(cost[inside], inv_g[inside], k).tobytes()
             bisected_somewhere |= bool((g[inside] == 1e-310).any())
     assert bisected_somewhere
+
+
+def test_the_compiled_plan_knows_every_visit_strategy() -> None:
+    # a strategy added to the parameter without a code in the compiled plan would fail there
+    from village_sim.params import PARAM_BY_NAME
+
+    assert set(kernels.STRATEGIES) == set(PARAM_BY_NAME["visit_strategy"].choices)

@@ -139,19 +139,14 @@ def kin_exchange(indptr, indices, data, deficit, surplus, out):
     rate = np.zeros(n)  # surplus / (a @ deficit) where that demand is positive
     for i in range(n):
         if surplus[i] != 0.0:
-            demand = 0.0
-            for jj in range(indptr[i], indptr[i + 1]):
-                demand += data[jj] * deficit[indices[jj]]
+            demand = _row_product(indptr, indices, data, deficit, i)
             if demand > 0.0:
                 rate[i] = surplus[i] / demand
     scaled = np.zeros(n)  # deficit * fill
     for i in range(n):
         d = deficit[i]
         if d != 0.0:
-            t = 0.0
-            for jj in range(indptr[i], indptr[i + 1]):
-                t += data[jj] * rate[indices[jj]]
-            offered = d * t
+            offered = d * _row_product(indptr, indices, data, rate, i)
             fill = d / offered if offered > d else 1.0
             out[i] = offered * fill  # received
             scaled[i] = d * fill
@@ -159,11 +154,17 @@ def kin_exchange(indptr, indices, data, deficit, surplus, out):
             out[i] = 0.0
     for i in range(n):
         r = rate[i]
-        if r != 0.0:
-            u = 0.0
-            for jj in range(indptr[i], indptr[i + 1]):
-                u += data[jj] * scaled[indices[jj]]
-            out[i] = out[i] - r * u  # received - given
+        if r != 0.0:  # received - given
+            out[i] = out[i] - r * _row_product(indptr, indices, data, scaled, i)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _row_product(indptr, indices, data, x, i):
+    """Row ``i`` of the matrix times ``x``, summed from 0.0 in the row's order (scipy's)."""
+    total = 0.0
+    for jj in range(indptr[i], indptr[i + 1]):
+        total += data[jj] * x[indices[jj]]
+    return total
 
 
 @numba.njit(cache=True, nogil=True)
