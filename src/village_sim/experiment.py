@@ -257,11 +257,12 @@ def run_stacked(runs: Sequence[tuple[str | None, int, Mapping[str, Any]]], steps
         steps: Months to run (at least 0).
         months: The months whose metrics are wanted (from 0 to ``steps``).
         progress: Something with ``update(n)`` (a tqdm bar), told of each month stepped.
-        compiled_draws: Let the engine draw in its compiled loops (numba) from
+        compiled_draws: Let the engine draw and step in its compiled loops (numba) from
             ``draws.JIT_FROM_VILLAGES`` runs: the same numbers; about 10% faster stepping at 200
-            runs, none at 40, but numba's import costs about 1.5 s a process and its first
-            compilation after an install about 15 s (the first ``village-sim compare`` took
-            25.5 s instead of 9.6 s), so the Python loops by default.
+            runs, none at 40 (measured with the compiled draws alone), but numba's import
+            costs about 1.5 s a process and its first compilation after an install about 24 s
+            (with the draws' loops alone, the first ``village-sim compare`` took 25.5 s
+            instead of 9.6 s), so the numpy and Python loops by default.
 
     Returns:
         Each run's metrics: a frame with one row per wanted month (index: the month) and a

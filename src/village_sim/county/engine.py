@@ -66,7 +66,7 @@ class CountyEngine(StackedVillages):
             a village's own ``step()`` only advances its Mesa clock.
         collect: Whether each village's DataCollector takes its metrics every month, as a
             village stepping itself does (else a village's metrics are computed on request).
-        compiled_draws: Whether the draws may run in the compiled loops (numba, from
+        compiled_draws: Whether the draws and the other compiled loops may run (numba, from
             ``draws.JIT_FROM_VILLAGES`` villages; the same numbers either way). False spares a
             process numba's import and, on a fresh install, its first compilation (about 15 s).
     """

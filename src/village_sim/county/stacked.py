@@ -128,8 +128,9 @@ class StackedVillages:
 
     Args:
         stack: The villages, stacked, at the same month.
-        compiled_draws: Whether the phases may draw with the compiled loops
-            (:func:`village_sim.county.phases.draws.kernels`): the same numbers either way.
+        compiled_draws: Whether the phases may use the compiled loops, for their draws and
+            the rest (:func:`village_sim.county.phases.draws.kernels`): the same numbers either
+            way.
     """
 
     def __init__(self, stack: VillageStack, compiled_draws: bool = True):

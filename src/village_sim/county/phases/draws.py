@@ -38,12 +38,15 @@ __all__ = ["JIT_FROM_VILLAGES", "diagnosis_draws", "kernels", "permutation_each"
            "typed_streams"]
 
 JIT_FROM_VILLAGES = 32
-"""Counties of fewer villages draw with the Python loops: importing numba and loading the
+"""Counties of fewer villages use the numpy and Python loops: importing numba and loading the
 compiled loops costs about 2-4 s once a process, and saves about 0.1 ms a village-month."""
 
 
 def kernels(e: StackedVillages) -> ModuleType | None:
-    """The compiled loops for county ``e``, or None where the Python loops draw."""
+    """The compiled loops for county ``e``, or None where numpy and Python loops run.
+
+    Its draws and the phases' walks, plan and shares (:mod:`village_sim.county.phases.kernels`).
+    """
     if len(e.villages) < JIT_FROM_VILLAGES or not e.compiled_draws:
         return None
     return _compiled()

@@ -270,8 +270,8 @@ def _plan(e: StackedVillages, capacity: np.ndarray, known: np.ndarray, waiting: 
     compiled = kernels(e)
     if compiled is not None:  # the same plan, village by village in one compiled loop
         P = e.params
-        strategy = np.array([compiled.STRATEGIES.index(s) for s in P("visit_strategy")],
-                            dtype=np.int64)
+        strategy = P.derived("visit_strategy_code",
+                             lambda p: compiled.STRATEGIES.index(p.visit_strategy))
         shows = P("team_cooperation").astype(bool) & e.gather("committee_estimated", bool)
         flagged = (cols["pending_purpose"] & (Purpose.COMPLAINT | Purpose.REPORT)) > 0
         out = np.empty(seg.n, dtype=np.int64)
