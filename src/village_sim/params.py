@@ -790,16 +790,17 @@ class Parameters:
     :meth:`as_dict` are the two ways to read them.
     """
 
-    __slots__ = ("_values",)
-
     def __init__(self, values: Mapping[str, Any]):
-        object.__setattr__(self, "_values", dict(values))
+        # the values are the instance's attributes: ``params.quota`` is a plain attribute
+        # lookup (models read their parameters in every phase)
+        object.__setattr__(self, "__dict__", dict(values))
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    @property
+    def _values(self) -> dict[str, Any]:
+        return self.__dict__
+
+    def __getattr__(self, name: str) -> Any:  # only for names that are not parameters
+        raise AttributeError(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Parameters are read-only; build a new object with replace()")
