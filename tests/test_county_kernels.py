@@ -176,3 +176,27 @@ def test_the_compiled_plan_knows_every_visit_strategy() -> None:
     from village_sim.params import PARAM_BY_NAME
 
     assert set(kernels.STRATEGIES) == set(PARAM_BY_NAME["visit_strategy"].choices)
+
+
+def test_the_compiled_pairwise_sum_is_numpy_s_sum_bit_for_bit() -> None:
+    # numpy sums a contiguous float64 array pairwise (blocks of 128 in 8 running sums, halves a
+    # multiple of 8 long above): the county's compiled metrics rely on the same bits. Lengths
+    # around every branch (7, 8, 128, 129, the halves' cut), magnitudes that make the order
+    # count, zeros of both signs, infinities and NaN
+    rng = np.random.default_rng(11)
+    lengths = [*range(0, 300), 1023, 1024, 1025, 4095, 4096, 8191, 8192, 8193, 60_000, 100_001]
+    for n in lengths:
+        for kind in range(4):
+            if kind == 0:
+                a = rng.standard_normal(n) * 10.0 ** rng.uniform(-8, 12, n)
+            elif kind == 1:
+                a = rng.uniform(0, 1e4, n)
+            elif kind == 2:
+                a = 1e6 - rng.exponential(1.0, n) * 1e-3
+            else:
+                a = rng.choice([-0.0, 0.0, 1e300, -1e300, 1.5], n)
+            assert bits(kernels.pairwise_sum(a)) == bits(a.sum()), (n, kind)
+    for special in ([-0.0], [-0.0] * 9, [np.inf, -np.inf], [np.nan, 1.0], [1e308, 1e308]):
+        a = np.array(special * 20)
+        with np.errstate(invalid="ignore", over="ignore"):
+            assert bits(kernels.pairwise_sum(a)) == bits(a.sum()), special

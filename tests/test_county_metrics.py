@@ -196,17 +196,25 @@ def plain_county_metrics(stack: VillageStack) -> dict[str, float]:
     return out
 
 
+def compiled_loops() -> object:
+    """The county's compiled loops (numba), skipping where numba is not installed."""
+    return pytest.importorskip("village_sim.county.phases.kernels")
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
 @pytest.mark.parametrize("radix_from", [0, CM._RADIX_FROM])
 @pytest.mark.parametrize("seed", range(3))
 def test_county_metrics_equal_their_definitions_bit_for_bit_with_ties_and_zero_incomes(
-        seed: int, radix_from: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        seed: int, radix_from: int, compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """The county sorts y by radix, reads that order as ``np.argsort``'s (sorting by argsort
     itself where equal incomes have unequal weights) and counts the kin premium's strata at
-    the deciles' bounds; with ties and zero incomes it still gives its definitions' bits."""
+    the deciles' bounds; with ties and zero incomes it still gives its definitions' bits, with
+    its passes over the households in numpy or in the compiled loops."""
     monkeypatch.setattr(CM, "_RADIX_FROM", radix_from)  # 0: the radix path in small counties
     stack = tied_stack(seed)
     stack.villages[seed].identified = False  # targeting and the premium: the others only
-    got, expected = CM.county_metrics(stack), plain_county_metrics(stack)
+    loops = compiled_loops() if compiled else None
+    got, expected = CM.county_metrics(stack, loops=loops), plain_county_metrics(stack)
     assert list(got) == list(CM.COUNTY_METRICS)
     assert {k: bits(x) for k, x in got.items()} == {k: bits(expected[k]) for k in got}
     assert np.isfinite(got["kin_premium"]) and got["registered_count"] > 0
@@ -287,6 +295,26 @@ def test_county_metrics_from_the_engine_s_income_sums_are_the_same() -> None:
         pd.testing.assert_frame_equal(CM.village_metrics_frame(c.stack, *sums),
                                       CM.village_metrics_frame(c.stack))
     assert summed >= 10  # the trust phase summed the transfers (money was diverted) most months
+
+
+def test_a_county_s_monthly_metrics_from_its_compiled_loops_are_numpy_s() -> None:
+    # a county large enough for its compiled loops records its metrics from them every month
+    # (CountyModel._collect): the same bits as the numpy passes, month after month, over a
+    # first identification, a re-check and a second year
+    loops = compiled_loops()
+    from village_sim.county.phases import draws
+
+    c = CountyModel(rng=8, n_villages=draws.JIT_FROM_VILLAGES, teams=10, deployment="random",
+                    distributions={"n_households": (20, 40)})
+    assert c.engine is not None and c.engine.loops is loops
+    for _ in range(14):
+        c.step()
+        sums = (c.engine.income_12, c.engine.transfers_12)
+        got, expected = CM.county_metrics(c.stack, *sums, loops), CM.county_metrics(c.stack)
+        assert list(got) == list(expected)
+        assert {k: bits(x) for k, x in got.items()} == {k: bits(x) for k, x in expected.items()}
+    recorded = c.county_frame().iloc[-1]
+    assert {k: bits(recorded[k]) for k in got} == {k: bits(x) for k, x in got.items()}
 
 
 def test_household_tallies_are_each_village_s_own_bit_for_bit() -> None:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from village_sim.county.phases import allocation as allocation_phase
+from village_sim.county.phases import draws
 from village_sim.county.phases import economy as economy_phase
 from village_sim.county.phases import elections as elections_phase
 from village_sim.county.phases import exits as exits_phase
@@ -78,6 +79,15 @@ class CountyEngine(StackedVillages):
         self.months = 0
         for v in self.villages:
             v.drive_by_county()
+        draws.prepare_streams(self)  # the compiled loops' lists of generators, built once
+
+    @property
+    def loops(self) -> Any:
+        """The county's compiled loops (a module), or None where numpy and Python loops run.
+
+        :func:`village_sim.county.phases.draws.kernels`; the county's metrics run there too.
+        """
+        return draws.kernels(self)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:

@@ -18,6 +18,8 @@ villages, every month.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 import pandas as pd
 
@@ -493,7 +495,8 @@ when its spec names none)."""
 
 
 def county_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
-                   transfers_12: Transfers | None = None) -> dict[str, float]:
+                   transfers_12: Transfers | None = None,
+                   loops: ModuleType | None = None) -> dict[str, float]:
     """The county's metrics now: the village metrics over all its households, and between.
 
     * Poverty (FGT) and the Gini over every household of the county (persons-weighted, each
@@ -511,8 +514,13 @@ def county_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
     Every sum over the county is numpy's own sum of its households in stack order (of the
     Gini's terms, in ``np.argsort(y)``'s order: :func:`argsort_like`). ``income_12`` and
     ``transfers_12`` are each household's market income and transfers over the last 12 months
-    when the caller has them (the county engine sums them once a month).
+    when the caller has them (the county engine sums them once a month). ``loops`` are the
+    county's compiled loops where it has them (``county.phases.draws.kernels``): its passes
+    over the households then run there, with the same bits (numpy's pairwise sums reproduced,
+    ``kernels.pairwise_sum``).
     """
+    if loops is not None:
+        return _county_metrics_compiled(stack, loops, income_12, transfers_12)
     villages = stack.segments
     whole = Segments([stack.n])
     col = stack.column
@@ -554,12 +562,93 @@ def county_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
         for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
                      "inclusion_error_nonpoor", "mistargeting", "kin_premium"):
             out[name] = float("nan")
-    # the last 12 months of every village, as one village × month table each
-    diverted = float(np.sum([v.flow_hist["diverted"] for v in stack.villages]))
-    divertible = float(np.sum([v.flow_hist["divertible"] for v in stack.villages]))
-    out["diverted_share"] = float(ratio(np.array(diverted), np.array(divertible)))
+    out["diverted_share"] = _diverted_share(stack)
     out["registered_count"] = float(registered.sum())
-    # between villages
+    out.update(_between_villages(stack, y, z, w))
+    return out
+
+
+def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
+                             income_12: np.ndarray | None,
+                             transfers_12: Transfers | None) -> dict[str, float]:
+    """:func:`county_metrics` with its passes over the households in compiled loops.
+
+    The same definitions, the same sorts (:func:`_sorted_like_argsort`, ``np.argsort``, the
+    deciles' bounds), the same bits (tests/test_county_metrics.py runs both ways).
+    """
+    villages = stack.segments
+    col = stack.column
+    y, post, _ = _incomes(stack, income_12, transfers_12)
+    line, identified_village = _lines_and_identified(stack)
+    z = villages.broadcast(line)
+    w = col("persons_float")
+    persons = col("persons")
+    out: dict[str, float] = {}
+    total, poor, gap, severity = loops.fgt_sums(y, z, w)
+    for name, value in (("poverty_headcount", poor), ("poverty_gap", gap),
+                        ("poverty_severity", severity)):
+        out[name] = value / total if total > 0 else float("nan")
+    y_order = _sorted_like_argsort(y, persons, Segments([stack.n]))[0]
+    out["gini"] = _gini_from_sums(*loops.gini_sums(y, persons, y_order))
+    poor_post = loops.poor_persons(post, z, w)
+    out["poverty_headcount_post"] = poor_post / total if total > 0 else float("nan")
+    post_order = np.argsort(post)  # as county_metrics sorts it (its comment)
+    out["gini_post"] = _gini_from_sums(*loops.gini_sums(post, persons, post_order))
+    registered = col("registered")
+    n, n_poor, listed, both, all_listed = loops.targeting_counts(
+        y, z, registered, villages.village, identified_village)
+    names = ("coverage", "exclusion_error", "inclusion_error_leakage",
+             "inclusion_error_nonpoor", "mistargeting")
+    if n > 0:
+        share = targeting_from_counts(np.array([n]), np.array([n_poor]), np.array([listed]),
+                                      np.array([both]), ratio)
+        out.update({name: float(share[name][0]) for name in names})
+        keep = ~col("cadre") & villages.broadcast(identified_village)
+        kept, xs = np.empty(stack.n, dtype=np.int64), np.empty(stack.n)
+        counts = np.zeros(villages.n_segments, dtype=np.int64)
+        m = loops.kept_by_village(y_order, villages.village, keep, villages.n_segments, y, kept,
+                                  xs, counts)
+        kept, xs = kept[:m], xs[:m]
+        if np.isnan(xs).any():
+            raise ValueError("income_deciles: NaN incomes; allowed: numbers")
+        bounds = _decile_bounds(xs, counts[counts > 0])
+        cells = np.empty((bounds.shape[0], bounds.shape[1] - 1, 2), dtype=np.int64)
+        sums = np.empty(cells.shape)
+        loops.registration_cells(kept, registered, col("cadre_kin"), bounds, cells, sums)
+        difference, _ = _stratified_cells(cells.reshape(1, -1, 2), sums.reshape(1, -1, 2))
+        out["kin_premium"] = float(difference[0])
+    else:
+        out.update({name: float("nan") for name in (*names, "kin_premium")})
+    out["diverted_share"] = _diverted_share(stack)
+    out["registered_count"] = float(all_listed)
+    out.update(_between_villages(stack, y, z, w))
+    return out
+
+
+def _gini_from_sums(total_w: float, total_income: float, inner: float) -> float:
+    """The Gini from :func:`_gini_of_sorted`'s three sums (NaN for no weight or no income)."""
+    if total_w > 0 and total_income != 0:
+        return 2.0 * inner / (total_w * total_income) - 1.0
+    return float("nan")
+
+
+def _diverted_share(stack: VillageStack) -> float:
+    """Money diverted over divertible money in the last 12 months, summed over villages.
+
+    Each sum is numpy's over the villages' 12-month histories, village after village (as
+    ``np.sum`` of their list sums the table it makes of them).
+    """
+    diverted = float(np.concatenate([v.flow_hist["diverted"] for v in stack.villages]).sum())
+    divertible = float(np.concatenate([v.flow_hist["divertible"]
+                                       for v in stack.villages]).sum())
+    return float(ratio(np.array(diverted), np.array(divertible)))
+
+
+def _between_villages(stack: VillageStack, y: np.ndarray, z: np.ndarray,
+                      w: np.ndarray) -> dict[str, float]:
+    """The between-village metrics of :func:`county_metrics`."""
+    villages = stack.segments
+    out: dict[str, float] = {}
     village_persons = villages.sum(w)
     wy = w * y
     mean = ratio(villages.sum(wy), village_persons)

@@ -535,7 +535,8 @@ class CountyModel(mesa.Model):
 
     # ------------------------------------------------------------------ outputs
     def _collect(self) -> None:
-        row = {"month": float(self.month), **county_metrics(self.stack, *self._sums_12())}
+        loops = self.engine.loops if self.engine is not None else None
+        row = {"month": float(self.month), **county_metrics(self.stack, *self._sums_12(), loops)}
         row["teams_deployed"] = float((self.village_team >= 0).sum())
         row["cash_villages"] = float((self.cash > 0).sum())
         self._rows.append(row)

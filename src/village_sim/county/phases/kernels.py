@@ -18,6 +18,11 @@ output arrays. A kernel fills its outputs and returns nothing.
 
 The walks over ties (the kinship exchange, trust's grievances) do in one loop what their numpy
 and scipy versions do in several passes, with the same arithmetic in the same order (below).
+
+The county's monthly metrics (``county.metrics.county_metrics``) make their passes over the
+households here too: sums of floats as numpy sums a contiguous array (:func:`pairwise_sum`,
+numpy's pairwise summation step for step: tests/test_county_kernels.py compares it with
+``ndarray.sum`` bit for bit), counts of whole numbers in any order.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ import numpy as np
 
 from village_sim import numerics
 
-__all__ = ["diagnosis", "economy", "kin_exchange", "learned_risks", "money_seen",
-           "optimal_share_root", "permutation_blocks", "random_blocks", "richer_listed_ties",
-           "typed_list", "visit_draws", "visit_plan"]
+__all__ = ["diagnosis", "economy", "fgt_sums", "gini_sums", "kept_by_village", "kin_exchange",
+           "learned_risks", "money_seen", "optimal_share_root", "pairwise_sum",
+           "permutation_blocks", "poor_persons", "random_blocks", "registration_cells",
+           "richer_listed_ties", "targeting_counts", "typed_list", "visit_draws", "visit_plan"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -410,3 +416,222 @@ def visit_plan(offsets, capacity, known, waiting, registered, on, pending_since,
             out[total + t] = lo + ordered[t]
         total += ordered.size
     return total
+
+
+# ---------------------------------------------------------------------------- the county's metrics
+# ``county.metrics.county_metrics``'s passes over every household, each giving its numpy
+# version's bits: element-wise IEEE arithmetic in the same order, sums of floats as numpy sums a
+# contiguous array (``pairwise_sum``), counts and sums of whole numbers (exact in any order).
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _pairwise_block(a, lo, n):
+    """Numpy's pairwise sum of at most 128 values, ``a[lo:lo + n]``.
+
+    Below 8 values one after another; else in 8 running sums combined as a tree, then the rest
+    one after another.
+    """
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    stop = lo + n - n % 8
+    i = lo + 8
+    while i < stop:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < lo + n:
+        res += a[i]
+        i += 1
+    return res
+
+
+@numba.njit(cache=True, nogil=True)
+def _pairwise(a, lo, n):
+    """Numpy's pairwise sum of ``a[lo:lo + n]`` (``pairwise_sum``, numpy's loops_utils.h).
+
+    Up to 128 values a block (:func:`_pairwise_block`); above, the first half (a multiple of 8)
+    and the second summed so, and added. numpy recurses; this walks the same tree with a stack
+    of its own (numba's cache cannot reload a recursive function: it crashes).
+    """
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    los = np.empty(64, dtype=np.int64)  # the tree's depth is below log2(n)
+    ns = np.empty(64, dtype=np.int64)
+    stage = np.zeros(64, dtype=np.int8)  # 0: go left, 1: go right, 2: add the two
+    values = np.empty(64)
+    top, held = 0, 0
+    los[0], ns[0] = lo, n
+    while top >= 0:
+        start, m = los[top], ns[top]
+        if m <= 128:
+            values[held] = _pairwise_block(a, start, m)
+            held += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if stage[top] == 0:
+            stage[top] = 1
+            top += 1
+            los[top], ns[top], stage[top] = start, half, 0
+        elif stage[top] == 1:
+            stage[top] = 2
+            top += 1
+            los[top], ns[top], stage[top] = start + half, m - half, 0
+        else:
+            held -= 1
+            values[held - 1] = values[held - 1] + values[held]
+            top -= 1
+    return values[0]
+
+
+@numba.njit(cache=True, nogil=True)
+def pairwise_sum(a):
+    """``a.sum()`` of a contiguous float64 array, bit for bit.
+
+    numpy adds the pairwise sum to its identity, 0.0 (so that a sum of -0.0s is 0.0).
+    """
+    return 0.0 + _pairwise(a, 0, a.size)
+
+
+@numba.njit(cache=True, nogil=True)
+def fgt_sums(y, z, w):
+    """``metrics.fgt_all``'s sums over all households.
+
+    Persons, persons below the line, and the persons-weighted gaps and squared gaps:
+    ``gap = (z - y) / z`` below the line, else 0; ``wg = w * gap``, ``wg * gap``, each summed
+    as numpy sums the array.
+    """
+    n = y.size
+    wg = np.empty(n)
+    wg2 = np.empty(n)
+    persons = 0.0  # whole numbers: exact in any order
+    poor = 0.0
+    for i in range(n):
+        persons += w[i]
+        gap = 0.0
+        if y[i] < z[i]:
+            poor += w[i]
+            gap = (z[i] - y[i]) / z[i]
+        t = w[i] * gap
+        wg[i] = t
+        wg2[i] = t * gap
+    return persons, poor, pairwise_sum(wg), pairwise_sum(wg2)
+
+
+@numba.njit(cache=True, nogil=True)
+def poor_persons(y, z, w):
+    """The persons of households below their line (``metrics.headcount``'s numerator).
+
+    Whole numbers: exact in any order.
+    """
+    poor = 0.0
+    for i in range(y.size):
+        if y[i] < z[i]:
+            poor += w[i]
+    return poor
+
+
+@numba.njit(cache=True, nogil=True)
+def gini_sums(y, persons, order):
+    """``metrics._gini_of_sorted``'s sums over all households, read in ``order``.
+
+    The persons, ``w * x`` and ``w * x * (running persons - w / 2)``, each as numpy sums the
+    array.
+    """
+    n = order.size
+    wf = np.empty(n)
+    wx = np.empty(n)
+    term = np.empty(n)
+    running = 0
+    for i in range(n):
+        j = order[i]
+        running += persons[j]
+        w = float(persons[j])
+        t = w * y[j]
+        wf[i] = w
+        wx[i] = t
+        term[i] = t * (float(running) - 0.5 * w)
+    return pairwise_sum(wf), pairwise_sum(wx), pairwise_sum(term)
+
+
+@numba.njit(cache=True, nogil=True)
+def targeting_counts(y, z, registered, village, identified):
+    """``metrics.targeting``'s counts, and the registered households of all villages.
+
+    Over the households of villages that have identified: households, poor, registered, poor
+    and registered.
+    """
+    n = poor = listed = both = all_listed = 0
+    for i in range(y.size):
+        if registered[i]:
+            all_listed += 1
+        if identified[village[i]]:
+            n += 1
+            is_poor = y[i] < z[i]
+            if is_poor:
+                poor += 1
+            if registered[i]:
+                listed += 1
+                if is_poor:
+                    both += 1
+    return n, poor, listed, both, all_listed
+
+
+@numba.njit(cache=True, nogil=True)
+def kept_by_village(order, village, keep, n_villages, y, kept, xs, counts):
+    """The kept households village by village, each village's in ``order``, and their incomes.
+
+    ``Segments.regroup(order)`` (a stable regrouping by village) then ``order[keep[order]]`` and
+    ``y[kept]``; ``counts`` gets each village's number kept. Returns how many are kept.
+    """
+    for j in order:
+        if keep[j]:
+            counts[village[j]] += 1
+    place = np.empty(n_villages, dtype=np.int64)
+    total = 0
+    for v in range(n_villages):
+        place[v] = total
+        total += counts[v]
+    for j in order:
+        if keep[j]:
+            p = place[village[j]]
+            kept[p] = j
+            xs[p] = y[j]
+            place[village[j]] = p + 1
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def registration_cells(kept, registered, kin, bounds, counts, sums):
+    """``metrics._registration_cells`` from the kept households' indices.
+
+    In each village's deciles (between ``bounds``' columns) the households not cadres' kin and
+    kin, and the registered among each (whole numbers).
+    """
+    for r in range(bounds.shape[0]):
+        for d in range(bounds.shape[1] - 1):
+            n_kin = reg = reg_kin = 0
+            for p in range(bounds[r, d], bounds[r, d + 1]):
+                j = kept[p]
+                if kin[j]:
+                    n_kin += 1
+                    if registered[j]:
+                        reg_kin += 1
+                elif registered[j]:
+                    reg += 1
+            counts[r, d, 0] = bounds[r, d + 1] - bounds[r, d] - n_kin
+            counts[r, d, 1] = n_kin
+            sums[r, d, 0] = reg
+            sums[r, d, 1] = reg_kin
