@@ -79,7 +79,6 @@ class CountyEngine(StackedVillages):
         self.months = 0
         for v in self.villages:
             v.drive_by_county()
-        draws.prepare_streams(self)  # the compiled loops' lists of generators, built once
 
     @property
     def loops(self) -> Any:

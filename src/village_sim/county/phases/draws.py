@@ -34,8 +34,8 @@ from village_sim.village import N_CAUSES
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
 
-__all__ = ["COMPILED_STREAMS", "JIT_FROM_VILLAGES", "diagnosis_draws", "kernels",
-           "permutation_each", "prepare_streams", "random_each", "typed_streams"]
+__all__ = ["JIT_FROM_VILLAGES", "diagnosis_draws", "kernels", "permutation_each", "random_each",
+           "typed_streams"]
 
 JIT_FROM_VILLAGES = 32
 """Counties of fewer villages use the numpy and Python loops: importing numba and loading the
@@ -63,22 +63,6 @@ def _compiled() -> ModuleType | None:
                       stacklevel=2)
         return None
     return compiled
-
-
-COMPILED_STREAMS = ("shocks", "committee", "helpers", "team", "upper")
-"""The streams the compiled loops draw from (:func:`typed_streams`)."""
-
-
-def prepare_streams(e: StackedVillages) -> None:
-    """Build every village's compiled streams' lists now, where the county has compiled loops.
-
-    Building them costs about 50-150 us a village and stream (numba's unboxing of a
-    generator), once in the county's life: done when the county is built, not in its first
-    month.
-    """
-    if kernels(e) is not None:
-        for name in COMPILED_STREAMS:
-            typed_streams(e, name)
 
 
 def typed_streams(e: StackedVillages, name: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +44,10 @@ def _draw(e: StackedVillages) -> tuple[np.ndarray, ...]:
 
 def run(e: StackedVillages) -> None:
     """Illness, disasters and this month's market income of every household."""
+    compiled = kernels(e)
+    if compiled is not None:  # the same arithmetic, household by household, in three loops
+        _run_compiled(e, compiled)
+        return
     P = e.params
     fall_u, recover_u, noise, disaster_u, hit_u = _draw(e)
     village = e.segments.village
@@ -82,7 +86,11 @@ def run(e: StackedVillages) -> None:
     e.column("diverted_hist")[slot] = 0.0
     e.transfers_12 = None  # this month's payments are yet to come
     income_12 = e.column("income_hist").sum(axis=0)
-    y = income_12 / e.column("persons")
+    _keep_incomes(e, income_12, income_12 / e.column("persons"))
+
+
+def _keep_incomes(e: StackedVillages, income_12: np.ndarray, y: np.ndarray) -> None:
+    """The 12 months' incomes and y, for the county's phases and each village's ``y()``."""
     income_12.flags.writeable = False
     y.flags.writeable = False
     e.y = y
@@ -91,6 +99,52 @@ def run(e: StackedVillages) -> None:
         v._income_12 = income_12[b]
         v._y = y[b]
         v._y_order = None
+
+
+def _run_compiled(e: StackedVillages, compiled: Any) -> None:
+    """:func:`run` with its passes over the households in compiled loops (the same bits).
+
+    One pass for illness and disasters, one for causes, worn measures, capacity and the
+    log-noise, numpy's ``exp`` of that, one for the month's income, its 12 months and y:
+    each array read once a month instead of once per numpy operation.
+    """
+    P = e.params
+    seg = e.segments
+    n, n_v = seg.n, len(e.villages)
+    pairs, noise, disaster_hit = np.empty(2 * n), np.empty(n), np.empty(n + n_v)
+    compiled.economy(typed_streams(e, "shocks"), seg.offsets[:-1], seg.offsets[1:], pairs,
+                     noise, disaster_hit)
+    forced = e.gather("force_disaster", bool)
+    disaster = (disaster_hit[seg.offsets[:-1] + np.arange(n_v)] < P("disaster_rate")) | forced
+    e.scatter("force_disaster", np.zeros(n_v, dtype=bool))
+    sick, assets, lost = e.column("sick"), e.column("assets"), np.empty(n, dtype=bool)
+    compiled.economy_state(seg.offsets, pairs, disaster_hit, P("illness_rate"),
+                           P("recovery_rate"), P("disaster_reach"), P("disaster_asset_loss"),
+                           disaster, sick, assets, lost)
+    if disaster.any():
+        e.assets_changed(np.flatnonzero(disaster))
+    wear = P.derived("measure_wear", lambda p: (1.0 - p.measure_depreciation) ** (1 / 12)
+                     if p.measure_depreciation > 0 else 1.0)
+    variance = P.derived("income_variance", lambda p: p.income_volatility * p.income_volatility)
+    wage = P.derived("wage", lambda p: p.wage * (1.0 - p.remote_wage_loss * p.remoteness))
+    noise_factor, capacity_12 = np.empty(n), np.empty(n)
+    compiled.economy_income(
+        seg.offsets, sick, _causes_if_well(e), np.int8(Cause.ILLNESS), wear,
+        e.column("measure_income"), P("income_volatility"), variance, noise, noise_factor,
+        wage, e.column("labour"), P("sick_labour_share"), e.column("skill"),
+        P("asset_return"), assets, e.gather("infrastructure"), e.column("project_income"),
+        e.column("cause"), capacity_12)
+    np.exp(noise_factor, out=noise_factor)  # numerics.mean_one's exp
+    slot = int(e.villages[0].steps) % 12
+    e.books.open_month(e.villages, slot, e.gather("evidence_fade"))
+    for name in ("aid_hist", "other_transfer_hist", "diverted_hist"):
+        e.column(name)[slot] = 0.0
+    e.transfers_12 = None  # this month's payments are yet to come
+    income_12, y = np.empty(n), np.empty(n)
+    compiled.economy_close(seg.offsets, capacity_12, noise_factor, lost,
+                           P("disaster_income_loss"), slot, e.column("income_hist"),
+                           e.column("persons"), income_12, y)
+    _keep_incomes(e, income_12, y)
 
 
 def _causes_if_well(e: StackedVillages) -> np.ndarray:

@@ -32,10 +32,11 @@ import numpy as np
 
 from village_sim import numerics
 
-__all__ = ["diagnosis", "economy", "fgt_sums", "gini_sums", "kept_by_village", "kin_exchange",
-           "learned_risks", "money_seen", "optimal_share_root", "pairwise_sum",
-           "permutation_blocks", "poor_persons", "random_blocks", "registration_cells",
-           "richer_listed_ties", "targeting_counts", "typed_list", "visit_draws", "visit_plan"]
+__all__ = ["diagnosis", "economy", "economy_close", "economy_income", "economy_state", "fgt_sums",
+           "gini_sums", "kept_by_village", "kin_exchange", "learned_risks", "money_seen",
+           "optimal_share_root", "pairwise_sum", "permutation_blocks", "poor_persons",
+           "random_blocks", "registration_cells", "richer_listed_ties", "targeting_counts",
+           "transfer_sums", "trust_update", "typed_list", "visit_draws", "visit_plan"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -72,6 +73,81 @@ def economy(rngs, starts, stops, pairs, noise, disaster_hit):
             noise[t] = rng.standard_normal()
         for t in range(a + i, b + i + 1):
             disaster_hit[t] = rng.random()
+
+
+@numba.njit(cache=True, nogil=True)
+def economy_state(offsets, pairs, disaster_hit, illness, recovery, reach, asset_loss,
+                  disaster, sick, assets, lost):
+    """The month's illness and disasters (``county.phases.economy.run``), in place.
+
+    Household ``h`` of village ``v`` (``offsets[v] <= h < offsets[v + 1]``) reads its falling-ill
+    and recovering draws in its village's pairs (``random(2n)``: the first ``n`` then the next),
+    its disaster hit after its village's disaster draw (``disaster_hit`` shifted by ``v + 1``);
+    the rates are the village's. ``sick`` becomes ``~recover`` where sick, else ``fall_ill``;
+    where the village's disaster strikes and hits, ``assets * (1 - loss)`` and ``lost`` set.
+    """
+    for v in range(offsets.size - 1):
+        a, b = offsets[v], offsets[v + 1]
+        n = b - a
+        for h in range(a, b):
+            k = h - a
+            if sick[h]:
+                sick[h] = not (pairs[2 * a + n + k] < recovery[v])
+            else:
+                sick[h] = pairs[2 * a + k] < illness[v]
+            hit = disaster[v] and disaster_hit[h + v + 1] < reach[v]
+            lost[h] = hit
+            if hit:
+                assets[h] = assets[h] * (1.0 - asset_loss[v])
+
+
+@numba.njit(cache=True, nogil=True)
+def economy_income(offsets, sick, well_cause, illness_code, wear, measure_income, sigma,
+                   variance, noise, log_noise, wage, labour, sick_share, skill, asset_return,
+                   assets, infrastructure, project_income, cause, capacity_12):
+    """Causes, worn measures, and the month's capacity and log-noise (``economy.run``).
+
+    ``cause``: illness where sick, else the cause were it well; ``measure_income *= wear``;
+    ``log_noise = sigma * noise - 0.5 * variance`` (its ``exp`` is numpy's, outside);
+    ``capacity_12 = annual_capacity / 12.0``, with ``annual_capacity``'s operations in its
+    order: ``(wage * (labour * share) * skill + asset_return * assets) * infrastructure
+    + measure_income + project_income`` (share 1.0 where well).
+    """
+    for v in range(offsets.size - 1):
+        half_variance = 0.5 * variance[v]
+        for h in range(offsets[v], offsets[v + 1]):
+            cause[h] = illness_code if sick[h] else well_cause[h]
+            worn = measure_income[h] * wear[v]
+            measure_income[h] = worn
+            log_noise[h] = sigma[v] * noise[h] - half_variance
+            working = labour[h] * (sick_share[v] if sick[h] else 1.0)
+            base = wage[v] * working * skill[h] + asset_return[v] * assets[h]
+            capacity_12[h] = (base * infrastructure[v] + worn + project_income[h]) / 12.0
+
+
+@numba.njit(cache=True, nogil=True)
+def economy_close(offsets, capacity_12, noise_factor, lost, income_loss, slot, income_hist,
+                  persons, income_12, y):
+    """The month's market income into its slot, the 12 months' sums and y (``economy.run``).
+
+    ``capacity_12 * noise_factor``, times ``1 - loss`` where the disaster hit (numpy's
+    ``monthly * factor`` with a factor of 1.0 elsewhere: the same number); each household's
+    12 months summed from 0.0 slot after slot, as numpy sums the history's rows
+    (``sum(axis=0)``); y is that sum over the persons.
+    """
+    months = income_hist.shape[0]
+    for v in range(offsets.size - 1):
+        keep = 1.0 - income_loss[v]
+        for h in range(offsets[v], offsets[v + 1]):
+            monthly = capacity_12[h] * noise_factor[h]
+            if lost[h]:
+                monthly = monthly * keep
+            income_hist[slot, h] = monthly
+            total = 0.0
+            for r in range(months):
+                total += income_hist[r, h]
+            income_12[h] = total
+            y[h] = total / persons[h]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -131,6 +207,61 @@ def permutation_blocks(rngs, villages, starts, stops, values, out):
 # row's products are summed from 0.0 in the row's stored order, as scipy's ``csr_matvec`` sums
 # them, and counts and sums over ties are made in ``np.bincount``'s order;
 # every other operation is one IEEE operation as numpy makes it: the numbers are the same.
+
+
+@numba.njit(cache=True, nogil=True)
+def transfer_sums(aid_hist, other_hist, diverted_hist, income_12, persons, ever, aid_12,
+                  other_12, own_income, received):
+    """Trust's sums over the 12 months (``county.phases.trust.update``), in one pass.
+
+    Each household's aid and other transfers summed from 0.0 slot after slot (numpy's
+    ``sum(axis=0)``), its yearly income after transfers ``(income_12 + aid + other) / persons
+    * persons`` (the per-capita income, times the persons again, as trust grades it), and what
+    each of ``ever`` received of diverted money, summed so.
+    """
+    months = aid_hist.shape[0]
+    for h in range(income_12.size):
+        aid = 0.0
+        other = 0.0
+        for r in range(months):
+            aid += aid_hist[r, h]
+            other += other_hist[r, h]
+        aid_12[h] = aid
+        other_12[h] = other
+        p = float(persons[h])
+        own_income[h] = (income_12[h] + aid + other) / p * p
+    for j in range(ever.size):
+        total = 0.0
+        for r in range(months):
+            total += diverted_hist[r, ever[j]]
+        received[j] = total
+
+
+@numba.njit(cache=True, nogil=True)
+def trust_update(offsets, grievances, graded, seen, own_income, share, floor, y, line,
+                 registered, identified, threshold, rate, trust):
+    """Trust's month from the grievances counted over ties (``trust.update``), in place.
+
+    Grievances: the richer listed ties, plus (where ``graded``) the money seen over
+    ``share * max(own_income, floor)``, plus one where poor, unlisted and the village has
+    identified; fairness ``1 - min(1, grievances / threshold)``; ``trust += rate * (fairness -
+    trust)``. numpy's ``maximum`` and ``minimum`` (the first operand where not below, NaN
+    passed on) and its order of operations.
+    """
+    for v in range(offsets.size - 1):
+        for h in range(offsets[v], offsets[v + 1]):
+            g = grievances[h]
+            if graded:
+                own = own_income[h]
+                if not (own >= floor or own != own):
+                    own = floor
+                g = g + seen[h] / (share[v] * own)
+            poor_unlisted = y[h] < line[v] and not registered[h] and identified[v]
+            g = g + (1.0 if poor_unlisted else 0.0)
+            ratio = g / threshold[v]
+            capped = 1.0 if (1.0 <= ratio) else ratio
+            fairness = 1.0 - capped
+            trust[h] = trust[h] + rate[v] * (fairness - trust[h])
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
