@@ -44,6 +44,11 @@ def pay_out_takings(e: StackedVillages, taken_by: np.ndarray, slot: int,
                                        (to_kin * taken_by / cad.kin_parts)[cad.kin_pair_cadre]]),
                        minlength=e.segments.n)
     cols = e.stack.columns
+    compiled = kernels(e)
+    if villages is None and compiled is not None:  # the same additions, in one pass
+        compiled.pay_takings(gain, slot, cols["other_transfer_hist"], cols["diverted_hist"],
+                             cols["diverted_to"], cols["diverted_received"])
+        return
     if villages is None:
         cols["other_transfer_hist"][slot] += gain
         cols["diverted_hist"][slot] += gain
@@ -115,15 +120,27 @@ def run(e: StackedVillages) -> None:
 
     # takings, and the rest paid to the register (villages with a register and money)
     registered = e.column("registered")
-    paying = (seg.count(registered) > 0) & (pool > 0)
+    cols = e.stack.columns
+    if compiled is not None:  # the register's three counts in one pass
+        counts = np.empty((len(vs), 3), dtype=np.int64)
+        compiled.register_counts(seg.offsets, registered, cols["fav_weight"],
+                                 cols["favoured_entry"], counts)
+        listed, listed_favoured, entries_listed = counts.T
+    else:
+        listed = seg.count(registered)
+        listed_favoured = seg.count(registered & (cols["fav_weight"] > 0))
+        entries_listed = seg.count(cols["favoured_entry"] & registered)
+    paying = (listed > 0) & (pool > 0)
     taken_by = np.where(paying[cv], pool[cv] / cad.size[cv] * share, 0.0)
     diverted = cad.segments.exact_sum(taken_by)
     pay_out_takings(e, taken_by, slot)
-    cols = e.stack.columns
     rest = pool - diverted
     # amount favoritism at this month's intensity (deterrence, just chosen)
     fav = P("amount_favoritism") * choice.realised["amount"]
-    if paying.any():
+    if paying.any() and compiled is not None:  # the same weights, sums and aid, in one loop
+        compiled.pay_register(seg.offsets, registered, paying, fav, cols["fav_weight"], rest,
+                              slot, cols["aid_hist"], cols["aid_received"])
+    elif paying.any():
         paid = registered & paying[seg.village]
         reg = np.flatnonzero(paid)
         reg_village = seg.village[reg]
@@ -134,9 +151,8 @@ def run(e: StackedVillages) -> None:
         cols["aid_hist"][slot, reg] += aid
         cols["aid_received"][reg] += aid
     exposed_div = cad.segments.count(material(taken_by)).astype(np.float64)
-    favoured_paid = seg.count(registered & (cols["fav_weight"] > 0)) > 0
-    exposed_amount = paying & (fav > 0) & favoured_paid
-    exposed_reg = seg.count(cols["favoured_entry"] & registered).astype(np.float64)
+    exposed_amount = paying & (fav > 0) & (listed_favoured > 0)
+    exposed_reg = entries_listed.astype(np.float64)
 
     audited = (P("upper_audits").astype(bool) & decided) | e.gather("force_audit", bool)
     # the books, every village at once (views of each village's own, county/books.py)

@@ -34,7 +34,8 @@ from village_sim import numerics
 
 __all__ = ["diagnosis", "economy", "economy_close", "economy_income", "economy_state", "fgt_sums",
            "gini_sums", "kept_by_village", "kin_exchange", "learned_risks", "money_seen",
-           "optimal_share_root", "pairwise_sum", "permutation_blocks", "poor_persons",
+           "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
+           "permutation_blocks", "poor_persons", "register_counts",
            "random_blocks", "registration_cells", "richer_listed_ties", "targeting_counts",
            "transfer_sums", "trust_update", "typed_list", "visit_draws", "visit_plan"]
 
@@ -207,6 +208,71 @@ def permutation_blocks(rngs, villages, starts, stops, values, out):
 # row's products are summed from 0.0 in the row's stored order, as scipy's ``csr_matvec`` sums
 # them, and counts and sums over ties are made in ``np.bincount``'s order;
 # every other operation is one IEEE operation as numpy makes it: the numbers are the same.
+
+
+@numba.njit(cache=True, nogil=True)
+def register_counts(offsets, registered, fav_weight, favoured_entry, out):
+    """``allocation.run``'s three counts of each village's register (``out``: villages × 3).
+
+    Its registered households, those of them with a favour weight above 0, and the favoured
+    entries still registered.
+    """
+    for v in range(offsets.size - 1):
+        listed = favoured = entries = 0
+        for h in range(offsets[v], offsets[v + 1]):
+            if registered[h]:
+                listed += 1
+                if fav_weight[h] > 0:
+                    favoured += 1
+                if favoured_entry[h]:
+                    entries += 1
+        out[v, 0] = listed
+        out[v, 1] = favoured
+        out[v, 2] = entries
+
+
+@numba.njit(cache=True, nogil=True)
+def pay_register(offsets, registered, paying, fav, fav_weight, rest, slot, aid_hist,
+                 aid_received):
+    """The rest of each paying village's money to its register (``allocation.run``).
+
+    A registered household's weight is ``1 + fav * fav_weight``; a village's weights are summed
+    as numpy sums them (pairwise, in household order: ``Segments.exact_sum``); its aid is
+    ``rest * w / w_sum``, added to its slot of the aid history and to what it received.
+    """
+    w = np.empty(registered.size)
+    for v in range(offsets.size - 1):
+        if not paying[v]:
+            continue
+        k = 0
+        for h in range(offsets[v], offsets[v + 1]):
+            if registered[h]:
+                w[k] = 1.0 + fav[v] * fav_weight[h]
+                k += 1
+        w_sum = 0.0 + _pairwise(w, 0, k)
+        k = 0
+        for h in range(offsets[v], offsets[v + 1]):
+            if registered[h]:
+                aid = rest[v] * w[k] / w_sum
+                aid_hist[slot, h] += aid
+                aid_received[h] += aid
+                k += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def pay_takings(gain, slot, other_hist, diverted_hist, diverted_to, diverted_received):
+    """Each household's gain from the cadres' takings, added where the village's phase adds it.
+
+    ``allocation.pay_out_takings``: its slots of other transfers and diverted money, whether it
+    ever got any, what it received.
+    """
+    for h in range(gain.size):
+        g = gain[h]
+        other_hist[slot, h] += g
+        diverted_hist[slot, h] += g
+        if g != 0.0:
+            diverted_to[h] = True
+        diverted_received[h] += g
 
 
 @numba.njit(cache=True, nogil=True)
