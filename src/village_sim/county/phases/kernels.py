@@ -533,12 +533,19 @@ def visit_plan(offsets, capacity, known, waiting, registered, on, pending_since,
     """
     n_v = offsets.size - 1
     total = 0
+    largest = 0
+    for v in range(n_v):
+        largest = max(largest, offsets[v + 1] - offsets[v])
+    # one set of buffers for every village (the largest village's size)
+    group = np.empty(largest, dtype=np.int64)
+    keys = np.empty((5, largest))  # tie, first, second, primary, group (np.lexsort's order)
+    chosen = np.empty(largest, dtype=np.bool_)
+    picked = np.empty(largest, dtype=np.int64)
     for v in range(n_v):
         lo, hi = offsets[v], offsets[v + 1]
         if capacity[v] <= 0 or hi == lo:
             continue
         m = hi - lo
-        group = np.empty(m, dtype=np.int64)
         per_group = np.zeros(5, dtype=np.int64)
         for h in range(lo, hi):
             if not on[h]:
@@ -563,10 +570,16 @@ def visit_plan(offsets, capacity, known, waiting, registered, on, pending_since,
             if 0 < room < per_group[g] and part < 0:
                 part = g
             before += per_group[g]
-        keys = np.empty((5, m))  # tie, first, second, primary, group (np.lexsort's order)
+        # the keys of the households that may be visited: the groups taken whole, and the one
+        # taken in part (no other household's keys are read)
         code, sees, b, z = strategy[v], shows[v], bins[v], line[v]
         for h in range(lo, hi):
-            g = group[h - lo]
+            i = h - lo
+            g = group[i]
+            whole = g < 4 and take[g] == per_group[g]
+            chosen[i] = whole
+            if not whole and g != part:
+                continue
             first = second = 0.0
             if code == 1 and sees:  # near_line_first
                 first = np.floor(b * np.abs(shown[h] / z - 1.0))
@@ -580,16 +593,12 @@ def visit_plan(offsets, capacity, known, waiting, registered, on, pending_since,
                     first = 0.0 if flagged[h] else 1.0
             elif code == 4:  # cadre_kin_first
                 first = 0.0 if favoured[h] else 1.0
-            keys[0, h - lo] = tie[h]
-            keys[1, h - lo] = first
-            keys[2, h - lo] = second
-            keys[3, h - lo] = (np.float64(pending_since[h]) if g == 0 else
-                               np.float64(last_visit[h]) if g == 3 else 0.0)
-            keys[4, h - lo] = g
-        chosen = np.zeros(m, dtype=np.bool_)
-        for i in range(m):
-            g = group[i]
-            chosen[i] = g < 4 and take[g] == per_group[g]
+            keys[0, i] = tie[h]
+            keys[1, i] = first
+            keys[2, i] = second
+            keys[3, i] = (np.float64(pending_since[h]) if g == 0 else
+                          np.float64(last_visit[h]) if g == 3 else 0.0)
+            keys[4, i] = g
         if part >= 0:  # the first take[part] of that group
             want = take[part]
             best = np.empty(want, dtype=np.int64)
@@ -608,10 +617,26 @@ def visit_plan(offsets, capacity, known, waiting, registered, on, pending_since,
                     held += 1
             for t in range(held):
                 chosen[best[t]] = True
-        ordered = _lexsorted(keys, np.flatnonzero(chosen))
-        for t in range(ordered.size):
-            out[total + t] = lo + ordered[t]
-        total += ordered.size
+        k = 0
+        for i in range(m):
+            if chosen[i]:
+                picked[k] = i
+                k += 1
+        if k <= 64:  # a few visits: insertion into place, in np.lexsort's order
+            for t in range(1, k):
+                i = picked[t]
+                at = t
+                while at > 0 and _before(keys, i, picked[at - 1]):
+                    picked[at] = picked[at - 1]
+                    at -= 1
+                picked[at] = i
+            for t in range(k):
+                out[total + t] = lo + picked[t]
+        else:
+            ordered = _lexsorted(keys[:, :m], picked[:k].copy())
+            for t in range(k):
+                out[total + t] = lo + ordered[t]
+        total += k
     return total
 
 
