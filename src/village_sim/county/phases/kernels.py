@@ -363,10 +363,16 @@ def kin_exchange(indptr, indices, data, deficit, surplus, out):
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _row_product(indptr, indices, data, x, i):
-    """Row ``i`` of the matrix times ``x``, summed from 0.0 in the row's order (scipy's)."""
+    """Row ``i`` of the matrix times ``x``, summed from 0.0 in the row's order (scipy's).
+
+    Indexed by unsigned integers: numba then checks no index for a negative value to wrap
+    (the matrix's indices are never negative), half the time of signed ones.
+    """
     total = 0.0
-    for jj in range(indptr[i], indptr[i + 1]):
-        total += data[jj] * x[indices[jj]]
+    jj, stop = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
+    while jj < stop:
+        total += data[jj] * x[np.uint64(indices[jj])]
+        jj += np.uint64(1)
     return total
 
 
@@ -376,9 +382,11 @@ def richer_listed_ties(indptr, indices, reg, registered, y, out):
     for i in range(reg.size):
         r = reg[i]
         yr = y[r]
-        for jj in range(indptr[r], indptr[r + 1]):
-            d = indices[jj]
+        jj, stop = np.uint64(indptr[r]), np.uint64(indptr[r + 1])
+        while jj < stop:  # unsigned indices (as _row_product)
+            d = np.uint64(indices[jj])
             out[d] += np.float64((not registered[d]) & (yr > y[d]))
+            jj += np.uint64(1)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -387,8 +395,10 @@ def money_seen(indptr, indices, receivers, received, out):
     for i in range(receivers.size):
         r = receivers[i]
         amount = received[i]
-        for jj in range(indptr[r], indptr[r + 1]):
-            out[indices[jj]] += amount
+        jj, stop = np.uint64(indptr[r]), np.uint64(indptr[r + 1])
+        while jj < stop:  # unsigned indices (as _row_product)
+            out[np.uint64(indices[jj])] += amount
+            jj += np.uint64(1)
 
 
 # ---------------------------------------------------------------- the cadres' choices
