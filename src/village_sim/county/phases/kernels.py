@@ -87,16 +87,18 @@ def economy_state(offsets, pairs, disaster_hit, illness, recovery, reach, asset_
     the rates are the village's. ``sick`` becomes ``~recover`` where sick, else ``fall_ill``;
     where the village's disaster strikes and hits, ``assets * (1 - loss)`` and ``lost`` set.
     """
+    one = np.uint64(1)
     for v in range(offsets.size - 1):
-        a, b = offsets[v], offsets[v + 1]
+        a, b = np.uint64(offsets[v]), np.uint64(offsets[v + 1])  # unsigned: no wrap checks
         n = b - a
+        after = np.uint64(v) + one  # the village's disaster draws come v + 1 places later
         for h in range(a, b):
             k = h - a
             if sick[h]:
-                sick[h] = not (pairs[2 * a + n + k] < recovery[v])
+                sick[h] = not (pairs[a + a + n + k] < recovery[v])
             else:
-                sick[h] = pairs[2 * a + k] < illness[v]
-            hit = disaster[v] and disaster_hit[h + v + 1] < reach[v]
+                sick[h] = pairs[a + a + k] < illness[v]
+            hit = disaster[v] and disaster_hit[h + after] < reach[v]
             lost[h] = hit
             if hit:
                 assets[h] = assets[h] * (1.0 - asset_loss[v])
@@ -116,7 +118,7 @@ def economy_income(offsets, sick, well_cause, illness_code, wear, measure_income
     """
     for v in range(offsets.size - 1):
         half_variance = 0.5 * variance[v]
-        for h in range(offsets[v], offsets[v + 1]):
+        for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
             cause[h] = illness_code if sick[h] else well_cause[h]
             worn = measure_income[h] * wear[v]
             measure_income[h] = worn
@@ -139,7 +141,7 @@ def economy_close(offsets, capacity_12, noise_factor, lost, income_loss, slot, i
     months = income_hist.shape[0]
     for v in range(offsets.size - 1):
         keep = 1.0 - income_loss[v]
-        for h in range(offsets[v], offsets[v + 1]):
+        for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
             monthly = capacity_12[h] * noise_factor[h]
             if lost[h]:
                 monthly = monthly * keep
@@ -219,7 +221,7 @@ def register_counts(offsets, registered, fav_weight, favoured_entry, out):
     """
     for v in range(offsets.size - 1):
         listed = favoured = entries = 0
-        for h in range(offsets[v], offsets[v + 1]):
+        for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
             if registered[h]:
                 listed += 1
                 if fav_weight[h] > 0:
@@ -245,13 +247,13 @@ def pay_register(offsets, registered, paying, fav, fav_weight, rest, slot, aid_h
         if not paying[v]:
             continue
         k = 0
-        for h in range(offsets[v], offsets[v + 1]):
+        for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
             if registered[h]:
                 w[k] = 1.0 + fav[v] * fav_weight[h]
                 k += 1
         w_sum = 0.0 + _pairwise(w, 0, k)
         k = 0
-        for h in range(offsets[v], offsets[v + 1]):
+        for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
             if registered[h]:
                 aid = rest[v] * w[k] / w_sum
                 aid_hist[slot, h] += aid
@@ -315,7 +317,7 @@ def trust_update(offsets, grievances, graded, seen, own_income, share, floor, y,
     passed on) and its order of operations.
     """
     for v in range(offsets.size - 1):
-        for h in range(offsets[v], offsets[v + 1]):
+        for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
             g = grievances[h]
             if graded:
                 own = own_income[h]
@@ -788,7 +790,7 @@ def gini_sums(y, persons, order):
     term = np.empty(n)
     running = 0
     for i in range(n):
-        j = order[i]
+        j = np.uint64(order[i])  # unsigned: no wrap checks
         running += persons[j]
         w = float(persons[j])
         t = w * y[j]
