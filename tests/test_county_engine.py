@@ -437,3 +437,27 @@ def test_the_county_s_learned_risks_are_each_village_s_bit_for_bit(monthly: bool
                          zip(found.tolist(), exposure.tolist(), prior.tolist(), strict=True)])
     assert np.array_equal(got.view(np.int64), expected.view(np.int64))
     assert (got == 0).any() and (got == 1).any() and ((got > 0) & (got < 1)).any()
+
+
+def test_a_rule_changed_between_months_is_the_one_the_engine_runs() -> None:
+    # the engine reads the villages' rules once a month (StackedVillages.default_policies):
+    # a rule a village takes up between months runs from the next month, in the engine as in
+    # the village alone, and the county's own phase stops running for it
+    configs = VARIED[:3]
+    solo = [VillageModel(**c) for c in configs]
+    stack = VillageStack.build(configs)
+    engine = CountyEngine(stack)
+    for _ in range(3):
+        engine.step()
+        for v in solo:
+            v.step()
+    assert engine.default_policies("diversion")
+    for v in (stack.villages[1], solo[1]):
+        v.policies["diversion"] = _half_diversion
+    for month in range(4, 8):
+        engine.step()
+        for v in solo:
+            v.step()
+        assert not engine.default_policies("diversion")
+        for i, (mine, theirs) in enumerate(zip(stack.villages, solo, strict=True)):
+            _assert_village_equal(mine, theirs, f"month {month}, village {i}")

@@ -156,6 +156,7 @@ class StackedVillages:
         self.compiled_draws = compiled_draws
         self._rules_month: Any = None  # the month whose rules _default_rule holds
         self._default_rule: dict[str, bool] = {}
+        self._all_default = False  # every village decides everything by the model's rules
 
     @cached_property
     def friends(self) -> sp.csr_matrix:
@@ -193,6 +194,11 @@ class StackedVillages:
         month = self.villages[0].steps
         if month != self._rules_month:
             self._rules_month, self._default_rule = month, {}
+            # one look at each village's rules a month (a dict comparison, its values
+            # compared as functions are: by identity), instead of one per rule and phase
+            self._all_default = all(v.policies == DEFAULT_POLICIES for v in self.villages)
+        if self._all_default:
+            return True
         known = self._default_rule
         for name in names:
             if name not in known:
