@@ -32,12 +32,12 @@ import numpy as np
 
 from village_sim import numerics
 
-__all__ = ["diagnosis", "economy", "economy_close", "economy_income", "economy_state", "fgt_sums",
-           "gini_sums", "kept_by_village", "kin_exchange", "learned_risks", "money_seen",
-           "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
-           "permutation_blocks", "poor_persons", "register_counts",
-           "random_blocks", "registration_cells", "richer_listed_ties", "targeting_counts",
-           "transfer_sums", "trust_update", "typed_list", "visit_draws", "visit_plan"]
+__all__ = ["add_twice", "diagnosis", "economy", "economy_close", "economy_income", "economy_state",
+           "fgt_sums", "gini_sums", "kept_by_village", "kin_exchange", "kin_needs",
+           "learned_risks", "money_seen", "optimal_share_root", "pairwise_sum", "pay_register",
+           "pay_takings", "permutation_blocks", "poor_persons", "random_blocks", "register_counts",
+           "registration_cells", "richer_listed_ties", "targeting_counts", "transfer_sums",
+           "trust_update", "typed_list", "visit_draws", "visit_plan"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -361,6 +361,36 @@ def kin_exchange(indptr, indices, data, deficit, surplus, out):
         r = rate[i]
         if r != 0.0:  # received - given
             out[i] = out[i] - r * _row_product(indptr, indices, data, scaled, i)
+
+
+@numba.njit(cache=True, nogil=True)
+def kin_needs(offsets, income, persons, line, floor, rate, on, deficit, surplus):
+    """Each household's deficit and surplus this month (``county.phases.kin_exchange.run``).
+
+    ``need = line / 12.0 * persons``; ``deficit = max(0, need - income)``, ``surplus =
+    max(0, income - floor * need) * rate``, numpy's ``maximum`` written out (0.0 unless the
+    difference is above it, NaN passed on); both zero in a village without kin exchange.
+    """
+    for v in range(offsets.size - 1):
+        monthly_line = line[v] / 12.0
+        for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
+            if not on[v]:
+                deficit[h] = 0.0
+                surplus[h] = 0.0
+                continue
+            need = monthly_line * persons[h]
+            short = need - income[h]
+            deficit[h] = 0.0 if 0.0 >= short else short
+            extra = income[h] - floor[v] * need
+            surplus[h] = (0.0 if 0.0 >= extra else extra) * rate[v]
+
+
+@numba.njit(cache=True, nogil=True)
+def add_twice(x, a, b):
+    """``a += x`` and ``b += x``, in one pass."""
+    for i in range(x.size):
+        a[i] += x[i]
+        b[i] += x[i]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

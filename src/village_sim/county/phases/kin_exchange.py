@@ -30,17 +30,22 @@ def run(e: StackedVillages) -> None:
         return
     slot = int(e.villages[0].steps) % 12
     income = e.column("income_hist")[slot]
+    kin = e.stack.kin
+    compiled = kernels(e)
+    if compiled is not None:  # the needs, the exchange and the additions in compiled loops
+        n = e.segments.n
+        deficit, surplus, net = np.empty(n), np.empty(n), np.empty(n)
+        compiled.kin_needs(e.segments.offsets, income, e.column("persons"), P("poverty_line"),
+                           P("kin_exchange_floor"), P("kin_exchange_rate"), on, deficit,
+                           surplus)
+        compiled.kin_exchange(kin.indptr, kin.indices, kin.data, deficit, surplus, net)
+        compiled.add_twice(net, e.column("other_transfer_hist")[slot], e.column("kin_net"))
+        return
     need = P.of_households("poverty_line") / 12.0 * e.column("persons")
     deficit = np.maximum(0.0, need - income)
     surplus = np.maximum(0.0, income - P.of_households("kin_exchange_floor") * need) \
         * P.of_households("kin_exchange_rate")
-    kin = e.stack.kin
-    compiled = kernels(e)
-    if compiled is not None:
-        net = np.empty(e.segments.n)
-        compiled.kin_exchange(kin.indptr, kin.indices, kin.data, deficit, surplus, net)
-    else:
-        net = exchange(kin, deficit, surplus)
+    net = exchange(kin, deficit, surplus)
     if not on.all():  # villages without kin exchange: nothing moves
         net[~on[e.segments.village]] = 0.0
     e.column("other_transfer_hist")[slot] += net

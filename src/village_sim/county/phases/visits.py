@@ -381,7 +381,8 @@ def _check_payments(e: StackedVillages, chosen: np.ndarray, chosen_village: np.n
             held[cad.segments.block(i)] = vs[i].committee.diverted_ring.sum(axis=0)
         punish(e, found, held * found, by_check=True)
     # excess payments to cadres' kin and friends noticed on a visit
-    intensity = np.array([v.channel_intensity["amount"] for v in vs]) * P("amount_favoritism")
+    # each village's channel_intensity["amount"] (its ledger is a view of the books' row)
+    intensity = e.books.intensity[:, CHANNEL["amount"]] * P("amount_favoritism")
     favoured = cols["registered"] & (cols["fav_weight"] > 0)
     watching = acting & (intensity > 0) & (e.segments.count(favoured) > 0)
     if not watching.any():
