@@ -461,3 +461,22 @@ def test_a_rule_changed_between_months_is_the_one_the_engine_runs() -> None:
         assert not engine.default_policies("diversion")
         for i, (mine, theirs) in enumerate(zip(stack.villages, solo, strict=True)):
             _assert_village_equal(mine, theirs, f"month {month}, village {i}")
+
+
+def test_a_ledger_copies_as_the_dict_it_replaces() -> None:
+    # a village's books in a county are views of the county's rows (county/books.py); its
+    # copy (read in one pass of the row) is the dict the village alone would copy: the same
+    # names in the same order, the same values, Python floats
+    configs = VARIED[:2]
+    solo = [VillageModel(**c) for c in configs]
+    stack = VillageStack.build(configs)
+    engine = CountyEngine(stack)
+    for _ in range(5):
+        engine.step()
+        for v in solo:
+            v.step()
+    for mine, theirs in zip(stack.villages, solo, strict=True):
+        for name in ("flows", "memo", "totals", "channel_intensity"):
+            got, expected = getattr(mine, name).copy(), getattr(theirs, name).copy()
+            assert type(got) is dict and list(got) == list(getattr(mine, name))
+            assert _same_values(got, expected), name

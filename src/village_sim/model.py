@@ -340,7 +340,7 @@ class VillageModel(mesa.Model, VillageState):
             self.project_income, self.baseline_income, self.baseline_tercile)
         out["matched_measure_share"] = M.ratio(self.measures_matched, self.measures_given)
         out["detected_diversions"] = float(self.detected_diversions)
-        out.update({k: float(v) for k, v in self.flows.items()})
+        out.update({k: float(v) for k, v in self.flows.copy().items()})  # (a county's: a view)
         out["divertible"] = float(self.memo["divertible"])
         out["team_visits_demanded"] = float(self.team_visits_demanded)
         out["team_visits_done"] = float(self.team_visits_done)
