@@ -439,25 +439,33 @@ def test_the_county_s_learned_risks_are_each_village_s_bit_for_bit(monthly: bool
     assert (got == 0).any() and (got == 1).any() and ((got > 0) & (got < 1)).any()
 
 
+def _step_both(engine: CountyEngine, solo: list[VillageModel]) -> None:
+    engine.step()
+    for v in solo:
+        v.step()
+
+
+def _stepped_both_ways(configs: list[dict], months: int
+                       ) -> tuple[CountyEngine, VillageStack, list[VillageModel]]:
+    """The villages on an engine and alone, stepped ``months`` months."""
+    solo = [VillageModel(**c) for c in configs]
+    stack = VillageStack.build(configs)
+    engine = CountyEngine(stack)
+    for _ in range(months):
+        _step_both(engine, solo)
+    return engine, stack, solo
+
+
 def test_a_rule_changed_between_months_is_the_one_the_engine_runs() -> None:
     # the engine reads the villages' rules once a month (StackedVillages.default_policies):
     # a rule a village takes up between months runs from the next month, in the engine as in
     # the village alone, and the county's own phase stops running for it
-    configs = VARIED[:3]
-    solo = [VillageModel(**c) for c in configs]
-    stack = VillageStack.build(configs)
-    engine = CountyEngine(stack)
-    for _ in range(3):
-        engine.step()
-        for v in solo:
-            v.step()
+    engine, stack, solo = _stepped_both_ways(VARIED[:3], 3)
     assert engine.default_policies("diversion")
     for v in (stack.villages[1], solo[1]):
         v.policies["diversion"] = _half_diversion
     for month in range(4, 8):
-        engine.step()
-        for v in solo:
-            v.step()
+        _step_both(engine, solo)
         assert not engine.default_policies("diversion")
         for i, (mine, theirs) in enumerate(zip(stack.villages, solo, strict=True)):
             _assert_village_equal(mine, theirs, f"month {month}, village {i}")
@@ -467,14 +475,7 @@ def test_a_ledger_copies_as_the_dict_it_replaces() -> None:
     # a village's books in a county are views of the county's rows (county/books.py); its
     # copy (read in one pass of the row) is the dict the village alone would copy: the same
     # names in the same order, the same values, Python floats
-    configs = VARIED[:2]
-    solo = [VillageModel(**c) for c in configs]
-    stack = VillageStack.build(configs)
-    engine = CountyEngine(stack)
-    for _ in range(5):
-        engine.step()
-        for v in solo:
-            v.step()
+    _, stack, solo = _stepped_both_ways(VARIED[:2], 5)
     for mine, theirs in zip(stack.villages, solo, strict=True):
         for name in ("flows", "memo", "totals", "channel_intensity"):
             got, expected = getattr(mine, name).copy(), getattr(theirs, name).copy()
