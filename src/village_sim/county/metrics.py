@@ -488,6 +488,10 @@ COUNTY_METRICS = (
 )
 """The county's monthly metrics (:func:`county_metrics`)."""
 
+_TARGETING = ("coverage", "exclusion_error", "inclusion_error_leakage",
+              "inclusion_error_nonpoor", "mistargeting")
+"""The targeting measures among the county's metrics."""
+
 COUNTY_KEY_METRICS = ("poverty_headcount", "poverty_headcount_post", "kin_premium",
                       "diverted_share", "mistargeting", "between_village_gini")
 """The county metrics ``village-sim county`` summarises and draws (and a county sweep stores
@@ -548,8 +552,7 @@ def county_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
         if not identified.all():
             poor, listed = poor[identified], listed[identified]
         share = targeting(poor, listed, Segments([poor.size]))
-        for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
-                     "inclusion_error_nonpoor", "mistargeting"):
+        for name in _TARGETING:
             out[name] = float(share[name][0])
         # the county's order of y, village by village, sorts each village's incomes
         kept, xs, n = _kept_in_order(y, ~cadre & identified, villages,
@@ -559,8 +562,7 @@ def county_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
         difference, _ = _stratified_cells(counts.reshape(1, -1, 2), sums.reshape(1, -1, 2))
         out["kin_premium"] = float(difference[0])
     else:
-        for name in ("coverage", "exclusion_error", "inclusion_error_leakage",
-                     "inclusion_error_nonpoor", "mistargeting", "kin_premium"):
+        for name in (*_TARGETING, "kin_premium"):
             out[name] = float("nan")
     out["diverted_share"] = _diverted_share(stack)
     out["registered_count"] = float(registered.sum())
@@ -597,12 +599,10 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
     registered = col("registered")
     n, n_poor, listed, both, all_listed = loops.targeting_counts(
         y, z, registered, villages.village, identified_village)
-    names = ("coverage", "exclusion_error", "inclusion_error_leakage",
-             "inclusion_error_nonpoor", "mistargeting")
     if n > 0:
         share = targeting_from_counts(np.array([n]), np.array([n_poor]), np.array([listed]),
                                       np.array([both]), ratio)
-        out.update({name: float(share[name][0]) for name in names})
+        out.update({name: float(share[name][0]) for name in _TARGETING})
         keep = ~col("cadre") & villages.broadcast(identified_village)
         kept, xs = np.empty(stack.n, dtype=np.int64), np.empty(stack.n)
         counts = np.zeros(villages.n_segments, dtype=np.int64)
@@ -618,7 +618,7 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
         difference, _ = _stratified_cells(cells.reshape(1, -1, 2), sums.reshape(1, -1, 2))
         out["kin_premium"] = float(difference[0])
     else:
-        out.update({name: float("nan") for name in (*names, "kin_premium")})
+        out.update({name: float("nan") for name in (*_TARGETING, "kin_premium")})
     out["diverted_share"] = _diverted_share(stack)
     out["registered_count"] = float(all_listed)
     out.update(_between_villages(stack, y, z, w))

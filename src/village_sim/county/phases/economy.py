@@ -42,6 +42,21 @@ def _draw(e: StackedVillages) -> tuple[np.ndarray, ...]:
             np.delete(disaster_hit, first))
 
 
+# each village's numbers from its parameters, in Python floats as the village computes them
+def _measure_wear(p: Any) -> float:
+    """What a month leaves of a measure's income (``measure_depreciation`` a year)."""
+    return (1.0 - p.measure_depreciation) ** (1 / 12) if p.measure_depreciation > 0 else 1.0
+
+
+def _income_variance(p: Any) -> float:
+    return p.income_volatility * p.income_volatility
+
+
+def _wage(p: Any) -> float:
+    """The village's wage, less what remoteness takes."""
+    return p.wage * (1.0 - p.remote_wage_loss * p.remoteness)
+
+
 def run(e: StackedVillages) -> None:
     """Illness, disasters and this month's market income of every household."""
     compiled = kernels(e)
@@ -66,12 +81,11 @@ def run(e: StackedVillages) -> None:
             "disaster_asset_loss")), assets)
         e.assets_changed(np.flatnonzero(disaster))
     e.column("cause")[...] = np.where(sick, np.int8(Cause.ILLNESS), _causes_if_well(e))
-    wear = P.derived("measure_wear", lambda p: (1.0 - p.measure_depreciation) ** (1 / 12)
-                     if p.measure_depreciation > 0 else 1.0)
+    wear = P.derived("measure_wear", _measure_wear)
     measure_income = e.column("measure_income")
     measure_income *= wear[village]
     sigma = P.of_households("income_volatility")
-    variance = P.derived("income_variance", lambda p: p.income_volatility * p.income_volatility)
+    variance = P.derived("income_variance", _income_variance)
     monthly = annual_capacity(e) / 12.0 * numerics.mean_one(sigma * noise, variance[village])
     if disaster.any():
         factor = np.ones(e.segments.n)
@@ -123,10 +137,9 @@ def _run_compiled(e: StackedVillages, compiled: Any) -> None:
                            disaster, sick, assets, lost)
     if disaster.any():
         e.assets_changed(np.flatnonzero(disaster))
-    wear = P.derived("measure_wear", lambda p: (1.0 - p.measure_depreciation) ** (1 / 12)
-                     if p.measure_depreciation > 0 else 1.0)
-    variance = P.derived("income_variance", lambda p: p.income_volatility * p.income_volatility)
-    wage = P.derived("wage", lambda p: p.wage * (1.0 - p.remote_wage_loss * p.remoteness))
+    wear = P.derived("measure_wear", _measure_wear)
+    variance = P.derived("income_variance", _income_variance)
+    wage = P.derived("wage", _wage)
     noise_factor, capacity_12 = np.empty(n), np.empty(n)
     compiled.economy_income(
         seg.offsets, sick, _causes_if_well(e), np.int8(Cause.ILLNESS), wear,
@@ -182,7 +195,7 @@ def annual_capacity(e: StackedVillages) -> np.ndarray:
     village = e.segments.village
     labour = e.column("labour") * np.where(e.column("sick"),
                                            P.of_households("sick_labour_share"), 1.0)
-    wage = P.derived("wage", lambda p: p.wage * (1.0 - p.remote_wage_loss * p.remoteness))
+    wage = P.derived("wage", _wage)
     base = wage[village] * labour * e.column("skill") + P.of_households(
         "asset_return") * e.column("assets")
     infrastructure = e.gather("infrastructure")

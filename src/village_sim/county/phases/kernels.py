@@ -251,7 +251,7 @@ def pay_register(offsets, registered, paying, fav, fav_weight, rest, slot, aid_h
             if registered[h]:
                 w[k] = 1.0 + fav[v] * fav_weight[h]
                 k += 1
-        w_sum = 0.0 + _pairwise(w, 0, k)
+        w_sum = pairwise_sum(w[:k])
         k = 0
         for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
             if registered[h]:
