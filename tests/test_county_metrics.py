@@ -4,10 +4,10 @@ A stack of villages that differ (size, regime, favoritism, poverty line) runs mo
 every few months the county functions compute every village's metrics from the stacked arrays,
 and each must equal that village's ``VillageModel.metrics()``: bit for bit, counts and sums of
 incomes alike (the income metrics were first held to 1e-12 relative, a test kept; the county's
-sums are each village's own pairwise sums: docs/county_engine.md, D4). The faster paths — a
-radix sort read as ``np.argsort``'s order, deciles from each edge's first household, the kin
-premium's strata counted at their bounds — are checked on incomes that tie and are zero, and
-the county's own metrics against their plain definitions.
+sums are each village's own pairwise sums: docs/county_engine.md, D4). The faster paths — one
+sort of all incomes read as each village's own ``np.argsort`` order, deciles from each edge's
+first household, the kin premium's strata counted at their bounds — are checked on incomes
+that tie and are zero, and the county's own metrics against their plain definitions.
 """
 
 from __future__ import annotations
@@ -202,15 +202,13 @@ def compiled_loops() -> object:
 
 
 @pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
-@pytest.mark.parametrize("radix_from", [0, CM._RADIX_FROM])
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(6))
 def test_county_metrics_equal_their_definitions_bit_for_bit_with_ties_and_zero_incomes(
-        seed: int, radix_from: int, compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The county sorts y by radix, reads that order as ``np.argsort``'s (sorting by argsort
-    itself where equal incomes have unequal weights) and counts the kin premium's strata at
-    the deciles' bounds; with ties and zero incomes it still gives its definitions' bits, with
-    its passes over the households in numpy or in the compiled loops."""
-    monkeypatch.setattr(CM, "_RADIX_FROM", radix_from)  # 0: the radix path in small counties
+        seed: int, compiled: bool) -> None:
+    """The county reads the order of all its incomes village by village for the kin premium's
+    deciles and counts its strata at the deciles' bounds; with ties and zero incomes it still
+    gives its definitions' bits, with its passes over the households in numpy or in the
+    compiled loops."""
     stack = tied_stack(seed)
     stack.villages[seed].identified = False  # targeting and the premium: the others only
     loops = compiled_loops() if compiled else None
@@ -231,8 +229,7 @@ def test_the_village_year_table_is_each_village_s_own_metrics_bit_for_bit() -> N
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_gini_reads_incomes_in_each_village_s_argsort_order(
-        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gini_reads_incomes_in_each_village_s_argsort_order(seed: int) -> None:
     """Ties of unequal weights, zeros of both signs, infinities and NaN: each village's Gini
     and the Gini of all households are ``metrics.gini``'s bit for bit (its ``np.argsort``)."""
     rng = np.random.default_rng(seed)
@@ -247,19 +244,46 @@ def test_gini_reads_incomes_in_each_village_s_argsort_order(
         own = [M.gini(y[b], persons[b].astype(np.float64))
                for b in (seg.block(v) for v in range(seg.n_segments))]
         assert [bits(x) for x in CM.gini(y, persons, seg)] == [bits(x) for x in own]
-        monkeypatch.setattr(CM, "_RADIX_FROM", 0)
         whole = CM.gini(y, persons, Segments([seg.n]))[0]
         assert bits(whole) == bits(M.gini(y, persons.astype(np.float64)))
 
 
-def test_radix_order_sorts_any_doubles() -> None:
+@pytest.mark.parametrize("seed", range(3))
+def test_gini_reads_each_village_s_own_order_where_one_sort_of_all_orders_ties_otherwise(
+        seed: int) -> None:
+    """Villages of hundreds of households whose incomes tie (a few values, not whole numbers)
+    at unequal persons: the one sort of all incomes orders ties unlike each village's own
+    ``np.argsort`` (asserted: the test's premise), where the Gini's sums see the order in
+    their last bits; each village's Gini is still its own, bit for bit."""
+    rng = np.random.default_rng(100 + seed)
+    seg = Segments(rng.integers(300, 900, 5))
+    y = rng.integers(1, 9, seg.n) / 3.0
+    persons = rng.integers(1, 7, seg.n)
+    own_orders = [np.argsort(y[seg.block(v)]) + seg.block(v).start
+                  for v in range(seg.n_segments)]
+    assert not np.array_equal(seg.regroup(np.argsort(y)), np.concatenate(own_orders))
+    own = [M.gini(y[b], persons[b].astype(np.float64))
+           for b in (seg.block(v) for v in range(seg.n_segments))]
+    assert [bits(x) for x in CM.gini(y, persons, seg)] == [bits(x) for x in own]
+    order = CM.argsort_like(y, persons, seg)
+    assert np.array_equal(order, np.concatenate(own_orders))  # villages with such ties
+
+
+def test_argsort_like_sorts_any_doubles_within_each_village() -> None:
+    """Huge and tiny magnitudes, zeros of both signs, infinities, many ties, empty villages:
+    the order is a permutation that sorts every village's values, village after village."""
     rng = np.random.default_rng(11)
     for x in (rng.lognormal(8.0, 2.0, 5000), np.round(rng.standard_normal(5000), 1),
               np.r_[rng.standard_normal(300) * 1e300, 0.0, -0.0, np.inf, -np.inf, 5e-324],
-              np.full(50, 3.0), np.zeros(0)):
-        order = CM._radix_order(x)
+              np.full(50, 3.0)):
+        seg = Segments(np.diff(np.r_[0, np.sort(rng.integers(0, x.size + 1, 7)), x.size]))
+        weights = np.ones(x.size, dtype=np.int64)
+        order = CM.argsort_like(x, weights, seg)
         assert np.array_equal(np.sort(order), np.arange(x.size))
-        assert np.array_equal(x[order], np.sort(x))
+        assert np.array_equal(seg.village[order], seg.village)
+        for v in range(seg.n_segments):
+            b = seg.block(v)
+            assert np.array_equal(x[order[b]], np.sort(x[b]))
 
 
 @pytest.mark.parametrize("seed", range(6))
