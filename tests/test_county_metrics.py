@@ -353,3 +353,7 @@ def test_household_tallies_are_each_village_s_own_bit_for_bit() -> None:
         assert [bits(x) for x in values] == [bits(t[name]) for t in own], name
     assert county["sustained_exits"].sum() > 0 and county["returns_to_poverty"].sum() > 0
     assert 0.0 in county["team_known_share"] and county["team_known_share"].max() > 0
+    # projects' gains differ by tercile, and cadres see some risk of being found
+    assert np.isfinite(county["project_gain_gradient"]).all()
+    assert (county["project_gain_gradient"] != 0).any()
+    assert (county["perceived_detection"] > 0).all()

@@ -336,8 +336,7 @@ class VillageModel(mesa.Model, VillageState):
         out["wrongful_exits"] = float(self.wrongful_exits_total)
         out["returns_to_poverty"] = tallies["returns_to_poverty"]
         out["project_capture_share"] = M.ratio(self.industry_misdirected, self.industry_invested)
-        out["project_gain_gradient"] = M.project_gain_gradient(
-            self.project_income, self.baseline_income, self.baseline_tercile)
+        out["project_gain_gradient"] = tallies["project_gain_gradient"]
         out["matched_measure_share"] = M.ratio(self.measures_matched, self.measures_given)
         out["detected_diversions"] = float(self.detected_diversions)
         out.update({k: float(v) for k, v in self.flows.copy().items()})  # (a county's: a view)
@@ -345,7 +344,7 @@ class VillageModel(mesa.Model, VillageState):
         out["team_visits_demanded"] = float(self.team_visits_demanded)
         out["team_visits_done"] = float(self.team_visits_done)
         out["team_known_share"] = tallies["team_known_share"]
-        out["perceived_detection"] = float(np.mean(perceived_risk(self, "diversion")))
+        out["perceived_detection"] = tallies["perceived_detection"]
         out["registration_favoritism_dared"] = float(self.favoritism_now)
         out["amount_favoritism_dared"] = float(
             self.p.amount_favoritism * self.channel_intensity["amount"])
@@ -358,11 +357,12 @@ class VillageModel(mesa.Model, VillageState):
         return out
 
     def household_tallies(self) -> dict[str, float]:
-        """The counts and means over households that :meth:`institution_metrics` reports.
+        """The counts and means over households and cadres in :meth:`institution_metrics`.
 
         Exits sustained for 12 months (off the register, not poor since), the register's size,
-        mean trust, returns to poverty, and the share of households the team knows (0 with no
-        team present).
+        mean trust, returns to poverty, the share of households the team knows (0 with no
+        team present), the projects' gain gradient over the baseline terciles, and the cadres'
+        mean perceived risk of a large diversion being found (``perceived_detection``).
         """
         sustained = self.ever_exited & ~self.registered & ~self.poor_since_exit & (
             self.steps - self.exit_month >= 12)
@@ -373,6 +373,9 @@ class VillageModel(mesa.Model, VillageState):
             "returns_to_poverty": float(np.count_nonzero(self.returned)),
             "team_known_share": (np.count_nonzero(self.team_knows()) / self.n
                                  if self.team_active else 0.0),
+            "project_gain_gradient": M.project_gain_gradient(
+                self.project_income, self.baseline_income, self.baseline_tercile),
+            "perceived_detection": float(np.mean(perceived_risk(self, "diversion"))),
         }
 
     def _record_panel(self) -> None:

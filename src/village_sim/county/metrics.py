@@ -18,11 +18,20 @@ villages, every month.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from village_sim.mechanisms.deterrence import (
+    MONTHLY_CHANNELS,
+    announced_risk,
+    learned_risk,
+    prior_of,
+    seen_risk,
+)
 from village_sim.metrics import DECILE_QUANTILES, targeting_from_counts
 from village_sim.segments import Segments
 from village_sim.stack import VillageStack
@@ -403,7 +412,9 @@ def household_tallies(stack: VillageStack) -> dict[str, np.ndarray]:
     """Every village's ``VillageModel.household_tallies()``, bit for bit, as arrays over villages.
 
     Counts are exact; mean trust is each village's own pairwise sum over its households
-    (:meth:`Segments.exact_sum`) divided as ``np.mean`` divides it.
+    (:meth:`Segments.exact_sum`) divided as ``np.mean`` divides it; so are the projects' gain
+    gradient and the cadres' perceived detection (the end of a county's year took 0.2 ms a
+    village when each village computed these two itself).
     """
     seg = stack.segments
     col = stack.column
@@ -420,7 +431,47 @@ def household_tallies(stack: VillageStack) -> dict[str, np.ndarray]:
         "mean_trust": seg.exact_sum(col("trust")) / seg.sizes,
         "returns_to_poverty": seg.count(col("returned")).astype(np.float64),
         "team_known_share": np.where(team_active, seg.count(knows) / seg.sizes, 0.0),
+        "project_gain_gradient": _project_gain_gradient(stack),
+        "perceived_detection": _perceived_detection(stack.villages),
     }
+
+
+def _project_gain_gradient(stack: VillageStack) -> np.ndarray:
+    """``metrics.project_gain_gradient`` of each village.
+
+    The richest third's gain minus the poorest third's, each a ratio of the third's own
+    pairwise sums (:meth:`Segments.exact_sum` of its households, in order), NaN where the
+    third's baseline income is not positive.
+    """
+    col = stack.column
+    tercile = col("baseline_tercile")
+    gains = []
+    for third in (2, 0):
+        members = tercile == third
+        within = Segments(stack.segments.count(members))
+        project = within.exact_sum(col("project_income")[members])
+        baseline = within.exact_sum(col("baseline_income")[members])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gains.append(np.where(baseline > 0, 100.0 * (project / baseline), np.nan))
+    return gains[0] - gains[1]
+
+
+def _perceived_detection(villages: Sequence[Any]) -> np.ndarray:
+    """Each village's cadres' mean ``perceived_risk`` in channel ``diversion``.
+
+    The village's announced and learned risks (Python numbers, as its own), each cadre's
+    misperception applied element-wise (``seen_risk``), the mean as ``np.mean`` takes it: the
+    committee's pairwise sum over its size.
+    """
+    channel = "diversion"
+    perception = [v.risk_perception for v in villages]
+    cadres = Segments([x.size for x in perception])
+    audit = np.array([announced_risk(v.p, channel) for v in villages])
+    learned = np.array([learned_risk(v.evidence_found[channel], v.evidence_exposure[channel],
+                                     prior_of(v.p, channel), channel in MONTHLY_CHANNELS)
+                        for v in villages])
+    risk = seen_risk(audit[cadres.village], learned[cadres.village], np.concatenate(perception))
+    return cadres.exact_sum(risk) / cadres.sizes
 
 
 def _incomes(stack: VillageStack, income_12: np.ndarray | None = None,
