@@ -30,7 +30,8 @@ MONTHS = 30
 
 # every regime, several sizes, and the mechanisms the defaults leave off or quiet: events,
 # channel substitution, internalisation, yearly elections, co-optation, restitution to the
-# village (audits that find), a random visit order, a team that leaves, remoteness, no kin
+# village (audits that find), a random visit order, a team that leaves (and one that leaves
+# and comes back by events), remoteness, no kin
 # exchange, measures that wear off, frequent disasters; and the branches of measures, the
 # survey and accountability, the re-check and projects (see the comments)
 VARIED = [
@@ -48,7 +49,10 @@ VARIED = [
      "elections": False, "upper_recheck": False, "audit_probability": 1.0, "sanction": 10.0},
     {"rng": 24, "regime": "team_and_committee", "remoteness": 0.7, "kin_exchange": False,
      "measure_depreciation": 0.2, "disaster_rate": 0.3, "team_arrives": 13,
-     "mobilization_yuan": 300_000.0},
+     "mobilization_yuan": 300_000.0,
+     # a team that leaves and comes back by scheduled events (the month's windows change
+     # after the events phase: held from there on)
+     "events": [{"month": 17, "kind": "team_leaves"}, {"month": 21, "kind": "team_arrives"}]},
     # no measures, no helpers, an exact re-check (no measurement draws), a falling quota, no
     # accountability after the survey
     {"rng": 25, "regime": "team_and_committee", "n_households": 70, "household_measures": False,

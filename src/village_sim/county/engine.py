@@ -91,12 +91,19 @@ class CountyEngine(StackedVillages):
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
         """Advance every village one month (``VillageModel.step``'s phases, in its order)."""
+        try:
+            self._step()
+        finally:
+            self.hold_team_windows(False)
+
+    def _step(self) -> None:
         vs = self.villages
         self._timed("clock", self._clock)
         month = int(vs[0].steps)
         self.params.refresh()
         yearly = month % 12 == 1
         self._timed("events", self._each, scheduled_events.apply, lambda v: bool(v.events))
+        self.hold_team_windows(True)  # no phase after the events opens or closes a window
         self._timed("economy", economy_phase.run, self)
         self._timed("kin exchange", kin_exchange_phase.run, self)
         if yearly:  # the yearly review

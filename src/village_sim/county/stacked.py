@@ -157,6 +157,7 @@ class StackedVillages:
         self._rules_month: Any = None  # the month whose rules _default_rule holds
         self._default_rule: dict[str, bool] = {}
         self._all_default = False  # every village decides everything by the model's rules
+        self._windows: np.ndarray | None = None  # the month's team windows, while held
 
     @cached_property
     def friends(self) -> sp.csr_matrix:
@@ -244,12 +245,30 @@ class StackedVillages:
         return int(self.villages[0].steps)
 
     def team_window_open(self) -> np.ndarray:
-        """``VillageState.team_window_open`` of every village (this month in its window)."""
+        """``VillageState.team_window_open`` of every village (this month in its window).
+
+        Read-only; held for the rest of the month while :meth:`hold_team_windows` holds it.
+        """
+        if self._windows is not None:
+            return self._windows
         m = self.month
         arrives = self.gather("team_arrives")
         leaves = np.fromiter((np.inf if v.team_leaves is None else v.team_leaves
                               for v in self.villages), dtype=np.float64, count=len(self.villages))
-        return (m >= arrives) & (m < leaves)
+        out = (m >= arrives) & (m < leaves)
+        out.flags.writeable = False
+        return out
+
+    def hold_team_windows(self, hold: bool) -> None:
+        """Hold this month's team windows (``hold``), or read them afresh from now on.
+
+        The county engine holds them once the month's scheduled events have run (the only
+        phase that opens or closes a window) until the month ends: half a dozen phases read
+        them, each a Python pass over the villages otherwise.
+        """
+        self._windows = None
+        if hold:
+            self._windows = self.team_window_open()
 
     def team_active(self) -> np.ndarray:
         """``VillageState.team_active`` of every village: a team present, in its window."""
