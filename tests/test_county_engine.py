@@ -43,6 +43,7 @@ VARIED = [
     {"rng": 21, "regime": "team_and_committee", "channel_substitution": True,
      "internalisation_rate": 0.5, "term_years": 1, "cooptation": 0.3,
      "recovered_to_village": True, "visit_strategy": "random", "team_leaves": 25,
+     "audit_probability": 1.0, "audit_coverage": 0.4,  # some accounts, chosen at random
      "events": [{"month": 5, "kind": "flood"}, {"month": 8, "kind": "illness_outbreak"},
                 {"month": 10, "kind": "audit_now"}, {"month": 20, "kind": "budget_cut"}]},
     {"rng": 23, "regime": "committee_only", "n_households": 60, "quota_control": False,

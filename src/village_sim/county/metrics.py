@@ -203,10 +203,10 @@ def _kept_in_order(y: np.ndarray, keep: np.ndarray, seg: Segments,
     """The kept households village by village, poorest first, with their incomes.
 
     And each village's number of them. ``order`` sorts ``y`` within each village (None: it is
-    sorted here).
+    sorted here: in any order of equal incomes, as the deciles are read from values).
     """
     if order is None:
-        order = seg.order(y)
+        order = seg.order(y, stable=False)
     kept = order[keep[order]]
     xs = y[kept]
     if np.isnan(xs).any():

@@ -130,6 +130,18 @@ def run(s: VillageState) -> None:
         audit_accounts(s, audit_u)
 
 
+def examined_accounts(s: VillageState) -> np.ndarray:
+    """The cadres' accounts an audit examines (policy ``accounts``, within its budget)."""
+    budget = deterrence.audited_accounts(s.p)
+    kin_listed = np.array([int(np.sum(s.registered[kin])) for kin in s.cadre_kin_lists],
+                          dtype=np.int64)
+    view = policies.AccountsView(budget=budget,
+                                 times_caught=s.committee.times_caught.copy(),
+                                 kin_listed=kin_listed)
+    return policies.check_mask("accounts", s.policies["accounts"](view, s.streams["upper"]),
+                               s.committee.cadres.size, at_most=budget, unit="accounts")
+
+
 def audit_accounts(s: VillageState, audit_u: np.ndarray) -> None:
     """Upper levels audit the year's accounts, and punish what they find.
 
@@ -139,15 +151,7 @@ def audit_accounts(s: VillageState, audit_u: np.ndarray) -> None:
     one uniform per cadre, drawn for every cadre whichever are examined).
     """
     p = s.p
-    cadres = s.committee.cadres
-    budget = deterrence.audited_accounts(p)
-    kin_listed = np.array([int(np.sum(s.registered[kin])) for kin in s.cadre_kin_lists],
-                          dtype=np.int64)
-    view = policies.AccountsView(budget=budget,
-                                 times_caught=s.committee.times_caught.copy(),
-                                 kin_listed=kin_listed)
-    examined = policies.check_mask("accounts", s.policies["accounts"](view, s.streams["upper"]),
-                                   cadres.size, at_most=budget, unit="accounts")
+    examined = examined_accounts(s)
     held = s.committee.diverted_ring.sum(axis=0)
     p_find = p.detection * deterrence.size_factor(
         np.maximum(s.diversion_share, numerics.TINY), p.detection_scale)

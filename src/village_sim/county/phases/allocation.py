@@ -2,8 +2,7 @@
 
 Budgets released, the cadres' diversion shares (deterrence, all cadres of the county at once),
 takings paid out to cadres and their kin, the rest paid to each village's register, and the
-year's audit. The audit itself, once a year and only where one is held, is each village's own
-(:func:`village_sim.mechanisms.allocation.audit_accounts`).
+year's audit in the villages that hold one (:func:`audit_accounts`).
 """
 
 from __future__ import annotations
@@ -12,10 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim import numerics
 from village_sim.county.books import CHANNEL, FLOW, MEMO
 from village_sim.county.phases import deterrence
 from village_sim.county.phases.draws import kernels, typed_streams
 from village_sim.mechanisms import allocation
+from village_sim.mechanisms import deterrence as deterrence_rules
 from village_sim.mechanisms.deterrence import CHANNELS, material
 from village_sim.segments import Segments
 
@@ -185,8 +186,33 @@ def run(e: StackedVillages) -> None:
         v.diversion_share = share[lo:hi]
         if pays:
             v.committee.diverted_ring[slot] += taken_by[lo:hi]
-        if audited[i]:
+        if v.force_audit:
             v.force_audit = False
-            allocation.audit_accounts(v, audit_u[lo:hi])
-        elif v.force_audit:
-            v.force_audit = False
+    if audited.any():
+        audit_accounts(e, audited, audit_u, share)
+
+
+def audit_accounts(e: StackedVillages, audited: np.ndarray, audit_u: np.ndarray,
+                   share: np.ndarray) -> None:
+    """``allocation.audit_accounts`` in the villages ``audited``, at once.
+
+    The accounts each village examines (its rule's choice, ``allocation.examined_accounts``:
+    the default draws only where the budget is short), each cadre's takings of the last 12
+    months (its committee's own sum, as the village sums them: the ring's memory layout decides
+    the order), found with probability ``detection`` times the size factor of its share taken
+    this month (``share``, per cadre), and what is found repaid and fined for all those
+    villages at once (:func:`village_sim.county.phases.deterrence.punish`).
+    """
+    vs, P, cad = e.villages, e.params, e.cadres
+    cb = cad.segments.offsets
+    cv = cad.village
+    examined = np.zeros(cad.segments.n, dtype=bool)
+    held = np.zeros(cad.segments.n)
+    for i in np.flatnonzero(audited).tolist():
+        v, lo, hi = vs[i], int(cb[i]), int(cb[i + 1])
+        examined[lo:hi] = allocation.examined_accounts(v)
+        held[lo:hi] = v.committee.diverted_ring.sum(axis=0)
+    p_find = P("detection")[cv] * deterrence_rules.size_factor(
+        np.maximum(share, numerics.TINY), P("detection_scale")[cv])
+    found = examined & (audit_u < p_find) & (held > 0)
+    deterrence.punish(e, found, held, by_check=False)
