@@ -200,3 +200,41 @@ def test_the_compiled_pairwise_sum_is_numpy_s_sum_bit_for_bit() -> None:
         a = np.array(special * 20)
         with np.errstate(invalid="ignore", over="ignore"):
             assert bits(kernels.pairwise_sum(a)) == bits(a.sum()), special
+
+
+@pytest.mark.parametrize("helper", ["normal", "lognormal"])
+def test_the_compiled_normal_and_lognormal_draws_are_each_generator_s_own_calls(
+        helper: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``draws.normal_each`` and ``lognormal_each``: the compiled loop gives each drawing
+    village's own ``standard_normal(k)`` / ``lognormal(mu, sigma, k)`` call, in village order,
+    and leaves every generator where that call does; villages of no draws are skipped."""
+    from types import SimpleNamespace
+
+    from village_sim.county.phases import draws
+
+    def county(seed: int) -> SimpleNamespace:
+        villages = [SimpleNamespace(streams={"s": np.random.default_rng([seed, i])})
+                    for i in range(7)]
+        return SimpleNamespace(villages=villages, compiled_draws=True, typed_streams={})
+
+    rows, sizes = np.array([0, 2, 3, 6]), np.array([5, 0, 130, 1])
+    mu, sigma = np.array([-0.02, 0.1, 0.0, -1.5]), np.array([0.2, 0.3, 1e-9, 2.0])
+    got, expected = [], []
+    for jit_from, out in ((0, got), (10**9, expected)):
+        monkeypatch.setattr(draws, "JIT_FROM_VILLAGES", jit_from)
+        e = county(5)
+        assert (draws.kernels(e) is not None) == (jit_from == 0)
+        for _ in range(2):  # twice: the generators' states carry on
+            out.append(draws.normal_each(e, "s", rows, sizes) if helper == "normal"
+                       else draws.lognormal_each(e, "s", rows, sizes, mu, sigma))
+        out.append([v.streams["s"].random() for v in e.villages])
+    own = county(5)
+    for call in range(2):
+        parts = [own.villages[i].streams["s"].standard_normal(k) if helper == "normal"
+                 else own.villages[i].streams["s"].lognormal(float(m), float(s), k)
+                 for i, k, m, s in zip(rows.tolist(), sizes.tolist(), mu, sigma, strict=True)
+                 if k]
+        assert np.array_equal(bits(np.concatenate(parts)), bits(got[call]))
+    assert [v.streams["s"].random() for v in own.villages] == got[2]
+    for a, b in zip(got, expected, strict=True):
+        assert np.array_equal(bits(np.asarray(a)), bits(np.asarray(b)))

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from village_sim.agents import lognormal_factor
+from village_sim.agents import lognormal_law
 from village_sim.codes import Actor, Reason
+from village_sim.county.phases.draws import lognormal_each, random_each
 from village_sim.county.phases.visits import request
 from village_sim.state import Purpose
 
@@ -37,14 +38,20 @@ def run(e: StackedVillages, appraising: np.ndarray, listed: np.ndarray, poor: np
     c = e.stack.columns
     n = seg.n
     u_report, factor, u_complaint, u_shield = (np.ones(n) for _ in range(4))
-    for i in np.flatnonzero(appraising).tolist():
-        v, b = vs[i], e.blocks[i]
-        rng = v.streams["villagers"]
-        rng.random(out=u_report[b])
-        factor[b] = lognormal_factor(v.p.meeting_noise, v.n, rng)
-        rng.random(out=u_complaint[b])  # the complaint policy's draw
-        v.committee.stream.random(out=u_shield[b])
+    # each appraising village's calls, stream by stream in the village's order: villagers'
+    # reports, the meeting's noise (agents.lognormal_factor: no draw without noise), the
+    # complaint policy's draw; the committee's shielding
     mine = appraising[village]
+    rows = np.flatnonzero(appraising)
+    sizes = seg.sizes[rows]
+    u_report[mine] = random_each(e, "villagers", rows, sizes)
+    noisy = P("meeting_noise")[rows] > 0
+    mu, sigma = P.derived("meeting_noise_law", lambda p: lognormal_law(p.meeting_noise)
+                          if p.meeting_noise > 0 else (0.0, 0.0)).T
+    factor[(appraising & (P("meeting_noise") > 0))[village]] = lognormal_each(
+        e, "villagers", rows[noisy], sizes[noisy], mu[rows[noisy]], sigma[rows[noisy]])
+    u_complaint[mine] = random_each(e, "villagers", rows, sizes)
+    u_shield[mine] = random_each(e, "committee", rows, sizes)
     z = P.of_households("poverty_line")
     rate = P.of_households("complaint_rate")
     meeting = y * factor

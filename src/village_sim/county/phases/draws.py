@@ -10,13 +10,13 @@ word included), so it is skipped.
 
 Compiled loops (:mod:`village_sim.county.phases.kernels`): where numba is installed (the ``fast``
 extra) and the county has at least ``JIT_FROM_VILLAGES`` villages, the draws of economy,
-allocation and the visits, and those made here (measures, helpers, re-check, survey), run in
-one compiled loop over the villages' own generators instead of a Python loop of generator
-calls: the same numbers, the same final states (tests/test_county_engine.py runs both ways
-against solo villages), about a Python call less per draw and village. Below that size, or
-without numba, :func:`kernels` is None and the phases draw with the Python loops, the
-reference. The yearly draws of elections, norms, identification and appraisal stay Python
-loops.
+allocation and the visits, and those made here (measures, helpers, re-check, the yearly
+review, elections, norms, exits, identification, appraisal and survey), run in one compiled
+loop over the villages' own generators instead of a Python loop of generator calls: the same
+numbers, the same final states (tests/test_county_engine.py runs both ways against solo
+villages), about a Python call less per draw and village. Below that size, or without numba,
+:func:`kernels` is None and the phases draw with the Python loops, the reference. A few
+single draws of a year (a project's siting, the re-check's village draws) stay Python calls.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from village_sim.village import N_CAUSES
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
 
-__all__ = ["JIT_FROM_VILLAGES", "diagnosis_draws", "kernels", "permutation_each", "random_each",
-           "typed_streams"]
+__all__ = ["JIT_FROM_VILLAGES", "diagnosis_draws", "kernels", "lognormal_each", "normal_each",
+           "permutation_each", "random_each", "typed_streams"]
 
 JIT_FROM_VILLAGES = 32
 """Counties of fewer villages use the numpy and Python loops: importing numba and loading the
@@ -92,6 +92,45 @@ def random_each(e: StackedVillages, stream: str, villages: Sequence[int] | np.nd
                          strict=True):
         if hi > lo:
             e.villages[i].streams[stream].random(out=out[lo:hi])
+    return out
+
+
+def normal_each(e: StackedVillages, stream: str, villages: Sequence[int] | np.ndarray,
+                sizes: Sequence[int] | np.ndarray) -> np.ndarray:
+    """``standard_normal(sizes[j])`` of village ``villages[j]``'s stream ``stream``, joined."""
+    villages, bounds = _bounds(villages, sizes)
+    out = np.empty(int(bounds[-1]))
+    compiled = kernels(e)
+    if compiled is not None:
+        compiled.normal_blocks(typed_streams(e, stream), villages, bounds[:-1], bounds[1:], out)
+        return out
+    for i, lo, hi in zip(villages.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
+                         strict=True):
+        if hi > lo:
+            e.villages[i].streams[stream].standard_normal(out=out[lo:hi])
+    return out
+
+
+def lognormal_each(e: StackedVillages, stream: str, villages: Sequence[int] | np.ndarray,
+                   sizes: Sequence[int] | np.ndarray, mu: np.ndarray,
+                   sigma: np.ndarray) -> np.ndarray:
+    """``lognormal(mu[j], sigma[j], sizes[j])`` of village ``villages[j]``'s stream, joined.
+
+    ``mu`` and ``sigma`` are one per village drawing (each drawn as its Python float).
+    """
+    villages, bounds = _bounds(villages, sizes)
+    out = np.empty(int(bounds[-1]))
+    mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
+    compiled = kernels(e)
+    if compiled is not None:
+        compiled.lognormal_blocks(typed_streams(e, stream), villages, bounds[:-1], bounds[1:],
+                                  mu, sigma, out)
+        return out
+    for j, (i, lo, hi) in enumerate(zip(villages.tolist(), bounds[:-1].tolist(),
+                                        bounds[1:].tolist(), strict=True)):
+        if hi > lo:
+            out[lo:hi] = e.villages[i].streams[stream].lognormal(float(mu[j]), float(sigma[j]),
+                                                                 size=hi - lo)
     return out
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.county.phases.draws import random_each
 from village_sim.mechanisms.elections import replace_cadres
 from village_sim.mechanisms.trust import distrust
 
@@ -31,9 +32,8 @@ def hold_election(e: StackedVillages) -> None:
     vs, P = e.villages, e.params
     e.cadres.refresh()  # cadres replaced after last month's survey
     cad = e.cadres
-    u = np.empty(cad.segments.n)
-    for i, v in enumerate(vs):  # drawn every review (common random numbers)
-        v.committee.stream.random(out=u[cad.segments.block(i)])
+    # drawn every review (common random numbers)
+    u = random_each(e, "committee", np.arange(len(vs)), cad.segments.sizes)
     year = (e.month - 1) // 12
     holding = P("elections").astype(bool) & (year > 0) & (year % P("term_years") == 0)
     if not holding.any():

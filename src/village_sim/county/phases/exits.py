@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim.codes import Actor, Outcome, Reason
+from village_sim.county.phases.draws import random_each
 from village_sim.mechanisms import exits
 
 if TYPE_CHECKING:
@@ -44,14 +45,13 @@ def assess(e: StackedVillages) -> None:
     # the team certifies the registered households it knows, unless co-opted (_team_certifies)
     certified = e.team_knows() & reg & supervising[village]
     cert_count = seg.count(certified)
-    u_cert = np.empty(int(cert_count.sum()))
-    cert_offsets = np.concatenate([[0], np.cumsum(cert_count)]).tolist()
+    # each supervising village's certification draws, and each identified village's exit
+    # draws (streams of their own), village after village
+    u_cert = random_each(e, "certification", np.flatnonzero(supervising),
+                         cert_count[supervising])
     u_exit = np.empty(seg.n)
-    for i in np.flatnonzero(identified).tolist():
-        v = vs[i]
-        if supervising[i]:
-            v.streams["certification"].random(out=u_cert[cert_offsets[i]:cert_offsets[i + 1]])
-        v.committee.stream.random(out=u_exit[seg.block(i)])
+    u_exit[identified[village]] = random_each(e, "committee", np.flatnonzero(identified),
+                                              seg.sizes[identified])
     est = c["committee_shown"].copy()
     k = np.flatnonzero(certified)
     acts = u_cert >= P("cooptation")[village[k]]

@@ -26,6 +26,7 @@ from village_sim.codes import Actor, Outcome, Reason
 from village_sim.county import metrics as county_metrics
 from village_sim.county.phases import appraisal, deterrence, responsible_helpers
 from village_sim.county.phases import register as county_register
+from village_sim.county.phases.draws import normal_each, random_each
 from village_sim.county.phases.visits import request
 from village_sim.mechanisms import identification
 from village_sim.mechanisms.visits import sides_of_line
@@ -55,9 +56,7 @@ def review(e: StackedVillages) -> None:
     vs, P, seg = e.villages, e.params, e.segments
     village = seg.village
     c = e.stack.columns
-    eps = np.empty(seg.n)
-    for v, b in zip(vs, e.blocks, strict=True):
-        v.committee.stream.standard_normal(out=eps[b])
+    eps = normal_each(e, "committee", np.arange(len(vs)), seg.sizes)
     sigma2 = P.derived("committee_sigma2",
                        lambda p: float(numerics.log_variance(p.committee_noise)))
     sigma = P.derived("committee_sigma", lambda p: float(np.sqrt(
@@ -164,7 +163,7 @@ def _team_listing(e: StackedVillages, listing: np.ndarray, eligible: np.ndarray,
     committee shows (with cooperation) or by a random prior from the team's stream; the
     known non-poor last; at most the quota (without one: the known poor).
     """
-    vs, P, seg = e.villages, e.params, e.segments
+    P, seg = e.params, e.segments
     village = seg.village
     c = e.stack.columns
     z = P.of_households("poverty_line")
@@ -175,11 +174,8 @@ def _team_listing(e: StackedVillages, listing: np.ndarray, eligible: np.ndarray,
     prior = c["committee_shown"] / z
     drawing = listing & ~cooperating
     if drawing.any():
-        u = np.empty(seg.n)
-        for i in np.flatnonzero(drawing).tolist():
-            vs[i].team.stream.random(out=u[e.blocks[i]])
         blind = drawing[village]
-        prior[blind] = 1.0 + u[blind]
+        prior[blind] = 1.0 + random_each(e, "team", np.flatnonzero(drawing), seg.sizes[drawing])
     judged = np.where(known, estimate / z, prior)  # the team's view of each, in lines
     known_poor = known & (judged < 1.0)
     mine = listing[village]
@@ -239,10 +235,7 @@ def _team_checks_proposal(e: StackedVillages, checking: np.ndarray, listed: np.n
     if not acting:
         return listed
     k_idx = np.flatnonzero(known)
-    u = np.empty(k_idx.size)
-    bounds = np.concatenate([[0], np.cumsum(n_known)]).tolist()
-    for i in acting:
-        vs[i].team.stream.random(out=u[bounds[i]:bounds[i + 1]])
+    u = random_each(e, "team", acting, n_known[acting])
     kv = village[k_idx]
     count = c["team_signal_count"][k_idx]
     est = c["team_signal_sum"][k_idx] / count

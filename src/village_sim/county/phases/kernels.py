@@ -34,8 +34,9 @@ from village_sim import numerics
 
 __all__ = ["add_twice", "diagnosis", "economy", "economy_close", "economy_income", "economy_state",
            "fgt_sums", "gini_sums", "kept_by_village", "kin_exchange", "kin_needs",
-           "learned_risks", "money_seen", "optimal_share_root", "pairwise_sum", "pay_register",
-           "pay_takings", "permutation_blocks", "poor_persons", "random_blocks", "register_counts",
+           "learned_risks", "lognormal_blocks", "money_seen", "normal_blocks",
+           "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
+           "permutation_blocks", "poor_persons", "random_blocks", "register_counts",
            "registration_cells", "richer_listed_ties", "targeting_counts", "transfer_sums",
            "trust_update", "typed_list", "visit_draws", "visit_plan"]
 
@@ -55,6 +56,25 @@ def random_blocks(rngs, villages, starts, stops, out):
         rng = rngs[villages[j]]
         for t in range(starts[j], stops[j]):
             out[t] = rng.random()
+
+
+@numba.njit(cache=True, nogil=True)
+def normal_blocks(rngs, villages, starts, stops, out):
+    """``rngs[villages[j]].standard_normal(out=out[starts[j]:stops[j]])`` for each ``j``."""
+    for j in range(villages.size):
+        rng = rngs[villages[j]]
+        for t in range(starts[j], stops[j]):
+            out[t] = rng.standard_normal()
+
+
+@numba.njit(cache=True, nogil=True)
+def lognormal_blocks(rngs, villages, starts, stops, mu, sigma, out):
+    """``out[a:b] = rngs[villages[j]].lognormal(mu[j], sigma[j], b - a)`` for each ``j``."""
+    for j in range(villages.size):
+        rng = rngs[villages[j]]
+        a, b = starts[j], stops[j]
+        if b > a:
+            out[a:b] = rng.lognormal(mu[j], sigma[j], b - a)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.county.phases.draws import random_each
+
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
 
@@ -23,9 +25,8 @@ def internalise(e: StackedVillages) -> None:
     vs, P = e.villages, e.params
     e.cadres.refresh()
     cad = e.cadres
-    u = np.empty(cad.segments.n)
-    for i, v in enumerate(vs):  # drawn every review (common random numbers)
-        v.committee.stream.random(out=u[cad.segments.block(i)])
+    # drawn every review (common random numbers)
+    u = random_each(e, "committee", np.arange(len(vs)), cad.segments.sizes)
     rate = P("internalisation_rate")
     watched = (rate > 0) & (e.month > 12) & (e.gather("team_months_last_year", np.int64) >= 12)
     if not watched.any():

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from village_sim.agents import lognormal_factor
+from village_sim.agents import lognormal_law
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.county.phases import register, responsible_helpers
-from village_sim.county.phases.draws import random_each
+from village_sim.county.phases.draws import lognormal_each, random_each
 from village_sim.mechanisms import deterrence
 from village_sim.state import Purpose
 
@@ -42,12 +42,16 @@ def _sample_pool(e: StackedVillages) -> np.ndarray:
 def upper_recheck(e: StackedVillages) -> None:
     """Upper levels re-check a sample in every village (as ``recheck.upper_recheck``)."""
     vs, seg, P, c = e.villages, e.segments, e.params, e.stack.columns
-    u = np.empty(seg.n)
-    noise = np.empty(seg.n)
-    for v, b in zip(vs, e.blocks, strict=True):  # drawn every re-check month (CRN)
-        rng = v.streams["upper"]
-        rng.random(out=u[b])
-        noise[b] = lognormal_factor(v.p.upper_recheck_noise, v.n, rng)
+    # drawn every re-check month (CRN): random(n), then the measurement's noise
+    # (agents.lognormal_factor: no draw without noise)
+    every = np.arange(len(vs))
+    u = random_each(e, "upper", every, seg.sizes)
+    noise = np.ones(seg.n)
+    noisy = P("upper_recheck_noise") > 0
+    mu, sigma = P.derived("upper_recheck_noise_law", lambda p: lognormal_law(
+        p.upper_recheck_noise) if p.upper_recheck_noise > 0 else (0.0, 0.0)).T
+    noise[noisy[seg.village]] = lognormal_each(e, "upper", every[noisy], seg.sizes[noisy],
+                                               mu[noisy], sigma[noisy])
     acting = P("upper_recheck").astype(bool) & e.gather("identified", bool)
     if not acting.any():
         return

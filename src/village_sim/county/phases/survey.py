@@ -18,7 +18,7 @@ import numpy as np
 
 from village_sim import metrics as M
 from village_sim.county.phases import turnover
-from village_sim.county.phases.draws import random_each
+from village_sim.county.phases.draws import permutation_each, random_each
 from village_sim.segments import Segments
 
 if TYPE_CHECKING:
@@ -35,13 +35,13 @@ def survey(e: StackedVillages) -> None:
     """The third-party survey of every village (as ``survey.run``)."""
     vs, seg, P, c = e.villages, e.segments, e.params, e.stack.columns
     month = int(vs[0].steps)
-    parts = []
-    for v in vs:
-        order = v.streams["survey"].permutation(v.n)
-        parts.append(order[:max(1, int(round(v.p.survey_sample * v.n)))])
-    sizes = np.array([part.size for part in parts], dtype=np.int64)
+    # each village's permutation(n) of its households, and the first of them sampled
+    order = permutation_each(e, "survey", np.arange(len(vs)), seg.local_index(), seg.sizes)
+    sizes = np.array([min(v.n, max(1, int(round(v.p.survey_sample * v.n)))) for v in vs],
+                     dtype=np.int64)
     within = Segments(sizes)  # the samples, village after village
-    sample = np.concatenate(parts) + seg.offsets[:-1][within.village]
+    sample = order[seg.offsets[:-1][within.village] + within.local_index()] \
+        + seg.offsets[:-1][within.village]
     sv = within.village
     poor = e.y[sample] < P("poverty_line")[sv]
     reg = c["registered"][sample]
