@@ -316,6 +316,9 @@ def test_county_metrics_from_the_engine_s_income_sums_are_the_same() -> None:
         sums = (c.engine.income_12, c.engine.transfers_12)
         summed += sums[1] is not None
         np.testing.assert_equal(CM.county_metrics(c.stack, *sums), CM.county_metrics(c.stack))
+        # and the lines, identification and books read from the engine's arrays
+        np.testing.assert_equal(CM.county_metrics(c.stack, *sums, engine=c.engine),
+                                CM.county_metrics(c.stack))
         pd.testing.assert_frame_equal(CM.village_metrics_frame(c.stack, *sums),
                                       CM.village_metrics_frame(c.stack))
     assert summed >= 10  # the trust phase summed the transfers (money was diverted) most months

@@ -119,6 +119,14 @@ class Books:
             v.flow_hist = {k: self.history[i, j] for j, k in enumerate(_HIST)}
             v.team_month_ring = self.team_months[i]
 
+    def summed_history(self, name: str) -> float:
+        """An item's last 12 months summed over every village.
+
+        As numpy sums the villages' histories laid one after another (their ``flow_hist[name]``
+        arrays joined): the same numbers in the same order.
+        """
+        return float(np.ascontiguousarray(self.history[:, _HIST.index(name), :]).sum())
+
     def open_month(self, villages: Sequence[Any], slot: int, fade: np.ndarray) -> None:
         """``VillageState.open_month`` of every village: the month's slot, flows at zero.
 

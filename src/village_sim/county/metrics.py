@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,9 @@ from village_sim.mechanisms.deterrence import (
 from village_sim.metrics import DECILE_QUANTILES, targeting_from_counts
 from village_sim.segments import Segments
 from village_sim.stack import VillageStack
+
+if TYPE_CHECKING:
+    from village_sim.county.stacked import StackedVillages
 
 Transfers = tuple[np.ndarray, np.ndarray]
 """Each household's aid and other transfers over the last 12 months (the county engine's
@@ -493,8 +496,14 @@ def _incomes(stack: VillageStack, income_12: np.ndarray | None = None,
     return income_12 / persons, post, aid_12
 
 
-def _lines_and_identified(stack: VillageStack) -> tuple[np.ndarray, np.ndarray]:
-    """Each village's poverty line, and whether it has identified its poor yet."""
+def _lines_and_identified(stack: VillageStack, engine: StackedVillages | None = None
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Each village's poverty line, and whether it has identified its poor yet.
+
+    From the ``engine``'s parameter arrays where there is one.
+    """
+    if engine is not None:
+        return engine.params("poverty_line"), engine.gather("identified", bool)
     villages, n = stack.villages, stack.n_villages
     return (np.fromiter((v.p.poverty_line for v in villages), dtype=np.float64, count=n),
             np.fromiter((v.identified for v in villages), dtype=bool, count=n))
@@ -521,7 +530,8 @@ when its spec names none)."""
 
 def county_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
                    transfers_12: Transfers | None = None,
-                   loops: ModuleType | None = None) -> dict[str, float]:
+                   loops: ModuleType | None = None,
+                   engine: StackedVillages | None = None) -> dict[str, float]:
     """The county's metrics now: the village metrics over all its households, and between.
 
     * Poverty (FGT) and the Gini over every household of the county (persons-weighted, each
@@ -542,15 +552,17 @@ def county_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
     when the caller has them (the county engine sums them once a month). ``loops`` are the
     county's compiled loops where it has them (``county.phases.draws.kernels``): its passes
     over the households then run there, with the same bits (numpy's pairwise sums reproduced,
-    ``kernels.pairwise_sum``).
+    ``kernels.pairwise_sum``). ``engine`` is the county engine stepping the stack, where there
+    is one: the villages' poverty lines, identification and books are then read from its
+    arrays (the same numbers) instead of from each village.
     """
     if loops is not None:
-        return _county_metrics_compiled(stack, loops, income_12, transfers_12)
+        return _county_metrics_compiled(stack, loops, income_12, transfers_12, engine)
     villages = stack.segments
     whole = Segments([stack.n])
     col = stack.column
     y, post, _ = _incomes(stack, income_12, transfers_12)
-    line, identified_village = _lines_and_identified(stack)
+    line, identified_village = _lines_and_identified(stack, engine)
     z = villages.broadcast(line)
     w = col("persons_float")
     out: dict[str, float] = {}
@@ -582,15 +594,15 @@ def county_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
     else:
         for name in (*_TARGETING, "kin_premium"):
             out[name] = float("nan")
-    out["diverted_share"] = _diverted_share(stack)
+    out["diverted_share"] = _diverted_share(stack, engine)
     out["registered_count"] = float(registered.sum())
     out.update(_between_villages(stack, y, z, w))
     return out
 
 
 def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
-                             income_12: np.ndarray | None,
-                             transfers_12: Transfers | None) -> dict[str, float]:
+                             income_12: np.ndarray | None, transfers_12: Transfers | None,
+                             engine: StackedVillages | None) -> dict[str, float]:
     """:func:`county_metrics` with its passes over the households in compiled loops.
 
     The same definitions, the same sorts (:func:`_sorted_like_argsort`, ``np.argsort``, the
@@ -599,7 +611,7 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
     villages = stack.segments
     col = stack.column
     y, post, _ = _incomes(stack, income_12, transfers_12)
-    line, identified_village = _lines_and_identified(stack)
+    line, identified_village = _lines_and_identified(stack, engine)
     z = villages.broadcast(line)
     w = col("persons_float")
     persons = col("persons")
@@ -637,7 +649,7 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
         out["kin_premium"] = float(difference[0])
     else:
         out.update({name: float("nan") for name in (*_TARGETING, "kin_premium")})
-    out["diverted_share"] = _diverted_share(stack)
+    out["diverted_share"] = _diverted_share(stack, engine)
     out["registered_count"] = float(all_listed)
     out.update(_between_villages(stack, y, z, w))
     return out
@@ -650,12 +662,16 @@ def _gini_from_sums(total_w: float, total_income: float, inner: float) -> float:
     return float("nan")
 
 
-def _diverted_share(stack: VillageStack) -> float:
+def _diverted_share(stack: VillageStack, engine: StackedVillages | None = None) -> float:
     """Money diverted over divertible money in the last 12 months, summed over villages.
 
     Each sum is numpy's over the villages' 12-month histories, village after village (as
-    ``np.sum`` of their list sums the table it makes of them).
+    ``np.sum`` of their list sums the table it makes of them); from the ``engine``'s books
+    (whose rows the villages' histories are) where there is one.
     """
+    if engine is not None:
+        return float(ratio(np.array(engine.books.summed_history("diverted")),
+                           np.array(engine.books.summed_history("divertible"))))
     diverted = float(np.concatenate([v.flow_hist["diverted"] for v in stack.villages]).sum())
     divertible = float(np.concatenate([v.flow_hist["divertible"]
                                        for v in stack.villages]).sum())

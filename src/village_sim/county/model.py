@@ -538,7 +538,8 @@ class CountyModel(mesa.Model):
         # month 0's metrics by numpy (the same numbers): building a county does not load the
         # compiled loops (numba, about 1.5 s a process); its first month does
         loops = self.engine.loops if self.engine is not None and self.month > 0 else None
-        row = {"month": float(self.month), **county_metrics(self.stack, *self._sums_12(), loops)}
+        row = {"month": float(self.month),
+               **county_metrics(self.stack, *self._sums_12(), loops, self.engine)}
         row["teams_deployed"] = float((self.village_team >= 0).sum())
         row["cash_villages"] = float((self.cash > 0).sum())
         self._rows.append(row)
