@@ -202,12 +202,13 @@ def test_the_compiled_pairwise_sum_is_numpy_s_sum_bit_for_bit() -> None:
             assert bits(kernels.pairwise_sum(a)) == bits(a.sum()), special
 
 
-@pytest.mark.parametrize("helper", ["normal", "lognormal"])
-def test_the_compiled_normal_and_lognormal_draws_are_each_generator_s_own_calls(
+@pytest.mark.parametrize("helper", ["normal", "lognormal", "permutation"])
+def test_the_compiled_draws_are_each_generator_s_own_calls(
         helper: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``draws.normal_each`` and ``lognormal_each``: the compiled loop gives each drawing
-    village's own ``standard_normal(k)`` / ``lognormal(mu, sigma, k)`` call, in village order,
-    and leaves every generator where that call does; villages of no draws are skipped."""
+    """``draws.normal_each``, ``lognormal_each`` and ``permutation_each``: the compiled loop
+    gives each drawing village's own ``standard_normal(k)`` / ``lognormal(mu, sigma, k)`` /
+    ``permutation(values)`` call, in village order, and leaves every generator where that call
+    does; villages of no draws are skipped."""
     from types import SimpleNamespace
 
     from village_sim.county.phases import draws
@@ -219,22 +220,40 @@ def test_the_compiled_normal_and_lognormal_draws_are_each_generator_s_own_calls(
 
     rows, sizes = np.array([0, 2, 3, 6]), np.array([5, 0, 130, 1])
     mu, sigma = np.array([-0.02, 0.1, 0.0, -1.5]), np.array([0.2, 0.3, 1e-9, 2.0])
+    values = np.arange(int(sizes.sum()), dtype=np.int64) * 3
+
+    def draw(e: SimpleNamespace) -> np.ndarray:
+        if helper == "normal":
+            return draws.normal_each(e, "s", rows, sizes)
+        if helper == "lognormal":
+            return draws.lognormal_each(e, "s", rows, sizes, mu, sigma)
+        return draws.permutation_each(e, "s", rows, values, sizes)
+
+    def own_call(rng: np.random.Generator, j: int, lo: int) -> np.ndarray:
+        k = int(sizes[j])
+        if helper == "normal":
+            return rng.standard_normal(k)
+        if helper == "lognormal":
+            return rng.lognormal(float(mu[j]), float(sigma[j]), k)
+        return rng.permutation(values[lo:lo + k])
+
+    # the compiled loop for any block size (numpy's own calls shuffle long blocks faster)
+    monkeypatch.setattr(draws, "COMPILED_SHUFFLE_BELOW", 10**9)
     got, expected = [], []
     for jit_from, out in ((0, got), (10**9, expected)):
         monkeypatch.setattr(draws, "JIT_FROM_VILLAGES", jit_from)
         e = county(5)
         assert (draws.kernels(e) is not None) == (jit_from == 0)
         for _ in range(2):  # twice: the generators' states carry on
-            out.append(draws.normal_each(e, "s", rows, sizes) if helper == "normal"
-                       else draws.lognormal_each(e, "s", rows, sizes, mu, sigma))
+            out.append(draw(e))
         out.append([v.streams["s"].random() for v in e.villages])
     own = county(5)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist()
     for call in range(2):
-        parts = [own.villages[i].streams["s"].standard_normal(k) if helper == "normal"
-                 else own.villages[i].streams["s"].lognormal(float(m), float(s), k)
-                 for i, k, m, s in zip(rows.tolist(), sizes.tolist(), mu, sigma, strict=True)
-                 if k]
-        assert np.array_equal(bits(np.concatenate(parts)), bits(got[call]))
+        parts = [own_call(own.villages[i].streams["s"], j, lo)
+                 for j, (i, lo) in enumerate(zip(rows.tolist(), starts, strict=True))
+                 if sizes[j]]
+        assert np.concatenate(parts).tobytes() == got[call].tobytes()  # every bit
     assert [v.streams["s"].random() for v in own.villages] == got[2]
     for a, b in zip(got, expected, strict=True):
-        assert np.array_equal(bits(np.asarray(a)), bits(np.asarray(b)))
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()

@@ -34,12 +34,21 @@ from village_sim.village import N_CAUSES
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
 
-__all__ = ["JIT_FROM_VILLAGES", "diagnosis_draws", "kernels", "lognormal_each", "normal_each",
-           "permutation_each", "random_each", "typed_streams"]
+__all__ = ["COMPILED_SHUFFLE_BELOW", "JIT_FROM_VILLAGES", "diagnosis_draws", "kernels",
+           "lognormal_each", "normal_each", "permutation_each", "random_each", "typed_streams"]
 
 JIT_FROM_VILLAGES = 32
 """Counties of fewer villages use the numpy and Python loops: importing numba and loading the
 compiled loops costs about 2-4 s once a process, and saves about 0.1 ms a village-month."""
+
+
+COMPILED_SHUFFLE_BELOW = 100
+"""Mean draws per village below which :func:`permutation_each` shuffles in the compiled loop.
+
+numba's ``Generator.permutation`` takes about 17 ns an element against numpy's 5 (2026-12-03,
+200 villages: blocks of 300 shuffled in 5.5 ms compiled, 2.7 ms by numpy's own calls; of 30,
+0.6 against 1.5 ms, where the Python call per village is the larger cost). The numbers are the
+same either way."""
 
 
 def kernels(e: StackedVillages) -> ModuleType | None:
@@ -171,7 +180,7 @@ def permutation_each(e: StackedVillages, stream: str, villages: Sequence[int] | 
     villages, bounds = _bounds(villages, sizes)
     out = np.empty_like(values)
     compiled = kernels(e)
-    if compiled is not None:
+    if compiled is not None and bounds[-1] < COMPILED_SHUFFLE_BELOW * max(villages.size, 1):
         compiled.permutation_blocks(typed_streams(e, stream), villages, bounds[:-1],
                                     bounds[1:], values, out)
         return out
