@@ -24,7 +24,7 @@ from village_sim.county.phases import draws
 from village_sim.mechanisms import policies
 from village_sim.rng import village_seed
 from village_sim.stack import VillageStack
-from village_sim.state import HOUSEHOLD_COLUMNS, Purpose
+from village_sim.state import HOUSEHOLD_COLUMNS, VILLAGE_NUMBERS, Purpose
 
 MONTHS = 30
 
@@ -183,6 +183,8 @@ def _assert_village_equal(engine_v: VillageModel, solo: VillageModel, label: str
     for name in ("cash_fund", "measure_fund", "project_fund", "infrastructure",
                  "favoritism_now", "detected_diversions", "n_helpers", "asset_median",
                  "skill_median"):
+        assert _same_values(getattr(engine_v, name), getattr(solo, name)), f"{label}: {name}"
+    for name in VILLAGE_NUMBERS:  # every number the engine keeps in its table (books.Numbers)
         assert _same_values(getattr(engine_v, name), getattr(solo, name)), f"{label}: {name}"
     for name in ("flows", "memo", "totals", "evidence_found", "evidence_exposure",
                  "channel_intensity"):
@@ -394,6 +396,49 @@ def test_a_village_s_books_are_views_of_the_county_s_rows() -> None:
         v.flows["no_such_flow"] = 1.0
     again = pickle.loads(pickle.dumps(v))
     assert dict(again.flows) == dict(v.flows) and dict(again.totals) == dict(v.totals)
+
+
+def test_a_village_s_numbers_are_its_row_of_the_county_s_table() -> None:
+    # state.VillageNumber, county/books.Numbers: a village's funds, flags and counters read as
+    # the Python type it declares; in the engine they are its row of the county's table (both
+    # ways); a pickled or copied village keeps its own values
+    import copy
+    import pickle
+
+    from village_sim.county.books import NUMBER
+    from village_sim.state import VillageNumber
+
+    alone = VillageModel(**VARIED[0])
+    for name in VILLAGE_NUMBERS:
+        kind = getattr(type(alone), name).kind
+        assert type(getattr(alone, name)) is kind, name
+    alone.cash_fund += 0.1  # assigned by name, as the mechanisms do
+    alone.identified = True
+    assert alone.cash_fund == 0.1 and alone.identified is True
+    stack = VillageStack.build(VARIED[:3])
+    engine = CountyEngine(stack)
+    engine.step()
+    v = stack.villages[2]
+    v.cash_fund = 1234.5
+    assert engine.numbers.table[2, NUMBER["cash_fund"]] == 1234.5
+    engine.numbers.column("n_helpers")[2] = 7
+    assert v.n_helpers == 7 and type(v.n_helpers) is int
+    engine.scatter("force_audit", np.array([0.0, 0.0, 1.0]))
+    assert v.force_audit is True and stack.villages[0].force_audit is False
+    assert np.array_equal(engine.gather("n_helpers", np.int64),
+                          [w.n_helpers for w in stack.villages])
+    for again in (pickle.loads(pickle.dumps(v)), copy.deepcopy(v)):
+        assert [getattr(again, k) for k in VILLAGE_NUMBERS] == [getattr(v, k)
+                                                                for k in VILLAGE_NUMBERS]
+        again.cash_fund = 1.0  # its own row now
+        assert v.cash_fund == 1234.5
+
+    class Bare:
+        cash_fund = VillageNumber(float)
+
+    with pytest.raises(AttributeError, match="'cash_fund' is not set yet"):
+        _ = Bare().cash_fund
+
 
 
 def test_large_counties_draw_in_compiled_loops_and_without_numba_in_python_ones(

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from village_sim.mechanisms import register, visits
 from village_sim.model import VillageModel
 from village_sim.segments import Segments
-from village_sim.state import HOUSEHOLD_COLUMNS, VillageState
+from village_sim.state import HOUSEHOLD_COLUMNS, VillageNumber, VillageState
 
 __all__ = ["VillageStack"]
 
@@ -271,7 +271,7 @@ def _number(v: VillageModel, name: str) -> float:
     own = vars(v)
     if name in own:
         value = own[name]
-    elif isinstance(getattr(type(v), name, None), property):
+    elif isinstance(getattr(type(v), name, None), (property, VillageNumber)):
         value = getattr(v, name)
     elif hasattr(v.p, name):
         value = getattr(v.p, name)

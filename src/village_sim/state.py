@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from village_sim.agents import VillageCommittee, WorkTeam
 
 __all__ = ["AT_IDENTIFICATION", "CHANNELS", "HOUSEHOLD_COLUMNS", "LEDGER_FLOWS", "MEMO_FLOWS",
-           "MATERIAL_YUAN", "NO_REQUEST", "HouseholdColumn", "Purpose", "VillageState"]
+           "MATERIAL_YUAN", "NO_REQUEST", "VILLAGE_NUMBERS", "HouseholdColumn", "Purpose",
+           "VillageNumber", "VillageState"]
 
 # Money through the programme's funds. Inflows: released (base budget and mobilized funds),
 # staff funding, carried in, restitution returned to the village; outflows: delivered, diverted,
@@ -125,6 +126,60 @@ class HouseholdColumn:
         current[...] = value
 
 
+# The village's own numbers a county reads and writes for all its villages every month: funds,
+# flags, counters, medians (VillageNumber; a county keeps them as a table, county/books.py).
+VILLAGE_NUMBERS = (
+    "cash_fund", "measure_fund", "project_fund", "budget_factor", "infrastructure",
+    "evidence_fade", "skill_median", "asset_median", "favoritism_now", "identified",
+    "committee_estimated", "force_disaster", "force_audit", "n_helpers", "team_visits_done",
+    "team_visits_demanded", "team_visits_total", "detected_diversions", "team_months_last_year",
+)
+
+
+class VillageNumber[Number: (bool, int, float)]:
+    """A number of the village (a fund, a flag, a counter): one entry of its ``_numbers`` row.
+
+    A data descriptor: the value lives in the village's ``_numbers`` (float64, one entry per
+    name in :data:`VILLAGE_NUMBERS`) and reads back as the declared Python type (``bool``,
+    ``int`` or ``float``, what the village's mechanisms assign; whole numbers are exact in a
+    double below 2**53). A county engine makes each village's row a row of one county table
+    (:class:`village_sim.county.books.Numbers`), so that it reads and writes every village's
+    number as one column instead of visiting each village's object, while the village's own
+    mechanisms read and assign the number by name as before. NaN marks a number not yet set.
+    """
+
+    name: str
+    index: int
+
+    def __init__(self, kind: type[Number]):
+        self.kind: type[Number] = kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.index = VILLAGE_NUMBERS.index(name)
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> VillageNumber[Number]: ...
+
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> Number: ...
+
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        row = obj.__dict__.get("_numbers")
+        value = row[self.index] if row is not None else np.nan
+        if value != value:  # NaN: never set
+            raise AttributeError(f"village number {self.name!r} is not set yet")
+        return self.kind(value)
+
+    def __set__(self, obj: object, value: float) -> None:
+        row = obj.__dict__.get("_numbers")
+        if row is None:
+            row = obj.__dict__["_numbers"] = np.full(len(VILLAGE_NUMBERS), np.nan)
+        row[self.index] = value
+
+
 class VillageState:
     """Household columns, institutions and money of one village (see the module docstring).
 
@@ -202,6 +257,27 @@ class VillageState:
     cadre_friend = HouseholdColumn()
     fav_weight = HouseholdColumn()
     cause = HouseholdColumn()
+
+    # --- the village's numbers (VillageNumber: a row a county engine keeps in its table)
+    cash_fund = VillageNumber(float)
+    measure_fund = VillageNumber(float)
+    project_fund = VillageNumber(float)
+    budget_factor = VillageNumber(float)
+    infrastructure = VillageNumber(float)
+    evidence_fade = VillageNumber(float)
+    skill_median = VillageNumber(float)
+    asset_median = VillageNumber(float)
+    favoritism_now = VillageNumber(float)
+    identified = VillageNumber(bool)
+    committee_estimated = VillageNumber(bool)
+    force_disaster = VillageNumber(bool)
+    force_audit = VillageNumber(bool)
+    n_helpers = VillageNumber(int)
+    team_visits_done = VillageNumber(int)
+    team_visits_demanded = VillageNumber(int)
+    team_visits_total = VillageNumber(int)
+    detected_diversions = VillageNumber(int)
+    team_months_last_year = VillageNumber(int)
 
     def build_state(self) -> np.ndarray:
         """Build the village from the ``village`` stream; return the cadres' greed.

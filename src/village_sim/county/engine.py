@@ -145,7 +145,8 @@ class CountyEngine(StackedVillages):
     def _close(self) -> None:
         carried_over = self.gather("cash_fund") + self.gather("measure_fund") + self.gather(
             "project_fund")
-        self.books.close_month(self.villages, self.month % 12, carried_over, self.team_active())
+        self.books.close_month(self.month % 12, carried_over, self.team_active())
+        self.scatter("team_months_last_year", self.books.team_months.sum(axis=1))
         for v in self.villages:
             v._metric_cache = None
             if self.collect:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from village_sim.county.books import Books
+from village_sim.county.books import NUMBER, Books, Numbers
 from village_sim.mechanisms.policies import DEFAULT_POLICIES
 from village_sim.segments import Segments
 from village_sim.stack import VillageStack
@@ -141,6 +141,7 @@ class StackedVillages:
         self.params = VillageParams(self.villages, self.segments)
         self.cadres = Cadres(self.villages, stack.offsets)
         self.books = Books(self.villages)  # the villages' books are views of its rows now
+        self.numbers = Numbers(self.villages)  # and their funds, flags and counters
         self.network = stack.block_diagonal([v.network for v in self.villages])
         self.y = self.stack.per_capita_income()  # y of every household (set by economy)
         self.income_12 = self.stack.columns["income_hist"].sum(axis=0)  # its 12 months' income
@@ -166,12 +167,21 @@ class StackedVillages:
 
     # ------------------------------------------------------------------ per-village numbers
     def gather(self, name: str, dtype: Any = np.float64) -> np.ndarray:
-        """Attribute ``name`` of each village, as an array over villages."""
+        """Attribute ``name`` of each village, as an array over villages (a copy).
+
+        A village number (``state.VILLAGE_NUMBERS``) is a column of :attr:`numbers`; any other
+        attribute is read from each village.
+        """
+        if name in NUMBER:
+            return self.numbers.table[:, NUMBER[name]].astype(dtype)
         return np.fromiter(map(attrgetter(name), self.villages), dtype=dtype,
                            count=len(self.villages))
 
     def scatter(self, name: str, values: np.ndarray) -> None:
         """Set attribute ``name`` of each village (as Python numbers, as its mechanisms do)."""
+        if name in NUMBER:
+            self.numbers.table[:, NUMBER[name]] = values
+            return
         for v, x in zip(self.villages, values.tolist(), strict=True):
             setattr(v, name, x)
 
@@ -229,10 +239,9 @@ class StackedVillages:
             table.partition([lower, upper], axis=1)  # the order statistics np.median takes
             median[rows] = (table[:, upper] if size % 2 == 1
                             else (table[:, lower] + table[:, upper]) / 2.0)
-        for i, m in zip(villages.tolist(), median.tolist(), strict=True):
-            v = self.villages[i]
-            v.asset_median = m
-            v._cause_if_well = None
+        self.numbers.column("asset_median")[villages] = median
+        for i in villages.tolist():
+            self.villages[i]._cause_if_well = None
 
     def column(self, name: str) -> np.ndarray:
         """The stacked household column ``name``."""

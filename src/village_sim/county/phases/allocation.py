@@ -172,22 +172,20 @@ def run(e: StackedVillages) -> None:
     books.memo[paying, MEMO["divertible"]] += pool[paying]
     books.memo[paying, MEMO["reported_spent"]] += pool[paying]
     books.exposure[:, CHANNEL["registration"]] += exposed_reg
-    # the funds, the cadres' choices and the audit trail, village by village
-    values = zip(measure_fund.tolist(), project_fund.tolist(),
-                 np.where(paying, 0.0, pool).tolist(), paying.tolist(), strict=True)
+    # the funds (the villages' numbers, county/books.py), and the cadres' choices village by
+    # village
+    e.scatter("measure_fund", measure_fund)
+    e.scatter("project_fund", project_fund)
+    e.scatter("cash_fund", np.where(paying, 0.0, pool))
+    e.scatter("force_audit", np.zeros(len(vs)))
     cb = cad.segments.offsets
-    for i, (v, (mfund, pfund, cash_left, pays)) in enumerate(zip(vs, values, strict=True)):
-        v.measure_fund = mfund
-        v.project_fund = pfund
-        v.cash_fund = cash_left
+    for i, (v, pays) in enumerate(zip(vs, paying.tolist(), strict=True)):
         lo, hi = int(cb[i]), int(cb[i + 1])
         v.diversion_inclination = choice.inclination[lo:hi]
         v.diversion_risk = risks["diversion"][lo:hi]
         v.diversion_share = share[lo:hi]
         if pays:
             v.committee.diverted_ring[slot] += taken_by[lo:hi]
-        if v.force_audit:
-            v.force_audit = False
     if audited.any():
         audit_accounts(e, audited, audit_u, share)
 

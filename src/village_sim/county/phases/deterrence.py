@@ -152,18 +152,17 @@ def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check:
     if by_check:  # deterrence.record_detections(v, "diversion", hits, 0.0)
         books.found[hit_villages, CHANNEL["diversion"]] += hits.astype(np.float64)
         books.exposure[hit_villages, CHANNEL["diversion"]] += 0.0
-    # what stays each village's own: its fund, and its committee's per-seat arrays
-    for j, (i, rec, back_home, n_hit) in enumerate(zip(
-            hit_villages.tolist(), recovered.tolist(), returned.tolist(), hits.tolist(),
-            strict=True)):
+    # the villages' numbers (county/books.py): the fund the restitution returns to, the count
+    cash = e.numbers.column("cash_fund")
+    cash[hit_villages[returned]] += recovered[returned]
+    e.numbers.column("detected_diversions")[hit_villages] += hits
+    # what stays each village's own: its committee's per-seat arrays
+    for j, i in enumerate(hit_villages.tolist()):
         v = vs[i]
-        if back_home:
-            v.cash_fund += rec
         lo = int(cad.segments.offsets[i])
         mine = idx[first[j]:first[j] + counts[j]] - lo
         v.committee.diverted_ring[:, mine] = 0.0
         v.committee.times_caught[mine[material_hit[first[j]:first[j] + counts[j]]]] += 1
-        v.detected_diversions += n_hit
     # the village recomputes its median whenever it collected anything; where no asset moved
     # (all paid from income) the median and causes it would recompute are the ones it has
     e.assets_changed(np.unique(village[total > from_income]))

@@ -75,8 +75,7 @@ def review(e: StackedVillages) -> None:
         known = e.team_knows() & sharing[village]
         estimate[known] = c["team_signal_sum"][known] / c["team_signal_count"][known]
     c["committee_estimate"][...] = estimate
-    for v in vs:
-        v.committee_estimated = True
+    e.scatter("committee_estimated", np.ones(len(vs)))
     e.cadres.refresh()
     choice, risks = deterrence.choose(e)
     deterrence.keep(e, choice, risks)
@@ -141,8 +140,8 @@ def run(e: StackedVillages) -> None:
 
     c["committee_proposed"][...] = r.proposed_by == Actor.COMMITTEE
     c["registered"][...] = listed
+    e.scatter("identified", np.ones(len(vs)))
     for v in vs:
-        v.identified = True
         v.identifications += 1
     # what the cadres risk in this channel: the entries they listed by favoritism
     c["favoured_entry"][...] &= listed

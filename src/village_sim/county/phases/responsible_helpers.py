@@ -10,7 +10,6 @@ villages at once.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,13 +28,13 @@ __all__ = ["assign"]
 
 def assign(e: StackedVillages, villages: np.ndarray) -> None:
     """Give each registered household a helper (帮扶责任人) in the villages flagged."""
-    vs, seg, P, c = e.villages, e.segments, e.params, e.stack.columns
+    seg, P, c = e.segments, e.params, e.stack.columns
     chosen = np.flatnonzero(villages).tolist()
     if not chosen:
         return
     c["helper"][villages[seg.village]] = -1
-    for i in chosen:
-        vs[i].n_helpers = 0
+    helpers = e.numbers.column("n_helpers")
+    helpers[villages] = 0
     on = villages & P("helpers").astype(bool)
     registered = c["registered"] & on[seg.village]
     reg = np.flatnonzero(registered)
@@ -43,14 +42,12 @@ def assign(e: StackedVillages, villages: np.ndarray) -> None:
         return
     counts = seg.count(registered)
     drawing = np.flatnonzero(counts)
-    n_helpers = []
-    for i, k in zip(drawing.tolist(), counts[drawing].tolist(), strict=True):
-        v = vs[i]
-        v.n_helpers = math.ceil(k / v.p.helper_ratio)
-        n_helpers.append(v.n_helpers)
+    # math.ceil(k / helper_ratio): the same division, its ceiling exact
+    n_helpers = np.ceil(counts[drawing] / P("helper_ratio")[drawing]).astype(np.int64)
+    helpers[drawing] = n_helpers
     order = permutation_each(e, "helpers", drawing, reg, counts[drawing])
     within = Segments(counts[drawing])
-    c["helper"][order] = within.local_index() % np.array(n_helpers)[within.village]
+    c["helper"][order] = within.local_index() % n_helpers[within.village]
     # helpers have no local interests and diagnose well (阮荣平 2021)
     undiagnosed_of_reg = c["diagnosis"][reg] == Cause.NONE
     undiagnosed = reg[undiagnosed_of_reg]

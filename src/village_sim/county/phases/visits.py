@@ -69,10 +69,9 @@ def run(e: StackedVillages) -> None:
     demanded = np.zeros(len(vs), dtype=np.int64)
     if active.any():
         _visit(e, active, done, demanded, month)
-    for v, d, w in zip(vs, done.tolist(), demanded.tolist(), strict=True):
-        v.team_visits_done = d
-        v.team_visits_demanded = w
-        v.team_visits_total += d
+    e.scatter("team_visits_done", done)
+    e.scatter("team_visits_demanded", demanded)
+    e.scatter("team_visits_total", e.gather("team_visits_total", np.int64) + done)
 
 
 def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: np.ndarray,
