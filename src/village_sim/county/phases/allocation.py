@@ -101,8 +101,6 @@ def run(e: StackedVillages) -> None:
         compiled.random_blocks(typed_streams(e, "upper"), np.arange(len(vs)), first,
                                cad.segments.offsets[1:] + np.arange(1, len(vs) + 1), u)
         draws, audit_u = u[first], np.delete(u, first)
-        for v in vs:
-            v.committee.diverted_ring[slot] = 0.0
     else:
         draws = np.empty(len(vs))
         audit_u = np.empty(cad.segments.n)
@@ -111,7 +109,6 @@ def run(e: StackedVillages) -> None:
             u = v.streams["upper"].random(1 + b.stop - b.start)
             draws[i] = u[0]
             audit_u[b] = u[1:]
-            v.committee.diverted_ring[slot] = 0.0
     decided = (month % 12 == 0) & (draws < P("audit_probability"))
 
     # deterrence: every cadre's choice in every channel (deterrence.update_channels)
@@ -172,8 +169,10 @@ def run(e: StackedVillages) -> None:
     books.memo[paying, MEMO["divertible"]] += pool[paying]
     books.memo[paying, MEMO["reported_spent"]] += pool[paying]
     books.exposure[:, CHANNEL["registration"]] += exposed_reg
-    # the funds (the villages' numbers, county/books.py), and the cadres' choices village by
-    # village
+    # the funds (the villages' numbers, county/books.py), and village by village the cadres'
+    # choices and this month's slot of the committee's takings (from 0, as the village opens
+    # it when the upper levels draw, then this month's takings added; nothing reads the slot
+    # in between)
     e.scatter("measure_fund", measure_fund)
     e.scatter("project_fund", project_fund)
     e.scatter("cash_fund", np.where(paying, 0.0, pool))
@@ -184,8 +183,10 @@ def run(e: StackedVillages) -> None:
         v.diversion_inclination = choice.inclination[lo:hi]
         v.diversion_risk = risks["diversion"][lo:hi]
         v.diversion_share = share[lo:hi]
+        ring = v.committee.diverted_ring
+        ring[slot] = 0.0
         if pays:
-            v.committee.diverted_ring[slot] += taken_by[lo:hi]
+            ring[slot] += taken_by[lo:hi]
     if audited.any():
         audit_accounts(e, audited, audit_u, share)
 
