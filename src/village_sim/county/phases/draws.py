@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -91,33 +91,15 @@ def typed_streams(e: StackedVillages, name: str) -> Any:
 def random_each(e: StackedVillages, stream: str, villages: Sequence[int] | np.ndarray,
                 sizes: Sequence[int] | np.ndarray) -> np.ndarray:
     """``random(sizes[j])`` of stream ``stream`` of village ``villages[j]``, concatenated."""
-    villages, bounds = _bounds(villages, sizes)
-    out = np.empty(int(bounds[-1]))
-    compiled = kernels(e)
-    if compiled is not None:
-        compiled.random_blocks(typed_streams(e, stream), villages, bounds[:-1], bounds[1:], out)
-        return out
-    for i, lo, hi in zip(villages.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
-                         strict=True):
-        if hi > lo:
-            e.villages[i].streams[stream].random(out=out[lo:hi])
-    return out
+    return _fill(e, stream, villages, sizes, "random_blocks",
+                 lambda rng, j, out: rng.random(out=out))
 
 
 def normal_each(e: StackedVillages, stream: str, villages: Sequence[int] | np.ndarray,
                 sizes: Sequence[int] | np.ndarray) -> np.ndarray:
     """``standard_normal(sizes[j])`` of village ``villages[j]``'s stream ``stream``, joined."""
-    villages, bounds = _bounds(villages, sizes)
-    out = np.empty(int(bounds[-1]))
-    compiled = kernels(e)
-    if compiled is not None:
-        compiled.normal_blocks(typed_streams(e, stream), villages, bounds[:-1], bounds[1:], out)
-        return out
-    for i, lo, hi in zip(villages.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
-                         strict=True):
-        if hi > lo:
-            e.villages[i].streams[stream].standard_normal(out=out[lo:hi])
-    return out
+    return _fill(e, stream, villages, sizes, "normal_blocks",
+                 lambda rng, j, out: rng.standard_normal(out=out))
 
 
 def lognormal_each(e: StackedVillages, stream: str, villages: Sequence[int] | np.ndarray,
@@ -127,19 +109,35 @@ def lognormal_each(e: StackedVillages, stream: str, villages: Sequence[int] | np
 
     ``mu`` and ``sigma`` are one per village drawing (each drawn as its Python float).
     """
+    mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
+
+    def draw(rng: np.random.Generator, j: int, out: np.ndarray) -> None:
+        out[...] = rng.lognormal(float(mu[j]), float(sigma[j]), size=out.size)
+
+    return _fill(e, stream, villages, sizes, "lognormal_blocks", draw, mu, sigma)
+
+
+def _fill(e: StackedVillages, stream: str, villages: Sequence[int] | np.ndarray,
+          sizes: Sequence[int] | np.ndarray, kernel: str,
+          draw: Callable[[np.random.Generator, int, np.ndarray], Any],
+          *args: np.ndarray) -> np.ndarray:
+    """Draws of ``sizes[j]`` values from stream ``stream`` of village ``villages[j]``, joined.
+
+    In the compiled loop ``kernel`` (its extra arguments ``args``, one entry per village
+    drawing) where the county has them; else ``draw(rng, j, out)`` fills each village's part
+    ``out`` with its own generator's call (villages of no draws are skipped).
+    """
     villages, bounds = _bounds(villages, sizes)
     out = np.empty(int(bounds[-1]))
-    mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
     compiled = kernels(e)
     if compiled is not None:
-        compiled.lognormal_blocks(typed_streams(e, stream), villages, bounds[:-1], bounds[1:],
-                                  mu, sigma, out)
+        getattr(compiled, kernel)(typed_streams(e, stream), villages, bounds[:-1], bounds[1:],
+                                  *args, out)
         return out
     for j, (i, lo, hi) in enumerate(zip(villages.tolist(), bounds[:-1].tolist(),
                                         bounds[1:].tolist(), strict=True)):
         if hi > lo:
-            out[lo:hi] = e.villages[i].streams[stream].lognormal(float(mu[j]), float(sigma[j]),
-                                                                 size=hi - lo)
+            draw(e.villages[i].streams[stream], j, out[lo:hi])
     return out
 
 
