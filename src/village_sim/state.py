@@ -126,37 +126,29 @@ class HouseholdColumn:
         current[...] = value
 
 
-# The village's own numbers a county reads and writes for all its villages every month: funds,
-# flags, counters, medians (VillageNumber; a county keeps them as a table, county/books.py).
-VILLAGE_NUMBERS = (
-    "cash_fund", "measure_fund", "project_fund", "budget_factor", "infrastructure",
-    "evidence_fade", "skill_median", "asset_median", "favoritism_now", "identified",
-    "committee_estimated", "force_disaster", "force_audit", "n_helpers", "team_visits_done",
-    "team_visits_demanded", "team_visits_total", "detected_diversions", "team_months_last_year",
-)
-
-
 class VillageNumber[Number: (bool, int, float)]:
     """A number of the village (a fund, a flag, a counter): one entry of its ``_numbers`` row.
 
     A data descriptor: the value lives in the village's ``_numbers`` (float64, one entry per
-    name in :data:`VILLAGE_NUMBERS`) and reads back as the declared Python type (``bool``,
-    ``int`` or ``float``, what the village's mechanisms assign; whole numbers are exact in a
-    double below 2**53). A county engine makes each village's row a row of one county table
-    (:class:`village_sim.county.books.Numbers`), so that it reads and writes every village's
-    number as one column instead of visiting each village's object, while the village's own
-    mechanisms read and assign the number by name as before. NaN marks a number not yet set.
+    number its class declares, in their order: :data:`VILLAGE_NUMBERS`) and reads back as the
+    declared Python type (``bool``, ``int`` or ``float``, what the village's mechanisms
+    assign; whole numbers are exact in a double below 2**53). A county engine makes each
+    village's row a row of one county table (:class:`village_sim.county.books.Numbers`), so
+    that it reads and writes every village's number as one column instead of visiting each
+    village's object, while the village's own mechanisms read and assign the number by name
+    as before. NaN marks a number not yet set.
     """
 
     name: str
-    index: int
+    index: int  # its place in the row
+    width: int  # the row's length: how many numbers the class declares
 
     def __init__(self, kind: type[Number]):
         self.kind: type[Number] = kind
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-        self.index = VILLAGE_NUMBERS.index(name)
+        declared = [k for k, d in vars(owner).items() if isinstance(d, VillageNumber)]
+        self.name, self.index, self.width = name, declared.index(name), len(declared)
 
     @overload
     def __get__(self, obj: None, objtype: type | None = None) -> VillageNumber[Number]: ...
@@ -176,7 +168,7 @@ class VillageNumber[Number: (bool, int, float)]:
     def __set__(self, obj: object, value: float) -> None:
         row = obj.__dict__.get("_numbers")
         if row is None:
-            row = obj.__dict__["_numbers"] = np.full(len(VILLAGE_NUMBERS), np.nan)
+            row = obj.__dict__["_numbers"] = np.full(self.width, np.nan)
         row[self.index] = value
 
 
@@ -616,3 +608,7 @@ class VillageState:
 # Every household column of a village, in declaration order (a stack holds one array of each).
 HOUSEHOLD_COLUMNS: tuple[str, ...] = tuple(
     name for name, value in vars(VillageState).items() if isinstance(value, HouseholdColumn))
+# Every number of a village, in declaration order (the places of its ``_numbers`` row, and the
+# columns of a county engine's table of them: county/books.Numbers).
+VILLAGE_NUMBERS: tuple[str, ...] = tuple(
+    name for name, value in vars(VillageState).items() if isinstance(value, VillageNumber))

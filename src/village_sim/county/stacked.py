@@ -173,14 +173,14 @@ class StackedVillages:
         attribute is read from each village.
         """
         if name in NUMBER:
-            return self.numbers.table[:, NUMBER[name]].astype(dtype)
+            return self.numbers.column(name).astype(dtype)
         return np.fromiter(map(attrgetter(name), self.villages), dtype=dtype,
                            count=len(self.villages))
 
     def scatter(self, name: str, values: np.ndarray) -> None:
         """Set attribute ``name`` of each village (as Python numbers, as its mechanisms do)."""
         if name in NUMBER:
-            self.numbers.table[:, NUMBER[name]] = values
+            self.numbers.column(name)[...] = values
             return
         for v, x in zip(self.villages, values.tolist(), strict=True):
             setattr(v, name, x)
