@@ -257,3 +257,59 @@ def test_the_compiled_draws_are_each_generator_s_own_calls(
     assert [v.streams["s"].random() for v in own.villages] == got[2]
     for a, b in zip(got, expected, strict=True):
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_compiled_reports_and_queue_are_numpy_s(seed: int,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # county.phases.visits._reports both ways on the same month: teams present or not, villagers
+    # reporting or not, households exited 10 to 13 months ago (eligible from 12), on and off
+    # the register, poor and not, known or not (visits within the team's memory, signals or
+    # none), some already queued; the draws, the queue, the demand and the streams' states
+    import copy
+
+    from village_sim.county.engine import CountyEngine
+    from village_sim.county.phases import draws, visits
+    from village_sim.stack import VillageStack
+
+    rng = np.random.default_rng(500 + seed)
+    configs = [{"rng": int(rng.integers(1 << 30)), "n_households": int(rng.integers(20, 90)),
+                "report_rate": float(rng.choice([0.0, 0.5, 1.0])),
+                "team_memory": int(rng.integers(1, 4))} for _ in range(12)]
+    engine = CountyEngine(VillageStack.build(configs), collect=False)
+    for _ in range(3):
+        engine.step()
+    seg, cols = engine.segments, engine.stack.columns
+    n, month = seg.n, 3
+    cols["exit_month"][...] = month - rng.integers(10, 14, n)
+    cols["registered"][...] = rng.random(n) < 0.4
+    cols["team_last_visit"][...] = month - rng.integers(0, 5, n)
+    cols["team_signal_count"][...] = rng.integers(0, 2, n) * 1.0
+    cols["pending_since"][...] = np.where(rng.random(n) < 0.1, 1, visits.NO_REQUEST)
+    cols["pending_purpose"][...] = np.where(cols["pending_since"] < visits.NO_REQUEST, 2, 0)
+    line = engine.params.of_households("poverty_line")
+    engine.y = np.where(rng.random(n) < 0.5, 0.5, 1.5) * line
+    active = rng.random(seg.n_segments) < 0.8
+    reporting = active & (rng.random(seg.n_segments) < 0.8) & (engine.params("report_rate") > 0)
+    before = {k: cols[k].copy() for k in ("pending_since", "pending_purpose")}
+    streams = [copy.deepcopy(v.team.stream.bit_generator.state) for v in engine.villages]
+    out = {}
+    for drawing, jit_from in (("python", 10**9), ("compiled", 0)):
+        monkeypatch.setattr(draws, "JIT_FROM_VILLAGES", jit_from)
+        assert (draws.kernels(engine) is not None) == (drawing == "compiled")
+        for k, a in before.items():
+            cols[k][...] = a
+        for v, state in zip(engine.villages, streams, strict=True):
+            v.team.stream.bit_generator.state = copy.deepcopy(state)
+        demanded = np.zeros(seg.n_segments, dtype=np.int64)
+        tie, known, waiting = visits._reports(engine, active, reporting, demanded, month)
+        out[drawing] = (bits(tie), known, waiting, demanded, cols["pending_since"].copy(),
+                        cols["pending_purpose"].copy(),
+                        [v.team.stream.bit_generator.state for v in engine.villages])
+    for mine, theirs in zip(out["compiled"], out["python"], strict=True):
+        if isinstance(mine, list):
+            assert mine == theirs
+        else:
+            assert np.array_equal(mine, theirs)
+    reported = (out["python"][5] & int(visits.Purpose.REPORT)) > 0
+    assert reported.any() and not reported.all()  # the reports this test is about happened

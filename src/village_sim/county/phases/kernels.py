@@ -38,7 +38,7 @@ __all__ = ["add_twice", "diagnosis", "economy", "economy_close", "economy_income
            "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
            "permutation_blocks", "poor_persons", "random_blocks", "register_counts",
            "registration_cells", "richer_listed_ties", "targeting_counts", "transfer_sums",
-           "trust_update", "typed_list", "visit_draws", "visit_plan"]
+           "trust_update", "typed_list", "visit_draws", "visit_plan", "visit_reports"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -171,6 +171,63 @@ def economy_close(offsets, capacity_12, noise_factor, lost, income_loss, slot, i
                 total += income_hist[r, h]
             income_12[h] = total
             y[h] = total / persons[h]
+
+
+@numba.njit(cache=True, nogil=True)
+def visit_reports(rngs, offsets, active, reporting, month, last_visit, memory, signal_count,
+                  report_rate, y, line, registered, exit_month, report_bit, no_request,
+                  pending_since, pending_purpose, tie, known, waiting, demanded):
+    """The month's visits up to the plan (``county.phases.visits._visit``), in one pass.
+
+    Each village with a team (``active``) calls ``random(n)`` for its villagers' reports, then
+    ``random(n)`` for the plan's ties (into ``tie``; zeros elsewhere), as one ``random(2n)``. A
+    household is ``known`` where the team saw it within ``memory`` months and has a signal;
+    where the village's villagers report (``reporting``), a household wrongly on or off the
+    register (eligible: 12 months after an exit) is reported when its draw is below the report
+    rate times the share of households known, and queued (``pending_since``, ``report_bit`` of
+    ``pending_purpose``); then ``waiting`` marks the queue, and ``demanded`` counts the
+    households the team would visit: queued, or registered and unknown.
+    """
+    largest = 0
+    for v in range(offsets.size - 1):
+        largest = max(largest, offsets[v + 1] - offsets[v])
+    report_u = np.empty(largest)
+    for v in range(offsets.size - 1):
+        a, b = offsets[v], offsets[v + 1]
+        count = 0
+        for h in range(a, b):
+            k = month - last_visit[h] < memory[v] and signal_count[h] > 0
+            known[h] = k
+            if k:
+                count += 1
+        if not active[v]:
+            for h in range(a, b):
+                tie[h] = 0.0
+                waiting[h] = pending_since[h] < no_request
+            demanded[v] = 0
+            continue
+        rng = rngs[v]
+        for h in range(a, b):
+            report_u[h - a] = rng.random()
+        for h in range(a, b):
+            tie[h] = rng.random()
+        if reporting[v] and b > a:
+            chance = report_rate[v] * (float(count) / float(b - a))
+            for h in range(a, b):
+                poor = y[h] < line[v]
+                listed = registered[h]
+                wronged = (listed and not poor) or (
+                    not listed and poor and month - exit_month[h] >= 12)
+                if wronged and report_u[h - a] < chance:
+                    pending_since[h] = min(pending_since[h], month)
+                    pending_purpose[h] |= report_bit
+        d = 0
+        for h in range(a, b):
+            w = pending_since[h] < no_request
+            waiting[h] = w
+            if w or (not known[h] and registered[h]):
+                d += 1
+        demanded[v] = d
 
 
 @numba.njit(cache=True, nogil=True)

@@ -79,43 +79,14 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
     vs, P, seg = e.villages, e.params, e.segments
     cols = e.stack.columns
     village = seg.village
-    n = seg.n
-    # the two draws every active team makes first, villagers' reports then ties of the plan:
-    # two calls of random(n) are one of random(2n), laid out village after village
-    pairs = np.zeros(2 * n)
-    compiled = kernels(e)
-    if compiled is not None:  # the same calls in one compiled loop
-        teams = np.flatnonzero(active)
-        compiled.random_blocks(typed_streams(e, "team"), teams, 2 * seg.offsets[teams],
-                               2 * seg.offsets[teams + 1], pairs)
-    else:
-        for i in np.flatnonzero(active).tolist():
-            b = e.blocks[i]
-            vs[i].team.stream.random(out=pairs[2 * b.start:2 * b.stop])
-    first = seg.offsets[village] + np.arange(n)
-    report_u, tie = pairs[first], pairs[first + seg.sizes[village]]
-    registered = cols["registered"]
-    last_visit = cols["team_last_visit"]
-    known = ((month - last_visit < P.of_households("team_memory"))
-             & (cols["team_signal_count"] > 0))
     identified = e.gather("identified", bool)
     supervising = active & P("team_supervision").astype(bool)
     # villagers report, where the team is known (visits._villagers_report)
     reporting = supervising & identified & (P("report_rate") > 0)
-    if reporting.any():
-        visibility = seg.count(known) / seg.sizes
-        poor = e.y < P.of_households("poverty_line")
-        eligible = month - cols["exit_month"] >= 12
-        wronged = (registered & ~poor) | (~registered & poor & eligible)
-        reported = wronged & reporting[village] & (
-            report_u < (P("report_rate") * visibility)[village])
-        cols["pending_since"][reported] = np.minimum(cols["pending_since"][reported], month)
-        cols["pending_purpose"][reported] |= Purpose.REPORT
     on = active[village]
     capacity = np.where(active & P("team_verification").astype(bool),
                         P.derived("visit_capacity", visits.team_capacity), 0)
-    waiting = cols["pending_since"] < NO_REQUEST
-    demanded[:] = seg.count(on & (waiting | (~known & registered)))
+    tie, known, waiting = _reports(e, active, reporting, demanded, month)
     chosen = _plan(e, capacity, known, waiting, tie, on)
     if chosen.size == 0:
         return
@@ -133,6 +104,7 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
     u_excess = np.ones(chosen.size)
     cad = e.cadres
     u_skim = np.ones(cad.segments.n)
+    compiled = kernels(e)
     if compiled is not None:  # the same calls in one compiled loop
         noise[:] = 1.0  # agents.lognormal_factor: no draw without noise
         drawing = np.flatnonzero(counts)
@@ -163,6 +135,7 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
                 u_excess[b] = u[k + m:]
     # what the visits measure (visits._measure)
     y = e.y
+    last_visit = cols["team_last_visit"]
     age = month - last_visit[chosen]
     keep = np.clip(1.0 - age / P.of_households("team_memory")[chosen], 0.0, 1.0)
     signal_sum, signal_count = cols["team_signal_sum"], cols["team_signal_count"]
@@ -183,6 +156,51 @@ def _visit(e: StackedVillages, active: np.ndarray, done: np.ndarray, demanded: n
     acts &= acting[chosen_village]
     _check_payments(e, chosen, chosen_village, acts, acting, u_skim, u_excess)
     _act_on_registers(e, chosen, chosen_village, purpose, acts & (purpose > 0))
+
+
+def _reports(e: StackedVillages, active: np.ndarray, reporting: np.ndarray,
+             demanded: np.ndarray, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The month's visits up to the plan: draws, villagers' reports, the queue, the demand.
+
+    Every active team's two first draws, villagers' reports then the plan's ties: two calls of
+    ``random(n)``, one of ``random(2n)``, laid out village after village. Returns the ties,
+    the households the team knows, and those queued (``kernels.visit_reports`` in one pass).
+    """
+    vs, P, seg = e.villages, e.params, e.segments
+    cols = e.stack.columns
+    village = seg.village
+    n = seg.n
+    registered = cols["registered"]
+    compiled = kernels(e)
+    if compiled is not None:  # the same draws and arithmetic in one compiled pass
+        tie, known, waiting = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+        compiled.visit_reports(
+            typed_streams(e, "team"), seg.offsets, active, reporting, month,
+            cols["team_last_visit"], P("team_memory"), cols["team_signal_count"],
+            P("report_rate"), e.y, P("poverty_line"), registered, cols["exit_month"],
+            Purpose.REPORT, NO_REQUEST, cols["pending_since"], cols["pending_purpose"], tie,
+            known, waiting, demanded)
+        return tie, known, waiting
+    pairs = np.zeros(2 * n)
+    for i in np.flatnonzero(active).tolist():
+        b = e.blocks[i]
+        vs[i].team.stream.random(out=pairs[2 * b.start:2 * b.stop])
+    first = seg.offsets[village] + np.arange(n)
+    report_u, tie = pairs[first], pairs[first + seg.sizes[village]]
+    known = ((month - cols["team_last_visit"] < P.of_households("team_memory"))
+             & (cols["team_signal_count"] > 0))
+    if reporting.any():
+        visibility = seg.count(known) / seg.sizes
+        poor = e.y < P.of_households("poverty_line")
+        eligible = month - cols["exit_month"] >= 12
+        wronged = (registered & ~poor) | (~registered & poor & eligible)
+        reported = wronged & reporting[village] & (
+            report_u < (P("report_rate") * visibility)[village])
+        cols["pending_since"][reported] = np.minimum(cols["pending_since"][reported], month)
+        cols["pending_purpose"][reported] |= Purpose.REPORT
+    waiting = cols["pending_since"] < NO_REQUEST
+    demanded[:] = seg.count(active[village] & (waiting | (~known & registered)))
+    return tie, known, waiting
 
 
 def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np.ndarray,
