@@ -313,3 +313,40 @@ def test_the_compiled_reports_and_queue_are_numpy_s(seed: int,
             assert np.array_equal(mine, theirs)
     reported = (out["python"][5] & int(visits.Purpose.REPORT)) > 0
     assert reported.any() and not reported.all()  # the reports this test is about happened
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_compiled_causes_were_they_well_are_cause_of_poverty_s(seed: int) -> None:
+    # kernels.economy_income recomputes the stale villages' causes were they well in its pass:
+    # village.cause_of_poverty's, ties at both of its lines included (workers exactly at the
+    # ratio times the persons; skill and assets exactly in the medians' proportion)
+    from village_sim.village import Cause, cause_of_poverty
+
+    rng = np.random.default_rng(700 + seed)
+    sizes = rng.integers(0, 40, 15)
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n, n_v = int(offsets[-1]), sizes.size
+    village = np.repeat(np.arange(n_v), sizes)
+    labour = rng.integers(0, 4, n)
+    persons = rng.integers(1, 7, n)
+    ratio = rng.choice([0.25, 0.5, 1.0], n_v)
+    skill = rng.integers(1, 4, n) * 0.5
+    assets = rng.integers(0, 4, n) * 1000.0
+    skill_median, asset_median = rng.choice([0.5, 1.0], n_v), rng.choice([1000.0, 2000.0], n_v)
+    stale = rng.random(n_v) < 0.6
+    sick = rng.random(n) < 0.2
+    before = rng.integers(1, 5, n).astype(np.int8)
+    well, cause = before.copy(), np.empty(n, dtype=np.int8)
+    ones, zeros = np.ones(n_v), np.zeros(n_v)
+    kernels.economy_income(
+        offsets, sick, stale, ratio, persons, skill_median, asset_median, well,
+        np.int8(Cause.ILLNESS), ones, np.zeros(n), zeros, zeros, np.zeros(n), np.empty(n),
+        ones, labour, ones, skill, ones, assets, ones, np.zeros(n), cause, np.empty(n))
+    expected = np.where(stale[village], cause_of_poverty(
+        np.zeros(n, dtype=bool), labour, persons, skill, assets, ratio[village],
+        skill_median[village], asset_median[village]), before)
+    assert np.array_equal(well, expected)
+    assert np.array_equal(cause, np.where(sick, np.int8(Cause.ILLNESS), expected))
+    at_line = stale[village] & (labour == ratio[village] * persons)
+    balanced = stale[village] & (skill * asset_median[village] == assets * skill_median[village])
+    assert at_line.any() and balanced.any()  # the ties this test is about

@@ -141,12 +141,16 @@ def _run_compiled(e: StackedVillages, compiled: Any) -> None:
     variance = P.derived("income_variance", _income_variance)
     wage = P.derived("wage", _wage)
     noise_factor, capacity_12 = np.empty(n), np.empty(n)
+    stale = _stale_causes(e)  # their causes were they well recomputed in the same pass
     compiled.economy_income(
-        seg.offsets, sick, _causes_if_well(e), np.int8(Cause.ILLNESS), wear,
+        seg.offsets, sick, stale, P("labour_poverty_ratio"), e.column("persons"),
+        e.gather("skill_median"), e.gather("asset_median"), e.cause_if_well,
+        np.int8(Cause.ILLNESS), wear,
         e.column("measure_income"), P("income_volatility"), variance, noise, noise_factor,
         wage, e.column("labour"), P("sick_labour_share"), e.column("skill"),
         P("asset_return"), assets, e.gather("infrastructure"), e.column("project_income"),
         e.column("cause"), capacity_12)
+    _hand_causes(e, stale)
     np.exp(noise_factor, out=noise_factor)  # numerics.mean_one's exp
     slot = int(e.villages[0].steps) % 12
     e.books.open_month(e.villages, slot, e.gather("evidence_fade"))
@@ -167,15 +171,9 @@ def _causes_if_well(e: StackedVillages) -> np.ndarray:
     cache was dropped (assets changed: a disaster, a fine), and copied from a village that
     computed its own since.
     """
-    seg, cols = e.segments, e.stack.columns
-    stale = np.zeros(len(e.villages), dtype=bool)
-    for i, (v, mine) in enumerate(zip(e.villages, e.well_causes, strict=True)):
-        if v._cause_if_well is None:
-            stale[i] = True
-        elif v._cause_if_well is not mine:  # the village computed its own
-            e.cause_if_well[e.blocks[i]] = v._cause_if_well
-            e.well_causes[i] = v._cause_if_well
+    stale = _stale_causes(e)
     if stale.any():
+        seg, cols = e.segments, e.stack.columns
         h = np.flatnonzero(stale[seg.village])
         of = seg.village[h]
         e.cause_if_well[h] = cause_of_poverty(
@@ -183,10 +181,30 @@ def _causes_if_well(e: StackedVillages) -> np.ndarray:
             cols["skill"][h], cols["assets"][h],
             e.params.of_households("labour_poverty_ratio")[h],
             e.gather("skill_median")[of], e.gather("asset_median")[of])
-        for i in np.flatnonzero(stale).tolist():
-            v = e.villages[i]
-            v._cause_if_well = e.well_causes[i] = e.cause_if_well[e.blocks[i]].copy()
+        _hand_causes(e, stale)
     return e.cause_if_well
+
+
+def _stale_causes(e: StackedVillages) -> np.ndarray:
+    """The villages whose causes were it well are to be recomputed (their cache dropped).
+
+    A village that computed its own since gives the county its numbers.
+    """
+    stale = np.zeros(len(e.villages), dtype=bool)
+    for i, (v, mine) in enumerate(zip(e.villages, e.well_causes, strict=True)):
+        if v._cause_if_well is None:
+            stale[i] = True
+        elif v._cause_if_well is not mine:  # the village computed its own
+            e.cause_if_well[e.blocks[i]] = v._cause_if_well
+            e.well_causes[i] = v._cause_if_well
+    return stale
+
+
+def _hand_causes(e: StackedVillages, stale: np.ndarray) -> None:
+    """Each recomputed village's causes were it well, as its own cache (a copy)."""
+    for i in np.flatnonzero(stale).tolist():
+        v = e.villages[i]
+        v._cause_if_well = e.well_causes[i] = e.cause_if_well[e.blocks[i]].copy()
 
 
 def annual_capacity(e: StackedVillages) -> np.ndarray:

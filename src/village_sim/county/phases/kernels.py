@@ -31,6 +31,11 @@ import numba
 import numpy as np
 
 from village_sim import numerics
+from village_sim.village import Cause
+
+_LACK_OF_LABOUR = np.int8(Cause.LACK_OF_LABOUR)
+_LACK_OF_SKILLS = np.int8(Cause.LACK_OF_SKILLS)
+_LACK_OF_CAPITAL = np.int8(Cause.LACK_OF_CAPITAL)
 
 __all__ = ["add_twice", "diagnosis", "economy", "economy_close", "economy_income", "economy_state",
            "fgt_sums", "gini_sums", "kept_by_village", "kin_exchange", "kin_needs",
@@ -125,12 +130,16 @@ def economy_state(offsets, pairs, disaster_hit, illness, recovery, reach, asset_
 
 
 @numba.njit(cache=True, nogil=True)
-def economy_income(offsets, sick, well_cause, illness_code, wear, measure_income, sigma,
+def economy_income(offsets, sick, stale, labour_ratio, persons, skill_median, asset_median,
+                   well_cause, illness_code, wear, measure_income, sigma,
                    variance, noise, log_noise, wage, labour, sick_share, skill, asset_return,
                    assets, infrastructure, project_income, cause, capacity_12):
     """Causes, worn measures, and the month's capacity and log-noise (``economy.run``).
 
-    ``cause``: illness where sick, else the cause were it well; ``measure_income *= wear``;
+    ``well_cause``, each household's cause were it well, is first recomputed in the ``stale``
+    villages (``village.cause_of_poverty`` of a well household: lack of capital, unless skill
+    is the lower relative to the village's medians, unless too few workers); ``cause``:
+    illness where sick, else the cause were it well; ``measure_income *= wear``;
     ``log_noise = sigma * noise - 0.5 * variance`` (its ``exp`` is numpy's, outside);
     ``capacity_12 = annual_capacity / 12.0``, with ``annual_capacity``'s operations in its
     order: ``(wage * (labour * share) * skill + asset_return * assets) * infrastructure
@@ -138,6 +147,15 @@ def economy_income(offsets, sick, well_cause, illness_code, wear, measure_income
     """
     for v in range(offsets.size - 1):
         half_variance = 0.5 * variance[v]
+        if stale[v]:
+            med_skill, med_assets = skill_median[v], asset_median[v]
+            for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
+                if labour[h] < labour_ratio[v] * persons[h]:
+                    well_cause[h] = _LACK_OF_LABOUR
+                elif skill[h] * med_assets < assets[h] * med_skill:
+                    well_cause[h] = _LACK_OF_SKILLS
+                else:
+                    well_cause[h] = _LACK_OF_CAPITAL
         for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
             cause[h] = illness_code if sick[h] else well_cause[h]
             worn = measure_income[h] * wear[v]
