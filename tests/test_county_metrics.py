@@ -321,6 +321,9 @@ def test_county_metrics_from_the_engine_s_income_sums_are_the_same() -> None:
                                 CM.county_metrics(c.stack))
         pd.testing.assert_frame_equal(CM.village_metrics_frame(c.stack, *sums),
                                       CM.village_metrics_frame(c.stack))
+        # and the books, numbers and parameters read from the engine's tables
+        pd.testing.assert_frame_equal(CM.village_metrics_frame(c.stack, *sums, c.engine),
+                                      CM.village_metrics_frame(c.stack), check_exact=True)
     assert summed >= 10  # the trust phase summed the transfers (money was diverted) most months
 
 

@@ -152,6 +152,14 @@ class Books:
         """
         return float(np.ascontiguousarray(self.history[:, _HIST.index(name), :]).sum())
 
+    def history_sums(self, name: str) -> np.ndarray:
+        """Each village's last 12 months of an item, summed (its ``flow_hist[name].sum()``).
+
+        Each row summed as numpy sums the village's own 12 values (a reduction along the
+        contiguous axis: the same pairwise steps, the same number).
+        """
+        return self.history[:, _HIST.index(name), :].sum(axis=1)
+
     def open_month(self, villages: Sequence[Any], slot: int, fade: np.ndarray) -> None:
         """``VillageState.open_month`` of every village: the month's slot, flows at zero.
 

@@ -18,13 +18,14 @@ villages, every month.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from village_sim.county.books import CHANNEL, FLOW, MEMO
 from village_sim.mechanisms.deterrence import (
     MONTHLY_CHANNELS,
     announced_risk,
@@ -393,22 +394,98 @@ def household_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
 
 
 def village_metrics_frame(stack: VillageStack, income_12: np.ndarray | None = None,
-                          transfers_12: Transfers | None = None) -> pd.DataFrame:
+                          transfers_12: Transfers | None = None,
+                          engine: StackedVillages | None = None) -> pd.DataFrame:
     """``VillageStack.metrics()``: every metric of each village now, one row per village.
 
     The same table, bit for bit, with the household metrics and tallies of all villages
     computed at once (:func:`household_metrics`, which the sums are passed to, and
     :func:`household_tallies`) and the rest by each village
-    (``VillageModel.institution_metrics()``).
+    (``VillageModel.institution_metrics()``), or from the ``engine``'s tables where there is
+    one (:func:`_institution_columns`).
     """
     tallies = household_tallies(stack)
-    each = zip(*(values.tolist() for values in tallies.values()), strict=True)
-    rows = [v.institution_metrics(dict(zip(tallies, values, strict=True)))
-            for v, values in zip(stack.villages, each, strict=True)]
-    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12, transfers_12)),
-                       pd.DataFrame(rows)], axis=1)
+    columns = _institution_columns(engine, tallies) if engine is not None else None
+    if columns is not None:
+        rest = pd.DataFrame(columns)
+    else:
+        each = zip(*(values.tolist() for values in tallies.values()), strict=True)
+        rest = pd.DataFrame([v.institution_metrics(dict(zip(tallies, values, strict=True)))
+                             for v, values in zip(stack.villages, each, strict=True)])
+    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12, transfers_12)), rest],
+                      axis=1)
     frame.insert(0, "village", np.arange(stack.n_villages))
     return frame
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``metrics.ratio`` of each pair: num / den, NaN where den is not positive."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _institution_columns(e: StackedVillages, tallies: Mapping[str, np.ndarray]
+                         ) -> dict[str, np.ndarray] | None:
+    """``VillageModel.institution_metrics()`` of every village, as columns of the county's.
+
+    The same names in the same order and the same numbers, read from the engine's books and
+    numbers (county/books.py) where each village reads its own; each line below is the
+    village's own, over all villages at once. None where the villages' survey findings or
+    scores at identification are not named alike (each village then gives its own row).
+    """
+    vs = e.villages
+    surveys = [v.survey for v in vs]
+    scores = [v.at_identification for v in vs]
+    if any(list(x) != list(surveys[0]) for x in surveys) or any(
+            list(x) != list(scores[0]) for x in scores):
+        return None
+    books, P = e.books, e.params
+
+    def each(name: str) -> np.ndarray:
+        return np.array([float(getattr(v, name)) for v in vs])
+
+    def flow(table: np.ndarray, index: Mapping[str, int], name: str) -> np.ndarray:
+        return table[:, index[name]].copy()
+
+    out: dict[str, np.ndarray] = {}
+    diverted_12 = books.history_sums("diverted")
+    out["diverted_share"] = _ratio(diverted_12, books.history_sums("divertible"))
+    out["missing_funds_share"] = _ratio(diverted_12, books.history_sums("reported_spent"))
+    for name in surveys[0]:
+        out[name] = np.array([x[name] for x in surveys])
+    items = [FLOW[k] for k in ("delivered", "diverted", "measures_spent", "projects_spent",
+                                "staff_costs")]
+    # Python's sum (compensated since Python 3.12), as the village adds its totals
+    spent = np.array([sum(row) for row in books.totals[:, items].tolist()])
+    out["cost_per_exit"] = _ratio(spent, tallies["sustained_exits"])
+    out["registered_count"] = tallies["registered_count"]
+    out["mean_trust"] = tallies["mean_trust"]
+    out["team_active"] = np.array([float(v.team_active) for v in vs])
+    out["exits"] = each("exits_total")
+    out["wrongful_exits"] = each("wrongful_exits_total")
+    out["returns_to_poverty"] = tallies["returns_to_poverty"]
+    out["project_capture_share"] = _ratio(each("industry_misdirected"),
+                                          each("industry_invested"))
+    out["project_gain_gradient"] = tallies["project_gain_gradient"]
+    out["matched_measure_share"] = _ratio(each("measures_matched"), each("measures_given"))
+    out["detected_diversions"] = e.gather("detected_diversions").astype(np.float64)
+    for k in FLOW:
+        out[k] = flow(books.flows, FLOW, k)
+    out["divertible"] = flow(books.memo, MEMO, "divertible")
+    out["team_visits_demanded"] = e.gather("team_visits_demanded").astype(np.float64)
+    out["team_visits_done"] = e.gather("team_visits_done").astype(np.float64)
+    out["team_known_share"] = tallies["team_known_share"]
+    out["perceived_detection"] = tallies["perceived_detection"]
+    out["registration_favoritism_dared"] = e.gather("favoritism_now").astype(np.float64)
+    out["amount_favoritism_dared"] = (P("amount_favoritism")
+                                      * books.intensity[:, CHANNEL["amount"]])
+    capture = P("project_capture") * books.intensity[:, CHANNEL["project"]]
+    out["project_capture_dared"] = np.where(capture < 1.0, capture, 1.0)  # min(1.0, capture)
+    for name in scores[0]:
+        out[f"{name}_at_identification"] = np.array([x[name] for x in scores])
+    out["cadre_replacements"] = each("cadre_replacements")
+    out["failed_assessments"] = each("failed_assessments")
+    return out
 
 
 def household_tallies(stack: VillageStack) -> dict[str, np.ndarray]:
