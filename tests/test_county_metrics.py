@@ -363,3 +363,18 @@ def test_household_tallies_are_each_village_s_own_bit_for_bit() -> None:
     assert np.isfinite(county["project_gain_gradient"]).all()
     assert (county["project_gain_gradient"] != 0).any()
     assert (county["perceived_detection"] > 0).all()
+
+
+def test_villages_with_findings_named_unlike_give_their_own_rows() -> None:
+    # the engine's columns need every village's survey findings and identification scores
+    # named alike; a village with a finding of its own gives its own row, and the table is
+    # still every village's own metrics (the extra finding NaN in the other rows)
+    c = CountyModel(rng=5, n_villages=3, distributions={"n_households": (30, 40)})
+    for _ in range(13):
+        c.step()
+    assert c.engine is not None
+    c.villages[1].survey = {**c.villages[1].survey, "own_finding": 0.25}
+    sums = (c.engine.income_12, c.engine.transfers_12)
+    got = CM.village_metrics_frame(c.stack, *sums, c.engine)
+    pd.testing.assert_frame_equal(got, CM.village_metrics_frame(c.stack), check_exact=True)
+    assert got["own_finding"].isna().tolist() == [True, False, True]
