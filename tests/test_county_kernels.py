@@ -350,3 +350,55 @@ def test_the_compiled_causes_were_they_well_are_cause_of_poverty_s(seed: int) ->
     at_line = stale[village] & (labour == ratio[village] * persons)
     balanced = stale[village] & (skill * asset_median[village] == assets * skill_median[village])
     assert at_line.any() and balanced.any()  # the ties this test is about
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_compiled_weighted_choice_is_numpy_s_choice(seed: int) -> None:
+    # kernels.weighted_choice_blocks against Generator.choice(n, k, replace=False, p): weights
+    # with zeros and one or two heavy entries (draws repeat, so several rounds are drawn), k up
+    # to every non-zero entry; the same places and each generator's state after
+    rng = np.random.default_rng(900 + seed)
+    n_v = 30
+    sizes = rng.integers(1, 25, n_v)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    p = np.empty(int(sizes.sum()))
+    k = np.empty(n_v, dtype=np.int64)
+    for j in range(n_v):
+        w = rng.random(sizes[j]) * (rng.random(sizes[j]) < 0.7)
+        w[rng.integers(sizes[j])] += rng.choice([1.0, 50.0])
+        p[starts[j]:starts[j] + sizes[j]] = w / w.sum()
+        k[j] = rng.integers(0, np.count_nonzero(w) + 1)
+    villages = rng.permutation(n_v)[:20]
+    seeds = rng.integers(1 << 30, size=n_v)
+    mine = kernels.typed_list([np.random.default_rng(s) for s in seeds])
+    theirs = [np.random.default_rng(s) for s in seeds]
+    out = np.empty(int(k[villages].sum()), dtype=np.int64)
+    assert kernels.weighted_choice_blocks(mine, villages, starts[villages],
+                                          starts[villages] + sizes[villages], k[villages], p,
+                                          out) == -1
+    expected = np.concatenate([theirs[j].choice(sizes[j], size=k[j], replace=False,
+                                                p=p[starts[j]:starts[j] + sizes[j]])
+                               for j in villages])
+    assert np.array_equal(out, expected)
+    assert [g.bit_generator.state for g in mine] == [g.bit_generator.state for g in theirs]
+    rounds = [j for j in villages if k[j] > 1 and p[starts[j]:starts[j] + sizes[j]].max() > 0.5]
+    assert rounds  # villages where a heavy entry is drawn again, and more draws follow
+
+
+def test_the_compiled_weighted_choice_leaves_numpy_s_refusals_to_numpy() -> None:
+    # probabilities numpy refuses: the loop draws nothing and names the first such village
+    gens = [np.random.default_rng(s) for s in range(4)]
+    states = [g.bit_generator.state for g in gens]
+    p = np.array([0.5, 0.5, 0.2, 0.2, 0.5, 0.0, 1.0, 0.0])
+    starts, stops = np.array([0, 2, 4, 6]), np.array([2, 4, 6, 8])
+    out = np.empty(4, dtype=np.int64)
+    for sizes, refused in (([1, 1, 0, 0], 1), ([1, 0, 1, 0], 1), ([2, 0, 0, 2], 3)):
+        sizes_ = np.array(sizes, dtype=np.int64)
+        with pytest.raises(ValueError):  # and numpy refuses that village's call
+            np.random.default_rng(0).choice(2, size=sizes_[refused], replace=False,
+                                            p=p[starts[refused]:stops[refused]])
+        keep = [0, refused]
+        assert kernels.weighted_choice_blocks(kernels.typed_list(gens), np.array(keep),
+                                              starts[keep], stops[keep], sizes_[keep], p,
+                                              out) == 1
+    assert [g.bit_generator.state for g in gens] == states

@@ -43,7 +43,8 @@ __all__ = ["add_twice", "diagnosis", "economy", "economy_close", "economy_income
            "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
            "permutation_blocks", "poor_persons", "random_blocks", "register_counts",
            "registration_cells", "richer_listed_ties", "targeting_counts", "transfer_sums",
-           "trust_update", "typed_list", "visit_draws", "visit_plan", "visit_reports"]
+           "trust_update", "typed_list", "visit_draws", "visit_plan", "visit_reports",
+           "weighted_choice_blocks"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -80,6 +81,89 @@ def lognormal_blocks(rngs, villages, starts, stops, mu, sigma, out):
         a, b = starts[j], stops[j]
         if b > a:
             out[a:b] = rng.lognormal(mu[j], sigma[j], b - a)
+
+
+_CHOICE_ATOL = float(np.sqrt(np.finfo(np.float64).eps))
+
+
+@numba.njit(cache=True, nogil=True)
+def weighted_choice_blocks(rngs, villages, starts, stops, sizes, p, out):
+    """``rngs[villages[j]].choice(n, size=sizes[j], replace=False, p=p[starts[j]:stops[j]])``.
+
+    Numpy's ``Generator.choice`` without replacement and with probabilities, step for step:
+    ``random(k - found)`` draws, the probabilities of what was found set to 0, their running
+    sum over its last, each draw's place in it (``searchsorted``, right side), the draws' first
+    occurrences kept in draw order, until ``k`` are found; village after village, the places
+    (from 0 in the village's block) into ``out``, ``sizes[j]`` each. Returns -1, or before any
+    draw the first ``j`` whose probabilities numpy refuses (NaN, negative, not summing to 1 by
+    Kahan's sum within sqrt(eps), fewer non-zero than ``sizes[j]``): that village's own call
+    raises numpy's error.
+    """
+    for j in range(villages.size):
+        a, b, k = starts[j], stops[j], sizes[j]
+        if k > b - a or k < 0 or (b == a and k > 0):
+            return j
+        if b == a:
+            continue
+        total, c, positive = p[a], 0.0, 0
+        for i in range(a + 1, b):  # numpy's kahan_sum
+            y = p[i] - c
+            t = total + y
+            c = (t - total) - y
+            total = t
+        for i in range(a, b):
+            if p[i] < 0 or np.isnan(p[i]):
+                return j
+            if p[i] > 0:
+                positive += 1
+        if np.isnan(total) or abs(total - 1.0) > _CHOICE_ATOL or positive < k:
+            return j
+    largest = 0
+    for j in range(villages.size):
+        largest = max(largest, stops[j] - starts[j])
+    q, cdf = np.empty(largest), np.empty(largest)
+    x, new = np.empty(largest), np.empty(largest, dtype=np.int64)
+    placed = 0
+    for j in range(villages.size):
+        rng = rngs[villages[j]]
+        a, b, k = starts[j], stops[j], sizes[j]
+        n = b - a
+        for i in range(n):
+            q[i] = p[a + i]
+        found = 0
+        while found < k:
+            m = k - found
+            for t in range(m):
+                x[t] = rng.random()
+            for t in range(found):
+                q[out[placed + t]] = 0.0
+            running = 0.0
+            for i in range(n):  # np.cumsum, then divided by its last
+                running += q[i]
+                cdf[i] = running
+            last = cdf[n - 1]
+            for i in range(n):
+                cdf[i] = cdf[i] / last
+            for t in range(m):  # searchsorted(x, side="right")
+                lo, hi = 0, n
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if cdf[mid] <= x[t]:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                new[t] = lo
+            for t in range(m):  # np.unique's first occurrences, in draw order
+                seen = False
+                for u in range(t):
+                    if new[u] == new[t]:
+                        seen = True
+                        break
+                if not seen:
+                    out[placed + found] = new[t]
+                    found += 1
+        placed += k
+    return -1
 
 
 @numba.njit(cache=True, nogil=True)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from village_sim import numerics
+from village_sim.county.phases.draws import kernels, typed_streams
 from village_sim.segments import Segments
 from village_sim.village import draw_greed
 
@@ -59,15 +60,22 @@ def replace_cadres(e: StackedVillages, replacing: np.ndarray, leaving: np.ndarra
     p = weight / by_village.exact_sum(weight)[by_village.village]
 
     offsets = seg.offsets.tolist()
+    villages = np.flatnonzero(filling)
+    chosen = _choose_newcomers(e, villages, candidates, by_village, seats[filling], p)
+    taken = Segments(seats[filling])
     changed = []
-    for j, i in enumerate(np.flatnonzero(filling).tolist()):
+    for j, i in enumerate(villages.tolist()):
         v = vs[i]
         rng = v.committee.stream
         lo, hi = by_village.block(j).start, by_village.block(j).stop
         k = int(seats[i])
         block = cad.segments.block(i)
         seats_i = np.flatnonzero(leaving[block])[:k]
-        newcomers = rng.choice(candidates[lo:hi], size=k, replace=False, p=p[lo:hi]) - offsets[i]
+        if chosen is None:
+            newcomers = rng.choice(candidates[lo:hi], size=k, replace=False,
+                                   p=p[lo:hi]) - offsets[i]
+        else:  # drawn on the same stream, before its greed and perception below
+            newcomers = chosen[taken.block(j)] - offsets[i]
         greed = draw_greed(k, v.p.greed_concentration, rng)
         sigma = v.p.perception_noise
         perception = numerics.mean_one(sigma * rng.standard_normal(k), sigma * sigma)
@@ -77,6 +85,27 @@ def replace_cadres(e: StackedVillages, replacing: np.ndarray, leaving: np.ndarra
     seated = np.zeros(len(vs), dtype=bool)
     seated[changed] = True
     seat(e, seated)
+
+
+def _choose_newcomers(e: StackedVillages, villages: np.ndarray, candidates: np.ndarray,
+                      by_village: Segments, seats: np.ndarray,
+                      p: np.ndarray) -> np.ndarray | None:
+    """Each village's ``choice(candidates, seats, replace=False, p)`` in one compiled loop.
+
+    The newcomers (households of the stack), village after village; None without the compiled
+    loops, or where numpy would refuse a village's probabilities (its own call then raises).
+    """
+    compiled = kernels(e)
+    if compiled is None:
+        return None
+    places = np.empty(int(seats.sum()), dtype=np.int64)
+    refused = compiled.weighted_choice_blocks(
+        typed_streams(e, "committee"), villages, by_village.offsets[:-1],
+        by_village.offsets[1:], seats.astype(np.int64), p, places)
+    if refused >= 0:
+        return None
+    taken = Segments(seats)
+    return candidates[by_village.offsets[:-1][taken.village] + places]
 
 
 def _cadre_weight(e: StackedVillages) -> np.ndarray:
