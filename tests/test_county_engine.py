@@ -466,13 +466,12 @@ def test_large_counties_draw_in_compiled_loops_and_without_numba_in_python_ones(
 
 @pytest.mark.parametrize("drawing", ["python", "compiled"])
 @pytest.mark.parametrize("monthly", [True, False])
-def test_the_county_s_learned_risks_are_each_village_s_bit_for_bit(monthly: bool,
+def test_the_county_slearned_risks_are_each_village_s_bit_for_bit(monthly: bool,
                                                                    drawing: str) -> None:
     # deterrence.learned_risk, per village in Python, against the county's element-wise
     # version (its power in Python or in the compiled loops): nothing found, everything found,
     # and findings in between
-    from village_sim.county.phases.deterrence import _learned_risks
-    from village_sim.mechanisms.deterrence import learned_risk
+    from village_sim.mechanisms.deterrence import learned_risk, learned_risks
 
     compiled = draws._compiled() if drawing == "compiled" else None
     assert (compiled is None) == (drawing == "python")
@@ -482,7 +481,7 @@ def test_the_county_s_learned_risks_are_each_village_s_bit_for_bit(monthly: bool
     exposure = rng.integers(0, 400, n).astype(np.float64) * rng.choice([1.0, 0.5], n)
     found = np.where(rng.random(n) < 0.3, 0.0, rng.uniform(0, 1.5, n) * (exposure + 12.0))
     prior = rng.choice([12.0, 2.0, 0.001, 120.0], n)
-    got = _learned_risks(found, exposure, prior, monthly, compiled)
+    got = learned_risks(found, exposure, prior, monthly, compiled)
     expected = np.array([learned_risk(f, x, p, monthly) for f, x, p in
                          zip(found.tolist(), exposure.tolist(), prior.tolist(), strict=True)])
     assert np.array_equal(got.view(np.int64), expected.view(np.int64))

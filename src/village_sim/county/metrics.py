@@ -19,6 +19,7 @@ villages, every month.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from village_sim.mechanisms.deterrence import (
     MONTHLY_CHANNELS,
     announced_risk,
     learned_risk,
+    learned_risks,
     prior_of,
     seen_risk,
 )
@@ -404,7 +406,7 @@ def village_metrics_frame(stack: VillageStack, income_12: np.ndarray | None = No
     (``VillageModel.institution_metrics()``), or from the ``engine``'s tables where there is
     one (:func:`_institution_columns`).
     """
-    tallies = household_tallies(stack)
+    tallies = household_tallies(stack, engine)
     columns = _institution_columns(engine, tallies) if engine is not None else None
     if columns is not None:
         rest = pd.DataFrame(columns)
@@ -488,13 +490,15 @@ def _institution_columns(e: StackedVillages, tallies: Mapping[str, np.ndarray]
     return out
 
 
-def household_tallies(stack: VillageStack) -> dict[str, np.ndarray]:
+def household_tallies(stack: VillageStack,
+                      engine: StackedVillages | None = None) -> dict[str, np.ndarray]:
     """Every village's ``VillageModel.household_tallies()``, bit for bit, as arrays over villages.
 
     Counts are exact; mean trust is each village's own pairwise sum over its households
     (:meth:`Segments.exact_sum`) divided as ``np.mean`` divides it; so are the projects' gain
     gradient and the cadres' perceived detection (the end of a county's year took 0.2 ms a
-    village when each village computed these two itself).
+    village when each village computed these two itself); with the ``engine``, the villages'
+    announced and learned risks from its parameter arrays and books.
     """
     seg = stack.segments
     col = stack.column
@@ -512,7 +516,7 @@ def household_tallies(stack: VillageStack) -> dict[str, np.ndarray]:
         "returns_to_poverty": seg.count(col("returned")).astype(np.float64),
         "team_known_share": np.where(team_active, seg.count(knows) / seg.sizes, 0.0),
         "project_gain_gradient": _project_gain_gradient(stack),
-        "perceived_detection": _perceived_detection(stack.villages),
+        "perceived_detection": _perceived_detection(stack.villages, engine),
     }
 
 
@@ -536,20 +540,31 @@ def _project_gain_gradient(stack: VillageStack) -> np.ndarray:
     return gains[0] - gains[1]
 
 
-def _perceived_detection(villages: Sequence[Any]) -> np.ndarray:
+def _perceived_detection(villages: Sequence[Any],
+                         engine: StackedVillages | None = None) -> np.ndarray:
     """Each village's cadres' mean ``perceived_risk`` in channel ``diversion``.
 
-    The village's announced and learned risks (Python numbers, as its own), each cadre's
-    misperception applied element-wise (``seen_risk``), the mean as ``np.mean`` takes it: the
-    committee's pairwise sum over its size.
+    The village's announced and learned risks (Python numbers, as its own; with the
+    ``engine``, its parameter arrays and books, as its deterrence phase reads them: the same
+    numbers), each cadre's misperception applied element-wise (``seen_risk``), the mean as
+    ``np.mean`` takes it: the committee's pairwise sum over its size.
     """
     channel = "diversion"
     perception = [v.risk_perception for v in villages]
     cadres = Segments([x.size for x in perception])
-    audit = np.array([announced_risk(v.p, channel) for v in villages])
-    learned = np.array([learned_risk(v.evidence_found[channel], v.evidence_exposure[channel],
-                                     prior_of(v.p, channel), channel in MONTHLY_CHANNELS)
-                        for v in villages])
+    if engine is not None:
+        audit = engine.params.derived(f"announced_risk_{channel}",
+                                      partial(announced_risk, channel=channel))
+        prior = engine.params.derived(f"prior_{channel}", partial(prior_of, channel=channel))
+        learned = learned_risks(engine.books.found[:, CHANNEL[channel]],
+                                engine.books.exposure[:, CHANNEL[channel]], prior,
+                                channel in MONTHLY_CHANNELS)
+    else:
+        audit = np.array([announced_risk(v.p, channel) for v in villages])
+        learned = np.array([learned_risk(v.evidence_found[channel],
+                                         v.evidence_exposure[channel],
+                                         prior_of(v.p, channel), channel in MONTHLY_CHANNELS)
+                            for v in villages])
     risk = seen_risk(audit[cadres.village], learned[cadres.village], np.concatenate(perception))
     return cadres.exact_sum(risk) / cadres.sizes
 

@@ -151,6 +151,30 @@ def learned_risk(found: float, exposure: float, prior: float, monthly: bool) -> 
     return 1.0 - (1.0 - hazard) ** 12 if monthly else hazard
 
 
+def learned_risks(found: np.ndarray, exposure: np.ndarray, prior: np.ndarray,
+                   monthly: bool, compiled: Any = None) -> np.ndarray:
+    """``learned_risk`` of each village: its arithmetic element-wise, its power as Python's.
+
+    The hazard ``min(1, found / (exposure + prior))`` is IEEE arithmetic, the same in numpy; a
+    monthly channel's ``(1 - hazard) ** 12`` is the C library's ``pow`` (Python's ``**``, or
+    the ``compiled`` loops' where a county has them: a module with ``learned_risks``), where
+    it is not exact anyway (a hazard of 0 gives 0, of 1 gives 1): every value is
+    ``learned_risk``'s.
+    """
+    hazard = np.minimum(1.0, found / (exposure + prior))
+    if not monthly:
+        return hazard
+    out = hazard.copy()  # 0 and 1 stay
+    inner = np.flatnonzero((hazard > 0.0) & (hazard < 1.0))
+    if inner.size and compiled is not None:
+        risks = np.empty(inner.size)
+        compiled.learned_risks(hazard[inner], risks)
+        out[inner] = risks
+    elif inner.size:
+        out[inner] = [learned_risk(h, 0.0, 1.0, True) for h in hazard[inner].tolist()]
+    return out
+
+
 def seen_risk(audit: float | np.ndarray, learned: float | np.ndarray,
               perception: np.ndarray) -> np.ndarray:
     """Each cadre's perceived risk: both sources scaled by its misperception, combined."""

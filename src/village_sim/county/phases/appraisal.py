@@ -14,6 +14,7 @@ import numpy as np
 
 from village_sim.agents import lognormal_law
 from village_sim.codes import Actor, Reason
+from village_sim.county.phases.deterrence import record_detections
 from village_sim.county.phases.draws import lognormal_each, random_each
 from village_sim.county.phases.visits import request
 from village_sim.state import Purpose
@@ -33,7 +34,7 @@ def run(e: StackedVillages, appraising: np.ndarray, listed: np.ndarray, poor: np
     Returns the register after the appraisal (``listed`` unchanged in the other villages);
     writes who challenged and why into ``challenged_by`` and ``reason``.
     """
-    vs, P, seg = e.villages, e.params, e.segments
+    P, seg = e.params, e.segments
     village = seg.village
     c = e.stack.columns
     n = seg.n
@@ -73,10 +74,9 @@ def run(e: StackedVillages, appraising: np.ndarray, listed: np.ndarray, poor: np
     if over.any():
         trimmed = seg.first_k(quota.k, score, among=new & over[village])
         new = np.where(over[village], trimmed, new)
-    removed_favoured = seg.count(listed & ~new & report & c["favoured_entry"]).tolist()
-    for i in np.flatnonzero(appraising).tolist():  # deterrence.record_detections
-        vs[i].evidence_found["registration"] += removed_favoured[i]
-        vs[i].evidence_exposure["registration"] += 0.0
+    removed_favoured = seg.count(listed & ~new & report & c["favoured_entry"])
+    record_detections(e, np.flatnonzero(appraising), "registration",
+                      removed_favoured[appraising])
     challenged_by[involved] = Actor.VILLAGERS
     reason[complain & new] = Reason.COMPLAINT_UPHELD
     reason[complain & ~new] = Reason.COMPLAINT_DISMISSED

@@ -18,7 +18,6 @@ cadre table: the same additions in the same order).
 from __future__ import annotations
 
 from functools import partial
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +31,7 @@ from village_sim.mechanisms.deterrence import (
     ChannelChoice,
     announced_risk,
     choose_channels,
-    learned_risk,
+    learned_risks,
     material,
     prior_of,
     seen_risk,
@@ -41,7 +40,7 @@ from village_sim.mechanisms.deterrence import (
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
 
-__all__ = ["choose", "keep", "punish"]
+__all__ = ["choose", "keep", "punish", "record_detections"]
 
 
 def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
@@ -57,7 +56,7 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
         monthly = channel in MONTHLY_CHANNELS
         found = e.books.found[:, CHANNEL[channel]]  # each village's books
         exposure = e.books.exposure[:, CHANNEL[channel]]
-        learned = _learned_risks(found, exposure, prior, monthly, compiled)
+        learned = learned_risks(found, exposure, prior, monthly, compiled)
         risks[channel] = seen_risk(audit[cv], learned[cv], perception)
     choice = choose_channels(
         np.maximum(cad.gather_committee("greed"), 0.0), risks,
@@ -66,29 +65,6 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
         lambda x: cad.segments.exact_sum(x) / cad.size,
         numerics.optimal_share_root if compiled is None else compiled.optimal_share_root)
     return choice, risks
-
-
-def _learned_risks(found: np.ndarray, exposure: np.ndarray, prior: np.ndarray,
-                   monthly: bool, compiled: ModuleType | None = None) -> np.ndarray:
-    """``learned_risk`` of each village: its arithmetic element-wise, its power as Python's.
-
-    The hazard ``min(1, found / (exposure + prior))`` is IEEE arithmetic, the same in numpy; a
-    monthly channel's ``(1 - hazard) ** 12`` is the C library's ``pow`` (Python's ``**``, or
-    the ``compiled`` loops' where the county has them), where it is not exact anyway (a hazard
-    of 0 gives 0, of 1 gives 1): every value is ``learned_risk``'s.
-    """
-    hazard = np.minimum(1.0, found / (exposure + prior))
-    if not monthly:
-        return hazard
-    out = hazard.copy()  # 0 and 1 stay
-    inner = np.flatnonzero((hazard > 0.0) & (hazard < 1.0))
-    if inner.size and compiled is not None:
-        risks = np.empty(inner.size)
-        compiled.learned_risks(hazard[inner], risks)
-        out[inner] = risks
-    elif inner.size:
-        out[inner] = [learned_risk(h, 0.0, 1.0, True) for h in hazard[inner].tolist()]
-    return out
 
 
 def keep(e: StackedVillages, choice: ChannelChoice, risks: dict[str, np.ndarray]) -> None:
@@ -166,3 +142,15 @@ def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check:
     # the village recomputes its median whenever it collected anything; where no asset moved
     # (all paid from income) the median and causes it would recompute are the ones it has
     e.assets_changed(np.unique(village[total > from_income]))
+
+
+def record_detections(e: StackedVillages, villages: np.ndarray, channel: str,
+                      found: np.ndarray) -> None:
+    """``deterrence.record_detections(v, channel, found, 0.0)`` of each of ``villages``.
+
+    Material findings by visits' checks, with no cadre-months of exposure added (a visit's
+    exposure is counted where the cadres act): the villages' books (county/books.py).
+    """
+    books = e.books
+    books.found[villages, CHANNEL[channel]] += found.astype(np.float64)
+    books.exposure[villages, CHANNEL[channel]] += 0.0

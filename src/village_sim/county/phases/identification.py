@@ -225,7 +225,7 @@ def _team_checks_proposal(e: StackedVillages, checking: np.ndarray, listed: np.n
     team goes along with the committee (``challenge``: one draw per known household from the
     team's stream).
     """
-    vs, P, seg = e.villages, e.params, e.segments
+    P, seg = e.params, e.segments
     village = seg.village
     c = e.stack.columns
     known = e.team_knows() & checking[village]
@@ -245,10 +245,9 @@ def _team_checks_proposal(e: StackedVillages, checking: np.ndarray, listed: np.n
     challenged = k_idx[listed[k_idx] & above & acts]
     is_challenged = np.zeros(seg.n, dtype=bool)
     is_challenged[challenged] = True
-    removed_favoured = seg.count(c["favoured_entry"] & is_challenged).tolist()
-    for i in acting:  # deterrence.record_detections
-        vs[i].evidence_found["registration"] += removed_favoured[i]
-        vs[i].evidence_exposure["registration"] += 0.0
+    removed_favoured = seg.count(c["favoured_entry"] & is_challenged)
+    deterrence.record_detections(e, np.asarray(acting, dtype=np.int64), "registration",
+                                 removed_favoured[acting])
     r.challenged_by[challenged] = Actor.TEAM
     r.reason[challenged] = Reason.CHALLENGED_NOT_POOR
     listed = listed.copy()

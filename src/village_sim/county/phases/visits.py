@@ -30,7 +30,7 @@ from village_sim import numerics
 from village_sim.agents import lognormal_factor, lognormal_law, named_cause
 from village_sim.codes import Actor, Outcome, Reason
 from village_sim.county.books import CHANNEL
-from village_sim.county.phases.deterrence import punish
+from village_sim.county.phases.deterrence import punish, record_detections
 from village_sim.county.phases.draws import kernels, typed_streams
 from village_sim.county.phases.register import log_changes, put_back
 from village_sim.county.phases.responsible_helpers import assign
@@ -408,18 +408,6 @@ def _check_payments(e: StackedVillages, chosen: np.ndarray, chosen_village: np.n
     seen = favoured[chosen] & acts & (u_excess < chance[chosen_village])
     noticed = np.bincount(chosen_village[seen], minlength=n_v) > 0
     record_detections(e, np.flatnonzero(watching), "amount", noticed[watching])
-
-
-def record_detections(e: StackedVillages, villages: np.ndarray, channel: str,
-                      found: np.ndarray) -> None:
-    """``deterrence.record_detections(v, channel, found, 0.0)`` of each of ``villages``.
-
-    Material findings by visits' checks, with no cadre-months of exposure added (a visit's
-    exposure is counted where the cadres act): the villages' books (county/books.py).
-    """
-    books = e.books
-    books.found[villages, CHANNEL[channel]] += found.astype(np.float64)
-    books.exposure[villages, CHANNEL[channel]] += 0.0
 
 
 def request(e: StackedVillages, households: np.ndarray, purpose: int) -> None:
