@@ -39,10 +39,12 @@ def run(e: StackedVillages) -> None:
     count = seg.count(eligible)
     # the committee's choice: a permutation of the village's eligible households, cut at what
     # its fund pays for (the village's own float division)
-    candidates = np.flatnonzero(count).tolist()  # none eligible (or no measures): no draw
-    affordable = np.array([int(vs[i].measure_fund // vs[i].p.measure_cost)
-                           for i in candidates], dtype=np.int64)
-    rows = np.array(candidates, dtype=np.int64)[affordable > 0]
+    candidates = np.flatnonzero(count)  # none eligible (or no measures): no draw
+    fund = e.numbers.column("measure_fund")  # the villages' numbers (county/books.py)
+    # Python's float floor division, as numpy's: fmod, then the quotient floored
+    affordable = np.floor_divide(fund[candidates],
+                                 P("measure_cost")[candidates]).astype(np.int64)
+    rows = candidates[affordable > 0]
     if rows.size == 0:
         return
     affordable = affordable[affordable > 0]
@@ -76,8 +78,8 @@ def run(e: StackedVillages) -> None:
     spent = given.astype(np.float64) * P("measure_cost")[rows]
     e.books.flows[rows, FLOW["measures_spent"]] = spent
     e.books.memo[rows, MEMO["reported_spent"]] += spent
-    for v, k, n_matched, cost in zip(drawing, given.tolist(), within.count(matched).tolist(),
-                                     spent.tolist(), strict=True):
+    fund[rows] -= spent
+    for v, k, n_matched in zip(drawing, given.tolist(), within.count(matched).tolist(),
+                               strict=True):
         v.measures_matched += n_matched
         v.measures_given += k
-        v.measure_fund -= cost
