@@ -132,13 +132,17 @@ def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check:
     cash = e.numbers.column("cash_fund")
     cash[hit_villages[returned]] += recovered[returned]
     e.numbers.column("detected_diversions")[hit_villages] += hits
-    # what stays each village's own: its committee's per-seat arrays
+    # what stays each village's own: its committee's per-seat arrays (the cadres found are
+    # in village order: each village's run of them, its seats counted from its first)
+    seats = idx - cad.segments.offsets[village]
+    bounds = np.append(first, idx.size).tolist()
+    caught = hits > 0
     for j, i in enumerate(hit_villages.tolist()):
-        v = vs[i]
-        lo = int(cad.segments.offsets[i])
-        mine = idx[first[j]:first[j] + counts[j]] - lo
-        v.committee.diverted_ring[:, mine] = 0.0
-        v.committee.times_caught[mine[material_hit[first[j]:first[j] + counts[j]]]] += 1
+        committee = vs[i].committee
+        mine = seats[bounds[j]:bounds[j + 1]]
+        committee.diverted_ring[:, mine] = 0.0
+        if caught[j]:
+            committee.times_caught[mine[material_hit[bounds[j]:bounds[j + 1]]]] += 1
     # the village recomputes its median whenever it collected anything; where no asset moved
     # (all paid from income) the median and causes it would recompute are the ones it has
     e.assets_changed(np.unique(village[total > from_income]))

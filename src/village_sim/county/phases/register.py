@@ -93,7 +93,7 @@ def log_changes(e: StackedVillages, actor: int,
                 changes: list[tuple[np.ndarray, int, int]]) -> None:
     """Log register changes made by ``actor`` this month in each village's decision log.
 
-    ``changes``: (mask over the stacked households, outcome, reason) each, as
+    ``changes``: (stacked households, as a mask or indices; outcome, reason) each, as
     ``register.log_changes`` takes (households, outcome, reason) of one village: one block of
     the village's log per village with a change, in household order.
     """

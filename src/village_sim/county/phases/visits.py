@@ -252,24 +252,21 @@ def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np
     pool_segments = Segments(np.bincount(chosen_village[pool], minlength=n_v))
     within = pool_segments.first_k(room, estimate[pool])
     restore = chosen[pool[within & ~is_add]]
-    add = chosen[pool[within & is_add]]
-    removed, restored, added = (np.zeros(seg.n, dtype=bool) for _ in range(3))
-    removed[chosen[remove]] = True
-    restored[restore] = True
-    added[add] = True
+    added_at = pool[within & is_add]  # places in the month's visits
+    add = chosen[added_at]
     registered[add] = True
-    put_back(e, restored)
-    # the decision log (register.log_changes), then each changed village's helpers
-    rechecked = np.zeros(seg.n, dtype=bool)
-    rechecked[chosen[remove]] = (purpose[remove] & Purpose.RECHECK) > 0
-    complained = np.zeros(seg.n, dtype=bool)
-    complained[chosen] = (purpose & Purpose.COMPLAINT) > 0
+    put_back(e, restore)
+    # the decision log (register.log_changes, households by index), then each changed
+    # village's helpers
+    removed = chosen[remove]
+    rechecked = (purpose[remove] & Purpose.RECHECK) > 0
+    complained = (purpose[added_at] & Purpose.COMPLAINT) > 0
     log_changes(e, Actor.TEAM, [
-        (removed & ~rechecked, Outcome.REMOVED, Reason.CHALLENGED_NOT_POOR),
-        (removed & rechecked, Outcome.REMOVED, Reason.RECHECK_NOT_POOR),
-        (restored, Outcome.RE_REGISTERED, Reason.RECHECK_STILL_POOR),
-        (added & ~complained, Outcome.REGISTERED, Reason.ADDED_BY_TEAM),
-        (added & complained, Outcome.REGISTERED, Reason.COMPLAINT_UPHELD),
+        (removed[~rechecked], Outcome.REMOVED, Reason.CHALLENGED_NOT_POOR),
+        (removed[rechecked], Outcome.REMOVED, Reason.RECHECK_NOT_POOR),
+        (restore, Outcome.RE_REGISTERED, Reason.RECHECK_STILL_POOR),
+        (add[~complained], Outcome.REGISTERED, Reason.ADDED_BY_TEAM),
+        (add[complained], Outcome.REGISTERED, Reason.COMPLAINT_UPHELD),
     ])
     record_detections(e, changed, "registration", favoured[changed])
     in_changed = np.zeros(n_v, dtype=bool)
