@@ -530,3 +530,31 @@ def test_a_ledger_copies_as_the_dict_it_replaces() -> None:
             got, expected = getattr(mine, name).copy(), getattr(theirs, name).copy()
             assert type(got) is dict and list(got) == list(getattr(mine, name))
             assert _same_values(got, expected), name
+
+
+def test_the_parameter_arrays_follow_replaced_parameters() -> None:
+    # a village's parameters replaced (as the county does every year): the arrays of the
+    # values that changed and the derived ones are rebuilt, the others kept; a parameter object
+    # of another kind makes everything rebuilt
+    from village_sim.county.stacked import VillageParams
+
+    stack = VillageStack.build([{"rng": 1, "n_households": 30}, {"rng": 2, "n_households": 40}])
+    P = VillageParams(stack.villages, stack.segments)
+    quota, line = P("quota"), P("poverty_line")
+    per_household = P.of_households("quota")
+    doubled = P.derived("double_line", lambda p: 2 * p.poverty_line)
+    v = stack.villages[1]
+    v.p = v.p.replace(quota=0.3)
+    P.refresh()
+    assert P("quota").tolist() == [stack.villages[0].p.quota, 0.3]
+    assert P.of_households("quota")[-1] == 0.3 and P.of_households("quota") is not per_household
+    assert P("poverty_line") is line  # unchanged: kept
+    assert P.derived("double_line", lambda p: 2 * p.poverty_line) is not doubled
+    assert P("quota") is not quota
+    v.p = v.p.replace(poverty_line=5000.0)
+    P.refresh()
+    assert P("poverty_line")[1] == 5000.0
+    assert P.derived("double_line", lambda p: 2 * p.poverty_line)[1] == 10000.0
+    v.p = dataclasses.make_dataclass("Other", [("quota", float)])(0.9)  # another kind
+    P.refresh()
+    assert P("quota")[1] == 0.9

@@ -28,8 +28,11 @@ __all__ = ["Cadres", "StackedVillages", "VillageParams"]
 class VillageParams:
     """Each village's parameters as arrays over villages (and over households, cadres).
 
-    Rebuilt when a village's parameters change (the county sets them every year): ``refresh``
-    compares the parameter objects by identity, once a month.
+    ``refresh`` compares the parameter objects by identity, once a month. Where a village's
+    parameters were replaced (the county sets them every year), the arrays of the values that
+    changed are rebuilt, and those derived from parameters (``derived``, whose inputs are not
+    known); the other arrays stay (``Parameters.replace`` keeps an unchanged value's object,
+    and a changed one is a new object: compared by identity, a value is never wrongly kept).
     """
 
     def __init__(self, villages: Sequence[Any], segments: Segments):
@@ -37,15 +40,23 @@ class VillageParams:
         self._segments = segments
         self._ps: list[Any] = []
         self._cache: dict[Any, np.ndarray] = {}
+        self._derived: set[str] = set()
         self.refresh()
 
     def refresh(self) -> None:
-        """Forget the arrays if any village's parameters were replaced."""
+        """Forget the arrays of the values that changed in any village's parameters."""
         ps = [v.p for v in self._villages]
-        if len(ps) != len(self._ps) or any(a is not b for a, b in zip(ps, self._ps,
-                                                                         strict=True)):
-            self._ps = ps
+        if len(ps) == len(self._ps) and all(a is b for a, b in zip(ps, self._ps, strict=True)):
+            return
+        changed = _changed_values(self._ps, ps)
+        self._ps = ps
+        if changed is None:
             self._cache.clear()
+            self._derived.clear()
+            return
+        for key in [*changed, *(("households", name) for name in changed), *self._derived]:
+            self._cache.pop(key, None)
+        self._derived.clear()
 
     def __call__(self, name: str) -> np.ndarray:
         """Parameter ``name`` of each village (an array over villages)."""
@@ -71,7 +82,29 @@ class VillageParams:
         out = self._cache.get(key)
         if out is None:
             out = self._cache[key] = np.array([fn(p) for p in self._ps])
+            self._derived.add(key)
         return out
+
+
+def _changed_values(old: Sequence[Any], new: Sequence[Any]) -> set[str] | None:
+    """The names of the values that differ between two lists of villages' parameters.
+
+    By identity (a value kept by ``Parameters.replace`` is the same object); None where the
+    lists cannot be compared so (other lengths, other kinds of object): everything changed.
+    """
+    if len(old) != len(new):
+        return None
+    changed: set[str] = set()
+    for a, b in zip(old, new, strict=True):
+        if a is b:
+            continue
+        if type(a) is not type(b) or not hasattr(b, "__dict__"):
+            return None
+        was, now = a.__dict__, b.__dict__
+        if was.keys() != now.keys():
+            return None
+        changed.update(k for k, v in now.items() if was[k] is not v)
+    return changed
 
 
 class Cadres:
