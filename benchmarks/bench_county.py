@@ -167,8 +167,9 @@ def main() -> None:
         model_s.append(county_t / months)
         paired_rate.append(10_000 * months / boltz_t)
         assert county.engine is not None
-        pooled_m.append(timed(lambda c=county: CM.county_metrics(c.stack, *c._sums_12(),
-                                                                  c.engine.loops)))
+        # as CountyModel._collect calls them: the engine's sums, compiled loops and arrays
+        pooled_m.append(timed(lambda c=county: CM.county_metrics(
+            c.stack, *c._sums_12(), c.engine.loops, c.engine)))
         del solos, engine, county  # nothing of this round alive during the next
         print(f"   round {r + 1}: separate villages {solo_s[-1] * 1000:.0f} ms a month, engine "
               f"{engine_s[-1] * 1000:.0f} ms, CountyModel {model_s[-1] * 1000:.0f} ms, "

@@ -743,7 +743,7 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
         out.update({name: float("nan") for name in (*_TARGETING, "kin_premium")})
     out["diverted_share"] = _diverted_share(stack, engine)
     out["registered_count"] = float(all_listed)
-    out.update(_between_villages(stack, y, z, w))
+    out.update(_between_villages(stack, y, z, w, loops, line))
     return out
 
 
@@ -770,29 +770,44 @@ def _diverted_share(stack: VillageStack, engine: StackedVillages | None = None) 
     return float(ratio(np.array(diverted), np.array(divertible)))
 
 
-def _between_villages(stack: VillageStack, y: np.ndarray, z: np.ndarray,
-                      w: np.ndarray) -> dict[str, float]:
-    """The between-village metrics of :func:`county_metrics`."""
+def _between_villages(stack: VillageStack, y: np.ndarray, z: np.ndarray, w: np.ndarray,
+                      loops: ModuleType | None = None,
+                      line: np.ndarray | None = None) -> dict[str, float]:
+    """The between-village metrics of :func:`county_metrics`.
+
+    With the compiled ``loops`` (and each village's ``line``), each village's persons, persons
+    below the line and ``w * y`` summed in one pass (``kernels.village_sums``: the same
+    numbers as the segment sums and ``np.bincount`` here).
+    """
     villages = stack.segments
     out: dict[str, float] = {}
-    village_persons = villages.sum(w)
     wy = w * y
+    if loops is not None and line is not None:
+        n_v = villages.n_segments
+        village_persons, poor, income = np.empty(n_v), np.empty(n_v), np.empty(n_v)
+        loops.village_sums(villages.offsets, y, line, w, village_persons, poor, income)
+        headcounts = ratio(poor, village_persons)
+    else:
+        village_persons = villages.sum(w)
+        headcounts = headcount(y, z, w, villages)
+        income = None
     mean = ratio(villages.sum(wy), village_persons)
     ok = village_persons > 0
     out["between_village_gini"] = float(gini(mean[ok], village_persons[ok],
                                              Segments([int(ok.sum())]))[0])
-    out["between_village_share"] = _theil_between_share(y, w, wy, villages, village_persons)
-    headcounts = headcount(y, z, w, villages)
+    out["between_village_share"] = _theil_between_share(y, w, wy, villages, village_persons,
+                                                        income)
     out["headcount_spread"] = float(np.nanmax(headcounts) - np.nanmin(headcounts))
     return out
 
 
 def _theil_between_share(y: np.ndarray, w: np.ndarray, wy: np.ndarray, seg: Segments,
-                         persons: np.ndarray) -> float:
+                         persons: np.ndarray, income: np.ndarray | None = None) -> float:
     """The share of Theil's T over all households that lies between villages' means.
 
-    ``wy`` is ``w * y``, ``persons`` the sum of ``w`` in each village. Incomes at or below
-    zero have no logarithm: they are left out (NaN if nothing is left).
+    ``wy`` is ``w * y``, ``persons`` the sum of ``w`` in each village, ``income`` the sum of
+    ``wy`` in each village as ``np.bincount`` sums it, when the caller has it. Incomes at or
+    below zero have no logarithm: they are left out (NaN if nothing is left).
     """
     keep = y > 0
     village = seg.village
@@ -805,7 +820,8 @@ def _theil_between_share(y: np.ndarray, w: np.ndarray, wy: np.ndarray, seg: Segm
     mu = float(wy.sum()) / total_w
     relative = y / mu
     theil = float((w * relative * np.log(relative)).sum()) / total_w
-    py = np.bincount(village, weights=wy, minlength=seg.n_segments)
+    py = income if income is not None and y.size == seg.n else np.bincount(
+        village, weights=wy, minlength=seg.n_segments)
     has = persons > 0
     mean_v = py[has] / persons[has]
     between = float((persons[has] * (mean_v / mu) * np.log(mean_v / mu)).sum()) / total_w

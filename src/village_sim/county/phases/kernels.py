@@ -43,8 +43,8 @@ __all__ = ["add_twice", "diagnosis", "economy", "economy_close", "economy_income
            "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
            "permutation_blocks", "poor_persons", "random_blocks", "register_counts",
            "registration_cells", "richer_listed_ties", "targeting_counts", "transfer_sums",
-           "trust_update", "typed_list", "visit_draws", "visit_plan", "visit_reports",
-           "weighted_choice_blocks"]
+           "trust_update", "typed_list", "village_sums", "visit_draws", "visit_plan",
+           "visit_reports", "weighted_choice_blocks"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -971,6 +971,26 @@ def fgt_sums(y, z, w):
         wg[i] = t
         wg2[i] = t * gap
     return persons, poor, pairwise_sum(wg), pairwise_sum(wg2)
+
+
+@numba.njit(cache=True, nogil=True)
+def village_sums(offsets, y, line, w, persons, poor, income):
+    """Each village's persons, persons below its line, and persons-weighted income.
+
+    Persons are whole numbers (exact in any order); the income ``w * y`` is summed from 0.0
+    household after household, as ``np.bincount`` sums each village's values.
+    """
+    for v in range(offsets.size - 1):
+        total = below = 0.0
+        wy = 0.0
+        for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
+            total += w[h]
+            if y[h] < line[v]:
+                below += w[h]
+            wy += w[h] * y[h]
+        persons[v] = total
+        poor[v] = below
+        income[v] = wy
 
 
 @numba.njit(cache=True, nogil=True)
