@@ -402,3 +402,25 @@ def test_the_compiled_weighted_choice_leaves_numpy_s_refusals_to_numpy() -> None
                                               starts[keep], stops[keep], sizes_[keep], p,
                                               out) == 1
     assert [g.bit_generator.state for g in gens] == states
+
+
+@pytest.mark.parametrize("kernel", ["_permutation_blocks_by_interval",
+                                    "_permutation_blocks_by_call"])
+def test_both_compiled_shuffles_are_numpy_s_permutation(kernel: str) -> None:
+    # the shuffle by numpy's own steps (random_interval, used where numba has it) and the one
+    # by numba's Generator.permutation (the fallback): each block as numpy's permutation of
+    # it, blocks of 0, 1, 2 and up to 700 values, each generator left where numpy leaves it
+    assert kernels.SHUFFLE_BY_INTERVAL  # the numba this project locks has random_interval
+    rng = np.random.default_rng(11)
+    sizes = np.array([0, 1, 2, 3, 700, *rng.integers(0, 300, 25)])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    values = rng.integers(-1000, 1000, int(sizes.sum())).astype(np.int64)
+    villages = rng.permutation(sizes.size)
+    mine = kernels.typed_list([np.random.default_rng(s) for s in range(sizes.size)])
+    theirs = [np.random.default_rng(s) for s in range(sizes.size)]
+    out = np.empty_like(values)
+    getattr(kernels, kernel)(mine, villages, starts, starts + sizes, values, out)
+    for j in range(sizes.size):
+        block = slice(starts[j], starts[j] + sizes[j])
+        assert np.array_equal(out[block], theirs[villages[j]].permutation(values[block]))
+    assert [g.bit_generator.state for g in mine] == [g.bit_generator.state for g in theirs]

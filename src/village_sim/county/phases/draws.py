@@ -43,12 +43,17 @@ compiled loops costs about 2-4 s once a process, and saves about 0.1 ms a villag
 
 
 COMPILED_SHUFFLE_BELOW = 100
-"""Mean draws per village below which :func:`permutation_each` shuffles in the compiled loop.
+"""Mean draws per village below which :func:`permutation_each` shuffles in the compiled loop,
+where that loop calls numba's ``Generator.permutation`` (a numba without the internal
+``random_interval``: ``kernels.SHUFFLE_BY_INTERVAL`` false); the loop by numpy's own steps is
+quicker at every size and always used.
 
 numba's ``Generator.permutation`` takes about 17 ns an element against numpy's 5 (2026-12-03,
 200 villages: blocks of 300 shuffled in 5.5 ms compiled, 2.7 ms by numpy's own calls; of 30,
-0.6 against 1.5 ms, where the Python call per village is the larger cost). The numbers are the
-same either way."""
+0.6 against 1.5 ms, where the Python call per village is the larger cost); the loop by
+``random_interval`` 0.64 ms for 110 blocks of 200-400 (numpy's calls 1.31, numba's
+permutation 2.58) and 0.18 ms for blocks of 40-140 (0.78, 0.78). The numbers are the same
+every way."""
 
 
 def kernels(e: StackedVillages) -> ModuleType | None:
@@ -178,7 +183,8 @@ def permutation_each(e: StackedVillages, stream: str, villages: Sequence[int] | 
     villages, bounds = _bounds(villages, sizes)
     out = np.empty_like(values)
     compiled = kernels(e)
-    if compiled is not None and bounds[-1] < COMPILED_SHUFFLE_BELOW * max(villages.size, 1):
+    if compiled is not None and (compiled.SHUFFLE_BY_INTERVAL or bounds[-1]
+                                 < COMPILED_SHUFFLE_BELOW * max(villages.size, 1)):
         compiled.permutation_blocks(typed_streams(e, stream), villages, bounds[:-1],
                                     bounds[1:], values, out)
         return out
