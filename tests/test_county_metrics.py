@@ -378,3 +378,53 @@ def test_villages_with_findings_named_unlike_give_their_own_rows() -> None:
     got = CM.village_metrics_frame(c.stack, *sums, c.engine)
     pd.testing.assert_frame_equal(got, CM.village_metrics_frame(c.stack), check_exact=True)
     assert got["own_finding"].isna().tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize("case", ["distinct", "equal_weights", "unequal_weights", "zeros",
+                                  "near", "nan", "tiny"])
+def test_the_county_s_sort_of_incomes_gives_argsort_s_values_and_weights(case: str) -> None:
+    """``_orders``: integer keys sorted by ``np.sort``, checked; the Gini's order reads the
+    incomes and weights ``np.argsort`` reads (its own order where ties differ in weight or
+    sign, or the keys cannot tell incomes apart), the other order sorts the incomes."""
+    loops = compiled_loops()
+    rng = np.random.default_rng(3)
+    n = 1 if case == "tiny" else 5000
+    y = rng.lognormal(8.0, 1.0, n)
+    w = rng.integers(1, 7, n)
+    if case == "equal_weights":  # ties of equal weights only
+        y[: n // 2] = np.round(y[: n // 2], -3)
+        w[: n // 2] = 3
+    elif case == "unequal_weights":
+        y = np.round(y, -2)
+    elif case == "zeros":  # zeros of both signs
+        y[rng.random(n) < 0.1] = 0.0
+        y[rng.random(n) < 0.1] = -0.0
+        w[:] = 2
+    elif case == "near":  # the larger of two incomes a unit in the last place apart first
+        y[::2] = np.nextafter(y[1::2], np.inf)
+    elif case == "nan":
+        y[7] = np.nan
+    def raw(a: np.ndarray) -> np.ndarray:
+        return np.asarray(a, dtype=np.float64).view(np.int64)
+
+    order, gini_order = CM._orders(y, w, loops)
+    if n > 1:  # which way the check went
+        keys, bits_ = np.empty(n, dtype=np.uint64), (n - 1).bit_length()
+        if not loops.sort_keys(y, bits_, keys):  # type: ignore[attr-defined]
+            status = "nan"
+        else:
+            keys.sort()
+            sort = loops.sorted_order  # type: ignore[attr-defined]
+            status = sort(keys, bits_, y, w, np.empty(n, dtype=np.int64), np.empty(n))
+        assert status == {"distinct": 0, "equal_weights": 0, "unequal_weights": 1, "zeros": 1,
+                          "near": 2, "nan": "nan"}[case]
+    argsorted = np.argsort(y)
+    assert raw(y[gini_order]).tolist() == raw(y[argsorted]).tolist()
+    assert w[gini_order].tolist() == w[argsorted].tolist()
+    assert sorted(order.tolist()) == list(range(n))
+    x = y[order]
+    assert not (x[1:] < x[:-1]).any()  # sorts the incomes (NaN last, as np.argsort)
+    if case in ("unequal_weights", "zeros"):  # the premise: ties that argsort orders its way
+        o = np.argsort(y, kind="stable")
+        tied = np.flatnonzero(y[o][1:] == y[o][:-1])
+        assert ((w[o][tied] != w[o][tied + 1]) | (raw(y[o][tied]) != raw(y[o][tied + 1]))).any()

@@ -712,8 +712,8 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
     for name, value in (("poverty_headcount", poor), ("poverty_gap", gap),
                         ("poverty_severity", severity)):
         out[name] = value / total if total > 0 else float("nan")
-    y_order = np.argsort(y)  # as county_metrics sorts it (argsort_like of one segment)
-    out["gini"] = _gini_from_sums(*loops.gini_sums(y, persons, y_order))
+    y_order, gini_order = _orders(y, persons, loops)
+    out["gini"] = _gini_from_sums(*loops.gini_sums(y, persons, gini_order))
     poor_post = loops.poor_persons(post, z, w)
     out["poverty_headcount_post"] = poor_post / total if total > 0 else float("nan")
     post_order = np.argsort(post)  # as county_metrics sorts it
@@ -745,6 +745,33 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
     out["registered_count"] = float(all_listed)
     out.update(_between_villages(stack, y, z, w, loops, line))
     return out
+
+
+def _orders(y: np.ndarray, persons: np.ndarray,
+            loops: ModuleType) -> tuple[np.ndarray, np.ndarray]:
+    """An order sorting y, and one whose values and weights are ``np.argsort(y)``'s.
+
+    The keys of the values with their places (``kernels.sort_keys``) sorted by ``np.sort``
+    (numpy's SIMD sort of integers, about twice as quick as ``np.argsort`` of doubles at
+    60,000), read back and checked (``kernels.sorted_order``): where equal incomes have equal
+    weights and bits, the two orders are one (the Gini's sums read the same numbers); where
+    they do not, the Gini's order is ``np.argsort``'s own; where the keys could not tell two
+    incomes apart (or y holds NaN), both are.
+    """
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    n = y.size
+    bits = max(1, (n - 1).bit_length())
+    keys = np.empty(n, dtype=np.uint64)
+    if n < 2 or bits > 40 or not loops.sort_keys(y, bits, keys):
+        order = np.argsort(y)
+        return order, order
+    keys.sort()
+    order, x = np.empty(n, dtype=np.int64), np.empty(n)
+    status = loops.sorted_order(keys, bits, y, persons, order, x)
+    if status == 0:
+        return order, order
+    argsorted = np.argsort(y)
+    return (order if status == 1 else argsorted), argsorted
 
 
 def _gini_from_sums(total_w: float, total_income: float, inner: float) -> float:

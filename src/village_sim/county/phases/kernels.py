@@ -48,7 +48,8 @@ __all__ = ["add_twice", "diagnosis", "economy", "economy_close", "economy_income
            "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
            "SHUFFLE_BY_INTERVAL", "permutation_blocks", "poor_persons", "random_blocks",
            "register_counts",
-           "registration_cells", "richer_listed_ties", "targeting_counts", "transfer_sums",
+           "registration_cells", "richer_listed_ties", "sort_keys", "sorted_order",
+           "targeting_counts", "transfer_sums",
            "trust_update", "typed_list", "village_sums", "visit_draws", "visit_plan",
            "visit_reports", "weighted_choice_blocks"]
 
@@ -1084,6 +1085,54 @@ def targeting_counts(y, z, registered, village, identified):
                 if is_poor:
                     both += 1
     return n, poor, listed, both, all_listed
+
+
+@numba.njit(cache=True, nogil=True)
+def sort_keys(y, bits, keys):
+    """Each value's sort key, its place in its last ``bits`` bits; False where y holds NaN.
+
+    The key of a double is its bits read as an unsigned integer, all inverted for a negative
+    value, the sign bit set for the others (ordered as the values, -0.0 just below 0.0); its
+    top ``64 - bits`` bits are kept above the place. ``np.sort`` of the keys orders y by
+    value, values that differ only in their dropped bits by place (:func:`sorted_order`
+    finds them).
+    """
+    bits_ = np.uint64(bits)
+    sign = np.uint64(1) << np.uint64(63)
+    raw = y.view(np.uint64)
+    for i in range(y.size):
+        if np.isnan(y[i]):
+            return False
+        u = raw[i]
+        key = ~u if u & sign else u | sign
+        keys[i] = ((key >> bits_) << bits_) | np.uint64(i)
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def sorted_order(keys, bits, y, weights, order, x):
+    """The order and the values of :func:`sort_keys`' keys once sorted, and what it sorts.
+
+    Returns 0 where y is sorted and its equal values have equal weights and bits (then the
+    values and weights in this order are those in ``np.argsort``'s: the sums over them give
+    the same bits), 1 where y is sorted but equal values differ in weight or bits (the order
+    sorts y; ``np.argsort``'s order of them is its own), 2 where values that differ only in
+    their dropped bits came in the wrong order.
+    """
+    mask = (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
+    status = 0
+    for i in range(keys.size):
+        j = np.int64(keys[i] & mask)
+        order[i] = j
+        x[i] = y[j]
+        if i > 0:
+            if x[i] < x[i - 1]:
+                return 2
+            if x[i] == x[i - 1] and (
+                    y.view(np.uint64)[j] != y.view(np.uint64)[order[i - 1]]
+                    or weights[j] != weights[order[i - 1]]):
+                status = 1
+    return status
 
 
 @numba.njit(cache=True, nogil=True)
