@@ -702,25 +702,30 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
     """
     villages = stack.segments
     col = stack.column
-    y, post, _ = _incomes(stack, income_12, transfers_12)
+    if income_12 is None:
+        income_12 = col("income_hist").sum(axis=0)
+    if transfers_12 is None:
+        transfers_12 = (col("aid_hist").sum(axis=0), col("other_transfer_hist").sum(axis=0))
     line, identified_village = _lines_and_identified(stack, engine)
-    z = villages.broadcast(line)
     w = col("persons_float")
     persons = col("persons")
+    registered = col("registered")
+    n_h, n_v = stack.n, villages.n_segments
+    y, post, wg, wg2 = np.empty(n_h), np.empty(n_h), np.empty(n_h), np.empty(n_h)
+    per_village = np.empty(n_v), np.empty(n_v), np.empty(n_v)  # persons, below, income
+    (total, poor, gap, severity, poor_post, n, n_poor, listed, both,
+     all_listed) = loops.county_passes(villages.offsets, income_12, *transfers_12, w,
+                                       np.asarray(line, dtype=np.float64), registered,
+                                       identified_village, y, post, wg, wg2, *per_village)
     out: dict[str, float] = {}
-    total, poor, gap, severity = loops.fgt_sums(y, z, w)
     for name, value in (("poverty_headcount", poor), ("poverty_gap", gap),
                         ("poverty_severity", severity)):
         out[name] = value / total if total > 0 else float("nan")
     y_order, gini_order = _orders(y, persons, loops)
     out["gini"] = _gini_from_sums(*loops.gini_sums(y, persons, gini_order))
-    poor_post = loops.poor_persons(post, z, w)
     out["poverty_headcount_post"] = poor_post / total if total > 0 else float("nan")
     post_order = np.argsort(post)  # as county_metrics sorts it
     out["gini_post"] = _gini_from_sums(*loops.gini_sums(post, persons, post_order))
-    registered = col("registered")
-    n, n_poor, listed, both, all_listed = loops.targeting_counts(
-        y, z, registered, villages.village, identified_village)
     if n > 0:
         share = targeting_from_counts(np.array([n]), np.array([n_poor]), np.array([listed]),
                                       np.array([both]), ratio)
@@ -743,7 +748,7 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
         out.update({name: float("nan") for name in (*_TARGETING, "kin_premium")})
     out["diverted_share"] = _diverted_share(stack, engine)
     out["registered_count"] = float(all_listed)
-    out.update(_between_villages(stack, y, z, w, loops, line))
+    out.update(_between_villages(stack, y, None, w, per_village))
     return out
 
 
@@ -797,24 +802,23 @@ def _diverted_share(stack: VillageStack, engine: StackedVillages | None = None) 
     return float(ratio(np.array(diverted), np.array(divertible)))
 
 
-def _between_villages(stack: VillageStack, y: np.ndarray, z: np.ndarray, w: np.ndarray,
-                      loops: ModuleType | None = None,
-                      line: np.ndarray | None = None) -> dict[str, float]:
+def _between_villages(stack: VillageStack, y: np.ndarray, z: np.ndarray | None, w: np.ndarray,
+                      per_village: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                      ) -> dict[str, float]:
     """The between-village metrics of :func:`county_metrics`.
 
-    With the compiled ``loops`` (and each village's ``line``), each village's persons, persons
-    below the line and ``w * y`` summed in one pass (``kernels.village_sums``: the same
-    numbers as the segment sums and ``np.bincount`` here).
+    ``z`` is each household's line; ``per_village`` each village's persons, persons below its
+    line and ``w * y`` summed (``kernels.county_passes``: the same numbers as the segment sums
+    and ``np.bincount`` here), when the caller has them (then ``z`` is not read).
     """
     villages = stack.segments
     out: dict[str, float] = {}
     wy = w * y
-    if loops is not None and line is not None:
-        n_v = villages.n_segments
-        village_persons, poor, income = np.empty(n_v), np.empty(n_v), np.empty(n_v)
-        loops.village_sums(villages.offsets, y, line, w, village_persons, poor, income)
+    if per_village is not None:
+        village_persons, poor, income = per_village
         headcounts = ratio(poor, village_persons)
     else:
+        assert z is not None
         village_persons = villages.sum(w)
         headcounts = headcount(y, z, w, villages)
         income = None

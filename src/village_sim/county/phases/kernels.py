@@ -42,15 +42,16 @@ _LACK_OF_LABOUR = np.int8(Cause.LACK_OF_LABOUR)
 _LACK_OF_SKILLS = np.int8(Cause.LACK_OF_SKILLS)
 _LACK_OF_CAPITAL = np.int8(Cause.LACK_OF_CAPITAL)
 
-__all__ = ["add_twice", "diagnosis", "economy", "economy_close", "economy_income", "economy_state",
-           "fgt_sums", "gini_sums", "kept_by_village", "kin_exchange", "kin_needs",
+__all__ = ["add_twice", "county_passes", "diagnosis", "economy", "economy_close",
+           "economy_income", "economy_state",
+           "gini_sums", "kept_by_village", "kin_exchange", "kin_needs",
            "learned_risks", "lognormal_blocks", "money_seen", "normal_blocks",
            "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
-           "SHUFFLE_BY_INTERVAL", "permutation_blocks", "poor_persons", "random_blocks",
+           "SHUFFLE_BY_INTERVAL", "permutation_blocks", "random_blocks",
            "register_counts",
            "registration_cells", "richer_listed_ties", "sort_keys", "sorted_order",
-           "targeting_counts", "transfer_sums",
-           "trust_update", "typed_list", "village_sums", "visit_draws", "visit_plan",
+           "transfer_sums",
+           "trust_update", "typed_list", "visit_draws", "visit_plan",
            "visit_reports", "weighted_choice_blocks"]
 
 
@@ -984,61 +985,62 @@ def pairwise_sum(a):
 
 
 @numba.njit(cache=True, nogil=True)
-def fgt_sums(y, z, w):
-    """``metrics.fgt_all``'s sums over all households.
+def county_passes(offsets, income_12, aid_12, other_12, w, line, registered, identified, y,
+                  post, wg, wg2, village_persons, village_poor, village_income):
+    """``county.metrics``' passes over every household, each household read once.
 
-    Persons, persons below the line, and the persons-weighted gaps and squared gaps:
-    ``gap = (z - y) / z`` below the line, else 0; ``wg = w * gap``, ``wg * gap``, each summed
-    as numpy sums the array.
+    Into ``y`` and ``post`` each household's income and post-transfer income per person
+    (``(income_12 + aid_12 + other_12) / w``, numpy's order); into ``wg``, ``wg2`` the
+    persons-weighted gaps ``w * (z - y) / z`` below the line (else 0) and those times the gap
+    again (``metrics.fgt_all``'s terms); each village's persons,
+    persons below its line (whole numbers: exact in any order) and persons-weighted income
+    (summed from 0.0 household after household, as ``np.bincount`` sums it). Returns the
+    persons, the persons below the line, the gaps' and squared gaps' sums (numpy's pairwise
+    sums), the persons below the line after transfers, and ``metrics.targeting``'s counts over
+    the households of villages that have identified (households, poor, registered, poor and
+    registered) with the registered households of all villages.
     """
-    n = y.size
-    wg = np.empty(n)
-    wg2 = np.empty(n)
-    persons = 0.0  # whole numbers: exact in any order
-    poor = 0.0
-    for i in range(n):
-        persons += w[i]
-        gap = 0.0
-        if y[i] < z[i]:
-            poor += w[i]
-            gap = (z[i] - y[i]) / z[i]
-        t = w[i] * gap
-        wg[i] = t
-        wg2[i] = t * gap
-    return persons, poor, pairwise_sum(wg), pairwise_sum(wg2)
-
-
-@numba.njit(cache=True, nogil=True)
-def village_sums(offsets, y, line, w, persons, poor, income):
-    """Each village's persons, persons below its line, and persons-weighted income.
-
-    Persons are whole numbers (exact in any order); the income ``w * y`` is summed from 0.0
-    household after household, as ``np.bincount`` sums each village's values.
-    """
+    persons = poor = poor_post = 0.0
+    n = n_poor = listed = both = all_listed = 0
     for v in range(offsets.size - 1):
-        total = below = 0.0
-        wy = 0.0
+        z = line[v]
+        counted = identified[v]
+        total = below = income = 0.0
         for h in range(np.uint64(offsets[v]), np.uint64(offsets[v + 1])):
-            total += w[h]
-            if y[h] < line[v]:
-                below += w[h]
-            wy += w[h] * y[h]
-        persons[v] = total
-        poor[v] = below
-        income[v] = wy
-
-
-@numba.njit(cache=True, nogil=True)
-def poor_persons(y, z, w):
-    """The persons of households below their line (``metrics.headcount``'s numerator).
-
-    Whole numbers: exact in any order.
-    """
-    poor = 0.0
-    for i in range(y.size):
-        if y[i] < z[i]:
-            poor += w[i]
-    return poor
+            wh = w[h]
+            yh = income_12[h] / wh
+            y[h] = yh
+            ph = (income_12[h] + aid_12[h] + other_12[h]) / wh
+            post[h] = ph
+            persons += wh
+            total += wh
+            gap = 0.0
+            is_poor = yh < z
+            if is_poor:
+                poor += wh
+                below += wh
+                gap = (z - yh) / z
+            t = wh * gap
+            wg[h] = t
+            wg2[h] = t * gap
+            income += wh * yh
+            if ph < z:
+                poor_post += wh
+            if registered[h]:
+                all_listed += 1
+            if counted:
+                n += 1
+                if is_poor:
+                    n_poor += 1
+                if registered[h]:
+                    listed += 1
+                    if is_poor:
+                        both += 1
+        village_persons[v] = total
+        village_poor[v] = below
+        village_income[v] = income
+    return (persons, poor, pairwise_sum(wg), pairwise_sum(wg2), poor_post, n, n_poor, listed,
+            both, all_listed)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1062,29 +1064,6 @@ def gini_sums(y, persons, order):
         wx[i] = t
         term[i] = t * (float(running) - 0.5 * w)
     return pairwise_sum(wf), pairwise_sum(wx), pairwise_sum(term)
-
-
-@numba.njit(cache=True, nogil=True)
-def targeting_counts(y, z, registered, village, identified):
-    """``metrics.targeting``'s counts, and the registered households of all villages.
-
-    Over the households of villages that have identified: households, poor, registered, poor
-    and registered.
-    """
-    n = poor = listed = both = all_listed = 0
-    for i in range(y.size):
-        if registered[i]:
-            all_listed += 1
-        if identified[village[i]]:
-            n += 1
-            is_poor = y[i] < z[i]
-            if is_poor:
-                poor += 1
-            if registered[i]:
-                listed += 1
-                if is_poor:
-                    both += 1
-    return n, poor, listed, both, all_listed
 
 
 @numba.njit(cache=True, nogil=True)
