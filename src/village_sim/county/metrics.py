@@ -420,12 +420,6 @@ def village_metrics_frame(stack: VillageStack, income_12: np.ndarray | None = No
     return frame
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """``metrics.ratio`` of each pair: num / den, NaN where den is not positive."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-
-
 def _institution_columns(e: StackedVillages, tallies: Mapping[str, np.ndarray]
                          ) -> dict[str, np.ndarray] | None:
     """``VillageModel.institution_metrics()`` of every village, as columns of the county's.
@@ -451,25 +445,25 @@ def _institution_columns(e: StackedVillages, tallies: Mapping[str, np.ndarray]
 
     out: dict[str, np.ndarray] = {}
     diverted_12 = books.history_sums("diverted")
-    out["diverted_share"] = _ratio(diverted_12, books.history_sums("divertible"))
-    out["missing_funds_share"] = _ratio(diverted_12, books.history_sums("reported_spent"))
+    out["diverted_share"] = ratio(diverted_12, books.history_sums("divertible"))
+    out["missing_funds_share"] = ratio(diverted_12, books.history_sums("reported_spent"))
     for name in surveys[0]:
         out[name] = np.array([x[name] for x in surveys])
     items = [FLOW[k] for k in ("delivered", "diverted", "measures_spent", "projects_spent",
                                 "staff_costs")]
     # Python's sum (compensated since Python 3.12), as the village adds its totals
     spent = np.array([sum(row) for row in books.totals[:, items].tolist()])
-    out["cost_per_exit"] = _ratio(spent, tallies["sustained_exits"])
+    out["cost_per_exit"] = ratio(spent, tallies["sustained_exits"])
     out["registered_count"] = tallies["registered_count"]
     out["mean_trust"] = tallies["mean_trust"]
     out["team_active"] = np.array([float(v.team_active) for v in vs])
     out["exits"] = each("exits_total")
     out["wrongful_exits"] = each("wrongful_exits_total")
     out["returns_to_poverty"] = tallies["returns_to_poverty"]
-    out["project_capture_share"] = _ratio(each("industry_misdirected"),
+    out["project_capture_share"] = ratio(each("industry_misdirected"),
                                           each("industry_invested"))
     out["project_gain_gradient"] = tallies["project_gain_gradient"]
-    out["matched_measure_share"] = _ratio(each("measures_matched"), each("measures_given"))
+    out["matched_measure_share"] = ratio(each("measures_matched"), each("measures_given"))
     out["detected_diversions"] = e.gather("detected_diversions").astype(np.float64)
     for k in FLOW:
         out[k] = flow(books.flows, FLOW, k)
@@ -578,14 +572,21 @@ def _incomes(stack: VillageStack, income_12: np.ndarray | None = None,
     transfers', when the caller has them.
     """
     col = stack.column
+    income_12, (aid_12, other_12) = _sums_12(stack, income_12, transfers_12)
+    persons = col("persons_float")  # the persons, as the division makes them anyway
+    post = (income_12 + aid_12 + other_12) / persons
+    return income_12 / persons, post, aid_12
+
+
+def _sums_12(stack: VillageStack, income_12: np.ndarray | None,
+             transfers_12: Transfers | None) -> tuple[np.ndarray, Transfers]:
+    """The market income's and the transfers' 12-month sums: the caller's, or summed here."""
+    col = stack.column
     if income_12 is None:
         income_12 = col("income_hist").sum(axis=0)
     if transfers_12 is None:
         transfers_12 = (col("aid_hist").sum(axis=0), col("other_transfer_hist").sum(axis=0))
-    aid_12, other_12 = transfers_12
-    persons = col("persons_float")  # the persons, as the division makes them anyway
-    post = (income_12 + aid_12 + other_12) / persons
-    return income_12 / persons, post, aid_12
+    return income_12, transfers_12
 
 
 def _lines_and_identified(stack: VillageStack, engine: StackedVillages | None = None
@@ -702,10 +703,7 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
     """
     villages = stack.segments
     col = stack.column
-    if income_12 is None:
-        income_12 = col("income_hist").sum(axis=0)
-    if transfers_12 is None:
-        transfers_12 = (col("aid_hist").sum(axis=0), col("other_transfer_hist").sum(axis=0))
+    income_12, transfers_12 = _sums_12(stack, income_12, transfers_12)
     line, identified_village = _lines_and_identified(stack, engine)
     w = col("persons_float")
     persons = col("persons")
