@@ -415,7 +415,7 @@ def test_the_county_s_sort_of_incomes_gives_argsort_s_values_and_weights(case: s
         else:
             keys.sort()
             sort = loops.sorted_order  # type: ignore[attr-defined]
-            status = sort(keys, bits_, y, w, np.empty(n, dtype=np.int64), np.empty(n))
+            status = sort(keys, bits_, y, w, np.empty(n, dtype=np.int64))
         assert status == {"distinct": 0, "equal_weights": 0, "unequal_weights": 1, "zeros": 1,
                           "near": 2, "nan": "nan"}[case]
     argsorted = np.argsort(y)

@@ -689,7 +689,7 @@ def county_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
             out[name] = float("nan")
     out["diverted_share"] = _diverted_share(stack, engine)
     out["registered_count"] = float(registered.sum())
-    out.update(_between_villages(stack, y, z, w))
+    out.update(_between_villages(stack, y, w, _village_sums(y, z, w, villages)))
     return out
 
 
@@ -746,7 +746,7 @@ def _county_metrics_compiled(stack: VillageStack, loops: ModuleType,
         out.update({name: float("nan") for name in (*_TARGETING, "kin_premium")})
     out["diverted_share"] = _diverted_share(stack, engine)
     out["registered_count"] = float(all_listed)
-    out.update(_between_villages(stack, y, None, w, per_village))
+    out.update(_between_villages(stack, y, w, per_village))
     return out
 
 
@@ -769,8 +769,8 @@ def _orders(y: np.ndarray, persons: np.ndarray,
         order = np.argsort(y)
         return order, order
     keys.sort()
-    order, x = np.empty(n, dtype=np.int64), np.empty(n)
-    status = loops.sorted_order(keys, bits, y, persons, order, x)
+    order = np.empty(n, dtype=np.int64)
+    status = loops.sorted_order(keys, bits, y, persons, order)
     if status == 0:
         return order, order
     argsorted = np.argsort(y)
@@ -800,26 +800,31 @@ def _diverted_share(stack: VillageStack, engine: StackedVillages | None = None) 
     return float(ratio(np.array(diverted), np.array(divertible)))
 
 
-def _between_villages(stack: VillageStack, y: np.ndarray, z: np.ndarray | None, w: np.ndarray,
-                      per_village: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+def _village_sums(y: np.ndarray, z: np.ndarray, w: np.ndarray,
+                  seg: Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each village's persons, persons below its line and persons-weighted income.
+
+    Persons are whole numbers (their sums exact in any order); the income is summed in
+    ``np.bincount``'s order.
+    """
+    return (seg.sum(w), seg.sum(w * (y < z)),
+            np.bincount(seg.village, weights=w * y, minlength=seg.n_segments))
+
+
+def _between_villages(stack: VillageStack, y: np.ndarray, w: np.ndarray,
+                      per_village: tuple[np.ndarray, np.ndarray, np.ndarray]
                       ) -> dict[str, float]:
     """The between-village metrics of :func:`county_metrics`.
 
-    ``z`` is each household's line; ``per_village`` each village's persons, persons below its
-    line and ``w * y`` summed (``kernels.county_passes``: the same numbers as the segment sums
-    and ``np.bincount`` here), when the caller has them (then ``z`` is not read).
+    ``per_village``: each village's persons, persons below its line and ``w * y`` summed as
+    ``np.bincount`` sums it (:func:`_village_sums`, or ``kernels.county_passes``: the same
+    numbers).
     """
     villages = stack.segments
     out: dict[str, float] = {}
     wy = w * y
-    if per_village is not None:
-        village_persons, poor, income = per_village
-        headcounts = ratio(poor, village_persons)
-    else:
-        assert z is not None
-        village_persons = villages.sum(w)
-        headcounts = headcount(y, z, w, villages)
-        income = None
+    village_persons, poor, income = per_village
+    headcounts = ratio(poor, village_persons)
     mean = ratio(villages.sum(wy), village_persons)
     ok = village_persons > 0
     out["between_village_gini"] = float(gini(mean[ok], village_persons[ok],
@@ -831,12 +836,12 @@ def _between_villages(stack: VillageStack, y: np.ndarray, z: np.ndarray | None, 
 
 
 def _theil_between_share(y: np.ndarray, w: np.ndarray, wy: np.ndarray, seg: Segments,
-                         persons: np.ndarray, income: np.ndarray | None = None) -> float:
+                         persons: np.ndarray, income: np.ndarray) -> float:
     """The share of Theil's T over all households that lies between villages' means.
 
     ``wy`` is ``w * y``, ``persons`` the sum of ``w`` in each village, ``income`` the sum of
-    ``wy`` in each village as ``np.bincount`` sums it, when the caller has it. Incomes at or
-    below zero have no logarithm: they are left out (NaN if nothing is left).
+    ``wy`` in each village as ``np.bincount`` sums it. Incomes at or below zero have no
+    logarithm: they are left out (NaN if nothing is left).
     """
     keep = y > 0
     village = seg.village
@@ -849,8 +854,8 @@ def _theil_between_share(y: np.ndarray, w: np.ndarray, wy: np.ndarray, seg: Segm
     mu = float(wy.sum()) / total_w
     relative = y / mu
     theil = float((w * relative * np.log(relative)).sum()) / total_w
-    py = income if income is not None and y.size == seg.n else np.bincount(
-        village, weights=wy, minlength=seg.n_segments)
+    py = income if y.size == seg.n else np.bincount(village, weights=wy,
+                                                    minlength=seg.n_segments)
     has = persons > 0
     mean_v = py[has] / persons[has]
     between = float((persons[has] * (mean_v / mu) * np.log(mean_v / mu)).sum()) / total_w

@@ -125,9 +125,8 @@ def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check:
     books.flows[hit_villages, FLOW["fines"]] += fined
     returned = P("recovered_to_village")[hit_villages].astype(bool)
     books.flows[hit_villages[returned], FLOW["returned_to_village"]] += recovered[returned]
-    if by_check:  # deterrence.record_detections(v, "diversion", hits, 0.0)
-        books.found[hit_villages, CHANNEL["diversion"]] += hits.astype(np.float64)
-        books.exposure[hit_villages, CHANNEL["diversion"]] += 0.0
+    if by_check:
+        record_detections(e, hit_villages, "diversion", hits)
     # the villages' numbers (county/books.py): the fund the restitution returns to, the count
     cash = e.numbers.column("cash_fund")
     cash[hit_villages[returned]] += recovered[returned]

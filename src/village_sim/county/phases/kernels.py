@@ -1089,8 +1089,8 @@ def sort_keys(y, bits, keys):
 
 
 @numba.njit(cache=True, nogil=True)
-def sorted_order(keys, bits, y, weights, order, x):
-    """The order and the values of :func:`sort_keys`' keys once sorted, and what it sorts.
+def sorted_order(keys, bits, y, weights, order):
+    """The order of :func:`sort_keys`' keys once sorted, and what it sorts.
 
     Returns 0 where y is sorted and its equal values have equal weights and bits (then the
     values and weights in this order are those in ``np.argsort``'s: the sums over them give
@@ -1099,17 +1099,16 @@ def sorted_order(keys, bits, y, weights, order, x):
     their dropped bits came in the wrong order.
     """
     mask = (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
+    raw = y.view(np.uint64)
     status = 0
     for i in range(keys.size):
         j = np.int64(keys[i] & mask)
         order[i] = j
-        x[i] = y[j]
         if i > 0:
-            if x[i] < x[i - 1]:
+            before = order[i - 1]
+            if y[j] < y[before]:
                 return 2
-            if x[i] == x[i - 1] and (
-                    y.view(np.uint64)[j] != y.view(np.uint64)[order[i - 1]]
-                    or weights[j] != weights[order[i - 1]]):
+            if y[j] == y[before] and (raw[j] != raw[before] or weights[j] != weights[before]):
                 status = 1
     return status
 

@@ -187,8 +187,7 @@ def _reports(e: StackedVillages, active: np.ndarray, reporting: np.ndarray,
         vs[i].team.stream.random(out=pairs[2 * b.start:2 * b.stop])
     first = seg.offsets[village] + np.arange(n)
     report_u, tie = pairs[first], pairs[first + seg.sizes[village]]
-    known = ((month - cols["team_last_visit"] < P.of_households("team_memory"))
-             & (cols["team_signal_count"] > 0))
+    known = e.team_knows()  # month is the engine's month
     if reporting.any():
         visibility = seg.count(known) / seg.sizes
         poor = e.y < P.of_households("poverty_line")
