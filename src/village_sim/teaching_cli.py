@@ -491,11 +491,12 @@ def _cmd_classroom(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    # The output is checked before anything is imported or read: a bad --out is refused first.
+    out = None if args.out is None else output_file(args.out, overwrite=args.overwrite)
     import pandas as pd
 
     from village_sim.classroom import replay
 
-    out = None if args.out is None else output_file(args.out, overwrite=args.overwrite)
     try:
         model = replay(args.log)
     except ValueError as err:
