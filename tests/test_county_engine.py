@@ -558,3 +558,32 @@ def test_the_parameter_arrays_follow_replaced_parameters() -> None:
     v.p = dataclasses.make_dataclass("Other", [("quota", float)])(0.9)  # another kind
     P.refresh()
     assert P("quota")[1] == 0.9
+
+
+def test_each_village_s_quota_is_its_own_quota_count() -> None:
+    # county.phases.register.quotas (parameter arrays, the surveys' shares, rounded half to
+    # even) against mechanisms.register.quota_count of each village: no cap, a constant and a
+    # falling quota, before a survey (NaN), a survey above and below the quota, products at .5
+    from village_sim.county.phases.register import quotas
+    from village_sim.mechanisms.register import quota_count
+
+    configs = [{"rng": 61 + i, "regime": "committee_only", "n_households": n, **extra}
+               for i, (n, extra) in enumerate([
+                   (40, {"quota_control": False}),
+                   (30, {"quota": 0.15}),  # 4.5 -> 4
+                   (50, {"quota": 0.25}),  # 12.5 -> 12
+                   (14, {"quota": 0.25}),  # 3.5 -> 4
+                   (40, {"quota": 0.3, "quota_schedule": "falling"}),
+                   (40, {"quota": 0.3, "quota_schedule": "falling"}),
+                   (40, {"quota": 0.3, "quota_schedule": "falling"}),
+                   (30, {"quota": 0.3, "quota_schedule": "falling"}),
+                   (40, {"quota_control": False, "quota_schedule": "falling"})])]
+    engine = CountyEngine(VillageStack.build(configs))
+    vs = engine.villages
+    for v, share in zip(vs[5:], (0.2, 0.45, 0.15, 0.1), strict=True):
+        v.survey = {**v.survey, "survey_poor_share": share}  # below, above, 0.15 x 30 = 4.5
+    got = quotas(engine)
+    expected = [quota_count(v) for v in vs]
+    assert got.capped.tolist() == [k is not None for k in expected]
+    assert got.k[got.capped].tolist() == [k for k in expected if k is not None]
+    assert expected == [None, 4, 12, 4, 12, 8, 12, 4, None]

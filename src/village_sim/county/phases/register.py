@@ -9,11 +9,12 @@ village's numbers its own.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from village_sim.mechanisms.register import change_codes, quota_count
+from village_sim.mechanisms.register import change_codes
 from village_sim.state import NEVER
 
 if TYPE_CHECKING:
@@ -31,14 +32,29 @@ class Quotas:
         k: The cap (0 where there is none: read ``capped`` first).
     """
 
-    def __init__(self, counts: list[int | None]):
-        self.capped = np.array([k is not None for k in counts], dtype=bool)
-        self.k = np.array([0 if k is None else k for k in counts], dtype=np.int64)
+    def __init__(self, capped: np.ndarray, k: np.ndarray):
+        self.capped = capped
+        self.k = k
 
 
 def quotas(e: StackedVillages) -> Quotas:
-    """The quota of every village (computed by the village's own ``quota_count``)."""
-    return Quotas([quota_count(v) for v in e.villages])
+    """The quota of every village (``register.quota_count`` of each, the same integers).
+
+    From the villages' parameter arrays and the poor share each village's last survey found:
+    the share ``quota`` (``quota_schedule = "falling"``: never above the survey's share, once
+    there is one) times the village's households, rounded half to even as Python's ``round``.
+    """
+    P = e.params
+    capped = P("quota_control").astype(bool)
+    share = P("quota").astype(np.float64)
+    falling = P.derived("quota_falling", lambda p: p.quota_schedule == "falling").astype(bool)
+    if falling.any():
+        found = np.fromiter((v.survey.get("survey_poor_share", math.nan) for v in e.villages),
+                            dtype=np.float64, count=len(e.villages))
+        lower = falling & ~np.isnan(found) & (found < share)  # min(share, found)
+        share = np.where(lower, found, share)
+    k = np.where(capped, np.rint(share * e.segments.sizes), 0.0).astype(np.int64)
+    return Quotas(capped, k)
 
 
 def judged_poor(e: StackedVillages, score: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -75,8 +91,8 @@ def poorest_within_quota(e: StackedVillages, candidates: np.ndarray,
         ``register.poorest_within_quota`` (all of them in a village without a quota).
     """
     seg = e.segments
-    quota = [quota_count(v) for v in e.villages]
-    room = np.array([seg.n if k is None else k for k in quota], dtype=np.int64)
+    quota = quotas(e)
+    room = np.where(quota.capped, quota.k, seg.n)
     room = np.maximum(0, room - seg.count(e.stack.columns["registered"]))
     return seg.first_k(room, estimate, among=candidates)
 

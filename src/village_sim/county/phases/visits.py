@@ -32,11 +32,10 @@ from village_sim.codes import Actor, Outcome, Reason
 from village_sim.county.books import CHANNEL
 from village_sim.county.phases.deterrence import punish, record_detections
 from village_sim.county.phases.draws import kernels, typed_streams
-from village_sim.county.phases.register import log_changes, put_back
+from village_sim.county.phases.register import log_changes, put_back, quotas
 from village_sim.county.phases.responsible_helpers import assign
 from village_sim.mechanisms import visits
 from village_sim.mechanisms.deterrence import material, size_factor
-from village_sim.mechanisms.register import quota_count
 from village_sim.mechanisms.visits import sides_of_line
 from village_sim.segments import Segments
 from village_sim.state import NO_REQUEST, Purpose
@@ -242,12 +241,9 @@ def _act_on_registers(e: StackedVillages, chosen: np.ndarray, chosen_village: np
                              np.ones(addable.size, dtype=bool)])
     by_village = np.lexsort((pool, is_add, chosen_village[pool]))
     pool, is_add = pool[by_village], is_add[by_village]
-    room = np.full(n_v, np.iinfo(np.int64).max // 2)
-    held = seg.count(registered)
-    for i in changed.tolist():
-        quota = quota_count(vs[i])
-        if quota is not None:
-            room[i] = max(0, quota - int(held[i]))
+    quota = quotas(e)
+    room = np.where(quota.capped, np.maximum(0, quota.k - seg.count(registered)),
+                    np.iinfo(np.int64).max // 2)
     pool_segments = Segments(np.bincount(chosen_village[pool], minlength=n_v))
     within = pool_segments.first_k(room, estimate[pool])
     restore = chosen[pool[within & ~is_add]]
