@@ -1120,7 +1120,7 @@ def kept_by_village(order, village, keep, n_villages, y, kept, xs, counts):
     ``Segments.regroup(order)`` (a stable regrouping by village) then ``order[keep[order]]`` and
     ``y[kept]``; ``counts`` gets each village's number kept. Returns how many are kept.
     """
-    for j in order:
+    for j in range(keep.size):  # the counts in stack order (any order counts the same)
         if keep[j]:
             counts[village[j]] += 1
     place = np.empty(n_villages, dtype=np.int64)
@@ -1128,12 +1128,14 @@ def kept_by_village(order, village, keep, n_villages, y, kept, xs, counts):
     for v in range(n_villages):
         place[v] = total
         total += counts[v]
-    for j in order:
+    for i in range(order.size):
+        j = np.uint64(order[i])  # unsigned: no wrap checks
         if keep[j]:
-            p = place[village[j]]
+            v = village[j]
+            p = place[v]
             kept[p] = j
             xs[p] = y[j]
-            place[village[j]] = p + 1
+            place[v] = p + 1
     return total
 
 
