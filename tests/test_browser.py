@@ -180,9 +180,14 @@ class Session:
 
 
 @contextlib.contextmanager
-def open_session(server: str, browser: Any, name: str,
+def open_session(server: str, browser: Any, name: str, query: str = "",
                  **options: Any) -> Iterator[Session]:
-    """A page of the app in a new browser context (``options``: Playwright's)."""
+    """A page of the app in a new browser context (``options``: Playwright's).
+
+    ``query``: the address's query (``?lang=vi&...``) the page opens at; the test then waits
+    for what that view shows. Without one: the default view, its network and every chart
+    drawn, at month 0.
+    """
     context = browser.new_context(**{"viewport": {"width": 1600, "height": 1200}, **options})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -211,11 +216,12 @@ def open_session(server: str, browser: Any, name: str,
     page.on("pageerror", lambda error: s.errors.append(f"page error: {error}"))
     page.on("response", response)
     page.on("websocket", lambda ws: s.websockets.append(ws.url))
-    page.goto(server)
-    page.wait_for_selector("img[data-testid='network-0']")
-    for testid in CHART_IDS:
-        page.wait_for_selector(f"img[data-testid='{testid}']")
-    s.wait_month(0)
+    page.goto(server + query)
+    if not query:
+        page.wait_for_selector("img[data-testid='network-0']")
+        for testid in CHART_IDS:
+            page.wait_for_selector(f"img[data-testid='{testid}']")
+        s.wait_month(0)
     yield s
     page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"), full_page=True)
     with (ARTIFACTS / "requests.txt").open("a", encoding="utf-8") as log:
@@ -395,10 +401,10 @@ def test_projector_mode_shows_both_networks_and_key_charts_on_one_screen(
     are sharp (image pixels per CSS pixel at least the display's ratio); the runs' titles are
     not cut; the networks' key is shown once; the mode is remembered."""
     with open_session(server, browser, f"projector-{lang}-{width}-{ratio}x",
+                      f"?lang={lang}&scenario=team_leaves&side_by_side=1&projector=1",
                       viewport={"width": width, "height": height},
                       device_scale_factor=ratio) as s:
         page = s.page
-        page.goto(s.url + f"?lang={lang}&scenario=team_leaves&side_by_side=1&projector=1")
         page.wait_for_selector("img[data-testid='network-1']")
         page.locator("[data-testid='events']").wait_for()
         s.step(2, lang=lang)
@@ -516,49 +522,50 @@ def test_restart_stays_on_screen_and_errors_show_by_the_toolbar_at_1280(
     session.check()
 
 
-def test_address_opens_a_shared_view_and_follows_changes(session: Session) -> None:
+def test_address_opens_a_shared_view_and_follows_changes(server: str, browser: Any) -> None:
     """Issue 15 item 7: a link opens the same view; applied settings go to the address; the
     run's data and settings download from the page."""
-    page = session.page
-    page.goto(session.url + "?lang=vi&regime=committee_only&side_by_side=1&compare=team_alone"
-              "&seed=7&favoritism=0.8")
-    page.wait_for_selector("img[data-testid='network-1']")
-    assert page.locator("[data-testid='month']").inner_text() == t("app.month", "vi", month=0)
-    status = page.locator("[data-testid='month']").locator("xpath=..").inner_text()
-    assert t("app.status", "vi", households=300, seed=7) in status
-    # the value of the address, shown as a Vietnamese reader writes it (decimal comma)
-    assert page.get_by_label(t("param.favoritism", "vi"), exact=True).input_value() == "0,8"
-    # back to English with the language switch: the address follows
-    assert page.evaluate("document.documentElement.lang") == "vi"
-    page.get_by_role("button", name="English", exact=True).click()
-    page.wait_for_function("() => location.search.includes('lang=en')")
-    page.wait_for_function("() => document.documentElement.lang === 'en'")
-    assert "seed=7" in page.evaluate("location.search")
-    seed = page.get_by_label("seed", exact=True)
-    seed.fill("9")
-    seed.press("Enter")
-    page.get_by_role("button", name="Restart with these settings").click()
-    page.wait_for_function("() => location.search.includes('seed=9')")
-    session.step(2)
-    with page.expect_download() as info:
-        page.get_by_role("button", name=t("app.download_settings", "en")).click()
-    download = info.value
-    assert download.suggested_filename == "village_sim_seed9_month2_settings.toml"
-    text = Path(download.path()).read_text(encoding="utf-8")
-    assert "village-sim run --seed 9 --steps 2 --params settings.toml" in text
-    assert 'regime = "committee_only"' in text and "favoritism = 0.8" in text
-    with page.expect_download() as info:
-        page.get_by_role("button", name=t("app.download_series", "en")).click()
-    lines = Path(info.value.path()).read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("run,role,regime,scenario,seed,step,")
-    assert len(lines) == 1 + 2 * 3  # two runs, months 0-2
-    # a link with bad entries opens anyway, and says what it left out
-    page.goto(session.url + "?seed=abc&favoritism=3")
-    page.locator("[data-testid='error-banner']").wait_for()
-    banner = page.inner_text("[data-testid='error-banner']")
-    assert "“abc”" in banner and "“3”" in banner
-    session.wait_month(0)
-    session.check()
+    with open_session(server, browser, "address",
+                      "?lang=vi&regime=committee_only&side_by_side=1&compare=team_alone"
+                      "&seed=7&favoritism=0.8") as session:
+        page = session.page
+        page.wait_for_selector("img[data-testid='network-1']")
+        assert page.locator("[data-testid='month']").inner_text() == t("app.month", "vi", month=0)
+        status = page.locator("[data-testid='month']").locator("xpath=..").inner_text()
+        assert t("app.status", "vi", households=300, seed=7) in status
+        # the value of the address, shown as a Vietnamese reader writes it (decimal comma)
+        assert page.get_by_label(t("param.favoritism", "vi"), exact=True).input_value() == "0,8"
+        # back to English with the language switch: the address follows
+        assert page.evaluate("document.documentElement.lang") == "vi"
+        page.get_by_role("button", name="English", exact=True).click()
+        page.wait_for_function("() => location.search.includes('lang=en')")
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+        assert "seed=7" in page.evaluate("location.search")
+        seed = page.get_by_label("seed", exact=True)
+        seed.fill("9")
+        seed.press("Enter")
+        page.get_by_role("button", name="Restart with these settings").click()
+        page.wait_for_function("() => location.search.includes('seed=9')")
+        session.step(2)
+        with page.expect_download() as info:
+            page.get_by_role("button", name=t("app.download_settings", "en")).click()
+        download = info.value
+        assert download.suggested_filename == "village_sim_seed9_month2_settings.toml"
+        text = Path(download.path()).read_text(encoding="utf-8")
+        assert "village-sim run --seed 9 --steps 2 --params settings.toml" in text
+        assert 'regime = "committee_only"' in text and "favoritism = 0.8" in text
+        with page.expect_download() as info:
+            page.get_by_role("button", name=t("app.download_series", "en")).click()
+        lines = Path(info.value.path()).read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("run,role,regime,scenario,seed,step,")
+        assert len(lines) == 1 + 2 * 3  # two runs, months 0-2
+        # a link with bad entries opens anyway, and says what it left out
+        page.goto(session.url + "?seed=abc&favoritism=3")
+        page.locator("[data-testid='error-banner']").wait_for()
+        banner = page.inner_text("[data-testid='error-banner']")
+        assert "“abc”" in banner and "“3”" in banner
+        session.wait_month(0)
+        session.check()
 
 
 def test_language_switch_translates_chart_titles_and_metric_names(session: Session) -> None:
@@ -603,44 +610,44 @@ COUNTY = CountySettings(villages="9", households="60", teams="3", rule="rotate",
                         seed="3")
 
 
-def test_county_view_deploys_teams_and_a_click_opens_a_village(session: Session) -> None:
+def test_county_view_deploys_teams_and_a_click_opens_a_village(server: str, browser: Any) -> None:
     """Issue 11 item 6: the county view from its address; a step past the first deployment
     draws the teams on their villages (the picture is the one a controller draws for the
     same county) and logs their arrivals; a click on a village opens its network; back."""
-    page = session.page
     query = "&".join(f"{k}={v}" for k, v in COUNTY.texts().items())
-    page.goto(session.url + "?view=county&" + query)
-    page.wait_for_selector("img[data-testid='county-map']")
-    session.wait_month(0)
-    assert "No deployment yet" in page.inner_text("body")
-    reference = CountyController(COUNTY)
-    assert session.src("county-map") == data_url(reference.frame().png)
-    session.step(1)
-    reference.step(1)
-    log = page.inner_text("[data-testid='county-log']")
-    assert log.count("arrives") == 3 and "never had a team" in log
-    # the teams' markers where the county sent them: the same picture, pixel for pixel
-    assert (reference.frame().team_village >= 0).sum() == 3
-    assert session.src("county-map") == data_url(reference.frame().png)
-    village = int(reference.model.deployment.village[0])
-    x, y = reference.picture.cell_fraction(village)
-    image = page.locator("img[data-testid='county-map']")
-    box = image.bounding_box()
-    assert box is not None
-    image.click(position={"x": x * box["width"], "y": y * box["height"]})
-    page.wait_for_selector("img[data-testid='county-village-network']")
-    values = page.inner_text("[data-testid='county-village-values']")
-    assert f"village {village}" in values
-    reference.open_village(village)
-    run = reference.village_run()
-    assert run is not None and run.team_state() == "active"
-    assert session.src("county-village-network") == data_url(
-        run.render("truth", "income", None)[0])
-    session.step(1)  # the opened village steps with the county
-    page.get_by_role("button", name="← " + t("app.county_back", "en")).click()
-    page.wait_for_selector("img[data-testid='county-map']")
-    page.screenshot(path=str(ARTIFACTS / "browser-county.png"))
-    session.check()
+    with open_session(server, browser, "county-view", "?view=county&" + query) as session:
+        page = session.page
+        page.wait_for_selector("img[data-testid='county-map']")
+        session.wait_month(0)
+        assert "No deployment yet" in page.inner_text("body")
+        reference = CountyController(COUNTY)
+        assert session.src("county-map") == data_url(reference.frame().png)
+        session.step(1)
+        reference.step(1)
+        log = page.inner_text("[data-testid='county-log']")
+        assert log.count("arrives") == 3 and "never had a team" in log
+        # the teams' markers where the county sent them: the same picture, pixel for pixel
+        assert (reference.frame().team_village >= 0).sum() == 3
+        assert session.src("county-map") == data_url(reference.frame().png)
+        village = int(reference.model.deployment.village[0])
+        x, y = reference.picture.cell_fraction(village)
+        image = page.locator("img[data-testid='county-map']")
+        box = image.bounding_box()
+        assert box is not None
+        image.click(position={"x": x * box["width"], "y": y * box["height"]})
+        page.wait_for_selector("img[data-testid='county-village-network']")
+        values = page.inner_text("[data-testid='county-village-values']")
+        assert f"village {village}" in values
+        reference.open_village(village)
+        run = reference.village_run()
+        assert run is not None and run.team_state() == "active"
+        assert session.src("county-village-network") == data_url(
+            run.render("truth", "income", None)[0])
+        session.step(1)  # the opened village steps with the county
+        page.get_by_role("button", name="← " + t("app.county_back", "en")).click()
+        page.wait_for_selector("img[data-testid='county-map']")
+        page.screenshot(path=str(ARTIFACTS / "browser-county.png"))
+        session.check()
 
 
 def test_the_offline_check_would_catch_a_request(session: Session) -> None:
