@@ -223,3 +223,30 @@ def test_a_custom_rule_is_labelled_by_its_own_name(lang: str, tmp_path: Path,
     code, _o, stderr = run_cli([*SMALL, "--rules", "none,reverse_order", "--lang", lang,
                                 "--out", str(tmp_path / "cli")])
     assert code == 2 and "reverse_order" in stderr  # the command: built-in rules only
+
+
+def test_rules_that_chose_only_in_year_one_are_said_to_have_deployed_at_random(
+        written: tuple[Path, str], tmp_path: Path) -> None:
+    """In year 1 a county has seen no register, survey or complaint: the informed rules rank
+    villages by the random keys every rule draws, as ``random`` does. A run that never
+    deploys again measures a random deployment, and the command says so."""
+    county = {"n_villages": 6, "teams": 2, "allocation_rule": "fixed", "n_households": 60}
+    rules = ["random", "poorest_first", "most_complaints_first", "cash_equivalent", "rotate"]
+    runs = cc.run_rules(rules, [5, 6], 1, county)
+    by_rule = {rule: [r for r in runs if r.rule == rule] for rule in rules}
+    for rule in ("poorest_first", "most_complaints_first", "cash_equivalent"):
+        for mine, theirs in zip(by_rule[rule], by_rule["random"], strict=True):
+            assert mine.log["village"].tolist() == theirs.log["village"].tolist(), rule
+    # rotate ranks by village order in year 1 (never served, then village), not at random
+    assert any(r.log["village"].tolist() != t.log["village"].tolist()
+               for r, t in zip(by_rule["rotate"], by_rule["random"], strict=True))
+    assert cc.chosen_unseen(runs) == ["poorest_first", "most_complaints_first",
+                                      "cash_equivalent"]
+    # three years with terms of two: cash_equivalent chose again in year 3, with information
+    _, stdout = written
+    assert "Note:" not in stdout
+    code, stdout, stderr = run_cli(["county", "--villages", "4", "--teams", "2", "--seeds", "2",
+                                    "--years", "1", "--rules", "none,poorest_first",
+                                    "--set", "n_households=60", "--out", str(tmp_path / "o")])
+    assert code == 0, stderr
+    assert "Note: poorest_first chose every village in year 1" in stdout

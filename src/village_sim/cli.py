@@ -312,7 +312,8 @@ def _cmd_county(args: argparse.Namespace) -> int:
                                 ex.format_toml(overrides, header), lang=args.lang)
     if not args.quiet:
         print(cc.format_county_table(summary, diffs, effectiveness, rules, args.seeds,
-                                     args.years, paired_table_rows(summary, diffs, rules)))
+                                     args.years, paired_table_rows(summary, diffs, rules),
+                                     cc.chosen_unseen(runs)))
         print()
         print(f"{len(runs)} county runs in {elapsed:.1f} s. Wrote county_timeseries.csv, "
               "village_year.parquet, deployment_log.csv, summary.csv, differences.csv, "

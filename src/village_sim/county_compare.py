@@ -49,8 +49,9 @@ from village_sim.experiment import (
 )
 from village_sim.i18n import Catalog, t
 
-__all__ = ["COUNTY_KEY_METRICS", "CountyRun", "check_rules", "cost_effectiveness",
-           "format_county_table", "rule_labels", "run_county", "run_rules", "summarise_rules",
+__all__ = ["COUNTY_KEY_METRICS", "INFORMED_RULES", "CountyRun", "check_rules",
+           "chosen_unseen", "cost_effectiveness", "format_county_table", "rule_labels",
+           "run_county", "run_rules", "summarise_rules",
            "window_mean", "write_county_outputs"]
 
 
@@ -252,10 +253,38 @@ def rule_labels(rules: Sequence[str], lang: str | None = None) -> dict[str, str]
     return {rule: _.rule(rule) for rule in rules}
 
 
+INFORMED_RULES = ("poorest_first", "most_complaints_first", "cash_equivalent")
+"""The built-in rules that rank villages by what the county has seen (registers, surveys,
+complaints). In year 1 it has seen nothing: they rank by the random keys every rule draws, the
+``random`` rule's order on the same seed (``deployment.priority``)."""
+
+
+def chosen_unseen(runs: Sequence[CountyRun]) -> list[str]:
+    """The informed rules of ``runs`` that sent every team (or cash) in year 1.
+
+    Those runs measure a random deployment, not the rule's: their first choice with anything
+    to go by comes at the first deployment after year 1 (when a term ends).
+    """
+    out = []
+    for rule in INFORMED_RULES:
+        logs = [r.log for r in runs if r.rule == rule]
+        if not logs:
+            continue
+        log = pd.concat(logs, ignore_index=True)
+        years = log.loc[log["event"] == "arrives", "year"]
+        if years.size and bool((years == 1).all()):
+            out.append(rule)
+    return out
+
+
 def format_county_table(summary: pd.DataFrame, diffs: pd.DataFrame,
                         effectiveness: pd.DataFrame, rules: Sequence[str], n_seeds: int,
-                        years: int, rows: Sequence[str]) -> str:
-    """What ``village-sim county`` prints: the paired table, then what a team-year buys."""
+                        years: int, rows: Sequence[str], unseen: Sequence[str] = ()) -> str:
+    """What ``village-sim county`` prints: the paired table, then what a team-year buys.
+
+    ``unseen``: the informed rules that chose only in year 1 (:func:`chosen_unseen`): a note
+    says that they deployed as ``random`` does.
+    """
     from village_sim.experiment import MIN_SEEDS_FOR_CI, decimals, format_cell
 
     first, last = window_bounds(12 * years, WINDOW)
@@ -285,4 +314,11 @@ def format_county_table(summary: pd.DataFrame, diffs: pd.DataFrame,
         for r in table:
             lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
                                    for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+    if unseen:
+        lines += ["", f"Note: {', '.join(unseen)} chose every village in year 1, before the "
+                      "county had a register, a survey or a complaint to rank villages by: in "
+                      "the random rule's order on the same seeds. These runs measure a random "
+                      "deployment; the rule's own choices begin at the first deployment after "
+                      "year 1, when a term ends (run more years than a term: --years 4, the "
+                      "default, with terms of 2)."]
     return "\n".join(lines)
