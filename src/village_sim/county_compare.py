@@ -319,6 +319,5 @@ def format_county_table(summary: pd.DataFrame, diffs: pd.DataFrame,
                       "county had a register, a survey or a complaint to rank villages by: in "
                       "the random rule's order on the same seeds. These runs measure a random "
                       "deployment; the rule's own choices begin at the first deployment after "
-                      "year 1, when a term ends (run more years than a term: --years 4, the "
-                      "default, with terms of 2)."]
+                      "year 1, when a term ends: run more years than a term lasts."]
     return "\n".join(lines)
