@@ -217,3 +217,63 @@ def test_bad_team_tables_in_a_sweep_spec_are_refused(tmp_path: Path, text: str,
     with pytest.raises(ValueError) as err:
         load_spec(spec)
     assert expected in str(err.value)
+
+
+SHORT_SPEC = """name = "county-short"
+model = "county"
+regimes = ["random", "poorest_first", "rotate"]
+replicates = 2
+root_seed = 4
+steps = 13
+metrics = ["poverty_headcount", "teams_deployed"]
+[base]
+n_villages = 4
+n_households = 50
+teams = 2
+"""
+
+
+@pytest.mark.parametrize(("change", "months"), [
+    (("", ""), 25),  # two default teams (terms of 2): informed from month 25
+    (("steps = 13", "steps = 24"), 25),
+    (("steps = 13", "steps = 25"), None),
+    (("teams = 2", "teams = [{count = 2}, {count = 1, term_years = 1}]"), None),
+    (("teams = 2\n", "[parameters]\nteams = [1, 3]\n"), 25),
+    (('"poorest_first", ', ""), None),  # no informed rule
+    (("teams = 2", "teams = 0"), None),  # no team is ever sent
+])
+def test_a_county_sweep_says_when_its_informed_rules_never_had_anything_to_go_by(
+        tmp_path: Path, change: tuple[str, str], months: int | None) -> None:
+    """An informed rule that chose only in year 1 ranked the villages as ``random`` does: the
+    report says so where the runs end before the shortest term does (and only there)."""
+    from village_sim.sweep.report import unseen_rules_note
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SHORT_SPEC.replace(*change), encoding="utf-8")
+    note = unseen_rules_note(load_spec(spec))
+    if months is None:
+        assert note is None
+    else:
+        assert note is not None and note.startswith("poorest_first chose every village in "
+                                                    "year 1") and f"month {months}" in note
+
+
+def test_the_report_of_a_sweep_of_year_one_choices_says_they_were_random(
+        tmp_path: Path) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SHORT_SPEC, encoding="utf-8")
+    code, _, err = run_cli(["sweep", str(spec), "--out", str(tmp_path / "s"), "--engine",
+                            "serial", "--quiet"])
+    assert code == 0, err
+    # the runs bear it out: poorest_first's teams went where random's did, seed by seed
+    series = load_timeseries(tmp_path / "s")
+    code, _, err = run_cli(["report", str(tmp_path / "s"), "--quiet"])
+    assert code == 0, err
+    report = (tmp_path / "s" / "report.md").read_text(encoding="utf-8")
+    assert "Note: poorest_first chose every village in year 1" in report
+    assert "month 25" in report and "these runs end at month 13" in report
+    keys = [c for c in ("replicate", "step", "month") if c in series.columns]
+    by_rule = {rule: group.sort_values(keys).drop(columns=["run_id", "regime"], errors="ignore")
+               .reset_index(drop=True) for rule, group in series.groupby("regime")}
+    assert by_rule["poorest_first"]["teams_deployed"].max() == 2
+    pd.testing.assert_frame_equal(by_rule["poorest_first"], by_rule["random"])

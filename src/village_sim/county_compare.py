@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from village_sim.county import DEPLOYMENT_RULES, CountyModel
+from village_sim.county.deployment import INFORMED_RULES
 from village_sim.county.metrics import COUNTY_KEY_METRICS
 from village_sim.county.model import COUNTY_COLUMNS
 from village_sim.dictionary import county_notes
@@ -251,12 +252,6 @@ def rule_labels(rules: Sequence[str], lang: str | None = None) -> dict[str, str]
     """
     _ = Catalog(lang)
     return {rule: _.rule(rule) for rule in rules}
-
-
-INFORMED_RULES = ("poorest_first", "most_complaints_first", "cash_equivalent")
-"""The built-in rules that rank villages by what the county has seen (registers, surveys,
-complaints). In year 1 it has seen nothing: they rank by the random keys every rule draws, the
-``random`` rule's order on the same seed (``deployment.priority``)."""
 
 
 def chosen_unseen(runs: Sequence[CountyRun]) -> list[str]:

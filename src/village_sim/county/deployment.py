@@ -42,18 +42,37 @@ from typing import Any
 import numpy as np
 
 from village_sim.county.budgets import CountyView
+from village_sim.county.teams import TeamSpec
 
 __all__ = [
     "DEPLOYMENT_RULES",
     "Deployment",
     "DeploymentHistory",
     "DeploymentRecord",
+    "INFORMED_RULES",
+    "first_informed_month",
     "priority",
 ]
 
 DEPLOYMENT_RULES = ("none", "random", "poorest_first", "most_complaints_first", "rotate",
                     "cash_equivalent")
 """The built-in rules (module docstring); a callable is also accepted."""
+
+INFORMED_RULES = ("poorest_first", "most_complaints_first", "cash_equivalent")
+"""The built-in rules that rank villages by what the county has seen (registers, surveys,
+complaints). In year 1 it has seen nothing: they rank by the random keys every rule draws, the
+``random`` rule's order on the same seed (:func:`priority`)."""
+
+
+def first_informed_month(teams: Sequence[TeamSpec]) -> int | None:
+    """The month of the first deployment after year 1: when the shortest term ends.
+
+    A team sent in year 1 serves ``term_years`` and is free at the start of year
+    ``1 + term_years`` (month ``12 * term_years + 1``); None without teams.
+    """
+    if not teams:
+        return None
+    return 12 * min(int(t.term_years) for t in teams) + 1
 
 NEVER = -(10**6)
 """``last_served`` of a village that never had a team."""

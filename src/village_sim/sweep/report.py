@@ -660,6 +660,10 @@ def build_report(root: str | Path, window: int = WINDOW, out: str | Path | None 
           f"({'same county' if spec.model == 'county' else 'same village'}, same shocks); * "
           "marks a CI that excludes 0.")
 
+    unseen = unseen_rules_note(spec)
+    if unseen:
+        doc.p(f"Note: {unseen}")
+
     if n_failed:
         failed = runs.loc[runs["status"] != "ok", ["run_id", "regime", "replicate", "error"]]
         failed = failed.assign(error=failed["error"].map(
@@ -778,6 +782,38 @@ SENSITIVITY_COLUMNS = {
               "unit of the metric per unit range"),
 }
 """Data-dictionary entries of the report's own columns (the rest: village_sim.dictionary)."""
+
+
+def unseen_rules_note(spec: SweepSpec) -> str | None:
+    """What to say of a county sweep's informed rules that never choose with information.
+
+    In year 1 the county has seen nothing, and ``poorest_first``, ``most_complaints_first`` and
+    ``cash_equivalent`` choose in the ``random`` rule's order; they choose by what the county
+    has seen from the first deployment after year 1 (when the shortest term ends:
+    :func:`village_sim.county.deployment.first_informed_month`). A sweep whose runs end before
+    that month measures a random deployment under their names: None where that is not so.
+    """
+    if spec.model != "county":
+        return None
+    from village_sim.county.deployment import INFORMED_RULES, first_informed_month
+    from village_sim.county.teams import TeamSpec, parse_teams
+
+    informed = [rule for rule in spec.regimes if rule in INFORMED_RULES]
+    if not informed:
+        return None
+    swept = "teams" in spec.axis_names  # numbers of default teams
+    try:
+        teams = [TeamSpec()] if swept else parse_teams(spec.base.get("teams", 0))
+    except ValueError:  # not a count or tables (the spec was checked when it was loaded)
+        return None
+    month = first_informed_month(teams)
+    if month is None or spec.steps >= month:
+        return None
+    return (f"{', '.join(informed)} chose every village in year 1, before the county had a "
+            "register, a survey or a complaint to rank villages by: in the random rule's order "
+            f"on the same seeds. Their first choice by what the county has seen would come in "
+            f"month {month}, when the shortest term ends; these runs end at month "
+            f"{spec.steps}: they measure a random deployment under those names.")
 
 
 def _axis_text(axis: Any) -> str:
