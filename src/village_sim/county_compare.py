@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from village_sim.county import DEPLOYMENT_RULES, CountyModel
-from village_sim.county.deployment import INFORMED_RULES
+from village_sim.county.deployment import INFORMED_RULES, year_one_note
 from village_sim.county.metrics import COUNTY_KEY_METRICS
 from village_sim.county.model import COUNTY_COLUMNS
 from village_sim.dictionary import county_notes
@@ -310,9 +310,7 @@ def format_county_table(summary: pd.DataFrame, diffs: pd.DataFrame,
             lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
                                    for i, (c, w) in enumerate(zip(r, widths, strict=True))))
     if unseen:
-        lines += ["", f"Note: {', '.join(unseen)} chose every village in year 1, before the "
-                      "county had a register, a survey or a complaint to rank villages by: in "
-                      "the random rule's order on the same seeds. These runs measure a random "
+        lines += ["", f"Note: {year_one_note(unseen)} These runs measure a random "
                       "deployment; the rule's own choices begin at the first deployment after "
                       "year 1, when a term ends: run more years than a term lasts."]
     return "\n".join(lines)

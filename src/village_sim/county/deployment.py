@@ -51,6 +51,7 @@ __all__ = [
     "DeploymentRecord",
     "INFORMED_RULES",
     "first_informed_month",
+    "year_one_note",
     "priority",
 ]
 
@@ -62,6 +63,13 @@ INFORMED_RULES = ("poorest_first", "most_complaints_first", "cash_equivalent")
 """The built-in rules that rank villages by what the county has seen (registers, surveys,
 complaints). In year 1 it has seen nothing: they rank by the random keys every rule draws, the
 ``random`` rule's order on the same seed (:func:`priority`)."""
+
+
+def year_one_note(rules: Sequence[str]) -> str:
+    """What to tell a reader of ``rules`` (informed rules) that chose only in year 1."""
+    return (f"{', '.join(rules)} chose every village in year 1, before the county had a "
+            "register, a survey or a complaint to rank villages by: in the random rule's order "
+            "on the same seeds.")
 
 
 def first_informed_month(teams: Sequence[TeamSpec]) -> int | None:

@@ -795,7 +795,11 @@ def unseen_rules_note(spec: SweepSpec) -> str | None:
     """
     if spec.model != "county":
         return None
-    from village_sim.county.deployment import INFORMED_RULES, first_informed_month
+    from village_sim.county.deployment import (
+        INFORMED_RULES,
+        first_informed_month,
+        year_one_note,
+    )
     from village_sim.county.teams import TeamSpec, parse_teams
 
     informed = [rule for rule in spec.regimes if rule in INFORMED_RULES]
@@ -809,10 +813,8 @@ def unseen_rules_note(spec: SweepSpec) -> str | None:
     month = first_informed_month(teams)
     if month is None or spec.steps >= month:
         return None
-    return (f"{', '.join(informed)} chose every village in year 1, before the county had a "
-            "register, a survey or a complaint to rank villages by: in the random rule's order "
-            f"on the same seeds. Their first choice by what the county has seen would come in "
-            f"month {month}, when the shortest term ends; these runs end at month "
+    return (f"{year_one_note(informed)} Their first choice by what the county has seen would "
+            f"come in month {month}, when the shortest term ends; these runs end at month "
             f"{spec.steps}: they measure a random deployment under those names.")
 
 
