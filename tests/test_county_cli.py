@@ -16,7 +16,7 @@ import pytest
 from cli_helpers import run_cli
 from village_sim import county_compare as cc
 from village_sim.county.budgets import CountyView
-from village_sim.county.deployment import DeploymentHistory
+from village_sim.county.deployment import DeploymentHistory, unseen_rules
 from village_sim.experiment import replicate_seeds
 
 ARGS = ["county", "--villages", "4", "--teams", "2", "--seeds", "3", "--years", "3",
@@ -240,8 +240,13 @@ def test_rules_that_chose_only_in_year_one_are_said_to_have_deployed_at_random(
     # rotate ranks by village order in year 1 (never served, then village), not at random
     assert any(r.log["village"].tolist() != t.log["village"].tolist()
                for r, t in zip(by_rule["rotate"], by_rule["random"], strict=True))
-    assert cc.chosen_unseen(runs) == ["poorest_first", "most_complaints_first",
-                                      "cash_equivalent"]
+    # what the runs did (every arrival in year 1) is what unseen_rules foresees from the terms
+    only_year_one = [rule for rule in rules if all(
+        (r.log.loc[r.log["event"] == "arrives", "year"] == 1).all() for r in by_rule[rule])]
+    assert unseen_rules(rules, [2, 2], 12) == ["poorest_first", "most_complaints_first",
+                                               "cash_equivalent"]
+    assert set(unseen_rules(rules, [2, 2], 12)) <= set(only_year_one)
+    assert unseen_rules(rules, [2, 2], 25) == [] and unseen_rules(rules, [], 12) == []
     # three years with terms of two: cash_equivalent chose again in year 3, with information
     _, stdout = written
     assert "Note:" not in stdout

@@ -280,6 +280,7 @@ def _cmd_county(args: argparse.Namespace) -> int:
         from village_sim import county_compare as cc
         from village_sim import experiment as ex
         from village_sim.county import CountyModel
+        from village_sim.county.deployment import unseen_rules
 
         rules = [name.strip() for name in args.rules.split(",") if name.strip()]
         overrides = collect_overrides(args, allow_regime=False)
@@ -292,7 +293,7 @@ def _cmd_county(args: argparse.Namespace) -> int:
                 county[name] = getattr(args, name)
         try:
             cc.check_rules(rules)
-            CountyModel(rng=args.seed, deployment=rules[0], **county)  # every argument, now
+            probe = CountyModel(rng=args.seed, deployment=rules[0], **county)  # every argument
         except ValueError as err:
             raise InputError(err) from None
         seeds = ex.replicate_seeds(args.seed, args.seeds)
@@ -313,7 +314,8 @@ def _cmd_county(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(cc.format_county_table(summary, diffs, effectiveness, rules, args.seeds,
                                      args.years, paired_table_rows(summary, diffs, rules),
-                                     cc.chosen_unseen(runs)))
+                                     unseen_rules(rules, probe.deployment.term_years.tolist(),
+                                                  12 * args.years)))
         print()
         print(f"{len(runs)} county runs in {elapsed:.1f} s. Wrote county_timeseries.csv, "
               "village_year.parquet, deployment_log.csv, summary.csv, differences.csv, "

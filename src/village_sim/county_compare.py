@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from village_sim.county import DEPLOYMENT_RULES, CountyModel
-from village_sim.county.deployment import INFORMED_RULES, year_one_note
+from village_sim.county.deployment import year_one_note
 from village_sim.county.metrics import COUNTY_KEY_METRICS
 from village_sim.county.model import COUNTY_COLUMNS
 from village_sim.dictionary import county_notes
@@ -50,9 +50,8 @@ from village_sim.experiment import (
 )
 from village_sim.i18n import Catalog, t
 
-__all__ = ["COUNTY_KEY_METRICS", "INFORMED_RULES", "CountyRun", "check_rules",
-           "chosen_unseen", "cost_effectiveness", "format_county_table", "rule_labels",
-           "run_county", "run_rules", "summarise_rules",
+__all__ = ["COUNTY_KEY_METRICS", "CountyRun", "check_rules", "cost_effectiveness",
+           "format_county_table", "rule_labels", "run_county", "run_rules", "summarise_rules",
            "window_mean", "write_county_outputs"]
 
 
@@ -254,31 +253,14 @@ def rule_labels(rules: Sequence[str], lang: str | None = None) -> dict[str, str]
     return {rule: _.rule(rule) for rule in rules}
 
 
-def chosen_unseen(runs: Sequence[CountyRun]) -> list[str]:
-    """The informed rules of ``runs`` that sent every team (or cash) in year 1.
-
-    Those runs measure a random deployment, not the rule's: their first choice with anything
-    to go by comes at the first deployment after year 1 (when a term ends).
-    """
-    out = []
-    for rule in INFORMED_RULES:
-        logs = [r.log for r in runs if r.rule == rule]
-        if not logs:
-            continue
-        log = pd.concat(logs, ignore_index=True)
-        years = log.loc[log["event"] == "arrives", "year"]
-        if years.size and bool((years == 1).all()):
-            out.append(rule)
-    return out
-
-
 def format_county_table(summary: pd.DataFrame, diffs: pd.DataFrame,
                         effectiveness: pd.DataFrame, rules: Sequence[str], n_seeds: int,
                         years: int, rows: Sequence[str], unseen: Sequence[str] = ()) -> str:
     """What ``village-sim county`` prints: the paired table, then what a team-year buys.
 
-    ``unseen``: the informed rules that chose only in year 1 (:func:`chosen_unseen`): a note
-    says that they deployed as ``random`` does.
+    ``unseen``: the informed rules that chose only in year 1
+    (:func:`village_sim.county.deployment.unseen_rules`): a note says that they deployed as
+    ``random`` does.
     """
     from village_sim.experiment import MIN_SEEDS_FOR_CI, decimals, format_cell
 

@@ -42,7 +42,6 @@ from typing import Any
 import numpy as np
 
 from village_sim.county.budgets import CountyView
-from village_sim.county.teams import TeamSpec
 
 __all__ = [
     "DEPLOYMENT_RULES",
@@ -51,6 +50,7 @@ __all__ = [
     "DeploymentRecord",
     "INFORMED_RULES",
     "first_informed_month",
+    "unseen_rules",
     "year_one_note",
     "priority",
 ]
@@ -72,15 +72,28 @@ def year_one_note(rules: Sequence[str]) -> str:
             "on the same seeds.")
 
 
-def first_informed_month(teams: Sequence[TeamSpec]) -> int | None:
+def first_informed_month(terms: Sequence[int]) -> int | None:
     """The month of the first deployment after year 1: when the shortest term ends.
 
-    A team sent in year 1 serves ``term_years`` and is free at the start of year
-    ``1 + term_years`` (month ``12 * term_years + 1``); None without teams.
+    A team sent in year 1 serves its term (``terms``: each team's, in years) and is free at
+    the start of year ``1 + term`` (month ``12 * term + 1``); None without teams.
     """
-    if not teams:
+    if len(terms) == 0:
         return None
-    return 12 * min(int(t.term_years) for t in teams) + 1
+    return 12 * int(min(terms)) + 1
+
+
+def unseen_rules(rules: Sequence[Any], terms: Sequence[int], months: int) -> list[str]:
+    """The informed rules among ``rules`` that choose only in year 1 in a run of ``months``.
+
+    Their runs end before the first deployment after year 1 (:func:`first_informed_month`):
+    every village they chose, they chose in :data:`INFORMED_RULES`' year-1 order, ``random``'s.
+    """
+    month = first_informed_month(terms)
+    if month is None or months >= month:
+        return []
+    return [rule for rule in rules if isinstance(rule, str) and rule in INFORMED_RULES]
+
 
 NEVER = -(10**6)
 """``last_served`` of a village that never had a team."""

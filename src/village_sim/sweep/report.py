@@ -795,27 +795,22 @@ def unseen_rules_note(spec: SweepSpec) -> str | None:
     """
     if spec.model != "county":
         return None
-    from village_sim.county.deployment import (
-        INFORMED_RULES,
-        first_informed_month,
-        year_one_note,
-    )
+    from village_sim.county.deployment import first_informed_month, unseen_rules, year_one_note
     from village_sim.county.teams import TeamSpec, parse_teams
 
-    informed = [rule for rule in spec.regimes if rule in INFORMED_RULES]
-    if not informed:
-        return None
     swept = "teams" in spec.axis_names  # numbers of default teams
     try:
         teams = [TeamSpec()] if swept else parse_teams(spec.base.get("teams", 0))
     except ValueError:  # not a count or tables (the spec was checked when it was loaded)
         return None
-    month = first_informed_month(teams)
-    if month is None or spec.steps >= month:
+    terms = [t.term_years for t in teams]
+    informed = unseen_rules(spec.regimes, terms, spec.steps)
+    if not informed:
         return None
     return (f"{year_one_note(informed)} Their first choice by what the county has seen would "
-            f"come in month {month}, when the shortest term ends; these runs end at month "
-            f"{spec.steps}: they measure a random deployment under those names.")
+            f"come in month {first_informed_month(terms)}, when the shortest term ends; these "
+            f"runs end at month {spec.steps}: they measure a random deployment under those "
+            "names.")
 
 
 def _axis_text(axis: Any) -> str:

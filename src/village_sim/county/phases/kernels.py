@@ -42,16 +42,13 @@ _LACK_OF_LABOUR = np.int8(Cause.LACK_OF_LABOUR)
 _LACK_OF_SKILLS = np.int8(Cause.LACK_OF_SKILLS)
 _LACK_OF_CAPITAL = np.int8(Cause.LACK_OF_CAPITAL)
 
-__all__ = ["add_twice", "county_passes", "diagnosis", "economy", "economy_close",
-           "economy_income", "economy_state",
-           "gini_sums", "kept_by_village", "kin_exchange", "kin_needs",
+__all__ = ["add_twice", "county_passes", "diagnosis", "economy", "economy_close", "economy_income",
+           "economy_state", "gini_sums", "kept_by_village", "kin_exchange", "kin_needs",
            "learned_risks", "lognormal_blocks", "money_seen", "normal_blocks",
            "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
-           "SHUFFLE_BY_INTERVAL", "permutation_blocks", "random_blocks",
-           "register_counts",
-           "registration_cells", "richer_listed_ties", "sort_keys", "sorted_order",
-           "transfer_sums",
-           "trust_update", "typed_list", "visit_draws", "visit_plan",
+           "permutation_blocks", "random_blocks", "register_counts", "registration_cells",
+           "richer_listed_ties", "SHUFFLE_BY_INTERVAL", "sort_keys", "sorted_order",
+           "transfer_sums", "trust_update", "typed_list", "visit_draws", "visit_plan",
            "visit_reports", "weighted_choice_blocks"]
 
 
