@@ -424,3 +424,39 @@ def test_both_compiled_shuffles_are_numpy_s_permutation(kernel: str) -> None:
         block = slice(starts[j], starts[j] + sizes[j])
         assert np.array_equal(out[block], theirs[villages[j]].permutation(values[block]))
     assert [g.bit_generator.state for g in mine] == [g.bit_generator.state for g in theirs]
+
+
+def test_the_radix_sort_of_keys_is_np_sort_and_keeps_ties_in_place() -> None:
+    # sort_high_bits sorts by the bits from `low` up, stably, four 12-bit digits a time: the
+    # county's keys (sort_keys: a double's bits above, its place below) come out as np.sort
+    # sorts them at every size and spread of values (digits all keys share, whose pass is
+    # skipped, included); from bit 0 it sorts any keys; above `low` it keeps the keys' order
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 3, 100, 4097, 60_000):
+        bits_ = max(1, (n - 1).bit_length())
+        for kind in range(4):
+            if kind == 0:
+                y = rng.lognormal(8.0, 1.0, n)
+            elif kind == 1:  # a few values: most digits shared, ties of many
+                y = rng.choice([0.0, 1500.0, 4000.0, 4000.5], n)
+            elif kind == 2:  # negative, zero of both signs, across many binades
+                y = rng.standard_normal(n) * 10.0 ** rng.uniform(-300, 300, n)
+                y[rng.random(n) < 0.1] = -0.0
+                y[rng.random(n) < 0.1] = 0.0
+            else:  # one value: nothing to sort
+                y = np.full(n, 7.25)
+            keys = np.empty(n, dtype=np.uint64)
+            assert kernels.sort_keys(y, bits_, keys)
+            expected = np.sort(keys)
+            kernels.sort_high_bits(keys, bits_, np.empty_like(keys))
+            assert np.array_equal(keys, expected), (n, kind)
+    anything = rng.integers(0, 2**64 - 1, 10_000, dtype=np.uint64, endpoint=True)
+    expected = np.sort(anything)
+    kernels.sort_high_bits(anything, 0, np.empty_like(anything))
+    assert np.array_equal(anything, expected)
+    # stability: the low 20 bits falling with the place, sorted by the bits above only
+    high = rng.integers(0, 50, 3000).astype(np.uint64) << np.uint64(20)
+    keys = high | (np.uint64(2**20 - 1) - np.arange(3000, dtype=np.uint64))
+    expected = keys[np.argsort(high, kind="stable")]
+    kernels.sort_high_bits(keys, 20, np.empty_like(keys))
+    assert np.array_equal(keys, expected)

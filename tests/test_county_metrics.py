@@ -128,12 +128,14 @@ def test_income_metrics_equal_each_village_s_bit_for_bit(name: str) -> None:
 
 
 # ---------------------------------------------------------------------------- faster paths
-def tied_stack(seed: int) -> VillageStack:
+def tied_stack(seed: int, levels: tuple[float, ...] = (0.0, 1500.0, 4000.0)) -> VillageStack:
     """Small villages after 13 months, a third of their households' incomes then made equal.
 
-    Incomes of 0, 1,500 and 4,000 yuan a person, before and after transfers, within villages
-    and across them, between households of unequal persons: ties whose order ``np.argsort``
-    (a quicksort) leaves to its own arithmetic, and the Gini's sums see in their last bits.
+    Incomes of ``levels`` yuan a person (0, 1,500 and 4,000), before and after transfers,
+    within villages and across them, between households of unequal persons: ties whose order
+    ``np.argsort`` (a quicksort) leaves to its own arithmetic. At whole-yuan levels the Gini's
+    terms of tied households are whole numbers, summed exactly in any order; at levels with a
+    fraction the sums' last bits see the order.
     """
     rng = np.random.default_rng(seed)
     stack = VillageStack.build([{"rng": int(rng.integers(1 << 30)), "n_households": int(n),
@@ -145,8 +147,8 @@ def tied_stack(seed: int) -> VillageStack:
     chosen = rng.choice(stack.n, stack.n // 3, replace=False)
     for name in ("income_hist", "aid_hist", "other_transfer_hist"):
         col[name][:, chosen] = 0.0
-    col["income_hist"][0, chosen] = rng.choice([0.0, 1500.0, 4000.0], chosen.size) * col[
-        "persons"][chosen]  # whole yuan: y is the level exactly
+    col["income_hist"][0, chosen] = rng.choice(levels, chosen.size) * col[
+        "persons"][chosen]  # y is the level exactly (levels chosen so: a test checks)
     for v in stack.villages:
         v.income_changed()
         v._metric_cache = None
@@ -154,7 +156,8 @@ def tied_stack(seed: int) -> VillageStack:
 
 
 def plain_county_metrics(stack: VillageStack) -> dict[str, float]:
-    """``county_metrics`` by its definitions: numpy's argsort and sums, each village's deciles."""
+    """``county_metrics`` by its definitions: numpy's stable argsort (equal incomes in the
+    households' order) and sums, each village's deciles."""
     col = stack.column
     blocks = [stack.block(v) for v in range(stack.n_villages)]
     y = stack.per_capita_income()
@@ -163,9 +166,9 @@ def plain_county_metrics(stack: VillageStack) -> dict[str, float]:
     z, w = stack.poverty_line(), col("persons_float")
     out = dict(zip(("poverty_headcount", "poverty_gap", "poverty_severity"),
                    M.fgt_all(y, z, w), strict=True))
-    out["gini"] = M.gini(y, w)
+    out["gini"] = M.gini(y, w, np.argsort(y, kind="stable"))
     out["poverty_headcount_post"] = M.fgt_all(post, z, w)[0]
-    out["gini_post"] = M.gini(post, w)
+    out["gini_post"] = M.gini(post, w, np.argsort(post, kind="stable"))
     registered, cadre, kin = col("registered"), col("cadre"), col("cadre_kin")
     identified = stack.per_village("identified")[stack.village] > 0
     out.update(M.targeting((y < z)[identified], registered[identified]))
@@ -216,6 +219,36 @@ def test_county_metrics_equal_their_definitions_bit_for_bit_with_ties_and_zero_i
     assert list(got) == list(CM.COUNTY_METRICS)
     assert {k: bits(x) for k, x in got.items()} == {k: bits(expected[k]) for k in got}
     assert np.isfinite(got["kin_premium"]) and got["registered_count"] > 0
+
+
+FRACTIONAL_LEVELS = (2718.28, 1234.567)
+"""Incomes a person whose product with 1-8 persons divides back to them exactly."""
+
+
+def test_the_county_gini_orders_equal_incomes_by_household() -> None:
+    """The county's Gini reads equal incomes in the households' order (numpy's stable sort),
+    not in ``np.argsort``'s, whose order of ties depends on the machine (AVX-512 or not): on
+    stacks whose incomes tie at levels with a fraction, between unequal persons, both ways of
+    computing give the stable order's bits, and on some of them ``np.argsort``'s order gives
+    other bits (the premise: the order matters)."""
+    loops = compiled_loops()
+    unlike_argsort = 0
+    for seed in range(6):
+        stack = tied_stack(seed, FRACTIONAL_LEVELS)
+        y = stack.per_capita_income()
+        w = stack.column("persons_float")
+        assert {int(p) for p in stack.column("persons")} >= {1, 2, 3}
+        assert np.isin(np.array(FRACTIONAL_LEVELS), y).all()  # the levels divided back
+        col = stack.column
+        post = (col("income_hist").sum(axis=0) + col("aid_hist").sum(axis=0)
+                + col("other_transfer_hist").sum(axis=0)) / col("persons")
+        for name, x in (("gini", y), ("gini_post", post)):
+            stable = M.gini(x, w, np.argsort(x, kind="stable"))
+            unlike_argsort += bits(M.gini(x, w)) != bits(stable)
+            for way in (None, loops):
+                got = CM.county_metrics(stack, loops=way)[name]
+                assert bits(got) == bits(stable), (seed, name, way)
+    assert unlike_argsort >= 1
 
 
 def test_the_village_year_table_is_each_village_s_own_metrics_bit_for_bit() -> None:
@@ -382,10 +415,10 @@ def test_villages_with_findings_named_unlike_give_their_own_rows() -> None:
 
 @pytest.mark.parametrize("case", ["distinct", "equal_weights", "unequal_weights", "zeros",
                                   "near", "nan", "tiny"])
-def test_the_county_s_sort_of_incomes_gives_argsort_s_values_and_weights(case: str) -> None:
-    """``_orders``: integer keys sorted by ``np.sort``, checked; the Gini's order reads the
-    incomes and weights ``np.argsort`` reads (its own order where ties differ in weight or
-    sign, or the keys cannot tell incomes apart), the other order sorts the incomes."""
+def test_the_county_s_sort_of_incomes_is_numpy_s_stable_argsort(case: str) -> None:
+    """``_stable_order``: integer keys sorted (a radix sort of their values' bits) and checked
+    give ``np.argsort(y, kind="stable")`` itself; where the keys cannot tell incomes apart,
+    zeros of both signs are present or an income is NaN, the check sends it to numpy's sort."""
     loops = compiled_loops()
     rng = np.random.default_rng(3)
     n = 1 if case == "tiny" else 5000
@@ -404,27 +437,21 @@ def test_the_county_s_sort_of_incomes_gives_argsort_s_values_and_weights(case: s
         y[::2] = np.nextafter(y[1::2], np.inf)
     elif case == "nan":
         y[7] = np.nan
-    def raw(a: np.ndarray) -> np.ndarray:
-        return np.asarray(a, dtype=np.float64).view(np.int64)
-
-    order, gini_order = CM._orders(y, w, loops)
+    order = CM._stable_order(y, loops)
+    assert order.tolist() == np.argsort(y, kind="stable").tolist()
     if n > 1:  # which way the check went
         keys, bits_ = np.empty(n, dtype=np.uint64), (n - 1).bit_length()
         if not loops.sort_keys(y, bits_, keys):  # type: ignore[attr-defined]
-            status = "nan"
+            read: object = "nan"
         else:
-            keys.sort()
-            sort = loops.sorted_order  # type: ignore[attr-defined]
-            status = sort(keys, bits_, y, w, np.empty(n, dtype=np.int64))
-        assert status == {"distinct": 0, "equal_weights": 0, "unequal_weights": 1, "zeros": 1,
-                          "near": 2, "nan": "nan"}[case]
-    argsorted = np.argsort(y)
-    assert raw(y[gini_order]).tolist() == raw(y[argsorted]).tolist()
-    assert w[gini_order].tolist() == w[argsorted].tolist()
-    assert sorted(order.tolist()) == list(range(n))
-    x = y[order]
-    assert not (x[1:] < x[:-1]).any()  # sorts the incomes (NaN last, as np.argsort)
-    if case in ("unequal_weights", "zeros"):  # the premise: ties that argsort orders its way
+            loops.sort_high_bits(keys, bits_, np.empty_like(keys))  # type: ignore[attr-defined]
+            read = loops.stable_order(  # type: ignore[attr-defined]
+                keys, bits_, y, np.empty(n, dtype=np.int64))
+        assert read == {"distinct": True, "equal_weights": True, "unequal_weights": True,
+                        "zeros": False, "near": False, "nan": "nan"}[case]
+    if case in ("unequal_weights", "zeros"):  # the premise: ties, of unequal persons or signs
         o = np.argsort(y, kind="stable")
         tied = np.flatnonzero(y[o][1:] == y[o][:-1])
-        assert ((w[o][tied] != w[o][tied + 1]) | (raw(y[o][tied]) != raw(y[o][tied + 1]))).any()
+        unequal = w[o][tied] != w[o][tied + 1]
+        signs = np.signbit(y[o][tied]) != np.signbit(y[o][tied + 1])
+        assert (unequal if case == "unequal_weights" else signs).any()

@@ -46,10 +46,10 @@ __all__ = ["add_twice", "county_passes", "diagnosis", "economy", "economy_close"
            "economy_state", "gini_sums", "kept_by_village", "kin_exchange", "kin_needs",
            "learned_risks", "lognormal_blocks", "money_seen", "normal_blocks",
            "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
-           "permutation_blocks", "random_blocks", "register_counts", "registration_cells",
-           "richer_listed_ties", "SHUFFLE_BY_INTERVAL", "sort_keys", "sorted_order",
-           "transfer_sums", "trust_update", "typed_list", "visit_draws", "visit_plan",
-           "visit_reports", "weighted_choice_blocks"]
+           "permutation_blocks", "RADIX_BITS", "random_blocks", "register_counts",
+           "registration_cells", "richer_listed_ties", "SHUFFLE_BY_INTERVAL", "sort_high_bits",
+           "sort_keys", "stable_order", "transfer_sums", "trust_update", "typed_list",
+           "visit_draws", "visit_plan", "visit_reports", "weighted_choice_blocks"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -1069,9 +1069,9 @@ def sort_keys(y, bits, keys):
 
     The key of a double is its bits read as an unsigned integer, all inverted for a negative
     value, the sign bit set for the others (ordered as the values, -0.0 just below 0.0); its
-    top ``64 - bits`` bits are kept above the place. ``np.sort`` of the keys orders y by
-    value, values that differ only in their dropped bits by place (:func:`sorted_order`
-    finds them).
+    top ``64 - bits`` bits are kept above the place. Sorting the keys (:func:`sort_high_bits`)
+    orders y by value, values that differ only in their dropped bits by place
+    (:func:`stable_order` finds them).
     """
     bits_ = np.uint64(bits)
     sign = np.uint64(1) << np.uint64(63)
@@ -1085,29 +1085,74 @@ def sort_keys(y, bits, keys):
     return True
 
 
-@numba.njit(cache=True, nogil=True)
-def sorted_order(keys, bits, y, weights, order):
-    """The order of :func:`sort_keys`' keys once sorted, and what it sorts.
+RADIX_BITS = 12
+"""The digit of :func:`sort_high_bits`: 4,096 counts a pass (four passes over the 48 bits of
+the keys' values at 60,000 households; 12 bits measured quickest of 8, 11, 12 and 16 there)."""
 
-    Returns 0 where y is sorted and its equal values have equal weights and bits (then the
-    values and weights in this order are those in ``np.argsort``'s: the sums over them give
-    the same bits), 1 where y is sorted but equal values differ in weight or bits (the order
-    sorts y; ``np.argsort``'s order of them is its own), 2 where values that differ only in
-    their dropped bits came in the wrong order.
+
+@numba.njit(cache=True, nogil=True)
+def sort_high_bits(keys, low, spare):
+    """Sort ``keys`` in place by their bits from ``low`` up, stably (``spare``: scratch).
+
+    A least-significant-digit radix sort, :data:`RADIX_BITS` bits a pass. Keys that agree
+    above ``low`` keep their order: where their low bits rise with their place
+    (:func:`sort_keys`' places), the keys come out wholly sorted, as ``np.sort`` sorts them.
+    Every digit's counts are taken in one pass over the keys; a digit that all keys share
+    needs no pass of its own. About 0.5-0.8 ms at 60,000 keys, against 2.4-2.7 ms for
+    ``np.sort`` (numpy 2.5 here).
+    """
+    n = keys.size
+    if n < 2:
+        return
+    radix = np.int64(1) << np.int64(RADIX_BITS)
+    mask = np.uint64(radix - 1)
+    passes = (64 - low + RADIX_BITS - 1) // RADIX_BITS
+    counts = np.zeros((passes, radix), dtype=np.int64)
+    for i in range(n):
+        key = keys[i]
+        for p in range(passes):
+            counts[p, np.int64((key >> np.uint64(low + p * RADIX_BITS)) & mask)] += 1
+    source, target = keys, spare
+    moved = False
+    for p in range(passes):
+        shift = np.uint64(low + p * RADIX_BITS)
+        place = counts[p]
+        if place[np.int64((source[0] >> shift) & mask)] == n:
+            continue  # one digit for all: this pass would leave the keys where they are
+        total = 0
+        for d in range(radix):
+            count = place[d]
+            place[d] = total
+            total += count
+        for i in range(n):
+            key = source[i]
+            d = np.int64((key >> shift) & mask)
+            target[place[d]] = key
+            place[d] += 1
+        source, target = target, source
+        moved = not moved
+    if moved:
+        keys[:] = source
+
+
+@numba.njit(cache=True, nogil=True)
+def stable_order(keys, bits, y, order):
+    """The places of sorted keys (:func:`sort_keys`'); True if ``np.argsort(y, "stable")``'s.
+
+    It is where it sorts y and equal values have equal bits: equal keys above the places, so
+    in the order of their places. False where values that differ only in their dropped bits
+    came in the wrong order, or zeros of both signs (equal values, unequal keys) are present.
     """
     mask = (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
     raw = y.view(np.uint64)
-    status = 0
     for i in range(keys.size):
         j = np.int64(keys[i] & mask)
         order[i] = j
         if i > 0:
             before = order[i - 1]
-            if y[j] < y[before]:
-                return 2
-            if y[j] == y[before] and (raw[j] != raw[before] or weights[j] != weights[before]):
-                status = 1
-    return status
+            if y[j] < y[before] or (y[j] == y[before] and raw[j] != raw[before]):
+                return False
+    return True
 
 
 @numba.njit(cache=True, nogil=True)
