@@ -414,11 +414,11 @@ def test_villages_with_findings_named_unlike_give_their_own_rows() -> None:
 
 
 @pytest.mark.parametrize("case", ["distinct", "equal_weights", "unequal_weights", "zeros",
-                                  "near", "nan", "tiny"])
+                                  "near", "floor", "nan", "tiny"])
 def test_the_county_s_sort_of_incomes_is_numpy_s_stable_argsort(case: str) -> None:
-    """``_stable_order``: integer keys sorted (a radix sort of their values' bits) and checked
-    give ``np.argsort(y, kind="stable")`` itself; where the keys cannot tell incomes apart,
-    zeros of both signs are present or an income is NaN, the check sends it to numpy's sort."""
+    """``_stable_order``: integer keys sorted (a radix sort of their values' bits), runs the
+    keys cannot tell apart sorted by value, and checked, give ``np.argsort(y, kind="stable")``
+    itself; where zeros of both signs are present or an income is NaN, numpy's sort does."""
     loops = compiled_loops()
     rng = np.random.default_rng(3)
     n = 1 if case == "tiny" else 5000
@@ -435,6 +435,9 @@ def test_the_county_s_sort_of_incomes_is_numpy_s_stable_argsort(case: str) -> No
         w[:] = 2
     elif case == "near":  # the larger of two incomes a unit in the last place apart first
         y[::2] = np.nextafter(y[1::2], np.inf)
+    elif case == "floor":  # a third at a floor, or a few units in the last place off it
+        at = rng.random(n) < 1 / 3
+        y[at] = 4000.0 + rng.integers(-3, 4, at.sum()) * np.spacing(4000.0)
     elif case == "nan":
         y[7] = np.nan
     order = CM._stable_order(y, loops)
@@ -448,7 +451,7 @@ def test_the_county_s_sort_of_incomes_is_numpy_s_stable_argsort(case: str) -> No
             read = loops.stable_order(  # type: ignore[attr-defined]
                 keys, bits_, y, np.empty(n, dtype=np.int64))
         assert read == {"distinct": True, "equal_weights": True, "unequal_weights": True,
-                        "zeros": False, "near": False, "nan": "nan"}[case]
+                        "zeros": False, "near": True, "floor": True, "nan": "nan"}[case]
     if case in ("unequal_weights", "zeros"):  # the premise: ties, of unequal persons or signs
         o = np.argsort(y, kind="stable")
         tied = np.flatnonzero(y[o][1:] == y[o][:-1])

@@ -760,12 +760,12 @@ def _stable_order(y: np.ndarray, loops: ModuleType) -> np.ndarray:
     """``np.argsort(y, kind="stable")`` by the compiled loops: equal incomes in stack order.
 
     The keys of the values with their places (``kernels.sort_keys``) sorted by the values' bits
-    (``kernels.sort_high_bits``, a radix sort: the places are in order already) and read back
-    with a check (``kernels.stable_order``); where the keys could not tell two incomes apart,
-    zeros of both signs are present or y holds NaN, numpy's stable sort itself. About 0.6-0.8
-    ms at 60,000 incomes here, against 2.9-4.5 ms for ``np.argsort`` of the doubles (stable or
-    not) and 2.4-2.7 ms for ``np.sort`` of the keys, which sorted them until 2026-12-03
-    (numpy 2.5 on this machine; docs/county_engine.md).
+    (``kernels.sort_high_bits``, a radix sort: the places are in order already), read back,
+    the runs of incomes the keys could not tell apart sorted by value, and checked
+    (``kernels.stable_order``); where zeros of both signs are present or y holds NaN, numpy's
+    stable sort itself. About 0.6-0.8 ms at 60,000 incomes here, against 2.9-4.5 ms for
+    ``np.argsort`` of the doubles (stable or not) and 2.4-2.7 ms for ``np.sort`` of the keys,
+    which sorted them until 2026-12-03 (numpy 2.5 on this machine; docs/county_engine.md).
     """
     y = np.ascontiguousarray(y, dtype=np.float64)
     n = y.size
