@@ -251,6 +251,21 @@ def test_the_county_gini_orders_equal_incomes_by_household() -> None:
     assert unlike_argsort >= 1
 
 
+@pytest.mark.parametrize("levels", [(0.0, 1500.0, 4000.0), FRACTIONAL_LEVELS],
+                         ids=["whole", "fractional"])
+@pytest.mark.parametrize("seed", range(4))
+def test_each_village_s_metrics_sorted_by_the_compiled_loops_are_its_own(
+        seed: int, levels: tuple[float, ...]) -> None:
+    """The village-year table's household metrics with the incomes sorted by the county's
+    radix sort (stable order, regrouped by village) are each village's own, bit for bit:
+    villages whose ties have unequal persons are sorted by their own ``np.argsort``."""
+    stack = tied_stack(seed, levels)
+    got = CM.household_metrics(stack, loops=compiled_loops())
+    expected = stack.metrics()
+    for name in CM.HOUSEHOLD_METRICS:
+        assert [bits(x) for x in got[name]] == [bits(x) for x in expected[name]], name
+
+
 def test_the_village_year_table_is_each_village_s_own_metrics_bit_for_bit() -> None:
     stack = tied_stack(7)
     got = CM.village_metrics_frame(stack)

@@ -101,7 +101,8 @@ def fgt_all(y: np.ndarray, z: np.ndarray, weights: np.ndarray,
             ratio(seg.exact_sum(wg * gap), total))
 
 
-def argsort_like(y: np.ndarray, weights: np.ndarray, seg: Segments) -> np.ndarray:
+def argsort_like(y: np.ndarray, weights: np.ndarray, seg: Segments,
+                 loops: ModuleType | None = None) -> np.ndarray:
     """An order sorting ``y`` within each village, reading y and weights as np.argsort's does.
 
     In this order ``y`` and ``weights`` are, bit for bit, what they are in the order of the
@@ -113,19 +114,20 @@ def argsort_like(y: np.ndarray, weights: np.ndarray, seg: Segments) -> np.ndarra
     a village holding NaN, or equal incomes of unequal weights — whose order ``np.argsort``
     leaves to its own arithmetic on that village's incomes, and the Gini's sums would see in
     their last bits — is sorted by ``np.argsort`` itself. One segment is sorted by
-    ``np.argsort`` itself.
+    ``np.argsort`` itself. With the county's compiled ``loops`` the sort of all of y is
+    theirs (:func:`_stable_order`: a radix sort, 4-6 times quicker here), read the same way.
     """
-    return _sorted_like_argsort(y, weights, seg)[0]
+    return _sorted_like_argsort(y, weights, seg, loops)[0]
 
 
-def _sorted_like_argsort(y: np.ndarray, weights: np.ndarray,
-                         seg: Segments) -> tuple[np.ndarray, np.ndarray]:
+def _sorted_like_argsort(y: np.ndarray, weights: np.ndarray, seg: Segments,
+                         loops: ModuleType | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`argsort_like`'s order, and y in that order."""
     y = np.asarray(y, dtype=np.float64)
-    order = np.argsort(y)
     if seg.n_segments == 1:
+        order = np.argsort(y)
         return order, y[order]
-    order = seg.regroup(order)
+    order = seg.regroup(np.argsort(y) if loops is None else _stable_order(y, loops))
     x = y[order]
     i = np.flatnonzero(~(x[:-1] < x[1:]))  # neighbours equal, or NaN
     i = i[seg.village[i] == seg.village[i + 1]]
@@ -139,14 +141,15 @@ def _sorted_like_argsort(y: np.ndarray, weights: np.ndarray,
 
 
 def gini(y: np.ndarray, weights: np.ndarray, seg: Segments,
-         order: np.ndarray | None = None) -> np.ndarray:
+         order: np.ndarray | None = None, loops: ModuleType | None = None) -> np.ndarray:
     """Weighted Gini coefficient of each village (NaN for no weight or no income).
 
     ``weights`` are persons (as integers their running sums are quicker, and the same);
-    ``order`` is ``argsort_like(y, weights, seg)`` when the caller has it.
+    ``order`` is ``argsort_like(y, weights, seg)`` when the caller has it; ``loops``, the
+    county's compiled loops, sort for it where it does not.
     """
     if order is None:
-        order, x = _sorted_like_argsort(y, weights, seg)
+        order, x = _sorted_like_argsort(y, weights, seg, loops)
     else:
         x = y[order]
     return _gini_of_sorted(x, weights[order], seg)
@@ -362,7 +365,8 @@ _NEED_REGISTER = HOUSEHOLD_METRICS[8:]
 
 
 def household_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
-                      transfers_12: Transfers | None = None) -> dict[str, np.ndarray]:
+                      transfers_12: Transfers | None = None, loops: ModuleType | None = None,
+                      engine: StackedVillages | None = None) -> dict[str, np.ndarray]:
     """Every village's household metrics (:data:`HOUSEHOLD_METRICS`) from a stack's arrays.
 
     Each village's own ``VillageModel.household_metrics()``, bit for bit, in one pass of
@@ -370,21 +374,23 @@ def household_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
     kin premiums are NaN in a village before its first identification, as in its own metrics.
     ``income_12`` is each household's market income over the last 12 months, and
     ``transfers_12`` its aid and other transfers, when the caller has them (the county engine
-    sums them once a month).
+    sums them once a month). ``loops`` are the county's compiled loops, which sort the
+    incomes where there are (:func:`argsort_like`: the same orders read); ``engine`` the
+    county engine, whose arrays give the villages' lines and identification (the same).
     """
     seg = stack.segments
     col = stack.column
     y, post, aid_12 = _incomes(stack, income_12, transfers_12)
-    line, identified = _lines_and_identified(stack)
+    line, identified = _lines_and_identified(stack, engine)
     z = seg.broadcast(line)
     w, persons = col("persons_float"), col("persons")
-    order = argsort_like(y, persons, seg)
+    order = argsort_like(y, persons, seg, loops)
     out: dict[str, np.ndarray] = {}
     for suffix, inc, inc_order in (("", y, order), ("_post", post, None)):
         p0, p1, p2 = fgt_all(inc, z, w, seg)
         out["poverty_headcount" + suffix], out["poverty_gap" + suffix] = p0, p1
         out["poverty_severity" + suffix] = p2
-        out["gini" + suffix] = gini(inc, persons, seg, inc_order)
+        out["gini" + suffix] = gini(inc, persons, seg, inc_order, loops)
     registered, kin, cadre = col("registered"), col("cadre_kin"), col("cadre")
     out.update(targeting(y < z, registered, seg))
     out["kin_premium"] = kin_premium(y, registered, kin, cadre, seg, order)
@@ -414,8 +420,9 @@ def village_metrics_frame(stack: VillageStack, income_12: np.ndarray | None = No
         each = zip(*(values.tolist() for values in tallies.values()), strict=True)
         rest = pd.DataFrame([v.institution_metrics(dict(zip(tallies, values, strict=True)))
                              for v, values in zip(stack.villages, each, strict=True)])
-    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12, transfers_12)), rest],
-                      axis=1)
+    loops = engine.loops if engine is not None else None
+    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12, transfers_12, loops,
+                                                      engine)), rest], axis=1)
     frame.insert(0, "village", np.arange(stack.n_villages))
     return frame
 
