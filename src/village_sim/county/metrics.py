@@ -403,14 +403,16 @@ def household_metrics(stack: VillageStack, income_12: np.ndarray | None = None,
 
 def village_metrics_frame(stack: VillageStack, income_12: np.ndarray | None = None,
                           transfers_12: Transfers | None = None,
-                          engine: StackedVillages | None = None) -> pd.DataFrame:
+                          engine: StackedVillages | None = None,
+                          loops: ModuleType | None = None) -> pd.DataFrame:
     """``VillageStack.metrics()``: every metric of each village now, one row per village.
 
     The same table, bit for bit, with the household metrics and tallies of all villages
     computed at once (:func:`household_metrics`, which the sums are passed to, and
     :func:`household_tallies`) and the rest by each village
     (``VillageModel.institution_metrics()``), or from the ``engine``'s tables where there is
-    one (:func:`_institution_columns`).
+    one (:func:`_institution_columns`); ``loops`` are the county's compiled loops, which sort
+    the incomes where there are (the same orders read).
     """
     tallies = household_tallies(stack, engine)
     columns = _institution_columns(engine, tallies) if engine is not None else None
@@ -420,7 +422,6 @@ def village_metrics_frame(stack: VillageStack, income_12: np.ndarray | None = No
         each = zip(*(values.tolist() for values in tallies.values()), strict=True)
         rest = pd.DataFrame([v.institution_metrics(dict(zip(tallies, values, strict=True)))
                              for v, values in zip(stack.villages, each, strict=True)])
-    loops = engine.loops if engine is not None else None
     frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12, transfers_12, loops,
                                                       engine)), rest], axis=1)
     frame.insert(0, "village", np.arange(stack.n_villages))

@@ -529,8 +529,9 @@ class CountyModel(mesa.Model):
             "remoteness": [v.p.remoteness for v in villages],
             "greed_factor": self.greed_factor,
         })  # copies of the county's arrays
-        frame = pd.concat([village_metrics_frame(self.stack, *self._sums_12(), self.engine),
-                           county], axis=1)
+        loops = self.engine.loops if self.engine is not None else None
+        frame = pd.concat([village_metrics_frame(self.stack, *self._sums_12(), self.engine,
+                                                 loops), county], axis=1)
         frame.insert(0, "year", self.month // 12)
         self._year_rows.append(frame)
 
