@@ -464,6 +464,26 @@ def test_large_counties_draw_in_compiled_loops_and_without_numba_in_python_ones(
         draws._compiled.cache_clear()
 
 
+def test_the_compiled_loops_lists_of_generators_are_made_in_the_first_month() -> None:
+    # every stream of the villages listed at the first compiled month, each list holding the
+    # villages' own generators; no later month makes one (the survey's and the
+    # certification's were first made in months 12 and 13, inside a year's timing)
+    pytest.importorskip("numba")
+    e = CountyEngine(VillageStack.build(
+        [{"rng": s, "n_households": 30} for s in range(draws.JIT_FROM_VILLAGES)]),
+        collect=False)
+    e.step()
+    streams = list(e.villages[0].streams)
+    assert sorted(e.typed_streams) == sorted(streams)
+    lists = {name: e.typed_streams[name] for name in streams}
+    for name in streams:
+        assert all(got is v.streams[name] for got, v in zip(lists[name], e.villages,
+                                                              strict=True))
+    for _ in range(13):
+        e.step()
+    assert all(e.typed_streams[name] is lists[name] for name in streams)
+
+
 @pytest.mark.parametrize("drawing", ["python", "compiled"])
 @pytest.mark.parametrize("monthly", [True, False])
 def test_the_county_slearned_risks_are_each_village_s_bit_for_bit(monthly: bool,

@@ -83,13 +83,21 @@ def typed_streams(e: StackedVillages, name: str) -> Any:
     """Every village's stream ``name`` in a list the compiled loops index.
 
     Kept for the county's life: a village's streams are its own objects for its whole life.
+    The lists of all a village's streams are made at the first call, the county's first
+    compiled month (about 6 ms a stream at 200 villages, ``numba.typed.List`` appending one
+    generator at a time), so that no month after it makes one: the survey's and the
+    certification's lists were first needed in months 12 and 13, about 12 ms then.
     """
     out = e.typed_streams.get(name)
     if out is None:
         compiled = _compiled()
         assert compiled is not None
-        out = e.typed_streams[name] = compiled.typed_list([v.streams[name]
-                                                          for v in e.villages])
+        names = dict.fromkeys([name, *e.villages[0].streams])
+        for stream in names:
+            if stream not in e.typed_streams:
+                e.typed_streams[stream] = compiled.typed_list([v.streams[stream]
+                                                               for v in e.villages])
+        out = e.typed_streams[name]
     return out
 
 
