@@ -1141,7 +1141,7 @@ def stable_order(keys, bits, y, order):
 
     Keys equal above their places hold values equal in all but their dropped bits, in the
     order of their places; where such a run does not sort its values (post-transfer incomes
-    a few units in the last place apart at the transfers' floor: thousands of households in
+    a few units in the last place apart at the transfers' floor: many households in
     most months after the first year), the run is sorted by value, stably (numba's merge
     sort). The order is then checked: it sorts y, and equal values have equal bits and come
     in the order of their places. False where they do not — zeros of both signs, which the
