@@ -303,7 +303,10 @@ def run_stacked(runs: Sequence[tuple[str | None, int, Mapping[str, Any]]], steps
                 if progress is not None:
                     progress.update(1)
             if row < len(wanted) and wanted[row] == month:
-                frame = village_metrics_frame(stack, engine.income_12, engine.transfers_12)
+                # the engine's arrays for the villages' institutions and lines, and its
+                # compiled loops (where it has them) for the sorts: the same table
+                frame = village_metrics_frame(stack, engine.income_12, engine.transfers_12,
+                                              engine, engine.loops if month else None)
                 taken[:, row, :] = frame.loc[:, list(METRIC_NAMES)].to_numpy(np.float64)
                 row += 1
         out.extend(pd.DataFrame(taken[j], index=index, columns=list(METRIC_NAMES))
