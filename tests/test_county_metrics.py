@@ -155,14 +155,20 @@ def tied_stack(seed: int, levels: tuple[float, ...] = (0.0, 1500.0, 4000.0)) -> 
     return stack
 
 
+def post_transfer_incomes(stack: VillageStack) -> np.ndarray:
+    """Each household's income after transfers over its 12 months, per person."""
+    col = stack.column
+    return (col("income_hist").sum(axis=0) + col("aid_hist").sum(axis=0)
+            + col("other_transfer_hist").sum(axis=0)) / col("persons")
+
+
 def plain_county_metrics(stack: VillageStack) -> dict[str, float]:
     """``county_metrics`` by its definitions: numpy's stable argsort (equal incomes in the
     households' order) and sums, each village's deciles."""
     col = stack.column
     blocks = [stack.block(v) for v in range(stack.n_villages)]
     y = stack.per_capita_income()
-    post = (col("income_hist").sum(axis=0) + col("aid_hist").sum(axis=0)
-            + col("other_transfer_hist").sum(axis=0)) / col("persons")
+    post = post_transfer_incomes(stack)
     z, w = stack.poverty_line(), col("persons_float")
     out = dict(zip(("poverty_headcount", "poverty_gap", "poverty_severity"),
                    M.fgt_all(y, z, w), strict=True))
@@ -239,9 +245,7 @@ def test_the_county_gini_orders_equal_incomes_by_household() -> None:
         w = stack.column("persons_float")
         assert {int(p) for p in stack.column("persons")} >= {1, 2, 3}
         assert np.isin(np.array(FRACTIONAL_LEVELS), y).all()  # the levels divided back
-        col = stack.column
-        post = (col("income_hist").sum(axis=0) + col("aid_hist").sum(axis=0)
-                + col("other_transfer_hist").sum(axis=0)) / col("persons")
+        post = post_transfer_incomes(stack)
         for name, x in (("gini", y), ("gini_post", post)):
             stable = M.gini(x, w, np.argsort(x, kind="stable"))
             unlike_argsort += bits(M.gini(x, w)) != bits(stable)

@@ -529,22 +529,26 @@ class CountyModel(mesa.Model):
             "remoteness": [v.p.remoteness for v in villages],
             "greed_factor": self.greed_factor,
         })  # copies of the county's arrays
-        loops = self.engine.loops if self.engine is not None else None
         frame = pd.concat([village_metrics_frame(self.stack, *self._sums_12(), self.engine,
-                                                 loops), county], axis=1)
+                                                 self._loops()), county], axis=1)
         frame.insert(0, "year", self.month // 12)
         self._year_rows.append(frame)
 
     # ------------------------------------------------------------------ outputs
     def _collect(self) -> None:
-        # month 0's metrics by numpy (the same numbers): building a county does not load the
-        # compiled loops (numba, about 1.5 s a process); its first month does
-        loops = self.engine.loops if self.engine is not None and self.month > 0 else None
         row = {"month": float(self.month),
-               **county_metrics(self.stack, *self._sums_12(), loops, self.engine)}
+               **county_metrics(self.stack, *self._sums_12(), self._loops(), self.engine)}
         row["teams_deployed"] = float((self.village_team >= 0).sum())
         row["cash_villages"] = float((self.cash > 0).sum())
         self._rows.append(row)
+
+    def _loops(self) -> Any:
+        """The engine's compiled loops for the metrics' passes and sorts, or None.
+
+        None at month 0 too (its metrics by numpy, the same numbers): building a county does
+        not load the compiled loops (numba, about 1.5 s a process); its first month does.
+        """
+        return self.engine.loops if self.engine is not None and self.month > 0 else None
 
     def _sums_12(self) -> tuple[np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]:
         """The households' market income and transfers over the last 12 months.
