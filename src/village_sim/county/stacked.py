@@ -110,7 +110,18 @@ def _changed_values(old: Sequence[Any], new: Sequence[Any]) -> set[str] | None:
 class Cadres:
     """Every village's cadres in one array, village by village, and their records.
 
-    Built again whenever a village seats other cadres (elections, replacements).
+    Built again whenever a village seats other cadres (elections, replacements). Each
+    committee's greed and times each cadre was caught, and each village's cadres'
+    misperception of risk, are then gathered into one county array each (``greed``,
+    ``times_caught``, ``risk_perception``), and the village's own arrays become views of
+    them: what a phase writes for all villages at once is each village's own record, and what
+    a village's own mechanism writes in place is the county's (as the books are,
+    county/books.py). A village seating other cadres replaces those arrays
+    (``elections.replace_cadres``), so they are gathered again at the next ``refresh``, as
+    the cadres are. The committees' rings of takings stay each committee's own: the layout of
+    a ring (C order until its committee's seats are first reordered, Fortran order after)
+    decides the order in which ``ring.sum(axis=0)`` adds a cadre's 12 months, and a view of
+    one county array could not keep both.
     """
 
     def __init__(self, villages: Sequence[Any], offsets: np.ndarray):
@@ -146,6 +157,20 @@ class Cadres:
         self.kin_pair_cadre = np.concatenate(pair_cadre)
         self.kin_pair_household = np.concatenate(pair_household)
         self.kin_parts = np.array(parts, dtype=np.int64)
+        self._share_records()
+
+    def _share_records(self) -> None:
+        """The committees' per-seat records as county arrays, each village's a view of them."""
+        committees = [v.committee for v in self._villages]
+        self.greed = np.concatenate([c.greed for c in committees])
+        self.times_caught = np.concatenate([c.times_caught for c in committees])
+        self.risk_perception = np.concatenate([v.risk_perception for v in self._villages])
+        bounds = self.segments.offsets.tolist()
+        for i, (v, c) in enumerate(zip(self._villages, committees, strict=True)):
+            b = slice(bounds[i], bounds[i + 1])
+            c.greed = self.greed[b]
+            c.times_caught = self.times_caught[b]
+            v.risk_perception = self.risk_perception[b]
 
     def gather(self, name: str) -> np.ndarray:
         """A per-cadre array of each village (an attribute of the village), concatenated."""

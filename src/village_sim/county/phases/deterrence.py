@@ -47,7 +47,7 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
     """Every cadre's choice in every channel, and its perceived risk in each (per cadre)."""
     P, cad = e.params, e.cadres
     cv = cad.village
-    perception = cad.gather("risk_perception")
+    perception = cad.risk_perception
     compiled = kernels(e)
     risks = {}
     for channel in CHANNELS:  # deterrence.perceived_risk of each village
@@ -59,7 +59,7 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
         learned = learned_risks(found, exposure, prior, monthly, compiled)
         risks[channel] = seen_risk(audit[cv], learned[cv], perception)
     choice = choose_channels(
-        np.maximum(cad.gather_committee("greed"), 0.0), risks,
+        np.maximum(cad.greed, 0.0), risks,
         P("diversion_propensity")[cv], P("sanction")[cv], P("exposure_cost")[cv],
         P("detection_scale")[cv], P("channel_substitution").astype(bool), cv,
         lambda x: cad.segments.exact_sum(x) / cad.size,
@@ -131,17 +131,14 @@ def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check:
     cash = e.numbers.column("cash_fund")
     cash[hit_villages[returned]] += recovered[returned]
     e.numbers.column("detected_diversions")[hit_villages] += hits
-    # what stays each village's own: its committee's per-seat arrays (the cadres found are
-    # in village order: each village's run of them, its seats counted from its first)
+    # each committee's ring of takings, seat by seat (the cadres found are in village order:
+    # each village's run of them, its seats counted from its first), and the times caught
+    # (the county's array, each committee's a view of it: Cadres)
     seats = idx - cad.segments.offsets[village]
     bounds = np.append(first, idx.size).tolist()
-    caught = hits > 0
     for j, i in enumerate(hit_villages.tolist()):
-        committee = vs[i].committee
-        mine = seats[bounds[j]:bounds[j + 1]]
-        committee.diverted_ring[:, mine] = 0.0
-        if caught[j]:
-            committee.times_caught[mine[material_hit[bounds[j]:bounds[j + 1]]]] += 1
+        vs[i].committee.diverted_ring[:, seats[bounds[j]:bounds[j + 1]]] = 0.0
+    cad.times_caught[idx[material_hit]] += 1
     # the village recomputes its median whenever it collected anything; where no asset moved
     # (all paid from income) the median and causes it would recompute are the ones it has
     e.assets_changed(np.unique(village[total > from_income]))
