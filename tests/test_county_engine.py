@@ -607,3 +607,33 @@ def test_each_village_s_quota_is_its_own_quota_count() -> None:
     assert got.capped.tolist() == [k is not None for k in expected]
     assert got.k[got.capped].tolist() == [k for k in expected if k is not None]
     assert expected == [None, 4, 12, 4, 12, 8, 12, 4, None]
+
+
+def test_the_cadres_one_dimensional_records_are_the_villages_own_through_elections() -> None:
+    """Greed, times caught and risk perception: one county array each, the villages' views.
+
+    Yearly elections replace cadres (and each committee's arrays); after every month the
+    county's arrays hold each village's values, the village's arrays are views of them, and a
+    write through a village is the county's.
+    """
+    configs = [{"rng": 40 + v, "regime": "team_and_committee", "n_households": 80,
+                "term_years": 1, "election_turnover": 1.0, "sanction": 3.0,
+                "audit_probability": 1.0} for v in range(4)]
+    engine = CountyEngine(VillageStack.build(configs))
+    replaced = 0
+    for _ in range(26):
+        engine.step()
+        cad = engine.cadres
+        cad.refresh()
+        for i, v in enumerate(engine.villages):
+            b = cad.segments.block(i)
+            for county, own in ((cad.greed, v.committee.greed),
+                                (cad.times_caught, v.committee.times_caught),
+                                (cad.risk_perception, v.risk_perception)):
+                assert np.array_equal(county[b], own)
+                assert np.shares_memory(county, own)
+        replaced = sum(v.cadre_replacements for v in engine.villages)
+    assert replaced > 0  # the premise: cadres were replaced, and their arrays with them
+    v = engine.villages[2]
+    v.committee.greed[0] = 123.0
+    assert engine.cadres.greed[engine.cadres.segments.block(2)][0] == 123.0
