@@ -176,9 +176,6 @@ class Cadres:
         """A per-cadre array of each village (an attribute of the village), concatenated."""
         return np.concatenate([getattr(v, name) for v in self._villages])
 
-    def gather_committee(self, name: str) -> np.ndarray:
-        """A per-cadre array of each committee, concatenated."""
-        return np.concatenate([getattr(v.committee, name) for v in self._villages])
 
 
 class StackedVillages:

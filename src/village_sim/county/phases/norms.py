@@ -3,7 +3,7 @@
 Every cadre of the county draws its number (its village's ``committee`` stream, one generator
 call per village, D3); where a village's cadres were watched all last year, those whose number
 falls below ``internalisation_rate`` keep ``internalised_greed`` of their greed — all cadres at
-once, each village's committee then given its cadres' new greed.
+once, in the county's array of greed, whose columns are the committees' own (``Cadres``).
 """
 
 from __future__ import annotations
@@ -32,8 +32,5 @@ def internalise(e: StackedVillages) -> None:
     if not watched.any():
         return
     converts = (u < rate[cad.village]) & watched[cad.village]
-    greed = cad.gather_committee("greed")
-    lowered = greed * P("internalised_greed")[cad.village]
-    for i in np.flatnonzero(cad.segments.any(converts)).tolist():
-        b = cad.segments.block(i)
-        vs[i].committee.greed[converts[b]] = lowered[b][converts[b]]
+    # the county's greed is every committee's own (Cadres: their arrays are views of it)
+    cad.greed[converts] *= P("internalised_greed")[cad.village[converts]]
