@@ -620,7 +620,6 @@ def test_the_cadres_one_dimensional_records_are_the_villages_own_through_electio
                 "term_years": 1, "election_turnover": 1.0, "sanction": 3.0,
                 "audit_probability": 1.0} for v in range(4)]
     engine = CountyEngine(VillageStack.build(configs))
-    replaced = 0
     for _ in range(26):
         engine.step()
         cad = engine.cadres
@@ -632,7 +631,7 @@ def test_the_cadres_one_dimensional_records_are_the_villages_own_through_electio
                                 (cad.risk_perception, v.risk_perception)):
                 assert np.array_equal(county[b], own)
                 assert np.shares_memory(county, own)
-        replaced = sum(v.cadre_replacements for v in engine.villages)
+    replaced = sum(v.cadre_replacements for v in engine.villages)
     assert replaced > 0  # the premise: cadres were replaced, and their arrays with them
     v = engine.villages[2]
     v.committee.greed[0] = 123.0

@@ -177,7 +177,6 @@ class Cadres:
         return np.concatenate([getattr(v, name) for v in self._villages])
 
 
-
 class StackedVillages:
     """Stacked villages, with what a phase acting on all of them at once needs.
 
