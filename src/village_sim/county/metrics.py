@@ -54,6 +54,7 @@ __all__ = [
     "county_metrics",
     "household_metrics",
     "household_tallies",
+    "village_metrics_columns",
     "village_metrics_frame",
     "fgt_all",
     "gini",
@@ -412,20 +413,32 @@ def village_metrics_frame(stack: VillageStack, income_12: np.ndarray | None = No
     :func:`household_tallies`) and the rest by each village
     (``VillageModel.institution_metrics()``), or from the ``engine``'s tables where there is
     one (:func:`_institution_columns`); ``loops`` are the county's compiled loops, which sort
-    the incomes where there are (the same orders read).
+    the incomes where there are (the same orders read). The table of
+    :func:`village_metrics_columns`.
+    """
+    return pd.DataFrame(village_metrics_columns(stack, income_12, transfers_12, engine, loops))
+
+
+def village_metrics_columns(stack: VillageStack, income_12: np.ndarray | None = None,
+                            transfers_12: Transfers | None = None,
+                            engine: StackedVillages | None = None,
+                            loops: ModuleType | None = None) -> dict[str, np.ndarray]:
+    """:func:`village_metrics_frame`'s columns (``village`` first), one array each.
+
+    For a caller that keeps many of them and makes one table at the end (a county's
+    village-by-year table: a year's table is then a dictionary, not three pandas frames).
     """
     tallies = household_tallies(stack, engine)
     columns = _institution_columns(engine, tallies) if engine is not None else None
-    if columns is not None:
-        rest = pd.DataFrame(columns)
-    else:
+    if columns is None:
         each = zip(*(values.tolist() for values in tallies.values()), strict=True)
         rest = pd.DataFrame([v.institution_metrics(dict(zip(tallies, values, strict=True)))
                              for v, values in zip(stack.villages, each, strict=True)])
-    frame = pd.concat([pd.DataFrame(household_metrics(stack, income_12, transfers_12, loops,
-                                                      engine)), rest], axis=1)
-    frame.insert(0, "village", np.arange(stack.n_villages))
-    return frame
+        columns = {name: rest[name].to_numpy() for name in rest.columns}
+    out: dict[str, np.ndarray] = {"village": np.arange(stack.n_villages)}
+    out.update(household_metrics(stack, income_12, transfers_12, loops, engine))
+    out.update(columns)
+    return out
 
 
 def _institution_columns(e: StackedVillages, tallies: Mapping[str, np.ndarray]

@@ -47,7 +47,7 @@ from village_sim.codes import Actor, Reason
 from village_sim.county.budgets import ALLOCATION_RULES, CountyView, divide
 from village_sim.county.deployment import Deployment
 from village_sim.county.engine import CountyEngine
-from village_sim.county.metrics import COUNTY_METRICS, county_metrics, village_metrics_frame
+from village_sim.county.metrics import COUNTY_METRICS, county_metrics, village_metrics_columns
 from village_sim.county.teams import TEAM_FIELDS, TeamSpec, load_teams, parse_teams
 from village_sim.county.villages import (
     DISTRIBUTION_BOUNDS,
@@ -365,7 +365,7 @@ class CountyModel(mesa.Model):
         self._log_seen = [0] * len(built)
         self.departures: list[dict[str, Any]] = []
         self._rows: list[dict[str, float]] = []
-        self._year_rows: list[pd.DataFrame] = []
+        self._year_rows: list[dict[str, np.ndarray]] = []  # each year's columns
         self._collect()
 
     # ------------------------------------------------------------------ building
@@ -516,23 +516,23 @@ class CountyModel(mesa.Model):
 
     def _end_year(self) -> None:
         villages = self.villages
-        county = pd.DataFrame({
-            "team": self.village_team,
+        row = {"year": np.full(self.n_villages, self.month // 12)}
+        row.update(village_metrics_columns(self.stack, *self._sums_12(), self.engine,
+                                           self._loops()))
+        row.update({  # copies of the county's arrays
+            "team": self.village_team.copy(),
             "had_team": self.village_team >= 0,
-            "cash_yuan": self.cash,
-            "team_yuan": self.team_yuan,
-            "budget_yuan": [v.p.budget_per_household * v.n for v in villages],
-            "quota_households": [quota_count(v) for v in villages],
-            "households": self.households,
+            "cash_yuan": self.cash.copy(),
+            "team_yuan": self.team_yuan.copy(),
+            "budget_yuan": np.array([v.p.budget_per_household * v.n for v in villages]),
+            "quota_households": np.array([quota_count(v) for v in villages]),
+            "households": self.households.copy(),
             "persons": np.add.reduceat(self.stack.column("persons"),  # no village is empty
                                        self.stack.offsets[:-1]),
-            "remoteness": [v.p.remoteness for v in villages],
-            "greed_factor": self.greed_factor,
-        })  # copies of the county's arrays
-        frame = pd.concat([village_metrics_frame(self.stack, *self._sums_12(), self.engine,
-                                                 self._loops()), county], axis=1)
-        frame.insert(0, "year", self.month // 12)
-        self._year_rows.append(frame)
+            "remoteness": np.array([v.p.remoteness for v in villages]),
+            "greed_factor": self.greed_factor.copy(),
+        })
+        self._year_rows.append(row)  # the table is made when asked for (village_year_frame)
 
     # ------------------------------------------------------------------ outputs
     def _collect(self) -> None:
@@ -567,7 +567,8 @@ class CountyModel(mesa.Model):
         """Every village's metrics at the end of each year, and its team, budget and quota."""
         if not self._year_rows:
             return pd.DataFrame()
-        return pd.concat(self._year_rows, ignore_index=True)
+        return pd.DataFrame({name: np.concatenate([row[name] for row in self._year_rows])
+                             for name in self._year_rows[0]})
 
     def deployment_log(self) -> pd.DataFrame:
         """Which team went where, when and why (arrivals), and when each left."""

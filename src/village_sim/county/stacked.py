@@ -124,9 +124,11 @@ class Cadres:
     one county array could not keep both.
     """
 
-    def __init__(self, villages: Sequence[Any], offsets: np.ndarray):
+    def __init__(self, villages: Sequence[Any], offsets: np.ndarray,
+                 kin: Callable[[], sp.csr_matrix]):
         self._villages = villages
         self._offsets = offsets
+        self._kin = kin  # the villages' kinship, block diagonal (built when first asked)
         self._seated: list[Any] = []
         self.refresh()
 
@@ -145,18 +147,20 @@ class Cadres:
         self.size = sizes.astype(np.float64)  # cadres of each village (a divisor)
         # where the share of a cadre's takings meant for its kin goes: one (cadre, household)
         # pair per kin household, cadre after cadre (the cadre's own household if it has no
-        # kin), and how many parts it is split into
-        pair_cadre, pair_household, parts = [], [], []
-        for i, v in enumerate(self._villages):
-            first = int(self.segments.offsets[i])
-            for c, kin in enumerate(v.cadre_kin_lists):
-                to = kin if kin.size else v.committee.cadres[c:c + 1]
-                pair_cadre.append(np.full(to.size, first + c, dtype=np.int64))
-                pair_household.append(to + self._offsets[i])
-                parts.append(max(kin.size, 1))
-        self.kin_pair_cadre = np.concatenate(pair_cadre)
-        self.kin_pair_household = np.concatenate(pair_household)
-        self.kin_parts = np.array(parts, dtype=np.int64)
+        # kin), and how many parts it is split into; a cadre's kin households are its row of
+        # the villages' kinship (its ``cadre_kin_lists`` entry), read for all cadres at once
+        kin = self._kin()
+        starts = kin.indptr[self.household]
+        lengths = kin.indptr[self.household + 1] - starts
+        parts = np.maximum(lengths, 1)
+        self.kin_pair_cadre = np.repeat(np.arange(sizes.sum()), parts)
+        first = np.cumsum(parts) - parts
+        at = np.repeat(starts - first, parts) + np.arange(self.kin_pair_cadre.size)
+        alone = lengths[self.kin_pair_cadre] == 0
+        own = self.household[self.kin_pair_cadre]
+        self.kin_pair_household = (np.where(alone, own, kin.indices[np.where(alone, 0, at)])
+                                   .astype(np.int64) if kin.indices.size else own)
+        self.kin_parts = parts.astype(np.int64)
         self._share_records()
 
     def _share_records(self) -> None:
@@ -193,7 +197,7 @@ class StackedVillages:
         self.segments = stack.segments
         self.blocks = [stack.block(i) for i in range(stack.n_villages)]
         self.params = VillageParams(self.villages, self.segments)
-        self.cadres = Cadres(self.villages, stack.offsets)
+        self.cadres = Cadres(self.villages, stack.offsets, lambda: stack.kin)
         self.books = Books(self.villages)  # the villages' books are views of its rows now
         self.numbers = Numbers(self.villages)  # and their funds, flags and counters
         self.network = stack.block_diagonal([v.network for v in self.villages])
