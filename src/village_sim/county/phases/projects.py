@@ -4,8 +4,10 @@ In every village with a project fund at once: the cadres' skim (all cadres of th
 out as allocation pays takings), infrastructure, the planner's estimate of where the poor are
 and the clan it plans the industry project for, and where the project's income goes. Whether a
 project is captured is each village's one ``projects`` draw a year; whether a supervising team
-notices and has it put back, two draws on its ``team`` stream where one is captured: a Python
-step per village for these draws and the village's books (Python numbers, D5).
+notices and has it put back, two draws on its ``team`` stream where one is captured (both
+drawn for all villages at once, ``draws.random_each``). The books, funds and infrastructure
+of all villages are written as columns (county/books.py, D5); each committee's ring of
+takings and the village's industry records, village by village.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from village_sim.county.books import CHANNEL, FLOW, MEMO
 from village_sim.county.phases.allocation import pay_out_takings
+from village_sim.county.phases.draws import random_each
 from village_sim.county.phases.economy import annual_capacity
-from village_sim.mechanisms import deterrence
 
 if TYPE_CHECKING:
     from village_sim.county.stacked import StackedVillages
@@ -62,22 +65,25 @@ def run(e: StackedVillages) -> None:
     est[measured] = c["team_signal_sum"][measured] / c["team_signal_count"][measured]
     planned_poor = est < P.of_households("poverty_line")
     in_clan = c["clan"] == _neediest_clan(e, planned_poor & here)[seg.village]
-    known_share = (seg.count(known) / seg.sizes).tolist()  # np.mean of team_knows()
+    known_share = seg.count(known) / seg.sizes  # np.mean of team_knows()
 
     # captured or not: each village's draw (and its team's, where it supervises)
+    books = e.books
+    project = CHANNEL["project"]
+    doing = np.flatnonzero(acting)
+    capture = P("project_capture") * books.intensity[:, project]
+    capture = np.where(capture < 1.0, capture, 1.0)  # min(1.0, capture) as Python's min
     captured = np.zeros(len(vs), dtype=bool)
-    for i in np.flatnonzero(acting).tolist():
-        v = vs[i]
-        capture = min(1.0, v.p.project_capture * v.channel_intensity["project"])
-        captured[i] = bool(v.streams["projects"].random() < capture)
-        if captured[i]:
-            deterrence.record_detections(v, "project", 0, 1.0)
-            if v.supervising:
-                u_notice = v.team.stream.random()
-                u_along = v.team.stream.random()
-                if u_notice < known_share[i] and u_along >= v.p.cooptation:
-                    captured[i] = False
-                    deterrence.record_detections(v, "project", 1, 0.0)
+    captured[doing] = (random_each(e, "projects", doing, np.ones(doing.size, dtype=np.int64))
+                       < capture[doing])
+    books.exposure[captured, project] += 1.0  # record_detections(v, "project", 0, 1.0)
+    checked = np.flatnonzero(captured & active & P("team_supervision").astype(bool))
+    if checked.size:  # the team notices (first draw) unless it goes along (second)
+        u = random_each(e, "team", checked, np.full(checked.size, 2, dtype=np.int64))
+        undone = checked[(u[0::2] < known_share[checked])
+                         & (u[1::2] >= P("cooptation")[checked])]
+        captured[undone] = False
+        books.found[undone, project] += 1.0  # record_detections(v, "project", 1, 0.0)
 
     # a captured project's income goes to those who hold assets and connections
     income = c["project_income"]
@@ -100,21 +106,22 @@ def run(e: StackedVillages) -> None:
         size = seg.count(members)
         income[members] += (gain / np.maximum(size, 1))[seg.village][members]
 
-    for i in np.flatnonzero(acting).tolist():
+    # the books and numbers of every village with a fund (county/books.py), the cadres'
+    # rings and the industry's records village by village
+    books.flows[acting, FLOW["diverted"]] += skimmed[acting]
+    books.memo[acting, MEMO["diverted_projects"]] += skimmed[acting]
+    books.memo[acting, MEMO["divertible"]] += fund[acting]
+    books.memo[acting, MEMO["reported_spent"]] += fund[acting]
+    books.flows[acting, FLOW["projects_spent"]] = built[acting]
+    e.scatter("infrastructure", infrastructure)  # changed where a project is built
+    e.scatter("project_fund", np.where(acting, 0.0, fund))
+    invested, was_captured = industry[doing].tolist(), captured[doing].tolist()
+    for j, i in enumerate(doing.tolist()):
         v = vs[i]
         v.committee.diverted_ring[slot] += taken_by[cad.segments.block(i)]
-        f, memo = v.flows, v.memo
-        skim, spent, ind = float(skimmed[i]), float(fund[i]), float(industry[i])
-        f["diverted"] += skim
-        memo["diverted_projects"] += skim
-        memo["divertible"] += spent
-        memo["reported_spent"] += spent
-        v.infrastructure = float(infrastructure[i])
-        if captured[i]:
-            v.industry_misdirected += ind
-        v.industry_invested += ind
-        v.project_fund = 0.0
-        f["projects_spent"] = float(built[i])
+        if was_captured[j]:
+            v.industry_misdirected += invested[j]
+        v.industry_invested += invested[j]
 
 
 def _neediest_clan(e: StackedVillages, planned_poor: np.ndarray) -> np.ndarray:
