@@ -385,6 +385,45 @@ def test_the_compiled_weighted_choice_is_numpy_s_choice(seed: int) -> None:
     assert rounds  # villages where a heavy entry is drawn again, and more draws follow
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_compiled_newcomers_are_drawn_as_elections_replace_cadres_draws_them(
+        seed: int) -> None:
+    # kernels.newcomer_blocks against one village's calls in elections.replace_cadres: choice
+    # without replacement, then village.draw_greed's beta(a, a, k), then standard_normal(k),
+    # on the same generator; the same numbers and each generator's state after
+    rng = np.random.default_rng(700 + seed)
+    n_v = 25
+    sizes = rng.integers(3, 40, n_v)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    p = np.empty(int(sizes.sum()))
+    k = np.empty(n_v, dtype=np.int64)
+    for j in range(n_v):
+        w = rng.random(sizes[j]) * (rng.random(sizes[j]) < 0.8) + 1e-3
+        p[starts[j]:starts[j] + sizes[j]] = w / w.sum()
+        k[j] = rng.integers(1, min(5, sizes[j]) + 1)
+    a = rng.choice([0.5, 2.0, 4.0, 11.0], n_v)
+    villages = np.sort(rng.permutation(n_v)[:15])
+    seeds = rng.integers(1 << 30, size=n_v)
+    mine = kernels.typed_list([np.random.default_rng(s) for s in seeds])
+    theirs = [np.random.default_rng(s) for s in seeds]
+    n = int(k[villages].sum())
+    out, raw, normal = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+    assert kernels.newcomer_blocks(mine, villages, starts[villages],
+                                   starts[villages] + sizes[villages], k[villages], p,
+                                   a[villages], out, raw, normal) == -1
+    places, betas, normals = [], [], []
+    for j in villages:
+        g = theirs[j]
+        places.append(g.choice(sizes[j], size=k[j], replace=False,
+                               p=p[starts[j]:starts[j] + sizes[j]]))
+        betas.append(g.beta(a[j], a[j], size=k[j]))
+        normals.append(g.standard_normal(k[j]))
+    assert np.array_equal(out, np.concatenate(places))
+    assert np.array_equal(raw, np.concatenate(betas))
+    assert np.array_equal(normal, np.concatenate(normals))
+    assert [g.bit_generator.state for g in mine] == [g.bit_generator.state for g in theirs]
+
+
 def test_the_compiled_weighted_choice_leaves_numpy_s_refusals_to_numpy() -> None:
     # probabilities numpy refuses: the loop draws nothing and names the first such village
     gens = [np.random.default_rng(s) for s in range(4)]

@@ -39,7 +39,7 @@ def update(s: VillageState) -> None:
     s.trust += s.p.trust_rate * (fairness - s.trust)
 
 
-def distrust(trust: float | np.ndarray, reference: float) -> float | np.ndarray:
+def distrust(trust: float | np.ndarray, reference: float | np.ndarray) -> float | np.ndarray:
     """How much more than at ``reference_trust`` distrust drives complaints and turnover.
 
     ``(1 - trust) / (1 - reference)``: 1 at the reference trust, 0 at full trust.

@@ -44,7 +44,7 @@ _LACK_OF_CAPITAL = np.int8(Cause.LACK_OF_CAPITAL)
 
 __all__ = ["add_twice", "county_passes", "diagnosis", "economy", "economy_close", "economy_income",
            "economy_state", "gini_sums", "kept_by_village", "kin_exchange", "kin_needs",
-           "learned_risks", "lognormal_blocks", "money_seen", "normal_blocks",
+           "learned_risks", "lognormal_blocks", "money_seen", "newcomer_blocks", "normal_blocks",
            "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
            "permutation_blocks", "RADIX_BITS", "random_blocks", "register_counts",
            "registration_cells", "richer_listed_ties", "SHUFFLE_BY_INTERVAL", "sort_high_bits",
@@ -104,7 +104,52 @@ def weighted_choice_blocks(rngs, villages, starts, stops, sizes, p, out):
     Kahan's sum within sqrt(eps), fewer non-zero than ``sizes[j]``): that village's own call
     raises numpy's error.
     """
+    refused = _choice_refused(starts, stops, sizes, p)
+    if refused >= 0:
+        return refused
+    q, cdf, x, new = _choice_space(starts, stops)
+    placed = 0
     for j in range(villages.size):
+        _choice_one(rngs[villages[j]], starts[j], stops[j], sizes[j], p, q, cdf, x, new, out,
+                    placed)
+        placed += sizes[j]
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def newcomer_blocks(rngs, villages, starts, stops, sizes, p, concentration, out, beta_out,
+                    normal_out):
+    """New cadres, village after village: who, then their greed's and misperception's draws.
+
+    :func:`weighted_choice_blocks`' choice of ``sizes[j]`` households, then on the same
+    generator ``beta(a, a, k)`` (``a = concentration[j]``) into ``beta_out`` and
+    ``standard_normal(k)`` into ``normal_out``, at the places of the choice's: the calls of
+    ``elections.replace_cadres`` in its order (``village.draw_greed``, then the
+    misperception). Returns what :func:`weighted_choice_blocks` returns; nothing is drawn
+    where numpy would refuse a village's probabilities.
+    """
+    refused = _choice_refused(starts, stops, sizes, p)
+    if refused >= 0:
+        return refused
+    q, cdf, x, new = _choice_space(starts, stops)
+    placed = 0
+    for j in range(villages.size):
+        rng = rngs[villages[j]]
+        k = sizes[j]
+        _choice_one(rng, starts[j], stops[j], k, p, q, cdf, x, new, out, placed)
+        a = concentration[j]
+        for t in range(placed, placed + k):
+            beta_out[t] = rng.beta(a, a)
+        for t in range(placed, placed + k):
+            normal_out[t] = rng.standard_normal()
+        placed += k
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _choice_refused(starts, stops, sizes, p):
+    """The first block whose probabilities ``Generator.choice`` refuses, or -1."""
+    for j in range(starts.size):
         a, b, k = starts[j], stops[j], sizes[j]
         if k > b - a or k < 0 or (b == a and k > 0):
             return j
@@ -123,52 +168,59 @@ def weighted_choice_blocks(rngs, villages, starts, stops, sizes, p, out):
                 positive += 1
         if np.isnan(total) or abs(total - 1.0) > _CHOICE_ATOL or positive < k:
             return j
-    largest = 0
-    for j in range(villages.size):
-        largest = max(largest, stops[j] - starts[j])
-    q, cdf = np.empty(largest), np.empty(largest)
-    x, new = np.empty(largest), np.empty(largest, dtype=np.int64)
-    placed = 0
-    for j in range(villages.size):
-        rng = rngs[villages[j]]
-        a, b, k = starts[j], stops[j], sizes[j]
-        n = b - a
-        for i in range(n):
-            q[i] = p[a + i]
-        found = 0
-        while found < k:
-            m = k - found
-            for t in range(m):
-                x[t] = rng.random()
-            for t in range(found):
-                q[out[placed + t]] = 0.0
-            running = 0.0
-            for i in range(n):  # np.cumsum, then divided by its last
-                running += q[i]
-                cdf[i] = running
-            last = cdf[n - 1]
-            for i in range(n):
-                cdf[i] = cdf[i] / last
-            for t in range(m):  # searchsorted(x, side="right")
-                lo, hi = 0, n
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if cdf[mid] <= x[t]:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                new[t] = lo
-            for t in range(m):  # np.unique's first occurrences, in draw order
-                seen = False
-                for u in range(t):
-                    if new[u] == new[t]:
-                        seen = True
-                        break
-                if not seen:
-                    out[placed + found] = new[t]
-                    found += 1
-        placed += k
     return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _choice_space(starts, stops):
+    """Work arrays for :func:`_choice_one`, long enough for the largest block."""
+    largest = 0
+    for j in range(starts.size):
+        largest = max(largest, stops[j] - starts[j])
+    return (np.empty(largest), np.empty(largest), np.empty(largest),
+            np.empty(largest, dtype=np.int64))
+
+
+@numba.njit(cache=True, nogil=True)
+def _choice_one(rng, a, b, k, p, q, cdf, x, new, out, placed):
+    """One block's ``choice(b - a, size=k, replace=False, p=p[a:b])`` into ``out[placed:]``."""
+    n = b - a
+    if n == 0:
+        return
+    for i in range(n):
+        q[i] = p[a + i]
+    found = 0
+    while found < k:
+        m = k - found
+        for t in range(m):
+            x[t] = rng.random()
+        for t in range(found):
+            q[out[placed + t]] = 0.0
+        running = 0.0
+        for i in range(n):  # np.cumsum, then divided by its last
+            running += q[i]
+            cdf[i] = running
+        last = cdf[n - 1]
+        for i in range(n):
+            cdf[i] = cdf[i] / last
+        for t in range(m):  # searchsorted(x, side="right")
+            lo, hi = 0, n
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if cdf[mid] <= x[t]:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            new[t] = lo
+        for t in range(m):  # np.unique's first occurrences, in draw order
+            seen = False
+            for u in range(t):
+                if new[u] == new[t]:
+                    seen = True
+                    break
+            if not seen:
+                out[placed + found] = new[t]
+                found += 1
 
 
 @numba.njit(cache=True, nogil=True)

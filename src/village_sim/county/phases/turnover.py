@@ -15,7 +15,7 @@ is done for all those villages at once on the stacked columns.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -59,53 +59,91 @@ def replace_cadres(e: StackedVillages, replacing: np.ndarray, leaving: np.ndarra
         weight[anyone[by_village.village]] = 1.0
     p = weight / by_village.exact_sum(weight)[by_village.village]
 
-    offsets = seg.offsets.tolist()
     villages = np.flatnonzero(filling)
-    chosen = _choose_newcomers(e, villages, candidates, by_village, seats[filling], p)
-    taken = Segments(seats[filling])
-    changed = []
+    k = seats[filling]
+    taken = Segments(k)
+    drawn = _draw_newcomers(e, villages, candidates, by_village, k, p)
+    if drawn is None:  # each village's own calls
+        drawn = _draw_newcomers_each(e, villages, candidates, by_village, k, p)
+    newcomers, greed, perception = drawn
+
+    # the seats they take: each village's first k seats flagged, in seat order
+    flagged = np.flatnonzero(leaving & filling[cad.village])
+    rank = np.arange(flagged.size) - np.searchsorted(cad.village[flagged],
+                                                     cad.village[flagged], side="left")
+    at = flagged[rank < seats[cad.village[flagged]]]
+    # the committees' per-seat arrays (views of the county's, Cadres): the newcomers written
+    # in, then each committee's seats reordered by household, as elections.replace_cadres
+    # reorders one committee
+    offsets = seg.offsets
+    cadres = cad.household - offsets[cad.village]
+    cadres[at] = newcomers - offsets[villages[taken.village]]
+    cad.greed[at] = greed
+    cad.times_caught[at] = 0
+    cad.risk_perception[at] = perception
+    order = np.lexsort((cadres, cad.village))  # within each village, by household
+    cadres, greed_all = cadres[order], cad.greed[order]
+    caught, seen = cad.times_caught[order], cad.risk_perception[order]
+    seats_of = np.split(at, np.cumsum(k)[:-1])
     for j, i in enumerate(villages.tolist()):
-        v = vs[i]
-        rng = v.committee.stream
-        lo, hi = by_village.block(j).start, by_village.block(j).stop
-        k = int(seats[i])
-        block = cad.segments.block(i)
-        seats_i = np.flatnonzero(leaving[block])[:k]
-        if chosen is None:
-            newcomers = rng.choice(candidates[lo:hi], size=k, replace=False,
-                                   p=p[lo:hi]) - offsets[i]
-        else:  # drawn on the same stream, before its greed and perception below
-            newcomers = chosen[taken.block(j)] - offsets[i]
-        greed = draw_greed(k, v.p.greed_concentration, rng)
-        sigma = v.p.perception_noise
-        perception = numerics.mean_one(sigma * rng.standard_normal(k), sigma * sigma)
-        _fill(v, seats_i, newcomers, greed, perception)
-        v.cadre_replacements += k
-        changed.append(i)
+        v, b = vs[i], cad.segments.block(i)
+        committee = v.committee
+        ring = committee.diverted_ring
+        ring[:, seats_of[j] - b.start] = 0.0
+        committee.diverted_ring = ring[:, order[b] - b.start]
+        committee.cadres, committee.greed = cadres[b], greed_all[b]
+        committee.times_caught, v.risk_perception = caught[b], seen[b]
+        v.cadre_replacements += int(k[j])
     seated = np.zeros(len(vs), dtype=bool)
-    seated[changed] = True
+    seated[villages] = True
     seat(e, seated)
 
 
-def _choose_newcomers(e: StackedVillages, villages: np.ndarray, candidates: np.ndarray,
-                      by_village: Segments, seats: np.ndarray,
-                      p: np.ndarray) -> np.ndarray | None:
-    """Each village's ``choice(candidates, seats, replace=False, p)`` in one compiled loop.
+def _draw_newcomers(e: StackedVillages, villages: np.ndarray, candidates: np.ndarray,
+                    by_village: Segments, seats: np.ndarray, p: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Each village's newcomers, their greed and misperception, in one compiled loop.
 
-    The newcomers (households of the stack), village after village; None without the compiled
-    loops, or where numpy would refuse a village's probabilities (its own call then raises).
+    Village after village on its committee's stream: ``choice(candidates, seats,
+    replace=False, p)``, then ``village.draw_greed``'s ``beta`` and the misperception's
+    ``standard_normal`` (``kernels.newcomer_blocks``). The newcomers (households of the
+    stack), greed and misperception, village after village; None without the compiled loops,
+    or where numpy would refuse a village's probabilities (its own call then raises).
     """
     compiled = kernels(e)
     if compiled is None:
         return None
-    places = np.empty(int(seats.sum()), dtype=np.int64)
-    refused = compiled.weighted_choice_blocks(
+    n = int(seats.sum())
+    places, raw, normal = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+    P = e.params
+    a = P("greed_concentration")[villages]
+    refused = compiled.newcomer_blocks(
         typed_streams(e, "committee"), villages, by_village.offsets[:-1],
-        by_village.offsets[1:], seats.astype(np.int64), p, places)
+        by_village.offsets[1:], seats.astype(np.int64), p, a, places, raw, normal)
     if refused >= 0:
         return None
-    taken = Segments(seats)
-    return candidates[by_village.offsets[:-1][taken.village] + places]
+    taken = Segments(seats).village
+    sigma = P("perception_noise")[villages][taken]
+    return (candidates[by_village.offsets[:-1][taken] + places],
+            ((a + a) / a)[taken] * raw,  # village.draw_greed's arithmetic
+            numerics.mean_one(sigma * normal, sigma * sigma))
+
+
+def _draw_newcomers_each(e: StackedVillages, villages: np.ndarray, candidates: np.ndarray,
+                         by_village: Segments, seats: np.ndarray, p: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_draw_newcomers` by each village's own calls (numpy's errors where it refuses)."""
+    vs = e.villages
+    newcomers, greed, perception = [], [], []
+    for j, i in enumerate(villages.tolist()):
+        v, k = vs[i], int(seats[j])
+        rng = v.committee.stream
+        block = by_village.block(j)
+        newcomers.append(rng.choice(candidates[block], size=k, replace=False, p=p[block]))
+        greed.append(draw_greed(k, v.p.greed_concentration, rng))
+        sigma = v.p.perception_noise
+        perception.append(numerics.mean_one(sigma * rng.standard_normal(k), sigma * sigma))
+    return np.concatenate(newcomers), np.concatenate(greed), np.concatenate(perception)
 
 
 def _cadre_weight(e: StackedVillages) -> np.ndarray:
@@ -118,27 +156,6 @@ def _cadre_weight(e: StackedVillages) -> np.ndarray:
     sizes = np.bincount(key)[key]
     floor = e.params.of_households("cadre_skill_floor")
     return sizes.astype(np.float64) * np.sqrt(c["assets"] * (floor + c["skill"]))
-
-
-def _fill(v: Any, seats: np.ndarray, newcomers: np.ndarray, greed: np.ndarray,
-          perception: np.ndarray) -> None:
-    """The newcomers take their seats in the committee's arrays, reordered by household.
-
-    As ``elections.replace_cadres`` does to one committee.
-    """
-    committee = v.committee
-    cadres = committee.cadres.copy()
-    cadres[seats] = newcomers
-    committee.greed[seats] = greed
-    committee.diverted_ring[:, seats] = 0.0
-    committee.times_caught[seats] = 0
-    v.risk_perception[seats] = perception
-    order = np.argsort(cadres, kind="stable")
-    committee.cadres = cadres[order]
-    committee.greed = committee.greed[order]
-    committee.diverted_ring = committee.diverted_ring[:, order]
-    committee.times_caught = committee.times_caught[order]
-    v.risk_perception = v.risk_perception[order]
 
 
 def seat(e: StackedVillages, villages: np.ndarray) -> None:
