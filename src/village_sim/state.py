@@ -10,6 +10,7 @@ on top. Nothing here draws a random number except construction, from the ``villa
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
@@ -406,7 +407,7 @@ class VillageState:
             "missed_poor_rate": M.NAN, "wrongful_exit_rate": M.NAN, "approval": M.NAN,
             "survey_poor_share": M.NAN,
         }
-        self._log_blocks: list[dict[str, np.ndarray]] = []
+        self._log_blocks: list[Mapping[str, np.ndarray]] = []  # a county appends LogRows
         self.slot = 0
         return v.cadre_greed
 

@@ -9,7 +9,7 @@ numbers: docs/county_engine.md, D5).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from operator import attrgetter
 from typing import Any
@@ -105,6 +105,29 @@ def _changed_values(old: Sequence[Any], new: Sequence[Any]) -> set[str] | None:
             return None
         changed.update(k for k, v in now.items() if was[k] is not v)
     return changed
+
+
+class LogRows(Mapping[str, np.ndarray]):
+    """One village's rows of a decision-log block of many villages (``StackedVillages.log``).
+
+    Reads as the block its own ``VillageState.log`` would append (a mapping of field to array:
+    the fields' rows ``lo:hi``), sliced when read: a month's log of 100 villages appends 100 of
+    these instead of 100 dictionaries of seven slices each.
+    """
+
+    __slots__ = ("_fields", "_lo", "_hi")
+
+    def __init__(self, fields: dict[str, np.ndarray], lo: int, hi: int):
+        self._fields, self._lo, self._hi = fields, lo, hi
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self._fields[key][self._lo:self._hi]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
 
 
 class Cadres:
@@ -369,5 +392,4 @@ class StackedVillages:
                   "outcome": pick(outcome), "reason": pick(reason)}
         bounds = np.searchsorted(idx, self.segments.offsets).tolist()
         for i in np.flatnonzero(np.diff(bounds)).tolist():
-            lo, hi = bounds[i], bounds[i + 1]
-            self.villages[i]._log_blocks.append({k: a[lo:hi] for k, a in fields.items()})
+            self.villages[i]._log_blocks.append(LogRows(fields, bounds[i], bounds[i + 1]))
