@@ -636,3 +636,38 @@ def test_the_cadres_one_dimensional_records_are_the_villages_own_through_electio
     v = engine.villages[2]
     v.committee.greed[0] = 123.0
     assert engine.cadres.greed[engine.cadres.segments.block(2)][0] == 123.0
+
+
+def test_the_committees_rings_keep_their_layouts_and_sums_in_the_county_s_buffer() -> None:
+    """The rings of takings: views of one buffer, each in its own layout, summed as numpy sums.
+
+    A ring is C-ordered until its committee's seats are reordered and Fortran-ordered after,
+    and numpy adds a cadre's 12 months in the order its layout gives. With elections every
+    year (and one-seat committees, whose months are contiguous either way), after every month
+    each ring is a view of the county's buffer with the layout a ring of its committee would
+    have on its own, its months are where ``Cadres.ring_places`` says, and ``Cadres.ring_sums``
+    is, bit for bit, each ring's ``sum(axis=0)`` and that of a copy in the same layout.
+    """
+    configs = [{"rng": 60 + v, "regime": "team_and_committee", "n_households": 70,
+                "term_years": 1, "election_turnover": 0.8, "sanction": 3.0,
+                "audit_probability": 1.0, "committee_size": 1 if v == 3 else 5} for v in range(5)]
+    engine = CountyEngine(VillageStack.build(configs))
+    layouts = set()
+    for month in range(30):
+        engine.step()
+        cad = engine.cadres
+        cad.refresh()
+        everyone = np.arange(cad.segments.n)
+        sums = cad.ring_sums(everyone)
+        for i, v in enumerate(engine.villages):
+            ring, b = v.committee.diverted_ring, cad.segments.block(i)
+            assert np.shares_memory(ring, cad.ring_buffer)
+            layouts.add((ring.shape[1] > 1, bool(ring.flags.c_contiguous)))
+            own = np.array(ring, order="K")  # a ring of its own, in the same layout
+            assert own.flags.c_contiguous == ring.flags.c_contiguous
+            assert sums[b].tobytes() == ring.sum(axis=0).tobytes() == own.sum(axis=0).tobytes()
+            for slot in (0, month % 12):
+                assert np.array_equal(cad.ring_buffer[cad.ring_places(slot)[b]], ring[slot])
+        assert (sums > 0).any()  # the premise: takings in the rings
+    # both layouts of committees with several seats, and one-seat committees
+    assert {(True, True), (True, False), (False, True)} <= layouts

@@ -153,13 +153,16 @@ class Cadres:
         self._offsets = offsets
         self._kin = kin  # the villages' kinship, block diagonal (built when first asked)
         self._seated: list[Any] = []
+        self._rings: list[np.ndarray] = []
         self.refresh()
 
     def refresh(self) -> None:
-        """Rebuild the arrays if any village's cadres changed."""
+        """Rebuild the arrays if any village's cadres (or any committee's ring) changed."""
         seated = [v.committee.cadres for v in self._villages]
         if len(seated) == len(self._seated) and all(
-                a is b for a, b in zip(seated, self._seated, strict=True)):
+                a is b for a, b in zip(seated, self._seated, strict=True)) and all(
+                v.committee.diverted_ring is r
+                for v, r in zip(self._villages, self._rings, strict=True)):
             return
         self._seated = seated
         sizes = np.array([c.size for c in seated], dtype=np.int64)
@@ -198,6 +201,76 @@ class Cadres:
             c.greed = self.greed[b]
             c.times_caught = self.times_caught[b]
             v.risk_perception = self.risk_perception[b]
+        self._share_rings(committees, bounds)
+
+    def _share_rings(self, committees: Sequence[Any], bounds: list[int]) -> None:
+        """The committees' rings of takings in one buffer, each ring a view in its own layout.
+
+        A ring (12 months x seats) is C-ordered until its committee's seats are first
+        reordered and Fortran-ordered after (``ring[:, order]``), and numpy sums a cadre's 12
+        months (``ring.sum(axis=0)``) in the order the layout gives: row after row for a
+        C-ordered ring of two seats or more, pairwise (numpy's pairwise summation of 12
+        contiguous values) otherwise. Each ring is therefore copied into its own stretch of
+        :attr:`ring_buffer`, 12 x seats values, and replaced by a view of that stretch in the
+        layout it had: the village reads, writes and sums its ring as before, and the county
+        finds cadre g's month t at ``ring_start[g] + t * ring_step[g]`` (:meth:`ring_places`,
+        :meth:`ring_sums`). A reorder replaces a committee's ring (a new array), which the
+        next :meth:`refresh` takes in.
+        """
+        sizes = self.segments.sizes.tolist()
+        self.ring_buffer = np.empty(12 * bounds[-1])
+        self.ring_start = np.empty(bounds[-1], dtype=np.int64)
+        self.ring_step = np.empty(bounds[-1], dtype=np.int64)
+        rings = []
+        for i, c in enumerate(committees):
+            ring, m, lo = c.diverted_ring, sizes[i], bounds[i]
+            if ring.shape != (12, m) or not (ring.flags.c_contiguous
+                                             or ring.flags.f_contiguous):
+                raise ValueError(f"village {i}: a committee's ring of takings must be a "
+                                 f"contiguous 12 x {m} array; got shape {ring.shape}")
+            fortran = not ring.flags.c_contiguous
+            view = self.ring_buffer[12 * lo:12 * (lo + m)].reshape(
+                12, m, order="F" if fortran else "C")
+            view[...] = ring
+            seat = np.arange(m)
+            if not fortran:  # month t of seat j: t * m + j
+                self.ring_start[lo:lo + m], self.ring_step[lo:lo + m] = 12 * lo + seat, m
+            else:  # j * 12 + t
+                self.ring_start[lo:lo + m], self.ring_step[lo:lo + m] = 12 * (lo + seat), 1
+            c.diverted_ring = view
+            rings.append(view)
+        self._rings = rings
+
+    def ring_places(self, slot: int | np.ndarray,
+                    cadres: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Where month ``slot`` of each of ``cadres`` (all by default) is in the ring buffer.
+
+        ``slot`` may be an array that broadcasts against the cadres (a column of months gives
+        a months x cadres table of places).
+        """
+        return self.ring_start[cadres] + slot * self.ring_step[cadres]
+
+    def ring_sums(self, cadres: np.ndarray) -> np.ndarray:
+        """Each of ``cadres``' 12 months of takings summed, as its ring's ``sum(axis=0)`` sums.
+
+        Row after row where the committee's ring is C-ordered with two seats or more (its
+        ``ring_step`` > 1); elsewhere pairwise, as numpy sums 12 contiguous values (each
+        cadre's months gathered into a contiguous row and the rows summed).
+        """
+        step = self.ring_step[cadres]
+        months = self.ring_buffer[self.ring_start[cadres][:, None]
+                                  + np.arange(12) * step[:, None]]
+        out = np.empty(step.size)
+        pairwise = step == 1
+        if pairwise.any():
+            out[pairwise] = months[pairwise].sum(axis=1)
+        rows = ~pairwise
+        if rows.any():
+            total = months[rows, 0].copy()
+            for t in range(1, 12):
+                total += months[rows, t]
+            out[rows] = total
+        return out
 
     def gather(self, name: str) -> np.ndarray:
         """A per-cadre array of each village (an attribute of the village), concatenated."""

@@ -177,16 +177,17 @@ def run(e: StackedVillages) -> None:
     e.scatter("project_fund", project_fund)
     e.scatter("cash_fund", np.where(paying, 0.0, pool))
     e.scatter("force_audit", np.zeros(len(vs)))
-    cb = cad.segments.offsets
-    for i, (v, pays) in enumerate(zip(vs, paying.tolist(), strict=True)):
-        lo, hi = int(cb[i]), int(cb[i + 1])
+    cb = cad.segments.offsets.tolist()
+    for i, v in enumerate(vs):
+        lo, hi = cb[i], cb[i + 1]
         v.diversion_inclination = choice.inclination[lo:hi]
         v.diversion_risk = risks["diversion"][lo:hi]
         v.diversion_share = share[lo:hi]
-        ring = v.committee.diverted_ring
-        ring[slot] = 0.0
-        if pays:
-            ring[slot] += taken_by[lo:hi]
+    # the slot in every committee's ring (views of the county's buffer, Cadres): 0.0, then
+    # the paying villages' takings added to it
+    at = cad.ring_places(slot)
+    cad.ring_buffer[at] = 0.0
+    cad.ring_buffer[at[paying[cv]]] += taken_by[paying[cv]]
     if audited.any():
         audit_accounts(e, audited, audit_u, share)
 
@@ -206,11 +207,11 @@ def audit_accounts(e: StackedVillages, audited: np.ndarray, audit_u: np.ndarray,
     cb = cad.segments.offsets
     cv = cad.village
     examined = np.zeros(cad.segments.n, dtype=bool)
-    held = np.zeros(cad.segments.n)
     for i in np.flatnonzero(audited).tolist():
-        v, lo, hi = vs[i], int(cb[i]), int(cb[i + 1])
-        examined[lo:hi] = allocation.examined_accounts(v)
-        held[lo:hi] = v.committee.diverted_ring.sum(axis=0)
+        examined[int(cb[i]):int(cb[i + 1])] = allocation.examined_accounts(vs[i])
+    held = np.zeros(cad.segments.n)
+    mine = np.flatnonzero(audited[cv])
+    held[mine] = cad.ring_sums(mine)  # each committee's own sums (Cadres.ring_sums)
     p_find = P("detection")[cv] * deterrence_rules.size_factor(
         np.maximum(share, numerics.TINY), P("detection_scale")[cv])
     found = examined & (audit_u < p_find) & (held > 0)

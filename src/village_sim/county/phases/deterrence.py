@@ -131,13 +131,9 @@ def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check:
     cash = e.numbers.column("cash_fund")
     cash[hit_villages[returned]] += recovered[returned]
     e.numbers.column("detected_diversions")[hit_villages] += hits
-    # each committee's ring of takings, seat by seat (the cadres found are in village order:
-    # each village's run of them, its seats counted from its first), and the times caught
-    # (the county's array, each committee's a view of it: Cadres)
-    seats = idx - cad.segments.offsets[village]
-    bounds = np.append(first, idx.size).tolist()
-    for j, i in enumerate(hit_villages.tolist()):
-        vs[i].committee.diverted_ring[:, seats[bounds[j]:bounds[j + 1]]] = 0.0
+    # the found cadres' months in their committees' rings, and the times caught (the county's
+    # buffer and array, each committee's a view of them: Cadres)
+    cad.ring_buffer[cad.ring_places(np.arange(12)[:, None], idx)] = 0.0
     cad.times_caught[idx[material_hit]] += 1
     # the village recomputes its median whenever it collected anything; where no asset moved
     # (all paid from income) the median and causes it would recompute are the ones it has

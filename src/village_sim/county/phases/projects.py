@@ -116,9 +116,10 @@ def run(e: StackedVillages) -> None:
     e.scatter("infrastructure", infrastructure)  # changed where a project is built
     e.scatter("project_fund", np.where(acting, 0.0, fund))
     invested, was_captured = industry[doing].tolist(), captured[doing].tolist()
+    takers = np.flatnonzero(acting[cv])  # this month's slot of their committees' rings
+    cad.ring_buffer[cad.ring_places(slot, takers)] += taken_by[takers]
     for j, i in enumerate(doing.tolist()):
         v = vs[i]
-        v.committee.diverted_ring[slot] += taken_by[cad.segments.block(i)]
         if was_captured[j]:
             v.industry_misdirected += invested[j]
         v.industry_invested += invested[j]

@@ -373,8 +373,7 @@ def _check_payments(e: StackedVillages, chosen: np.ndarray, chosen_village: np.n
     checked = np.bincount(chosen_village, weights=cols["registered"][chosen] & acts,
                           minlength=n_v).astype(np.int64)
     cv = cad.village
-    ring = np.concatenate([v.committee.diverted_ring[slot] for v in vs])
-    exposed = material(ring)
+    exposed = material(cad.ring_buffer[cad.ring_places(slot)])  # this month's takings
     per_visit = P("team_detection")[cv] * size_factor(cad.gather("diversion_share"),
                                                        P("detection_scale")[cv])
     p_found = np.zeros(cad.segments.n)
@@ -386,8 +385,8 @@ def _check_payments(e: StackedVillages, chosen: np.ndarray, chosen_village: np.n
     found = exposed & (u_skim < p_found) & (checks > 0) & acting[cv]
     if found.any():  # what the found cadres hold: each one's last 12 months of takings
         held = np.zeros(cad.segments.n)
-        for i in np.unique(cv[found]).tolist():
-            held[cad.segments.block(i)] = vs[i].committee.diverted_ring.sum(axis=0)
+        at = np.flatnonzero(found)
+        held[at] = cad.ring_sums(at)  # as each committee sums its own ring
         punish(e, found, held * found, by_check=True)
     # excess payments to cadres' kin and friends noticed on a visit
     # each village's channel_intensity["amount"] (its ledger is a view of the books' row)
