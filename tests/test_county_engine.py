@@ -671,3 +671,33 @@ def test_the_committees_rings_keep_their_layouts_and_sums_in_the_county_s_buffer
         assert (sums > 0).any()  # the premise: takings in the rings
     # both layouts of committees with several seats, and one-seat committees
     assert {(True, True), (True, False), (False, True)} <= layouts
+
+
+def test_the_cadres_choices_are_the_county_s_arrays_and_a_replaced_one_is_taken_back() -> None:
+    """The month's diversion inclination, risk and share: views of the county's arrays.
+
+    Allocation writes every village's at once; where a village's own mechanism replaced an
+    array (as ``deterrence.update_channels`` does), ``Cadres.gather`` reads the village's own
+    values and the next write gives the village its view back.
+    """
+    from village_sim.county.stacked import CHOICES
+
+    configs = [{"rng": 80 + v, "regime": "team_and_committee", "n_households": 60,
+                "term_years": 1, "election_turnover": 1.0} for v in range(4)]
+    engine = CountyEngine(VillageStack.build(configs))
+    for month in range(16):
+        engine.step()
+        cad = engine.cadres
+        for name in CHOICES:
+            county = cad.gather(name)
+            for i, v in enumerate(engine.villages):
+                own = getattr(v, name)
+                assert np.shares_memory(own, county)
+                assert np.array_equal(own, county[cad.segments.block(i)])
+        assert (cad.gather("diversion_share") > 0).any()  # the premise: cadres take shares
+        v = engine.villages[month % 4]
+        replaced = np.full(v.committee.cadres.size, 0.25)
+        v.diversion_share = replaced  # the village's own mechanism sets its own array
+        assert np.array_equal(cad.gather("diversion_share")[cad.segments.block(month % 4)],
+                              replaced)
+        assert not np.shares_memory(cad.gather("diversion_share"), replaced)

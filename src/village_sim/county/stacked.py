@@ -9,6 +9,7 @@ numbers: docs/county_engine.md, D5).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from operator import attrgetter
@@ -107,6 +108,10 @@ def _changed_values(old: Sequence[Any], new: Sequence[Any]) -> set[str] | None:
     return changed
 
 
+CHOICES = ("diversion_inclination", "diversion_risk", "diversion_share")
+"""Each cadre's choices of the month, set on its village (``deterrence.update_channels``)."""
+
+
 class LogRows(Mapping[str, np.ndarray]):
     """One village's rows of a decision-log block of many villages (``StackedVillages.log``).
 
@@ -202,6 +207,35 @@ class Cadres:
             c.times_caught = self.times_caught[b]
             v.risk_perception = self.risk_perception[b]
         self._share_rings(committees, bounds)
+        # the cadres' choices of the month, written by the allocation for all villages at once
+        # (write_choices); a village's own mechanism replaces its arrays, which
+        # write_choices and gather then notice
+        self._choices = {name: np.concatenate([getattr(v, name) for v in self._villages])
+                         for name in CHOICES}
+        self._choice_views = {name: [county[bounds[i]:bounds[i + 1]]
+                                     for i in range(len(self._villages))]
+                              for name, county in self._choices.items()}
+        for name, views in self._choice_views.items():
+            for v, view in zip(self._villages, views, strict=True):
+                setattr(v, name, view)
+
+    def _choices_held(self, name: str) -> bool:
+        """Whether every village's array ``name`` is still its view of the county's."""
+        return all(map(operator.is_, map(attrgetter(name), self._villages),
+                       self._choice_views[name]))
+
+    def write_choices(self, **values: np.ndarray) -> None:
+        """Set the cadres' choices (:data:`CHOICES`, one county array each) of every village.
+
+        Written into the county's arrays, whose stretches are the villages' own arrays; a
+        village whose own mechanism replaced its array gets its view back.
+        """
+        for name, value in values.items():
+            views = self._choice_views[name]
+            if not self._choices_held(name):
+                for v, view in zip(self._villages, views, strict=True):
+                    setattr(v, name, view)
+            self._choices[name][...] = value
 
     def _share_rings(self, committees: Sequence[Any], bounds: list[int]) -> None:
         """The committees' rings of takings in one buffer, each ring a view in its own layout.
@@ -273,7 +307,13 @@ class Cadres:
         return out
 
     def gather(self, name: str) -> np.ndarray:
-        """A per-cadre array of each village (an attribute of the village), concatenated."""
+        """A per-cadre array of each village (an attribute of the village), concatenated.
+
+        For the cadres' choices (:data:`CHOICES`), the county's array itself while every
+        village's is its view (read it, do not write it: :meth:`write_choices` writes).
+        """
+        if name in self._choices and self._choices_held(name):
+            return self._choices[name]
         return np.concatenate([getattr(v, name) for v in self._villages])
 
 

@@ -177,12 +177,8 @@ def run(e: StackedVillages) -> None:
     e.scatter("project_fund", project_fund)
     e.scatter("cash_fund", np.where(paying, 0.0, pool))
     e.scatter("force_audit", np.zeros(len(vs)))
-    cb = cad.segments.offsets.tolist()
-    for i, v in enumerate(vs):
-        lo, hi = cb[i], cb[i + 1]
-        v.diversion_inclination = choice.inclination[lo:hi]
-        v.diversion_risk = risks["diversion"][lo:hi]
-        v.diversion_share = share[lo:hi]
+    cad.write_choices(diversion_inclination=choice.inclination,
+                      diversion_risk=risks["diversion"], diversion_share=share)
     # the slot in every committee's ring (views of the county's buffer, Cadres): 0.0, then
     # the paying villages' takings added to it
     at = cad.ring_places(slot)

@@ -68,16 +68,15 @@ def choose(e: StackedVillages) -> tuple[ChannelChoice, dict[str, np.ndarray]]:
 
 
 def keep(e: StackedVillages, choice: ChannelChoice, risks: dict[str, np.ndarray]) -> None:
-    """Give each village its cadres' choice (what ``update_channels`` sets on the village)."""
-    cb = e.cadres.segments.offsets
-    realised = {channel: choice.realised[channel].tolist() for channel in CHANNELS}
-    for i, v in enumerate(e.villages):
-        lo, hi = int(cb[i]), int(cb[i + 1])
-        v.diversion_inclination = choice.inclination[lo:hi]
-        v.diversion_risk = risks["diversion"][lo:hi]
-        v.diversion_share = choice.share[lo:hi]
-        for channel in CHANNELS:
-            v.channel_intensity[channel] = realised[channel][i]
+    """Give each village its cadres' choice (what ``update_channels`` sets on the village).
+
+    The cadres' arrays (``Cadres.write_choices``) and each channel's intensity (the books'
+    column: each village's ``channel_intensity`` is a view of its row), for all villages.
+    """
+    e.cadres.write_choices(diversion_inclination=choice.inclination,
+                           diversion_risk=risks["diversion"], diversion_share=choice.share)
+    for channel in CHANNELS:
+        e.books.intensity[:, CHANNEL[channel]] = choice.realised[channel]
 
 
 def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check: bool) -> None:
