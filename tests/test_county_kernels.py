@@ -499,3 +499,21 @@ def test_the_radix_sort_of_keys_is_np_sort_and_keeps_ties_in_place() -> None:
     expected = keys[np.argsort(high, kind="stable")]
     kernels.sort_high_bits(keys, 20, np.empty_like(keys))
     assert np.array_equal(keys, expected)
+
+
+def test_the_compiled_medians_are_numpy_s_medians() -> None:
+    # kernels.medians against np.median of each listed block, bit for bit: blocks of odd and
+    # even sizes (one of one value), ties at the middle, zeros, a listed subset out of order
+    rng = np.random.default_rng(31)
+    sizes = rng.integers(1, 60, 80)
+    sizes[:4] = [1, 2, 300, 301]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    values = rng.lognormal(8.0, 1.5, int(offsets[-1]))
+    values[rng.random(values.size) < 0.2] = 0.0
+    values[rng.random(values.size) < 0.1] = 5_000.0  # ties
+    villages = rng.permutation(80)[:50].astype(np.int64)
+    villages[:4] = [0, 1, 2, 3]
+    out = np.empty(villages.size)
+    kernels.medians(values, offsets, villages, out)
+    expected = np.array([np.median(values[offsets[i]:offsets[i + 1]]) for i in villages])
+    assert out.tobytes() == expected.tobytes()

@@ -13,6 +13,7 @@ import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from operator import attrgetter
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -413,17 +414,24 @@ class StackedVillages:
                 return False
         return True
 
-    def assets_changed(self, villages: np.ndarray) -> None:
+    def assets_changed(self, villages: np.ndarray, compiled: ModuleType | None = None) -> None:
         """``VillageState.assets_changed`` for ``villages`` at once: new medians, causes.
 
         ``np.median``'s arithmetic: the middle value, or the mean of the two middle values
         (their sum halved), found as numpy's median finds them, by partition (villages of
-        one size in one call).
+        one size in one call), or by the county's ``compiled`` loops where the caller has them
+        (``kernels.medians``: the same order statistics, village after village in one loop).
         """
         if villages.size == 0:
             return
         median = np.empty(villages.size)
         assets = self.stack.columns["assets"]
+        if compiled is not None:  # the same order statistics, found in one compiled loop
+            compiled.medians(assets, self.segments.offsets, villages.astype(np.int64), median)
+            self.numbers.column("asset_median")[villages] = median
+            for i in villages.tolist():
+                self.villages[i]._cause_if_well = None
+            return
         sizes = self.segments.sizes[villages]
         for size in np.unique(sizes).tolist():  # villages of one size: one matrix, one call
             rows = np.flatnonzero(sizes == size)

@@ -136,7 +136,7 @@ def punish(e: StackedVillages, found: np.ndarray, amounts: np.ndarray, by_check:
     cad.times_caught[idx[material_hit]] += 1
     # the village recomputes its median whenever it collected anything; where no asset moved
     # (all paid from income) the median and causes it would recompute are the ones it has
-    e.assets_changed(np.unique(village[total > from_income]))
+    e.assets_changed(np.unique(village[total > from_income]), kernels(e))
 
 
 def record_detections(e: StackedVillages, villages: np.ndarray, channel: str,

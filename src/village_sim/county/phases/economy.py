@@ -79,7 +79,7 @@ def run(e: StackedVillages) -> None:
     if disaster.any():
         assets[...] = np.where(hit & struck, assets * (1.0 - P.of_households(
             "disaster_asset_loss")), assets)
-        e.assets_changed(np.flatnonzero(disaster))
+        e.assets_changed(np.flatnonzero(disaster), kernels(e))
     e.column("cause")[...] = np.where(sick, np.int8(Cause.ILLNESS), _causes_if_well(e))
     wear = P.derived("measure_wear", _measure_wear)
     measure_income = e.column("measure_income")
@@ -136,7 +136,7 @@ def _run_compiled(e: StackedVillages, compiled: Any) -> None:
                            P("recovery_rate"), P("disaster_reach"), P("disaster_asset_loss"),
                            disaster, sick, assets, lost)
     if disaster.any():
-        e.assets_changed(np.flatnonzero(disaster))
+        e.assets_changed(np.flatnonzero(disaster), kernels(e))
     wear = P.derived("measure_wear", _measure_wear)
     variance = P.derived("income_variance", _income_variance)
     wage = P.derived("wage", _wage)

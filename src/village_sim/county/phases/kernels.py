@@ -44,7 +44,8 @@ _LACK_OF_CAPITAL = np.int8(Cause.LACK_OF_CAPITAL)
 
 __all__ = ["add_twice", "county_passes", "diagnosis", "economy", "economy_close", "economy_income",
            "economy_state", "gini_sums", "kept_by_village", "kin_exchange", "kin_needs",
-           "learned_risks", "lognormal_blocks", "money_seen", "newcomer_blocks", "normal_blocks",
+           "learned_risks", "lognormal_blocks", "medians", "money_seen", "newcomer_blocks",
+           "normal_blocks",
            "optimal_share_root", "pairwise_sum", "pay_register", "pay_takings",
            "permutation_blocks", "RADIX_BITS", "random_blocks", "register_counts",
            "registration_cells", "richer_listed_ties", "SHUFFLE_BY_INTERVAL", "sort_high_bits",
@@ -221,6 +222,30 @@ def _choice_one(rng, a, b, k, p, q, cdf, x, new, out, placed):
             if not seen:
                 out[placed + found] = new[t]
                 found += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def medians(values, offsets, villages, out):
+    """``np.median`` of each listed village's ``values[offsets[i]:offsets[i + 1]]`` (none empty).
+
+    The middle value, or the two middle values' sum halved, as numpy's median takes them from
+    its partition: the order statistics are the same values whatever finds them.
+    """
+    for j in range(villages.size):
+        i = villages[j]
+        part = values[offsets[i]:offsets[i + 1]].copy()
+        n = part.size
+        upper = n // 2
+        part = np.partition(part, upper)
+        high = part[upper]
+        if n % 2 == 1:
+            out[j] = high
+        else:  # the lower middle value: the largest before the upper one
+            low = part[0]
+            for t in range(1, upper):
+                if part[t] > low:
+                    low = part[t]
+            out[j] = (low + high) / 2.0
 
 
 @numba.njit(cache=True, nogil=True)
