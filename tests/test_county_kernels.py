@@ -354,9 +354,10 @@ def test_the_compiled_causes_were_they_well_are_cause_of_poverty_s(seed: int) ->
 
 @pytest.mark.parametrize("seed", range(6))
 def test_the_compiled_weighted_choice_is_numpy_s_choice(seed: int) -> None:
-    # kernels.weighted_choice_blocks against Generator.choice(n, k, replace=False, p): weights
-    # with zeros and one or two heavy entries (draws repeat, so several rounds are drawn), k up
-    # to every non-zero entry; the same places and each generator's state after
+    # kernels.newcomer_blocks' choice against Generator.choice(n, k, replace=False, p), each
+    # followed by the same beta and standard_normal draws: weights with zeros and one or two
+    # heavy entries (draws repeat, so several rounds are drawn), k up to every non-zero entry;
+    # the same places and each generator's state after
     rng = np.random.default_rng(900 + seed)
     n_v = 30
     sizes = rng.integers(1, 25, n_v)
@@ -372,14 +373,18 @@ def test_the_compiled_weighted_choice_is_numpy_s_choice(seed: int) -> None:
     seeds = rng.integers(1 << 30, size=n_v)
     mine = kernels.typed_list([np.random.default_rng(s) for s in seeds])
     theirs = [np.random.default_rng(s) for s in seeds]
-    out = np.empty(int(k[villages].sum()), dtype=np.int64)
-    assert kernels.weighted_choice_blocks(mine, villages, starts[villages],
-                                          starts[villages] + sizes[villages], k[villages], p,
-                                          out) == -1
-    expected = np.concatenate([theirs[j].choice(sizes[j], size=k[j], replace=False,
-                                                p=p[starts[j]:starts[j] + sizes[j]])
-                               for j in villages])
-    assert np.array_equal(out, expected)
+    n = int(k[villages].sum())
+    out, raw, normal = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+    assert kernels.newcomer_blocks(mine, villages, starts[villages],
+                                   starts[villages] + sizes[villages], k[villages], p,
+                                   np.full(villages.size, 2.0), out, raw, normal) == -1
+    expected = []
+    for j in villages:
+        expected.append(theirs[j].choice(sizes[j], size=k[j], replace=False,
+                                         p=p[starts[j]:starts[j] + sizes[j]]))
+        theirs[j].beta(2.0, 2.0, size=k[j])
+        theirs[j].standard_normal(k[j])
+    assert np.array_equal(out, np.concatenate(expected))
     assert [g.bit_generator.state for g in mine] == [g.bit_generator.state for g in theirs]
     rounds = [j for j in villages if k[j] > 1 and p[starts[j]:starts[j] + sizes[j]].max() > 0.5]
     assert rounds  # villages where a heavy entry is drawn again, and more draws follow
@@ -437,9 +442,9 @@ def test_the_compiled_weighted_choice_leaves_numpy_s_refusals_to_numpy() -> None
             np.random.default_rng(0).choice(2, size=sizes_[refused], replace=False,
                                             p=p[starts[refused]:stops[refused]])
         keep = [0, refused]
-        assert kernels.weighted_choice_blocks(kernels.typed_list(gens), np.array(keep),
-                                              starts[keep], stops[keep], sizes_[keep], p,
-                                              out) == 1
+        assert kernels.newcomer_blocks(kernels.typed_list(gens), np.array(keep),
+                                       starts[keep], stops[keep], sizes_[keep], p,
+                                       np.full(2, 2.0), out, np.empty(4), np.empty(4)) == 1
     assert [g.bit_generator.state for g in gens] == states
 
 

@@ -50,7 +50,7 @@ __all__ = ["add_twice", "county_passes", "diagnosis", "economy", "economy_close"
            "permutation_blocks", "RADIX_BITS", "random_blocks", "register_counts",
            "registration_cells", "richer_listed_ties", "SHUFFLE_BY_INTERVAL", "sort_high_bits",
            "sort_keys", "stable_order", "transfer_sums", "trust_update", "typed_list",
-           "visit_draws", "visit_plan", "visit_reports", "weighted_choice_blocks"]
+           "visit_draws", "visit_plan", "visit_reports"]
 
 
 def typed_list(generators: list[np.random.Generator]) -> numba.typed.List:
@@ -93,41 +93,22 @@ _CHOICE_ATOL = float(np.sqrt(np.finfo(np.float64).eps))
 
 
 @numba.njit(cache=True, nogil=True)
-def weighted_choice_blocks(rngs, villages, starts, stops, sizes, p, out):
-    """``rngs[villages[j]].choice(n, size=sizes[j], replace=False, p=p[starts[j]:stops[j]])``.
-
-    Numpy's ``Generator.choice`` without replacement and with probabilities, step for step:
-    ``random(k - found)`` draws, the probabilities of what was found set to 0, their running
-    sum over its last, each draw's place in it (``searchsorted``, right side), the draws' first
-    occurrences kept in draw order, until ``k`` are found; village after village, the places
-    (from 0 in the village's block) into ``out``, ``sizes[j]`` each. Returns -1, or before any
-    draw the first ``j`` whose probabilities numpy refuses (NaN, negative, not summing to 1 by
-    Kahan's sum within sqrt(eps), fewer non-zero than ``sizes[j]``): that village's own call
-    raises numpy's error.
-    """
-    refused = _choice_refused(starts, stops, sizes, p)
-    if refused >= 0:
-        return refused
-    q, cdf, x, new = _choice_space(starts, stops)
-    placed = 0
-    for j in range(villages.size):
-        _choice_one(rngs[villages[j]], starts[j], stops[j], sizes[j], p, q, cdf, x, new, out,
-                    placed)
-        placed += sizes[j]
-    return -1
-
-
-@numba.njit(cache=True, nogil=True)
 def newcomer_blocks(rngs, villages, starts, stops, sizes, p, concentration, out, beta_out,
                     normal_out):
     """New cadres, village after village: who, then their greed's and misperception's draws.
 
-    :func:`weighted_choice_blocks`' choice of ``sizes[j]`` households, then on the same
-    generator ``beta(a, a, k)`` (``a = concentration[j]``) into ``beta_out`` and
-    ``standard_normal(k)`` into ``normal_out``, at the places of the choice's: the calls of
-    ``elections.replace_cadres`` in its order (``village.draw_greed``, then the
-    misperception). Returns what :func:`weighted_choice_blocks` returns; nothing is drawn
-    where numpy would refuse a village's probabilities.
+    Village ``villages[j]`` draws on its generator, as ``elections.replace_cadres`` does:
+    ``choice(n, size=sizes[j], replace=False, p=p[starts[j]:stops[j]])``, then ``beta(a, a,
+    k)`` (``a = concentration[j]``, ``village.draw_greed``) into ``beta_out`` and
+    ``standard_normal(k)`` (the misperception) into ``normal_out``, at the choice's places.
+    The choice is numpy's ``Generator.choice`` without replacement and with probabilities,
+    step for step: ``random(k - found)`` draws, the probabilities of what was found set to 0,
+    their running sum over its last, each draw's place in it (``searchsorted``, right side),
+    the draws' first occurrences kept in draw order, until ``k`` are found; the places (from 0
+    in the village's block) into ``out``, ``sizes[j]`` each. Returns -1, or before any draw
+    the first ``j`` whose probabilities numpy refuses (NaN, negative, not summing to 1 by
+    Kahan's sum within sqrt(eps), fewer non-zero than ``sizes[j]``): that village's own call
+    raises numpy's error.
     """
     refused = _choice_refused(starts, stops, sizes, p)
     if refused >= 0:
