@@ -147,10 +147,10 @@ class Cadres:
     a village's own mechanism writes in place is the county's (as the books are,
     county/books.py). A village seating other cadres replaces those arrays
     (``elections.replace_cadres``), so they are gathered again at the next ``refresh``, as
-    the cadres are. The committees' rings of takings stay each committee's own: the layout of
-    a ring (C order until its committee's seats are first reordered, Fortran order after)
-    decides the order in which ``ring.sum(axis=0)`` adds a cadre's 12 months, and a view of
-    one county array could not keep both.
+    the cadres are. The committees' rings of takings are stretches of one buffer, each viewed
+    in the layout its ring had (:meth:`_share_rings`: the layout decides the order in which
+    ``ring.sum(axis=0)`` adds a cadre's 12 months), and the cadres' choices of the month are
+    county arrays too (:meth:`write_choices`).
     """
 
     def __init__(self, villages: Sequence[Any], offsets: np.ndarray,

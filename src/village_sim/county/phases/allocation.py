@@ -169,10 +169,10 @@ def run(e: StackedVillages) -> None:
     books.memo[paying, MEMO["divertible"]] += pool[paying]
     books.memo[paying, MEMO["reported_spent"]] += pool[paying]
     books.exposure[:, CHANNEL["registration"]] += exposed_reg
-    # the funds (the villages' numbers, county/books.py), and village by village the cadres'
-    # choices and this month's slot of the committee's takings (from 0, as the village opens
-    # it when the upper levels draw, then this month's takings added; nothing reads the slot
-    # in between)
+    # the funds (the villages' numbers, county/books.py), the cadres' choices and this
+    # month's slot of each committee's takings (Cadres: from 0, as the village opens it when
+    # the upper levels draw, then this month's takings added; nothing reads the slot in
+    # between)
     e.scatter("measure_fund", measure_fund)
     e.scatter("project_fund", project_fund)
     e.scatter("cash_fund", np.where(paying, 0.0, pool))

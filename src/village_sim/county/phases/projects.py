@@ -6,8 +6,8 @@ and the clan it plans the industry project for, and where the project's income g
 project is captured is each village's one ``projects`` draw a year; whether a supervising team
 notices and has it put back, two draws on its ``team`` stream where one is captured (both
 drawn for all villages at once, ``draws.random_each``). The books, funds and infrastructure
-of all villages are written as columns (county/books.py, D5); each committee's ring of
-takings and the village's industry records, village by village.
+of all villages are written as columns (county/books.py, D5), the skim into the committees'
+rings (the county's buffer, ``Cadres``); the industry records village by village.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def run(e: StackedVillages) -> None:
         income[members] += (gain / np.maximum(size, 1))[seg.village][members]
 
     # the books and numbers of every village with a fund (county/books.py), the cadres'
-    # rings and the industry's records village by village
+    # rings (Cadres), then the industry's records village by village
     books.flows[acting, FLOW["diverted"]] += skimmed[acting]
     books.memo[acting, MEMO["diverted_projects"]] += skimmed[acting]
     books.memo[acting, MEMO["divertible"]] += fund[acting]

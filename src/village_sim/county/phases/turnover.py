@@ -7,10 +7,13 @@ Who may take a seat and how likely (``cadre_weight`` of every household, the wei
 village) is worked out for all villages at once; who takes it is each village's own
 ``choice`` on its committee's stream, followed by the newcomers' greed (``beta``) and
 misperception of risk (``standard_normal``): three generator calls per village that replaces
-cadres (D3). The committee's own arrays (greed, audit trail, perception, one entry per seat)
-are each village's and are reordered village by village, as the village does. Seating the new
-committee (``VillageState.set_cadres``: who is a cadre, a cadre's kin or friend, how favoured)
-is done for all those villages at once on the stacked columns.
+cadres (D3), made for all such villages in one compiled loop where the county has one
+(``kernels.newcomer_blocks``). The per-seat arrays (greed, times caught, perception: the
+county's, each committee's a view, ``Cadres``) take the newcomers and are reordered by
+household for all villages at once; each committee's ring of takings is reordered on its own
+(the reorder gives it the layout its village's own would have). Seating the new committee
+(``VillageState.set_cadres``: who is a cadre, a cadre's kin or friend, how favoured) is done
+for all those villages at once on the stacked columns.
 """
 
 from __future__ import annotations
