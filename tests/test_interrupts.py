@@ -131,3 +131,26 @@ def test_ctrl_c_is_one_line_on_every_engine(engine: str, spec: Path, tmp_path: P
     code, _, err = run_cli(["sweep", str(spec), "--out", str(out), "--engine", "serial",
                             "--quiet"])
     assert code == 0, err
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_the_processes_engine_starts_the_resource_tracker_without_exit_warnings(
+        quiet: bool) -> None:
+    """The tracker the engine's semaphores start keeps quiet at exit (and only it).
+
+    A child registers a semaphore name nobody removes, as an interrupted exit could leave one:
+    with ``quiet_resource_tracker`` called first the tracker removes it silently; without it,
+    the tracker's warning shows (the test's own premise).
+    """
+    code = "\n".join([
+        "from village_sim.sweep.engines import quiet_resource_tracker",
+        "quiet_resource_tracker()" if quiet else "",
+        "import multiprocessing",
+        "from multiprocessing import resource_tracker",
+        "lock = multiprocessing.get_context('spawn').Lock()  # starts the tracker",
+        "resource_tracker.register('/village-sim-test-unremoved', 'semaphore')",
+    ])
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert ("resource_tracker" in done.stderr) is not quiet, done.stderr
