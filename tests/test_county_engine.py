@@ -21,6 +21,7 @@ from county_helpers import step_and_compare
 from village_sim import VillageModel
 from village_sim.county.engine import CountyEngine
 from village_sim.county.phases import draws
+from village_sim.county.stacked import CHOICES
 from village_sim.mechanisms import policies
 from village_sim.rng import village_seed
 from village_sim.stack import VillageStack
@@ -680,8 +681,6 @@ def test_the_cadres_choices_are_the_county_s_arrays_and_a_replaced_one_is_taken_
     array (as ``deterrence.update_channels`` does), ``Cadres.gather`` reads the village's own
     values and the next write gives the village its view back.
     """
-    from village_sim.county.stacked import CHOICES
-
     configs = [{"rng": 80 + v, "regime": "team_and_committee", "n_households": 60,
                 "term_years": 1, "election_turnover": 1.0} for v in range(4)]
     engine = CountyEngine(VillageStack.build(configs))

@@ -96,6 +96,15 @@ def tied_to(ties: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def ties_of(network: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many ties each of ``rows`` has, and where they lead (row after row, CSR order)."""
+    start = network.indptr[rows]
+    count = network.indptr[rows + 1] - start
+    # each row's entries sit at start, start + 1, ...: shift a running index row by row
+    shift = np.repeat(start - (np.cumsum(count) - count), count)
+    return count, network.indices[shift + np.arange(shift.size)]
+
+
 def positive_keys(ties: sp.csr_matrix) -> np.ndarray:
     """``row * n + column`` of each entry of a CSR matrix with positive weight."""
     rows = np.repeat(np.arange(ties.shape[0], dtype=np.int64), np.diff(ties.indptr))

@@ -23,6 +23,7 @@ from village_sim.county.books import NUMBER, Books, Numbers
 from village_sim.mechanisms.policies import DEFAULT_POLICIES
 from village_sim.segments import Segments
 from village_sim.stack import VillageStack
+from village_sim.village import ties_of
 
 __all__ = ["Cadres", "StackedVillages", "VillageParams"]
 
@@ -181,17 +182,11 @@ class Cadres:
         # pair per kin household, cadre after cadre (the cadre's own household if it has no
         # kin), and how many parts it is split into; a cadre's kin households are its row of
         # the villages' kinship (its ``cadre_kin_lists`` entry), read for all cadres at once
-        kin = self._kin()
-        starts = kin.indptr[self.household]
-        lengths = kin.indptr[self.household + 1] - starts
-        parts = np.maximum(lengths, 1)
+        count, kin = ties_of(self._kin(), self.household)
+        parts = np.maximum(count, 1)
         self.kin_pair_cadre = np.repeat(np.arange(sizes.sum()), parts)
-        first = np.cumsum(parts) - parts
-        at = np.repeat(starts - first, parts) + np.arange(self.kin_pair_cadre.size)
-        alone = lengths[self.kin_pair_cadre] == 0
-        own = self.household[self.kin_pair_cadre]
-        self.kin_pair_household = (np.where(alone, own, kin.indices[np.where(alone, 0, at)])
-                                   .astype(np.int64) if kin.indices.size else own)
+        self.kin_pair_household = np.repeat(self.household, parts)  # own, where no kin
+        self.kin_pair_household[np.repeat(count > 0, parts)] = kin
         self.kin_parts = parts.astype(np.int64)
         self._share_records()
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from village_sim.state import MATERIAL_YUAN
+from village_sim.village import ties_of
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -54,7 +55,7 @@ def richer_listed_ties(network: sp.csr_matrix, reg: np.ndarray, registered: np.n
     ``reg`` are the registered households (only their rows are walked: only ties out of them
     can count), ``y`` the per-capita incomes. As floats (whole numbers).
     """
-    count, dst = _ties_of(network, reg)
+    count, dst = ties_of(network, reg)
     richer_listed = ~registered[dst] & (np.repeat(y[reg], count) > y[dst])
     return np.bincount(dst[richer_listed], minlength=registered.size).astype(np.float64)
 
@@ -74,7 +75,7 @@ def diversion_grievances(network: sp.csr_matrix, receivers: np.ndarray, received
 def money_seen(network: sp.csr_matrix, receivers: np.ndarray, received: np.ndarray,
                n: int) -> np.ndarray:
     """What each household's ties among ``receivers`` received (summed tie after tie)."""
-    count, dst = _ties_of(network, receivers)  # the network is symmetric: receivers' rows
+    count, dst = ties_of(network, receivers)  # the network is symmetric: receivers' rows
     return np.bincount(dst, weights=np.repeat(received, count), minlength=n)
 
 
@@ -84,10 +85,3 @@ def grade_money_seen(seen: np.ndarray, own_income: np.ndarray,
     return seen / (grievance_share * np.maximum(own_income, MATERIAL_YUAN))
 
 
-def _ties_of(network: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """How many ties each of ``rows`` has, and where they lead (row after row, CSR order)."""
-    start = network.indptr[rows]
-    count = network.indptr[rows + 1] - start
-    # each row's entries sit at start, start + 1, ...: shift a running index row by row
-    shift = np.repeat(start - (np.cumsum(count) - count), count)
-    return count, network.indices[shift + np.arange(shift.size)]

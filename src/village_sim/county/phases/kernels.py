@@ -214,10 +214,9 @@ def medians(values, offsets, villages, out):
     """
     for j in range(villages.size):
         i = villages[j]
-        part = values[offsets[i]:offsets[i + 1]].copy()
-        n = part.size
+        n = offsets[i + 1] - offsets[i]
         upper = n // 2
-        part = np.partition(part, upper)
+        part = np.partition(values[offsets[i]:offsets[i + 1]], upper)  # a copy, partitioned
         high = part[upper]
         if n % 2 == 1:
             out[j] = high

@@ -18,6 +18,7 @@ import numpy as np
 
 from village_sim.county.books import CHANNEL, FLOW, MEMO
 from village_sim.county.phases.allocation import pay_out_takings
+from village_sim.county.phases.deterrence import record_detections
 from village_sim.county.phases.draws import random_each
 from village_sim.county.phases.economy import annual_capacity
 
@@ -83,7 +84,7 @@ def run(e: StackedVillages) -> None:
         undone = checked[(u[0::2] < known_share[checked])
                          & (u[1::2] >= P("cooptation")[checked])]
         captured[undone] = False
-        books.found[undone, project] += 1.0  # record_detections(v, "project", 1, 0.0)
+        record_detections(e, undone, "project", np.ones(undone.size))
 
     # a captured project's income goes to those who hold assets and connections
     income = c["project_income"]

@@ -25,7 +25,7 @@ import numpy as np
 from village_sim import numerics
 from village_sim.county.phases.draws import kernels, typed_streams
 from village_sim.segments import Segments
-from village_sim.village import draw_greed
+from village_sim.village import draw_greed, ties_of
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -71,10 +71,7 @@ def replace_cadres(e: StackedVillages, replacing: np.ndarray, leaving: np.ndarra
     newcomers, greed, perception = drawn
 
     # the seats they take: each village's first k seats flagged, in seat order
-    flagged = np.flatnonzero(leaving & filling[cad.village])
-    rank = np.arange(flagged.size) - np.searchsorted(cad.village[flagged],
-                                                     cad.village[flagged], side="left")
-    at = flagged[rank < seats[cad.village[flagged]]]
+    at = np.flatnonzero(cad.segments.first_k(seats, among=leaving & filling[cad.village]))
     # the committees' per-seat arrays (views of the county's, Cadres): the newcomers written
     # in, then each committee's seats reordered by household, as elections.replace_cadres
     # reorders one committee
@@ -196,9 +193,6 @@ def _reached(m: sp.csr_matrix, rows: np.ndarray, n: int) -> np.ndarray:
 
     ``m[rows].sum(axis=0) > 0`` for a matrix of positive entries, as kinship and friendship are.
     """
-    starts, ends = m.indptr[rows], m.indptr[rows + 1]
-    lengths = ends - starts
-    at = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
     out = np.zeros(n, dtype=bool)
-    out[m.indices[at + np.arange(at.size)]] = True
+    out[ties_of(m, rows)[1]] = True
     return out

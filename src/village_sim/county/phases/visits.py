@@ -387,7 +387,7 @@ def _check_payments(e: StackedVillages, chosen: np.ndarray, chosen_village: np.n
         held = np.zeros(cad.segments.n)
         at = np.flatnonzero(found)
         held[at] = cad.ring_sums(at)  # as each committee sums its own ring
-        punish(e, found, held * found, by_check=True)
+        punish(e, found, held, by_check=True)
     # excess payments to cadres' kin and friends noticed on a visit
     # each village's channel_intensity["amount"] (its ledger is a view of the books' row)
     intensity = e.books.intensity[:, CHANNEL["amount"]] * P("amount_favoritism")
